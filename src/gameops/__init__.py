@@ -1,0 +1,3 @@
+"""GameOps: run a gaming venue."""
+
+__version__ = "0.1.0"
