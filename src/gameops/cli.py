@@ -1,0 +1,60 @@
+"""The ``gameops`` command. Each sub-command imports its part lazily, so the agent's
+install (no server extra) can run ``gameops agent`` without the server's dependencies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="GameOps: run a gaming venue.", no_args_is_help=True)
+db_app = typer.Typer(help="Database chores.", no_args_is_help=True)
+sim_app = typer.Typer(help="Simulators (agents, devices, payment gateway).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sim_app, name="sim")
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations first.")] = True,
+) -> None:
+    """Run the server."""
+    from gameops.server.runner import serve as run_server
+
+    run_server(host=host, port=port, migrate=migrate, console=console)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from gameops.server.db.migrate import upgrade
+    from gameops.server.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]database at {settings.redacted_database_url} is at {revision}[/]")
+
+
+@app.command()
+def agent(
+    config: Annotated[Path, typer.Option("--config", "-c", help="Agent YAML config.")] = Path(
+        "config.yaml"
+    ),
+) -> None:
+    """Run the PC agent on this station."""
+    from gameops.agent.main import run as run_agent
+
+    raise typer.Exit(run_agent(config))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

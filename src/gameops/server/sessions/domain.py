@@ -1,0 +1,52 @@
+"""Session rules: prices, durations, end times. Pure: no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from gameops.server.errors import BadRequest, Unprocessable
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    STOPPED = "STOPPED"
+    EXPIRED = "EXPIRED"
+
+
+class EndReason(StrEnum):
+    MANUAL_STOP = "manual_stop"
+    EXPIRED = "expired"
+
+
+def price_minor_units(hourly_rate: int, minutes: int) -> int:
+    """Price of ``minutes`` at ``hourly_rate`` (minor units), rounded half up to a unit."""
+    return (hourly_rate * minutes + 30) // 60
+
+
+def check_duration(minutes: int, maximum: int, what: str = "duration_minutes") -> None:
+    if minutes <= 0:
+        raise Unprocessable(f"{what} must be a positive number of minutes")
+    if minutes > maximum:
+        raise Unprocessable(f"{what} must be at most {maximum} minutes")
+
+
+def check_extension(
+    status: SessionStatus, booked_minutes: int, additional: int, maximum: int
+) -> None:
+    check_duration(additional, maximum, "additional_minutes")
+    if status is not SessionStatus.ACTIVE:
+        raise BadRequest("Cannot extend inactive session")
+    if booked_minutes + additional > maximum:
+        raise Unprocessable(
+            f"a session may last at most {maximum} minutes; "
+            f"{booked_minutes} are booked, {maximum - booked_minutes} can be added"
+        )
+
+
+def scheduled_end(started_at: datetime, booked_minutes: int) -> datetime:
+    return started_at + timedelta(minutes=booked_minutes)
+
+
+def seconds_left(scheduled_end_at: datetime, now: datetime) -> float:
+    return max(0.0, (scheduled_end_at - now).total_seconds())

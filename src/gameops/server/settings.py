@@ -1,0 +1,102 @@
+"""The one settings object. Environment variables use the prefix ``GAMEOPS_``."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GAMEOPS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # Unset: a SQLite file in data_dir.
+    database_url: str = ""
+    # Unset: the in-process event bus (one server process).
+    redis_url: str | None = None
+    # Unset: generated on first run and stored in data_dir (never a constant in code).
+    secret_key: SecretStr | None = None
+    admin_username: str = "admin"
+    admin_password: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    currency: str = "USD"
+    max_session_minutes: int = Field(default=24 * 60, gt=0)
+    access_token_minutes: int = Field(default=30, gt=0)
+    refresh_token_days: int = Field(default=7, gt=0)
+
+    heartbeat_interval_seconds: int = Field(default=30, gt=0)
+    # A station whose agent sent nothing for this many heartbeat intervals is offline.
+    heartbeat_misses_allowed: int = Field(default=3, gt=0)
+    agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    logoff_grace_seconds: int = Field(default=60, ge=0)
+    expiry_sweep_seconds: float = Field(default=30.0, gt=0)
+    # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.
+    ws_ping_interval_seconds: float = Field(default=60.0, gt=0)
+    ws_ping_timeout_seconds: float = Field(default=30.0, gt=0)
+    shutdown_reconnect_after_seconds: float = Field(default=1.0, ge=0)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'gameops.db'}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def redacted_database_url(self) -> str:
+        return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", self.database_url)
+
+    def jwt_secret(self) -> str:
+        """The signing key: from settings, else the one stored in data_dir, else a new one."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return load_or_create_secret(self.data_dir / SECRET_KEY_FILE)
+
+
+def load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: if two processes race on first start, one wins and the other reads its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

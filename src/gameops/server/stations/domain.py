@@ -1,0 +1,70 @@
+"""Station status rules. Pure: no I/O, so every transition is testable on its own.
+
+``status`` says what a station is doing; whether its agent is connected is kept apart
+(``agent_connected``) so a PC in session whose agent dropped still shows IN_SESSION.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gameops.server.errors import Conflict
+
+
+class StationType(StrEnum):
+    PC = "PC"
+    CONSOLE = "CONSOLE"
+
+
+class StationStatus(StrEnum):
+    OFFLINE = "OFFLINE"
+    ONLINE = "ONLINE"
+    IN_SESSION = "IN_SESSION"
+    MAINTENANCE = "MAINTENANCE"
+
+
+def idle_status(station_type: StationType, agent_connected: bool) -> StationStatus:
+    """Status of a station with no session. Consoles have no agent: the server drives them."""
+    if station_type is StationType.CONSOLE or agent_connected:
+        return StationStatus.ONLINE
+    return StationStatus.OFFLINE
+
+
+def ensure_sellable(status: StationStatus) -> None:
+    if status is StationStatus.IN_SESSION:
+        raise Conflict("Station is busy")
+    if status is StationStatus.MAINTENANCE:
+        raise Conflict("Station is in maintenance")
+
+
+def status_after_session(
+    current: StationStatus, station_type: StationType, agent_connected: bool
+) -> StationStatus:
+    if current is StationStatus.MAINTENANCE:
+        return current
+    return idle_status(station_type, agent_connected)
+
+
+def status_after_agent_presence(
+    current: StationStatus, station_type: StationType, agent_connected: bool
+) -> StationStatus:
+    """An agent connecting or leaving changes only an idle station's status."""
+    if current in (StationStatus.IN_SESSION, StationStatus.MAINTENANCE):
+        return current
+    return idle_status(station_type, agent_connected)
+
+
+def status_after_request(
+    current: StationStatus,
+    requested: StationStatus,
+    station_type: StationType,
+    agent_connected: bool,
+) -> StationStatus:
+    """Staff or an agent asks for MAINTENANCE or back to service (ONLINE)."""
+    if requested not in (StationStatus.MAINTENANCE, StationStatus.ONLINE):
+        raise Conflict(f"Status {requested} is set by the server, not requested")
+    if current is StationStatus.IN_SESSION:
+        raise Conflict("Station has an active session; stop it first")
+    if requested is StationStatus.MAINTENANCE:
+        return requested
+    return idle_status(station_type, agent_connected)
