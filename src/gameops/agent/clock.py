@@ -1,0 +1,36 @@
+"""Readings of the two clocks the agent needs: a steady one to count down, the wall clock
+to talk to the server. Counting on the steady clock is what makes changing the PC's
+wall clock useless for a customer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Instant:
+    """One reading of both clocks taken together."""
+
+    steady: float  # seconds, only differences mean anything
+    wall: datetime  # aware, UTC
+
+
+class Clock(Protocol):
+    def now(self) -> Instant: ...
+
+
+def _steady_seconds() -> float:
+    # CLOCK_BOOTTIME keeps counting through suspend, so sleeping the PC does not pause a
+    # session; elsewhere (Windows) time.monotonic already does.
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        return time.clock_gettime(boottime)
+    return time.monotonic()
+
+
+class SystemClock:
+    def now(self) -> Instant:
+        return Instant(steady=_steady_seconds(), wall=datetime.now(UTC))

@@ -1,0 +1,101 @@
+"""What the session state machine asks the outside world to do, and what it shows.
+
+Effects are plain values: the state machine returns them, the runtime carries them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from gameops.protocol import Payload
+
+Band = Literal["green", "orange", "red"]
+Mode = Literal["locked", "session", "ended"]
+LockReason = Literal["no_session", "expired", "stopped"]
+
+GREEN_ABOVE_SECONDS = 600
+RED_BELOW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Send:
+    """A message for the server. ``queue_offline=False`` drops it when not connected."""
+
+    payload: Payload
+    queue_offline: bool = True
+
+
+@dataclass(frozen=True)
+class Lock:
+    reason: LockReason
+
+
+@dataclass(frozen=True)
+class Unlock:
+    pass
+
+
+@dataclass(frozen=True)
+class LogOff:
+    pass
+
+
+@dataclass(frozen=True)
+class KeepAwake:
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Notify:
+    text: str
+    level: Literal["info", "warning"] = "info"
+
+
+@dataclass(frozen=True)
+class SavedSession:
+    """The session as written to the state file, enough to resume after a crash or reboot."""
+
+    session_id: UUID
+    scheduled_end_at: datetime  # on the server's clock
+    skew_seconds: float  # server clock minus this PC's wall clock
+    remaining_seconds: float  # at ``saved_at``; caps what a resumed session may have
+    saved_at: datetime  # this PC's wall clock
+    phase: Literal["active", "ending"]
+    logoff_in_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Persist:
+    """Write the state file; ``None`` removes it (no session to resume)."""
+
+    saved: SavedSession | None
+
+
+Effect = Send | Lock | Unlock | LogOff | KeepAwake | Notify | Persist
+
+
+@dataclass(frozen=True)
+class View:
+    """What the overlay shows right now."""
+
+    mode: Mode
+    remaining_seconds: int | None = None
+    message: str = ""
+
+    @property
+    def band(self) -> Band | None:
+        if self.mode != "session" or self.remaining_seconds is None:
+            return None
+        return band_for(self.remaining_seconds)
+
+
+def band_for(remaining_seconds: int) -> Band:
+    """Green above 10 minutes, orange from 5 to 10, red under 5."""
+    if remaining_seconds > GREEN_ABOVE_SECONDS:
+        return "green"
+    if remaining_seconds >= RED_BELOW_SECONDS:
+        return "orange"
+    return "red"
