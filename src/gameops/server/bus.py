@@ -109,7 +109,7 @@ class RedisBus(_LocalFanout):
     """Publishes through Redis; one reader task per process hands messages to local
     subscribers, so delivery order is Redis's order for every process alike."""
 
-    def __init__(self, url: str, prefix: str = "gameops:") -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         super().__init__()
         from redis.asyncio import Redis
 
@@ -156,5 +156,5 @@ class RedisBus(_LocalFanout):
                 self.dispatch(channel, json.loads(raw["data"]))
 
 
-def create_bus(redis_url: str | None) -> EventBus:
-    return RedisBus(redis_url) if redis_url else InProcessBus()
+def create_bus(redis_url: str | None, prefix: str) -> EventBus:
+    return RedisBus(redis_url, prefix) if redis_url else InProcessBus()

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Unset: the in-process event bus (one server process).
     redis_url: str | None = None
+    # Channel prefix on Redis, so several venues (or test runs) can share one Redis.
+    redis_prefix: str = "gameops:"
     # Unset: generated on first run and stored in data_dir (never a constant in code).
     secret_key: SecretStr | None = None
     admin_username: str = "admin"

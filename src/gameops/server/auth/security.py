@@ -1,0 +1,87 @@
+"""Passwords, JWTs and agent tokens. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import jwt
+from pwdlib import PasswordHash
+
+from gameops.server.errors import Unauthorized
+from gameops.server.users.domain import Role
+
+TokenKind = Literal["access", "refresh"]
+_password_hash = PasswordHash.recommended()  # argon2id
+AGENT_TOKEN_PREFIX = "gat_"
+_ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if password_hash is None:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        _password_hash.verify(password, _DUMMY_HASH)
+        return False
+    return _password_hash.verify(password, password_hash)
+
+
+_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    role: Role
+    kind: TokenKind
+
+
+def issue_token(
+    secret: str, user_id: uuid.UUID, role: Role, kind: TokenKind, now: datetime, ttl: timedelta
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "role": role.value,
+        "typ": kind,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+
+
+def read_token(secret: str, token: str, expected: TokenKind) -> TokenClaims:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp"]})
+    except jwt.ExpiredSignatureError as err:
+        raise Unauthorized("Token expired") from err
+    except jwt.PyJWTError as err:
+        raise Unauthorized("Invalid token") from err
+    if claims.get("typ") != expected:
+        raise Unauthorized(f"Expected an {expected} token")
+    try:
+        return TokenClaims(uuid.UUID(claims["sub"]), Role(claims["role"]), expected)
+    except (KeyError, ValueError) as err:
+        raise Unauthorized("Invalid token") from err
+
+
+def new_agent_token() -> str:
+    """A random token shown once; only its hash is stored."""
+    return AGENT_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_agent_token(token: str) -> str:
+    # The token is 256 random bits, so a fast hash is safe and lets us look it up by hash.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)

@@ -1,0 +1,84 @@
+"""Request dependencies. Routes read like sentences: ``db: DbDep, user: StaffUser``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.server.auth.security import read_token
+from gameops.server.context import AppContext
+from gameops.server.db.models import User
+from gameops.server.errors import Forbidden, Unauthorized
+from gameops.server.users.domain import Role
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_db(context: ContextDep) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed after the route returns, before the response
+    is sent, so a client never sees success for a change that failed to commit."""
+    async with context.transaction() as db:
+        yield db
+
+
+DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_user(
+    context: ContextDep,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None:
+        raise Unauthorized("Not authenticated")
+    return await user_from_access_token(context, db, credentials.credentials)
+
+
+async def user_from_access_token(context: AppContext, db: AsyncSession, token: str) -> User:
+    claims = read_token(context.jwt_secret, token, "access")
+    user = await db.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("User is unknown or disabled")
+    return user
+
+
+def _requires(*roles: Role) -> object:
+    async def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"Requires role {' or '.join(r.value for r in roles)}")
+        return user
+
+    return Depends(check)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+StaffUser = Annotated[User, _requires(Role.ADMIN, Role.OPERATOR)]
+AdminUser = Annotated[User, _requires(Role.ADMIN)]
+
+
+class Page:
+    def __init__(
+        self,
+        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> None:
+        self.page = page
+        self.per_page = per_page
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+PageDep = Annotated[Page, Depends()]

@@ -1,0 +1,139 @@
+"""What the server does with each message an agent sends. Each handler runs in its own
+transaction and returns the replies to send; it never touches the socket itself."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import (
+    Ack,
+    AgentHello,
+    Auth,
+    Error,
+    Heartbeat,
+    HeartbeatAck,
+    NoSession,
+    Payload,
+    StatusChange,
+    SyncRequest,
+    SyncResponse,
+    Tamper,
+    utc_now,
+)
+from gameops.server.context import AppContext
+from gameops.server.control.pc_agent import ended_message, expired_message, session_info
+from gameops.server.db.models import AgentCommand
+from gameops.server.events.domain import EventType
+from gameops.server.events.service import record_event
+from gameops.server.realtime import presence
+from gameops.server.sessions import repository as sessions
+from gameops.server.sessions.domain import SessionStatus
+from gameops.server.stations import service as stations
+from gameops.server.stations.domain import StationStatus, status_after_request
+
+Handler = Callable[[AppContext, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
+
+
+async def sync_reply(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
+) -> Payload:
+    """Flow 10: tell a (re)connecting agent what it should be doing now."""
+    now = utc_now()
+    active = await sessions.active_on_station(db, station_id)
+    if active is not None:
+        return SyncResponse(session=session_info(active), server_time=now)
+    if last_known is not None:
+        previous = await sessions.get(db, last_known)
+        if previous is not None and previous.station_id == station_id:
+            if previous.status is SessionStatus.EXPIRED:
+                return expired_message(previous, context.settings.logoff_grace_seconds)
+            if previous.status is SessionStatus.STOPPED:
+                return ended_message(previous)
+    return NoSession(server_time=now)
+
+
+async def _hello(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
+) -> list[Payload]:
+    await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
+    return []
+
+
+async def _heartbeat(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, beat: Heartbeat
+) -> list[Payload]:
+    now = utc_now()
+    metrics = {**beat.model_dump(mode="json"), "at": now.isoformat()}
+    await presence.record_heartbeat(db, station_id, metrics)
+    replies: list[Payload] = [HeartbeatAck(server_time=now)]
+    # The agent and the server disagree on the session: a command was lost; correct it.
+    active = await sessions.active_on_station(db, station_id)
+    server_session = active.id if active is not None else None
+    if beat.active_session_id != server_session:
+        replies.append(await sync_reply(context, db, station_id, beat.active_session_id))
+    return replies
+
+
+async def _status_change(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, change: StatusChange
+) -> list[Payload]:
+    station = await stations.get_station(db, station_id, lock=True)
+    wanted = StationStatus(change.status)
+    status = status_after_request(station.status, wanted, station.type, station.agent_connected)
+    stations.set_status(db, station, status, reason="agent request")
+    return []
+
+
+async def _sync(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
+) -> list[Payload]:
+    return [await sync_reply(context, db, station_id, request.last_known_session_id)]
+
+
+async def _ack(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, ack: Ack
+) -> list[Payload]:
+    await db.execute(
+        update(AgentCommand)
+        .where(
+            AgentCommand.id == ack.id,
+            AgentCommand.station_id == station_id,
+            AgentCommand.acked_at.is_(None),
+        )
+        .values(acked_at=utc_now())
+    )
+    return []
+
+
+async def _tamper(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, tamper: Tamper
+) -> list[Payload]:
+    record_event(
+        db,
+        EventType.AGENT_TAMPER,
+        station_id=station_id,
+        data={"kind": tamper.kind, "detail": tamper.detail},
+    )
+    return []
+
+
+async def _auth_again(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, _: Auth
+) -> list[Payload]:
+    return [Error(detail="already authenticated")]
+
+
+HANDLERS: dict[type[Payload], Handler] = {
+    AgentHello: _hello,
+    Heartbeat: _heartbeat,
+    StatusChange: _status_change,
+    SyncRequest: _sync,
+    Ack: _ack,
+    Tamper: _tamper,
+    Auth: _auth_again,
+}

@@ -1,0 +1,159 @@
+"""``/ws/agent/{station_id}``: the PC agent's connection (flow 5 of the design)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import structlog
+from fastapi import APIRouter, WebSocket
+
+from gameops.protocol import (
+    AGENT_MESSAGES,
+    Auth,
+    CloseCode,
+    Error,
+    Payload,
+    ProtocolError,
+    ServerHello,
+    decode,
+    utc_now,
+)
+from gameops.server.auth.security import hash_agent_token, same_hash
+from gameops.server.context import AppContext
+from gameops.server.errors import GameOpsError
+from gameops.server.events.domain import EventType
+from gameops.server.events.service import record_event
+from gameops.server.realtime import presence
+from gameops.server.realtime.agent_handlers import HANDLERS
+from gameops.server.realtime.hub import AgentConnection
+from gameops.server.realtime.sockets import bearer_or_query_token, refuse
+from gameops.server.stations import repository as stations
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+
+
+@router.websocket("/ws/agent/{station_id}")
+async def agent_socket(websocket: WebSocket, station_id: str) -> None:
+    context: AppContext = websocket.app.state.context
+    await websocket.accept()
+    station_uuid = await _authenticate(context, websocket, station_id)
+    if station_uuid is None:
+        return
+    connection = AgentConnection(websocket, station_uuid)
+    await context.hub.register(connection)
+    reason = "connection lost"
+    try:
+        async with context.transaction() as db:
+            await presence.mark_connected(db, station_uuid, connection.connection_id)
+        connection.send(
+            ServerHello(
+                server_time=utc_now(),
+                heartbeat_interval=context.settings.heartbeat_interval_seconds,
+            )
+        )
+        reason = await _serve(context, connection)
+    finally:
+        context.hub.unregister(connection)
+        connection.close(CloseCode.NORMAL, reason)
+        await connection.wait_closed()
+        async with context.transaction() as db:
+            await presence.mark_disconnected(
+                db, station_uuid, connection.connection_id, connection.close_reason or reason
+            )
+
+
+async def _authenticate(
+    context: AppContext, websocket: WebSocket, station_id: str
+) -> uuid.UUID | None:
+    """The station's id if the token is that station's; otherwise close with the reason."""
+    token = bearer_or_query_token(websocket)
+    if token is None:
+        token = await _first_message_token(websocket, context.settings.agent_auth_timeout_seconds)
+        if token is None:
+            return None
+    try:
+        station_uuid = uuid.UUID(station_id)
+    except ValueError:
+        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
+        return None
+    async with context.sessionmaker() as db:
+        station = await stations.get_live(db, station_uuid)
+        expected = await stations.live_token_hash(db, station_uuid) if station else None
+    if station is None:
+        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
+        return None
+    if expected is None or not same_hash(expected, hash_agent_token(token)):
+        await refuse(websocket, CloseCode.AUTH_FAILED, "invalid agent token for this station")
+        return None
+    return station_uuid
+
+
+async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str | None:
+    try:
+        message = await asyncio.wait_for(websocket.receive(), wait_seconds)
+    except TimeoutError:
+        reason = f"no authentication within {wait_seconds:g} s"
+        await refuse(websocket, CloseCode.AUTH_TIMEOUT, reason)
+        return None
+    if message["type"] == "websocket.disconnect":
+        return None
+    try:
+        _, payload = decode(message.get("text") or message.get("bytes") or b"", AGENT_MESSAGES)
+    except ProtocolError as err:
+        await refuse(websocket, CloseCode.AUTH_FAILED, f"expected auth: {err.detail}"[:120])
+        return None
+    if not isinstance(payload, Auth):
+        await refuse(websocket, CloseCode.AUTH_FAILED, "the first message must be auth")
+        return None
+    return payload.token
+
+
+async def _serve(context: AppContext, connection: AgentConnection) -> str:
+    """Read until the agent leaves, goes silent, or the connection is replaced."""
+    settings = context.settings
+    silence_limit = settings.heartbeat_interval_seconds * settings.heartbeat_misses_allowed
+    while connection.close_reason is None:
+        try:
+            message = await asyncio.wait_for(connection.websocket.receive(), silence_limit)
+        except TimeoutError:
+            connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
+            break
+        if message["type"] == "websocket.disconnect":
+            return f"closed by agent (code {message.get('code')})"
+        frame = message.get("text") or message.get("bytes") or b""
+        for reply in await _handle(context, connection.station_id, frame):
+            connection.send(reply)
+    return connection.close_reason or "closed"
+
+
+async def _handle(context: AppContext, station_id: uuid.UUID, frame: str | bytes) -> list[Payload]:
+    try:
+        message_id, payload = decode(frame, AGENT_MESSAGES)
+    except ProtocolError as err:
+        return [Error(detail=err.detail, ref_id=err.message_id)]
+    try:
+        async with context.transaction() as db:
+            return await HANDLERS[type(payload)](context, db, station_id, payload)
+    except GameOpsError as err:
+        return [Error(detail=err.detail, ref_id=message_id)]
+    except Exception as err:
+        log.exception("agent message failed", station_id=str(station_id), type=payload.TYPE)
+        await _record_agent_error(context, station_id, payload.TYPE, err)
+        return [Error(detail=f"server error handling {payload.TYPE}", ref_id=message_id)]
+
+
+async def _record_agent_error(
+    context: AppContext, station_id: uuid.UUID, message_type: str, err: Exception
+) -> None:
+    try:
+        async with context.transaction() as db:
+            record_event(
+                db,
+                EventType.AGENT_ERROR,
+                station_id=station_id,
+                data={"message_type": message_type, "error": repr(err)[:500]},
+            )
+    except Exception:
+        log.exception("could not record AGENT_ERROR")

@@ -1,0 +1,96 @@
+"""``/ws/dashboard``: the live feed of audit events for staff screens.
+
+Messages: ``{"type": "hello", "last_event_id": N}`` first, then ``{"type": "event",
+"event": {...}}`` per event. A client that falls too far behind is closed with 1013 and
+should reload state over REST (``GET /api/v1/events?after_id=N``) and reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket
+from sqlalchemy import func, select
+
+from gameops.protocol import CloseCode
+from gameops.server.bus import EVENTS, Subscription
+from gameops.server.context import AppContext
+from gameops.server.db.models import Event
+from gameops.server.deps import user_from_access_token
+from gameops.server.errors import GameOpsError
+from gameops.server.realtime.sockets import bearer_or_query_token, refuse
+
+router = APIRouter()
+TRY_AGAIN_LATER = 1013
+FEED_BACKLOG = 1000
+
+
+@router.websocket("/ws/dashboard")
+async def dashboard_socket(websocket: WebSocket) -> None:
+    context: AppContext = websocket.app.state.context
+    await websocket.accept()
+    token = bearer_or_query_token(websocket) or await _token_message(websocket, context)
+    if token is None:
+        return
+    if not await _is_staff(context, token):
+        await refuse(websocket, CloseCode.AUTH_FAILED, "a valid staff access token is required")
+        return
+    subscription = context.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
+    try:
+        async with context.sessionmaker() as db:
+            last_id = await db.scalar(select(func.max(Event.id)))
+        await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
+        await _pump(websocket, subscription)
+    finally:
+        context.bus.unsubscribe(subscription)
+
+
+async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
+    """Forward events until the client leaves; read concurrently to notice it leaving."""
+    reader = asyncio.create_task(_drain(websocket))
+    try:
+        async for event in subscription:
+            if reader.done():
+                return
+            await websocket.send_text(json.dumps({"type": "event", "event": event}))
+        if subscription.overflowed:
+            await refuse(websocket, CloseCode(TRY_AGAIN_LATER), "feed overflow; resync")
+    except Exception:  # the client went away while we were sending
+        return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _drain(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _token_message(websocket: WebSocket, context: AppContext) -> str | None:
+    timeout = context.settings.agent_auth_timeout_seconds
+    try:
+        message = await asyncio.wait_for(websocket.receive_json(), timeout)
+    except TimeoutError:
+        await refuse(websocket, CloseCode.AUTH_TIMEOUT, f"no authentication within {timeout:g} s")
+        return None
+    except Exception:
+        await refuse(websocket, CloseCode.AUTH_FAILED, 'send {"type": "auth", "token": ...}')
+        return None
+    token = message.get("token") if isinstance(message, dict) else None
+    if not isinstance(token, str) or message.get("type") != "auth":
+        await refuse(websocket, CloseCode.AUTH_FAILED, 'send {"type": "auth", "token": ...}')
+        return None
+    return token
+
+
+async def _is_staff(context: AppContext, token: str) -> bool:
+    try:
+        async with context.sessionmaker() as db:
+            user = await user_from_access_token(context, db, token)
+    except GameOpsError:
+        return False
+    return user.role.is_staff

@@ -1,0 +1,144 @@
+"""The agent connections this process holds, and delivery of commands to them.
+
+Commands arrive on the bus (whichever replica made the change), so a command reaches its
+agent whichever replica the agent is connected to. A new connection for a station replaces
+the older one, here or on another replica (announced on the PRESENCE channel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketState
+
+from gameops.protocol import CloseCode, Payload, Replaced, encode
+from gameops.server.bus import AGENT_COMMANDS, PRESENCE, EventBus, Message, Subscription
+
+log = structlog.get_logger(__name__)
+OUTGOING_LIMIT = 256
+
+
+class AgentConnection:
+    """One agent's socket. Everything sent goes through one queue and one writer task, so
+    frames keep their order and a slow socket never blocks the sender."""
+
+    def __init__(self, websocket: WebSocket, station_id: uuid.UUID) -> None:
+        self.websocket = websocket
+        self.station_id = station_id
+        self.connection_id = uuid.uuid4()
+        self.connected_at = time.time()
+        self.close_reason: str | None = None
+        self._close_code = CloseCode.NORMAL
+        self._outgoing: asyncio.Queue[str | None] = asyncio.Queue(OUTGOING_LIMIT)
+        self._writer = asyncio.create_task(self._write(), name=f"agent-writer-{station_id}")
+
+    def send(self, payload: Payload, message_id: uuid.UUID | None = None) -> None:
+        self.send_frame(encode(payload, message_id))
+
+    def send_frame(self, frame: str) -> None:
+        try:
+            self._outgoing.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("agent not reading; closing", station_id=str(self.station_id))
+            self.close(CloseCode.HEARTBEAT_TIMEOUT, "agent is not reading its messages")
+
+    def close(self, code: CloseCode, reason: str) -> None:
+        """Send what is queued, then close with ``code``."""
+        if self.close_reason is None:
+            self.close_reason = reason
+            self._close_code = code
+            with contextlib.suppress(asyncio.QueueFull):
+                self._outgoing.put_nowait(None)
+
+    async def wait_closed(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+
+    async def _write(self) -> None:
+        try:
+            while (frame := await self._outgoing.get()) is not None:
+                await self.websocket.send_text(frame)
+            if self.websocket.application_state is WebSocketState.CONNECTED:
+                await self.websocket.close(self._close_code, self.close_reason)
+        except Exception as err:  # the peer went away mid-send; the reader sees it too
+            log.debug("agent socket write failed", station_id=str(self.station_id), error=str(err))
+
+
+class AgentHub:
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+        self._origin = uuid.uuid4().hex
+        self._connections: dict[uuid.UUID, AgentConnection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    def is_connected_here(self, station_id: uuid.UUID) -> bool:
+        return station_id in self._connections
+
+    async def start(self) -> None:
+        self._spawn(self._deliver(self._bus.subscribe(AGENT_COMMANDS)), "hub-commands")
+        self._spawn(self._follow_presence(self._bus.subscribe(PRESENCE)), "hub-presence")
+
+    async def close(self) -> None:
+        for connection in tuple(self._connections.values()):
+            connection.close(CloseCode.SERVICE_RESTART, "server shutting down")
+        for task in tuple(self._tasks):
+            task.cancel()
+
+    async def register(self, connection: AgentConnection) -> None:
+        previous = self._connections.get(connection.station_id)
+        self._connections[connection.station_id] = connection
+        if previous is not None:
+            _replace(previous)
+        await self._bus.publish(
+            PRESENCE,
+            {
+                "station_id": str(connection.station_id),
+                "connection_id": str(connection.connection_id),
+                "connected_at": connection.connected_at,
+                "origin": self._origin,
+            },
+        )
+
+    def unregister(self, connection: AgentConnection) -> None:
+        if self._connections.get(connection.station_id) is connection:
+            del self._connections[connection.station_id]
+
+    async def _deliver(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            connection = self._connections.get(uuid.UUID(message["station_id"]))
+            if connection is not None:
+                connection.send_frame(message["frame"])
+
+    async def _follow_presence(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            self._on_presence(message)
+
+    def _on_presence(self, message: Message) -> None:
+        if message.get("origin") == self._origin:
+            return  # our own connection: register() already replaced the older one here
+        connection = self._connections.get(uuid.UUID(message["station_id"]))
+        if connection is None:
+            return
+        if message.get("connection_id") is None:
+            connection.close(CloseCode.AUTH_FAILED, message.get("reason") or "disconnected")
+        elif connection.connected_at <= float(message.get("connected_at", 0)):
+            _replace(connection)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _replace(connection: AgentConnection) -> None:
+    connection.send(Replaced())
+    connection.close(CloseCode.REPLACED, "replaced by a newer connection")

@@ -1,0 +1,74 @@
+"""What an agent's connection changes in the database: online/offline, last seen, specs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import utc_now
+from gameops.server.db.models import Station
+from gameops.server.events.domain import EventType
+from gameops.server.events.service import record_event
+from gameops.server.stations import service as stations
+from gameops.server.stations.domain import status_after_agent_presence
+
+
+async def mark_connected(
+    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID
+) -> Station:
+    station = await stations.get_station(db, station_id, lock=True)
+    station.agent_connected = True
+    station.agent_connection_id = connection_id
+    station.last_seen_at = utc_now()
+    _follow_presence(db, station, "agent connected")
+    record_event(
+        db,
+        EventType.AGENT_CONNECTED,
+        station_id=station.id,
+        data={"connection_id": str(connection_id)},
+    )
+    return station
+
+
+async def mark_disconnected(
+    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID, reason: str
+) -> bool:
+    """Offline, unless a newer connection (here or on another replica) owns the station."""
+    station = await stations.get_station(db, station_id, lock=True)
+    if station.agent_connection_id != connection_id:
+        return False
+    station.agent_connected = False
+    station.agent_connection_id = None
+    _follow_presence(db, station, reason)
+    record_event(
+        db,
+        EventType.AGENT_DISCONNECTED,
+        station_id=station.id,
+        data={"connection_id": str(connection_id), "reason": reason},
+    )
+    return True
+
+
+async def record_hello(
+    db: AsyncSession, station_id: uuid.UUID, version: str, os_name: str, specs: dict[str, Any]
+) -> None:
+    station = await stations.get_station(db, station_id, lock=True)
+    station.agent_version = version
+    station.specs = {**specs, "os": os_name}
+    station.last_seen_at = utc_now()
+
+
+async def record_heartbeat(
+    db: AsyncSession, station_id: uuid.UUID, metrics: dict[str, Any]
+) -> Station:
+    station = await stations.get_station(db, station_id)
+    station.last_seen_at = utc_now()
+    station.metrics = metrics
+    return station
+
+
+def _follow_presence(db: AsyncSession, station: Station, reason: str) -> None:
+    status = status_after_agent_presence(station.status, station.type, station.agent_connected)
+    stations.set_status(db, station, status, reason=reason)

@@ -1,0 +1,46 @@
+"""Running the server under uvicorn, with the WebSocket settings a fleet of agents needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+
+from gameops.logging import configure_logging
+from gameops.server.app import create_app
+from gameops.server.db.migrate import upgrade
+from gameops.server.settings import Settings, get_settings
+
+
+def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        # permessage-deflate keeps a compression context per socket: tens of KiB each,
+        # for frames of a few hundred bytes. Off.
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval_seconds,
+        ws_ping_timeout=settings.ws_ping_timeout_seconds,
+        log_config=None,
+        lifespan="on",
+        **extra,
+    )
+
+
+def serve(host: str, port: int, migrate: bool, console: Console) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if migrate:
+        with console.status("applying database migrations"):
+            upgrade(settings.database_url)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    console.print(
+        f"[bold green]GameOps[/] on [link]http://{shown_host}:{port}[/]  "
+        f"(API docs: http://{shown_host}:{port}/docs)\n"
+        f"database: {settings.redacted_database_url}\n"
+        f"log in as [bold]{settings.admin_username}[/] with GAMEOPS_ADMIN_PASSWORD, or the "
+        "password printed below on the very first start."
+    )
+    uvicorn.Server(uvicorn_config(settings, host, port)).run()

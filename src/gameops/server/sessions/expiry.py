@@ -1,0 +1,126 @@
+"""Ends every ACTIVE session at its scheduled end, to the sub-second.
+
+One timer per session (armed from the bus when a session starts or is extended, disarmed
+when it ends), plus a sweep at start-up and periodically, so a restart or a missed message
+never leaves a session running past its end. Every replica arms its own timers; the claim in
+:func:`repository.claim_expiry` lets exactly one of them expire the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Coroutine
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from gameops.protocol import utc_now
+from gameops.server.bus import EVENTS, Message, Subscription
+from gameops.server.context import AppContext
+from gameops.server.events.domain import EventType
+from gameops.server.sessions import repository, service
+from gameops.server.sessions.domain import SessionStatus, seconds_left
+
+log = structlog.get_logger(__name__)
+ARMING_EVENTS = {EventType.SESSION_CREATED.value, EventType.SESSION_EXTENDED.value}
+DISARMING_EVENTS = {EventType.SESSION_ENDED.value, EventType.SESSION_EXPIRED.value}
+RETRY_SECONDS = 1.0
+
+
+class ExpiryScheduler:
+    def __init__(self, context: AppContext) -> None:
+        self._context = context
+        self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def armed(self) -> int:
+        return len(self._timers)
+
+    async def start(self) -> None:
+        subscription = self._context.bus.subscribe(EVENTS)
+        self._spawn(self._follow(subscription), "expiry-follow")
+        await self.sweep()
+        self._spawn(self._sweep_forever(), "expiry-sweep")
+
+    async def stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for task in tuple(self._tasks):
+            task.cancel()
+        for task in tuple(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def sweep(self) -> None:
+        """Expire what is overdue now and arm a timer for every other active session."""
+        async with self._context.sessionmaker() as db:
+            active = await repository.all_active(db)
+        for session_id, end_at in active:
+            self.arm(session_id, end_at)
+
+    def arm(self, session_id: uuid.UUID, end_at: datetime) -> None:
+        self.disarm(session_id)
+        delay = seconds_left(end_at, utc_now())
+        loop = asyncio.get_running_loop()
+        self._timers[session_id] = loop.call_later(delay, self._fire, session_id)
+
+    def disarm(self, session_id: uuid.UUID) -> None:
+        timer = self._timers.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _fire(self, session_id: uuid.UUID) -> None:
+        self._timers.pop(session_id, None)
+        self._spawn(self._expire(session_id), f"expire-{session_id}")
+
+    async def _expire(self, session_id: uuid.UUID) -> None:
+        try:
+            async with self._context.transaction() as db:
+                if await service.expire_session(self._context, db, session_id):
+                    log.info("session expired", session_id=str(session_id))
+                    return
+                still_active = await repository.get(db, session_id)
+        except Exception:
+            log.exception("expiring a session failed; retrying", session_id=str(session_id))
+            self._rearm_later(session_id)
+            return
+        # Not claimed: extended meanwhile, ended by someone else, or the timer fired a hair
+        # early against the wall clock. Re-arm only in the first and last cases.
+        if still_active is not None and still_active.status is SessionStatus.ACTIVE:
+            self.arm(session_id, still_active.scheduled_end_at)
+
+    def _rearm_later(self, session_id: uuid.UUID) -> None:
+        loop = asyncio.get_running_loop()
+        self._timers[session_id] = loop.call_later(RETRY_SECONDS, self._fire, session_id)
+
+    async def _follow(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            self._on_event(message)
+
+    def _on_event(self, message: Message) -> None:
+        kind, session_id = message.get("type"), message.get("session_id")
+        if session_id is None:
+            return
+        if kind in ARMING_EVENTS:
+            end_at = datetime.fromisoformat(message["data"]["scheduled_end_at"])
+            self.arm(uuid.UUID(session_id), end_at)
+        elif kind in DISARMING_EVENTS:
+            self.disarm(uuid.UUID(session_id))
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._context.settings.expiry_sweep_seconds)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("expiry sweep failed")
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

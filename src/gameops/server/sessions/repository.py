@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from gameops.server.db.models import GameSession
+from gameops.server.sessions.domain import EndReason, SessionStatus
+
+
+async def get(db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False) -> GameSession | None:
+    query = select(GameSession).where(GameSession.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    session: GameSession | None = await db.scalar(query.execution_options(populate_existing=True))
+    return session
+
+
+async def active_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
+    """The station's active session, with its customer loaded."""
+    query = (
+        select(GameSession)
+        .where(GameSession.station_id == station_id, GameSession.status == SessionStatus.ACTIVE)
+        .options(selectinload(GameSession.user))
+    )
+    session: GameSession | None = await db.scalar(query)
+    return session
+
+
+async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
+    query = select(GameSession.id, GameSession.scheduled_end_at).where(
+        GameSession.status == SessionStatus.ACTIVE
+    )
+    return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
+
+
+async def claim_expiry(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> bool:
+    """Mark the session EXPIRED if, and only if, it is still ACTIVE and due. The condition
+    makes the claim atomic: of two workers or replicas, exactly one gets the row back."""
+    result = await db.execute(
+        update(GameSession)
+        .where(
+            GameSession.id == session_id,
+            GameSession.status == SessionStatus.ACTIVE,
+            GameSession.scheduled_end_at <= now,
+        )
+        .values(status=SessionStatus.EXPIRED, actual_end_at=now, end_reason=EndReason.EXPIRED.value)
+        .returning(GameSession.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def list_sessions(
+    db: AsyncSession,
+    offset: int,
+    limit: int,
+    status: SessionStatus | None,
+    station_id: uuid.UUID | None,
+) -> tuple[Sequence[GameSession], int]:
+    query = select(GameSession)
+    if status is not None:
+        query = query.where(GameSession.status == status)
+    if station_id is not None:
+        query = query.where(GameSession.station_id == station_id)
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await db.scalars(
+        query.order_by(GameSession.started_at.desc(), GameSession.id).offset(offset).limit(limit)
+    )
+    return rows.all(), total

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+from gameops.protocol import utc_now
+from gameops.server.payments.schemas import PaymentPublic
+from gameops.server.schemas import Schema
+from gameops.server.sessions.domain import SessionStatus, seconds_left
+
+
+class SessionStartRequest(BaseModel):
+    station_id: uuid.UUID
+    duration_minutes: int = Field(description="paid minutes, 1 up to the configured maximum")
+    user_id: uuid.UUID | None = None
+    payment_method: Literal["CASH"] = "CASH"
+
+
+class SessionExtendRequest(BaseModel):
+    additional_minutes: int
+
+
+class SessionPublic(Schema):
+    id: uuid.UUID
+    station_id: uuid.UUID
+    user_id: uuid.UUID | None
+    status: SessionStatus
+    started_at: datetime
+    scheduled_end_at: datetime
+    actual_end_at: datetime | None
+    duration_minutes: int
+    extended_minutes: int
+    amount_total: int
+    currency: str
+    end_reason: str | None
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def remaining_seconds(self) -> int:
+        if self.status is not SessionStatus.ACTIVE:
+            return 0
+        return int(seconds_left(self.scheduled_end_at, utc_now()))
+
+
+class SessionCharged(SessionPublic):
+    """A session with the payment just taken for it, and what staff should know."""
+
+    payment: PaymentPublic
+    agent_connected: bool | None = Field(
+        description="PCs only: whether the agent is connected now; if not, it picks the "
+        "session up when it reconnects"
+    )
+    warnings: list[str] = Field(default_factory=list)

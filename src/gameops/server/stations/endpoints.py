@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from gameops.server.deps import AdminUser, DbDep, PageDep, StaffUser
+from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.stations import repository, service
+from gameops.server.stations.domain import StationStatus, StationType
+from gameops.server.stations.schemas import (
+    AgentTokenIssued,
+    StationCreate,
+    StationPublic,
+    StationUpdate,
+)
+
+router = APIRouter(prefix="/stations", tags=["stations"])
+
+
+@router.get("", response_model=Paginated[StationPublic])
+async def list_stations(
+    db: DbDep,
+    _: StaffUser,
+    page: PageDep,
+    type: StationType | None = None,
+    status: StationStatus | None = None,
+) -> Paginated[StationPublic]:
+    rows, total = await repository.list_live(db, page.offset, page.per_page, type, status)
+    return Paginated(
+        items=[StationPublic.model_validate(s) for s in rows],
+        meta=PageMeta.of(page.page, page.per_page, total),
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_station(body: StationCreate, db: DbDep, admin: AdminUser) -> StationPublic:
+    return StationPublic.model_validate(await service.create_station(db, body, admin.id))
+
+
+@router.get("/{station_id}")
+async def get_station(station_id: uuid.UUID, db: DbDep, _: StaffUser) -> StationPublic:
+    return StationPublic.model_validate(await service.get_station(db, station_id))
+
+
+@router.patch("/{station_id}")
+async def update_station(
+    station_id: uuid.UUID, body: StationUpdate, db: DbDep, admin: AdminUser
+) -> StationPublic:
+    station = await service.get_station(db, station_id, lock=True)
+    return StationPublic.model_validate(await service.update_station(db, station, body, admin.id))
+
+
+@router.delete("/{station_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_station(station_id: uuid.UUID, db: DbDep, admin: AdminUser) -> None:
+    station = await service.get_station(db, station_id, lock=True)
+    await service.archive_station(db, station, admin.id)
+
+
+@router.post("/{station_id}/agent-token", status_code=status.HTTP_201_CREATED)
+async def issue_agent_token(station_id: uuid.UUID, db: DbDep, admin: AdminUser) -> AgentTokenIssued:
+    station = await service.get_station(db, station_id, lock=True)
+    return await service.issue_agent_token(db, station, admin.id)
+
+
+@router.delete("/{station_id}/agent-token", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_agent_token(station_id: uuid.UUID, db: DbDep, admin: AdminUser) -> None:
+    station = await service.get_station(db, station_id, lock=True)
+    await service.revoke_agent_token(db, station, admin.id)

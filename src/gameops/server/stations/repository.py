@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import utc_now
+from gameops.server.db.models import AgentToken, Station
+from gameops.server.stations.domain import StationStatus, StationType
+
+
+async def get_live(
+    db: AsyncSession, station_id: uuid.UUID, *, lock: bool = False
+) -> Station | None:
+    query = select(Station).where(Station.id == station_id, Station.archived_at.is_(None))
+    if lock:
+        query = query.with_for_update()
+    station: Station | None = await db.scalar(query)
+    return station
+
+
+async def list_live(
+    db: AsyncSession,
+    offset: int,
+    limit: int,
+    station_type: StationType | None = None,
+    status: StationStatus | None = None,
+) -> tuple[Sequence[Station], int]:
+    query = select(Station).where(Station.archived_at.is_(None))
+    if station_type is not None:
+        query = query.where(Station.type == station_type)
+    if status is not None:
+        query = query.where(Station.status == status)
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await db.scalars(query.order_by(Station.zone, Station.name).offset(offset).limit(limit))
+    return rows.all(), total
+
+
+async def live_token_hash(db: AsyncSession, station_id: uuid.UUID) -> str | None:
+    query = select(AgentToken.token_hash).where(
+        AgentToken.station_id == station_id, AgentToken.revoked_at.is_(None)
+    )
+    token_hash: str | None = await db.scalar(query)
+    return token_hash
+
+
+async def revoke_tokens(db: AsyncSession, station_id: uuid.UUID) -> int:
+    result = await db.execute(
+        update(AgentToken)
+        .where(AgentToken.station_id == station_id, AgentToken.revoked_at.is_(None))
+        .values(revoked_at=utc_now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

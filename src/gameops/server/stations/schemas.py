@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from gameops.server.schemas import Schema
+from gameops.server.stations.domain import StationStatus, StationType
+
+Name = Field(min_length=1, max_length=64)
+Rate = Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
+Zone = Field(default=None, max_length=64)
+
+
+class StationCreate(BaseModel):
+    name: str = Name
+    type: StationType
+    hourly_rate: int = Rate
+    zone: str | None = Zone
+    specs: dict[str, Any] = Field(default_factory=dict)
+
+
+class StationUpdate(BaseModel):
+    name: str | None = Name
+    hourly_rate: int | None = Rate
+    zone: str | None = Zone
+    specs: dict[str, Any] | None = None
+    status: StationStatus | None = Field(
+        default=None, description="only MAINTENANCE or ONLINE (back in service)"
+    )
+
+
+class StationPublic(Schema):
+    id: uuid.UUID
+    name: str
+    type: StationType
+    zone: str | None
+    hourly_rate: int
+    status: StationStatus
+    agent_connected: bool
+    agent_version: str | None
+    specs: dict[str, Any]
+    metrics: dict[str, Any]
+    last_seen_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentTokenIssued(BaseModel):
+    station_id: uuid.UUID
+    token: str = Field(description="shown once; only its hash is stored")
+    created_at: datetime

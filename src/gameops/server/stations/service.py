@@ -1,0 +1,153 @@
+"""Stations: the catalogue staff manage, their status, and their agents' credentials."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import utc_now
+from gameops.server.auth.security import hash_agent_token, new_agent_token
+from gameops.server.bus import PRESENCE
+from gameops.server.db.engine import after_commit
+from gameops.server.db.models import AgentToken, Station
+from gameops.server.errors import Conflict, NotFound
+from gameops.server.events.domain import EventType
+from gameops.server.events.service import record_event
+from gameops.server.stations import repository
+from gameops.server.stations.domain import (
+    StationStatus,
+    idle_status,
+    status_after_request,
+)
+from gameops.server.stations.schemas import AgentTokenIssued, StationCreate, StationUpdate
+
+
+async def get_station(db: AsyncSession, station_id: uuid.UUID, *, lock: bool = False) -> Station:
+    station = await repository.get_live(db, station_id, lock=lock)
+    if station is None:
+        raise NotFound("Station not found")
+    return station
+
+
+async def create_station(db: AsyncSession, data: StationCreate, actor_id: uuid.UUID) -> Station:
+    station = Station(
+        **data.model_dump(),
+        status=idle_status(data.type, agent_connected=False),
+        agent_connected=False,
+    )
+    db.add(station)
+    await _flush_unique_name(db, data.name)
+    record_event(
+        db,
+        EventType.STATION_CREATED,
+        station_id=station.id,
+        actor_id=actor_id,
+        data={"name": station.name, "type": station.type.value},
+    )
+    return station
+
+
+async def update_station(
+    db: AsyncSession, station: Station, data: StationUpdate, actor_id: uuid.UUID
+) -> Station:
+    changes = data.model_dump(exclude_unset=True, exclude={"status"})
+    for name, value in changes.items():
+        setattr(station, name, value)
+    if changes:
+        await _flush_unique_name(db, station.name)
+        record_event(
+            db,
+            EventType.STATION_UPDATED,
+            station_id=station.id,
+            actor_id=actor_id,
+            data={k: v for k, v in changes.items() if k != "specs"},
+        )
+    if data.status is not None:
+        requested = status_after_request(
+            station.status, data.status, station.type, station.agent_connected
+        )
+        set_status(db, station, requested, actor_id=actor_id, reason="staff")
+    return station
+
+
+async def archive_station(db: AsyncSession, station: Station, actor_id: uuid.UUID) -> None:
+    """Stations are archived, not erased: their sessions and payments stay in the books."""
+    if station.status is StationStatus.IN_SESSION:
+        raise Conflict("Station has an active session; stop it first")
+    station.archived_at = utc_now()
+    await repository.revoke_tokens(db, station.id)
+    disconnect_agent(db, station.id, reason="station deleted")
+    record_event(
+        db,
+        EventType.STATION_DELETED,
+        station_id=station.id,
+        actor_id=actor_id,
+        data={"name": station.name},
+    )
+
+
+async def issue_agent_token(
+    db: AsyncSession, station: Station, actor_id: uuid.UUID
+) -> AgentTokenIssued:
+    """A new token for the station's agent; any older one stops working at once."""
+    revoked = await repository.revoke_tokens(db, station.id)
+    token = new_agent_token()
+    row = AgentToken(station_id=station.id, token_hash=hash_agent_token(token), created_by=actor_id)
+    db.add(row)
+    await db.flush()
+    if revoked:
+        disconnect_agent(db, station.id, reason="agent token replaced")
+    record_event(
+        db,
+        EventType.AGENT_TOKEN_ISSUED,
+        station_id=station.id,
+        actor_id=actor_id,
+        data={"revoked_previous": revoked},
+    )
+    return AgentTokenIssued(station_id=station.id, token=token, created_at=row.created_at)
+
+
+async def revoke_agent_token(db: AsyncSession, station: Station, actor_id: uuid.UUID) -> None:
+    if not await repository.revoke_tokens(db, station.id):
+        raise NotFound("Station has no agent token")
+    disconnect_agent(db, station.id, reason="agent token revoked")
+    record_event(db, EventType.AGENT_TOKEN_REVOKED, station_id=station.id, actor_id=actor_id)
+
+
+def set_status(
+    db: AsyncSession,
+    station: Station,
+    status: StationStatus,
+    *,
+    actor_id: uuid.UUID | None = None,
+    reason: str,
+) -> None:
+    """The one way a station's status changes: every change is an audit event."""
+    if station.status is status:
+        return
+    previous, station.status = station.status, status
+    record_event(
+        db,
+        EventType.STATION_STATUS_CHANGED,
+        station_id=station.id,
+        actor_id=actor_id,
+        data={"from": previous.value, "to": status.value, "reason": reason},
+    )
+
+
+def disconnect_agent(db: AsyncSession, station_id: uuid.UUID, reason: str) -> None:
+    """After commit, whichever server holds this station's agent closes it."""
+    after_commit(
+        db,
+        PRESENCE,
+        lambda: {"station_id": str(station_id), "connection_id": None, "reason": reason},
+    )
+
+
+async def _flush_unique_name(db: AsyncSession, name: str) -> None:
+    try:
+        await db.flush()
+    except IntegrityError as err:
+        raise Conflict(f"A station named {name!r} already exists") from err

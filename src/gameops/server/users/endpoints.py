@@ -1,0 +1,43 @@
+"""Staff accounts: admins manage them."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from gameops.server.deps import AdminUser, DbDep, PageDep
+from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.users import repository, service
+from gameops.server.users.domain import Role
+from gameops.server.users.schemas import UserCreate, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+STAFF_ROLES = (Role.ADMIN, Role.OPERATOR)
+
+
+@router.get("", response_model=Paginated[UserPublic])
+async def list_staff(db: DbDep, _: AdminUser, page: PageDep) -> Paginated[UserPublic]:
+    rows, total = await repository.list_users(db, STAFF_ROLES, page.offset, page.per_page)
+    return Paginated(
+        items=[UserPublic.model_validate(u) for u in rows],
+        meta=PageMeta.of(page.page, page.per_page, total),
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_staff(body: UserCreate, db: DbDep, admin: AdminUser) -> UserPublic:
+    return UserPublic.model_validate(await service.create_user(db, body, admin.id))
+
+
+@router.get("/{user_id}")
+async def get_staff(user_id: uuid.UUID, db: DbDep, _: AdminUser) -> UserPublic:
+    return UserPublic.model_validate(await service.get_user(db, user_id))
+
+
+@router.patch("/{user_id}")
+async def update_staff(
+    user_id: uuid.UUID, body: UserUpdate, db: DbDep, admin: AdminUser
+) -> UserPublic:
+    user = await service.get_user(db, user_id)
+    return UserPublic.model_validate(await service.update_user(db, user, body, admin))

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from gameops.server.schemas import Schema
+from gameops.server.users.domain import Role
+
+Username = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+Password = Field(min_length=8, max_length=128)
+
+
+class UserCreate(BaseModel):
+    username: str = Username
+    password: str = Password
+    full_name: str = Field(default="", max_length=128)
+    role: Role = Role.OPERATOR
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(default=None, max_length=128)
+    password: str | None = Password
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserPublic(Schema):
+    id: uuid.UUID
+    username: str
+    full_name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
