@@ -320,5 +320,3 @@ def _minutes(seconds: int) -> str:
         return f"{seconds} seconds"
     minutes = seconds // 60
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
-
-

@@ -1,0 +1,258 @@
+"""The agent's WebSocket link to the server: connect, say hello, replay what was queued
+offline, ask for a sync, then exchange messages; reconnect with backoff when the link drops.
+
+The link knows the wire protocol but nothing of sessions: it hands every server message to
+``on_message`` and sends what it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from uuid import UUID
+
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from gameops.protocol import (
+    SERVER_MESSAGES,
+    AgentHello,
+    CloseCode,
+    Error,
+    Heartbeat,
+    Payload,
+    ProtocolError,
+    Reconnect,
+    Replaced,
+    ServerHello,
+    SyncRequest,
+    decode,
+    encode,
+)
+
+from .backoff import Backoff
+
+log = structlog.get_logger(__name__)
+
+REJECTED_HTTP_STATUSES = {401, 403, 404}
+REJECTED_CLOSE_CODES = {CloseCode.AUTH_FAILED, CloseCode.UNKNOWN_STATION, CloseCode.FORBIDDEN}
+
+
+class Outcome(Enum):
+    LOST = "lost"  # network trouble, server crash: back off and retry
+    REJECTED = "rejected"  # bad token or unknown station: log why, retry slowly
+    RECONNECT = "reconnect"  # the server asked us to come back (restart, other replica)
+    REPLACED = "replaced"  # another connection owns the station: stop, do not fight
+    STOPPED = "stopped"  # we were asked to stop
+
+
+@dataclass
+class LinkHooks:
+    """What the link asks of the agent: messages to send and where received ones go."""
+
+    hello: Callable[[], AgentHello]
+    sync_request: Callable[[], SyncRequest]
+    heartbeat: Callable[[], Heartbeat]
+    on_message: Callable[[UUID, Payload], None]
+    on_connected: Callable[[bool], None] = lambda connected: None
+
+
+@dataclass(frozen=True)
+class LinkTuning:
+    queue_limit: int = 500  # messages kept while offline; the oldest go first
+    hello_timeout: float = 10.0
+    stable_after: float = 10.0  # a connection that lived this long resets the backoff
+    rejected_floor: float = 5.0  # never retry a rejected token faster than this
+    restart_spread: float = 5.0  # spread reconnects the server asked for over this window
+
+
+class AgentLink:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        hooks: LinkHooks,
+        backoff: Backoff | None = None,
+        tuning: LinkTuning | None = None,
+    ) -> None:
+        self.url = url
+        self._token = token
+        self.hooks = hooks
+        self.backoff = backoff or Backoff()
+        self.tuning = tuning or LinkTuning()
+        self.connected = False
+        self.attempts = 0
+        self._outbox: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._reconnect_after = 0.0
+        self._heartbeat_interval = 30.0  # until the server's hello says otherwise
+
+    def send(self, payload: Payload, *, queue_offline: bool = True) -> None:
+        """Send now if connected, else queue (bounded) for the next connection."""
+        if not self.connected and not queue_offline:
+            return
+        if len(self._outbox) >= self.tuning.queue_limit:
+            dropped = self._outbox.popleft()
+            log.warning("agent_offline_queue_full", dropped=dropped[:80])
+        self._outbox.append(encode(payload))
+        self._wakeup.set()
+
+    @property
+    def queued(self) -> int:
+        return len(self._outbox)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._ws.close())
+
+    async def run(self) -> Outcome:
+        """Keep the link up until stopped or replaced; returns why it ended."""
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            started = loop.time()
+            self.attempts += 1
+            outcome = await self._connect_once()
+            if outcome in (Outcome.REPLACED, Outcome.STOPPED) or self._stop.is_set():
+                return Outcome.STOPPED if self._stop.is_set() else outcome
+            delay = self._delay_after(outcome, lived=loop.time() - started)
+            log.info("agent_reconnect_scheduled", after=outcome.value, in_seconds=round(delay, 2))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+        return Outcome.STOPPED
+
+    def _delay_after(self, outcome: Outcome, lived: float) -> float:
+        if outcome is Outcome.RECONNECT:
+            self.backoff.reset()
+            return self._reconnect_after + self.backoff.spread(self.tuning.restart_spread)
+        if outcome is Outcome.LOST and lived >= self.tuning.stable_after:
+            self.backoff.reset()
+        delay = self.backoff.next_delay()
+        if outcome is Outcome.REJECTED:
+            delay = max(delay, self.tuning.rejected_floor)
+        return delay
+
+    async def _connect_once(self) -> Outcome:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with connect(
+                self.url, additional_headers=headers, open_timeout=10, max_size=2**20
+            ) as ws:
+                return await self._converse(ws)
+        except InvalidStatus as err:
+            status = err.response.status_code
+            if status in REJECTED_HTTP_STATUSES:
+                self._log_rejected(f"HTTP {status}")
+                return Outcome.REJECTED
+            log.warning("agent_connect_failed", url=self.url, error=f"HTTP {status}")
+        except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as err:
+            log.warning("agent_connect_failed", url=self.url, error=repr(err))
+        return Outcome.LOST
+
+    async def _converse(self, ws: ClientConnection) -> Outcome:
+        try:
+            await self._handshake(ws)
+        except (TimeoutError, ProtocolError) as err:
+            log.warning("agent_handshake_failed", error=str(err))
+            return self._closed_outcome(ws)
+        except ConnectionClosed:
+            return self._closed_outcome(ws)
+        self._ws, self.connected = ws, True
+        self.hooks.on_connected(True)
+        log.info("agent_connected", url=self.url)
+        tasks = {asyncio.create_task(self._write(ws)), asyncio.create_task(self._beat())}
+        try:
+            return await self._receive(ws)
+        finally:
+            self._ws, self.connected = None, False
+            for task in tasks:
+                task.cancel()
+            self.hooks.on_connected(False)
+            log.info("agent_disconnected", close_code=ws.close_code)
+
+    async def _handshake(self, ws: ClientConnection) -> None:
+        """server_hello in; agent_hello, everything queued offline, sync_request out."""
+        frame = await asyncio.wait_for(ws.recv(), self.tuning.hello_timeout)
+        message_id, hello = decode(frame, SERVER_MESSAGES)
+        if not isinstance(hello, ServerHello):
+            raise ProtocolError(f"expected server_hello, got {hello.TYPE}")
+        self._heartbeat_interval = hello.heartbeat_interval
+        self.hooks.on_message(message_id, hello)
+        await ws.send(encode(self.hooks.hello()))
+        while self._outbox:
+            await ws.send(self._outbox[0])
+            self._outbox.popleft()
+        await ws.send(encode(self.hooks.sync_request()))
+
+    async def _receive(self, ws: ClientConnection) -> Outcome:
+        try:
+            async for frame in ws:
+                outcome = self._dispatch(frame)
+                if outcome is not None:
+                    await ws.close()
+                    return outcome
+        except ConnectionClosed:
+            pass
+        return self._closed_outcome(ws)
+
+    def _dispatch(self, frame: str | bytes) -> Outcome | None:
+        try:
+            message_id, payload = decode(frame, SERVER_MESSAGES)
+        except ProtocolError as err:
+            log.warning("agent_bad_frame", detail=err.detail)
+            return None
+        if isinstance(payload, Replaced):
+            log.warning("agent_replaced", hint="another agent connected for this station")
+            return Outcome.REPLACED
+        if isinstance(payload, Reconnect):
+            self._reconnect_after = payload.after_seconds
+            return Outcome.RECONNECT
+        if isinstance(payload, Error):
+            log.warning("agent_server_error", detail=payload.detail, ref_id=payload.ref_id)
+        self.hooks.on_message(message_id, payload)
+        return None
+
+    def _closed_outcome(self, ws: ClientConnection) -> Outcome:
+        code = ws.close_code
+        if self._stop.is_set():
+            return Outcome.STOPPED
+        if code == CloseCode.REPLACED:
+            log.warning("agent_replaced", hint="another agent connected for this station")
+            return Outcome.REPLACED
+        if code in REJECTED_CLOSE_CODES:
+            self._log_rejected(f"close code {code} {ws.close_reason!r}")
+            return Outcome.REJECTED
+        if code == CloseCode.SERVICE_RESTART:
+            self._reconnect_after = 0.0
+            return Outcome.RECONNECT
+        return Outcome.LOST
+
+    def _log_rejected(self, why: str) -> None:
+        log.error(
+            "agent_rejected_by_server",
+            why=why,
+            url=self.url,
+            fix="check station.id and backend.token; issue a new token with "
+            "POST /api/v1/stations/{id}/agent-token",
+        )
+
+    async def _write(self, ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._outbox:
+                    await ws.send(self._outbox[0])
+                    self._outbox.popleft()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_interval)
+            self.send(self.hooks.heartbeat(), queue_offline=False)
