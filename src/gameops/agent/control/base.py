@@ -1,0 +1,43 @@
+"""The interface every system-control backend implements, and the choice among them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Protocol
+
+
+class SystemControl(Protocol):
+    """Blocking calls: the runtime makes them from one worker thread, never the event loop."""
+
+    name: str
+
+    def lock_screen(self) -> None: ...
+
+    def log_off(self) -> None: ...
+
+    def keep_awake(self, enabled: bool) -> None: ...
+
+    def idle_seconds(self) -> float: ...
+
+    def notify(self, title: str, text: str) -> None: ...
+
+
+def select_control(name: str, *, in_service: bool = False) -> SystemControl:
+    """``name`` is ``auto``, ``windows``, ``linux`` or ``simulated``."""
+    if name == "auto":
+        name = "windows" if os.name == "nt" else "linux" if sys.platform == "linux" else "simulated"
+    if name == "windows":
+        from .win32 import CtypesWin32
+        from .windows import WindowsControl
+
+        return WindowsControl(CtypesWin32(), in_service=in_service)
+    if name == "linux":
+        from .linux import LinuxControl
+
+        return LinuxControl()
+    if name == "simulated":
+        from .simulated import SimulatedControl
+
+        return SimulatedControl()
+    raise ValueError(f"unknown system control backend {name!r}")

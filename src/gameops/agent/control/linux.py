@@ -1,0 +1,83 @@
+"""Linux desktop backend: logind (loginctl) for lock and log-off, systemd-inhibit to keep
+the PC awake, xprintidle for idle time, notify-send for notifications."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+Runner = Callable[[Sequence[str]], bool]
+Spawner = Callable[[Sequence[str]], "subprocess.Popen[bytes] | None"]
+
+
+def run_command(argv: Sequence[str]) -> bool:
+    """Run a short command; log and return False when it fails or does not exist."""
+    try:
+        result = subprocess.run(list(argv), capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        log.warning("control_command_failed", argv=list(argv), error=str(err))
+        return False
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace").strip()
+        log.warning("control_command_failed", argv=list(argv), stderr=stderr[:200])
+    return result.returncode == 0
+
+
+def spawn_command(argv: Sequence[str]) -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as err:
+        log.warning("control_command_failed", argv=list(argv), error=str(err))
+        return None
+
+
+class LinuxControl:
+    name = "linux"
+
+    def __init__(self, run: Runner = run_command, spawn: Spawner = spawn_command) -> None:
+        self._run = run
+        self._spawn = spawn
+        self._inhibitor: subprocess.Popen[bytes] | None = None
+        self._session = os.environ.get("XDG_SESSION_ID", "")
+
+    def lock_screen(self) -> None:
+        # logind asks the desktop's locker; xdg-screensaver covers desktops without logind.
+        if not self._run(["loginctl", "lock-session", *self._session_arg()]):
+            self._run(["xdg-screensaver", "lock"])
+
+    def log_off(self) -> None:
+        if self._session:
+            self._run(["loginctl", "terminate-session", self._session])
+        else:
+            self._run(["loginctl", "terminate-user", os.environ.get("USER", "")])
+
+    def keep_awake(self, enabled: bool) -> None:
+        if enabled and self._inhibitor is None:
+            self._inhibitor = self._spawn(
+                ["systemd-inhibit", "--what=idle:sleep", "--who=gameops-agent",
+                 "--why=paid session running", "sleep", "infinity"]
+            )  # fmt: skip
+        elif not enabled and self._inhibitor is not None:
+            self._inhibitor.terminate()
+            self._inhibitor = None
+
+    def idle_seconds(self) -> float:
+        if shutil.which("xprintidle") is None:
+            return 0.0
+        try:
+            output = subprocess.run(["xprintidle"], capture_output=True, timeout=5, check=True)
+            return int(output.stdout.strip()) / 1000
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return 0.0
+
+    def notify(self, title: str, text: str) -> None:
+        self._run(["notify-send", "--app-name=GameOps", title, text])
+
+    def _session_arg(self) -> list[str]:
+        return [self._session] if self._session else []

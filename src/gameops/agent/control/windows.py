@@ -1,0 +1,67 @@
+"""Windows backend over :class:`Win32Api`.
+
+Which part calls what: the user-session part (overlay) locks the workstation and reads
+idle time, as both only work inside the user's desktop session; the service part logs the
+user off with ``WTSLogoffSession`` (``ExitWindowsEx`` when it runs in the user's session).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+
+from . import win32
+from .win32 import Win32Api
+
+log = structlog.get_logger(__name__)
+
+AWAKE_FLAGS = win32.ES_CONTINUOUS | win32.ES_SYSTEM_REQUIRED | win32.ES_DISPLAY_REQUIRED
+NOTIFY_FLAGS = (
+    win32.MB_OK
+    | win32.MB_ICONINFORMATION
+    | win32.MB_SYSTEMMODAL
+    | win32.MB_SETFOREGROUND
+    | win32.MB_TOPMOST
+)
+TICK_MASK = 0xFFFFFFFF  # GetTickCount wraps after 49.7 days
+
+
+class WindowsControl:
+    name = "windows"
+
+    def __init__(self, api: Win32Api, *, in_service: bool = False) -> None:
+        self.api = api
+        self.in_service = in_service
+        self.last_notification: threading.Thread | None = None
+
+    def lock_screen(self) -> None:
+        if not self.api.LockWorkStation():
+            log.warning("windows_lock_failed", hint="LockWorkStation needs the user's desktop")
+
+    def log_off(self) -> None:
+        if self.in_service:
+            session_id = self.api.WTSGetActiveConsoleSessionId()
+            ok = self.api.WTSLogoffSession(win32.WTS_CURRENT_SERVER_HANDLE, session_id, False)
+        else:
+            reason = win32.SHTDN_REASON_MAJOR_OTHER | win32.SHTDN_REASON_FLAG_PLANNED
+            ok = self.api.ExitWindowsEx(win32.EWX_LOGOFF | win32.EWX_FORCEIFHUNG, reason)
+        if not ok:
+            log.error("windows_logoff_failed", in_service=self.in_service)
+
+    def keep_awake(self, enabled: bool) -> None:
+        # ES_CONTINUOUS holds only while the calling thread lives: the runtime makes every
+        # control call from one long-lived worker thread for that reason.
+        self.api.SetThreadExecutionState(AWAKE_FLAGS if enabled else win32.ES_CONTINUOUS)
+
+    def idle_seconds(self) -> float:
+        idle_ms = (self.api.GetTickCount() - self.api.GetLastInputInfo()) & TICK_MASK
+        return idle_ms / 1000
+
+    def notify(self, title: str, text: str) -> None:
+        # MessageBoxW blocks until the customer clicks OK: never on the caller's thread.
+        thread = threading.Thread(
+            target=self.api.MessageBoxW, args=(0, text, title, NOTIFY_FLAGS), daemon=True
+        )
+        thread.start()
+        self.last_notification = thread

@@ -1,0 +1,119 @@
+"""Config loading (YAML + env, errors that name the key) and the atomic state file."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from gameops.agent.config import ConfigError, load_config
+from gameops.agent.effects import SavedSession
+from gameops.agent.statefile import StateFile
+
+STATION = str(uuid4())
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_example_config_is_valid_once_its_placeholders_are_filled() -> None:
+    env = {"GAMEOPS_AGENT_STATION_ID": STATION, "GAMEOPS_AGENT_BACKEND_TOKEN": "t"}
+    config = load_config(REPO / "config.example.yaml", env)
+    assert config.session.warning_time == 300
+    assert config.session.grace_period == 60
+    assert config.system.monitor_interval == 60
+    assert config.features.show_overlay is True
+
+
+def test_yaml_with_env_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"station: {{id: '{STATION}', name: PC-01}}\n"
+        "backend: {url: 'http://venue:8000/', token: abc}\n"
+        "features: {auto_logout: true}\n",
+    )
+    env = {
+        "GAMEOPS_AGENT_FEATURES_AUTO_LOGOUT": "false",
+        "GAMEOPS_AGENT_SESSION_GRACE_PERIOD": "30",
+    }
+    config = load_config(path, env)
+    assert config.features.auto_logout is False
+    assert config.session.grace_period == 30
+    assert config.ws_url == f"ws://venue:8000/ws/agent/{STATION}"
+    assert config.state_path(path) == tmp_path / "agent-state.json"
+
+
+def test_a_missing_key_names_the_key_and_the_fix(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, f"station: {{id: '{STATION}', name: PC-01}}\nbackend: {{url: 'ws://x'}}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {})
+    assert "backend.token is missing" in str(err.value)
+    assert "GAMEOPS_AGENT_BACKEND_TOKEN" in str(err.value)
+
+
+def test_wrong_values_and_unknown_keys_are_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "station: {id: 'not-a-uuid', name: PC-01}\n"
+        "backend: {url: 'ftp://x', token: t}\n"
+        "session: {warning_tme: 300}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {})
+    message = str(err.value)
+    assert "station.id:" in message
+    assert "backend.url: Value error, must start with http://" in message
+    assert "session.warning_tme is not a known key" in message
+
+
+def test_an_env_variable_naming_no_section_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GAMEOPS_AGENT_BACKND_URL names no config key"):
+        load_config(tmp_path / "absent.yaml", {"GAMEOPS_AGENT_BACKND_URL": "ws://x"})
+
+
+def saved() -> SavedSession:
+    moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    return SavedSession(uuid4(), moment, 1.5, 600.0, moment, "ending", 42.0)
+
+
+def test_state_file_round_trip_and_removal(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "sub" / "state.json")
+    assert state.load() is None
+    session = saved()
+    state.save(session)
+    assert state.load() == session
+    assert os.listdir(tmp_path / "sub") == ["state.json"]  # no temp file left behind
+    state.save(None)
+    assert state.load() is None
+
+
+def test_a_damaged_state_file_is_ignored_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text('{"session_id": "x"')
+    assert StateFile(path).load() is None
+
+
+def test_a_failed_write_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = StateFile(tmp_path / "state.json")
+    first = saved()
+    state.save(first)
+
+    def crash(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        state.save(saved())
+    assert state.load() == first
+    assert os.listdir(tmp_path) == ["state.json"]
