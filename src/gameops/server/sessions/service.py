@@ -84,6 +84,7 @@ async def start_session(
         data=_timing(session, duration_minutes=request.duration_minutes),
     )
     await context.controllers.for_station(station).session_started(db, station, session)
+    await db.flush()  # fills server-side defaults the response shows
     return _charged(session, payment, station)
 
 
@@ -110,6 +111,7 @@ async def extend_session(
         data=_timing(session, additional_minutes=minutes),
     )
     await context.controllers.for_station(station).session_extended(db, station, session, minutes)
+    await db.flush()
     return _charged(session, payment, station)
 
 

@@ -1,0 +1,131 @@
+"""A real uvicorn serving the real app on a loopback port, inside the test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from gameops.server.runner import uvicorn_config
+from gameops.server.settings import Settings
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin-password-123"
+
+
+def test_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": uuid.uuid4().hex,
+        "admin_username": ADMIN_USERNAME,
+        "admin_password": ADMIN_PASSWORD,
+        "log_level": "WARNING",
+        **overrides,
+    }
+    return Settings(**values)
+
+
+class LiveServer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._socket = _bound_socket(0)
+        self.port: int = self._socket.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._clients: list[httpx.AsyncClient] = []
+
+    @property
+    def app(self) -> Any:
+        assert self._server is not None
+        return self._server.config.loaded_app
+
+    @property
+    def context(self) -> Any:
+        """The running app's AppContext (for white-box assertions)."""
+        assert self._server is not None
+        return self._server.config.app.state.context
+
+    async def start(self) -> None:
+        if self._socket.fileno() == -1:  # uvicorn closes its socket on shutdown: same port again
+            self._socket = _bound_socket(self.port)
+        config = uvicorn_config(self.settings, "127.0.0.1", self.port)
+        self._server = uvicorn.Server(config)
+        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
+        for _ in range(500):
+            if self._server.started:
+                return
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        raise RuntimeError("uvicorn did not start within 5 s")
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self._task, 15)
+        self._server = self._task = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        await self.stop()
+        self._socket.close()
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+        self._clients.append(client)
+        return client
+
+    async def login(self, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> str:
+        response = await self.client().post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
+
+    async def admin_client(self) -> httpx.AsyncClient:
+        return self.client(await self.login())
+
+    async def create_pc_station(
+        self, name: str | None = None, hourly_rate: int = 600
+    ) -> tuple[str, str]:
+        """A PC station and its agent token: ``(station_id, token)``."""
+        admin = await self.admin_client()
+        return await create_station_with_token(admin, name, hourly_rate)
+
+
+def _bound_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+async def create_station_with_token(
+    admin: httpx.AsyncClient, name: str | None = None, hourly_rate: int = 600, type: str = "PC"
+) -> tuple[str, str]:
+    body = {"name": name or f"PC-{uuid.uuid4().hex[:6]}", "type": type, "hourly_rate": hourly_rate}
+    created = await admin.post("/api/v1/stations", json=body)
+    assert created.status_code == 201, created.text
+    station_id: str = created.json()["id"]
+    issued = await admin.post(f"/api/v1/stations/{station_id}/agent-token")
+    assert issued.status_code == 201, issued.text
+    return station_id, issued.json()["token"]
