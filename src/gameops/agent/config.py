@@ -56,6 +56,7 @@ class SessionConfig(_Section):
 class SystemConfig(_Section):
     monitor_interval: int = Field(default=60, ge=5, le=3600)
     control: Literal["auto", "windows", "linux", "simulated"] = "auto"
+    service: bool = False  # running as a Windows service (session 0): log off via WTS
     state_file: Path | None = None
 
 

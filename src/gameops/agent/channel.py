@@ -1,0 +1,93 @@
+"""The local channel between the service part and the user-session part: JSON lines over a
+loopback TCP socket. The service listens; the user-session part connects and proves itself
+with a per-run secret passed in its environment.
+
+service -> desktop: {"op": "view", ...}, {"op": "lock"}
+desktop -> service: {"op": "hello", "secret": ..., "pid": ...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import secrets
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+SECRET_ENV = "GAMEOPS_DESKTOP_SECRET"
+MAX_LINE = 64 * 1024
+
+
+def encode_line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+class DesktopChannel:
+    """Service side. Keeps the last view so a restarted overlay shows it at once."""
+
+    def __init__(self) -> None:
+        self.secret = secrets.token_urlsafe(24)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._last_view: dict[str, Any] | None = None
+        self.hellos = 0
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._writers)
+
+    def push(self, message: dict[str, Any]) -> None:
+        if message.get("op") == "view":
+            self._last_view = message
+        line = encode_line(message)
+        for writer in list(self._writers):
+            if writer.is_closing():
+                self._writers.discard(writer)
+            else:
+                writer.write(line)
+
+    async def close(self) -> None:
+        for writer in list(self._writers):
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if not await self._accept(reader):
+                log.warning("desktop_channel_refused", peer=writer.get_extra_info("peername"))
+                return
+            self._writers.add(writer)
+            if self._last_view is not None:
+                writer.write(encode_line(self._last_view))
+            while await reader.readline():
+                pass  # nothing else is expected; reading notices the peer leaving
+        except (ConnectionError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _accept(self, reader: asyncio.StreamReader) -> bool:
+        with contextlib.suppress(TimeoutError, ValueError):
+            line = await asyncio.wait_for(reader.readline(), 5)
+            hello = json.loads(line)
+            if not isinstance(hello, dict):
+                return False
+            secret = str(hello.get("secret", ""))
+            if hello.get("op") == "hello" and hmac.compare_digest(secret, self.secret):
+                self.hellos += 1
+                return True
+        return False

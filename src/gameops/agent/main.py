@@ -1,0 +1,67 @@
+"""Entry points: ``gameops agent --config PATH`` (via :func:`run`) and ``gameops-agent``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+import structlog
+
+from gameops.logging import configure_logging
+
+from .config import AgentConfig, ConfigError, LogConfig, load_config
+from .control import select_control
+from .runtime import Agent, AgentParts, state_file_for
+
+EXIT_CONFIG_ERROR = 2
+
+
+def run(config_path: Path) -> int:
+    """Load the config, run the agent until SIGINT/SIGTERM; returns the exit code."""
+    try:
+        config = load_config(config_path, os.environ)
+    except ConfigError as err:
+        print(f"gameops-agent: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    setup_logging(config.log)
+    structlog.get_logger(__name__).info(
+        "agent_starting", station=config.station.name, url=config.ws_url, config=str(config_path)
+    )
+    control = select_control(config.system.control, in_service=config.system.service)
+    parts = AgentParts(control=control, state=state_file_for(config, config_path))
+    return asyncio.run(_serve(config, parts))
+
+
+async def _serve(config: AgentConfig, parts: AgentParts) -> int:
+    agent = Agent(config, parts)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, agent.stop)
+        except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(agent.stop))
+    return await agent.run()
+
+
+def setup_logging(settings: LogConfig) -> None:
+    configure_logging(settings.level, settings.format)
+    if settings.file is None:
+        return
+    root = logging.getLogger()
+    handler = logging.FileHandler(settings.file, encoding="utf-8")
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+
+
+def console_main() -> None:
+    parser = argparse.ArgumentParser(prog="gameops-agent", description="GameOps PC agent.")
+    parser.add_argument(
+        "--config", "-c", type=Path, default=Path("config.yaml"), help="agent YAML config"
+    )
+    args = parser.parse_args()
+    sys.exit(run(args.config))

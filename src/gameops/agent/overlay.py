@@ -1,0 +1,108 @@
+"""The kiosk overlay (Tkinter): a borderless, always-on-top timer in a corner while a session
+runs, and a full-screen lock view when there is none or it has ended.
+
+It only renders what it is told (``render(view)``, a dict from the channel); it owns no
+timing. Every Tk call happens on the thread that created the root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tkinter as tk
+from typing import Any
+
+BAND_COLOURS = {"green": "#1e8e3e", "orange": "#f57c00", "red": "#d32f2f"}
+LOCK_BACKGROUND = "#111827"
+TEXT_COLOUR = "#ffffff"
+CORNER_SIZE = (280, 110)
+CORNER_MARGIN = 12
+# Keys a customer tries to get past the lock view with; Tk can swallow them while it has
+# focus. What Tk cannot block (Ctrl+Alt+Del, Win+L) falls back to the system lock.
+SWALLOWED_KEYS = ("<Alt-F4>", "<Alt-Tab>", "<Alt-Key>", "<Super_L>", "<Super_R>", "<Escape>")
+
+
+def format_remaining(seconds: int) -> str:
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class Overlay:
+    def __init__(self, root: tk.Tk, station_name: str) -> None:
+        self.root = root
+        self.station_name = station_name
+        self.mode = ""
+        self._build_corner()
+        self._build_lock_view()
+
+    def _build_corner(self) -> None:
+        root = self.root
+        root.overrideredirect(True)
+        root.attributes("-topmost", True)
+        width, height = CORNER_SIZE
+        x = root.winfo_screenwidth() - width - CORNER_MARGIN
+        root.geometry(f"{width}x{height}+{x}+{CORNER_MARGIN}")
+        root.configure(background=BAND_COLOURS["green"])
+        self.corner_name = self._label(root, self.station_name, 11)
+        self.timer = self._label(root, "--:--", 30, bold=True)
+        self.corner_message = self._label(root, "", 9)
+        for label in (self.corner_name, self.timer, self.corner_message):
+            label.pack(fill="x")
+
+    def _build_lock_view(self) -> None:
+        lock = tk.Toplevel(self.root, background=LOCK_BACKGROUND)
+        lock.overrideredirect(True)
+        lock.attributes("-topmost", True)
+        width, height = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
+        lock.geometry(f"{width}x{height}+0+0")
+        lock.protocol("WM_DELETE_WINDOW", lambda: None)
+        for key in SWALLOWED_KEYS:
+            lock.bind(key, lambda event: "break")
+        self.lock_title = self._label(lock, "Station locked", 44, bold=True)
+        self.lock_name = self._label(lock, self.station_name, 20)
+        self.lock_message = self._label(lock, "", 16)
+        self.lock_title.place(relx=0.5, rely=0.40, anchor="center")
+        self.lock_name.place(relx=0.5, rely=0.50, anchor="center")
+        self.lock_message.place(relx=0.5, rely=0.58, anchor="center")
+        self.lock = lock
+        for label in (self.lock_title, self.lock_name, self.lock_message):
+            label.configure(background=LOCK_BACKGROUND)
+
+    def _label(self, parent: tk.Misc, text: str, size: int, bold: bool = False) -> tk.Label:
+        font = ("Helvetica", size, "bold" if bold else "normal")
+        return tk.Label(parent, text=text, font=font, foreground=TEXT_COLOUR)
+
+    def render(self, view: dict[str, Any]) -> None:
+        """Show ``view``: {"mode", "remaining", "band", "message"} as the service sent it."""
+        mode = str(view.get("mode", "locked"))
+        if mode == "session":
+            self._show_timer(int(view.get("remaining") or 0), view.get("band"), view)
+        else:
+            self._show_lock(mode, str(view.get("message", "")))
+        self.mode = mode
+
+    def _show_timer(self, remaining: int, band: Any, view: dict[str, Any]) -> None:
+        colour = BAND_COLOURS.get(str(band), BAND_COLOURS["red"])
+        self.root.configure(background=colour)
+        self.timer.configure(text=format_remaining(remaining))
+        self.corner_message.configure(text=str(view.get("message", "")))
+        for label in (self.corner_name, self.timer, self.corner_message):
+            label.configure(background=colour)
+        if self.mode != "session":
+            self.lock.grab_release()
+            self.lock.withdraw()
+            self.root.deiconify()
+        self.root.lift()
+
+    def _show_lock(self, mode: str, message: str) -> None:
+        self.lock_title.configure(text="Session ended" if mode == "ended" else "Station locked")
+        self.lock_message.configure(text=message)
+        if self.mode in ("", "session"):
+            self.root.withdraw()
+            self.lock.deiconify()
+        # Re-assert on every render: another window may have been raised over the lock.
+        self.lock.lift()
+        self.lock.focus_force()
+        # Another application may hold the grab; lifting every second still covers it.
+        with contextlib.suppress(tk.TclError):
+            self.lock.grab_set()

@@ -1,0 +1,232 @@
+"""The service part of the agent: wires the session state machine to the WebSocket link,
+the system-control backend, the state file and the user-session part, and carries out
+the effects the state machine returns."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+import structlog
+
+from gameops.protocol import Heartbeat, Payload, Tamper
+
+from .backoff import Backoff
+from .channel import SECRET_ENV, DesktopChannel
+from .clock import Clock, SystemClock
+from .config import AgentConfig
+from .control import SystemControl
+from .effects import Effect, KeepAwake, Lock, LogOff, Notify, Persist, Send, Unlock
+from .link import AgentLink, LinkHooks, LinkTuning, Outcome
+from .session import SessionMachine, SessionRules
+from .specs import LoadMonitor, agent_hello, system_specs
+from .statefile import StateFile
+from .supervisor import Supervisor, desktop_command
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+TICK_SECONDS = 1.0
+
+
+@dataclass
+class AgentParts:
+    """What the runtime is built from; tests and the fleet simulator swap parts."""
+
+    control: SystemControl
+    state: StateFile | None
+    clock: Clock = field(default_factory=SystemClock)
+    overlay_command: list[str] | None = None  # None: derive from config when shown
+    specs: dict[str, Any] | None = None  # None: read this PC's specs
+    backoff: Backoff | None = None
+    tuning: LinkTuning | None = None
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, parts: AgentParts) -> None:
+        self.config = config
+        self.parts = parts
+        rules = SessionRules(config.session.warning_time, config.session.grace_period)
+        self.machine = SessionMachine(rules)
+        self.monitor = LoadMonitor(config.system.monitor_interval)
+        hooks = LinkHooks(
+            hello=lambda: agent_hello(self._specs()),
+            sync_request=self.machine.sync_request,
+            heartbeat=self._heartbeat,
+            on_message=self._on_message,
+        )
+        self.link = AgentLink(
+            config.ws_url, config.backend.token, hooks, parts.backoff, parts.tuning
+        )
+        self.channel: DesktopChannel | None = None
+        self.supervisor: Supervisor | None = None
+        # One worker thread for every control call: Windows ties keep-awake to the thread.
+        self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="agent-control")
+        self._disk_thread = ThreadPoolExecutor(1, thread_name_prefix="agent-disk")
+        self._stop = asyncio.Event()
+        self._background: set[asyncio.Future[Any]] = set()
+        self._specs_cache = parts.specs
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until :meth:`stop`; returns the process exit code."""
+        saved = self.parts.state.load() if self.parts.state else None
+        if self.config.features.show_overlay:
+            await self._start_desktop_part()
+        self._execute(self.machine.start(self.parts.clock.now(), saved))
+        self._push_view()
+        tasks = [asyncio.create_task(self._run_link()), asyncio.create_task(self._tick())]
+        if self.supervisor is not None:
+            tasks.append(asyncio.create_task(self.supervisor.run()))
+        await self._stop.wait()
+        await self._shutdown(tasks)
+        return 0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        self.link.stop()
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        if self.channel is not None:
+            await self.channel.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
+        self._control_thread.shutdown(wait=True)
+        self._disk_thread.shutdown(wait=True)
+
+    async def _start_desktop_part(self) -> None:
+        self.channel = DesktopChannel()
+        port = await self.channel.start()
+        command = self.parts.overlay_command or desktop_command(
+            port, self.config.station.name, self.config.system.control
+        )
+        self.supervisor = Supervisor(
+            command, {SECRET_ENV: self.channel.secret}, self._desktop_part_died
+        )
+
+    async def _run_link(self) -> None:
+        outcome = await self.link.run()
+        if outcome is Outcome.REPLACED:
+            # Do not fight the new connection; keep enforcing the session offline.
+            log.warning("agent_link_stopped", reason="replaced", enforcing="offline")
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
+        while True:
+            next_tick += TICK_SECONDS
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+            self._execute(self.machine.tick(self.parts.clock.now()))
+            self._push_view()
+
+    # --- inputs ---------------------------------------------------------------------
+
+    def _on_message(self, message_id: UUID, payload: Payload) -> None:
+        log.debug("agent_message", type=payload.TYPE, id=str(message_id))
+        self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
+        self._push_view()
+
+    def _desktop_part_died(self, returncode: int) -> None:
+        detail = f"user-session part (overlay) exited with code {returncode}; restarting"
+        self.link.send(Tamper(kind="overlay_killed", detail=detail))
+
+    # --- outputs --------------------------------------------------------------------
+
+    def _execute(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            self._execute_one(effect)
+
+    def _execute_one(self, effect: Effect) -> None:
+        features, control = self.config.features, self.parts.control
+        match effect:
+            case Send(payload=payload, queue_offline=queue_offline):
+                self.link.send(payload, queue_offline=queue_offline)
+            case Lock(reason=reason):
+                log.info("agent_lock", reason=reason)
+                if features.auto_lock:
+                    self._lock_screen()
+            case LogOff():
+                log.info("agent_log_off", enabled=features.auto_logout)
+                if features.auto_logout:
+                    self._in_thread(self._control_thread, control.log_off)
+            case KeepAwake(enabled=enabled):
+                self._in_thread(self._control_thread, control.keep_awake, enabled)
+            case Notify(text=text):
+                log.info("agent_notify", text=text)
+                if self.channel is None:  # the overlay shows it otherwise
+                    self._in_thread(self._control_thread, control.notify, "GameOps", text)
+            case Persist(saved=saved) if self.parts.state is not None:
+                self._in_thread(self._disk_thread, self.parts.state.save, saved)
+            case Unlock() | Persist():
+                pass  # nothing to undo system-side: the overlay follows the view
+
+    def _lock_screen(self) -> None:
+        if self.channel is not None:
+            # Locking works only inside the user's desktop session: the overlay does it.
+            self.channel.push({"op": "lock"})
+        else:
+            self._in_thread(self._control_thread, self.parts.control.lock_screen)
+
+    def _push_view(self) -> None:
+        if self.channel is None:
+            return
+        view = self.machine.view(self.parts.clock.now())
+        self.channel.push(
+            {
+                "op": "view",
+                "mode": view.mode,
+                "remaining": view.remaining_seconds,
+                "band": view.band,
+                "message": view.message,
+            }
+        )
+
+    def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
+        future = asyncio.get_running_loop().run_in_executor(pool, func, *args)
+        self._background.add(future)
+        future.add_done_callback(self._background.discard)
+        future.add_done_callback(_log_failure)
+
+    def _heartbeat(self) -> Heartbeat:
+        now = self.parts.clock.now()
+        cpu, ram = self.monitor.sample(now.steady)
+        return Heartbeat(
+            cpu=cpu,
+            ram=ram,
+            active_session_id=self.machine.session_id,
+            remaining_seconds=self.machine.remaining_seconds(now),
+        )
+
+    def _specs(self) -> dict[str, Any]:
+        if self._specs_cache is None:
+            self._specs_cache = system_specs()
+        return self._specs_cache
+
+
+def _log_failure(future: Awaitable[Any]) -> None:
+    assert isinstance(future, asyncio.Future)
+    if not future.cancelled() and future.exception() is not None:
+        log.error("agent_background_call_failed", error=repr(future.exception()))
+
+
+async def run_agent(config: AgentConfig, parts: AgentParts, stop_after: float | None = None) -> int:
+    """Run an agent; with ``stop_after`` (seconds), stop it then (tests, benchmarks)."""
+    agent = Agent(config, parts)
+    if stop_after is not None:
+        asyncio.get_running_loop().call_later(stop_after, agent.stop)
+    with contextlib.suppress(asyncio.CancelledError):
+        return await agent.run()
+    return 1
+
+
+def state_file_for(config: AgentConfig, config_path: Path) -> StateFile:
+    return StateFile(config.state_path(config_path))

@@ -1,0 +1,74 @@
+"""The service part's watchdog over the user-session part: start it, and when it dies
+(a customer ending it from Task Manager) report it and start it again within seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+RESTART_DELAY = 1.0
+MAX_RESTART_DELAY = 4.0  # with start-up time, the overlay is back within 5 s
+CRASH_LOOP_SECONDS = 3.0  # exiting sooner than this counts as a crash at start-up
+
+
+def desktop_command(port: int, station_name: str, control: str) -> list[str]:
+    return [
+        sys.executable, "-m", "gameops.agent.desktop",
+        "--port", str(port), "--station", station_name, "--control", control,
+    ]  # fmt: skip
+
+
+class Supervisor:
+    """Keeps one child process running; ``on_unexpected_exit(returncode)`` is told each death."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        env: dict[str, str],
+        on_unexpected_exit: Callable[[int], None],
+    ) -> None:
+        self.command = list(command)
+        self.env = {**os.environ, **env}
+        self.on_unexpected_exit = on_unexpected_exit
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        delay = RESTART_DELAY
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            started = loop.time()
+            returncode = await self._run_once()
+            if self._stopping.is_set():
+                return
+            self.on_unexpected_exit(returncode)
+            crashed_at_start = loop.time() - started < CRASH_LOOP_SECONDS
+            delay = min(delay * 2, MAX_RESTART_DELAY) if crashed_at_start else RESTART_DELAY
+            log.warning("desktop_part_exited", returncode=returncode, restart_in=delay)
+            await asyncio.sleep(delay)
+
+    async def _run_once(self) -> int:
+        self.process = await asyncio.create_subprocess_exec(*self.command, env=self.env)
+        self.starts += 1
+        log.info("desktop_part_started", pid=self.process.pid)
+        return await self.process.wait()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 5)
+            return
+        process.kill()
+        await process.wait()
