@@ -1,0 +1,69 @@
+"""Runs a real agent (service part) in the test's event loop against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gameops.agent.backoff import Backoff
+from gameops.agent.config import AgentConfig
+from gameops.agent.control import SimulatedControl
+from gameops.agent.link import LinkTuning
+from gameops.agent.runtime import Agent, AgentParts
+from gameops.agent.statefile import StateFile
+
+
+def agent_config(
+    url: str, station_id: str, token: str, *, overlay: bool = False, grace: int = 1, **system: Any
+) -> AgentConfig:
+    return AgentConfig.model_validate(
+        {
+            "station": {"id": station_id, "name": "PC-TEST"},
+            "backend": {"url": url, "token": token},
+            "features": {"show_overlay": overlay},
+            "session": {"warning_time": 300, "grace_period": grace},
+            "system": {"control": "simulated", "monitor_interval": 5, **system},
+        }
+    )
+
+
+class RunningAgent:
+    """An :class:`Agent` with a recording backend, started as a task."""
+
+    def __init__(self, config: AgentConfig, state_path: Path, **parts: Any) -> None:
+        self.control = SimulatedControl()
+        defaults: dict[str, Any] = {
+            "specs": {"cpu_model": "test"},
+            "backoff": Backoff(base=0.2, cap=1.0, rng=random.Random(3)),
+            "tuning": LinkTuning(restart_spread=0.2, rejected_floor=1.0),
+        }
+        self.agent = Agent(
+            config,
+            AgentParts(control=self.control, state=StateFile(state_path), **{**defaults, **parts}),
+        )
+        self.task: asyncio.Task[int] | None = None
+
+    def start(self) -> RunningAgent:
+        self.task = asyncio.create_task(self.agent.run())
+        return self
+
+    async def stop(self) -> None:
+        self.agent.stop()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+
+    def remaining(self) -> int | None:
+        return self.agent.machine.remaining_seconds(self.agent.parts.clock.now())
+
+    def mode(self) -> str:
+        return self.agent.machine.view(self.agent.parts.clock.now()).mode
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    # Polling is the point: these conditions are plain state with no event to wait on.
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)

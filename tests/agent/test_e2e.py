@@ -1,0 +1,161 @@
+"""End to end: the real agent (service part, recording backend) against a real server over a
+real WebSocket. Sessions are started, extended and stopped through the REST API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import structlog
+
+from gameops.agent.control import SimulatedControl
+from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.support.live_server import LiveServer
+from tests.support.sessions import end_soon, start_session
+
+
+async def connected_agent(
+    live_server: LiveServer, tmp_path: Path, **config: object
+) -> tuple[RunningAgent, str]:
+    station_id, token = await live_server.create_pc_station("PC-E2E")
+    running = RunningAgent(
+        agent_config(live_server.base_url, station_id, token, **config),  # type: ignore[arg-type]
+        tmp_path / "state.json",
+    ).start()
+    await wait_until(lambda: running.agent.link.connected)
+    return running, station_id
+
+
+def actions(control: SimulatedControl) -> list[str]:
+    return control.names()
+
+
+async def test_start_shows_the_countdown_and_extend_moves_it(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    assert running.mode() == "locked"
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    first = running.remaining()
+    assert first is not None
+    assert 1795 <= first <= 1800
+    await asyncio.sleep(1.1)
+    later = running.remaining()
+    assert later is not None
+    assert later < first  # counting down
+
+    extended = await admin.put(
+        f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 15}
+    )
+    assert extended.status_code == 200, extended.text
+    await wait_until(lambda: (running.remaining() or 0) > 2600)
+    assert 2690 <= (running.remaining() or 0) <= 2700
+    assert running.agent.machine.view(running.agent.parts.clock.now()).message == "Time added!"
+    assert "keep_awake" in actions(running.control)
+    await running.stop()
+
+
+async def test_manual_stop_locks_without_logging_off(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    locks_before = actions(running.control).count("lock_screen")
+    stopped = await admin.delete(f"/api/v1/sessions/{session['id']}")
+    assert stopped.status_code == 200, stopped.text
+    await wait_until(lambda: running.mode() == "locked")
+    await asyncio.sleep(1.5)  # longer than the grace period: still no log-off
+    assert actions(running.control).count("lock_screen") == locks_before + 1
+    assert "log_off" not in actions(running.control)
+    assert not (tmp_path / "state.json").exists()
+    await running.stop()
+
+
+async def test_server_expiry_locks_then_logs_off_after_its_grace(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path, grace=30)
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await end_soon(live_server, str(session["id"]), 0.3)
+    await wait_until(lambda: running.mode() == "ended")
+    assert "lock_screen" in actions(running.control)
+    # The server's grace (1 s in these tests) wins over the local 30 s.
+    await wait_until(lambda: "log_off" in actions(running.control), seconds=4)
+    assert running.mode() == "locked"
+    await running.stop()
+
+
+async def test_server_killed_mid_session_the_agent_still_locks_at_the_end(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    station_id, token = await live_server.create_pc_station("PC-OFFLINE")
+    session = await start_session(admin, station_id, minutes=30)
+    await end_soon(live_server, str(session["id"]), 4)  # sold for 4 seconds, in effect
+    running = RunningAgent(
+        agent_config(live_server.base_url, station_id, token), tmp_path / "state.json"
+    ).start()
+    await wait_until(lambda: running.mode() == "session")  # learnt by sync_request
+    await live_server.stop()  # the server dies before the session ends
+    await wait_until(lambda: not running.agent.link.connected)
+    assert running.mode() == "session"
+    await wait_until(lambda: running.mode() == "ended", seconds=6)
+    assert "lock_screen" in actions(running.control)
+    await wait_until(lambda: "log_off" in actions(running.control), seconds=3)
+    await running.stop()
+
+
+async def test_agent_restart_mid_session_resumes_with_the_right_time(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await running.stop()  # e.g. a crash or a reboot: the state file stays
+    assert (tmp_path / "state.json").exists()
+
+    await live_server.stop()  # resume from the file alone, with no server to ask
+    await asyncio.sleep(2)
+    again = RunningAgent(running.agent.config, tmp_path / "state.json").start()
+    await wait_until(lambda: again.mode() == "session", seconds=2)
+    resumed = again.remaining()
+    assert resumed is not None
+    assert 1790 <= resumed <= 1798  # 2+ seconds passed while the agent was down
+
+    await live_server.start()  # back online: the server's view agrees
+    await wait_until(lambda: again.agent.link.connected, seconds=10)
+    await asyncio.sleep(0.5)
+    assert abs((again.remaining() or 0) - resumed) <= 12
+    await again.stop()
+
+
+async def test_wrong_token_logs_clearly_and_backs_off(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    station_id, _ = await live_server.create_pc_station("PC-BADTOKEN")
+    config = agent_config(live_server.base_url, station_id, "not-the-token")
+    running = RunningAgent(config, tmp_path / "state.json")
+    with structlog.testing.capture_logs() as logs:
+        running.start()
+        await asyncio.sleep(3.2)
+        await running.stop()
+    rejected = [entry for entry in logs if entry["event"] == "agent_rejected_by_server"]
+    assert rejected, [entry["event"] for entry in logs]
+    assert "agent-token" in rejected[0]["fix"]
+    # At least 1 s between tries (rejected_floor in the harness): a handful, not hundreds.
+    assert 2 <= running.agent.link.attempts <= 4
+    assert running.mode() == "locked"
+
+
+async def test_agent_hello_reaches_the_server(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    await asyncio.sleep(0.3)
+    station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
+    assert station["status"] == "ONLINE"
+    assert "cpu_model" in str(station)
+    await running.stop()
