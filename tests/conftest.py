@@ -19,7 +19,7 @@ from tests.support.databases import (
     SqliteTemplates,
     require_service,
 )
-from tests.support.live_server import LiveServer, test_settings
+from tests.support.live_server import LiveServer, server_settings
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return test_settings(database_url, tmp_path / "data")
+    return server_settings(database_url, tmp_path / "data")
 
 
 @pytest.fixture

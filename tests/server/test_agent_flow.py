@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import httpx
 
 from gameops.protocol import (
-    HeartbeatAck,
     Heartbeat,
+    HeartbeatAck,
     NoSession,
     SessionEnd,
     SessionExpired,
@@ -31,7 +31,9 @@ async def _station(admin: httpx.AsyncClient, station_id: str) -> dict[str, objec
     return body
 
 
-async def test_start_extend_stop_reach_the_agent(live_server: LiveServer, admin: httpx.AsyncClient) -> None:
+async def test_start_extend_stop_reach_the_agent(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
     station_id, token = await live_server.create_pc_station("PC-01", hourly_rate=600)
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
     assert (await _station(admin, station_id))["status"] == "ONLINE"
@@ -43,7 +45,9 @@ async def test_start_extend_stop_reach_the_agent(live_server: LiveServer, admin:
     assert started.scheduled_end_at == datetime.fromisoformat(str(session["scheduled_end_at"]))
     assert (await _station(admin, station_id))["status"] == "IN_SESSION"
 
-    extended = await admin.put(f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 15})
+    extended = await admin.put(
+        f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 15}
+    )
     assert extended.status_code == 200, extended.text
     message = await agent.expect(SessionExtended)
     assert message.extended_minutes == 15
@@ -58,7 +62,9 @@ async def test_start_extend_stop_reach_the_agent(live_server: LiveServer, admin:
     await agent.close()
 
 
-async def test_expiry_reaches_agent_on_time(live_server: LiveServer, admin: httpx.AsyncClient) -> None:
+async def test_expiry_reaches_agent_on_time(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
     station_id, token = await live_server.create_pc_station()
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
     session = await start_session(admin, station_id)

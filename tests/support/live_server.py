@@ -19,7 +19,7 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-password-123"
 
 
-def test_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+def server_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "data_dir": data_dir,

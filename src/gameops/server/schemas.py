@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from math import ceil
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 T = TypeVar("T")
 
@@ -28,3 +28,18 @@ class PageMeta(BaseModel):
 class Paginated(BaseModel, Generic[T]):
     items: list[T]
     meta: PageMeta
+
+
+class PartialUpdate(BaseModel):
+    """A PATCH body: fields left out stay as they are; ``NOT_NULL`` fields refuse null."""
+
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _refuse_nulls(self) -> PartialUpdate:
+        nulls = [
+            f for f in self.NOT_NULL if f in self.model_fields_set and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave it out to keep it")
+        return self

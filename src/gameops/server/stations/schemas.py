@@ -6,26 +6,27 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from gameops.server.schemas import Schema
+from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.stations.domain import StationStatus, StationType
 
-Name = Field(min_length=1, max_length=64)
-Rate = Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
-Zone = Field(default=None, max_length=64)
+NAME = {"min_length": 1, "max_length": 64}
+RATE = {"ge": 0, "le": 100_000_000, "description": "price per hour in minor units (cents)"}
 
 
 class StationCreate(BaseModel):
-    name: str = Name
+    name: str = Field(**NAME)
     type: StationType
-    hourly_rate: int = Rate
-    zone: str | None = Zone
+    hourly_rate: int = Field(**RATE)
+    zone: str | None = Field(default=None, max_length=64)
     specs: dict[str, Any] = Field(default_factory=dict)
 
 
-class StationUpdate(BaseModel):
-    name: str | None = Name
-    hourly_rate: int | None = Rate
-    zone: str | None = Zone
+class StationUpdate(PartialUpdate):
+    NOT_NULL = ("name", "hourly_rate", "specs", "status")
+
+    name: str | None = Field(default=None, **NAME)
+    hourly_rate: int | None = Field(default=None, **RATE)
+    zone: str | None = Field(default=None, max_length=64)
     specs: dict[str, Any] | None = None
     status: StationStatus | None = Field(
         default=None, description="only MAINTENANCE or ONLINE (back in service)"

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from gameops.server.schemas import Schema
+from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.users.domain import Role
 
 Username = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
@@ -19,9 +19,11 @@ class UserCreate(BaseModel):
     role: Role = Role.OPERATOR
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(PartialUpdate):
+    NOT_NULL = ("full_name", "password", "role", "is_active")
+
     full_name: str | None = Field(default=None, max_length=128)
-    password: str | None = Password
+    password: str | None = Field(default=None, min_length=8, max_length=128)
     role: Role | None = None
     is_active: bool | None = None
 

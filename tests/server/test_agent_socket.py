@@ -1,0 +1,209 @@
+"""The agent WebSocket's rules: auth, close codes, bad frames, replacement, liveness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from gameops.protocol import (
+    Auth,
+    CloseCode,
+    Error,
+    Heartbeat,
+    HeartbeatAck,
+    Replaced,
+    ServerHello,
+    SessionStart,
+    StatusChange,
+    Tamper,
+    encode,
+)
+from tests.support.agent_client import ScriptedAgent
+from tests.support.live_server import LiveServer
+from tests.support.sessions import start_session
+
+
+async def _closed_with(
+    url: str, headers: dict[str, str] | None = None, send: str | None = None
+) -> tuple[int, str]:
+    async with websockets.connect(url, additional_headers=headers or {}) as ws:
+        if send is not None:
+            await ws.send(send)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 15)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+async def _station(admin: httpx.AsyncClient, station_id: str) -> dict[str, object]:
+    body: dict[str, object] = (await admin.get(f"/api/v1/stations/{station_id}")).json()
+    return body
+
+
+async def test_bad_credentials_close_with_clear_codes(live_server: LiveServer) -> None:
+    station_id, token = await live_server.create_pc_station()
+    other_id, _ = await live_server.create_pc_station()
+    base = live_server.ws_url + "/ws/agent/"
+
+    code, reason = await _closed_with(base + station_id, {"Authorization": "Bearer gat_wrong"})
+    assert (code, reason) == (CloseCode.AUTH_FAILED, "invalid agent token for this station")
+    # A valid token, but another station's.
+    code, _ = await _closed_with(base + other_id, {"Authorization": f"Bearer {token}"})
+    assert code == CloseCode.AUTH_FAILED
+    code, reason = await _closed_with(
+        base + str(uuid.uuid4()), {"Authorization": f"Bearer {token}"}
+    )
+    assert (code, reason) == (CloseCode.UNKNOWN_STATION, "unknown station")
+    code, _ = await _closed_with(base + "not-a-uuid", {"Authorization": f"Bearer {token}"})
+    assert code == CloseCode.UNKNOWN_STATION
+    code, reason = await _closed_with(base + station_id, send='{"type": "heartbeat"}')
+    assert code == CloseCode.AUTH_FAILED and "auth" in reason
+
+
+async def test_query_token_and_auth_message_both_work(live_server: LiveServer) -> None:
+    station_id, token = await live_server.create_pc_station()
+    url = f"{live_server.ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(f"{url}?token={token}") as ws:
+        assert json.loads(await ws.recv())["type"] == ServerHello.TYPE
+    async with websockets.connect(url) as ws:
+        await ws.send(encode(Auth(token=token)))
+        assert json.loads(await ws.recv())["type"] == ServerHello.TYPE
+
+
+async def test_malformed_and_unknown_messages_get_errors_and_the_connection_stays(
+    live_server: LiveServer,
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    for frame, expected in [
+        ("this is not json", "malformed envelope"),
+        ('{"type": "teleport", "data": {}}', "unknown message type 'teleport'"),
+        ('{"type": "heartbeat", "data": {"cpu": 500, "ram": 1}}', "invalid heartbeat: cpu"),
+        ('{"type": "status_change", "data": {"status": "IN_SESSION"}}', "invalid status_change"),
+        ("[1, 2, 3]", "malformed envelope"),
+    ]:
+        await agent.connection.send(frame)
+        error = await agent.expect(Error)
+        assert expected in error.detail, (frame, error.detail)
+    await agent.connection.send(b'{"type": "heartbeat", "data": {"cpu": 1, "ram": 2}}')
+    await agent.expect(HeartbeatAck)
+    await agent.close()
+
+
+async def test_second_connection_replaces_the_first(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    first = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    second = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await first.expect(Replaced)
+    with pytest.raises(ConnectionClosed) as closed:
+        await first.next()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
+    await asyncio.sleep(0.2)
+    # The replaced connection's exit must not mark the station offline.
+    assert (await _station(admin, station_id))["agent_connected"] is True
+    session = await start_session(admin, station_id)
+    assert str((await second.expect(SessionStart)).id) == session["id"]
+    await second.close()
+
+
+async def test_reissued_token_disconnects_the_old_agent(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    assert (await admin.post(f"/api/v1/stations/{station_id}/agent-token")).status_code == 201
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await agent.next()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.AUTH_FAILED
+    code, _ = await _closed_with(
+        f"{live_server.ws_url}/ws/agent/{station_id}", {"Authorization": f"Bearer {token}"}
+    )
+    assert code == CloseCode.AUTH_FAILED
+    assert (await admin.delete(f"/api/v1/stations/{station_id}/agent-token")).status_code == 204
+    assert (await admin.delete(f"/api/v1/stations/{station_id}/agent-token")).status_code == 404
+
+
+async def test_agent_status_change_and_tamper_are_recorded(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await agent.send(StatusChange(status="MAINTENANCE"))
+    await agent.send(Tamper(kind="overlay_killed", detail="taskkill"))
+    await agent.send(Heartbeat(cpu=1, ram=1))
+    await agent.expect(HeartbeatAck)  # handled in order: the two before are done
+    assert (await _station(admin, station_id))["status"] == "MAINTENANCE"
+    tamper = (await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})).json()
+    assert tamper["items"][0]["data"] == {"kind": "overlay_killed", "detail": "taskkill"}
+
+    await agent.send(StatusChange(status="ONLINE"))
+    await agent.send(Heartbeat(cpu=1, ram=1))
+    await agent.expect(HeartbeatAck)
+    assert (await _station(admin, station_id))["status"] == "ONLINE"
+    await start_session(admin, station_id)
+    await agent.send(StatusChange(status="MAINTENANCE"))
+    refused = await agent.expect(Error)
+    assert "active session" in refused.detail
+    await agent.close()
+
+
+async def test_commands_are_recorded_and_acks_stored(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    from sqlalchemy import select
+
+    from gameops.server.db.models import AgentCommand
+
+    station_id, token = await live_server.create_pc_station()
+    acking = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await start_session(admin, station_id)
+    await acking.expect(SessionStart)
+    await acking.send(Heartbeat(cpu=1, ram=1, active_session_id=None))  # flush: acks handled
+    await acking.expect(HeartbeatAck)
+    async with live_server.context.sessionmaker() as db:
+        commands = (await db.scalars(select(AgentCommand))).all()
+    assert [(c.type, c.acked_at is not None) for c in commands] == [("session_start", True)]
+
+
+@pytest.fixture
+async def dashboard_token(live_server: LiveServer) -> str:
+    return await live_server.login()
+
+
+async def test_dashboard_feed_streams_events_live(
+    live_server: LiveServer, admin: httpx.AsyncClient, dashboard_token: str
+) -> None:
+    url = f"{live_server.ws_url}/ws/dashboard?token={dashboard_token}"
+    async with websockets.connect(url) as feed:
+        hello = json.loads(await feed.recv())
+        assert hello["type"] == "hello" and hello["last_event_id"] > 0
+        station_id, token = await live_server.create_pc_station("PC-LIVE")
+        seen = []
+        while "AGENT_TOKEN_ISSUED" not in seen:
+            message = json.loads(await asyncio.wait_for(feed.recv(), 5))
+            seen.append(message["event"]["type"])
+            assert message["event"]["id"] > hello["last_event_id"]
+        assert seen[0] == "STATION_CREATED"
+        agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+        kinds = set()
+        while "AGENT_CONNECTED" not in kinds:
+            kinds.add(json.loads(await asyncio.wait_for(feed.recv(), 5))["event"]["type"])
+        assert "STATION_STATUS_CHANGED" in kinds
+        await agent.close()
+
+
+async def test_dashboard_feed_refuses_bad_tokens(live_server: LiveServer) -> None:
+    code, _ = await _closed_with(f"{live_server.ws_url}/ws/dashboard?token=nope")
+    assert code == CloseCode.AUTH_FAILED
+    code, _ = await _closed_with(f"{live_server.ws_url}/ws/dashboard", send="{}")
+    assert code == CloseCode.AUTH_FAILED
