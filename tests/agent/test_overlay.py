@@ -1,0 +1,139 @@
+"""The real overlay (user-session part, Tk) under Xvfb, driven by a real agent and a real
+server: screenshots of the screen, pixel colours of the timer in each band and of the lock
+view; and the supervisor bringing a killed overlay back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gameops.agent.overlay import BAND_COLOURS, CORNER_MARGIN, CORNER_SIZE, LOCK_BACKGROUND
+from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.screen import SCREEN, Screenshot, VirtualDisplay, require_display_tools
+from tests.support.live_server import LiveServer
+from tests.support.sessions import end_soon, start_session
+
+ARTIFACTS = Path(os.environ.get("GAMEOPS_SCREENSHOTS", "build/screenshots"))
+# Inside the corner window, left of the centred text: the band colour.
+CORNER_POINT = (SCREEN[0] - CORNER_SIZE[0] - CORNER_MARGIN + 4, CORNER_MARGIN + 4)
+# Above the lock view's title: its background.
+LOCK_POINT = (SCREEN[0] // 2, SCREEN[1] // 5)
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[VirtualDisplay]:
+    require_display_tools()
+    virtual = VirtualDisplay()
+    yield virtual
+    virtual.close()
+
+
+async def wait_for_colour(
+    display: VirtualDisplay, point: tuple[int, int], colour: str, name: str
+) -> Screenshot:
+    """Screenshots until ``point`` shows ``colour`` (5 s at most); saves the last as PNG."""
+    shot = await asyncio.to_thread(display.screenshot)
+    for _ in range(50):
+        if shot.pixel(*point) == colour:
+            break
+        await asyncio.sleep(0.1)
+        shot = await asyncio.to_thread(display.screenshot)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot.save_png(ARTIFACTS / f"{name}.png")
+    assert shot.pixel(*point) == colour, f"{name}: {shot.pixel(*point)} at {point}"
+    return shot
+
+
+async def overlay_agent(
+    live_server: LiveServer,
+    tmp_path: Path,
+    display: VirtualDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[RunningAgent, str]:
+    monkeypatch.setenv("DISPLAY", display.name)
+    station_id, token = await live_server.create_pc_station("PC-SCREEN")
+    config = agent_config(live_server.base_url, station_id, token, overlay=True, grace=30)
+    running = RunningAgent(config, tmp_path / "state.json").start()
+    await wait_until(lambda: running.agent.link.connected)
+    await wait_until(lambda: running.agent.channel is not None and running.agent.channel.connected)
+    return running, station_id
+
+
+async def test_timer_colour_in_each_band_and_lock_view_after_expiry(
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    tmp_path: Path,
+    display: VirtualDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, station_id = await overlay_agent(live_server, tmp_path, display, monkeypatch)
+    await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "1-locked-before-session")
+
+    session: dict[str, object] = {}
+    for minutes, band in [(30, "green"), (8, "orange"), (4, "red")]:
+        if session:
+            await admin.delete(f"/api/v1/sessions/{session['id']}")
+            await wait_until(lambda: running.mode() == "locked")
+        session = await start_session(admin, station_id, minutes=minutes)
+        shot = await wait_for_colour(display, CORNER_POINT, BAND_COLOURS[band], f"2-{band}")
+        assert shot.pixel(*LOCK_POINT) != LOCK_BACKGROUND  # the lock view is gone
+
+    await end_soon(live_server, str(session["id"]), 0.3)
+    await wait_until(lambda: running.mode() == "ended")
+    shot = await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "3-ended")
+    assert shot.pixel(*CORNER_POINT) == LOCK_BACKGROUND  # the full-screen view covers the timer
+    assert "lock_screen" not in running.control.names()  # the desktop part locks, not the service
+    await running.stop()
+
+
+async def test_killed_overlay_comes_back_within_five_seconds_and_is_reported(
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    tmp_path: Path,
+    display: VirtualDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running, station_id = await overlay_agent(live_server, tmp_path, display, monkeypatch)
+    await start_session(admin, station_id, minutes=30)
+    await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "4-before-kill")
+    supervisor = running.agent.supervisor
+    assert supervisor is not None
+    assert supervisor.process is not None
+    os.kill(supervisor.process.pid, signal.SIGKILL)  # as Task Manager's "End task" would
+    killed_at = asyncio.get_running_loop().time()
+    await wait_until(lambda: supervisor.starts == 2, seconds=5)
+    await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "5-after-kill")
+    assert asyncio.get_running_loop().time() - killed_at < 5
+    await asyncio.sleep(0.3)
+    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
+    kinds = [event["data"]["kind"] for event in events.json()["items"]]
+    assert kinds == ["overlay_killed"]
+    await running.stop()
+
+
+async def test_supervisor_restarts_the_user_session_part_without_a_display(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    # Same watchdog, with a stand-in child: runs everywhere, no X needed.
+    station_id, token = await live_server.create_pc_station("PC-WATCHDOG")
+    config = agent_config(live_server.base_url, station_id, token, overlay=True)
+    stand_in = [sys.executable, "-c", "import time; time.sleep(60)"]
+    running = RunningAgent(config, tmp_path / "state.json", overlay_command=stand_in).start()
+    await wait_until(lambda: running.agent.supervisor is not None)
+    supervisor = running.agent.supervisor
+    assert supervisor is not None
+    await wait_until(lambda: supervisor.process is not None)
+    assert supervisor.process is not None
+    first_pid = supervisor.process.pid
+    supervisor.process.terminate()
+    await wait_until(lambda: supervisor.starts == 2, seconds=5)
+    assert supervisor.process.pid != first_pid
+    await running.stop()
+    assert supervisor.process.returncode is not None  # stopping the agent stops the child
