@@ -35,6 +35,11 @@ def display() -> Iterator[VirtualDisplay]:
     virtual.close()
 
 
+def save(shot: Screenshot, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot.save_png(ARTIFACTS / f"{name}.png")
+
+
 async def wait_for_colour(
     display: VirtualDisplay, point: tuple[int, int], colour: str, name: str
 ) -> Screenshot:
@@ -45,8 +50,7 @@ async def wait_for_colour(
             break
         await asyncio.sleep(0.1)
         shot = await asyncio.to_thread(display.screenshot)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot.save_png(ARTIFACTS / f"{name}.png")
+    await asyncio.to_thread(save, shot, name)
     assert shot.pixel(*point) == colour, f"{name}: {shot.pixel(*point)} at {point}"
     return shot
 
