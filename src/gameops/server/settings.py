@@ -7,10 +7,10 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
 
@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     admin_username: str = "admin"
     admin_password: SecretStr | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    # Comma-separated in the environment: GAMEOPS_CORS_ORIGINS=http://a,http://b
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

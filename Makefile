@@ -1,0 +1,39 @@
+# The README's two commands: `make run` and `make test`. Everything else is a chore target.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format types bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[server,agent,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the server on the embedded default (SQLite in ./data, in-process bus); migrates first.
+run: install
+	$(BIN)/gameops serve --host 127.0.0.1 --port 8000
+
+## The whole test suite: SQLite and PostgreSQL, Redis, real uvicorn, real WebSockets.
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## Load benchmarks (not part of `make test`); results go to docs/benchmarks.md by hand.
+bench: install
+	$(BIN)/python bench/agent_latency.py --agents 1000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,92 @@
+"""Several server replicas on one PostgreSQL and one Redis, as in a real deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from gameops.protocol import CloseCode, Replaced, SessionExpired, SessionStart
+from tests.support.agent_client import ScriptedAgent
+from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
+from tests.support.live_server import LiveServer, server_settings
+from tests.support.sessions import end_soon, start_session
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgres"
+
+
+@pytest.fixture
+async def replicas(database_url: str, tmp_path: Path) -> AsyncIterator[list[LiveServer]]:
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    shared = {
+        "secret_key": uuid.uuid4().hex,
+        "redis_url": f"redis://{REDIS_HOST}:{REDIS_PORT}/0",
+        "redis_prefix": f"test-{uuid.uuid4().hex[:8]}:",
+    }
+    servers = [
+        LiveServer(server_settings(database_url, tmp_path / f"data{i}", **shared)) for i in range(2)
+    ]
+    for server in servers:
+        await server.start()
+    yield servers
+    for server in servers:
+        await server.close()
+
+
+async def test_command_reaches_agent_on_another_replica(replicas: list[LiveServer]) -> None:
+    a, b = replicas
+    station_id, token = await a.create_pc_station()
+    agent = await ScriptedAgent.connect(a.ws_url, station_id, token)
+    admin_b = await b.admin_client()
+    session = await start_session(admin_b, station_id)
+    assert session["agent_connected"] is True
+    started = await agent.expect(SessionStart)
+    assert str(started.id) == session["id"]
+    await agent.close()
+
+
+async def test_connection_on_another_replica_replaces_the_first(
+    replicas: list[LiveServer],
+) -> None:
+    a, b = replicas
+    station_id, token = await a.create_pc_station()
+    first = await ScriptedAgent.connect(a.ws_url, station_id, token)
+    second = await ScriptedAgent.connect(b.ws_url, station_id, token)
+    await first.expect(Replaced)
+    with pytest.raises(ConnectionClosed) as closed:
+        await first.next()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
+    await asyncio.sleep(0.3)
+    station = (await (await a.admin_client()).get(f"/api/v1/stations/{station_id}")).json()
+    assert station["agent_connected"] is True
+    await second.close()
+
+
+async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveServer]) -> None:
+    a, b = replicas
+    station_id, token = await a.create_pc_station()
+    agent = await ScriptedAgent.connect(b.ws_url, station_id, token)
+    admin: httpx.AsyncClient = await a.admin_client()
+    session = await start_session(admin, station_id)
+    await agent.expect(SessionStart)
+    await asyncio.sleep(0.2)  # both replicas have armed a timer from the bus
+    assert uuid.UUID(str(session["id"])) in a.context.expiry._timers
+    assert uuid.UUID(str(session["id"])) in b.context.expiry._timers
+
+    end_at = await end_soon(a, str(session["id"]), 0.4)
+    b.context.expiry.arm(uuid.UUID(str(session["id"])), end_at)
+    await agent.expect(SessionExpired)
+    await asyncio.sleep(0.5)
+    events = (await admin.get("/api/v1/events", params={"session_id": session["id"]})).json()
+    assert [e["type"] for e in events["items"]].count("SESSION_EXPIRED") == 1
+    with pytest.raises(TimeoutError):
+        await agent.expect(SessionExpired, timeout=0.5)  # and the agent was told once
+    await agent.close()
