@@ -87,6 +87,7 @@ class AgentLink:
         self.tuning = tuning or LinkTuning()
         self.connected = False
         self.attempts = 0
+        self.connections = 0  # attempts that got as far as a conversation
         self._outbox: deque[str] = deque()
         self._wakeup = asyncio.Event()
         self._stop = asyncio.Event()
@@ -165,6 +166,7 @@ class AgentLink:
         except ConnectionClosed:
             return self._closed_outcome(ws)
         self._ws, self.connected = ws, True
+        self.connections += 1
         self.hooks.on_connected(True)
         log.info("agent_connected", url=self.url)
         tasks = {asyncio.create_task(self._write(ws)), asyncio.create_task(self._beat())}

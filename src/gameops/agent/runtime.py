@@ -45,6 +45,9 @@ class AgentParts:
     specs: dict[str, Any] | None = None  # None: read this PC's specs
     backoff: Backoff | None = None
     tuning: LinkTuning | None = None
+    # False for backends that never block (Simulated): calls run inline, no worker threads,
+    # which is what lets one process run a thousand simulated agents.
+    blocking_control: bool = True
 
 
 class Agent:
@@ -191,6 +194,9 @@ class Agent:
         )
 
     def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
+        if not self.parts.blocking_control:
+            func(*args)
+            return
         future = asyncio.get_running_loop().run_in_executor(pool, func, *args)
         self._background.add(future)
         future.add_done_callback(self._background.discard)

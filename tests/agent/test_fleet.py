@@ -1,0 +1,62 @@
+"""The fleet simulator against the real server: provisioning and live counts."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import httpx
+from rich.console import Console
+
+from gameops.sim import fleet
+from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
+from tests.support.sessions import start_session
+
+
+def quiet() -> Console:
+    return Console(file=io.StringIO(), width=100)
+
+
+async def test_fleet_provisions_stations_and_connects_every_agent(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    counts = await fleet.run_async(
+        3, live_server.base_url, ADMIN_USERNAME, ADMIN_PASSWORD,
+        duration=2.0, ramp_seconds=0.3, console=quiet(),
+    )  # fmt: skip
+    assert counts.agents == 3
+    assert counts.connected == 3
+    assert counts.errors == 0
+
+    # A second run reuses SIM-0001..0003 and adds SIM-0004.
+    await fleet.run_async(
+        4, live_server.base_url, ADMIN_USERNAME, ADMIN_PASSWORD,
+        duration=0.5, ramp_seconds=0.1, console=quiet(),
+    )  # fmt: skip
+    listed = (await admin.get("/api/v1/stations", params={"per_page": 100})).json()
+    names = sorted(item["name"] for item in listed["items"])
+    assert names == ["SIM-0001", "SIM-0002", "SIM-0003", "SIM-0004"]
+
+
+async def test_fleet_counts_agents_in_session(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    stations = await fleet.provision(admin, 2)
+    agents = [fleet.simulated_agent(live_server.base_url, station) for station in stations]
+    console = quiet()
+    running = asyncio.create_task(
+        fleet.run_fleet(
+            agents, server=live_server.base_url, duration=3, ramp_seconds=0.1, console=console
+        )
+    )
+    await asyncio.sleep(1)
+    await start_session(admin, stations[0].id, minutes=30)
+    counts = await running
+    assert (counts.connected, counts.in_session) == (2, 1)
+    assert "in session" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def test_fleet_reports_an_unreachable_server() -> None:
+    console = quiet()
+    assert fleet.run(2, "http://127.0.0.1:9", "admin", "x", console=console) == 1
+    assert "cannot reach" in console.file.getvalue()  # type: ignore[attr-defined]
