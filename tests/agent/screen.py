@@ -1,11 +1,14 @@
-"""A virtual X display (Xvfb) and real screenshots of it (xwd), for overlay tests.
+"""A virtual X display (Xvfb) and real screenshots of it, for overlay tests.
 
-Needs the Debian packages ``xvfb`` (Xvfb) and ``x11-apps`` (xwd). Screenshots are decoded
-here (XWD is a simple format) and can be saved as PNG to look at.
+Needs the Debian package ``xvfb``. Screenshots are read from the X server with XGetImage
+through libX11 (present wherever Tk runs), the same request ``xwd`` makes, so no other
+tool is needed; they can be saved as PNG to look at.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
 import struct
@@ -17,21 +20,75 @@ from pathlib import Path
 import pytest
 
 SCREEN = (1024, 768)
-XWD_HEADER_FIELDS = 25
+Z_PIXMAP = 2
+ALL_PLANES = 0xFFFFFFFF
 
 
 def require_display_tools() -> None:
-    """Skip without Xvfb/xwd, except on CI (CI=true), where a missing tool is a failure."""
-    missing = [tool for tool in ("Xvfb", "xwd") if shutil.which(tool) is None]
+    """Skip without Xvfb or libX11, except on CI (CI=true), where that is a failure."""
+    missing = []
+    if shutil.which("Xvfb") is None:
+        missing.append("Xvfb (apt-get install xvfb)")
+    if ctypes.util.find_library("X11") is None:
+        missing.append("libX11 (apt-get install libx11-6)")
     if not missing:
         return
-    reason = (
-        f"{' and '.join(missing)} not installed: apt-get install xvfb x11-apps "
-        "(needed for the overlay screenshot tests)"
-    )
+    reason = f"{' and '.join(missing)} missing: needed for the overlay screenshot tests"
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+class _XImage(ctypes.Structure):
+    # The leading fields of Xlib's XImage; only read through a pointer Xlib allocated.
+    _fields_ = [
+        ("width", ctypes.c_int), ("height", ctypes.c_int), ("xoffset", ctypes.c_int),
+        ("format", ctypes.c_int), ("data", ctypes.c_void_p), ("byte_order", ctypes.c_int),
+        ("bitmap_unit", ctypes.c_int), ("bitmap_bit_order", ctypes.c_int),
+        ("bitmap_pad", ctypes.c_int), ("depth", ctypes.c_int),
+        ("bytes_per_line", ctypes.c_int), ("bits_per_pixel", ctypes.c_int),
+        ("red_mask", ctypes.c_ulong), ("green_mask", ctypes.c_ulong),
+        ("blue_mask", ctypes.c_ulong),
+    ]  # fmt: skip
+
+
+def _xlib() -> ctypes.CDLL:
+    xlib = ctypes.CDLL(ctypes.util.find_library("X11"))
+    xlib.XOpenDisplay.restype = ctypes.c_void_p
+    xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    xlib.XDefaultRootWindow.restype = ctypes.c_ulong
+    xlib.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    xlib.XGetImage.restype = ctypes.POINTER(_XImage)
+    xlib.XGetImage.argtypes = [
+        ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_int,
+        ctypes.c_uint, ctypes.c_uint, ctypes.c_ulong, ctypes.c_int,
+    ]  # fmt: skip
+    xlib.XDestroyImage.argtypes = [ctypes.POINTER(_XImage)]
+    xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    return xlib
+
+
+def grab_screen(display_name: str) -> Screenshot:
+    """The whole root window of ``display_name``, as the X server has it now."""
+    xlib = _xlib()
+    display = xlib.XOpenDisplay(display_name.encode())
+    if not display:
+        raise RuntimeError(f"cannot open X display {display_name}")
+    try:
+        root = xlib.XDefaultRootWindow(display)
+        width, height = SCREEN
+        image_pointer = xlib.XGetImage(display, root, 0, 0, width, height, ALL_PLANES, Z_PIXMAP)
+        image = image_pointer.contents
+        try:
+            masks = (image.red_mask, image.green_mask, image.blue_mask)
+            if image.bits_per_pixel != 32 or masks != (0xFF0000, 0xFF00, 0xFF):
+                raise ValueError(f"unexpected screen layout: {image.bits_per_pixel} bpp {masks}")
+            data = ctypes.string_at(image.data, image.bytes_per_line * image.height)
+            return Screenshot(image.width, image.height, image.bytes_per_line, data)
+        finally:
+            xlib.XDestroyImage(image_pointer)
+    finally:
+        xlib.XCloseDisplay(display)
 
 
 class VirtualDisplay:
@@ -52,11 +109,7 @@ class VirtualDisplay:
         self.name = f":{number}"
 
     def screenshot(self) -> Screenshot:
-        raw = subprocess.run(
-            ["xwd", "-root", "-silent", "-display", self.name],
-            capture_output=True, check=True, timeout=10,
-        ).stdout  # fmt: skip
-        return Screenshot.from_xwd(raw)
+        return grab_screen(self.name)
 
     def close(self) -> None:
         self.process.terminate()
@@ -65,22 +118,12 @@ class VirtualDisplay:
 
 @dataclass
 class Screenshot:
-    """A 24-bit TrueColor screen as xwd writes it (32 bits a pixel, blue byte first)."""
+    """A 24-bit TrueColor screen in Xlib's layout: 32 bits a pixel, blue byte first."""
 
     width: int
     height: int
     bytes_per_line: int
     data: bytes
-
-    @classmethod
-    def from_xwd(cls, raw: bytes) -> Screenshot:
-        header = struct.unpack(">25I", raw[: 4 * XWD_HEADER_FIELDS])
-        header_size, width, height = header[0], header[4], header[5]
-        byte_order, bits_per_pixel, bytes_per_line = header[7], header[11], header[12]
-        masks, ncolors = header[14:17], header[19]
-        if bits_per_pixel != 32 or masks != (0xFF0000, 0xFF00, 0xFF) or byte_order != 0:
-            raise ValueError(f"unexpected screen layout: {bits_per_pixel} bpp, masks {masks}")
-        return cls(width, height, bytes_per_line, raw[header_size + 12 * ncolors :])
 
     def pixel(self, x: int, y: int) -> str:
         offset = y * self.bytes_per_line + 4 * x
