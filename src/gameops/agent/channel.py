@@ -17,14 +17,11 @@ from typing import Any
 
 import structlog
 
+from .localwire import encode_line
+
 log = structlog.get_logger(__name__)
 
-SECRET_ENV = "GAMEOPS_DESKTOP_SECRET"
 MAX_LINE = 64 * 1024
-
-
-def encode_line(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
 
 
 class DesktopChannel:

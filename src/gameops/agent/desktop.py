@@ -21,8 +21,8 @@ import threading
 import time
 from typing import Any
 
-from .channel import SECRET_ENV, encode_line
 from .control import SystemControl, select_control
+from .localwire import SECRET_ENV, encode_line
 
 POLL_MS = 100
 RECONNECT_SECONDS = 1.0

@@ -18,12 +18,13 @@ import structlog
 from gameops.protocol import Heartbeat, Payload, Tamper
 
 from .backoff import Backoff
-from .channel import SECRET_ENV, DesktopChannel
+from .channel import DesktopChannel
 from .clock import Clock, SystemClock
 from .config import AgentConfig
 from .control import SystemControl
 from .effects import Effect, KeepAwake, Lock, LogOff, Notify, Persist, Send, Unlock
 from .link import AgentLink, LinkHooks, LinkTuning, Outcome
+from .localwire import SECRET_ENV
 from .session import SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
 from .statefile import StateFile
