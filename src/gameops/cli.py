@@ -52,6 +52,26 @@ def agent(
     raise typer.Exit(run_agent(config))
 
 
+@sim_app.command("agents")
+def sim_agents(
+    count: Annotated[int, typer.Option("--count", "-n", help="How many agents.")] = 10,
+    server: Annotated[str, typer.Option(help="Server base URL.")] = "http://127.0.0.1:8000",
+    username: Annotated[str, typer.Option(help="Admin user that provisions stations.")] = "admin",
+    password: Annotated[
+        str, typer.Option(envvar="GAMEOPS_ADMIN_PASSWORD", prompt=True, hide_input=True)
+    ] = "",
+    duration: Annotated[
+        float | None, typer.Option(help="Seconds to run; default until Ctrl+C.")
+    ] = None,
+) -> None:
+    """Run N simulated PC agents (stations SIM-0001...) in one process."""
+    from gameops.sim.fleet import run as run_fleet
+
+    raise typer.Exit(
+        run_fleet(count, server, username, password, duration=duration, console=console)
+    )
+
+
 def main() -> None:
     app()
 
