@@ -117,3 +117,25 @@ def test_a_failed_write_keeps_the_previous_file(
         state.save(saved())
     assert state.load() == first
     assert os.listdir(tmp_path) == ["state.json"]
+
+
+def test_the_agent_refuses_to_start_without_a_config_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gameops.agent.main import EXIT_CONFIG_ERROR, run
+
+    for name in [name for name in os.environ if name.startswith("GAMEOPS_AGENT_")]:
+        monkeypatch.delenv(name)
+    assert run(tmp_path / "config.yaml") == EXIT_CONFIG_ERROR
+    error = capsys.readouterr().err
+    assert "station.id is missing" in error
+    assert "backend.token is missing" in error
+    assert "does not exist: copy config.example.yaml there" in error
+
+
+def test_run_marker_tells_an_unclean_stop(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "state.json")
+    assert state.mark_running() is None
+    assert state.mark_running() is not None  # never marked stopped: killed
+    state.mark_stopped()
+    assert state.mark_running() is None

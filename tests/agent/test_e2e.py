@@ -4,11 +4,13 @@ real WebSocket. Sessions are started, extended and stopped through the REST API.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import structlog
 
+from gameops.agent.clock import Instant, SystemClock
 from gameops.agent.control import SimulatedControl
 from tests.agent.harness import RunningAgent, agent_config, wait_until
 from tests.support.live_server import LiveServer
@@ -159,3 +161,59 @@ async def test_agent_hello_reaches_the_server(
     assert station["status"] == "ONLINE"
     assert "cpu_model" in str(station)
     await running.stop()
+
+
+class ShiftableClock:
+    """The real clocks, with a wall clock a test can turn like a customer would."""
+
+    def __init__(self) -> None:
+        self.inner = SystemClock()
+        self.shift = timedelta(0)
+
+    def now(self) -> Instant:
+        reading = self.inner.now()
+        return Instant(reading.steady, reading.wall + self.shift)
+
+
+async def tamper_kinds(admin: httpx.AsyncClient) -> list[str]:
+    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
+    return [event["data"]["kind"] for event in events.json()["items"]]
+
+
+async def test_turning_the_wall_clock_back_is_reported_and_gives_no_time(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    station_id, token = await live_server.create_pc_station("PC-CLOCK")
+    clock = ShiftableClock()
+    config = agent_config(live_server.base_url, station_id, token)
+    running = RunningAgent(config, tmp_path / "state.json", clock=clock).start()
+    await wait_until(lambda: running.agent.link.connected)
+    await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    before = running.remaining() or 0
+    clock.shift = -timedelta(hours=2)
+    await wait_until(lambda: running.agent.link.queued == 0)
+    await asyncio.sleep(1.5)
+    assert await tamper_kinds(admin) == ["clock_changed"]
+    assert before - 3 <= (running.remaining() or 0) <= before
+    await running.stop()
+
+
+async def test_stopping_mid_session_and_unclean_stops_are_reported(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await running.stop()
+    await asyncio.sleep(0.3)
+    assert await tamper_kinds(admin) == ["service_stopped"]
+
+    # A killed agent leaves its run marker behind; the next start reports it.
+    (tmp_path / "state.json.running").touch()
+    again = RunningAgent(running.agent.config, tmp_path / "state.json").start()
+    await wait_until(lambda: again.agent.link.connected)
+    await asyncio.sleep(0.3)
+    assert (await tamper_kinds(admin))[0] == "agent_stopped_uncleanly"
+    await again.stop()
+    assert not (tmp_path / "state.json.running").exists()

@@ -95,7 +95,10 @@ def load_config(path: Path, environ: Mapping[str, str]) -> AgentConfig:
     try:
         return AgentConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(_explain(err, path)) from err
+        message = _explain(err, path)
+        if not path.exists():
+            message += f"\n  ({path} does not exist: copy config.example.yaml there and edit it)"
+        raise ConfigError(message) from err
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -130,13 +133,24 @@ def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         target[key] = value
 
 
+def _required_keys(key: str) -> list[str]:
+    """A missing section stands for its required keys, which is what the user must set."""
+    field = AgentConfig.model_fields.get(key)
+    section = field.annotation if field is not None else None
+    if isinstance(section, type) and issubclass(section, _Section):
+        return [f"{key}.{name}" for name, sub in section.model_fields.items() if sub.is_required()]
+    return [key]
+
+
 def _explain(err: ValidationError, path: Path) -> str:
     lines = [f"invalid agent configuration ({path}):"]
     for problem in err.errors(include_url=False):
         key = ".".join(str(part) for part in problem["loc"])
         env = ENV_PREFIX + key.replace(".", "_").upper()
         if problem["type"] == "missing":
-            lines.append(f"  - {key} is missing: set it in {path.name} or with {env}")
+            for required in _required_keys(key):
+                env = ENV_PREFIX + required.replace(".", "_").upper()
+                lines.append(f"  - {required} is missing: set it in {path.name} or with {env}")
         elif problem["type"] == "extra_forbidden":
             lines.append(f"  - {key} is not a known key: remove it or fix its spelling")
         else:

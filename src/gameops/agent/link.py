@@ -90,6 +90,7 @@ class AgentLink:
         self.connections = 0  # attempts that got as far as a conversation
         self._outbox: deque[str] = deque()
         self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()  # set whenever the writer has emptied the outbox
         self._stop = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._reconnect_after = 0.0
@@ -103,11 +104,18 @@ class AgentLink:
             dropped = self._outbox.popleft()
             log.warning("agent_offline_queue_full", dropped=dropped[:80])
         self._outbox.append(encode(payload))
+        self._drained.clear()
         self._wakeup.set()
 
     @property
     def queued(self) -> int:
         return len(self._outbox)
+
+    async def flush(self, seconds: float) -> None:
+        """Give queued messages up to ``seconds`` to leave (before a clean stop)."""
+        if self.connected and self._outbox:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), seconds)
 
     def stop(self) -> None:
         self._stop.set()
@@ -253,6 +261,7 @@ class AgentLink:
                 while self._outbox:
                     await ws.send(self._outbox[0])
                     self._outbox.popleft()
+                self._drained.set()
 
     async def _beat(self) -> None:
         while True:

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -25,7 +26,7 @@ from .control import SystemControl
 from .effects import Effect, KeepAwake, Lock, LogOff, Notify, Persist, Send, Unlock
 from .link import AgentLink, LinkHooks, LinkTuning, Outcome
 from .localwire import SECRET_ENV
-from .session import SessionMachine, SessionRules
+from .session import Phase, SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
 from .statefile import StateFile
 from .supervisor import Supervisor, desktop_command
@@ -81,6 +82,7 @@ class Agent:
     async def run(self) -> int:
         """Run until :meth:`stop`; returns the process exit code."""
         saved = self.parts.state.load() if self.parts.state else None
+        self._report_unclean_stop()
         if self.config.features.show_overlay:
             await self._start_desktop_part()
         self._execute(self.machine.start(self.parts.clock.now(), saved))
@@ -95,7 +97,19 @@ class Agent:
     def stop(self) -> None:
         self._stop.set()
 
+    def _report_unclean_stop(self) -> None:
+        previous_start = self.parts.state.mark_running() if self.parts.state else None
+        if previous_start is not None:
+            started = datetime.fromtimestamp(previous_start, UTC).isoformat(timespec="seconds")
+            detail = f"the agent started at {started} was killed or lost power"
+            self.link.send(Tamper(kind="agent_stopped_uncleanly", detail=detail))
+
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
+        if self.machine.phase is Phase.ACTIVE:
+            # A clean stop is normal at closing time, not in the middle of paid time.
+            detail = "agent stopped while a session was running"
+            self.link.send(Tamper(kind="service_stopped", detail=detail))
+            await self.link.flush(1.0)
         self.link.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()
@@ -106,6 +120,8 @@ class Agent:
         await asyncio.gather(*tasks, *self._background, return_exceptions=True)
         self._control_thread.shutdown(wait=True)
         self._disk_thread.shutdown(wait=True)
+        if self.parts.state is not None:
+            self.parts.state.mark_stopped()
 
     async def _start_desktop_part(self) -> None:
         self.channel = DesktopChannel()

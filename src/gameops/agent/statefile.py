@@ -36,6 +36,24 @@ class StateFile:
             log.warning("state_file_unreadable", path=str(self.path), error=str(err))
             return None
 
+    @property
+    def marker(self) -> Path:
+        return self.path.with_name(self.path.name + ".running")
+
+    def mark_running(self) -> float | None:
+        """Note that the agent runs; returns when the last run started if it never stopped
+        cleanly (killed, crashed, power cut), else ``None``."""
+        try:
+            previous: float | None = self.marker.stat().st_mtime
+        except FileNotFoundError:
+            previous = None
+        self.marker.parent.mkdir(parents=True, exist_ok=True)
+        self.marker.touch()
+        return previous
+
+    def mark_stopped(self) -> None:
+        self.marker.unlink(missing_ok=True)
+
     def save(self, saved: SavedSession | None) -> None:
         if saved is None:
             self.path.unlink(missing_ok=True)
