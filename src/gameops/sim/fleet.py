@@ -23,6 +23,7 @@ from gameops.agent.config import AgentConfig
 from gameops.agent.control import SimulatedControl
 from gameops.agent.runtime import Agent, AgentParts
 from gameops.agent.session import Phase
+from gameops.logging import configure_logging
 
 log = structlog.get_logger(__name__)
 
@@ -184,12 +185,15 @@ def run(
     duration: float | None = None,
     ramp_seconds: float = 5.0,
     console: Console | None = None,
+    log_level: str = "WARNING",
 ) -> int:
     """Run ``count`` simulated agents against ``server`` until Ctrl+C (or ``duration`` s).
 
     Returns the exit code: 0, or 1 when the fleet could not start.
     """
     console = console or Console(stderr=True)
+    # A thousand agents logging every connect would bury the live table: warnings only.
+    configure_logging(log_level)
     if count < 1:
         console.print("[red]--count must be at least 1[/]")
         return 1
