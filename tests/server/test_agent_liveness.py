@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from pathlib import Path
 
 import httpx
@@ -45,3 +47,35 @@ async def test_silent_agent_goes_offline(live_server: LiveServer, admin: httpx.A
     assert station["status"] == "OFFLINE" and station["agent_connected"] is False
     events = (await admin.get("/api/v1/events", params={"type": "AGENT_DISCONNECTED"})).json()
     assert "no heartbeat" in events["items"][0]["data"]["reason"]
+
+
+async def test_rows_left_connected_by_a_lost_server_are_swept(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from gameops.protocol import utc_now
+    from gameops.server.db.models import Station
+
+    station_id, _ = await live_server.create_pc_station()
+    # As a server that died mid-connection would leave it: connected, last heard long ago.
+    async with live_server.context.transaction() as db:
+        await db.execute(
+            update(Station)
+            .where(Station.id == uuid.UUID(station_id))
+            .values(
+                agent_connected=True,
+                agent_connection_id=uuid.uuid4(),
+                status="ONLINE",
+                last_seen_at=utc_now() - timedelta(minutes=5),
+            )
+        )
+    for _ in range(50):
+        station = await _station(admin, station_id)
+        if station["agent_connected"] is False:
+            break
+        await asyncio.sleep(0.1)
+    assert station["agent_connected"] is False
+    assert station["status"] == "OFFLINE"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -23,6 +24,8 @@ from gameops.server.db.engine import create_engine, create_sessionmaker
 from gameops.server.deps import ContextDep
 from gameops.server.errors import install_handlers
 from gameops.server.events.endpoints import router as events_router
+from gameops.server.jobs import Periodic
+from gameops.server.realtime import presence
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
@@ -73,6 +76,18 @@ async def _bootstrap_admin(context: AppContext) -> None:
         log.warning("first admin created with a generated password", user=settings.admin_username)
 
 
+def _presence_sweeper(context: AppContext) -> Periodic:
+    interval = context.settings.heartbeat_interval_seconds
+    # One interval more than a connection's own silence limit, so live ones are never hit.
+    silent_for = timedelta(seconds=interval * (context.settings.heartbeat_misses_allowed + 1))
+
+    async def sweep() -> None:
+        async with context.transaction() as db:
+            await presence.sweep_stale(db, silent_for)
+
+    return Periodic("presence-sweep", interval, sweep)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     context = await build_context(app.state.settings)
@@ -81,6 +96,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await _bootstrap_admin(context)
     await context.hub.start()
     await context.expiry.start()
+    presence_sweeper = _presence_sweeper(context)
+    presence_sweeper.start()
     log.info(
         "server started",
         database=context.settings.redacted_database_url,
@@ -89,6 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await presence_sweeper.stop()
         await context.hub.close()
         await context.expiry.stop()
         await context.bus.close()

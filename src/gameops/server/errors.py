@@ -31,6 +31,10 @@ class Unauthorized(GameOpsError):
     status_code = 401
 
 
+class PaymentRequired(GameOpsError):
+    status_code = 402
+
+
 class Forbidden(GameOpsError):
     status_code = 403
 
@@ -45,6 +49,12 @@ class Conflict(GameOpsError):
 
 class Unprocessable(GameOpsError):
     status_code = 422
+
+
+class BadGateway(GameOpsError):
+    """A device or provider we depend on failed (a plug, a router, the payment gateway)."""
+
+    status_code = 502
 
 
 class ServiceUnavailable(GameOpsError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
@@ -49,6 +51,28 @@ async def mark_disconnected(
         data={"connection_id": str(connection_id), "reason": reason},
     )
     return True
+
+
+async def sweep_stale(db: AsyncSession, silent_for: timedelta) -> int:
+    """Mark offline the stations whose agent has said nothing for ``silent_for``.
+
+    A live connection refreshes ``last_seen_at`` with every heartbeat and is closed by its
+    own server after the same silence; what this finds are rows left "connected" by a
+    server process that died without closing them.
+    """
+    cutoff = utc_now() - silent_for
+    query = (
+        select(Station)
+        .where(Station.agent_connected.is_(True), Station.last_seen_at < cutoff)
+        .with_for_update()
+    )
+    stale = (await db.scalars(query)).all()
+    for station in stale:
+        if station.agent_connection_id is not None:
+            await mark_disconnected(
+                db, station.id, station.agent_connection_id, "no heartbeat (server lost)"
+            )
+    return len(stale)
 
 
 async def record_hello(

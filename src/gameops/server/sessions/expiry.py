@@ -21,6 +21,7 @@ from gameops.protocol import utc_now
 from gameops.server.bus import EVENTS, Message, Subscription
 from gameops.server.context import AppContext
 from gameops.server.events.domain import EventType
+from gameops.server.jobs import Periodic
 from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus, seconds_left
 
@@ -35,6 +36,7 @@ class ExpiryScheduler:
         self._context = context
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper = Periodic("expiry-sweep", context.settings.expiry_sweep_seconds, self.sweep)
 
     @property
     def armed(self) -> int:
@@ -44,9 +46,10 @@ class ExpiryScheduler:
         subscription = self._context.bus.subscribe(EVENTS)
         self._spawn(self._follow(subscription), "expiry-follow")
         await self.sweep()
-        self._spawn(self._sweep_forever(), "expiry-sweep")
+        self._sweeper.start()
 
     async def stop(self) -> None:
+        await self._sweeper.stop()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
@@ -111,14 +114,6 @@ class ExpiryScheduler:
             self.arm(uuid.UUID(session_id), end_at)
         elif kind in DISARMING_EVENTS:
             self.disarm(uuid.UUID(session_id))
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._context.settings.expiry_sweep_seconds)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("expiry sweep failed")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)

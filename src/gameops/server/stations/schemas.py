@@ -2,31 +2,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.stations.domain import StationStatus, StationType
 
-NAME = {"min_length": 1, "max_length": 64}
-RATE = {"ge": 0, "le": 100_000_000, "description": "price per hour in minor units (cents)"}
+StationName = Annotated[str, Field(min_length=1, max_length=64)]
+HourlyRate = Annotated[
+    int, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
+]
+Zone = Annotated[str, Field(max_length=64)]
 
 
 class StationCreate(BaseModel):
-    name: str = Field(**NAME)
+    name: StationName
     type: StationType
-    hourly_rate: int = Field(**RATE)
-    zone: str | None = Field(default=None, max_length=64)
+    hourly_rate: HourlyRate
+    zone: Zone | None = None
     specs: dict[str, Any] = Field(default_factory=dict)
 
 
 class StationUpdate(PartialUpdate):
     NOT_NULL = ("name", "hourly_rate", "specs", "status")
 
-    name: str | None = Field(default=None, **NAME)
-    hourly_rate: int | None = Field(default=None, **RATE)
-    zone: str | None = Field(default=None, max_length=64)
+    name: StationName | None = None
+    hourly_rate: HourlyRate | None = None
+    zone: Zone | None = None
     specs: dict[str, Any] | None = None
     status: StationStatus | None = Field(
         default=None, description="only MAINTENANCE or ONLINE (back in service)"

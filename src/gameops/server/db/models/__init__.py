@@ -1,0 +1,20 @@
+"""ORM models, one module per domain, all importable from here. Relationships are
+``lazy="raise"``: in async code a hidden lazy load must fail loudly, not block."""
+
+from gameops.server.db.models.base import Base
+from gameops.server.db.models.events import Event
+from gameops.server.db.models.payments import Payment
+from gameops.server.db.models.sessions import GameSession
+from gameops.server.db.models.stations import AgentCommand, AgentToken, Station
+from gameops.server.db.models.users import User
+
+__all__ = [
+    "AgentCommand",
+    "AgentToken",
+    "Base",
+    "Event",
+    "GameSession",
+    "Payment",
+    "Station",
+    "User",
+]

@@ -1,0 +1,79 @@
+"""Stations and their agents' credentials and commands."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gameops.protocol import utc_now
+from gameops.server.db.models.base import Base, Timestamped, enum_column
+from gameops.server.db.types import UTCDateTime
+from gameops.server.stations.domain import StationStatus, StationType
+
+
+class Station(Timestamped, Base):
+    __tablename__ = "stations"
+    __table_args__ = (
+        # Names are unique among stations in use; an archived station frees its name.
+        Index(
+            "uq_stations_name_live",
+            "name",
+            unique=True,
+            sqlite_where=text("archived_at IS NULL"),
+            postgresql_where=text("archived_at IS NULL"),
+        ),
+        CheckConstraint("hourly_rate >= 0", name="hourly_rate_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(64))
+    type: Mapped[StationType] = mapped_column(enum_column(StationType))
+    zone: Mapped[str | None] = mapped_column(String(64))
+    hourly_rate: Mapped[int] = mapped_column(Integer)
+    status: Mapped[StationStatus] = mapped_column(enum_column(StationStatus))
+    specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    agent_version: Mapped[str | None] = mapped_column(String(64))
+    agent_connected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which connection owns the station now; a replaced connection must not mark it offline.
+    agent_connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentToken(Timestamped, Base):
+    __tablename__ = "agent_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentCommand(Timestamped, Base):
+    """A command sent to an agent, by its envelope id; ``acked_at`` is set when it acks."""
+
+    __tablename__ = "agent_commands"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
