@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .localwire import SECRET_ENV
 from .session import Phase, SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
 from .statefile import StateFile
-from .supervisor import Supervisor, desktop_command
+from .supervisor import Launcher, Supervisor, desktop_command, launch_subprocess
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class AgentParts:
     # False for backends that never block (Simulated): calls run inline, no worker threads,
     # which is what lets one process run a thousand simulated agents.
     blocking_control: bool = True
+    launcher: Launcher | None = None  # None: a subprocess, or the user's session on Windows
 
 
 class Agent:
@@ -130,7 +132,10 @@ class Agent:
             port, self.config.station.name, self.config.system.control
         )
         self.supervisor = Supervisor(
-            command, {SECRET_ENV: self.channel.secret}, self._desktop_part_died
+            command,
+            {SECRET_ENV: self.channel.secret},
+            self._desktop_part_died,
+            self.parts.launcher or default_launcher(self.config),
         )
 
     async def _run_link(self) -> None:
@@ -249,6 +254,15 @@ async def run_agent(config: AgentConfig, parts: AgentParts, stop_after: float | 
     with contextlib.suppress(asyncio.CancelledError):
         return await agent.run()
     return 1
+
+
+def default_launcher(config: AgentConfig) -> Launcher:
+    """From a Windows service, start the overlay in the user's session; else a subprocess."""
+    if config.system.service and os.name == "nt":
+        from .control.usersession import CtypesSessionApi, UserSessionLauncher
+
+        return UserSessionLauncher(CtypesSessionApi())
+    return launch_subprocess
 
 
 def state_file_for(config: AgentConfig, config_path: Path) -> StateFile:

@@ -1,5 +1,9 @@
 """The service part's watchdog over the user-session part: start it, and when it dies
-(a customer ending it from Task Manager) report it and start it again within seconds."""
+(a customer ending it from Task Manager) report it and start it again within seconds.
+
+How the child is started is a :class:`Launcher`: a plain subprocess by default; from a
+Windows service, in the logged-on user's desktop session (:mod:`.control.usersession`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import structlog
 
@@ -16,6 +21,31 @@ log = structlog.get_logger(__name__)
 RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 4.0  # with start-up time, the overlay is back within 5 s
 CRASH_LOOP_SECONDS = 3.0  # exiting sooner than this counts as a crash at start-up
+
+
+class Child(Protocol):
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
+class NoUserSession(Exception):
+    """Nobody is logged on to the desktop: there is nowhere to show the overlay yet."""
+
+
+Launcher = Callable[[Sequence[str], dict[str, str]], Awaitable[Child]]
+
+
+async def launch_subprocess(command: Sequence[str], env: dict[str, str]) -> Child:
+    return await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
 
 
 def desktop_command(port: int, station_name: str, control: str) -> list[str]:
@@ -33,11 +63,13 @@ class Supervisor:
         command: Sequence[str],
         env: dict[str, str],
         on_unexpected_exit: Callable[[int], None],
+        launcher: Launcher = launch_subprocess,
     ) -> None:
         self.command = list(command)
-        self.env = {**os.environ, **env}
+        self.env = env
         self.on_unexpected_exit = on_unexpected_exit
-        self.process: asyncio.subprocess.Process | None = None
+        self.launcher = launcher
+        self.process: Child | None = None
         self.starts = 0
         self._stopping = asyncio.Event()
 
@@ -46,7 +78,11 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             started = loop.time()
-            returncode = await self._run_once()
+            try:
+                returncode = await self._run_once()
+            except NoUserSession:
+                await asyncio.sleep(MAX_RESTART_DELAY)  # not a tamper: nobody logged on
+                continue
             if self._stopping.is_set():
                 return
             self.on_unexpected_exit(returncode)
@@ -56,7 +92,7 @@ class Supervisor:
             await asyncio.sleep(delay)
 
     async def _run_once(self) -> int:
-        self.process = await asyncio.create_subprocess_exec(*self.command, env=self.env)
+        self.process = await self.launcher(self.command, self.env)
         self.starts += 1
         log.info("desktop_part_started", pid=self.process.pid)
         return await self.process.wait()
