@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.auth.security import read_token
 from gameops.server.context import AppContext
 from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
+from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.users.domain import Role
+
+S = TypeVar("S", bound=BaseModel)
 
 
 def get_context(request: Request) -> AppContext:
@@ -79,6 +83,13 @@ class Page:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+    def of(self, schema: type[S], rows: Sequence[object], total: int) -> Paginated[S]:
+        """``rows`` (one page of ORM objects) as the API's paginated answer."""
+        return Paginated(
+            items=[schema.model_validate(row) for row in rows],
+            meta=PageMeta.of(self.page, self.per_page, total),
+        )
 
 
 PageDep = Annotated[Page, Depends()]

@@ -11,7 +11,7 @@ from gameops.server.errors import Unprocessable
 from gameops.server.events import repository
 from gameops.server.events.domain import EventType
 from gameops.server.events.schemas import EventPublic
-from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.schemas import Paginated
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -34,7 +34,4 @@ async def list_events(
     rows, total = await repository.list_events(
         db, where, page.offset, page.per_page, newest_first=order == "desc"
     )
-    return Paginated(
-        items=[EventPublic.model_validate(row) for row in rows],
-        meta=PageMeta.of(page.page, page.per_page, total),
-    )
+    return page.of(EventPublic, rows, total)

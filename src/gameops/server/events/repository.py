@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.db.models import Event
+from gameops.server.db.pages import fetch_page
 from gameops.server.events.domain import EventType
 
 
@@ -39,7 +40,5 @@ async def list_events(
     db: AsyncSession, where: EventFilter, offset: int, limit: int, newest_first: bool
 ) -> tuple[Sequence[Event], int]:
     query = where.apply(select(Event))
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = Event.id.desc() if newest_first else Event.id.asc()
-    rows = await db.scalars(query.order_by(order).offset(offset).limit(limit))
-    return rows.all(), total
+    return await fetch_page(db, query, (order,), offset, limit)

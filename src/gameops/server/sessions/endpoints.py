@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from gameops.server.deps import ContextDep, DbDep, PageDep, StaffUser
-from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.schemas import Paginated
 from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.schemas import (
@@ -52,10 +52,7 @@ async def list_sessions(
     station_id: uuid.UUID | None = None,
 ) -> Paginated[SessionPublic]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
-    return Paginated(
-        items=[SessionPublic.model_validate(s) for s in rows],
-        meta=PageMeta.of(page.page, page.per_page, total),
-    )
+    return page.of(SessionPublic, rows, total)
 
 
 @router.get("/{session_id}")

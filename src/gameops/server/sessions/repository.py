@@ -4,11 +4,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from gameops.server.db.models import GameSession
+from gameops.server.db.pages import fetch_page
 from gameops.server.sessions.domain import EndReason, SessionStatus
 
 
@@ -67,8 +68,5 @@ async def list_sessions(
         query = query.where(GameSession.status == status)
     if station_id is not None:
         query = query.where(GameSession.station_id == station_id)
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(
-        query.order_by(GameSession.started_at.desc(), GameSession.id).offset(offset).limit(limit)
-    )
-    return rows.all(), total
+    order = (GameSession.started_at.desc(), GameSession.id)
+    return await fetch_page(db, query, order, offset, limit)

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from gameops.server.deps import AdminUser, DbDep, PageDep, StaffUser
-from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.schemas import Paginated
 from gameops.server.stations import repository, service
 from gameops.server.stations.domain import StationStatus, StationType
 from gameops.server.stations.schemas import (
@@ -27,10 +27,7 @@ async def list_stations(
     status: StationStatus | None = None,
 ) -> Paginated[StationPublic]:
     rows, total = await repository.list_live(db, page.offset, page.per_page, type, status)
-    return Paginated(
-        items=[StationPublic.model_validate(s) for s in rows],
-        meta=PageMeta.of(page.page, page.per_page, total),
-    )
+    return page.of(StationPublic, rows, total)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
 from gameops.server.db.models import AgentToken, Station
+from gameops.server.db.pages import fetch_page
 from gameops.server.stations.domain import StationStatus, StationType
 
 
@@ -33,9 +34,7 @@ async def list_live(
         query = query.where(Station.type == station_type)
     if status is not None:
         query = query.where(Station.status == status)
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(query.order_by(Station.zone, Station.name).offset(offset).limit(limit))
-    return rows.all(), total
+    return await fetch_page(db, query, (Station.zone, Station.name), offset, limit)
 
 
 async def live_token_hash(db: AsyncSession, station_id: uuid.UUID) -> str | None:

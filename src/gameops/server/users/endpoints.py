@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from gameops.server.deps import AdminUser, DbDep, PageDep
-from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.schemas import Paginated
 from gameops.server.users import repository, service
 from gameops.server.users.domain import Role
 from gameops.server.users.schemas import UserCreate, UserPublic, UserUpdate
@@ -19,10 +19,7 @@ STAFF_ROLES = (Role.ADMIN, Role.OPERATOR)
 @router.get("", response_model=Paginated[UserPublic])
 async def list_staff(db: DbDep, _: AdminUser, page: PageDep) -> Paginated[UserPublic]:
     rows, total = await repository.list_users(db, STAFF_ROLES, page.offset, page.per_page)
-    return Paginated(
-        items=[UserPublic.model_validate(u) for u in rows],
-        meta=PageMeta.of(page.page, page.per_page, total),
-    )
+    return page.of(UserPublic, rows, total)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.db.models import User
+from gameops.server.db.pages import fetch_page
 from gameops.server.users.domain import Role
 
 
@@ -23,6 +24,4 @@ async def list_users(
     db: AsyncSession, roles: Sequence[Role], offset: int, limit: int
 ) -> tuple[Sequence[User], int]:
     query = select(User).where(User.role.in_(roles))
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await db.scalars(query.order_by(User.username).offset(offset).limit(limit))
-    return rows.all(), total
+    return await fetch_page(db, query, (User.username,), offset, limit)
