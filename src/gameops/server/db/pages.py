@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.sql._typing import _ColumnExpressionOrStrLabelArgument
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql._typing import _ColumnExpressionOrStrLabelArgument
 
 
 async def fetch_page(
