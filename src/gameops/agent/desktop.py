@@ -19,12 +19,15 @@ import queue
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .control import SystemControl, select_control
+
+if TYPE_CHECKING:
+    from .control.keyboard import KeyboardBlocker
 from .localwire import SECRET_ENV, encode_line
 
-POLL_MS = 100
+POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
 RECONNECT_SECONDS = 1.0
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
 
@@ -45,9 +48,12 @@ def read_channel(port: int, secret: str, inbox: queue.Queue[dict[str, Any]]) -> 
 
 
 class DesktopPart:
-    def __init__(self, station_name: str, control: SystemControl) -> None:
+    def __init__(
+        self, station_name: str, control: SystemControl, blocker: KeyboardBlocker | None = None
+    ) -> None:
         self.station_name = station_name
         self.control = control
+        self.blocker = blocker
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
 
     def run(self, port: int, secret: str) -> None:
@@ -61,7 +67,14 @@ class DesktopPart:
         reader = threading.Thread(target=read_channel, args=(port, secret, self.inbox), daemon=True)
         reader.start()
         root.after(POLL_MS, self._drain, root, overlay)
-        root.mainloop()
+        if self.blocker is not None:
+            self.blocker.install()  # on this thread: Tk's loop pumps the hook's messages
+            self.blocker.locked = True
+        try:
+            root.mainloop()
+        finally:
+            if self.blocker is not None:
+                self.blocker.uninstall()
 
     def _drain(self, root: Any, overlay: Any) -> None:
         latest_view: dict[str, Any] | None = None
@@ -76,7 +89,17 @@ class DesktopPart:
                 threading.Thread(target=self.control.lock_screen, daemon=True).start()
         if latest_view is not None:
             overlay.render(latest_view)
+            if self.blocker is not None:
+                self.blocker.locked = latest_view.get("mode") != "session"
         root.after(POLL_MS, self._drain, root, overlay)
+
+
+def windows_blocker() -> KeyboardBlocker | None:
+    if os.name != "nt":
+        return None
+    from .control.keyboard import CtypesHookApi, KeyboardBlocker
+
+    return KeyboardBlocker(CtypesHookApi())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control", default="auto", help="system control backend")
     args = parser.parse_args(argv)
     secret = os.environ.get(SECRET_ENV, "")
-    DesktopPart(args.station, select_control(args.control)).run(args.port, secret)
+    DesktopPart(args.station, select_control(args.control), windows_blocker()).run(
+        args.port, secret
+    )
     return 0
 
 

@@ -1,0 +1,143 @@
+"""The user-session part without a screen: the Windows keyboard hook against a fake of its
+Win32 layer, and how queued channel messages become renders, locks and hook state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from gameops.agent.control import SimulatedControl
+from gameops.agent.control.keyboard import (
+    HC_ACTION,
+    LLKHF_ALTDOWN,
+    VK_ESCAPE,
+    VK_F4,
+    VK_LWIN,
+    VK_TAB,
+    WH_KEYBOARD_LL,
+    KeyboardBlocker,
+    should_swallow,
+)
+from gameops.agent.desktop import DesktopPart
+from gameops.agent.overlay import format_remaining
+
+VK_A, VK_RETURN = 0x41, 0x0D
+
+
+class FakeHookApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.key = (VK_A, 0)
+        self.ctrl_down = False
+
+    def SetWindowsHookExW(self, hook_id: int, proc: Any) -> int:  # noqa: N802
+        self.calls.append(("SetWindowsHookExW", (hook_id, proc)))
+        return 99
+
+    def UnhookWindowsHookEx(self, hook: int) -> bool:  # noqa: N802
+        self.calls.append(("UnhookWindowsHookEx", (hook,)))
+        return True
+
+    def CallNextHookEx(self, n_code: int, w_param: int, l_param: int) -> int:  # noqa: N802
+        self.calls.append(("CallNextHookEx", (n_code, w_param, l_param)))
+        return 0
+
+    def GetAsyncKeyState(self, vk: int) -> int:  # noqa: N802
+        return 0x8000 if self.ctrl_down else 0
+
+    def read_key(self, l_param: int) -> tuple[int, int]:
+        return self.key
+
+
+@pytest.mark.parametrize(
+    ("vk", "alt", "ctrl", "swallowed"),
+    [
+        (VK_LWIN, False, False, True),
+        (VK_TAB, True, False, True),
+        (VK_F4, True, False, True),
+        (VK_ESCAPE, True, False, True),
+        (VK_ESCAPE, False, True, True),  # Ctrl+Esc, and Ctrl+Shift+Esc (Task Manager)
+        (VK_TAB, False, False, False),
+        (VK_F4, False, False, False),
+        (VK_A, True, False, False),
+        (VK_RETURN, False, True, False),
+    ],
+)
+def test_which_keys_are_swallowed(vk: int, alt: bool, ctrl: bool, swallowed: bool) -> None:
+    assert should_swallow(vk, alt, ctrl) is swallowed
+
+
+def test_the_hook_swallows_alt_tab_only_while_locked() -> None:
+    api = FakeHookApi()
+    blocker = KeyboardBlocker(api)
+    blocker.install()
+    assert api.calls == [("SetWindowsHookExW", (WH_KEYBOARD_LL, blocker.on_key))]
+    api.key = (VK_TAB, LLKHF_ALTDOWN)
+
+    blocker.locked = True
+    assert blocker.on_key(HC_ACTION, 0x104, 1234) == 1
+    assert api.calls[-1][0] == "SetWindowsHookExW"  # not passed on
+
+    blocker.locked = False
+    assert blocker.on_key(HC_ACTION, 0x104, 1234) == 0
+    assert api.calls[-1] == ("CallNextHookEx", (HC_ACTION, 0x104, 1234))
+
+    blocker.uninstall()
+    assert api.calls[-1] == ("UnhookWindowsHookEx", (99,))
+    assert blocker.swallowed == 1
+
+
+def test_ordinary_typing_passes_through_even_when_locked() -> None:
+    api = FakeHookApi()
+    blocker = KeyboardBlocker(api)
+    blocker.locked = True
+    assert blocker.on_key(HC_ACTION, 0x100, 1) == 0
+    assert api.calls == [("CallNextHookEx", (HC_ACTION, 0x100, 1))]
+
+
+class FakeRoot:
+    def __init__(self) -> None:
+        self.scheduled: list[Any] = []
+
+    def after(self, delay_ms: int, *callback: Any) -> None:
+        self.scheduled.append(callback)
+
+
+class FakeOverlay:
+    def __init__(self) -> None:
+        self.rendered: list[dict[str, Any]] = []
+
+    def render(self, view: dict[str, Any]) -> None:
+        self.rendered.append(view)
+
+
+def test_queued_messages_draw_the_newest_view_lock_and_set_the_hook() -> None:
+    control = SimulatedControl()
+    blocker = KeyboardBlocker(FakeHookApi())
+    part = DesktopPart("PC-01", control, blocker)
+    root, overlay = FakeRoot(), FakeOverlay()
+    part.inbox.put({"op": "view", "mode": "session", "remaining": 700})
+    part.inbox.put({"op": "view", "mode": "ended"})
+    part.inbox.put({"op": "lock"})
+    part._drain(root, overlay)
+    assert overlay.rendered == [{"op": "view", "mode": "ended"}]  # only the newest
+    assert blocker.locked
+    assert len(root.scheduled) == 1  # polls again
+    for _ in range(100):
+        if control.names():
+            break
+        time.sleep(0.01)
+    assert control.names() == ["lock_screen"]
+
+    part.inbox.put({"op": "view", "mode": "session", "remaining": 700})
+    part._drain(root, overlay)
+    assert not blocker.locked
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"), [(0, "00:00"), (59, "00:59"), (600, "10:00"), (3725, "1:02:05")]
+)
+def test_time_left_format(seconds: int, shown: str) -> None:
+    assert format_remaining(seconds) == shown
