@@ -141,3 +141,26 @@ async def test_supervisor_restarts_the_user_session_part_without_a_display(
     assert supervisor.process.pid != first_pid
     await running.stop()
     assert supervisor.process.returncode is not None  # stopping the agent stops the child
+
+
+async def test_the_overlay_ending_with_our_own_log_off_is_not_tamper(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    station_id, token = await live_server.create_pc_station("PC-LOGOFF")
+    config = agent_config(live_server.base_url, station_id, token, overlay=True)
+    stand_in = [sys.executable, "-c", "import time; time.sleep(60)"]
+    running = RunningAgent(config, tmp_path / "state.json", overlay_command=stand_in).start()
+    await wait_until(lambda: running.agent.link.connected)
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await end_soon(live_server, str(session["id"]), 0.2)
+    await wait_until(lambda: "log_off" in running.control.names(), seconds=5)
+    supervisor = running.agent.supervisor
+    assert supervisor is not None
+    assert supervisor.process is not None
+    supervisor.process.terminate()  # Windows ends the user's processes at log-off
+    await wait_until(lambda: supervisor.starts == 2, seconds=5)
+    await asyncio.sleep(0.3)
+    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
+    assert events.json()["items"] == []
+    await running.stop()

@@ -35,6 +35,7 @@ from .supervisor import Launcher, Supervisor, desktop_command, launch_subprocess
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
+LOGOFF_ENDS_DESKTOP = 60.0  # the overlay dying this soon after a log-off is no tamper
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Agent:
         self._stop = asyncio.Event()
         self._background: set[asyncio.Future[Any]] = set()
         self._specs_cache = parts.specs
+        self._logged_off_at: float | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -161,6 +163,9 @@ class Agent:
         self._push_view()
 
     def _desktop_part_died(self, returncode: int) -> None:
+        now = self.parts.clock.now().steady
+        if self._logged_off_at is not None and now - self._logged_off_at < LOGOFF_ENDS_DESKTOP:
+            return  # our own log-off ended the user's session, and the overlay with it
         detail = f"user-session part (overlay) exited with code {returncode}; restarting"
         self.link.send(Tamper(kind="overlay_killed", detail=detail))
 
@@ -182,6 +187,7 @@ class Agent:
             case LogOff():
                 log.info("agent_log_off", enabled=features.auto_logout)
                 if features.auto_logout:
+                    self._logged_off_at = self.parts.clock.now().steady
                     self._in_thread(self._control_thread, control.log_off)
             case KeepAwake(enabled=enabled):
                 self._in_thread(self._control_thread, control.keep_awake, enabled)

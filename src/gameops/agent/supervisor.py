@@ -74,7 +74,7 @@ class Supervisor:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        delay = RESTART_DELAY
+        delay, failed_starts = RESTART_DELAY, 0
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             started = loop.time()
@@ -85,8 +85,10 @@ class Supervisor:
                 continue
             if self._stopping.is_set():
                 return
-            self.on_unexpected_exit(returncode)
             crashed_at_start = loop.time() - started < CRASH_LOOP_SECONDS
+            failed_starts = failed_starts + 1 if crashed_at_start else 0
+            if failed_starts <= 1:  # one report per crash loop (e.g. no display), not one a second
+                self.on_unexpected_exit(returncode)
             delay = min(delay * 2, MAX_RESTART_DELAY) if crashed_at_start else RESTART_DELAY
             log.warning("desktop_part_exited", returncode=returncode, restart_in=delay)
             await asyncio.sleep(delay)
