@@ -5,9 +5,8 @@ the effects the state machine returns."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -246,20 +245,9 @@ class Agent:
         return self._specs_cache
 
 
-def _log_failure(future: Awaitable[Any]) -> None:
-    assert isinstance(future, asyncio.Future)
+def _log_failure(future: asyncio.Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("agent_background_call_failed", error=repr(future.exception()))
-
-
-async def run_agent(config: AgentConfig, parts: AgentParts, stop_after: float | None = None) -> int:
-    """Run an agent; with ``stop_after`` (seconds), stop it then (tests, benchmarks)."""
-    agent = Agent(config, parts)
-    if stop_after is not None:
-        asyncio.get_running_loop().call_later(stop_after, agent.stop)
-    with contextlib.suppress(asyncio.CancelledError):
-        return await agent.run()
-    return 1
 
 
 def default_launcher(config: AgentConfig) -> Launcher:
