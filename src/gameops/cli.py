@@ -72,6 +72,41 @@ def sim_agents(
     )
 
 
+@sim_app.command("shelly")
+def sim_shelly(
+    gen: Annotated[int, typer.Option("--gen", min=1, max=4, help="1: HTTP API; 2+: RPC.")] = 1,
+    port: Annotated[int, typer.Option(help="Loopback port.")] = 8081,
+    username: Annotated[str | None, typer.Option(help="Gen1 basic-auth user.")] = None,
+    password: Annotated[str | None, typer.Option(help="Device password (enables auth).")] = None,
+) -> None:
+    """Run a simulated Shelly plug on 127.0.0.1 (relay, power draw, auto-off timers)."""
+    import asyncio
+    import contextlib
+
+    from gameops.sim.shelly import serve
+
+    if gen == 1 and password and not username:
+        username = "admin"
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(gen, port, username, password))
+
+
+@sim_app.command("routeros")
+def sim_routeros(
+    port: Annotated[int, typer.Option(help="Loopback port (real: 8728, api-ssl 8729).")] = 8728,
+    username: Annotated[str, typer.Option(help="API user.")] = "admin",
+    password: Annotated[str, typer.Option(help="API password.")] = "",
+) -> None:
+    """Run a simulated MikroTik RouterOS API on 127.0.0.1 (firewall rules, address lists)."""
+    import asyncio
+    import contextlib
+
+    from gameops.sim.routeros import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(port, username, password))
+
+
 def main() -> None:
     app()
 
