@@ -14,7 +14,11 @@ def configure_logging(level: str = "INFO", fmt: Literal["console", "json"] = "co
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # Plain tracebacks: rich's, with local variables, took seconds to render a large
+        # request (blocking the event loop) and would print secrets held in locals.
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,

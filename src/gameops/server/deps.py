@@ -71,10 +71,15 @@ StaffUser = Annotated[User, _requires(Role.ADMIN, Role.OPERATOR)]
 AdminUser = Annotated[User, _requires(Role.ADMIN)]
 
 
+# Past this a page can only be empty, and a larger number would overflow the SQL OFFSET.
+MAX_PAGE = 1_000_000
+MAX_ID = 2**63 - 1
+
+
 class Page:
     def __init__(
         self,
-        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
         per_page: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> None:
         self.page = page

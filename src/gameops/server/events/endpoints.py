@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from gameops.server.deps import DbDep, PageDep, StaffUser
+from gameops.server.deps import MAX_ID, DbDep, PageDep, StaffUser
 from gameops.server.errors import Unprocessable
 from gameops.server.events import repository
 from gameops.server.events.domain import EventType
@@ -25,7 +25,9 @@ async def list_events(
     station_id: uuid.UUID | None = None,
     session_id: uuid.UUID | None = None,
     since: Annotated[datetime | None, Query(description="ISO 8601 with a time zone")] = None,
-    after_id: Annotated[int | None, Query(ge=0, description="only events after this id")] = None,
+    after_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="only events after this id")
+    ] = None,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
 ) -> Paginated[EventPublic]:
     if since is not None and since.tzinfo is None:
