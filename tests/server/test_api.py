@@ -328,3 +328,20 @@ async def test_patch_refuses_null_for_required_fields(admin: httpx.AsyncClient) 
     assert unchanged["name"] == "PC-N"
     zone_cleared = await admin.patch(f"{API}/stations/{station_id}", json={"zone": None})
     assert zone_cleared.status_code == 200 and zone_cleared.json()["zone"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/sessions", {"page": 10**24}),
+        ("/users", {"page": 36042116378836987904, "per_page": 2}),
+        ("/events", {"after_id": 18446744073709551617}),
+    ],
+)
+async def test_absurd_numbers_are_422_not_500(
+    admin: httpx.AsyncClient, path: str, params: dict[str, int]
+) -> None:
+    # Found by schemathesis: these overflowed the SQL integer and crashed the request.
+    response = await admin.get(API + path, params=params)
+    assert response.status_code == 422
+    assert "less than or equal" in response.json()["detail"]
