@@ -7,7 +7,8 @@ process, Simulated backend so the bench machine is not locked) and measures it w
 * idle: connected, no session (the station shows the lock view);
 * in session: a 60-minute session running (1 s ticks, state file every 5 s).
 
-Memory is RSS (and USS, the pages only this process owns); CPU is the process's CPU time
+Memory is RSS, PSS (shared pages divided among the processes sharing them: the fair sum
+for two processes) and USS (the pages only this process owns); CPU is the process's CPU time
 over a wall-clock window, as % of one core. With the overlay, the user-session part's
 process (Tk) is counted too. Without $DISPLAY an Xvfb is started for the overlay run.
 
@@ -48,6 +49,7 @@ TARGETS = {"rss_mb_no_overlay": 30.0, "cpu_pct_no_overlay": 0.5, "rss_mb_with_ov
 class Footprint:
     scenario: str
     rss_mb: float
+    pss_mb: float
     uss_mb: float
     cpu_pct_one_core: float
     processes: int
@@ -128,6 +130,7 @@ async def measure(scenario: str, agent: psutil.Process, seconds: float) -> Footp
     return Footprint(
         scenario=scenario,
         rss_mb=round(sum(m.rss for m in memory) / 2**20, 1),
+        pss_mb=round(sum(getattr(m, "pss", m.rss) for m in memory) / 2**20, 1),
         uss_mb=round(sum(m.uss for m in memory) / 2**20, 1),
         cpu_pct_one_core=round(100 * cpu_used / wall, 3),
         processes=len(processes),
@@ -177,12 +180,13 @@ def start_xvfb() -> subprocess.Popen[bytes] | None:
 
 def report(results: list[Footprint]) -> None:
     table = Table(title="PC agent footprint")
-    for column in ("scenario", "RSS MB", "USS MB", "CPU % of one core", "processes"):
+    for column in ("scenario", "RSS MB", "PSS MB", "USS MB", "CPU % of one core", "processes"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for result in results:
         table.add_row(
             result.scenario,
             f"{result.rss_mb}",
+            f"{result.pss_mb}",
             f"{result.uss_mb}",
             f"{result.cpu_pct_one_core}",
             str(result.processes),
@@ -191,7 +195,8 @@ def report(results: list[Footprint]) -> None:
     machine = f"{platform.system()} {platform.release()}, {psutil.cpu_count()} CPUs, " + (
         f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, Python {platform.python_version()}"
     )
-    console.print(f"machine: {machine}; date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    console.print(f"machine: {machine}; date: {when}", soft_wrap=True)
     console.print(f"targets: {TARGETS}")
     print(json.dumps({"machine": machine, "results": [asdict(r) for r in results]}))
 
