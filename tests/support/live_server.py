@@ -44,11 +44,6 @@ class LiveServer:
         self._clients: list[httpx.AsyncClient] = []
 
     @property
-    def app(self) -> Any:
-        assert self._server is not None
-        return self._server.config.loaded_app
-
-    @property
     def context(self) -> Any:
         """The running app's AppContext (for white-box assertions)."""
         assert self._server is not None
