@@ -207,3 +207,24 @@ async def test_dashboard_feed_refuses_bad_tokens(live_server: LiveServer) -> Non
     assert code == CloseCode.AUTH_FAILED
     code, _ = await _closed_with(f"{live_server.ws_url}/ws/dashboard", send="{}")
     assert code == CloseCode.AUTH_FAILED
+
+
+async def test_a_handler_crash_is_an_error_reply_and_an_agent_error_event(
+    live_server: LiveServer, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gameops.server.realtime import agent_handlers
+
+    async def broken(*_: object) -> list[object]:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(agent_handlers.HANDLERS, Tamper, broken)
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await agent.send(Tamper(kind="x"))
+    error = await agent.expect(Error)
+    assert error.detail == "server error handling tamper"
+    await agent.send(Heartbeat(cpu=1, ram=1))
+    await agent.expect(HeartbeatAck)  # the connection survived
+    events = (await admin.get("/api/v1/events", params={"type": "AGENT_ERROR"})).json()
+    assert "disk on fire" in events["items"][0]["data"]["error"]
+    await agent.close()
