@@ -24,6 +24,7 @@ from gameops.server.db.engine import create_engine, create_sessionmaker
 from gameops.server.deps import ContextDep
 from gameops.server.errors import install_handlers
 from gameops.server.events.endpoints import router as events_router
+from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.jobs import Periodic
 from gameops.server.realtime import presence
 from gameops.server.realtime.agent_ws import router as agent_ws_router
@@ -36,6 +37,7 @@ from gameops.server.stations.domain import StationType
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
+from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
 
@@ -150,8 +152,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
         api.include_router(router)
+    api.include_router(floor_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
+    mount_web(app)
     return app

@@ -1,0 +1,1 @@
+"""The floor: every station with its active session in one read, for staff screens."""

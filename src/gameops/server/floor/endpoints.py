@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gameops.server.deps import DbDep, StaffUser
+from gameops.server.floor import service
+from gameops.server.floor.schemas import Floor
+
+router = APIRouter(prefix="/floor", tags=["floor"])
+
+
+@router.get("")
+async def read_floor(db: DbDep, _: StaffUser) -> Floor:
+    """Every station in use, by zone and name, with its active session (customer and time
+    left) and its latest agent error or tamper report of the last 15 minutes."""
+    return await service.read_floor(db)

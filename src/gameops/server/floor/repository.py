@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from gameops.server.db.models import Event, GameSession, Station
+from gameops.server.events.domain import EventType
+from gameops.server.sessions.domain import SessionStatus
+
+ALERT_TYPES = (EventType.AGENT_ERROR, EventType.AGENT_TAMPER)
+
+
+async def live_stations(db: AsyncSession) -> Sequence[Station]:
+    query = select(Station).where(Station.archived_at.is_(None))
+    rows = await db.scalars(query.order_by(Station.zone, Station.name))
+    return rows.all()
+
+
+async def active_sessions(db: AsyncSession) -> Sequence[GameSession]:
+    """Every active session with its customer loaded."""
+    query = (
+        select(GameSession)
+        .where(GameSession.status == SessionStatus.ACTIVE)
+        .options(selectinload(GameSession.user))
+    )
+    return (await db.scalars(query)).all()
+
+
+async def alerts_since(db: AsyncSession, since: datetime) -> Sequence[Event]:
+    """Agent errors and tamper reports since ``since``, newest first."""
+    query = (
+        select(Event)
+        .where(Event.type.in_(ALERT_TYPES), Event.created_at >= since)
+        .order_by(Event.id.desc())
+    )
+    return (await db.scalars(query)).all()

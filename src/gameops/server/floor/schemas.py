@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from gameops.server.events.domain import EventType
+from gameops.server.stations.schemas import StationPublic
+
+
+class FloorSession(BaseModel):
+    id: uuid.UUID
+    started_at: datetime
+    scheduled_end_at: datetime
+    remaining_seconds: int
+    booked_minutes: int
+    amount_total: int
+    currency: str
+    customer_id: uuid.UUID | None
+    customer_name: str | None
+
+
+class FloorAlert(BaseModel):
+    """The station's latest agent error or tamper report, while it is recent."""
+
+    event_id: int
+    type: EventType
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class FloorStation(StationPublic):
+    session: FloorSession | None
+    alert: FloorAlert | None
+
+
+class Floor(BaseModel):
+    server_time: datetime
+    stations: list[FloorStation]

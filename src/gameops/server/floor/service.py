@@ -1,0 +1,58 @@
+"""Assembling the floor: stations, their active sessions and recent alerts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import utc_now
+from gameops.server.db.models import Event, GameSession
+from gameops.server.floor import repository
+from gameops.server.floor.schemas import Floor, FloorAlert, FloorSession, FloorStation
+from gameops.server.sessions.domain import seconds_left
+from gameops.server.stations.schemas import StationPublic
+
+# An agent error or tamper report stays on the station's card this long.
+ALERT_WINDOW = timedelta(minutes=15)
+
+
+async def read_floor(db: AsyncSession) -> Floor:
+    now = utc_now()
+    stations = await repository.live_stations(db)
+    sessions = {s.station_id: s for s in await repository.active_sessions(db)}
+    alerts: dict[uuid.UUID, Event] = {}
+    for event in await repository.alerts_since(db, now - ALERT_WINDOW):
+        if event.station_id is not None:
+            alerts.setdefault(event.station_id, event)  # newest first: keep the first seen
+    items = [
+        FloorStation(
+            **StationPublic.model_validate(station).model_dump(),
+            session=_session(sessions[station.id], now) if station.id in sessions else None,
+            alert=_alert(alerts[station.id]) if station.id in alerts else None,
+        )
+        for station in stations
+    ]
+    return Floor(server_time=now, stations=items)
+
+
+def _session(session: GameSession, now: datetime) -> FloorSession:
+    customer = session.user
+    return FloorSession(
+        id=session.id,
+        started_at=session.started_at,
+        scheduled_end_at=session.scheduled_end_at,
+        remaining_seconds=int(seconds_left(session.scheduled_end_at, now)),
+        booked_minutes=session.booked_minutes,
+        amount_total=session.amount_total,
+        currency=session.currency,
+        customer_id=customer.id if customer else None,
+        customer_name=(customer.full_name or customer.username) if customer else None,
+    )
+
+
+def _alert(event: Event) -> FloorAlert:
+    return FloorAlert(
+        event_id=event.id, type=event.type, created_at=event.created_at, data=event.data
+    )

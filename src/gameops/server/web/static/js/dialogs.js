@@ -1,0 +1,43 @@
+// Native <dialog> helpers: open with focus inside, close on Cancel/Escape, errors shown in it.
+
+import { clearError, showError } from "./api.js";
+
+/** Open `dialog`; `onSubmit(form)` runs on submit; the dialog closes when it resolves and
+ * shows the error next to the form when it throws. */
+export function openDialog(dialog, onSubmit) {
+  const form = dialog.querySelector("form");
+  const error = dialog.querySelector(".error");
+  const submit = form.querySelector('[type="submit"]');
+  if (error) clearError(error);
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    if (!onSubmit) return dialog.close();
+    submit.disabled = true;
+    try {
+      await onSubmit(form);
+      dialog.close();
+    } catch (err) {
+      if (error) showError(error, err);
+      else throw err;
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  for (const button of dialog.querySelectorAll("[data-close]")) button.onclick = () => dialog.close();
+  dialog.showModal();
+}
+
+/** Show the custom-minutes field when "Other…" is chosen; returns the chosen minutes. */
+export function minutesPicker(form, onChange = () => {}) {
+  const preset = form.elements.preset;
+  const custom = form.querySelector('[data-field="custom"]');
+  const update = () => {
+    custom.hidden = preset.value !== "custom";
+    onChange(chosen());
+  };
+  const chosen = () => Number.parseInt(preset.value === "custom" ? form.elements.minutes.value : preset.value, 10);
+  preset.onchange = update;
+  form.elements.minutes.oninput = update;
+  update();
+  return chosen;
+}

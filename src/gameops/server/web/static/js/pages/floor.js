@@ -1,0 +1,253 @@
+// The floor: a card per station, grouped by zone, updated from the live feed, with the
+// countdown ticking locally every second.
+
+import { api, clearError, showError } from "../api.js";
+import { minutesPicker, openDialog } from "../dialogs.js";
+import * as feed from "../feed.js";
+import { clock, debounce, el, money, timeBand, words } from "../format.js";
+import { boot } from "../shell.js";
+
+const root = document.getElementById("floor");
+const floorError = document.getElementById("floor-error");
+const summary = document.getElementById("floor-summary");
+const cards = new Map(); // station id -> card
+const zones = new Map(); // zone name -> section
+let skewMs = 0; // server clock minus ours
+let isAdmin = false;
+
+const STATUS_TEXT = {
+  ONLINE: "Available",
+  OFFLINE: "Offline",
+  IN_SESSION: "In session",
+  MAINTENANCE: "Maintenance",
+  ERROR: "Error",
+};
+
+/** The price the server will charge: rounded half up to a minor unit. */
+const priceOf = (hourlyRate, minutes) => Math.floor((hourlyRate * minutes + 30) / 60);
+
+async function load() {
+  try {
+    const floor = await api("GET", "/floor");
+    skewMs = Date.parse(floor.server_time) - Date.now();
+    render(floor.stations);
+    clearError(floorError);
+  } catch (err) {
+    showError(floorError, err);
+  }
+}
+
+function render(stations) {
+  const byZone = new Map();
+  for (const station of stations) {
+    const zone = station.zone || "No zone";
+    if (!byZone.has(zone)) byZone.set(zone, []);
+    byZone.get(zone).push(station);
+  }
+  const names = [...byZone.keys()].sort((a, b) => (a === "No zone") - (b === "No zone") || a.localeCompare(b));
+  names.forEach((zone, index) => place(root, zoneSection(zone), index));
+  for (const [zone, section] of zones) {
+    if (!byZone.has(zone)) {
+      section.remove();
+      zones.delete(zone);
+    }
+  }
+  const seen = new Set();
+  for (const [zone, list] of byZone) {
+    const grid = zones.get(zone).querySelector(".cards");
+    list.forEach((station, index) => {
+      seen.add(station.id);
+      const card = cards.get(station.id) ?? createCard(station.id);
+      update(card, station);
+      place(grid, card.node, index);
+    });
+  }
+  for (const [id, card] of cards) {
+    if (!seen.has(id)) {
+      card.node.remove();
+      cards.delete(id);
+    }
+  }
+  renderSummary(stations);
+  tick();
+}
+
+/** Put `node` at `index` in `parent` without moving it when it is already there (moving
+ * a node would drop the keyboard focus inside it). */
+function place(parent, node, index) {
+  if (parent.children[index] !== node) parent.insertBefore(node, parent.children[index] ?? null);
+}
+
+function zoneSection(zone) {
+  if (!zones.has(zone)) {
+    const title = el("h2", {}, zone);
+    zones.set(zone, el("section", { class: "zone", "aria-label": `Zone ${zone}` }, title, el("div", { class: "cards" })));
+  }
+  return zones.get(zone);
+}
+
+function renderSummary(stations) {
+  const count = (status) => stations.filter((s) => s.status === status).length;
+  summary.textContent =
+    `${stations.length} stations · ${count("IN_SESSION")} in session · ` +
+    `${count("ONLINE")} available · ${count("OFFLINE")} offline · ${count("MAINTENANCE")} in maintenance`;
+}
+
+function createCard(id) {
+  const part = (tag, cls) => el(tag, { class: cls });
+  const card = {
+    id,
+    station: null,
+    endsAt: null,
+    name: part("h3", "name"),
+    type: part("span", "type"),
+    status: part("span", "status"),
+    customer: part("p", "customer"),
+    timer: el("p", { class: "timer", "aria-label": "Time left" }),
+    alert: el("p", { class: "alert", hidden: true }),
+    note: el("p", { class: "note", hidden: true }),
+    error: el("p", { class: "error", role: "alert", hidden: true }),
+    buttons: {
+      start: el("button", { type: "button", class: "primary", "data-action": "start" }, "Start"),
+      extend: el("button", { type: "button", "data-action": "extend" }, "Extend"),
+      stop: el("button", { type: "button", class: "danger", "data-action": "stop" }, "Stop"),
+      maintenance: el("button", { type: "button", class: "ghost", "data-action": "maintenance" }),
+    },
+  };
+  const head = el("header", {}, card.name, card.type);
+  const actions = el("div", { class: "actions" }, ...Object.values(card.buttons));
+  card.node = el(
+    "article",
+    { class: "card", "data-station-id": id },
+    head, card.status, card.customer, card.timer, card.alert, card.note, card.error, actions,
+  );
+  actions.addEventListener("click", (event) => {
+    const action = event.target.closest("button")?.dataset.action;
+    if (action) ACTIONS[action](card);
+  });
+  cards.set(id, card);
+  return card;
+}
+
+function displayStatus(station) {
+  if (station.alert && station.status !== "IN_SESSION") return "ERROR";
+  return station.status;
+}
+
+function update(card, station) {
+  card.station = station;
+  const status = displayStatus(station);
+  const session = station.session;
+  card.node.dataset.status = status;
+  card.node.dataset.name = station.name;
+  card.node.setAttribute("aria-label", `${station.name}: ${STATUS_TEXT[status]}`);
+  card.name.textContent = station.name;
+  card.type.textContent = station.type === "CONSOLE" ? "Console" : "PC";
+  const agentGone = session && station.type === "PC" && !station.agent_connected;
+  card.status.textContent = STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
+  card.customer.textContent = session ? session.customer_name ?? "Walk-in customer" : "";
+  card.customer.hidden = !session;
+  card.endsAt = session ? Date.parse(session.scheduled_end_at) - skewMs : null;
+  card.timer.hidden = !session;
+  card.alert.hidden = !station.alert;
+  if (station.alert) card.alert.textContent = alertText(station.alert);
+  if (!session) card.note.hidden = true;
+  const b = card.buttons;
+  b.start.hidden = !["ONLINE", "OFFLINE"].includes(station.status);
+  b.extend.hidden = b.stop.hidden = !session;
+  b.maintenance.hidden = !isAdmin || Boolean(session);
+  b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
+}
+
+function alertText(alert) {
+  const detail = alert.data.detail || alert.data.kind || alert.data.error || "";
+  return `${words(alert.type)} at ${new Date(alert.created_at).toLocaleTimeString()}${detail ? `: ${detail}` : ""}`;
+}
+
+function tick() {
+  const now = Date.now();
+  for (const card of cards.values()) {
+    if (card.endsAt === null) continue;
+    const left = (card.endsAt - now) / 1000;
+    card.timer.textContent = clock(Math.ceil(left));
+    card.timer.dataset.band = timeBand(left);
+  }
+}
+
+function cardError(card, err) {
+  if (err) showError(card.error, err);
+  else clearError(card.error);
+}
+
+const ACTIONS = {
+  start(card) {
+    const dialog = document.getElementById("start-dialog");
+    const form = dialog.querySelector("form");
+    const station = card.station;
+    dialog.querySelector("#start-title").textContent = `Start a session on ${station.name}`;
+    dialog.querySelector('[data-field="rate"]').textContent = `${money(station.hourly_rate)} per hour`;
+    const price = dialog.querySelector('[data-field="price"]');
+    const minutes = minutesPicker(form, (m) => {
+      price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
+    });
+    openDialog(dialog, async () => {
+      const body = { station_id: station.id, duration_minutes: minutes(), payment_method: form.elements.payment_method.value };
+      const started = await api("POST", "/sessions/start", { body });
+      cardError(card, null);
+      card.note.textContent = started.warnings.join(" ");
+      card.note.hidden = started.warnings.length === 0;
+      await load();
+    });
+  },
+  extend(card) {
+    const dialog = document.getElementById("extend-dialog");
+    const form = dialog.querySelector("form");
+    const station = card.station;
+    dialog.querySelector("#extend-title").textContent = `Extend ${station.name}`;
+    const price = dialog.querySelector('[data-field="price"]');
+    const minutes = minutesPicker(form, (m) => {
+      price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
+    });
+    openDialog(dialog, async () => {
+      await api("PUT", `/sessions/${station.session.id}/extend`, { body: { additional_minutes: minutes() } });
+      cardError(card, null);
+      await load();
+    });
+  },
+  stop(card) {
+    const dialog = document.getElementById("stop-dialog");
+    const station = card.station;
+    const left = clock(Math.ceil((card.endsAt - Date.now()) / 1000));
+    dialog.querySelector('[data-field="question"]').textContent =
+      `Stop the session on ${station.name} now? ${left} left will not be refunded.`;
+    openDialog(dialog, async () => {
+      await api("DELETE", `/sessions/${station.session.id}`);
+      cardError(card, null);
+      await load();
+    });
+  },
+  async maintenance(card) {
+    const station = card.station;
+    const status = station.status === "MAINTENANCE" ? "ONLINE" : "MAINTENANCE";
+    card.buttons.maintenance.disabled = true;
+    try {
+      await api("PATCH", `/stations/${station.id}`, { body: { status } });
+      cardError(card, null);
+      await load();
+    } catch (err) {
+      cardError(card, err);
+    } finally {
+      card.buttons.maintenance.disabled = false;
+    }
+  },
+};
+
+const { isAdmin: admin } = await boot();
+isAdmin = admin;
+const reload = debounce(load, 100);
+feed.on("event", (event) => {
+  if (event.station_id || event.type.startsWith("SESSION_")) reload();
+});
+feed.on("sync", () => reload());
+await load();
+setInterval(tick, 1000);

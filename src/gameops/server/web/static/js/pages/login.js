@@ -1,0 +1,36 @@
+import { ApiError, isLoggedIn, login, showError } from "../api.js";
+
+const REASONS = {
+  expired: "Your login has expired. Please log in again.",
+};
+
+const form = document.getElementById("login-form");
+const error = document.getElementById("login-error");
+const notice = document.getElementById("login-notice");
+
+const reason = new URLSearchParams(location.search).get("reason");
+if (REASONS[reason]) {
+  notice.textContent = REASONS[reason];
+  notice.hidden = false;
+} else if (isLoggedIn()) {
+  location.replace("/");
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  error.hidden = true;
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    await login(form.elements.username.value.trim(), form.elements.password.value);
+    location.assign("/");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422) {
+      err.message = "Enter your username and password.";
+    }
+    showError(error, err);
+    form.elements.password.select();
+  } finally {
+    button.disabled = false;
+  }
+});

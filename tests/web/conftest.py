@@ -1,0 +1,88 @@
+"""Browser fixtures: Debian's Chromium driven headless by Playwright, against ``live_server``.
+
+Without /usr/bin/chromium the tests skip with the reason; under ``CI=true`` they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from gameops.server.bus import EVENTS
+from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
+TIMEOUT_MS = 5_000
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright")
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+
+OpenPage = Callable[..., Awaitable["playwright_api.Page"]]
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"{message}; CI needs it for the dashboard tests")
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path, live_server: LiveServer) -> AsyncIterator[playwright_api.Browser]:
+    async with playwright_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+    await _wake_dashboard_feeds(live_server)
+
+
+async def _wake_dashboard_feeds(live_server: LiveServer) -> None:
+    """The /ws/dashboard handler notices a client has left only when the next event comes
+    (it waits on the bus); until then uvicorn's shutdown waits for it. Send it one."""
+    await asyncio.sleep(0.2)
+    await live_server.context.bus.publish(EVENTS, {"type": "test-teardown"})
+
+
+@pytest.fixture
+def open_page(browser: playwright_api.Browser, live_server: LiveServer) -> OpenPage:
+    """A new browser context (its own storage: another operator's screen), logged in."""
+
+    async def open_page(
+        path: str = "/",
+        username: str = ADMIN_USERNAME,
+        password: str = ADMIN_PASSWORD,
+        width: int = 1280,
+        height: int = 800,
+    ) -> playwright_api.Page:
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = await context.new_page()
+        await page.goto(f"{live_server.base_url}/login")
+        await page.get_by_label("Username").fill(username)
+        await page.get_by_label("Password").fill(password)
+        await page.get_by_role("button", name="Log in").click()
+        await page.wait_for_url(f"{live_server.base_url}/")
+        if path != "/":
+            await page.goto(live_server.base_url + path)
+        await playwright_api.expect(page.locator("#feed-status")).to_have_text("Live")
+        return page
+
+    return open_page
+
+
+def screenshot_path(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name

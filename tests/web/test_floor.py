@@ -1,0 +1,156 @@
+"""The floor in a real browser: live cards, the session lifecycle on two screens, colours,
+an agent leaving, the feed surviving a server restart."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Browser, Locator, Page, expect
+
+from gameops.protocol import SessionEnd, SessionExtended, SessionStart
+from tests.support.agent_client import ScriptedAgent
+from tests.support.live_server import LiveServer
+from tests.support.sessions import start_session
+from tests.web.conftest import OpenPage, screenshot_path
+
+API = "/api/v1"
+
+
+async def _station(
+    admin: httpx.AsyncClient, name: str, zone: str | None = None, type: str = "PC"
+) -> str:
+    body = {"name": name, "type": type, "hourly_rate": 600, "zone": zone}
+    response = await admin.post(f"{API}/stations", json=body)
+    assert response.status_code == 201, response.text
+    station_id: str = response.json()["id"]
+    return station_id
+
+
+async def _agent(
+    live_server: LiveServer, admin: httpx.AsyncClient, station_id: str
+) -> ScriptedAgent:
+    issued = await admin.post(f"{API}/stations/{station_id}/agent-token")
+    assert issued.status_code == 201
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, issued.json()["token"])
+    await agent.say_hello()
+    return agent
+
+
+def card(page: Page, name: str) -> Locator:
+    return page.locator(f'.card[data-name="{name}"]')
+
+
+def _seconds(clock_text: str) -> int:
+    parts = [int(p) for p in clock_text.split(":")]
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+async def test_floor_groups_cards_by_zone_with_status(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    pc1 = await _station(admin, "PC-01", "Main hall")
+    await _station(admin, "PC-02", "Main hall")
+    await _station(admin, "PS5-1", "Lounge", type="CONSOLE")
+    agent = await _agent(live_server, admin, pc1)
+    page = await open_page()
+
+    zones = page.locator(".zone h2")
+    await expect(zones).to_have_text(["Lounge", "Main hall"])
+    await expect(card(page, "PC-01").locator(".status")).to_have_text("Available")
+    await expect(card(page, "PC-02").locator(".status")).to_have_text("Offline")
+    await expect(card(page, "PS5-1").locator(".type")).to_have_text("Console")
+    await expect(page.locator("#floor-summary")).to_contain_text("3 stations · 0 in session")
+    await agent.close()
+
+
+async def test_start_extend_stop_reach_the_agent_and_every_screen(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id = await _station(admin, "PC-01", "Main hall")
+    agent = await _agent(live_server, admin, station_id)
+    page, other = await open_page(), await open_page()
+    mine, theirs = card(page, "PC-01"), card(other, "PC-01")
+    await expect(theirs.locator(".status")).to_have_text("Available")
+
+    await mine.get_by_role("button", name="Start").click()
+    dialog = page.locator("#start-dialog")
+    await dialog.get_by_label("Duration").select_option("30")
+    await expect(dialog.locator('[data-field="price"]')).to_have_text("To pay: $3.00")
+    await dialog.get_by_role("button", name="Start").click()
+    await expect(dialog).to_be_hidden()
+
+    started = await agent.expect(SessionStart)
+    assert started.duration_minutes == 30
+    for screen in (mine, theirs):
+        await expect(screen.locator(".status")).to_have_text("In session")
+        await expect(screen.locator(".customer")).to_have_text("Walk-in customer")
+        await expect(screen.locator(".timer")).to_have_attribute("data-band", "green")
+    first = _seconds(await mine.locator(".timer").inner_text())
+    assert 29 * 60 <= first <= 30 * 60
+    await expect(mine.locator(".timer")).not_to_have_text(
+        await mine.locator(".timer").inner_text(), timeout=2500
+    )
+    assert _seconds(await mine.locator(".timer").inner_text()) < first
+
+    await theirs.get_by_role("button", name="Extend").click()
+    extend = other.locator("#extend-dialog")
+    await extend.get_by_label("Add minutes").select_option("15")
+    await extend.get_by_role("button", name="Extend").click()
+    extended = await agent.expect(SessionExtended)
+    assert extended.extended_minutes == 15
+    await expect(mine.locator(".timer")).to_have_text(re.compile(r"^4[45]:\d\d$"))
+
+    await mine.get_by_role("button", name="Stop").click()
+    stop = page.locator("#stop-dialog")
+    await expect(stop).to_contain_text("Stop the session on PC-01 now?")
+    await stop.get_by_role("button", name="Keep it running").click()
+    await expect(mine.locator(".status")).to_have_text("In session")
+    await mine.get_by_role("button", name="Stop").click()
+    await stop.get_by_role("button", name="Stop session").click()
+    end = await agent.expect(SessionEnd)
+    assert str(end.id) == str(started.id)
+    for screen in (mine, theirs):
+        await expect(screen.locator(".status")).to_have_text("Available")
+        await expect(screen.locator(".timer")).to_be_hidden()
+    await agent.close()
+
+
+async def test_time_left_colour_bands(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    bands = {"PC-G": (11, "green"), "PC-O": (7, "orange"), "PC-R": (4, "red")}
+    ids = {name: await _station(admin, name, "Main hall") for name in bands}
+    page = await open_page()
+    for name, (minutes, _) in bands.items():
+        await start_session(admin, ids[name], minutes=minutes)  # another screen sells
+    for name, (_, band) in bands.items():
+        await expect(card(page, name).locator(".timer")).to_have_attribute("data-band", band)
+    await page.screenshot(path=screenshot_path("bands.png"))
+
+
+async def test_agent_leaving_turns_its_card_offline(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id = await _station(admin, "PC-01", "Main hall")
+    agent = await _agent(live_server, admin, station_id)
+    page = await open_page()
+    status = card(page, "PC-01").locator(".status")
+    await expect(status).to_have_text("Available")
+    await agent.close()
+    await expect(status).to_have_text("Offline", timeout=2000)
+    await _agent(live_server, admin, station_id)
+    await expect(status).to_have_text("Available", timeout=2000)
+
+
+async def test_wrong_password_shows_an_error(browser: Browser, live_server: LiveServer) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{live_server.base_url}/login")
+    await page.get_by_label("Username").fill("admin")
+    await page.get_by_label("Password").fill("not-the-password")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#login-error")).to_have_text("Incorrect username or password.")
+    assert page.url.endswith("/login")
