@@ -228,3 +228,13 @@ async def test_a_handler_crash_is_an_error_reply_and_an_agent_error_event(
     events = (await admin.get("/api/v1/events", params={"type": "AGENT_ERROR"})).json()
     assert "disk on fire" in events["items"][0]["data"]["error"]
     await agent.close()
+
+
+async def test_server_shutdown_tells_agents_to_reconnect(live_server: LiveServer) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await live_server.stop()
+    with pytest.raises(ConnectionClosed) as closed:
+        await agent.next()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == CloseCode.SERVICE_RESTART
