@@ -296,3 +296,12 @@ def test_running_session_is_checkpointed_every_few_seconds(
     assert len(persisted) == 4
     assert persisted[-1].saved is not None
     assert persisted[-1].saved.remaining_seconds == pytest.approx(1780)
+
+
+def test_without_log_off_the_ended_view_does_not_promise_one(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=60, logs_off=False))
+    machine.start(clock.now(), None)
+    machine.handle(uuid4(), start_message(1), clock.now())
+    run_for(machine, clock, 61)
+    view = machine.view(clock.now())
+    assert (view.mode, view.message) == ("ended", "Session ended. Please see the front desk.")

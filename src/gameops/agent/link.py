@@ -93,6 +93,7 @@ class AgentLink:
         self._drained = asyncio.Event()  # set whenever the writer has emptied the outbox
         self._stop = asyncio.Event()
         self._ws: ClientConnection | None = None
+        self._closing: set[asyncio.Task[None]] = set()
         self._reconnect_after = 0.0
         self._heartbeat_interval = 30.0  # until the server's hello says otherwise
 
@@ -120,7 +121,9 @@ class AgentLink:
     def stop(self) -> None:
         self._stop.set()
         if self._ws is not None:
-            asyncio.get_running_loop().create_task(self._ws.close())
+            closing = asyncio.get_running_loop().create_task(self._ws.close())
+            self._closing.add(closing)  # keep a reference until it is done
+            closing.add_done_callback(self._closing.discard)
 
     async def run(self) -> Outcome:
         """Keep the link up until stopped or replaced; returns why it ended."""
@@ -151,8 +154,13 @@ class AgentLink:
     async def _connect_once(self) -> Outcome:
         headers = {"Authorization": f"Bearer {self._token}"}
         try:
+            # Frames are a few hundred bytes: compression would only cost memory per link.
             async with connect(
-                self.url, additional_headers=headers, open_timeout=10, max_size=2**20
+                self.url,
+                additional_headers=headers,
+                open_timeout=10,
+                max_size=2**20,
+                compression=None,
             ) as ws:
                 return await self._converse(ws)
         except InvalidStatus as err:

@@ -58,7 +58,11 @@ class Agent:
     def __init__(self, config: AgentConfig, parts: AgentParts) -> None:
         self.config = config
         self.parts = parts
-        rules = SessionRules(config.session.warning_time, config.session.grace_period)
+        rules = SessionRules(
+            warning_seconds=config.session.warning_time,
+            grace_seconds=config.session.grace_period,
+            logs_off=config.features.auto_logout,
+        )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
         hooks = LinkHooks(

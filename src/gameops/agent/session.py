@@ -64,6 +64,7 @@ class SessionRules:
     warning_seconds: int = 300
     grace_seconds: int = 60
     checkpoint_seconds: float = 5.0  # how often a running session is saved to disk
+    logs_off: bool = True  # only changes what the lock view says; the runtime skips log-off
 
 
 class SessionMachine:
@@ -128,6 +129,8 @@ class SessionMachine:
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
         if self.phase is Phase.ENDING:
+            if not self.rules.logs_off:
+                return View("ended", None, "Session ended. Please see the front desk.")
             logoff_in = max(0, math.ceil(self._logoff_at - now.steady))
             return View("ended", None, f"Session ended. Save your work: log-off in {logoff_in}s")
         return View("locked", None, message or "Station locked. Please see the front desk.")
