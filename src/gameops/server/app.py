@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gameops import __version__
+from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.bus import create_bus
 from gameops.server.context import AppContext
@@ -151,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
+        api.include_router(router)
+    for router in (accounts_router,):
         api.include_router(router)
     api.include_router(floor_router)
     app.include_router(api)

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
+DEVICE_KEY_FILE = "device_key"
 
 
 class Settings(BaseSettings):
@@ -50,6 +51,25 @@ class Settings(BaseSettings):
     ws_ping_timeout_seconds: float = Field(default=30.0, gt=0)
     shutdown_reconnect_after_seconds: float = Field(default=1.0, ge=0)
 
+    # Console devices (Shelly plugs, MikroTik routers); see docs/consoles.md.
+    # Unset: generated on first run and stored in data_dir; encrypts device passwords at rest.
+    device_key: SecretStr | None = None
+    device_timeout_seconds: float = Field(default=3.0, gt=0)
+    device_retries: int = Field(default=1, ge=0)
+    device_backoff_seconds: float = Field(default=0.2, ge=0)
+    # After this many failed calls in a row a device is skipped (fails fast) for a while.
+    device_breaker_failures: int = Field(default=3, gt=0)
+    device_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    # Network is cut at once at a console's end; power after this grace (saves, updates).
+    console_power_grace_seconds: float = Field(default=120.0, ge=0)
+    # The plug's own auto-off fires this long after the session's end (more than the grace).
+    plug_timer_margin_seconds: int = Field(default=180, ge=0)
+    router_timeout_margin_seconds: int = Field(default=60, ge=0)
+    router_address_list: str = "gameops-playing"
+    device_reconcile_seconds: float = Field(default=30.0, gt=0)
+    power_sample_seconds: float = Field(default=60.0, gt=0)
+    power_retention_days: int = Field(default=30, gt=0)
+
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
@@ -83,6 +103,12 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return load_or_create_secret(self.data_dir / SECRET_KEY_FILE)
+
+    def device_secret(self) -> str:
+        """The key that encrypts device passwords: from settings, else stored in data_dir."""
+        if self.device_key is not None:
+            return self.device_key.get_secret_value()
+        return load_or_create_secret(self.data_dir / DEVICE_KEY_FILE)
 
 
 def load_or_create_secret(path: Path) -> str:

@@ -19,3 +19,5 @@ class PaymentPublic(Schema):
     minutes: int
     created_at: datetime
     completed_at: datetime | None
+    transaction_id: str | None = None
+    failure_reason: str | None = None

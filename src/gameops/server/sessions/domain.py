@@ -12,6 +12,10 @@ class SessionStatus(StrEnum):
     ACTIVE = "ACTIVE"
     STOPPED = "STOPPED"
     EXPIRED = "EXPIRED"
+    # Card sessions wait here until paid; the station is held for them meanwhile.
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    # A pending session that was never paid.
+    CANCELLED = "CANCELLED"
 
 
 class EndReason(StrEnum):

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
 
 from gameops.server.deps import ContextDep, DbDep, PageDep, StaffUser
-from gameops.server.schemas import Paginated
+from gameops.server.payments.domain import Refusal
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
+from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.schemas import (
@@ -16,24 +20,52 @@ from gameops.server.sessions.schemas import (
 )
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
+REFUSAL: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Insufficient balance (payment recorded FAILED)"}
+}
 
 
-@router.post("/start", status_code=status.HTTP_201_CREATED)
+def _answer(sale: service.Sale, success_status: int) -> Answer:
+    if isinstance(sale, Refusal):
+        return sale.status_code, sale.body()
+    return success_status, sale.model_dump(mode="json")
+
+
+@router.post(
+    "/start",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionCharged,
+    responses=REFUSAL,
+)
 async def start_session(
-    body: SessionStartRequest, context: ContextDep, db: DbDep, staff: StaffUser
-) -> SessionCharged:
-    return await service.start_session(context, db, body, staff)
+    body: SessionStartRequest,
+    context: ContextDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def sell() -> Answer:
+        return _answer(await service.start_session(context, db, body, staff), 201)
+
+    print_ = fingerprint("sessions.start", staff.id, body.model_dump(mode="json"))
+    return await answer_once(db, idempotency_key, print_, staff.id, sell)
 
 
-@router.put("/{session_id}/extend")
+@router.put("/{session_id}/extend", response_model=SessionCharged, responses=REFUSAL)
 async def extend_session(
     session_id: uuid.UUID,
     body: SessionExtendRequest,
     context: ContextDep,
     db: DbDep,
     staff: StaffUser,
-) -> SessionCharged:
-    return await service.extend_session(context, db, session_id, body.additional_minutes, staff)
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def sell() -> Answer:
+        return _answer(await service.extend_session(context, db, session_id, body, staff), 200)
+
+    request = {"session_id": str(session_id), **body.model_dump(mode="json")}
+    print_ = fingerprint("sessions.extend", staff.id, request)
+    return await answer_once(db, idempotency_key, print_, staff.id, sell)
 
 
 @router.delete("/{session_id}")
@@ -52,7 +84,10 @@ async def list_sessions(
     station_id: uuid.UUID | None = None,
 ) -> Paginated[SessionPublic]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
-    return page.of(SessionPublic, rows, total)
+    return Paginated(
+        items=[SessionPublic.model_validate(s) for s in rows],
+        meta=PageMeta.of(page.page, page.per_page, total),
+    )
 
 
 @router.get("/{session_id}")

@@ -32,6 +32,15 @@ async def active_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSess
     return session
 
 
+async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
+    query = select(GameSession).where(
+        GameSession.station_id == station_id,
+        GameSession.status == SessionStatus.PENDING_PAYMENT,
+    )
+    session: GameSession | None = await db.scalar(query.limit(1))
+    return session
+
+
 async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
     query = select(GameSession.id, GameSession.scheduled_end_at).where(
         GameSession.status == SessionStatus.ACTIVE

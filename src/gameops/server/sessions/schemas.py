@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
 from gameops.protocol import utc_now
+from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.schemas import Schema
 from gameops.server.sessions.domain import SessionStatus, seconds_left
@@ -16,11 +16,12 @@ class SessionStartRequest(BaseModel):
     station_id: uuid.UUID
     duration_minutes: int = Field(description="paid minutes, 1 up to the configured maximum")
     user_id: uuid.UUID | None = None
-    payment_method: Literal["CASH"] = "CASH"
+    payment_method: PaymentMethod = PaymentMethod.CASH
 
 
 class SessionExtendRequest(BaseModel):
     additional_minutes: int
+    payment_method: PaymentMethod = PaymentMethod.CASH
 
 
 class SessionPublic(Schema):

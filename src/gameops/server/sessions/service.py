@@ -7,6 +7,7 @@ the audit events and the command to the station commit together or not at all.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -15,12 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.protocol import utc_now
 from gameops.server.context import AppContext
 from gameops.server.db.models import GameSession, Payment, Station, User
-from gameops.server.errors import BadRequest, Conflict, NotFound
+from gameops.server.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unprocessable,
+)
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
-from gameops.server.payments.domain import PaymentPurpose
+from gameops.server.payments import service as payments
+from gameops.server.payments.domain import (
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    Refusal,
+)
 from gameops.server.payments.schemas import PaymentPublic
-from gameops.server.payments.service import take_cash
+from gameops.server.payments.service import Charge
 from gameops.server.sessions import repository
 from gameops.server.sessions.domain import (
     EndReason,
@@ -30,7 +42,12 @@ from gameops.server.sessions.domain import (
     price_minor_units,
     scheduled_end,
 )
-from gameops.server.sessions.schemas import SessionCharged, SessionPublic, SessionStartRequest
+from gameops.server.sessions.schemas import (
+    SessionCharged,
+    SessionExtendRequest,
+    SessionPublic,
+    SessionStartRequest,
+)
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
     StationStatus,
@@ -39,16 +56,88 @@ from gameops.server.stations.domain import (
     status_after_session,
 )
 
+START, EXTENSION = PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION
+# What selling time can end in: the session with its payment, or a recorded refusal.
+Sale = SessionCharged | Refusal
 OFFLINE_WARNING = "The station's agent is offline; it will start the session when it reconnects."
 
 
 async def start_session(
     context: AppContext, db: AsyncSession, request: SessionStartRequest, actor: User
-) -> SessionCharged:
+) -> Sale:
     check_duration(request.duration_minutes, context.settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
     ensure_sellable(station.status)
+    await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
+    session = _new_session(context, station, customer, request.duration_minutes, actor)
+    session.amount_total = price_minor_units(station.hourly_rate, request.duration_minutes)
+    charge = Charge.for_session(
+        session, session.amount_total, request.duration_minutes, START, actor.id
+    )
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
+    if refusal is not None:
+        return refusal
+    db.add(session)
+    await _flush_one_active(db)
+    payment = await _collect(db, request.payment_method, customer, charge)
+    await _begin(context, db, station, session, actor.id)
+    await db.flush()  # fills server-side defaults the response shows
+    return _charged(session, payment, station)
+
+
+async def extend_session(
+    context: AppContext,
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    request: SessionExtendRequest,
+    actor: User,
+) -> Sale:
+    minutes = request.additional_minutes
+    session = await get_session(db, session_id, lock=True)
+    status = session.status
+    if status is SessionStatus.ACTIVE and session.scheduled_end_at <= utc_now():
+        status = SessionStatus.EXPIRED  # due: its expiry is being processed right now
+    check_extension(status, session.booked_minutes, minutes, context.settings.max_session_minutes)
+    station = await stations.get_station(db, session.station_id, lock=True)
+    customer = await _customer(db, session.user_id)
+    amount = price_minor_units(station.hourly_rate, minutes)
+    charge = Charge.for_session(session, amount, minutes, EXTENSION, actor.id)
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
+    if refusal is not None:
+        return refusal
+    payment = await _collect(db, request.payment_method, customer, charge)
+    await _apply_extension(context, db, station, session, payment, actor.id)
+    await db.flush()
+    return _charged(session, payment, station)
+
+
+async def _apply_extension(
+    context: AppContext,
+    db: AsyncSession,
+    station: Station,
+    session: GameSession,
+    payment: Payment,
+    actor_id: uuid.UUID | None,
+) -> None:
+    session.extended_minutes += payment.minutes
+    session.scheduled_end_at += timedelta(minutes=payment.minutes)
+    session.amount_total += payment.amount
+    record_event(
+        db,
+        EventType.SESSION_EXTENDED,
+        station_id=station.id,
+        session_id=session.id,
+        actor_id=actor_id,
+        data=_timing(session, additional_minutes=payment.minutes),
+    )
+    controller = context.controllers.for_station(station)
+    await controller.session_extended(db, station, session, payment.minutes)
+
+
+def _new_session(
+    context: AppContext, station: Station, customer: User | None, minutes: int, actor: User
+) -> GameSession:
     now = utc_now()
     session = GameSession(
         id=uuid.uuid4(),
@@ -56,63 +145,63 @@ async def start_session(
         user_id=customer.id if customer else None,
         status=SessionStatus.ACTIVE,
         started_at=now,
-        scheduled_end_at=scheduled_end(now, request.duration_minutes),
-        duration_minutes=request.duration_minutes,
+        scheduled_end_at=scheduled_end(now, minutes),
+        duration_minutes=minutes,
         extended_minutes=0,
-        amount_total=price_minor_units(station.hourly_rate, request.duration_minutes),
+        amount_total=0,
         currency=context.settings.currency,
         created_by=actor.id,
     )
     session.user = customer
-    db.add(session)
-    await _flush_one_active(db)
-    payment = take_cash(
-        db,
-        session,
-        session.amount_total,
-        request.duration_minutes,
-        PaymentPurpose.SESSION_START,
-        actor.id,
-    )
-    stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor.id, reason="session")
+    return session
+
+
+async def _refuse_if_unpaid(
+    db: AsyncSession, method: PaymentMethod, customer: User | None, charge: Charge
+) -> Refusal | None:
+    """Checks that need no writes come first, so a refused sale leaves only its FAILED
+    payment behind (recorded without the session, which is never created)."""
+    if method is PaymentMethod.CASH:
+        return None
+    if method is PaymentMethod.CARD:
+        raise Unprocessable("Card payments are not enabled: no payment gateway is configured")
+    if customer is None:
+        raise Unprocessable("Paying from a balance needs a customer: give user_id")
+    return await payments.refuse_if_short(db, customer, replace(charge, session_id=None))
+
+
+async def _collect(
+    db: AsyncSession, method: PaymentMethod, customer: User | None, charge: Charge
+) -> Payment:
+    if method is PaymentMethod.BALANCE and customer is not None:
+        return await payments.pay_from_balance(db, customer, charge)
+    return payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
+
+
+async def _begin(
+    context: AppContext,
+    db: AsyncSession,
+    station: Station,
+    session: GameSession,
+    actor_id: uuid.UUID | None,
+) -> None:
+    """The session is paid: the station is taken and told to start."""
+    stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor_id, reason="session")
     record_event(
         db,
         EventType.SESSION_CREATED,
         station_id=station.id,
         session_id=session.id,
-        actor_id=actor.id,
-        data=_timing(session, duration_minutes=request.duration_minutes),
+        actor_id=actor_id,
+        data=_timing(session, duration_minutes=session.duration_minutes),
     )
     await context.controllers.for_station(station).session_started(db, station, session)
-    await db.flush()  # fills server-side defaults the response shows
-    return _charged(session, payment, station)
 
 
-async def extend_session(
-    context: AppContext, db: AsyncSession, session_id: uuid.UUID, minutes: int, actor: User
-) -> SessionCharged:
-    session = await get_session(db, session_id, lock=True)
-    status = session.status
-    if status is SessionStatus.ACTIVE and session.scheduled_end_at <= utc_now():
-        status = SessionStatus.EXPIRED  # due: its expiry is being processed right now
-    check_extension(status, session.booked_minutes, minutes, context.settings.max_session_minutes)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    amount = price_minor_units(station.hourly_rate, minutes)
-    session.extended_minutes += minutes
-    session.scheduled_end_at += timedelta(minutes=minutes)
-    session.amount_total += amount
-    payment = take_cash(db, session, amount, minutes, PaymentPurpose.SESSION_EXTENSION, actor.id)
-    record_event(
-        db,
-        EventType.SESSION_EXTENDED,
-        station_id=station.id,
-        session_id=session.id,
-        actor_id=actor.id,
-        data=_timing(session, additional_minutes=minutes),
-    )
-    await context.controllers.for_station(station).session_extended(db, station, session, minutes)
-    await db.flush()
-    return _charged(session, payment, station)
+async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
+    # The station row is locked (FOR UPDATE) by now, so no other sale can slip in between.
+    if await repository.pending_on_station(db, station_id) is not None:
+        raise Conflict("Station is held for a card payment in progress")
 
 
 async def stop_session(

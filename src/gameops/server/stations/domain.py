@@ -21,6 +21,8 @@ class StationStatus(StrEnum):
     ONLINE = "ONLINE"
     IN_SESSION = "IN_SESSION"
     MAINTENANCE = "MAINTENANCE"
+    # A console's plug or router is not answering; cleared when it answers again.
+    ERROR = "ERROR"
 
 
 def idle_status(station_type: StationType, agent_connected: bool) -> StationStatus:
@@ -40,7 +42,7 @@ def ensure_sellable(status: StationStatus) -> None:
 def status_after_session(
     current: StationStatus, station_type: StationType, agent_connected: bool
 ) -> StationStatus:
-    if current is StationStatus.MAINTENANCE:
+    if current in (StationStatus.MAINTENANCE, StationStatus.ERROR):
         return current
     return idle_status(station_type, agent_connected)
 
@@ -49,7 +51,7 @@ def status_after_agent_presence(
     current: StationStatus, station_type: StationType, agent_connected: bool
 ) -> StationStatus:
     """An agent connecting or leaving changes only an idle station's status."""
-    if current in (StationStatus.IN_SESSION, StationStatus.MAINTENANCE):
+    if current in (StationStatus.IN_SESSION, StationStatus.MAINTENANCE, StationStatus.ERROR):
         return current
     return idle_status(station_type, agent_connected)
 
@@ -68,3 +70,10 @@ def status_after_request(
     if requested is StationStatus.MAINTENANCE:
         return requested
     return idle_status(station_type, agent_connected)
+
+
+def status_after_device_recovered(current: StationStatus, in_session: bool) -> StationStatus:
+    """A console's devices answer again: ERROR gives way to what the station is doing."""
+    if current is not StationStatus.ERROR:
+        return current
+    return StationStatus.IN_SESSION if in_session else StationStatus.ONLINE

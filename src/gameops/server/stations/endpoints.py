@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from gameops.server.deps import AdminUser, DbDep, PageDep, StaffUser
+from gameops.server.deps import AdminUser, ContextDep, DbDep, PageDep, StaffUser
 from gameops.server.schemas import Paginated
 from gameops.server.stations import repository, service
 from gameops.server.stations.domain import StationStatus, StationType
@@ -31,8 +31,11 @@ async def list_stations(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_station(body: StationCreate, db: DbDep, admin: AdminUser) -> StationPublic:
-    return StationPublic.model_validate(await service.create_station(db, body, admin.id))
+async def create_station(
+    body: StationCreate, db: DbDep, admin: AdminUser, context: ContextDep
+) -> StationPublic:
+    secrets = context.controllers.secrets
+    return StationPublic.model_validate(await service.create_station(db, body, admin.id, secrets))
 
 
 @router.get("/{station_id}")
@@ -42,10 +45,12 @@ async def get_station(station_id: uuid.UUID, db: DbDep, _: StaffUser) -> Station
 
 @router.patch("/{station_id}")
 async def update_station(
-    station_id: uuid.UUID, body: StationUpdate, db: DbDep, admin: AdminUser
+    station_id: uuid.UUID, body: StationUpdate, db: DbDep, admin: AdminUser, context: ContextDep
 ) -> StationPublic:
     station = await service.get_station(db, station_id, lock=True)
-    return StationPublic.model_validate(await service.update_station(db, station, body, admin.id))
+    secrets = context.controllers.secrets
+    updated = await service.update_station(db, station, body, admin.id, secrets)
+    return StationPublic.model_validate(updated)
 
 
 @router.delete("/{station_id}", status_code=status.HTTP_204_NO_CONTENT)

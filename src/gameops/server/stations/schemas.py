@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.stations.domain import StationStatus, StationType
@@ -14,6 +14,50 @@ HourlyRate = Annotated[
     int, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
 ]
 Zone = Annotated[str, Field(max_length=64)]
+Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\-\[\]]+$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Mac = Annotated[
+    str, Field(pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$", description="console MAC")
+]
+
+
+class ShellyPublic(BaseModel):
+    host: Host
+    port: Port = 80
+    generation: Literal[1, 2, 3, 4] = Field(default=1, description="1: HTTP API; 2+: RPC")
+    username: str | None = Field(default=None, max_length=64, description="Gen1 only")
+
+
+class ShellyConfig(ShellyPublic):
+    password: SecretStr | None = Field(default=None, description="write-only; kept if left out")
+
+
+class MikroTikPublic(BaseModel):
+    host: Host
+    port: Port = Field(default=8729, description="8729 api-ssl (TLS); 8728 sends in clear")
+    tls: bool = True
+    tls_verify: bool = Field(default=True, description="check the router's certificate")
+    username: str = Field(default="admin", max_length=64)
+    console_mac: Mac
+    console_ip: str | None = Field(
+        default=None, max_length=64, description="unset: the router's DHCP lease for the MAC"
+    )
+
+
+class MikroTikConfig(MikroTikPublic):
+    password: SecretStr | None = Field(default=None, description="write-only; kept if left out")
+
+
+class ControllerConfig(BaseModel):
+    """A console's enforcement: a plug (power), a router (network), or both."""
+
+    shelly: ShellyConfig | None = None
+    mikrotik: MikroTikConfig | None = None
+
+
+class ControllerPublic(BaseModel):
+    shelly: ShellyPublic | None = None
+    mikrotik: MikroTikPublic | None = None
 
 
 class StationCreate(BaseModel):
@@ -22,6 +66,7 @@ class StationCreate(BaseModel):
     hourly_rate: HourlyRate
     zone: Zone | None = None
     specs: dict[str, Any] = Field(default_factory=dict)
+    controller: ControllerConfig | None = None
 
 
 class StationUpdate(PartialUpdate):
@@ -33,6 +78,9 @@ class StationUpdate(PartialUpdate):
     specs: dict[str, Any] | None = None
     status: StationStatus | None = Field(
         default=None, description="only MAINTENANCE or ONLINE (back in service)"
+    )
+    controller: ControllerConfig | None = Field(
+        default=None, description="replaces the console's devices; null removes them"
     )
 
 
@@ -48,6 +96,10 @@ class StationPublic(Schema):
     specs: dict[str, Any]
     metrics: dict[str, Any]
     last_seen_at: datetime | None
+    controller: ControllerPublic | None = Field(default=None, description="never has passwords")
+    power_watts: float | None = None
+    relay_on: bool | None = None
+    power_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -10,18 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.protocol import utc_now
 from gameops.server.auth.security import hash_agent_token, new_agent_token
 from gameops.server.bus import PRESENCE
+from gameops.server.control.secrets import DeviceSecrets
 from gameops.server.db.engine import after_commit
 from gameops.server.db.models import AgentToken, Station
-from gameops.server.errors import Conflict, NotFound
+from gameops.server.errors import Conflict, NotFound, Unprocessable
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.stations import repository
 from gameops.server.stations.domain import (
     StationStatus,
+    StationType,
     idle_status,
     status_after_request,
 )
-from gameops.server.stations.schemas import AgentTokenIssued, StationCreate, StationUpdate
+from gameops.server.stations.schemas import (
+    AgentTokenIssued,
+    ControllerConfig,
+    StationCreate,
+    StationUpdate,
+)
 
 
 async def get_station(db: AsyncSession, station_id: uuid.UUID, *, lock: bool = False) -> Station:
@@ -31,12 +38,19 @@ async def get_station(db: AsyncSession, station_id: uuid.UUID, *, lock: bool = F
     return station
 
 
-async def create_station(db: AsyncSession, data: StationCreate, actor_id: uuid.UUID) -> Station:
+async def create_station(
+    db: AsyncSession,
+    data: StationCreate,
+    actor_id: uuid.UUID,
+    secrets: DeviceSecrets | None = None,
+) -> Station:
     station = Station(
-        **data.model_dump(),
+        **data.model_dump(exclude={"controller"}),
         status=idle_status(data.type, agent_connected=False),
         agent_connected=False,
     )
+    if data.controller is not None:
+        set_controller(station, data.controller, secrets)
     db.add(station)
     await _flush_unique_name(db, data.name)
     record_event(
@@ -50,11 +64,18 @@ async def create_station(db: AsyncSession, data: StationCreate, actor_id: uuid.U
 
 
 async def update_station(
-    db: AsyncSession, station: Station, data: StationUpdate, actor_id: uuid.UUID
+    db: AsyncSession,
+    station: Station,
+    data: StationUpdate,
+    actor_id: uuid.UUID,
+    secrets: DeviceSecrets | None = None,
 ) -> Station:
-    changes = data.model_dump(exclude_unset=True, exclude={"status"})
+    changes = data.model_dump(exclude_unset=True, exclude={"status", "controller"})
     for name, value in changes.items():
         setattr(station, name, value)
+    if "controller" in data.model_fields_set:
+        set_controller(station, data.controller, secrets)
+        changes["controller"] = station.controller
     if changes:
         await _flush_unique_name(db, station.name)
         record_event(
@@ -114,6 +135,33 @@ async def revoke_agent_token(db: AsyncSession, station: Station, actor_id: uuid.
         raise NotFound("Station has no agent token")
     disconnect_agent(db, station.id, reason="agent token revoked")
     record_event(db, EventType.AGENT_TOKEN_REVOKED, station_id=station.id, actor_id=actor_id)
+
+
+def set_controller(
+    station: Station, config: ControllerConfig | None, secrets: DeviceSecrets | None
+) -> None:
+    """Stores a console's devices; passwords go encrypted, and one left out is kept."""
+    if config is None or (config.shelly is None and config.mikrotik is None):
+        station.controller, station.controller_secret = None, None
+        return
+    if station.type is not StationType.CONSOLE:
+        raise Unprocessable("Only console stations have a plug or router controller")
+    if secrets is None:
+        raise RuntimeError("device secrets are needed to store device passwords")
+    kept = secrets.open(station.controller_secret)
+    passwords: dict[str, str] = {}
+    public: dict[str, object] = {}
+    for kind in ("shelly", "mikrotik"):
+        device = getattr(config, kind)
+        if device is None:
+            continue
+        public[kind] = device.model_dump(mode="json", exclude={"password"})
+        if device.password is not None:
+            passwords[kind] = device.password.get_secret_value()
+        elif kind in kept:
+            passwords[kind] = kept[kind]
+    station.controller = public
+    station.controller_secret = secrets.seal(passwords)
 
 
 def set_status(

@@ -1,9 +1,12 @@
 """ORM models, one module per domain, all importable from here. Relationships are
 ``lazy="raise"``: in async code a hidden lazy load must fail loudly, not block."""
 
+from gameops.server.db.models.accounts import LedgerEntry
 from gameops.server.db.models.base import Base
 from gameops.server.db.models.events import Event
+from gameops.server.db.models.idempotency import IdempotencyRecord
 from gameops.server.db.models.payments import Payment
+from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.sessions import GameSession
 from gameops.server.db.models.stations import AgentCommand, AgentToken, Station
 from gameops.server.db.models.users import User
@@ -14,7 +17,10 @@ __all__ = [
     "Base",
     "Event",
     "GameSession",
+    "IdempotencyRecord",
+    "LedgerEntry",
     "Payment",
+    "RatePlan",
     "Station",
     "User",
 ]

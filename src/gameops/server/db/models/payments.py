@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Uuid,
@@ -21,7 +22,10 @@ from gameops.server.payments.domain import PaymentMethod, PaymentPurpose, Paymen
 
 class Payment(Timestamped, Base):
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_payments_status_created_at", "status", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"), index=True)
@@ -35,3 +39,6 @@ class Payment(Timestamped, Base):
     transaction_id: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # CARD: the gateway's PaymentIntent id, how webhooks find the payment.
+    gateway_intent_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(255))

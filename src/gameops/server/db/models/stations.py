@@ -10,10 +10,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
     Uuid,
     text,
 )
@@ -54,6 +56,14 @@ class Station(Timestamped, Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consoles: the plug and/or router that enforce sessions (no passwords in here) ...
+    controller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # ... and their passwords, encrypted with the device key (never returned by the API).
+    controller_secret: Mapped[str | None] = mapped_column(Text)
+    # The plug's last reading (power monitoring).
+    power_watts: Mapped[float | None] = mapped_column(Float)
+    relay_on: Mapped[bool | None] = mapped_column(Boolean)
+    power_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AgentToken(Timestamped, Base):

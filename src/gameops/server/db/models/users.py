@@ -6,8 +6,11 @@ import uuid
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
+    Integer,
     String,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,6 +20,8 @@ from gameops.server.users.domain import Role
 
 class User(Timestamped, Base):
     __tablename__ = "users"
+    # The last line of defence for prepaid money: no code path can leave a balance below 0.
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -24,3 +29,10 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Customers only (staff keep the defaults).
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Prepaid balance in minor units: a cache of the ledger's sum, written in the same
+    # transaction as each ledger row (accounts.service is the only writer).
+    balance: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

@@ -1,0 +1,125 @@
+"""Customers, their balance and its history. Staff manage customers; a customer who logs
+in sees only their own account."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+
+from gameops.server.accounts import repository, service
+from gameops.server.accounts.domain import check_currency
+from gameops.server.accounts.schemas import (
+    AdjustmentRequest,
+    AdjustmentResult,
+    CustomerCreate,
+    CustomerPublic,
+    CustomerUpdate,
+    LedgerEntryPublic,
+    TopUpRequest,
+)
+from gameops.server.deps import AdminUser, ContextDep, CurrentUser, DbDep, PageDep, StaffUser
+from gameops.server.errors import Forbidden
+from gameops.server.payments import topups
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
+from gameops.server.schemas import Paginated
+from gameops.server.users.domain import Role
+
+router = APIRouter(tags=["customers"])
+
+
+@router.post("/customers", status_code=status.HTTP_201_CREATED)
+async def create_customer(body: CustomerCreate, db: DbDep, staff: StaffUser) -> CustomerPublic:
+    return CustomerPublic.model_validate(await service.create_customer(db, body, staff.id))
+
+
+@router.get("/customers", response_model=Paginated[CustomerPublic])
+async def list_customers(
+    db: DbDep,
+    _: StaffUser,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=64, description="part of name/phone/email")] = None,
+) -> Paginated[CustomerPublic]:
+    rows, total = await repository.list_customers(db, q, page.offset, page.per_page)
+    return page.of(CustomerPublic, rows, total)
+
+
+@router.get("/customers/me")
+async def my_account(db: DbDep, user: CurrentUser) -> CustomerPublic:
+    return CustomerPublic.model_validate(await service.get_customer(db, _as_customer(user)))
+
+
+@router.get("/customers/me/ledger", response_model=Paginated[LedgerEntryPublic])
+async def my_ledger(db: DbDep, user: CurrentUser, page: PageDep) -> Paginated[LedgerEntryPublic]:
+    rows, total = await repository.ledger_page(db, _as_customer(user), page.offset, page.per_page)
+    return page.of(LedgerEntryPublic, rows, total)
+
+
+@router.get("/customers/{user_id}")
+async def get_customer(user_id: uuid.UUID, db: DbDep, _: StaffUser) -> CustomerPublic:
+    return CustomerPublic.model_validate(await service.get_customer(db, user_id))
+
+
+@router.patch("/customers/{user_id}")
+async def update_customer(
+    user_id: uuid.UUID, body: CustomerUpdate, db: DbDep, staff: StaffUser
+) -> CustomerPublic:
+    customer = await service.get_customer(db, user_id)
+    return CustomerPublic.model_validate(
+        await service.update_customer(db, customer, body, staff.id)
+    )
+
+
+@router.get("/customers/{user_id}/ledger", response_model=Paginated[LedgerEntryPublic])
+async def customer_ledger(
+    user_id: uuid.UUID, db: DbDep, _: StaffUser, page: PageDep
+) -> Paginated[LedgerEntryPublic]:
+    customer = await service.get_customer(db, user_id)
+    rows, total = await repository.ledger_page(db, customer.id, page.offset, page.per_page)
+    return page.of(LedgerEntryPublic, rows, total)
+
+
+@router.post(
+    "/users/{user_id}/topups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=topups.TopUpResult,
+    responses={202: {"description": "CARD: waiting for the card payment"}},
+)
+async def top_up(
+    user_id: uuid.UUID,
+    body: TopUpRequest,
+    context: ContextDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> Answer:
+        return await topups.top_up(context, db, user_id, body, staff)
+
+    request = {"user_id": str(user_id), **body.model_dump(mode="json")}
+    print_ = fingerprint("users.topup", staff.id, request)
+    return await answer_once(db, idempotency_key, print_, staff.id, run)
+
+
+@router.post("/users/{user_id}/adjustments", status_code=status.HTTP_201_CREATED)
+async def adjust_balance(
+    user_id: uuid.UUID, body: AdjustmentRequest, context: ContextDep, db: DbDep, admin: AdminUser
+) -> AdjustmentResult:
+    currency = context.settings.currency
+    check_currency(body.currency, currency)
+    customer = await service.get_customer(db, user_id)
+    movement = service.Movement(currency=currency, reason=body.reason, actor_id=admin.id)
+    entry = await service.adjust(db, customer, body.amount, movement)
+    await db.flush()
+    return AdjustmentResult(
+        customer=CustomerPublic.model_validate(customer),
+        entry=LedgerEntryPublic.model_validate(entry),
+    )
+
+
+def _as_customer(user: CurrentUser) -> uuid.UUID:
+    if user.role is not Role.CUSTOMER:
+        raise Forbidden("Only customers have an account here; staff use /customers/{id}")
+    return user.id

@@ -1,0 +1,227 @@
+"""Consoles: a Shelly plug (power) and/or a MikroTik router (network) enforce the session.
+
+Start and extension switch the devices inside the session's transaction: if a device does
+not answer, the call raises 502 naming it and the sale rolls back (nothing charged). Each
+"on" arms the device's own dead-man (the plug's auto-off timer, the address-list entry's
+timeout) for the session's end plus a margin. At the end the network is cut at once and the
+power after a grace period, announced on the live feed; a device that fails at the end does
+not stop the session from ending: the error is recorded and reconciliation retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.devices.errors import DeviceError
+from gameops.protocol import utc_now
+from gameops.server.context import AppContext
+from gameops.server.control import repository
+from gameops.server.control.devices import DeviceHub, PlugHandle, RouterHandle
+from gameops.server.control.health import DeviceHealth
+from gameops.server.db.models import GameSession, Station
+from gameops.server.errors import BadGateway
+from gameops.server.events.domain import EventType
+from gameops.server.events.service import record_event
+from gameops.server.settings import Settings
+from gameops.server.stations import repository as stations_repository
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class PowerOffTimers:
+    """Pending "cut the power" timers, one per station; a new session cancels its timer."""
+
+    def __init__(self) -> None:
+        self._handles: dict[uuid.UUID, asyncio.TimerHandle] = {}
+
+    def schedule(self, station_id: uuid.UUID, delay: float, fire: Callable[[], None]) -> None:
+        self.cancel(station_id)
+        loop = asyncio.get_running_loop()
+        self._handles[station_id] = loop.call_later(delay, self._fire, station_id, fire)
+
+    def cancel(self, station_id: uuid.UUID) -> None:
+        handle = self._handles.pop(station_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    def pending(self, station_id: uuid.UUID) -> bool:
+        return station_id in self._handles
+
+    def clear(self) -> None:
+        for handle in self._handles.values():
+            handle.cancel()
+        self._handles.clear()
+
+    def _fire(self, station_id: uuid.UUID, fire: Callable[[], None]) -> None:
+        self._handles.pop(station_id, None)
+        fire()
+
+
+def seconds_until(session: GameSession) -> int:
+    return max(1, int((session.scheduled_end_at - utc_now()).total_seconds()) + 1)
+
+
+class ConsoleController:
+    def __init__(self, settings: Settings, hub: DeviceHub, health: DeviceHealth) -> None:
+        self.hub = hub
+        self.health = health
+        self.power_off = PowerOffTimers()
+        self._settings = settings
+        self._context: AppContext | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def bind(self, context: AppContext) -> None:
+        self._context = context
+        self.health.bind(context)
+
+    async def close(self) -> None:
+        self.power_off.clear()
+        for task in tuple(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.health.drain()
+        await self.hub.close()
+
+    async def session_started(
+        self, db: AsyncSession, station: Station, session: GameSession
+    ) -> None:
+        self.power_off.cancel(station.id)  # a new session within the grace keeps the power
+        await self._switch_on(station, session)
+
+    async def session_extended(
+        self, db: AsyncSession, station: Station, session: GameSession, added_minutes: int
+    ) -> None:
+        await self._switch_on(station, session)  # re-arms both dead-man timers
+
+    async def session_stopped(
+        self, db: AsyncSession, station: Station, session: GameSession
+    ) -> None:
+        await self._end(db, station, session)
+
+    async def session_expired(
+        self, db: AsyncSession, station: Station, session: GameSession
+    ) -> None:
+        await self._end(db, station, session)
+
+    async def _switch_on(self, station: Station, session: GameSession) -> None:
+        plug, router = self.hub.plug(station), self.hub.router(station)
+        left = seconds_until(session)
+        if plug is not None:
+            timer = left + self._settings.plug_timer_margin_seconds
+            await self._required(
+                station, plug.label, "power on", lambda: plug.driver.turn_on(timer)
+            )
+        if router is not None:
+            try:
+                await self._required(
+                    station, router.label, "unblock", lambda: self.allow(router, left)
+                )
+            except BadGateway:
+                if plug is not None:  # the sale is refused: do not leave the console powered
+                    await self._best_effort(station, plug.label, "power off", plug.driver.turn_off)
+                raise
+
+    async def allow(self, router: RouterHandle, seconds: int) -> None:
+        """Lets the console out for ``seconds`` plus the margin (its IP from config or DHCP)."""
+        address = router.console_ip or await router.driver.lease_address(router.mac)
+        if address is None:
+            raise DeviceError(f"no DHCP lease for console {router.mac}; set its IP on the station")
+        await router.driver.ensure_rule(router.mac)
+        timeout = seconds + self._settings.router_timeout_margin_seconds
+        await router.driver.allow(router.mac, address, timeout)
+
+    async def _end(self, db: AsyncSession, station: Station, session: GameSession) -> None:
+        router, plug = self.hub.router(station), self.hub.plug(station)
+        if router is not None:
+            await self._best_effort(station, router.label, "block", lambda: self._block(router))
+        if plug is not None:
+            self._schedule_power_off(db, station, session, plug)
+
+    async def _block(self, router: RouterHandle) -> None:
+        await router.driver.ensure_rule(router.mac)
+        await router.driver.block(router.mac)
+
+    def _schedule_power_off(
+        self, db: AsyncSession, station: Station, session: GameSession, plug: PlugHandle
+    ) -> None:
+        grace = self._settings.console_power_grace_seconds
+        at = utc_now() + timedelta(seconds=grace)
+        data = {"device": plug.label, "grace_seconds": grace, "power_off_at": at.isoformat()}
+        # On the live feed, so staff can warn the player before the console goes dark.
+        record_event(
+            db,
+            EventType.CONSOLE_POWER_OFF_SCHEDULED,
+            station_id=station.id,
+            session_id=session.id,
+            data=data,
+        )
+        station_id = station.id
+        self.power_off.schedule(station_id, grace, lambda: self._spawn(self._cut_power(station_id)))
+
+    async def _cut_power(self, station_id: uuid.UUID) -> None:
+        """Grace is over: power off, unless a new session started on the station meanwhile."""
+        assert self._context is not None
+        # Read, switch, then write: no transaction stays open while a device is called.
+        async with self._context.sessionmaker() as db:
+            station = await stations_repository.get_live(db, station_id)
+            busy = await repository.has_active_session(db, station_id)
+        plug = self.hub.plug(station) if station is not None and not busy else None
+        if station is None or plug is None:
+            return
+        if await self._best_effort(station, plug.label, "power off", plug.driver.turn_off):
+            async with self._context.transaction() as db:
+                data = {"device": plug.label}
+                record_event(db, EventType.CONSOLE_POWER_OFF, station_id=station_id, data=data)
+
+    async def checked(
+        self, station: Station, device: str, operation: str, work: Callable[[], Awaitable[T]]
+    ) -> T:
+        """One guarded device call whose outcome feeds the station's device health."""
+        try:
+            result = await self.hub.call(device, work)
+        except DeviceError as err:
+            self.health.failed(station.id, device, operation, err)
+            raise
+        self.health.answered(station.id, device)
+        return result
+
+    async def _required(
+        self, station: Station, device: str, operation: str, work: Callable[[], Awaitable[T]]
+    ) -> T:
+        """A call the sale depends on: a failure is a 502 naming the device."""
+        try:
+            return await self.checked(station, device, operation, work)
+        except DeviceError as err:
+            raise BadGateway(
+                f"{device} of station {station.name!r} did not answer ({operation}): {err}",
+                device=device,
+            ) from err
+
+    async def _best_effort(
+        self, station: Station, device: str, operation: str, work: Callable[[], Awaitable[object]]
+    ) -> bool:
+        """A call that must not block the session's end; reconciliation retries it."""
+        try:
+            await self.checked(station, device, operation, work)
+        except DeviceError:
+            return False
+        return True
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def logged() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("console power-off failed")
+
+        task = asyncio.create_task(logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,51 @@
+"""Adding money to a customer's prepaid balance: cash at once, card once the card is paid."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.server.accounts import service as accounts
+from gameops.server.accounts.domain import check_currency, check_positive
+from gameops.server.accounts.schemas import CustomerPublic, TopUpRequest
+from gameops.server.context import AppContext
+from gameops.server.db.models import User
+from gameops.server.errors import Unprocessable
+from gameops.server.payments import service as payments
+from gameops.server.payments.domain import PaymentMethod, PaymentPurpose
+from gameops.server.payments.idempotency import Answer
+from gameops.server.payments.schemas import PaymentPublic
+
+
+class TopUpResult(BaseModel):
+    payment: PaymentPublic
+    customer: CustomerPublic
+    client_secret: str | None = None
+
+
+async def top_up(
+    context: AppContext, db: AsyncSession, user_id: uuid.UUID, body: TopUpRequest, actor: User
+) -> Answer:
+    check_positive(body.amount)
+    check_currency(body.currency, context.settings.currency)
+    customer = await accounts.get_customer(db, user_id)
+    charge = payments.Charge(
+        amount=body.amount,
+        currency=context.settings.currency,
+        minutes=0,
+        purpose=PaymentPurpose.TOPUP,
+        actor_id=actor.id,
+        user_id=customer.id,
+    )
+    method = PaymentMethod(body.method)
+    if method is PaymentMethod.CARD:
+        raise Unprocessable("Card payments are not enabled: no payment gateway is configured")
+    payment = await payments.take_topup(db, customer, charge, method)
+    await db.flush()
+    result = TopUpResult(
+        payment=PaymentPublic.model_validate(payment),
+        customer=CustomerPublic.model_validate(customer),
+    )
+    return 201, result.model_dump(mode="json")
