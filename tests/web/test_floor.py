@@ -17,7 +17,7 @@ from tests.web.conftest import OpenPage, screenshot_path
 API = "/api/v1"
 
 
-async def _station(
+async def make_station(
     admin: httpx.AsyncClient, name: str, zone: str | None = None, type: str = "PC"
 ) -> str:
     body = {"name": name, "type": type, "hourly_rate": 600, "zone": zone}
@@ -52,9 +52,9 @@ def _seconds(clock_text: str) -> int:
 async def test_floor_groups_cards_by_zone_with_status(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    pc1 = await _station(admin, "PC-01", "Main hall")
-    await _station(admin, "PC-02", "Main hall")
-    await _station(admin, "PS5-1", "Lounge", type="CONSOLE")
+    pc1 = await make_station(admin, "PC-01", "Main hall")
+    await make_station(admin, "PC-02", "Main hall")
+    await make_station(admin, "PS5-1", "Lounge", type="CONSOLE")
     agent = await _agent(live_server, admin, pc1)
     page = await open_page()
 
@@ -70,7 +70,7 @@ async def test_floor_groups_cards_by_zone_with_status(
 async def test_start_extend_stop_reach_the_agent_and_every_screen(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    station_id = await _station(admin, "PC-01", "Main hall")
+    station_id = await make_station(admin, "PC-01", "Main hall")
     agent = await _agent(live_server, admin, station_id)
     page, other = await open_page(), await open_page()
     mine, theirs = card(page, "PC-01"), card(other, "PC-01")
@@ -123,7 +123,7 @@ async def test_time_left_colour_bands(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     bands = {"PC-G": (11, "green"), "PC-O": (7, "orange"), "PC-R": (4, "red")}
-    ids = {name: await _station(admin, name, "Main hall") for name in bands}
+    ids = {name: await make_station(admin, name, "Main hall") for name in bands}
     page = await open_page()
     for name, (minutes, _) in bands.items():
         await start_session(admin, ids[name], minutes=minutes)  # another screen sells
@@ -135,7 +135,7 @@ async def test_time_left_colour_bands(
 async def test_agent_leaving_turns_its_card_offline(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    station_id = await _station(admin, "PC-01", "Main hall")
+    station_id = await make_station(admin, "PC-01", "Main hall")
     agent = await _agent(live_server, admin, station_id)
     page = await open_page()
     status = card(page, "PC-01").locator(".status")

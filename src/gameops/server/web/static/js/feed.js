@@ -74,6 +74,7 @@ async function connect({ forceRefresh = false }) {
 }
 
 function deliver(event) {
+  if (!Number.isInteger(event?.id)) return; // not an audit event
   if (event.id <= lastId) return; // already seen (caught up over REST and then streamed)
   lastId = event.id;
   emit("event", event);

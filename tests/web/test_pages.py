@@ -1,0 +1,129 @@
+"""Admin, Events and Sessions pages in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import expect
+
+from tests.support.agent_client import ScriptedAgent
+from tests.support.live_server import LiveServer
+from tests.support.sessions import start_session
+from tests.web.conftest import OpenPage, screenshot_path
+from tests.web.test_floor import card, make_station
+
+API = "/api/v1"
+
+
+async def test_admin_creates_a_station_and_its_agent_token_is_shown_once(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    page = await open_page("/admin")
+    floor = await open_page()
+    await page.get_by_role("button", name="New station").click()
+    dialog = page.locator("#station-dialog")
+    await dialog.get_by_label("Name").fill("PC-NEW")
+    await dialog.get_by_label("Zone").fill("Arena")
+    await dialog.get_by_label("Rate per hour (USD)").fill("7.50")
+    await dialog.get_by_role("button", name="Save").click()
+    row = page.locator('#stations-table tr[data-name="PC-NEW"]')
+    await expect(row).to_contain_text("$7.50")
+    await expect(card(floor, "PC-NEW").locator(".status")).to_have_text("Offline")
+
+    await row.get_by_role("button", name="Issue agent token").click()
+    await page.locator("#confirm-dialog").get_by_role("button", name="Issue token").click()
+    token_box = page.locator("#token-dialog").get_by_label("Token")
+    await expect(token_box).to_have_value(re.compile(r"^gat_[\w-]{40,}$"))
+    token = await token_box.input_value()
+    station_id = await row.get_attribute("data-station-id")
+    assert station_id
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    await agent.say_hello()
+    await expect(card(floor, "PC-NEW").locator(".status")).to_have_text("Available")
+    await page.locator("#token-dialog").get_by_role("button", name="Done").click()
+    await expect(token_box).to_have_value("")  # gone from the page once closed
+    await expect(row).to_contain_text("connected")
+    await agent.close()
+
+
+async def test_admin_edits_a_station_and_sees_a_duplicate_name_refused(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    await make_station(admin, "PC-01", "Main hall")
+    await make_station(admin, "PC-02", "Main hall")
+    page = await open_page("/admin")
+    row = page.locator('#stations-table tr[data-name="PC-02"]')
+    await row.get_by_role("button", name="Edit").click()
+    dialog = page.locator("#station-dialog")
+    await expect(dialog.get_by_label("Name")).to_have_value("PC-02")
+    await dialog.get_by_label("Name").fill("PC-01")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog.locator(".error")).to_have_text("A station named 'PC-01' already exists.")
+    await dialog.get_by_label("Zone").fill("VIP")
+    await dialog.get_by_label("Name").fill("PC-VIP")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.locator('#stations-table tr[data-name="PC-VIP"]')).to_contain_text("VIP")
+
+
+async def test_admin_creates_and_disables_staff(open_page: OpenPage) -> None:
+    page = await open_page("/admin")
+    await page.get_by_role("button", name="New staff user").click()
+    dialog = page.locator("#user-dialog")
+    await dialog.get_by_label("Username").fill("op2")
+    await dialog.get_by_label("Full name").fill("Olga Operator")
+    await dialog.get_by_label("Password").fill("short")
+    await dialog.get_by_role("button", name="Create").click()
+    await expect(dialog.locator(".error")).to_contain_text("password")
+    await dialog.get_by_label("Password").fill("long-enough-1")
+    await dialog.get_by_role("button", name="Create").click()
+    row = page.locator('#staff-table tr[data-username="op2"]')
+    await expect(row).to_contain_text("Olga Operator")
+    await row.get_by_role("button", name="Disable").click()
+    await expect(row.locator("td").nth(3)).to_have_text("no")
+
+
+async def test_events_page_appends_live_and_filters(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-01", "Main hall")
+    page = await open_page("/events")
+    first_row = page.locator("#events-table tbody tr").first
+    await expect(first_row).to_contain_text("Station created")
+    await start_session(admin, station_id, minutes=15)
+    await expect(first_row).to_contain_text("Session created", timeout=2000)
+    await expect(first_row).to_contain_text("PC-01")
+    await page.get_by_label("Type").select_option("STATION_CREATED")
+    await page.get_by_role("button", name="Apply").click()
+    rows = page.locator("#events-table tbody tr")
+    await expect(rows).to_have_count(1)
+    await make_station(admin, "PC-02", "Main hall")
+    await expect(rows).to_have_count(2)
+    await expect(rows.first).to_contain_text("PC-02")
+    await expect(page.locator("#events-table tbody")).not_to_contain_text("Session created")
+
+
+async def test_sessions_page_lists_active_and_past_with_filters(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    one = await make_station(admin, "PC-01", "Main hall")
+    two = await make_station(admin, "PC-02", "Main hall")
+    stopped = await start_session(admin, one, minutes=30)
+    assert (await admin.delete(f"{API}/sessions/{stopped['id']}")).status_code == 200
+    await start_session(admin, two, minutes=60)
+    page = await open_page("/sessions")
+    rows = page.locator("#sessions-table tbody tr")
+    await expect(rows).to_have_count(2)
+    await page.get_by_label("Status").select_option("ACTIVE")
+    await page.get_by_role("button", name="Apply").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("PC-02")
+    await expect(rows.first).to_contain_text("$6.00")
+    await page.get_by_label("Status").select_option("")
+    await page.get_by_label("Station").select_option(label="PC-01")
+    await page.get_by_role("button", name="Apply").click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_contain_text("Stopped")
+    await start_session(admin, one, minutes=5)  # appears live
+    await expect(rows).to_have_count(2)
+    await page.screenshot(path=screenshot_path("sessions.png"))
