@@ -82,10 +82,10 @@ def test_the_hook_swallows_alt_tab_only_while_locked() -> None:
 
     blocker.locked = False
     assert blocker.on_key(HC_ACTION, 0x104, 1234) == 0
-    assert api.calls[-1] == ("CallNextHookEx", (HC_ACTION, 0x104, 1234))
+    assert api.calls[-1:] == [("CallNextHookEx", (HC_ACTION, 0x104, 1234))]
 
     blocker.uninstall()
-    assert api.calls[-1] == ("UnhookWindowsHookEx", (99,))
+    assert api.calls[-1:] == [("UnhookWindowsHookEx", (99,))]
     assert blocker.swallowed == 1
 
 
