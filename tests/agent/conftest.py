@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gameops.server.settings import Settings
-from tests.support.live_server import server_settings
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return server_settings(
-        database_url, tmp_path / "data", logoff_grace_seconds=1, heartbeat_interval_seconds=1
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite-wide server settings, with a 1 s log-off grace and heartbeat."""
+    return settings.model_copy(update={"logoff_grace_seconds": 1, "heartbeat_interval_seconds": 1})

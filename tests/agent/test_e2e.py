@@ -217,3 +217,38 @@ async def test_stopping_mid_session_and_unclean_stops_are_reported(
     assert (await tamper_kinds(admin))[0] == "agent_stopped_uncleanly"
     await again.stop()
     assert not (tmp_path / "state.json.running").exists()
+
+
+async def test_a_second_agent_for_the_station_replaces_the_first_which_stands_down(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    first, station_id = await connected_agent(live_server, tmp_path)
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: first.mode() == "session")
+    second = RunningAgent(first.agent.config, tmp_path / "second-state.json").start()
+    await wait_until(lambda: second.agent.link.connected and not first.agent.link.connected)
+    attempts = first.agent.link.attempts
+    await asyncio.sleep(2)
+    assert first.agent.link.attempts == attempts  # does not fight back
+    assert second.agent.link.connected
+    assert first.mode() == "session"  # still enforcing the paid time, offline
+    await wait_until(lambda: second.mode() == "session")
+    assert str(second.agent.machine.session_id) == session["id"]
+    await first.stop()
+    await second.stop()
+
+
+async def test_server_restart_the_agent_comes_back_by_itself(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    before = running.remaining() or 0
+    await live_server.restart()
+    await wait_until(lambda: running.agent.link.connections == 2, seconds=10)
+    assert running.agent.link.attempts <= 8  # retried while it was down, not in a tight loop
+    await asyncio.sleep(0.5)
+    assert running.mode() == "session"
+    assert abs((running.remaining() or 0) - before) <= 12
+    await running.stop()
