@@ -141,3 +141,15 @@ def test_queued_messages_draw_the_newest_view_lock_and_set_the_hook() -> None:
 )
 def test_time_left_format(seconds: int, shown: str) -> None:
     assert format_remaining(seconds) == shown
+
+
+def test_screen_tests_skip_without_xvfb_but_fail_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.agent import screen
+
+    monkeypatch.setattr(screen.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install xvfb"):
+        screen.require_display_tools()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Xvfb"):
+        screen.require_display_tools()
