@@ -3,6 +3,7 @@ Win32 layer, and how queued channel messages become renders, locks and hook stat
 
 from __future__ import annotations
 
+import queue
 import time
 from typing import Any
 
@@ -153,3 +154,27 @@ def test_screen_tests_skip_without_xvfb_but_fail_on_ci(monkeypatch: pytest.Monke
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="Xvfb"):
         screen.require_display_tools()
+
+
+def test_an_orphaned_overlay_locks_then_exits_once_the_service_stays_gone() -> None:
+    from gameops.agent.desktop import EXIT, LOCKED_VIEW, read_channel
+
+    inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+    # Port 9: nothing listens. The service that started us is dead.
+    read_channel(9, "secret", inbox, service_alive=lambda: False, orphan_seconds=0.5)
+    messages = [inbox.get_nowait() for _ in range(inbox.qsize())]
+    assert messages[0] == LOCKED_VIEW
+    assert messages[-1] == EXIT
+
+
+def test_exit_closes_the_overlay_window() -> None:
+    from gameops.agent.desktop import EXIT
+
+    destroyed: list[bool] = []
+    root = FakeRoot()
+    root.destroy = lambda: destroyed.append(True)  # type: ignore[attr-defined]
+    part = DesktopPart("PC-01", SimulatedControl())
+    part.inbox.put(EXIT)
+    part._drain(root, FakeOverlay())
+    assert destroyed == [True]
+    assert root.scheduled == []  # stops polling

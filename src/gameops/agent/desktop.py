@@ -4,10 +4,12 @@ locks the workstation when the service part says so.
 It connects to the service's local channel; a reader thread feeds a queue that Tk drains
 on its own thread, so nothing here can block the service's network loop. If the service
 goes away the overlay shows the lock view and keeps trying to reconnect: stopping the
-service locks the station rather than freeing it.
+service locks the station rather than freeing it. Only once the service that started it
+has been gone for a while does it exit, so that a restarted service's new overlay is not
+covered by an orphaned lock view.
 
-Run by the service's supervisor: ``python -m gameops.agent.desktop --port P --station NAME``
-with the channel secret in ``GAMEOPS_DESKTOP_SECRET``.
+Run by the service's supervisor: ``python -m gameops.agent.desktop --port P --station NAME
+--service-pid PID`` with the channel secret in ``GAMEOPS_DESKTOP_SECRET``.
 """
 
 from __future__ import annotations
@@ -19,21 +21,32 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .control import SystemControl, select_control
+from .localwire import SECRET_ENV, encode_line
 
 if TYPE_CHECKING:
     from .control.keyboard import KeyboardBlocker
-from .localwire import SECRET_ENV, encode_line
 
 POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
 RECONNECT_SECONDS = 1.0
+ORPHAN_SECONDS = 15.0  # the service gone this long: it is not coming back for this overlay
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
+EXIT = {"op": "exit"}
 
 
-def read_channel(port: int, secret: str, inbox: queue.Queue[dict[str, Any]]) -> None:
-    """Forever: connect, say hello, put every message in ``inbox``; lock if cut off."""
+def read_channel(
+    port: int,
+    secret: str,
+    inbox: queue.Queue[dict[str, Any]],
+    service_alive: Callable[[], bool] = lambda: True,
+    orphan_seconds: float = ORPHAN_SECONDS,
+) -> None:
+    """Connect, say hello, put every message in ``inbox``; lock when cut off, reconnect;
+    give up (``EXIT``) once the service has been dead for ``orphan_seconds``."""
+    dead_since: float | None = None
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
@@ -44,7 +57,26 @@ def read_channel(port: int, secret: str, inbox: queue.Queue[dict[str, Any]]) -> 
         except (OSError, ValueError):
             pass
         inbox.put(LOCKED_VIEW)
+        if service_alive():
+            dead_since = None
+        elif dead_since is None:
+            dead_since = time.monotonic()
+        elif time.monotonic() - dead_since >= orphan_seconds:
+            inbox.put(EXIT)
+            return
         time.sleep(RECONNECT_SECONDS)
+
+
+def process_alive(pid: int) -> Callable[[], bool]:
+    if pid <= 0:
+        return lambda: True
+
+    def alive() -> bool:
+        import psutil  # only here: the overlay otherwise stays free of it
+
+        return bool(psutil.pid_exists(pid))
+
+    return alive
 
 
 class DesktopPart:
@@ -56,7 +88,7 @@ class DesktopPart:
         self.blocker = blocker
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
 
-    def run(self, port: int, secret: str) -> None:
+    def run(self, port: int, secret: str, service_alive: Callable[[], bool]) -> None:
         import tkinter as tk
 
         from .overlay import Overlay
@@ -64,7 +96,9 @@ class DesktopPart:
         root = tk.Tk(className="gameops-overlay")
         overlay = Overlay(root, self.station_name)
         overlay.render(LOCKED_VIEW)
-        reader = threading.Thread(target=read_channel, args=(port, secret, self.inbox), daemon=True)
+        reader = threading.Thread(
+            target=read_channel, args=(port, secret, self.inbox, service_alive), daemon=True
+        )
         reader.start()
         root.after(POLL_MS, self._drain, root, overlay)
         if self.blocker is not None:
@@ -78,15 +112,15 @@ class DesktopPart:
 
     def _drain(self, root: Any, overlay: Any) -> None:
         latest_view: dict[str, Any] | None = None
-        while True:
-            try:
-                message = self.inbox.get_nowait()
-            except queue.Empty:
-                break
+        while not self.inbox.empty():
+            message = self.inbox.get_nowait()
             if message.get("op") == "view":
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
                 threading.Thread(target=self.control.lock_screen, daemon=True).start()
+            elif message == EXIT:
+                root.destroy()
+                return
         if latest_view is not None:
             overlay.render(latest_view)
             if self.blocker is not None:
@@ -107,11 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="service channel port")
     parser.add_argument("--station", default="", help="station name to show")
     parser.add_argument("--control", default="auto", help="system control backend")
+    parser.add_argument("--service-pid", type=int, default=0, help="exit some time after it")
     args = parser.parse_args(argv)
-    secret = os.environ.get(SECRET_ENV, "")
-    DesktopPart(args.station, select_control(args.control), windows_blocker()).run(
-        args.port, secret
-    )
+    part = DesktopPart(args.station, select_control(args.control), windows_blocker())
+    part.run(args.port, os.environ.get(SECRET_ENV, ""), process_alive(args.service_pid))
     return 0
 
 

@@ -52,6 +52,7 @@ def desktop_command(port: int, station_name: str, control: str) -> list[str]:
     return [
         sys.executable, "-m", "gameops.agent.desktop",
         "--port", str(port), "--station", station_name, "--control", control,
+        "--service-pid", str(os.getpid()),
     ]  # fmt: skip
 
 
