@@ -27,6 +27,7 @@ from gameops.server.errors import install_handlers
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.jobs import Periodic
+from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
@@ -152,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
+        api.include_router(router)
+    for router in (accounts_router, pricing_router):
         api.include_router(router)
     for router in (accounts_router,):
         api.include_router(router)

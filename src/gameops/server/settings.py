@@ -8,6 +8,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -51,6 +52,24 @@ class Settings(BaseSettings):
     ws_ping_timeout_seconds: float = Field(default=30.0, gt=0)
     shutdown_reconnect_after_seconds: float = Field(default=1.0, ge=0)
 
+    # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
+    venue_timezone: str = "UTC"
+    # Early stop: give the unused paid time back to the customer's balance, pro rata.
+    refund_unused_on_stop: bool = False
+    # "none" disables CARD; "stripe" needs stripe_api_key.
+    payment_gateway: Literal["none", "stripe"] = "none"
+    stripe_api_key: SecretStr | None = None
+    # Unset: Stripe itself. Point it at `gameops sim stripe` for the demo and the tests.
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries reuse the request's idempotency key, so they can never charge twice.
+    gateway_max_retries: int = Field(default=1, ge=0)
+    # A card sale not paid within this time is cancelled and its station released.
+    pending_payment_minutes: float = Field(default=15, gt=0)
+    payments_sweep_seconds: float = Field(default=30.0, gt=0)
+    idempotency_key_hours: int = Field(default=24, gt=0)
+
     # Console devices (Shelly plugs, MikroTik routers); see docs/consoles.md.
     # Unset: generated on first run and stored in data_dir; encrypts device passwords at rest.
     device_key: SecretStr | None = None
@@ -75,6 +94,15 @@ class Settings(BaseSettings):
     def _iso_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
+        return value
+
+    @field_validator("venue_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError("venue_timezone must be an IANA zone such as Europe/Berlin") from err
         return value
 
     @field_validator("cors_origins", mode="before")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, computed_field
 from gameops.protocol import utc_now
 from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
+from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.schemas import Schema
 from gameops.server.sessions.domain import SessionStatus, seconds_left
 
@@ -51,6 +52,7 @@ class SessionCharged(SessionPublic):
     """A session with the payment just taken for it, and what staff should know."""
 
     payment: PaymentPublic
+    pricing: QuotePublic | None = Field(default=None, description="how the price was reached")
     agent_connected: bool | None = Field(
         description="PCs only: whether the agent is connected now; if not, it picks the "
         "session up when it reconnects"

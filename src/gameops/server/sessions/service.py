@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,13 +33,15 @@ from gameops.server.payments.domain import (
 )
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.payments.service import Charge
+from gameops.server.pricing import service as pricing
+from gameops.server.pricing.domain import Quote
+from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
 from gameops.server.sessions.domain import (
     EndReason,
     SessionStatus,
     check_duration,
     check_extension,
-    price_minor_units,
     scheduled_end,
 )
 from gameops.server.sessions.schemas import (
@@ -71,10 +73,9 @@ async def start_session(
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
     session = _new_session(context, station, customer, request.duration_minutes, actor)
-    session.amount_total = price_minor_units(station.hourly_rate, request.duration_minutes)
-    charge = Charge.for_session(
-        session, session.amount_total, request.duration_minutes, START, actor.id
-    )
+    quote = await _quote(context, db, station, customer, session.duration_minutes, utc_now())
+    session.amount_total = quote.amount
+    charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
     refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
     if refusal is not None:
         return refusal
@@ -83,7 +84,7 @@ async def start_session(
     payment = await _collect(db, request.payment_method, customer, charge)
     await _begin(context, db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
-    return _charged(session, payment, station)
+    return _charged(session, payment, station, _quote_public(context, quote))
 
 
 async def extend_session(
@@ -100,16 +101,16 @@ async def extend_session(
         status = SessionStatus.EXPIRED  # due: its expiry is being processed right now
     check_extension(status, session.booked_minutes, minutes, context.settings.max_session_minutes)
     station = await stations.get_station(db, session.station_id, lock=True)
-    customer = await _customer(db, session.user_id)
-    amount = price_minor_units(station.hourly_rate, minutes)
-    charge = Charge.for_session(session, amount, minutes, EXTENSION, actor.id)
+    customer = await customer_of(db, session)
+    quote = await _quote(context, db, station, customer, minutes, session.scheduled_end_at)
+    charge = Charge.for_session(session, quote.amount, minutes, EXTENSION, actor.id)
     refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
     if refusal is not None:
         return refusal
     payment = await _collect(db, request.payment_method, customer, charge)
     await _apply_extension(context, db, station, session, payment, actor.id)
     await db.flush()
-    return _charged(session, payment, station)
+    return _charged(session, payment, station, _quote_public(context, quote))
 
 
 async def _apply_extension(
@@ -259,6 +260,26 @@ def _release_station(db: AsyncSession, station: Station, actor_id: uuid.UUID | N
     stations.set_status(db, station, idle, actor_id=actor_id, reason="session ended")
 
 
+async def customer_of(db: AsyncSession, session: GameSession) -> User | None:
+    return await _customer(db, session.user_id)
+
+
+async def _quote(
+    context: AppContext,
+    db: AsyncSession,
+    station: Station,
+    customer: User | None,
+    minutes: int,
+    starts_at: datetime,
+) -> Quote:
+    venue_timezone = context.settings.venue_timezone
+    return await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+
+
+def _quote_public(context: AppContext, quote: Quote) -> QuotePublic:
+    return pricing.quote_public(quote, context.settings.currency)
+
+
 async def _customer(db: AsyncSession, user_id: uuid.UUID | None) -> User | None:
     if user_id is None:
         return None
@@ -285,12 +306,15 @@ def _timing(session: GameSession, **extra: object) -> dict[str, object]:
     }
 
 
-def _charged(session: GameSession, payment: Payment, station: Station) -> SessionCharged:
+def _charged(
+    session: GameSession, payment: Payment, station: Station, quote: QuotePublic | None = None
+) -> SessionCharged:
     is_pc = station.type is StationType.PC
     return SessionCharged.model_validate(
         {
             **SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"}),
             "payment": PaymentPublic.model_validate(payment),
+            "pricing": quote,
             "agent_connected": station.agent_connected if is_pc else None,
             "warnings": [OFFLINE_WARNING] if is_pc and not station.agent_connected else [],
         }
