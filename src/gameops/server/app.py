@@ -20,7 +20,11 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.bus import create_bus
 from gameops.server.context import AppContext
 from gameops.server.control.base import ControllerRegistry, NoDeviceController
+from gameops.server.control.consoles import ConsoleController
+from gameops.server.control.devices import DeviceHub
+from gameops.server.control.health import DeviceHealth
 from gameops.server.control.pc_agent import PcAgentController
+from gameops.server.control.secrets import DeviceSecrets
 from gameops.server.db.engine import create_engine, create_sessionmaker
 from gameops.server.deps import ContextDep
 from gameops.server.errors import install_handlers
@@ -53,11 +57,15 @@ async def build_context(settings: Settings) -> AppContext:
         bus=create_bus(settings.redis_url, settings.redis_prefix),
         jwt_secret=settings.jwt_secret(),
     )
+    # Console plug and router passwords are stored encrypted with this key.
+    secrets = DeviceSecrets(settings.device_secret())
     context.controllers = ControllerRegistry(
         {
             StationType.PC: PcAgentController(settings.logoff_grace_seconds),
             StationType.CONSOLE: NoDeviceController(),
-        }
+        },
+        consoles=ConsoleController(settings, DeviceHub(settings, secrets), DeviceHealth()),
+        secrets=secrets,
     )
     context.hub = AgentHub(context.bus)
     context.expiry = ExpiryScheduler(context)
@@ -100,6 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await _bootstrap_admin(context)
     await context.hub.start()
     await context.expiry.start()
+    await context.controllers.start(context)
     presence_sweeper = _presence_sweeper(context)
     presence_sweeper.start()
     log.info(
@@ -111,6 +120,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await presence_sweeper.stop()
+        await context.controllers.stop()
         await context.hub.close()
         await context.expiry.stop()
         await context.bus.close()

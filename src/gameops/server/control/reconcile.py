@@ -69,6 +69,8 @@ class ConsoleWatch:
         )
         self._sampler = Periodic("console-power", settings.power_sample_seconds, self.sample_power)
         self._first: asyncio.Task[None] | None = None
+        # One pass at a time: two overlapping passes would both "fix" the same device.
+        self._pass = asyncio.Lock()
 
     def start(self) -> None:
         # In the background: a device that hangs must not hold up the server's start.
@@ -85,8 +87,9 @@ class ConsoleWatch:
                 await self._first
 
     async def reconcile(self) -> None:
-        stations, sessions = await self._load()
-        await asyncio.gather(*(self._reconcile_one(s, sessions.get(s.id)) for s in stations))
+        async with self._pass:
+            stations, sessions = await self._load()
+            await asyncio.gather(*(self._reconcile_one(s, sessions.get(s.id)) for s in stations))
 
     async def sample_power(self) -> None:
         stations, _ = await self._load()

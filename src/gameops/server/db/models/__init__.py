@@ -3,6 +3,7 @@
 
 from gameops.server.db.models.accounts import LedgerEntry
 from gameops.server.db.models.base import Base
+from gameops.server.db.models.devices import PowerSample
 from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
 from gameops.server.db.models.payments import Payment
@@ -20,6 +21,7 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "Payment",
+    "PowerSample",
     "RatePlan",
     "Station",
     "User",
