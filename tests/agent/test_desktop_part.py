@@ -147,7 +147,7 @@ def test_time_left_format(seconds: int, shown: str) -> None:
 def test_screen_tests_skip_without_xvfb_but_fail_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.agent import screen
 
-    monkeypatch.setattr(screen.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="apt-get install xvfb"):
         screen.require_display_tools()

@@ -164,3 +164,20 @@ async def test_the_overlay_ending_with_our_own_log_off_is_not_tamper(
     events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
     assert events.json()["items"] == []
     await running.stop()
+
+
+async def test_an_overlay_that_cannot_start_is_reported_once_as_failed(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    station_id, token = await live_server.create_pc_station("PC-NODISPLAY")
+    config = agent_config(live_server.base_url, station_id, token, overlay=True)
+    broken = [sys.executable, "-c", "raise SystemExit(1)"]  # as Tk does without a display
+    running = RunningAgent(config, tmp_path / "state.json", overlay_command=broken).start()
+    await wait_until(lambda: running.agent.supervisor is not None)
+    supervisor = running.agent.supervisor
+    assert supervisor is not None
+    await wait_until(lambda: supervisor.starts >= 3, seconds=10)
+    await asyncio.sleep(0.3)
+    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
+    assert [event["data"]["kind"] for event in events.json()["items"]] == ["overlay_failed"]
+    await running.stop()

@@ -83,6 +83,7 @@ class Agent:
         self._background: set[asyncio.Future[Any]] = set()
         self._specs_cache = parts.specs
         self._logged_off_at: float | None = None
+        self._hellos_seen = 0  # overlay connections counted at the last overlay death
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -166,11 +167,16 @@ class Agent:
         self._push_view()
 
     def _desktop_part_died(self, returncode: int) -> None:
+        assert self.channel is not None
+        connected_since_last_death = self.channel.hellos > self._hellos_seen
+        self._hellos_seen = self.channel.hellos
         now = self.parts.clock.now().steady
         if self._logged_off_at is not None and now - self._logged_off_at < LOGOFF_ENDS_DESKTOP:
             return  # our own log-off ended the user's session, and the overlay with it
+        # One that never reached the channel could not start (no display, say): not a hand.
+        kind = "overlay_killed" if connected_since_last_death else "overlay_failed"
         detail = f"user-session part (overlay) exited with code {returncode}; restarting"
-        self.link.send(Tamper(kind="overlay_killed", detail=detail))
+        self.link.send(Tamper(kind=kind, detail=detail))
 
     # --- outputs --------------------------------------------------------------------
 

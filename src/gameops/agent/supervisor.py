@@ -57,7 +57,8 @@ def desktop_command(port: int, station_name: str, control: str) -> list[str]:
 
 
 class Supervisor:
-    """Keeps one child process running; ``on_unexpected_exit(returncode)`` is told each death."""
+    """Keeps one child process running; ``on_unexpected_exit(returncode)`` hears of each
+    death, except repeats within a crash loop."""
 
     def __init__(
         self,
