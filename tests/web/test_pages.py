@@ -74,7 +74,9 @@ async def test_admin_creates_and_disables_staff(open_page: OpenPage) -> None:
     await dialog.get_by_label("Full name").fill("Olga Operator")
     await dialog.get_by_label("Password").fill("short")
     await dialog.get_by_role("button", name="Create").click()
-    await expect(dialog.locator(".error")).to_contain_text("password")
+    await expect(dialog.locator(".error")).to_have_text(
+        "Password should have at least 8 characters."
+    )
     await dialog.get_by_label("Password").fill("long-enough-1")
     await dialog.get_by_role("button", name="Create").click()
     row = page.locator('#staff-table tr[data-username="op2"]')

@@ -11,7 +11,11 @@ from gameops.server.db.models import Event, GameSession, Station
 from gameops.server.events.domain import EventType
 from gameops.server.sessions.domain import SessionStatus
 
-ALERT_TYPES = (EventType.AGENT_ERROR, EventType.AGENT_TAMPER)
+# A station's card shows the newest of these; a recovery clears what came before it.
+# (By name: the device events arrive with the consoles work and may not exist yet.)
+ALERT_NAMES = ("AGENT_ERROR", "AGENT_TAMPER", "DEVICE_ERROR")
+CLEAR_NAMES = ("DEVICE_RECOVERED",)
+WATCHED_TYPES = tuple(t for t in EventType if t.value in ALERT_NAMES + CLEAR_NAMES)
 
 
 async def live_stations(db: AsyncSession) -> Sequence[Station]:
@@ -31,10 +35,10 @@ async def active_sessions(db: AsyncSession) -> Sequence[GameSession]:
 
 
 async def alerts_since(db: AsyncSession, since: datetime) -> Sequence[Event]:
-    """Agent errors and tamper reports since ``since``, newest first."""
+    """Agent and device errors, tamper reports and recoveries since ``since``, newest first."""
     query = (
         select(Event)
-        .where(Event.type.in_(ALERT_TYPES), Event.created_at >= since)
+        .where(Event.type.in_(WATCHED_TYPES), Event.created_at >= since)
         .order_by(Event.id.desc())
     )
     return (await db.scalars(query)).all()

@@ -14,7 +14,8 @@ from gameops.server.floor.schemas import Floor, FloorAlert, FloorSession, FloorS
 from gameops.server.sessions.domain import seconds_left
 from gameops.server.stations.schemas import StationPublic
 
-# An agent error or tamper report stays on the station's card this long.
+# An agent or device error, or a tamper report, stays on the station's card this long
+# (a device's recovery clears it sooner).
 ALERT_WINDOW = timedelta(minutes=15)
 
 
@@ -22,10 +23,11 @@ async def read_floor(db: AsyncSession) -> Floor:
     now = utc_now()
     stations = await repository.live_stations(db)
     sessions = {s.station_id: s for s in await repository.active_sessions(db)}
-    alerts: dict[uuid.UUID, Event] = {}
+    latest: dict[uuid.UUID, Event] = {}
     for event in await repository.alerts_since(db, now - ALERT_WINDOW):
         if event.station_id is not None:
-            alerts.setdefault(event.station_id, event)  # newest first: keep the first seen
+            latest.setdefault(event.station_id, event)  # newest first: keep the first seen
+    alerts = {k: e for k, e in latest.items() if e.type.value in repository.ALERT_NAMES}
     items = [
         FloorStation(
             **StationPublic.model_validate(station).model_dump(),

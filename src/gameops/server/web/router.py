@@ -21,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 PAGES: dict[str, tuple[str, str, str]] = {
     "/": ("floor.html", "Floor", "staff"),
     "/sessions": ("sessions.html", "Sessions", "staff"),
+    "/customers": ("customers.html", "Customers", "staff"),
     "/events": ("events.html", "Events", "staff"),
     "/admin": ("admin.html", "Admin", "admin"),
 }

@@ -1,6 +1,8 @@
 // The REST API client: tokens (kept in localStorage), refresh before and after expiry,
 // and errors turned into plain words.
 
+import { money } from "./format.js";
+
 const KEY = "gameops.auth";
 const API = "/api/v1";
 const REFRESH_MARGIN_MS = 60_000;
@@ -108,11 +110,28 @@ async function errorOf(response) {
 }
 
 function plainDetail(status, body) {
-  const detail = typeof body?.detail === "string" ? body.detail : "";
+  const text = typeof body?.detail === "string" ? body.detail : "";
+  const detail = text.charAt(0).toUpperCase() + text.slice(1);
   if (status >= 500) return `The server failed (HTTP ${status}). Try again in a moment.`;
   if (status === 403) return detail ? `Not allowed: ${detail.replace(/^Requires/, "requires")}.` : "Not allowed.";
+  if (status === 422 && Array.isArray(body?.errors) && body.errors.length) {
+    return body.errors.map(validationText).join(" ");
+  }
+  if (Number.isInteger(body?.balance) && Number.isInteger(body?.price)) {
+    return `${detail}: ${money(body.balance)} of ${money(body.price)}.`; // "Insufficient balance: $3.50 of $6.00."
+  }
   if (detail) return detail.endsWith(".") ? detail : `${detail}.`;
   return `The request failed (HTTP ${status}).`;
+}
+
+/** One validation error as a sentence: "Email is not in a valid format." */
+function validationText(error) {
+  const field = String(error.loc?.[error.loc.length - 1] ?? "value").replaceAll("_", " ");
+  const name = field.charAt(0).toUpperCase() + field.slice(1);
+  if (error.type === "string_pattern_mismatch") return `${name} is not in a valid format.`;
+  if (error.type === "missing") return `${name} is required.`;
+  const message = String(error.msg ?? "is not valid").replace(/^(String|Value|Input|Value error,) /, "");
+  return `${name} ${message.charAt(0).toLowerCase()}${message.slice(1)}.`;
 }
 
 /** Call the API; `params` become the query string. Returns parsed JSON, or null for 204. */

@@ -3,7 +3,8 @@
 import { clearError, showError } from "./api.js";
 
 /** Open `dialog`; `onSubmit(form)` runs on submit; the dialog closes when it resolves and
- * shows the error next to the form when it throws. */
+ * shows the error next to the form when it throws. If it resolves to a function, that runs
+ * once the dialog is closed (refreshing the page behind a modal dialog would race it). */
 export function openDialog(dialog, onSubmit) {
   const form = dialog.querySelector("form");
   const error = dialog.querySelector(".error");
@@ -14,8 +15,9 @@ export function openDialog(dialog, onSubmit) {
     if (!onSubmit) return dialog.close();
     submit.disabled = true;
     try {
-      await onSubmit(form);
+      const then = await onSubmit(form);
       dialog.close();
+      if (typeof then === "function") then();
     } catch (err) {
       if (error) showError(error, err);
       else throw err;

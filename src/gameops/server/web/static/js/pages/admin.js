@@ -77,7 +77,7 @@ function editStation(station = null) {
     };
     if (station) await api("PATCH", `/stations/${station.id}`, { body });
     else await api("POST", "/stations", { body: { ...body, type: form.elements.type.value } });
-    await loadStations();
+    return loadStations;
   });
 }
 
@@ -101,10 +101,10 @@ function issueToken(station) {
       dialog.querySelector("[data-copy]").onclick = () => navigator.clipboard?.writeText(issued.token);
       // The token lives only in this dialog: cleared when it closes, never stored.
       dialog.addEventListener("close", () => { input.value = ""; }, { once: true });
-      setTimeout(() => {
+      return () => {
         openDialog(dialog, null);
         input.select();
-      });
+      };
     },
   );
 }
@@ -115,7 +115,7 @@ function archiveStation(station) {
     "Archive",
     async () => {
       await api("DELETE", `/stations/${station.id}`);
-      await loadStations();
+      return loadStations;
     },
   );
 }
@@ -169,7 +169,7 @@ function newUser() {
   openDialog(dialog, async () => {
     const body = Object.fromEntries(["username", "full_name", "password", "role"].map((k) => [k, form.elements[k].value]));
     await api("POST", "/users", { body });
-    await loadStaff();
+    return loadStaff;
   });
 }
 

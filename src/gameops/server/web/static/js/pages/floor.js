@@ -5,6 +5,7 @@ import { api, clearError, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { clock, debounce, el, money, timeBand, words } from "../format.js";
+import { customerPicker } from "../picker.js";
 import { boot } from "../shell.js";
 
 const root = document.getElementById("floor");
@@ -14,6 +15,7 @@ const cards = new Map(); // station id -> card
 const zones = new Map(); // zone name -> section
 let skewMs = 0; // server clock minus ours
 let isAdmin = false;
+const POWER_REFRESH_MS = 10_000;
 
 const STATUS_TEXT = {
   ONLINE: "Available",
@@ -104,6 +106,7 @@ function createCard(id) {
     status: part("span", "status"),
     customer: part("p", "customer"),
     timer: el("p", { class: "timer", "aria-label": "Time left" }),
+    power: el("p", { class: "power", hidden: true }),
     alert: el("p", { class: "alert", hidden: true }),
     note: el("p", { class: "note", hidden: true }),
     error: el("p", { class: "error", role: "alert", hidden: true }),
@@ -119,7 +122,7 @@ function createCard(id) {
   card.node = el(
     "article",
     { class: "card", "data-station-id": id },
-    head, card.status, card.customer, card.timer, card.alert, card.note, card.error, actions,
+    head, card.status, card.customer, card.timer, card.power, card.alert, card.note, card.error, actions,
   );
   actions.addEventListener("click", (event) => {
     const action = event.target.closest("button")?.dataset.action;
@@ -149,6 +152,8 @@ function update(card, station) {
   card.customer.hidden = !session;
   card.endsAt = session ? Date.parse(session.scheduled_end_at) - skewMs : null;
   card.timer.hidden = !session;
+  card.power.hidden = station.power_watts === null || station.power_watts === undefined;
+  if (!card.power.hidden) card.power.textContent = powerText(station);
   card.alert.hidden = !station.alert;
   if (station.alert) card.alert.textContent = alertText(station.alert);
   if (!session) card.note.hidden = true;
@@ -157,6 +162,12 @@ function update(card, station) {
   b.extend.hidden = b.stop.hidden = !session;
   b.maintenance.hidden = !isAdmin || Boolean(session);
   b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
+}
+
+function powerText(station) {
+  const relay = station.relay_on === false ? "plug off" : "plug on";
+  const at = station.power_at ? ` at ${new Date(station.power_at).toLocaleTimeString()}` : "";
+  return `⚡ ${Math.round(station.power_watts)} W · ${relay}${at}`;
 }
 
 function alertText(alert) {
@@ -190,8 +201,18 @@ const ACTIONS = {
     const minutes = minutesPicker(form, (m) => {
       price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
     });
+    const method = form.elements.payment_method;
+    const customer = customerPicker(form, (chosen) => {
+      method.querySelector('[value="BALANCE"]').disabled = !chosen;
+      method.value = chosen && chosen.balance > 0 ? "BALANCE" : "CASH";
+    });
     openDialog(dialog, async () => {
-      const body = { station_id: station.id, duration_minutes: minutes(), payment_method: form.elements.payment_method.value };
+      const body = {
+        station_id: station.id,
+        duration_minutes: minutes(),
+        payment_method: method.value,
+        user_id: customer()?.id ?? null,
+      };
       const started = await api("POST", "/sessions/start", { body });
       cardError(card, null);
       card.note.textContent = started.warnings.join(" ");
@@ -208,10 +229,14 @@ const ACTIONS = {
     const minutes = minutesPicker(form, (m) => {
       price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
     });
+    const method = form.elements.payment_method;
+    method.querySelector('[value="BALANCE"]').disabled = !station.session.customer_id;
+    method.value = station.session.customer_id ? "BALANCE" : "CASH";
     openDialog(dialog, async () => {
-      await api("PUT", `/sessions/${station.session.id}/extend`, { body: { additional_minutes: minutes() } });
+      const body = { additional_minutes: minutes(), payment_method: method.value };
+      await api("PUT", `/sessions/${station.session.id}/extend`, { body });
       cardError(card, null);
-      await load();
+      return load;
     });
   },
   stop(card) {
@@ -223,7 +248,7 @@ const ACTIONS = {
     openDialog(dialog, async () => {
       await api("DELETE", `/sessions/${station.session.id}`);
       cardError(card, null);
-      await load();
+      return load;
     });
   },
   async maintenance(card) {
@@ -251,3 +276,7 @@ feed.on("event", (event) => {
 feed.on("sync", () => reload());
 await load();
 setInterval(tick, 1000);
+// Plug readings change without audit events: refresh while consoles report power.
+setInterval(() => {
+  if ([...cards.values()].some((card) => card.station?.power_watts != null)) reload();
+}, POWER_REFRESH_MS);
