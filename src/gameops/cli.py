@@ -107,6 +107,20 @@ def sim_routeros(
         asyncio.run(serve(port, username, password))
 
 
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="An empty directory for its data (default: a temp dir).")
+    ] = None,
+) -> None:
+    """A living sample venue in one command: server, dashboard, simulated PCs and consoles."""
+    from gameops.sim.demo import run as run_demo
+
+    raise typer.Exit(run_demo(host, port, data_dir, console=console))
+
+
 def main() -> None:
     app()
 

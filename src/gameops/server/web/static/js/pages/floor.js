@@ -15,7 +15,7 @@ const cards = new Map(); // station id -> card
 const zones = new Map(); // zone name -> section
 let skewMs = 0; // server clock minus ours
 let isAdmin = false;
-const POWER_REFRESH_MS = 10_000;
+const POWER_REFRESH_MS = 5_000;
 
 const STATUS_TEXT = {
   ONLINE: "Available",
@@ -276,7 +276,7 @@ feed.on("event", (event) => {
 feed.on("sync", () => reload());
 await load();
 setInterval(tick, 1000);
-// Plug readings change without audit events: refresh while consoles report power.
+// Plug readings change without audit events: refresh while consoles have plugs.
 setInterval(() => {
-  if ([...cards.values()].some((card) => card.station?.power_watts != null)) reload();
+  if ([...cards.values()].some((card) => card.station?.controller?.shelly)) reload();
 }, POWER_REFRESH_MS);
