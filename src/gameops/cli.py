@@ -121,6 +121,26 @@ def demo(
     raise typer.Exit(run_demo(host, port, data_dir, console=console))
 
 
+@sim_app.command("stripe")
+def sim_stripe(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 12111,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    api_key: Annotated[str, typer.Option(help="Secret key clients must send.")] = (
+        "sk_test_gameops_emulator"
+    ),
+    webhook_secret: Annotated[str, typer.Option(help="Signs the webhooks.")] = (
+        "whsec_gameops_emulator"
+    ),
+    webhook_url: Annotated[
+        str | None, typer.Option(help="Where to send webhooks, e.g. the server's endpoint.")
+    ] = None,
+) -> None:
+    """Run a Stripe emulator (PaymentIntents, idempotency, signed webhooks) for demos."""
+    from gameops.sim.stripe import run as run_stripe
+
+    run_stripe(host, port, api_key, webhook_secret, webhook_url)
+
+
 def main() -> None:
     app()
 

@@ -49,6 +49,12 @@ class LiveServer:
         assert self._server is not None
         return self._server.config.app.state.context
 
+    @property
+    def app_state(self) -> Any:
+        """The running app's ``state`` (the payment gateway and other app-wide objects)."""
+        assert self._server is not None
+        return self._server.config.app.state
+
     async def start(self) -> None:
         if self._socket.fileno() == -1:  # uvicorn closes its socket on shutdown: same port again
             self._socket = _bound_socket(self.port)

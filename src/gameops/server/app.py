@@ -31,11 +31,14 @@ from gameops.server.errors import install_handlers
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.jobs import Periodic
+from gameops.server.payments.endpoints import router as payments_router
+from gameops.server.payments.runtime import PaymentsRuntime
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.settings import Settings, get_settings
@@ -111,6 +114,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await context.controllers.start(context)
     presence_sweeper = _presence_sweeper(context)
     presence_sweeper.start()
+    payments = PaymentsRuntime.start(app, context)
     log.info(
         "server started",
         database=context.settings.redacted_database_url,
@@ -119,6 +123,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await payments.stop()
         await presence_sweeper.stop()
         await context.controllers.stop()
         await context.hub.close()
@@ -164,9 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
         api.include_router(router)
-    for router in (accounts_router, pricing_router):
-        api.include_router(router)
-    for router in (accounts_router,):
+    for router in (accounts_router, pricing_router, payments_router, reports_router):
         api.include_router(router)
     api.include_router(floor_router)
     app.include_router(api)

@@ -24,6 +24,7 @@ from gameops.server.deps import AdminUser, ContextDep, CurrentUser, DbDep, PageD
 from gameops.server.errors import Forbidden
 from gameops.server.payments import topups
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
+from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import Paginated
 from gameops.server.users.domain import Role
 
@@ -93,10 +94,11 @@ async def top_up(
     context: ContextDep,
     db: DbDep,
     staff: StaffUser,
+    gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> Answer:
-        return await topups.top_up(context, db, user_id, body, staff)
+        return await topups.top_up(context, db, user_id, body, staff, gateway)
 
     request = {"user_id": str(user_id), **body.model_dump(mode="json")}
     print_ = fingerprint("users.topup", staff.id, request)

@@ -189,3 +189,34 @@ async def credit_topup(
         payment_id=payment.id,
     )
     await accounts.credit(db, customer, payment.amount, LedgerKind.TOPUP, movement)
+
+
+async def refund_to_balance(
+    db: AsyncSession, customer: User, paid: Payment, reason: str, actor_id: uuid.UUID | None
+) -> Payment:
+    """Give ``paid.amount`` back to the customer's balance, as a REFUND payment row (so
+    reports can net it out) with its ledger entry."""
+    charge = Charge(
+        amount=paid.amount,
+        currency=paid.currency,
+        minutes=0,
+        purpose=PaymentPurpose.REFUND,
+        actor_id=actor_id,
+        user_id=customer.id,
+        session_id=paid.session_id,
+    )
+    return await refund_amount(db, customer, charge, reason)
+
+
+async def refund_amount(db: AsyncSession, customer: User, charge: Charge, reason: str) -> Payment:
+    refund = record_payment(db, charge, PaymentMethod.BALANCE, PaymentStatus.COMPLETED)
+    movement = accounts.Movement(
+        currency=charge.currency,
+        reason=reason,
+        actor_id=charge.actor_id,
+        payment_id=refund.id,
+        session_id=charge.session_id,
+        station_id=charge.station_id,
+    )
+    await accounts.credit(db, customer, charge.amount, LedgerKind.REFUND, movement)
+    return refund

@@ -11,10 +11,11 @@ from gameops.server.accounts import service as accounts
 from gameops.server.accounts.domain import check_currency, check_positive
 from gameops.server.accounts.schemas import CustomerPublic, TopUpRequest
 from gameops.server.context import AppContext
-from gameops.server.db.models import User
-from gameops.server.errors import Unprocessable
+from gameops.server.db.models import Payment, User
+from gameops.server.payments import card
 from gameops.server.payments import service as payments
 from gameops.server.payments.domain import PaymentMethod, PaymentPurpose
+from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer
 from gameops.server.payments.schemas import PaymentPublic
 
@@ -26,7 +27,12 @@ class TopUpResult(BaseModel):
 
 
 async def top_up(
-    context: AppContext, db: AsyncSession, user_id: uuid.UUID, body: TopUpRequest, actor: User
+    context: AppContext,
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    body: TopUpRequest,
+    actor: User,
+    gateway: PaymentGateway | None,
 ) -> Answer:
     check_positive(body.amount)
     check_currency(body.currency, context.settings.currency)
@@ -39,13 +45,20 @@ async def top_up(
         actor_id=actor.id,
         user_id=customer.id,
     )
-    method = PaymentMethod(body.method)
-    if method is PaymentMethod.CARD:
-        raise Unprocessable("Card payments are not enabled: no payment gateway is configured")
-    payment = await payments.take_topup(db, customer, charge, method)
+    if body.method == "CARD":
+        # Credited when the card is paid (confirm, webhook or the sweeper).
+        payment, intent = await card.open_card_payment(db, card.require_gateway(gateway), charge)
+        await db.flush()
+        return 202, _result(payment, customer, intent.client_secret)
+    payment = await payments.take_topup(db, customer, charge, PaymentMethod.CASH)
     await db.flush()
+    return 201, _result(payment, customer, None)
+
+
+def _result(payment: Payment, customer: User, client_secret: str | None) -> dict[str, object]:
     result = TopUpResult(
         payment=PaymentPublic.model_validate(payment),
         customer=CustomerPublic.model_validate(customer),
+        client_secret=client_secret,
     )
-    return 201, result.model_dump(mode="json")
+    return result.model_dump(mode="json")

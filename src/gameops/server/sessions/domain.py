@@ -54,3 +54,13 @@ def scheduled_end(started_at: datetime, booked_minutes: int) -> datetime:
 
 def seconds_left(scheduled_end_at: datetime, now: datetime) -> float:
     return max(0.0, (scheduled_end_at - now).total_seconds())
+
+
+def unused_share(paid: int, started_at: datetime, ends_at: datetime, stopped_at: datetime) -> int:
+    """The part of ``paid`` for the booked time not used, pro rata to the microsecond and
+    rounded down, so a refund never exceeds what was paid for the time left."""
+    booked = ends_at - started_at
+    left = min(max(ends_at - stopped_at, timedelta(0)), booked)
+    if booked <= timedelta(0):
+        return 0
+    return paid * (left // timedelta(microseconds=1)) // (booked // timedelta(microseconds=1))

@@ -9,25 +9,33 @@ from fastapi.responses import JSONResponse
 from gameops.server.deps import ContextDep, DbDep, PageDep, StaffUser
 from gameops.server.payments.domain import Refusal
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
+from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.schemas import (
+    SessionCardPending,
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
     SessionStartRequest,
+    SessionStopped,
 )
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 REFUSAL: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Insufficient balance (payment recorded FAILED)"}
+    202: {"model": SessionCardPending, "description": "CARD: pay, then confirm the payment"},
+    400: {"description": "Insufficient balance (payment recorded FAILED)"},
+    502: {"description": "The payment gateway failed; nothing was charged"},
+    503: {"description": "The payment gateway is unreachable; nothing was charged"},
 }
 
 
 def _answer(sale: service.Sale, success_status: int) -> Answer:
     if isinstance(sale, Refusal):
         return sale.status_code, sale.body()
+    if isinstance(sale, SessionCardPending):
+        return 202, sale.model_dump(mode="json")
     return success_status, sale.model_dump(mode="json")
 
 
@@ -42,10 +50,11 @@ async def start_session(
     context: ContextDep,
     db: DbDep,
     staff: StaffUser,
+    gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def sell() -> Answer:
-        return _answer(await service.start_session(context, db, body, staff), 201)
+        return _answer(await service.start_session(context, db, body, staff, gateway), 201)
 
     print_ = fingerprint("sessions.start", staff.id, body.model_dump(mode="json"))
     return await answer_once(db, idempotency_key, print_, staff.id, sell)
@@ -58,10 +67,12 @@ async def extend_session(
     context: ContextDep,
     db: DbDep,
     staff: StaffUser,
+    gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def sell() -> Answer:
-        return _answer(await service.extend_session(context, db, session_id, body, staff), 200)
+        sale = await service.extend_session(context, db, session_id, body, staff, gateway)
+        return _answer(sale, 200)
 
     request = {"session_id": str(session_id), **body.model_dump(mode="json")}
     print_ = fingerprint("sessions.extend", staff.id, request)
@@ -71,7 +82,7 @@ async def extend_session(
 @router.delete("/{session_id}")
 async def stop_session(
     session_id: uuid.UUID, context: ContextDep, db: DbDep, staff: StaffUser
-) -> SessionPublic:
+) -> SessionStopped:
     return await service.stop_session(context, db, session_id, staff)
 
 

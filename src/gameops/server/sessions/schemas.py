@@ -58,3 +58,18 @@ class SessionCharged(SessionPublic):
         "session up when it reconnects"
     )
     warnings: list[str] = Field(default_factory=list)
+
+
+class SessionCardPending(BaseModel):
+    """A card sale waiting for the card: pay with ``client_secret``, then confirm."""
+
+    payment_id: uuid.UUID
+    client_secret: str
+    payment: PaymentPublic
+    session: SessionPublic
+
+
+class SessionStopped(SessionPublic):
+    refunded: int = Field(
+        default=0, description="unused paid time returned to the customer's balance"
+    )

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gameops.protocol import utc_now
 from gameops.server.context import AppContext
@@ -24,13 +25,16 @@ from gameops.server.errors import (
 )
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
+from gameops.server.payments import card
 from gameops.server.payments import service as payments
 from gameops.server.payments.domain import (
+    Intent,
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
     Refusal,
 )
+from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.payments.service import Charge
 from gameops.server.pricing import service as pricing
@@ -43,12 +47,15 @@ from gameops.server.sessions.domain import (
     check_duration,
     check_extension,
     scheduled_end,
+    unused_share,
 )
 from gameops.server.sessions.schemas import (
+    SessionCardPending,
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
     SessionStartRequest,
+    SessionStopped,
 )
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
@@ -60,12 +67,16 @@ from gameops.server.stations.domain import (
 
 START, EXTENSION = PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION
 # What selling time can end in: the session with its payment, or a recorded refusal.
-Sale = SessionCharged | Refusal
+Sale = SessionCharged | SessionCardPending | Refusal
 OFFLINE_WARNING = "The station's agent is offline; it will start the session when it reconnects."
 
 
 async def start_session(
-    context: AppContext, db: AsyncSession, request: SessionStartRequest, actor: User
+    context: AppContext,
+    db: AsyncSession,
+    request: SessionStartRequest,
+    actor: User,
+    gateway: PaymentGateway | None = None,
 ) -> Sale:
     check_duration(request.duration_minutes, context.settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
@@ -76,9 +87,11 @@ async def start_session(
     quote = await _quote(context, db, station, customer, session.duration_minutes, utc_now())
     session.amount_total = quote.amount
     charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
-    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
     if refusal is not None:
         return refusal
+    if request.payment_method is PaymentMethod.CARD:
+        return await _hold_for_card(db, card.require_gateway(gateway), session, charge)
     db.add(session)
     await _flush_one_active(db)
     payment = await _collect(db, request.payment_method, customer, charge)
@@ -93,6 +106,7 @@ async def extend_session(
     session_id: uuid.UUID,
     request: SessionExtendRequest,
     actor: User,
+    gateway: PaymentGateway | None = None,
 ) -> Sale:
     minutes = request.additional_minutes
     session = await get_session(db, session_id, lock=True)
@@ -104,9 +118,13 @@ async def extend_session(
     customer = await customer_of(db, session)
     quote = await _quote(context, db, station, customer, minutes, session.scheduled_end_at)
     charge = Charge.for_session(session, quote.amount, minutes, EXTENSION, actor.id)
-    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge)
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
     if refusal is not None:
         return refusal
+    if request.payment_method is PaymentMethod.CARD:
+        payment, intent = await card.open_card_payment(db, card.require_gateway(gateway), charge)
+        await db.flush()
+        return _card_pending(session, payment, intent)
     payment = await _collect(db, request.payment_method, customer, charge)
     await _apply_extension(context, db, station, session, payment, actor.id)
     await db.flush()
@@ -158,17 +176,119 @@ def _new_session(
 
 
 async def _refuse_if_unpaid(
-    db: AsyncSession, method: PaymentMethod, customer: User | None, charge: Charge
+    db: AsyncSession,
+    method: PaymentMethod,
+    customer: User | None,
+    charge: Charge,
+    gateway: PaymentGateway | None,
 ) -> Refusal | None:
     """Checks that need no writes come first, so a refused sale leaves only its FAILED
     payment behind (recorded without the session, which is never created)."""
     if method is PaymentMethod.CASH:
         return None
     if method is PaymentMethod.CARD:
-        raise Unprocessable("Card payments are not enabled: no payment gateway is configured")
+        card.require_gateway(gateway)
+        return None
     if customer is None:
         raise Unprocessable("Paying from a balance needs a customer: give user_id")
     return await payments.refuse_if_short(db, customer, replace(charge, session_id=None))
+
+
+async def _hold_for_card(
+    db: AsyncSession, gateway: PaymentGateway, session: GameSession, charge: Charge
+) -> SessionCardPending:
+    """Book the station for a card sale: the session waits in PENDING_PAYMENT (time does
+    not run) until the card is paid, or is cancelled when the wait runs out."""
+    session.status = SessionStatus.PENDING_PAYMENT
+    db.add(session)
+    await db.flush()
+    payment, intent = await card.open_card_payment(db, gateway, charge)
+    await db.flush()
+    return _card_pending(session, payment, intent)
+
+
+def _card_pending(session: GameSession, payment: Payment, intent: Intent) -> SessionCardPending:
+    return SessionCardPending(
+        payment_id=payment.id,
+        client_secret=intent.client_secret,
+        payment=PaymentPublic.model_validate(payment),
+        session=SessionPublic.model_validate(session),
+    )
+
+
+async def activate_paid(
+    context: AppContext,
+    db: AsyncSession,
+    session: GameSession,
+    payment: Payment,
+    actor_id: uuid.UUID | None,
+) -> SessionCharged | Refusal:
+    """The card paid for a pending session: its time starts now."""
+    if session.status is not SessionStatus.PENDING_PAYMENT:
+        return await _paid_too_late(db, session, payment, actor_id)
+    station = await stations.get_station(db, session.station_id, lock=True)
+    await _load_customer(db, session)
+    now = utc_now()
+    session.status, session.started_at = SessionStatus.ACTIVE, now
+    session.scheduled_end_at = scheduled_end(now, session.duration_minutes)
+    await _flush_one_active(db)
+    await _begin(context, db, station, session, actor_id)
+    await db.flush()
+    return _charged(session, payment, station)
+
+
+async def extend_paid(
+    context: AppContext,
+    db: AsyncSession,
+    session: GameSession,
+    payment: Payment,
+    actor_id: uuid.UUID | None,
+) -> SessionCharged | Refusal:
+    """The card paid for an extension: applied if the session is still running."""
+    if session.status is not SessionStatus.ACTIVE or session.scheduled_end_at <= utc_now():
+        return await _paid_too_late(db, session, payment, actor_id)
+    station = await stations.get_station(db, session.station_id, lock=True)
+    await _load_customer(db, session)
+    await _apply_extension(context, db, station, session, payment, actor_id)
+    await db.flush()
+    return _charged(session, payment, station)
+
+
+async def _load_customer(db: AsyncSession, session: GameSession) -> None:
+    # Controllers read session.user (the PC agent shows the name); it is lazy="raise".
+    set_committed_value(session, "user", await _customer(db, session.user_id))
+
+
+def cancel_pending(db: AsyncSession, session: GameSession, reason: str) -> None:
+    """A card sale that was never paid: the session ends without having run."""
+    if session.status is not SessionStatus.PENDING_PAYMENT:
+        return
+    session.status = SessionStatus.CANCELLED
+    session.actual_end_at = utc_now()
+    session.end_reason = "unpaid"
+    record_event(
+        db,
+        EventType.SESSION_CANCELLED,
+        station_id=session.station_id,
+        session_id=session.id,
+        data={"reason": reason},
+    )
+
+
+async def _paid_too_late(
+    db: AsyncSession, session: GameSession, payment: Payment, actor_id: uuid.UUID | None
+) -> Refusal:
+    """Money arrived for time that can no longer be given: it goes to the customer's
+    balance, or staff are told to refund the card. Either way it is not lost."""
+    customer = await _customer(db, session.user_id)
+    if customer is None:
+        detail = "The session ended before the card payment arrived; refund the card payment"
+        return Refusal(409, detail, str(payment.id), {"session_id": str(session.id)})
+    await payments.refund_to_balance(
+        db, customer, payment, "paid after the session ended", actor_id
+    )
+    detail = "The session ended before the card payment arrived; it went to the balance"
+    return Refusal(409, detail, str(payment.id), {"session_id": str(session.id)})
 
 
 async def _collect(
@@ -207,7 +327,7 @@ async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
 
 async def stop_session(
     context: AppContext, db: AsyncSession, session_id: uuid.UUID, actor: User
-) -> SessionPublic:
+) -> SessionStopped:
     session = await get_session(db, session_id, lock=True)
     if session.status is not SessionStatus.ACTIVE:
         raise BadRequest("Session already ended")
@@ -216,16 +336,38 @@ async def stop_session(
     session.actual_end_at = utc_now()
     session.end_reason = EndReason.MANUAL_STOP.value
     _release_station(db, station, actor.id)
+    refunded = await _refund_unused(context, db, session, actor.id)
     record_event(
         db,
         EventType.SESSION_ENDED,
         station_id=station.id,
         session_id=session.id,
         actor_id=actor.id,
-        data=_timing(session, reason=EndReason.MANUAL_STOP.value),
+        data=_timing(session, reason=EndReason.MANUAL_STOP.value, refunded=refunded),
     )
     await context.controllers.for_station(station).session_stopped(db, station, session)
-    return SessionPublic.model_validate(session)
+    public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+    return SessionStopped.model_validate({**public, "refunded": refunded})
+
+
+async def _refund_unused(
+    context: AppContext, db: AsyncSession, session: GameSession, actor_id: uuid.UUID
+) -> int:
+    """With ``refund_unused_on_stop``, the unused share of what was paid goes back to the
+    customer's balance. Guests have no balance to take it, so they get nothing back here."""
+    if not context.settings.refund_unused_on_stop or session.user_id is None:
+        return 0
+    assert session.actual_end_at is not None
+    amount = unused_share(
+        session.amount_total, session.started_at, session.scheduled_end_at, session.actual_end_at
+    )
+    customer = await _customer(db, session.user_id)
+    if customer is None or amount <= 0:
+        return 0
+    unused_minutes = int((session.scheduled_end_at - session.actual_end_at).total_seconds() // 60)
+    charge = Charge.for_session(session, amount, unused_minutes, PaymentPurpose.REFUND, actor_id)
+    await payments.refund_amount(db, customer, charge, "unused time after an early stop")
+    return amount
 
 
 async def expire_session(context: AppContext, db: AsyncSession, session_id: uuid.UUID) -> bool:

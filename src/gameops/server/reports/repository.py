@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.server.db.models import GameSession, Payment, Station, User
+from gameops.server.payments.domain import PaymentStatus
+from gameops.server.reports.domain import PaymentRow
+
+
+async def completed_payments(
+    db: AsyncSession, since: datetime, until: datetime
+) -> Sequence[PaymentRow]:
+    """COMPLETED payments with ``since <= completed_at < until``, with their station's and
+    their operator's names."""
+    query = (
+        select(
+            Payment.amount,
+            Payment.method,
+            Payment.purpose,
+            Payment.completed_at,
+            Station.name,
+            Payment.created_by,
+            User.username,
+        )
+        .outerjoin(GameSession, Payment.session_id == GameSession.id)
+        .outerjoin(Station, GameSession.station_id == Station.id)
+        .outerjoin(User, Payment.created_by == User.id)
+        .where(
+            Payment.status == PaymentStatus.COMPLETED,
+            Payment.completed_at >= since,
+            Payment.completed_at < until,
+        )
+        .order_by(Payment.completed_at, Payment.id)
+    )
+    return [
+        PaymentRow(
+            amount=row.amount,
+            method=row.method,
+            purpose=row.purpose,
+            completed_at=row.completed_at or since,  # never None: filtered above
+            station=row.name,
+            operator_id=row.created_by,
+            operator=row.username,
+        )
+        for row in await db.execute(query)
+    ]
