@@ -89,6 +89,7 @@ class AgentLink:
         self.attempts = 0
         self.connections = 0  # attempts that got as far as a conversation
         self._outbox: deque[str] = deque()
+        self.dropped = 0  # oldest queued messages given up while offline
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()  # set whenever the writer has emptied the outbox
         self._stop = asyncio.Event()
@@ -102,8 +103,10 @@ class AgentLink:
         if not self.connected and not queue_offline:
             return
         if len(self._outbox) >= self.tuning.queue_limit:
-            dropped = self._outbox.popleft()
-            log.warning("agent_offline_queue_full", dropped=dropped[:80])
+            self._outbox.popleft()
+            self.dropped += 1
+            if self.dropped % 100 == 1:  # a long outage must not flood the log as well
+                log.warning("agent_offline_queue_full", dropped_so_far=self.dropped)
         self._outbox.append(encode(payload))
         self._drained.clear()
         self._wakeup.set()
