@@ -139,3 +139,20 @@ def test_run_marker_tells_an_unclean_stop(tmp_path: Path) -> None:
     assert state.mark_running() is not None  # never marked stopped: killed
     state.mark_stopped()
     assert state.mark_running() is None
+
+
+def test_the_agent_imports_nothing_of_the_server() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, gameops.agent.main, gameops.agent.desktop, gameops.agent.overlay, "
+        "gameops.agent.control.windows, gameops.agent.control.usersession, "
+        "gameops.agent.control.keyboard, gameops.agent.control.linux\n"
+        "heavy = ('gameops.server', 'fastapi', 'sqlalchemy', 'uvicorn', 'httpx')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "[]"
