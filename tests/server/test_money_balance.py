@@ -148,6 +148,22 @@ async def test_hundred_concurrent_debits_never_overdraw(
     assert ledger_sum == customer.balance and lowest == 30
 
 
+async def test_hundred_concurrent_debits_through_the_api(admin: httpx.AsyncClient) -> None:
+    """The same race over HTTP: each request is its own transaction in the real server."""
+    user_id = await funded_customer(admin, 5000)
+    url = f"{API}/users/{user_id}/adjustments"
+    answers = await asyncio.gather(
+        *(admin.post(url, json={"amount": -70, "reason": "race"}) for _ in range(100))
+    )
+    assert sorted(a.status_code for a in answers) == [201] * 71 + [400] * 29
+    assert await balance_of(admin, user_id) == 30
+    ledger = await ledger_of(admin, user_id)
+    assert sum(e["amount"] for e in ledger) == 30
+    assert sorted(e["balance_after"] for e in ledger if e["kind"] == "ADJUSTMENT") == list(
+        range(30, 5000, 70)
+    )
+
+
 async def test_concurrent_balance_sessions_on_many_stations_share_one_balance(
     admin: httpx.AsyncClient,
 ) -> None:

@@ -167,6 +167,24 @@ async def test_a_signed_webhook_settles_the_payment_without_a_confirm(
     assert len(await events_of(staff, "PAYMENT_COMPLETED")) == 1
 
 
+async def test_a_failed_payment_webhook_cancels_the_sale(
+    card_server: LiveServer, staff: httpx.AsyncClient, stripe_sim: EmulatorServer
+) -> None:
+    stripe_sim.emulator.webhook_url = f"{card_server.base_url}{WEBHOOK_PATH}"
+    body = (await _card_start(staff, await pc_station(staff))).json()
+    with pytest.raises(stripe.CardError):
+        await stripe_sim.pay(body["client_secret"], "pm_card_chargeDeclined")
+
+    async def failed() -> bool:
+        return (await _payment(card_server, body["payment_id"])).status == "FAILED"
+
+    await _eventually(failed)
+    session = (await staff.get(f"{API}/sessions/{body['session']['id']}")).json()
+    assert session["status"] == "CANCELLED"
+    payment = await _payment(card_server, body["payment_id"])
+    assert payment.failure_reason == "Your card was declined."
+
+
 async def test_unsigned_or_forged_webhooks_are_refused(
     card_server: LiveServer, stripe_sim: EmulatorServer
 ) -> None:
