@@ -99,6 +99,7 @@ async def test_start_extend_stop_reach_the_agent_and_every_screen(
     await theirs.get_by_role("button", name="Extend").click()
     extend = other.locator("#extend-dialog")
     await extend.get_by_label("Add minutes").select_option("15")
+    await expect(extend.locator('[data-field="price"]')).to_have_text("To pay: $1.50")
     await extend.get_by_role("button", name="Extend").click()
     extended = await agent.expect(SessionExtended)
     assert extended.extended_minutes == 15

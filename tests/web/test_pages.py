@@ -129,3 +129,41 @@ async def test_sessions_page_lists_active_and_past_with_filters(
     await start_session(admin, one, minutes=5)  # appears live
     await expect(rows).to_have_count(2)
     await page.screenshot(path=screenshot_path("sessions.png"))
+
+
+async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    await make_station(admin, "PC-01", "Main hall")
+    page = await open_page("/admin")
+    await page.get_by_role("button", name="New rate plan").click()
+    dialog = page.locator("#plan-dialog")
+    await dialog.get_by_label("Zone").fill("Main hall")
+    await dialog.get_by_label("Name").fill("Hall prices")
+    await dialog.get_by_label("Member rate per hour (USD)").fill("8.00")
+    await dialog.get_by_label("Guest rate per hour (USD)").fill("12.00")
+    await dialog.get_by_label("Packages (JSON").fill("[{not json")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog.locator(".error")).to_contain_text("Packages: write a JSON list")
+    await dialog.get_by_label("Packages (JSON").fill(
+        '[{"name": "3 hours", "minutes": 180, "price": 2000}]'
+    )
+    await dialog.get_by_role("button", name="Save").click()
+    row = page.locator('#plans-table tr[data-zone="Main hall"]')
+    await expect(row).to_contain_text("$12.00")
+    await expect(row).to_contain_text("3 hours $20.00")
+
+    floor = await open_page()
+    await card(floor, "PC-01").get_by_role("button", name="Start").click()
+    start = floor.locator("#start-dialog")
+    await start.get_by_label("Duration").select_option("30")
+    await expect(start.locator('[data-field="price"]')).to_have_text("To pay: $6.00")
+    await expect(start.locator('[data-field="rate"]')).to_contain_text("Hall prices")
+    await start.get_by_label("Duration").select_option("180")
+    await expect(start.locator('[data-field="price"]')).to_have_text("To pay: $20.00")
+    await start.get_by_role("button", name="Start").click()
+    await expect(card(floor, "PC-01").locator(".timer")).to_have_text(
+        re.compile(r"^(3:00:00|2:59:5\d)$")
+    )
+    sessions = (await admin.get(f"{API}/sessions")).json()["items"]
+    assert sessions[0]["amount_total"] == 2000

@@ -120,6 +120,81 @@ function archiveStation(station) {
   );
 }
 
+async function loadPlans() {
+  const error = document.getElementById("plans-error");
+  try {
+    const plans = await api("GET", "/pricing/plans");
+    document.querySelector("#plans-table tbody").replaceChildren(...plans.map(planRow));
+    clearError(error);
+  } catch (err) {
+    showError(error, err);
+  }
+}
+
+function planRow(plan) {
+  return el(
+    "tr",
+    { "data-plan-id": plan.id, "data-zone": plan.zone },
+    el("td", {}, plan.zone),
+    el("td", {}, plan.name),
+    el("td", {}, money(plan.member_hourly_rate)),
+    el("td", {}, money(plan.guest_hourly_rate)),
+    el("td", { class: "details" }, plan.rules.map((r) => `${r.name} ${r.start.slice(0, 5)}–${r.end.slice(0, 5)}`).join(", ")),
+    el("td", { class: "details" }, plan.packages.map((p) => `${p.name} ${money(p.price)}`).join(", ")),
+    el(
+      "td",
+      {},
+      el(
+        "div",
+        { class: "actions" },
+        button("Edit", () => editPlan(plan)),
+        button("Delete", () => confirm(`Delete the plan for ${plan.zone}? Its stations go back to their own hourly rates.`, "Delete", async () => {
+          await api("DELETE", `/pricing/plans/${plan.id}`);
+          return loadPlans;
+        }), "danger"),
+      ),
+    ),
+  );
+}
+
+function parseList(text, what) {
+  if (!text.trim()) return [];
+  try {
+    const value = JSON.parse(text);
+    if (Array.isArray(value)) return value;
+  } catch {
+    /* fall through */
+  }
+  throw new Error(`${what}: write a JSON list, like the example shown when the box is empty.`);
+}
+
+function editPlan(plan = null) {
+  const dialog = document.getElementById("plan-dialog");
+  const form = dialog.querySelector("form");
+  dialog.querySelector("h2").textContent = plan ? `Edit ${plan.name}` : "New rate plan";
+  form.reset();
+  if (plan) {
+    for (const name of ["zone", "name"]) form.elements[name].value = plan[name];
+    form.elements.member_hourly_rate.value = fromMinorUnits(plan.member_hourly_rate);
+    form.elements.guest_hourly_rate.value = fromMinorUnits(plan.guest_hourly_rate);
+    form.elements.rules.value = plan.rules.length ? JSON.stringify(plan.rules, null, 1) : "";
+    form.elements.packages.value = plan.packages.length ? JSON.stringify(plan.packages, null, 1) : "";
+  }
+  openDialog(dialog, async () => {
+    const body = {
+      zone: form.elements.zone.value.trim(),
+      name: form.elements.name.value.trim(),
+      member_hourly_rate: toMinorUnits(form.elements.member_hourly_rate.value),
+      guest_hourly_rate: toMinorUnits(form.elements.guest_hourly_rate.value),
+      rules: parseList(form.elements.rules.value, "Time rules"),
+      packages: parseList(form.elements.packages.value, "Packages"),
+    };
+    if (plan) await api("PUT", `/pricing/plans/${plan.id}`, { body });
+    else await api("POST", "/pricing/plans", { body });
+    return loadPlans;
+  });
+}
+
 async function loadStaff() {
   try {
     const users = await allPages("/users");
@@ -181,11 +256,13 @@ if (!isAdmin) {
   document.getElementById("admin-body").hidden = false;
   document.getElementById("new-station").addEventListener("click", () => editStation());
   document.getElementById("new-user").addEventListener("click", newUser);
+  document.getElementById("new-plan").addEventListener("click", () => editPlan());
   const reload = debounce(loadStations, 200);
   feed.on("event", (event) => {
     if (event.type.startsWith("STATION_") || event.type.startsWith("AGENT_")) reload();
     if (event.type.startsWith("USER_")) loadStaff();
+    if (event.type.startsWith("PRICING_")) loadPlans();
   });
   feed.on("sync", () => reload());
-  await Promise.all([loadStations(), loadStaff()]);
+  await Promise.all([loadStations(), loadStaff(), loadPlans()]);
 }

@@ -22,11 +22,30 @@ const STATUS_TEXT = {
   OFFLINE: "Offline",
   IN_SESSION: "In session",
   MAINTENANCE: "Maintenance",
-  ERROR: "Error",
+  ERROR: "Error", // a console's plug or router not answering, or a recent agent/device error
 };
 
-/** The price the server will charge: rounded half up to a minor unit. */
-const priceOf = (hourlyRate, minutes) => Math.floor((hourlyRate * minutes + 30) / 60);
+/** Show what the server would charge (GET /pricing/quote) in `price`, and the plan it
+ * used in `basis`. Debounced; only the newest answer is shown. */
+function quoter(price, basis) {
+  let asked = 0;
+  return debounce(async (params) => {
+    const mine = ++asked;
+    if (!(params.minutes > 0)) {
+      price.textContent = "";
+      return;
+    }
+    try {
+      const quote = await api("GET", "/pricing/quote", { params });
+      if (mine !== asked) return;
+      price.textContent = `To pay: ${money(quote.amount)}`;
+      const via = quote.basis === "package" && quote.package ? ` · package ${quote.package.name}` : "";
+      basis.textContent = `${quote.plan}${quote.member ? " · member rate" : ""}${via}`;
+    } catch (err) {
+      if (mine === asked) price.textContent = err.message;
+    }
+  }, 150);
+}
 
 async function load() {
   try {
@@ -196,15 +215,21 @@ const ACTIONS = {
     const form = dialog.querySelector("form");
     const station = card.station;
     dialog.querySelector("#start-title").textContent = `Start a session on ${station.name}`;
-    dialog.querySelector('[data-field="rate"]').textContent = `${money(station.hourly_rate)} per hour`;
-    const price = dialog.querySelector('[data-field="price"]');
+    const basis = dialog.querySelector('[data-field="rate"]');
+    basis.textContent = "";
+    const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
+    const chosen = { minutes: 0, customer: null };
+    const ask = () => quote({ station_id: station.id, minutes: chosen.minutes, user_id: chosen.customer?.id });
     const minutes = minutesPicker(form, (m) => {
-      price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
+      chosen.minutes = m;
+      ask();
     });
     const method = form.elements.payment_method;
-    const customer = customerPicker(form, (chosen) => {
-      method.querySelector('[value="BALANCE"]').disabled = !chosen;
-      method.value = chosen && chosen.balance > 0 ? "BALANCE" : "CASH";
+    const customer = customerPicker(form, (picked) => {
+      chosen.customer = picked;
+      method.querySelector('[value="BALANCE"]').disabled = !picked;
+      method.value = picked && picked.balance > 0 ? "BALANCE" : "CASH";
+      ask();
     });
     openDialog(dialog, async () => {
       const body = {
@@ -217,7 +242,7 @@ const ACTIONS = {
       cardError(card, null);
       card.note.textContent = started.warnings.join(" ");
       card.note.hidden = started.warnings.length === 0;
-      await load();
+      return load;
     });
   },
   extend(card) {
@@ -225,10 +250,11 @@ const ACTIONS = {
     const form = dialog.querySelector("form");
     const station = card.station;
     dialog.querySelector("#extend-title").textContent = `Extend ${station.name}`;
-    const price = dialog.querySelector('[data-field="price"]');
-    const minutes = minutesPicker(form, (m) => {
-      price.textContent = m > 0 ? `To pay: ${money(priceOf(station.hourly_rate, m))}` : "";
-    });
+    const basis = dialog.querySelector('[data-field="rate"]');
+    basis.textContent = "";
+    const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
+    const session = station.session;
+    const minutes = minutesPicker(form, (m) => quote({ station_id: station.id, minutes: m, session_id: session.id }));
     const method = form.elements.payment_method;
     method.querySelector('[value="BALANCE"]').disabled = !station.session.customer_id;
     method.value = station.session.customer_id ? "BALANCE" : "CASH";
