@@ -8,10 +8,10 @@ import re
 import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
-from gameops.protocol import SessionEnd, SessionExtended, SessionStart
+from gameops.protocol import SessionEnd, SessionExpired, SessionExtended, SessionStart
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer
-from tests.support.sessions import start_session
+from tests.support.sessions import end_soon, start_session
 from tests.web.conftest import OpenPage, screenshot_path
 
 API = "/api/v1"
@@ -155,3 +155,31 @@ async def test_wrong_password_shows_an_error(browser: Browser, live_server: Live
     await page.keyboard.press("Enter")
     await expect(page.locator("#login-error")).to_have_text("Incorrect username or password.")
     assert page.url.endswith("/login")
+
+
+async def test_an_expiry_frees_the_card_without_a_reload(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-01", "Main hall")
+    agent = await _agent(live_server, admin, station_id)
+    session = await start_session(admin, station_id, minutes=30)
+    page = await open_page()
+    status = card(page, "PC-01").locator(".status")
+    await expect(status).to_have_text("In session")
+    await end_soon(live_server, str(session["id"]), 1.5)
+    await agent.expect(SessionExpired)
+    await expect(status).to_have_text("Available", timeout=1500)
+    await agent.close()
+
+
+async def test_every_page_fits_a_tablet(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """768 px wide: nothing spills sideways except inside scrolling tables."""
+    await make_station(admin, "PC-01", "Main hall")
+    page = await open_page(width=768, height=1024)
+    for path in ("/", "/sessions", "/customers", "/events", "/admin"):
+        await page.goto(live_server.base_url + path)
+        await expect(page.locator("#feed-status")).to_have_text("Live")
+        width = await page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 768, f"{path} is {width} px wide"
