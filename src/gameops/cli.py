@@ -4,7 +4,7 @@ install (no server extra) can run ``gameops agent`` without the server's depende
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -78,6 +78,7 @@ def sim_shelly(
     port: Annotated[int, typer.Option(help="Loopback port.")] = 8081,
     username: Annotated[str | None, typer.Option(help="Gen1 basic-auth user.")] = None,
     password: Annotated[str | None, typer.Option(help="Device password (enables auth).")] = None,
+    fault: Annotated[str, typer.Option(help="none, timeout (never answers) or error.")] = "none",
 ) -> None:
     """Run a simulated Shelly plug on 127.0.0.1 (relay, power draw, auto-off timers)."""
     import asyncio
@@ -88,7 +89,7 @@ def sim_shelly(
     if gen == 1 and password and not username:
         username = "admin"
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(gen, port, username, password))
+        asyncio.run(serve(gen, port, username, password, _fault(fault)))
 
 
 @sim_app.command("routeros")
@@ -96,6 +97,7 @@ def sim_routeros(
     port: Annotated[int, typer.Option(help="Loopback port (real: 8728, api-ssl 8729).")] = 8728,
     username: Annotated[str, typer.Option(help="API user.")] = "admin",
     password: Annotated[str, typer.Option(help="API password.")] = "",
+    fault: Annotated[str, typer.Option(help="none, timeout (never answers) or error.")] = "none",
 ) -> None:
     """Run a simulated MikroTik RouterOS API on 127.0.0.1 (firewall rules, address lists)."""
     import asyncio
@@ -104,7 +106,18 @@ def sim_routeros(
     from gameops.sim.routeros import serve
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(port, username, password))
+        asyncio.run(serve(port, username, password, _fault(fault)))
+
+
+def _fault(name: str) -> Literal["none", "timeout", "error"]:
+    faults: dict[str, Literal["none", "timeout", "error"]] = {
+        "none": "none",
+        "timeout": "timeout",
+        "error": "error",
+    }
+    if name not in faults:
+        raise typer.BadParameter("fault is none, timeout or error", param_hint="--fault")
+    return faults[name]
 
 
 @app.command()

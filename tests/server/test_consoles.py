@@ -4,6 +4,7 @@ router over loopback, through aioshelly, our Gen1 client and librouteros."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import func, insert, select
 
 from gameops.protocol import utc_now
@@ -463,3 +465,46 @@ async def test_router_down_at_start_leaves_the_plug_off(
     )
     assert response.status_code == 502
     assert not plug2.relay.on
+
+
+# --- the live feed ---------------------------------------------------------------------
+
+
+async def _feed_until(feed: Any, wanted: set[str]) -> list[dict[str, Any]]:
+    """Events off the feed until one of each ``wanted`` kind (a status: ``STATUS->TO``)."""
+    seen: list[dict[str, Any]] = []
+
+    def kinds() -> set[str]:
+        statuses = {f"STATUS->{e['data'].get('to')}" for e in seen}
+        return {e["type"] for e in seen} | statuses
+
+    while not wanted <= kinds():
+        message = json.loads(await asyncio.wait_for(feed.recv(), 5))
+        seen.append(message["event"])
+    return seen
+
+
+async def test_grace_and_device_errors_are_on_the_live_feed(
+    live_server: LiveServer, admin: httpx.AsyncClient, plug1: ShellySimulator
+) -> None:
+    station = await console(admin, shelly=shelly_config(plug1))
+    session = await start_session(admin, station["id"], minutes=10)
+    url = f"{live_server.ws_url}/ws/dashboard?token={await live_server.login()}"
+    async with websockets.connect(url) as feed:
+        assert json.loads(await feed.recv())["type"] == "hello"
+        await admin.delete(f"{API}/sessions/{session['id']}")
+        seen = await _feed_until(feed, {"CONSOLE_POWER_OFF_SCHEDULED", "CONSOLE_POWER_OFF"})
+        scheduled = next(e for e in seen if e["type"] == "CONSOLE_POWER_OFF_SCHEDULED")
+        assert scheduled["station_id"] == station["id"] and scheduled["data"]["power_off_at"]
+
+        plug1.fault = "error"
+        plug1.press_button()
+        await watch(live_server).reconcile()
+        await _feed_until(feed, {"DEVICE_ERROR", "STATUS->ERROR"})
+
+        plug1.fault = "none"
+        await watch(live_server).reconcile()
+        await _feed_until(feed, {"DEVICE_RECOVERED", "DEVICE_RECONCILED", "STATUS->ONLINE"})
+    # The feed's handler notices a closed client only at its next event (server shutdown
+    # waits for it): give it one.
+    await admin.post(f"{API}/stations", json={"name": "PC-after", "type": "PC", "hourly_rate": 1})

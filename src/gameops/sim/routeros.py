@@ -258,9 +258,9 @@ def self_signed_context(certfile: str, keyfile: str) -> ssl.SSLContext:
     return context
 
 
-async def serve(port: int, username: str, password: str) -> None:
+async def serve(port: int, username: str, password: str, fault: Fault = "none") -> None:
     """Runs one router until interrupted (the ``gameops sim routeros`` command)."""
-    router = RouterOsSimulator(port=port, username=username, password=password)
+    router = RouterOsSimulator(port=port, username=username, password=password, fault=fault)
     await router.start()
     print(f"RouterOS API simulator on {router.host}:{router.port} (user {username!r})")
     try:

@@ -293,9 +293,11 @@ class DigestAuth:
         return hashlib.sha256(text.encode()).hexdigest() == auth.get("response")
 
 
-async def serve(gen: int, port: int, username: str | None, password: str | None) -> None:
+async def serve(
+    gen: int, port: int, username: str | None, password: str | None, fault: Fault = "none"
+) -> None:
     """Runs one plug until interrupted (the ``gameops sim shelly`` command)."""
-    plug = ShellySimulator(gen=gen, port=port, username=username, password=password)
+    plug = ShellySimulator(gen=gen, port=port, username=username, password=password, fault=fault)
     await plug.start()
     print(f"Shelly Gen{gen} simulator on http://{plug.host}:{plug.port} (mac {plug.mac})")
     try:
