@@ -178,7 +178,7 @@ async def test_every_page_fits_a_tablet(
     """768 px wide: nothing spills sideways except inside scrolling tables."""
     await make_station(admin, "PC-01", "Main hall")
     page = await open_page(width=768, height=1024)
-    for path in ("/", "/sessions", "/customers", "/events", "/admin"):
+    for path in ("/", "/sessions", "/customers", "/payments", "/events", "/admin"):
         await page.goto(live_server.base_url + path)
         await expect(page.locator("#feed-status")).to_have_text("Live")
         width = await page.evaluate("document.scrollingElement.scrollWidth")

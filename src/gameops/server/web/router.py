@@ -22,6 +22,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/": ("floor.html", "Floor", "staff"),
     "/sessions": ("sessions.html", "Sessions", "staff"),
     "/customers": ("customers.html", "Customers", "staff"),
+    "/payments": ("payments.html", "Payments", "staff"),
     "/events": ("events.html", "Events", "staff"),
     "/admin": ("admin.html", "Admin", "admin"),
 }

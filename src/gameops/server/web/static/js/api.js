@@ -134,8 +134,9 @@ function validationText(error) {
   return `${name} ${message.charAt(0).toLowerCase()}${message.slice(1)}.`;
 }
 
-/** Call the API; `params` become the query string. Returns parsed JSON, or null for 204. */
-export async function api(method, path, { body = null, params = null } = {}) {
+/** Call the API; `params` become the query string. Returns parsed JSON, or null for 204;
+ * with `raw`, the Response itself (a CSV export, say). */
+export async function api(method, path, { body = null, params = null, raw = false } = {}) {
   const query = params ? queryString(params) : "";
   let response;
   try {
@@ -145,6 +146,7 @@ export async function api(method, path, { body = null, params = null } = {}) {
     // The access token was refused (expired early, server restarted with a new key...).
     response = await send(method, path + query, body, await accessToken({ force: true }));
   }
+  if (raw) return response;
   return response.status === 204 ? null : response.json();
 }
 

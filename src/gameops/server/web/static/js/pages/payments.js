@@ -1,0 +1,135 @@
+// Payments: a day's revenue (GET /reports/revenue), by hour and by method, and cash per
+// operator (GET /reports/shift). The day runs midnight to midnight on this browser's clock.
+
+import { api, clearError, showError } from "../api.js";
+import * as feed from "../feed.js";
+import { debounce, el, money, words } from "../format.js";
+import { boot } from "../shell.js";
+
+const METHODS = { CASH: "#38d39f", CARD: "#4da3ff", BALANCE: "#b18cff" };
+const SVG = "http://www.w3.org/2000/svg";
+const form = document.getElementById("day-form");
+const error = document.getElementById("payments-error");
+
+function dayWindow() {
+  const [y, m, d] = form.elements.day.value.split("-").map(Number);
+  const start = new Date(y, m - 1, d);
+  const hours = Array.from({ length: 25 }, (_, h) => new Date(y, m - 1, d, h));
+  return { from: start.toISOString(), to: hours[24].toISOString(), hours };
+}
+
+const revenue = (from, to, groupBy) =>
+  api("GET", "/reports/revenue", { params: { from, to, group_by: groupBy } });
+
+async function load() {
+  const { from, to, hours } = dayWindow();
+  try {
+    const [byMethod, byStation, shift, ...byHour] = await Promise.all([
+      revenue(from, to, "method"),
+      revenue(from, to, "station"),
+      api("GET", "/reports/shift", { params: { from, to } }),
+      // One window per hour: the report groups by day, method or station, not by hour.
+      ...hours.slice(0, 24).map((h, i) => revenue(h.toISOString(), hours[i + 1].toISOString(), "method")),
+    ]);
+    renderTotals(byMethod.total);
+    renderMethods(byMethod.groups);
+    renderStations(byStation.groups);
+    renderShift(shift.operators);
+    renderChart(byHour.map((report) => report.groups));
+    clearError(error);
+  } catch (err) {
+    showError(error, err);
+  }
+}
+
+function renderTotals(total) {
+  for (const field of ["gross", "refunds", "net"]) {
+    document.querySelector(`[data-field="${field}"]`).textContent = money(total[field]);
+  }
+  document.querySelector('[data-field="payments"]').textContent = String(total.payments);
+}
+
+function rows(table, items, cells, empty) {
+  const body = document.querySelector(`#${table} tbody`);
+  body.replaceChildren(...items.map((item) => el("tr", { "data-key": item.key }, ...cells(item).map((c) => el("td", {}, c)))));
+  if (!items.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, empty)));
+}
+
+function renderMethods(groups) {
+  rows("method-table", groups, (g) => [words(g.key), String(g.payments), money(g.gross), money(g.refunds), money(g.net)], "No payments this day.");
+}
+
+function renderStations(groups) {
+  rows("station-table", groups, (g) => [g.key, String(g.payments), money(g.net)], "No payments this day.");
+}
+
+function renderShift(operators) {
+  const items = operators.map((o) => ({ ...o, key: o.operator }));
+  rows("shift-table", items, (o) => [o.operator, String(o.payments), money(o.cash)], "No cash taken this day.");
+}
+
+function svg(tag, attributes = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/** Stacked bars: one per hour, a segment per method (net of refunds, never below zero). */
+function renderChart(hourGroups) {
+  const width = 960, height = 260, left = 56, bottom = 24, top = 10;
+  const slot = (width - left) / 24;
+  const value = (groups, method) => Math.max(0, groups.find((g) => g.key === method)?.net ?? 0);
+  const totals = hourGroups.map((groups) => Object.keys(METHODS).reduce((sum, m) => sum + value(groups, m), 0));
+  const max = Math.max(1, ...totals);
+  const y = (amount) => ((height - bottom - top) * amount) / max;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}` });
+  for (const fraction of [0, 0.5, 1]) {
+    const at = height - bottom - y(max * fraction);
+    chart.append(svg("line", { x1: left, x2: width, y1: at, y2: at }), svg("text", { x: 0, y: at + 4 }, money(Math.round(max * fraction))));
+  }
+  hourGroups.forEach((groups, hour) => {
+    let base = height - bottom;
+    for (const [method, colour] of Object.entries(METHODS)) {
+      const h = y(value(groups, method));
+      if (h <= 0) continue;
+      base -= h;
+      const bar = svg("rect", { x: left + hour * slot + 2, y: base, width: slot - 4, height: h, fill: colour, "data-hour": hour, "data-method": method });
+      bar.append(svg("title", {}, `${String(hour).padStart(2, "0")}:00 ${words(method)}: ${money(value(groups, method))}`));
+      chart.append(bar);
+    }
+    if (hour % 3 === 0) chart.append(svg("text", { x: left + hour * slot + 2, y: height - 6 }, `${String(hour).padStart(2, "0")}h`));
+  });
+  document.getElementById("chart").replaceChildren(chart);
+  document.getElementById("legend").replaceChildren(
+    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, el("span", { style: `background:${colour}` }), words(method))),
+  );
+}
+
+async function downloadCsv() {
+  const { from, to } = dayWindow();
+  try {
+    const response = await api("GET", "/reports/revenue", { params: { from, to, group_by: "station", format: "csv" }, raw: true });
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: `revenue-${form.elements.day.value}.csv` });
+    link.click();
+    URL.revokeObjectURL(link.href);
+  } catch (err) {
+    showError(error, err);
+  }
+}
+
+const today = new Date();
+form.elements.day.value = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}-${String(today.getDate()).padStart(2, "0")}`;
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load();
+});
+document.getElementById("csv-button").addEventListener("click", downloadCsv);
+
+await boot();
+const reload = debounce(load, 500);
+feed.on("event", (event) => {
+  if (event.type.startsWith("PAYMENT_") || event.type.startsWith("BALANCE_") || event.type.startsWith("SESSION_")) reload();
+});
+feed.on("sync", () => reload());
+await load();

@@ -1,0 +1,36 @@
+"""The Payments page: a day's revenue by method and by hour, live."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.async_api import expect
+
+from tests.support.sessions import start_session
+from tests.web.conftest import OpenPage, screenshot_path
+from tests.web.test_floor import make_station
+
+API = "/api/v1"
+
+
+async def test_todays_revenue_by_method_and_hour_updates_live(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-01", "Main hall")
+    other_id = await make_station(admin, "PC-02", "Main hall")
+    await start_session(admin, station_id, minutes=60)  # $6.00 cash
+    created = await admin.post(f"{API}/customers", json={"username": "ada", "full_name": "Ada"})
+    topup = await admin.post(f"{API}/users/{created.json()['id']}/topups", json={"amount": 1000})
+    assert topup.status_code == 201, topup.text
+
+    page = await open_page("/payments")
+    await expect(page.locator('[data-field="gross"]')).to_have_text("$16.00")
+    await expect(page.locator('[data-field="payments"]')).to_have_text("2")
+    await expect(page.locator('#method-table tr[data-key="CASH"]')).to_contain_text("$16.00")
+    await expect(page.locator('#station-table tr[data-key="PC-01"]')).to_contain_text("$6.00")
+    await expect(page.locator('#shift-table tr[data-key="admin"]')).to_contain_text("$16.00")
+    await expect(page.locator('#chart rect[data-method="CASH"]')).to_have_count(1)
+
+    await start_session(admin, other_id, minutes=30)  # another screen sells $3.00
+    await expect(page.locator('[data-field="gross"]')).to_have_text("$19.00")
+    await expect(page.locator('#station-table tr[data-key="PC-02"]')).to_contain_text("$3.00")
+    await page.screenshot(path=screenshot_path("payments.png"), full_page=True)
