@@ -325,6 +325,8 @@ async def test_power_is_sampled_shown_and_kept_30_days(
         rows = (await connection.execute(select(PowerSample.watts, PowerSample.relay_on))).all()
     await engine.dispose()
     assert len(rows) == 1 and rows[0].relay_on and rows[0].watts > 1.0
+    history = (await admin.get(f"{API}/stations/{station['id']}/power")).json()
+    assert [(h["relay_on"], h["watts"] > 1.0) for h in history] == [(True, True)]
 
 
 async def test_a_dead_plug_does_not_slow_the_other_stations(

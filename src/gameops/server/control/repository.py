@@ -41,10 +41,13 @@ async def drop_samples_before(db: AsyncSession, cutoff: datetime) -> None:
     await db.execute(delete(PowerSample).where(PowerSample.sampled_at < cutoff))
 
 
-async def samples(db: AsyncSession, station_id: uuid.UUID) -> Sequence[PowerSample]:
+async def samples(
+    db: AsyncSession, station_id: uuid.UUID, since: datetime, limit: int = 2000
+) -> Sequence[PowerSample]:
     query = (
         select(PowerSample)
-        .where(PowerSample.station_id == station_id)
+        .where(PowerSample.station_id == station_id, PowerSample.sampled_at >= since)
         .order_by(PowerSample.sampled_at)
+        .limit(limit)
     )
     return (await db.scalars(query)).all()

@@ -108,3 +108,9 @@ class AgentTokenIssued(BaseModel):
     station_id: uuid.UUID
     token: str = Field(description="shown once; only its hash is stored")
     created_at: datetime
+
+
+class PowerSamplePublic(Schema):
+    sampled_at: datetime
+    watts: float | None
+    relay_on: bool
