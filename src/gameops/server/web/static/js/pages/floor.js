@@ -270,7 +270,7 @@ const ACTIONS = {
     const station = card.station;
     const left = clock(Math.ceil((card.endsAt - Date.now()) / 1000));
     dialog.querySelector('[data-field="question"]').textContent =
-      `Stop the session on ${station.name} now? ${left} left will not be refunded.`;
+      `Stop the session on ${station.name} now? ${left} left; any refund follows the venue's settings.`;
     openDialog(dialog, async () => {
       await api("DELETE", `/sessions/${station.session.id}`);
       cardError(card, null);
