@@ -7,7 +7,7 @@ import json
 import re
 
 import httpx
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
@@ -152,3 +152,41 @@ async def test_keyboard_only_login_and_start(browser: Browser, live_server: Live
     await page.locator("#start-dialog").get_by_role("button", name="Start").focus()
     await page.keyboard.press("Enter")
     await expect(card(page, "PC-01").locator(".status")).to_have_text(IN_SESSION)
+
+
+async def test_events_missed_while_the_feed_was_down_are_caught_up(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    """The socket drops and stays down while things happen; on reconnecting the page fetches
+    what it missed (GET /events?after_id=N) and appends it, with no reload."""
+    await make_station(admin, "PC-01", "Main hall")
+    page = await open_page("/events")
+    sockets: list[WebSocketRoute] = []
+    down = False
+
+    async def route(socket: WebSocketRoute) -> None:
+        if down:
+            await socket.close(code=4000, reason="test: network down")
+            return
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    await page.route_web_socket(re.compile(r"/ws/dashboard"), route)
+    await page.reload()
+    badge = page.locator("#feed-status")
+    await expect(badge).to_have_text("Live")
+    rows = page.locator("#events-table tbody tr")
+    await expect(rows.first).to_contain_text("PC-01")
+    before = await rows.count()
+
+    down = True
+    await sockets[-1].close(code=4000, reason="test: network down")
+    await expect(badge).to_have_text("Reconnecting…")
+    await make_station(admin, "PC-MISSED", "Main hall")
+    await page.wait_for_timeout(500)
+    await expect(rows).to_have_count(before)  # nothing arrives while down
+    down = False
+    await expect(badge).to_have_text("Live", timeout=15_000)
+    await expect(rows.first).to_contain_text("Station created")
+    await expect(rows.first).to_contain_text("PC-MISSED")
+    assert await page.evaluate("performance.getEntriesByType('navigation').length") == 1
