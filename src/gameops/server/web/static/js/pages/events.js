@@ -26,11 +26,18 @@ function current() {
   };
 }
 
+let loads = 0; // only the newest answer is drawn
+
 async function load() {
+  const mine = ++loads;
   try {
     const result = await api("GET", "/events", { params: { ...current(), page, per_page: PER_PAGE } });
+    if (mine !== loads) return;
     pages = Math.max(1, result.meta.pages);
     body.replaceChildren(...result.items.map((event) => row(event)));
+    // Events streamed while this page was being fetched may be newer than what it returned.
+    const newest = result.items[0]?.id ?? 0;
+    for (const event of recent.filter((e) => e.id > newest)) prepend(event);
     pager.querySelector('[data-field="page"]').textContent = `Page ${page} of ${pages} · ${result.meta.total} events`;
     pager.querySelector('[data-page="prev"]').disabled = page <= 1;
     pager.querySelector('[data-page="next"]').disabled = page >= pages;
@@ -76,6 +83,14 @@ function matches(event) {
   );
 }
 
+const recent = []; // the last live events, to re-apply after a reload of the table
+
+function remember(event) {
+  recent.push(event);
+  if (recent.length > PER_PAGE) recent.shift();
+  prepend(event);
+}
+
 function prepend(event) {
   if (!matches(event) || body.querySelector(`[data-event-id="${event.id}"]`)) return;
   if (event.type === "STATION_CREATED") stations.set(event.station_id, event.data.name);
@@ -103,7 +118,7 @@ try {
 } catch (err) {
   showError(error, err);
 }
-feed.on("event", prepend);
+feed.on("event", remember);
 feed.on("sync", ({ gap }) => {
   if (gap) load();
 });

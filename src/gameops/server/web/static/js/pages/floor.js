@@ -47,9 +47,13 @@ function quoter(price, basis) {
   }, 150);
 }
 
+let loads = 0; // only the newest answer is drawn: an older one may arrive after it
+
 async function load() {
+  const mine = ++loads;
   try {
     const floor = await api("GET", "/floor");
+    if (mine !== loads) return;
     skewMs = Date.parse(floor.server_time) - Date.now();
     render(floor.stations);
     clearError(floorError);

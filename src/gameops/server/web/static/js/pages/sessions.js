@@ -15,7 +15,10 @@ let page = 1;
 let pages = 1;
 let names = new Map();
 
+let loads = 0; // only the newest answer is drawn
+
 async function load() {
+  const mine = ++loads;
   const params = {
     status: filters.elements.status.value,
     station_id: filters.elements.station_id.value,
@@ -24,6 +27,7 @@ async function load() {
   };
   try {
     const result = await api("GET", "/sessions", { params });
+    if (mine !== loads) return;
     pages = Math.max(1, result.meta.pages);
     body.replaceChildren(...result.items.map(row));
     if (!result.items.length) body.append(el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No sessions match.")));
