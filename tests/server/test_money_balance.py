@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
 import pytest
+import websockets
 from sqlalchemy import func, select
 
 from gameops.server.accounts import service as accounts
@@ -16,6 +18,7 @@ from tests.support.live_server import LiveServer
 from tests.support.money import (
     API,
     balance_of,
+    create_customer,
     events_of,
     funded_customer,
     ledger_of,
@@ -187,3 +190,22 @@ async def test_ledger_rows_cannot_be_changed(
         entry.amount = 1_000_000
         with pytest.raises(RuntimeError, match="immutable"):
             await db.flush()
+
+
+async def test_money_events_stream_on_the_dashboard_feed(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    url = f"{live_server.ws_url}/ws/dashboard?token={await live_server.login()}"
+    async with websockets.connect(url) as feed:
+        assert json.loads(await feed.recv())["type"] == "hello"
+        station_id = await pc_station(admin, rate=600)
+        user_id = await funded_customer(admin, 1000)
+        assert (await _start(admin, station_id, user_id, 60)).status_code == 201
+        seen: list[str] = []
+        while "SESSION_CREATED" not in seen:  # the sale's last event
+            seen.append(json.loads(await asyncio.wait_for(feed.recv(), 5))["event"]["type"])
+    # The feed's handler notices a closed client only at its next event, and the server's
+    # shutdown waits for it: give it one.
+    await create_customer(admin)
+    money = [kind for kind in seen if kind.startswith(("PAYMENT_", "BALANCE_"))]
+    assert money == ["PAYMENT_COMPLETED", "BALANCE_TOPUP", "PAYMENT_COMPLETED", "BALANCE_DEBIT"]

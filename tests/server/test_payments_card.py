@@ -291,6 +291,27 @@ async def test_an_unpaid_card_sale_is_cancelled_after_the_wait(
         await server.close()
 
 
+async def test_staff_can_call_off_a_waiting_card_sale(
+    card_server: LiveServer, staff: httpx.AsyncClient, stripe_sim: EmulatorServer
+) -> None:
+    station_id = await pc_station(staff)
+    body = (await _card_start(staff, station_id)).json()
+    called_off = await staff.delete(f"{API}/sessions/{body['session']['id']}")
+    assert called_off.status_code == 200, called_off.text
+    assert called_off.json()["status"] == "CANCELLED"
+    assert (await _payment(card_server, body["payment_id"])).status == "CANCELLED"
+    [intent] = stripe_sim.emulator.intents.values()
+    assert intent["status"] == "canceled"
+    with pytest.raises(stripe.InvalidRequestError):
+        await stripe_sim.pay(body["client_secret"])  # too late to pay now
+    assert (await _card_start(staff, station_id)).status_code == 202
+
+    paid = (await _card_start(staff, await pc_station(staff))).json()
+    await stripe_sim.pay(paid["client_secret"])
+    refused = await staff.delete(f"{API}/sessions/{paid['session']['id']}")
+    assert refused.status_code == 409 and "already paid" in refused.json()["detail"]
+
+
 async def test_card_topup_is_credited_once_paid(
     staff: httpx.AsyncClient, stripe_sim: EmulatorServer
 ) -> None:

@@ -37,6 +37,14 @@ async def by_intent(db: AsyncSession, intent_id: str, *, lock: bool = False) -> 
     return payment
 
 
+async def pending_for_session(db: AsyncSession, session_id: uuid.UUID) -> Payment | None:
+    query = select(Payment).where(
+        Payment.session_id == session_id, Payment.status == PaymentStatus.PENDING
+    )
+    payment: Payment | None = await db.scalar(query.with_for_update().limit(1))
+    return payment
+
+
 async def pending_card_payments(db: AsyncSession, created_before: datetime) -> Sequence[uuid.UUID]:
     query = select(Payment.id).where(
         Payment.method == PaymentMethod.CARD,

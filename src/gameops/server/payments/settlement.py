@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.server.accounts import service as accounts
 from gameops.server.accounts.schemas import CustomerPublic
 from gameops.server.context import AppContext
-from gameops.server.db.models import Payment
+from gameops.server.db.models import GameSession, Payment
 from gameops.server.errors import BadRequest, Conflict, NotFound, PaymentRequired
 from gameops.server.payments import card, repository
 from gameops.server.payments import service as payments
@@ -30,6 +30,7 @@ from gameops.server.payments.idempotency import Answer
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.payments.topups import TopUpResult
 from gameops.server.sessions import service as sessions
+from gameops.server.sessions.schemas import SessionPublic, SessionStopped
 
 
 async def confirm(
@@ -128,3 +129,25 @@ async def _credit_topup(db: AsyncSession, payment: Payment, actor_id: uuid.UUID 
         customer=CustomerPublic.model_validate(customer),
     )
     return 200, result.model_dump(mode="json")
+
+
+async def cancel_card_sale(
+    db: AsyncSession, gateway: PaymentGateway | None, session: GameSession, actor_id: uuid.UUID
+) -> SessionStopped:
+    """Staff call off a card sale still waiting for the card. The intent is cancelled at
+    the gateway first, so the card can no longer be charged for time never given."""
+    payment = await repository.pending_for_session(db, session.id)
+    if payment is None:
+        raise Conflict("The session is not waiting for a card payment")
+    gateway = card.require_gateway(gateway)
+    intent = await card.fetch_intent(gateway, payment)
+    if card_outcome(intent) is CardOutcome.PAID:
+        raise Conflict("The card is already paid: confirm the payment", payment_id=str(payment.id))
+    if card_outcome(intent) is CardOutcome.WAITING:
+        cancel = gateway.cancel_intent(intent.id, f"{card.intent_key(payment)}-cancel")
+        await card.call_gateway(cancel, "the sale stays pending")
+    fail(db, payment, PaymentStatus.CANCELLED, "cancelled by staff", actor_id)
+    sessions.cancel_pending(db, session, "cancelled by staff")
+    return SessionStopped.model_validate(
+        {**SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})}
+    )

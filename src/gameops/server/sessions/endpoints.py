@@ -7,6 +7,7 @@ from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
 from gameops.server.deps import ContextDep, DbDep, PageDep, StaffUser
+from gameops.server.payments import settlement
 from gameops.server.payments.domain import Refusal
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.payments.runtime import GatewayDep
@@ -81,8 +82,12 @@ async def extend_session(
 
 @router.delete("/{session_id}")
 async def stop_session(
-    session_id: uuid.UUID, context: ContextDep, db: DbDep, staff: StaffUser
+    session_id: uuid.UUID, context: ContextDep, db: DbDep, staff: StaffUser, gateway: GatewayDep
 ) -> SessionStopped:
+    """Stop a running session, or call off a card sale still waiting for the card."""
+    session = await service.get_session(db, session_id, lock=True)
+    if session.status is SessionStatus.PENDING_PAYMENT:
+        return await settlement.cancel_card_sale(db, gateway, session, staff.id)
     return await service.stop_session(context, db, session_id, staff)
 
 

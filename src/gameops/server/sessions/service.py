@@ -66,7 +66,8 @@ from gameops.server.stations.domain import (
 )
 
 START, EXTENSION = PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION
-# What selling time can end in: the session with its payment, or a recorded refusal.
+# What selling time ends in: the paid session, a card sale waiting for the card, or a
+# refusal that was recorded (its FAILED payment commits; the answer is an error).
 Sale = SessionCharged | SessionCardPending | Refusal
 OFFLINE_WARNING = "The station's agent is offline; it will start the session when it reconnects."
 
