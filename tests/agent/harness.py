@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from gameops.agent.backoff import Backoff
 from gameops.agent.config import AgentConfig
 from gameops.agent.control import SimulatedControl
@@ -67,3 +69,17 @@ async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> Non
     async with asyncio.timeout(seconds):
         while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
+
+async def tamper_kinds(admin: httpx.AsyncClient) -> list[str]:
+    """Kinds of the AGENT_TAMPER events the server recorded, newest first."""
+    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
+    return [event["data"]["kind"] for event in events.json()["items"]]
+
+
+async def wait_for_tamper(admin: httpx.AsyncClient, kind: str, seconds: float = 5.0) -> list[str]:
+    """Poll the server's events until one of ``kind`` is there; returns all kinds."""
+    async with asyncio.timeout(seconds):
+        while kind not in (kinds := await tamper_kinds(admin)):  # noqa: ASYNC110 - polling HTTP
+            await asyncio.sleep(0.1)
+    return kinds

@@ -22,7 +22,7 @@ async def test_fleet_provisions_stations_and_connects_every_agent(
 ) -> None:
     counts = await fleet.run_async(
         3, live_server.base_url, ADMIN_USERNAME, ADMIN_PASSWORD,
-        duration=2.0, ramp_seconds=0.3, console=quiet(),
+        duration=3.0, ramp_seconds=0.3, console=quiet(),
     )  # fmt: skip
     assert counts.agents == 3
     assert counts.connected == 3
@@ -46,7 +46,7 @@ async def test_fleet_counts_agents_in_session(
     console = quiet()
     running = asyncio.create_task(
         fleet.run_fleet(
-            agents, server=live_server.base_url, duration=3, ramp_seconds=0.1, console=console
+            agents, server=live_server.base_url, duration=4, ramp_seconds=0.1, console=console
         )
     )
     await asyncio.sleep(1)

@@ -15,7 +15,13 @@ import httpx
 import pytest
 
 from gameops.agent.overlay import BAND_COLOURS, CORNER_MARGIN, CORNER_SIZE, LOCK_BACKGROUND
-from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.harness import (
+    RunningAgent,
+    agent_config,
+    tamper_kinds,
+    wait_for_tamper,
+    wait_until,
+)
 from tests.agent.screen import SCREEN, Screenshot, VirtualDisplay, require_display_tools
 from tests.support.live_server import LiveServer
 from tests.support.sessions import end_soon, start_session
@@ -115,10 +121,7 @@ async def test_killed_overlay_comes_back_within_five_seconds_and_is_reported(
     await wait_until(lambda: supervisor.starts == 2, seconds=5)
     await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "5-after-kill")
     assert asyncio.get_running_loop().time() - killed_at < 5
-    await asyncio.sleep(0.3)
-    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
-    kinds = [event["data"]["kind"] for event in events.json()["items"]]
-    assert kinds == ["overlay_killed"]
+    assert await wait_for_tamper(admin, "overlay_killed") == ["overlay_killed"]
     await running.stop()
 
 
@@ -160,9 +163,8 @@ async def test_the_overlay_ending_with_our_own_log_off_is_not_tamper(
     assert supervisor.process is not None
     supervisor.process.terminate()  # Windows ends the user's processes at log-off
     await wait_until(lambda: supervisor.starts == 2, seconds=5)
-    await asyncio.sleep(0.3)
-    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
-    assert events.json()["items"] == []
+    await asyncio.sleep(0.5)  # what would have been reported by now
+    assert await tamper_kinds(admin) == []
     await running.stop()
 
 
@@ -177,7 +179,5 @@ async def test_an_overlay_that_cannot_start_is_reported_once_as_failed(
     supervisor = running.agent.supervisor
     assert supervisor is not None
     await wait_until(lambda: supervisor.starts >= 3, seconds=10)
-    await asyncio.sleep(0.3)
-    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
-    assert [event["data"]["kind"] for event in events.json()["items"]] == ["overlay_failed"]
+    assert await wait_for_tamper(admin, "overlay_failed") == ["overlay_failed"]
     await running.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from gameops.protocol import utc_now
-from tests.agent.harness import wait_until
+from tests.agent.harness import wait_for_tamper, wait_until
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 
@@ -51,11 +51,6 @@ def log_events(tmp_path: Path) -> list[str]:
     return [json.loads(line)["event"] for line in lines if line.startswith("{")]
 
 
-async def tamper_kinds(admin: httpx.AsyncClient) -> list[str]:
-    events = await admin.get("/api/v1/events", params={"type": "AGENT_TAMPER"})
-    return [event["data"]["kind"] for event in events.json()["items"]]
-
-
 async def test_killed_mid_session_the_agent_process_resumes_with_the_right_time(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -78,13 +73,12 @@ async def test_killed_mid_session_the_agent_process_resumes_with_the_right_time(
     )
     expected = 1800 - (utc_now() - started).total_seconds()
     assert abs(float(str(saved(tmp_path)["remaining_seconds"])) - expected) <= 4
-    await asyncio.sleep(0.5)
-    assert "agent_stopped_uncleanly" in await tamper_kinds(admin)
+    await wait_for_tamper(admin, "agent_stopped_uncleanly")
 
     agent.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(agent.wait(), 15) == 0
     assert not (tmp_path / "state.json.running").exists()
-    assert "service_stopped" in await tamper_kinds(admin)
+    await wait_for_tamper(admin, "service_stopped")
 
 
 def _saved_after(tmp_path: Path, moment: float) -> bool:
