@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -200,7 +201,8 @@ class ShellyGen2:
             raise DeviceResponseError(f"unexpected Switch.GetStatus answer: {body!r}")
         remaining = None
         if body.get("timer_duration") and body.get("timer_started_at"):
-            remaining = float(body["timer_duration"])
+            ends_at = float(body["timer_started_at"]) + float(body["timer_duration"])
+            remaining = max(0.0, round(ends_at - time.time(), 1))
         return SwitchStatus(
             on=bool(body["output"]), watts=body.get("apower"), timer_remaining=remaining
         )

@@ -199,9 +199,10 @@ class ShellySimulator:
             "aenergy": {"total": 0.0},
             "temperature": {"tC": 38.0},
         }
-        if self.relay.timer_deadline is not None:
-            status["timer_started_at"] = time.time()
-            status["timer_duration"] = self.relay.timer_remaining
+        if self.relay.timer_deadline is not None and self.relay.timer_duration:
+            elapsed = self.relay.timer_duration - self.relay.timer_remaining
+            status["timer_started_at"] = round(time.time() - elapsed, 2)
+            status["timer_duration"] = self.relay.timer_duration
         return status
 
     def _rpc(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
