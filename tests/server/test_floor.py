@@ -54,6 +54,7 @@ async def test_floor_lists_stations_by_zone_with_active_sessions(
     assert by_name["PC-02"]["status"] == "IN_SESSION"
     assert active["id"] == session["id"] and active["customer_name"] == "Ada Lovelace"
     assert active["customer_id"] == customer and active["booked_minutes"] == 30
+    assert active["status"] == "ACTIVE" and active["pending_payment_id"] is None
     assert 29 * 60 < active["remaining_seconds"] <= 30 * 60
     assert active["amount_total"] == 300 and floor["server_time"].endswith("Z")
 

@@ -11,6 +11,7 @@ router = APIRouter(prefix="/floor", tags=["floor"])
 
 @router.get("")
 async def read_floor(db: DbDep, _: StaffUser) -> Floor:
-    """Every station in use, by zone and name, with its active session (customer and time
-    left) and its latest agent or device error or tamper report of the last 15 minutes."""
+    """Every station in use, by zone and name, with the session holding it (running, or
+    sold by card and waiting for the payment; customer and time left) and its latest agent
+    or device error or tamper report of the last 15 minutes."""
     return await service.read_floor(db)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -7,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from gameops.server.db.models import Event, GameSession, Station
+from gameops.server.db.models import Event, GameSession, Payment, Station
 from gameops.server.events.domain import EventType
+from gameops.server.payments.domain import PaymentStatus
 from gameops.server.sessions.domain import SessionStatus
 
 # A station's card shows the newest of these; a recovery clears what came before it.
@@ -24,14 +26,30 @@ async def live_stations(db: AsyncSession) -> Sequence[Station]:
     return rows.all()
 
 
-async def active_sessions(db: AsyncSession) -> Sequence[GameSession]:
-    """Every active session with its customer loaded."""
+# Sessions that hold a station: running, or sold by card and waiting for the payment.
+HOLDING = (SessionStatus.ACTIVE, SessionStatus.PENDING_PAYMENT)
+
+
+async def holding_sessions(db: AsyncSession) -> Sequence[GameSession]:
+    """Every session that holds a station, with its customer loaded."""
     query = (
         select(GameSession)
-        .where(GameSession.status == SessionStatus.ACTIVE)
+        .where(GameSession.status.in_(HOLDING))
         .options(selectinload(GameSession.user))
     )
     return (await db.scalars(query)).all()
+
+
+async def pending_payments(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """session id -> its payment waiting for the card (a start or an extension)."""
+    if not session_ids:
+        return {}
+    query = select(Payment.session_id, Payment.id).where(
+        Payment.session_id.in_(session_ids), Payment.status == PaymentStatus.PENDING
+    )
+    return {row.session_id: row.id for row in await db.execute(query) if row.session_id}
 
 
 async def alerts_since(db: AsyncSession, since: datetime) -> Sequence[Event]:

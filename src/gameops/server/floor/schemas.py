@@ -4,14 +4,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gameops.server.events.domain import EventType
+from gameops.server.sessions.domain import SessionStatus
 from gameops.server.stations.schemas import StationPublic
 
 
 class FloorSession(BaseModel):
     id: uuid.UUID
+    status: SessionStatus = Field(description="ACTIVE, or PENDING_PAYMENT: sold by card, unpaid")
+    pending_payment_id: uuid.UUID | None = Field(
+        description="a card payment (start or extension) waiting to be confirmed"
+    )
     started_at: datetime
     scheduled_end_at: datetime
     remaining_seconds: int

@@ -11,7 +11,7 @@ from gameops.protocol import utc_now
 from gameops.server.db.models import Event, GameSession
 from gameops.server.floor import repository
 from gameops.server.floor.schemas import Floor, FloorAlert, FloorSession, FloorStation
-from gameops.server.sessions.domain import seconds_left
+from gameops.server.sessions.domain import SessionStatus, seconds_left
 from gameops.server.stations.schemas import StationPublic
 
 # An agent or device error, or a tamper report, stays on the station's card this long
@@ -22,7 +22,8 @@ ALERT_WINDOW = timedelta(minutes=15)
 async def read_floor(db: AsyncSession) -> Floor:
     now = utc_now()
     stations = await repository.live_stations(db)
-    sessions = {s.station_id: s for s in await repository.active_sessions(db)}
+    sessions = {s.station_id: s for s in await repository.holding_sessions(db)}
+    pending = await repository.pending_payments(db, [s.id for s in sessions.values()])
     latest: dict[uuid.UUID, Event] = {}
     for event in await repository.alerts_since(db, now - ALERT_WINDOW):
         if event.station_id is not None:
@@ -31,7 +32,9 @@ async def read_floor(db: AsyncSession) -> Floor:
     items = [
         FloorStation(
             **StationPublic.model_validate(station).model_dump(),
-            session=_session(sessions[station.id], now) if station.id in sessions else None,
+            session=_session(sessions[station.id], pending, now)
+            if station.id in sessions
+            else None,
             alert=_alert(alerts[station.id]) if station.id in alerts else None,
         )
         for station in stations
@@ -39,13 +42,18 @@ async def read_floor(db: AsyncSession) -> Floor:
     return Floor(server_time=now, stations=items)
 
 
-def _session(session: GameSession, now: datetime) -> FloorSession:
+def _session(
+    session: GameSession, pending: dict[uuid.UUID, uuid.UUID], now: datetime
+) -> FloorSession:
     customer = session.user
+    running = session.status is SessionStatus.ACTIVE
     return FloorSession(
         id=session.id,
+        status=session.status,
+        pending_payment_id=pending.get(session.id),
         started_at=session.started_at,
         scheduled_end_at=session.scheduled_end_at,
-        remaining_seconds=int(seconds_left(session.scheduled_end_at, now)),
+        remaining_seconds=int(seconds_left(session.scheduled_end_at, now)) if running else 0,
         booked_minutes=session.booked_minutes,
         amount_total=session.amount_total,
         currency=session.currency,

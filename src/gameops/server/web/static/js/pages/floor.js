@@ -23,6 +23,7 @@ const STATUS_TEXT = {
   IN_SESSION: "In session",
   MAINTENANCE: "Maintenance",
   ERROR: "Error", // a console's plug or router not answering, or a recent agent/device error
+  PENDING: "Waiting for card payment",
 };
 
 /** Show what the server would charge (GET /pricing/quote) in `price`, and the plan it
@@ -138,6 +139,8 @@ function createCard(id) {
       extend: el("button", { type: "button", "data-action": "extend" }, "Extend"),
       stop: el("button", { type: "button", class: "danger", "data-action": "stop" }, "Stop"),
       maintenance: el("button", { type: "button", class: "ghost", "data-action": "maintenance" }),
+      confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, "Card paid"),
+      calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, "Call off"),
     },
   };
   const head = el("header", {}, card.name, card.type);
@@ -156,6 +159,7 @@ function createCard(id) {
 }
 
 function displayStatus(station) {
+  if (station.session?.status === "PENDING_PAYMENT") return "PENDING";
   if (station.alert && station.status !== "IN_SESSION") return "ERROR";
   return station.status;
 }
@@ -169,20 +173,32 @@ function update(card, station) {
   card.node.setAttribute("aria-label", `${station.name}: ${STATUS_TEXT[status]}`);
   card.name.textContent = station.name;
   card.type.textContent = station.type === "CONSOLE" ? "Console" : "PC";
-  const agentGone = session && station.type === "PC" && !station.agent_connected;
+  const running = session?.status === "ACTIVE";
+  const agentGone = running && station.type === "PC" && !station.agent_connected;
   card.status.textContent = STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
   card.customer.textContent = session ? session.customer_name ?? "Walk-in customer" : "";
   card.customer.hidden = !session;
-  card.endsAt = session ? Date.parse(session.scheduled_end_at) - skewMs : null;
-  card.timer.hidden = !session;
+  card.endsAt = running ? Date.parse(session.scheduled_end_at) - skewMs : null;
+  card.timer.hidden = !running;
   card.power.hidden = station.power_watts === null || station.power_watts === undefined;
   if (!card.power.hidden) card.power.textContent = powerText(station);
   card.alert.hidden = !station.alert;
   if (station.alert) card.alert.textContent = alertText(station.alert);
-  if (!session) card.note.hidden = true;
+  const waiting = Boolean(session?.pending_payment_id);
+  if (waiting) {
+    card.note.textContent = running
+      ? "An extension is waiting for the card payment."
+      : `Card payment of ${money(session.amount_total)} waiting.`;
+    card.note.dataset.kind = "payment";
+    card.note.hidden = false;
+  } else if (!session || card.note.dataset.kind === "payment") {
+    card.note.hidden = true; // a sale's warning stays while its session runs
+  }
   const b = card.buttons;
-  b.start.hidden = !["ONLINE", "OFFLINE"].includes(station.status);
-  b.extend.hidden = b.stop.hidden = !session;
+  b.start.hidden = Boolean(session) || !["ONLINE", "OFFLINE"].includes(station.status);
+  b.extend.hidden = b.stop.hidden = !running;
+  b.confirm.hidden = !waiting;
+  b.calloff.hidden = !session || running;
   b.maintenance.hidden = !isAdmin || Boolean(session);
   b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
 }
@@ -211,6 +227,20 @@ function tick() {
 function cardError(card, err) {
   if (err) showError(card.error, err);
   else clearError(card.error);
+}
+
+/** Run a card's one-click action: the button waits, the error shows on the card. */
+async function cardAction(card, name, call) {
+  card.buttons[name].disabled = true;
+  try {
+    await call();
+    cardError(card, null);
+    await load();
+  } catch (err) {
+    cardError(card, err);
+  } finally {
+    card.buttons[name].disabled = false;
+  }
 }
 
 const ACTIONS = {
@@ -244,8 +274,9 @@ const ACTIONS = {
       };
       const started = await api("POST", "/sessions/start", { body });
       cardError(card, null);
-      card.note.textContent = started.warnings.join(" ");
-      card.note.hidden = started.warnings.length === 0;
+      card.note.textContent = (started.warnings ?? []).join(" ");
+      card.note.dataset.kind = "warning";
+      card.note.hidden = !started.warnings?.length;
       return load;
     });
   },
@@ -280,6 +311,12 @@ const ACTIONS = {
       cardError(card, null);
       return load;
     });
+  },
+  async confirm(card) {
+    await cardAction(card, "confirm", () => api("POST", `/payments/${card.station.session.pending_payment_id}/confirm`));
+  },
+  async calloff(card) {
+    await cardAction(card, "calloff", () => api("DELETE", `/sessions/${card.station.session.id}`));
   },
   async maintenance(card) {
     const station = card.station;
