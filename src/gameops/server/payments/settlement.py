@@ -29,6 +29,7 @@ from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.payments.topups import TopUpResult
+from gameops.server.sessions import card_sales
 from gameops.server.sessions import service as sessions
 from gameops.server.sessions.schemas import SessionPublic, SessionStopped
 
@@ -92,7 +93,7 @@ def fail(
 async def cancel_session_of(db: AsyncSession, payment: Payment, reason: str) -> None:
     if payment.purpose is PaymentPurpose.SESSION_START and payment.session_id is not None:
         session = await sessions.get_session(db, payment.session_id, lock=True)
-        sessions.cancel_pending(db, session, reason)
+        card_sales.cancel_pending(db, session, reason)
 
 
 async def _complete(
@@ -109,10 +110,10 @@ async def _complete(
     assert payment.session_id is not None, "card payments for time belong to a session"
     session = await sessions.get_session(db, payment.session_id, lock=True)
     if payment.purpose is PaymentPurpose.SESSION_START:
-        sale = await sessions.activate_paid(context, db, session, payment, actor_id)
+        sale = await card_sales.activate_paid(context, db, session, payment, actor_id)
         success = 201
     else:
-        sale = await sessions.extend_paid(context, db, session, payment, actor_id)
+        sale = await card_sales.extend_paid(context, db, session, payment, actor_id)
         success = 200
     if isinstance(sale, Refusal):
         return sale.status_code, sale.body()
@@ -147,7 +148,7 @@ async def cancel_card_sale(
         cancel = gateway.cancel_intent(intent.id, f"{card.intent_key(payment)}-cancel")
         await card.call_gateway(cancel, "the sale stays pending")
     fail(db, payment, PaymentStatus.CANCELLED, "cancelled by staff", actor_id)
-    sessions.cancel_pending(db, session, "cancelled by staff")
+    card_sales.cancel_pending(db, session, "cancelled by staff")
     return SessionStopped.model_validate(
         {**SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})}
     )

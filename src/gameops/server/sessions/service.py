@@ -1,4 +1,7 @@
-"""Selling, extending, stopping and expiring time on a station (flows 1-4 of the design).
+"""Selling, extending, stopping and expiring time on a station (flows 1-4 and 6 of the
+design): paid by cash, from a balance, or by card (what happens once the card has decided
+is in ``card_sales``, which shares the public building blocks here: ``begin``,
+``apply_extension``, ``flush_one_active``, ``charged``).
 
 Each function runs inside one transaction: the session, its payment, the station's status,
 the audit events and the command to the station commit together or not at all.
@@ -12,7 +15,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gameops.protocol import utc_now
 from gameops.server.context import AppContext
@@ -94,11 +96,11 @@ async def start_session(
     if request.payment_method is PaymentMethod.CARD:
         return await _hold_for_card(db, card.require_gateway(gateway), session, charge)
     db.add(session)
-    await _flush_one_active(db)
+    await flush_one_active(db)
     payment = await _collect(db, request.payment_method, customer, charge)
-    await _begin(context, db, station, session, actor.id)
+    await begin(context, db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
-    return _charged(session, payment, station, _quote_public(context, quote))
+    return charged(session, payment, station, _quote_public(context, quote))
 
 
 async def extend_session(
@@ -127,12 +129,12 @@ async def extend_session(
         await db.flush()
         return _card_pending(session, payment, intent)
     payment = await _collect(db, request.payment_method, customer, charge)
-    await _apply_extension(context, db, station, session, payment, actor.id)
+    await apply_extension(context, db, station, session, payment, actor.id)
     await db.flush()
-    return _charged(session, payment, station, _quote_public(context, quote))
+    return charged(session, payment, station, _quote_public(context, quote))
 
 
-async def _apply_extension(
+async def apply_extension(
     context: AppContext,
     db: AsyncSession,
     station: Station,
@@ -217,81 +219,6 @@ def _card_pending(session: GameSession, payment: Payment, intent: Intent) -> Ses
     )
 
 
-async def activate_paid(
-    context: AppContext,
-    db: AsyncSession,
-    session: GameSession,
-    payment: Payment,
-    actor_id: uuid.UUID | None,
-) -> SessionCharged | Refusal:
-    """The card paid for a pending session: its time starts now."""
-    if session.status is not SessionStatus.PENDING_PAYMENT:
-        return await _paid_too_late(db, session, payment, actor_id)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    await _load_customer(db, session)
-    now = utc_now()
-    session.status, session.started_at = SessionStatus.ACTIVE, now
-    session.scheduled_end_at = scheduled_end(now, session.duration_minutes)
-    await _flush_one_active(db)
-    await _begin(context, db, station, session, actor_id)
-    await db.flush()
-    return _charged(session, payment, station)
-
-
-async def extend_paid(
-    context: AppContext,
-    db: AsyncSession,
-    session: GameSession,
-    payment: Payment,
-    actor_id: uuid.UUID | None,
-) -> SessionCharged | Refusal:
-    """The card paid for an extension: applied if the session is still running."""
-    if session.status is not SessionStatus.ACTIVE or session.scheduled_end_at <= utc_now():
-        return await _paid_too_late(db, session, payment, actor_id)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    await _load_customer(db, session)
-    await _apply_extension(context, db, station, session, payment, actor_id)
-    await db.flush()
-    return _charged(session, payment, station)
-
-
-async def _load_customer(db: AsyncSession, session: GameSession) -> None:
-    # Controllers read session.user (the PC agent shows the name); it is lazy="raise".
-    set_committed_value(session, "user", await _customer(db, session.user_id))
-
-
-def cancel_pending(db: AsyncSession, session: GameSession, reason: str) -> None:
-    """A card sale that was never paid: the session ends without having run."""
-    if session.status is not SessionStatus.PENDING_PAYMENT:
-        return
-    session.status = SessionStatus.CANCELLED
-    session.actual_end_at = utc_now()
-    session.end_reason = "unpaid"
-    record_event(
-        db,
-        EventType.SESSION_CANCELLED,
-        station_id=session.station_id,
-        session_id=session.id,
-        data={"reason": reason},
-    )
-
-
-async def _paid_too_late(
-    db: AsyncSession, session: GameSession, payment: Payment, actor_id: uuid.UUID | None
-) -> Refusal:
-    """Money arrived for time that can no longer be given: it goes to the customer's
-    balance, or staff are told to refund the card. Either way it is not lost."""
-    customer = await _customer(db, session.user_id)
-    if customer is None:
-        detail = "The session ended before the card payment arrived; refund the card payment"
-        return Refusal(409, detail, str(payment.id), {"session_id": str(session.id)})
-    await payments.refund_to_balance(
-        db, customer, payment, "paid after the session ended", actor_id
-    )
-    detail = "The session ended before the card payment arrived; it went to the balance"
-    return Refusal(409, detail, str(payment.id), {"session_id": str(session.id)})
-
-
 async def _collect(
     db: AsyncSession, method: PaymentMethod, customer: User | None, charge: Charge
 ) -> Payment:
@@ -300,7 +227,7 @@ async def _collect(
     return payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
 
 
-async def _begin(
+async def begin(
     context: AppContext,
     db: AsyncSession,
     station: Station,
@@ -432,7 +359,7 @@ async def _customer(db: AsyncSession, user_id: uuid.UUID | None) -> User | None:
     return user
 
 
-async def _flush_one_active(db: AsyncSession) -> None:
+async def flush_one_active(db: AsyncSession) -> None:
     try:
         await db.flush()
     except IntegrityError as err:
@@ -449,7 +376,7 @@ def _timing(session: GameSession, **extra: object) -> dict[str, object]:
     }
 
 
-def _charged(
+def charged(
     session: GameSession, payment: Payment, station: Station, quote: QuotePublic | None = None
 ) -> SessionCharged:
     is_pc = station.type is StationType.PC
