@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from gameops.server.settings import Settings
 from tests.server.test_agent_socket import _closed_with, _station
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, server_settings
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -43,8 +43,11 @@ async def test_silent_agent_goes_offline(live_server: LiveServer, admin: httpx.A
         while True:
             await agent.next(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.HEARTBEAT_TIMEOUT
-    station = await _station(admin, station_id)
-    assert station["status"] == "OFFLINE" and station["agent_connected"] is False
+    # The server records the disconnect just after closing: wait for it, do not race it.
+    await eventually(
+        lambda: _station(admin, station_id),
+        lambda station: station["status"] == "OFFLINE" and station["agent_connected"] is False,
+    )
     events = (await admin.get("/api/v1/events", params={"type": "AGENT_DISCONNECTED"})).json()
     assert "no heartbeat" in events["items"][0]["data"]["reason"]
 
@@ -72,10 +75,7 @@ async def test_rows_left_connected_by_a_lost_server_are_swept(
                 last_seen_at=utc_now() - timedelta(minutes=5),
             )
         )
-    for _ in range(50):
-        station = await _station(admin, station_id)
-        if station["agent_connected"] is False:
-            break
-        await asyncio.sleep(0.1)
-    assert station["agent_connected"] is False
+    station = await eventually(
+        lambda: _station(admin, station_id), lambda s: s["agent_connected"] is False
+    )
     assert station["status"] == "OFFLINE"

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.
     ws_ping_interval_seconds: float = Field(default=60.0, gt=0)
     ws_ping_timeout_seconds: float = Field(default=30.0, gt=0)
-    shutdown_reconnect_after_seconds: float = Field(default=1.0, ge=0)
+    shutdown_grace_seconds: int = Field(default=10, gt=0)
 
     # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
     venue_timezone: str = "UTC"

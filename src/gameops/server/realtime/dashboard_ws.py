@@ -50,6 +50,9 @@ async def dashboard_socket(websocket: WebSocket) -> None:
 async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
     """Forward events until the client leaves; read concurrently to notice it leaving."""
     reader = asyncio.create_task(_drain(websocket))
+    # When the client leaves, end the wait for the next event too: a quiet bus must not keep
+    # this handler (and so a server shutdown) waiting.
+    reader.add_done_callback(lambda _: subscription.end())
     try:
         async for event in subscription:
             if reader.done():
