@@ -61,6 +61,7 @@ class BenchAgent:
     started_at: dict[str, float] = field(default_factory=dict)  # session id -> monotonic
     expired_at: dict[str, datetime] = field(default_factory=dict)  # session id -> wall clock
     waiters: dict[str, asyncio.Future[float]] = field(default_factory=dict)
+    sending: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 async def run_agent(ws_url: str, agent: BenchAgent, stop: asyncio.Event) -> None:
@@ -94,7 +95,9 @@ def _on_frame(agent: BenchAgent, frame: str | bytes, ws: websockets.ClientConnec
     elif isinstance(payload, SessionExpired):
         agent.expired_at[str(payload.id)] = wall
     if payload.TYPE in ACKED_COMMANDS:
-        asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
+        ack = asyncio.create_task(ws.send(encode(Ack(id=message_id))))
+        agent.sending.add(ack)  # a reference until it is sent
+        ack.add_done_callback(agent.sending.discard)
 
 
 async def _heartbeats(ws: websockets.ClientConnection) -> None:
@@ -119,7 +122,7 @@ def start_server(port: int, database_url: str, data_dir: Path) -> subprocess.Pop
         [str(gameops), "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "wb"),  # noqa: SIM115
+        stderr=open(data_dir / "server.log", "wb"),
     )
 
 
@@ -135,7 +138,9 @@ async def wait_healthy(base_url: str) -> None:
     raise SystemExit("server did not become healthy in 30 s; see server.log")
 
 
-async def create_fleet(admin: httpx.AsyncClient, count: int, progress: Progress) -> list[BenchAgent]:
+async def create_fleet(
+    admin: httpx.AsyncClient, count: int, progress: Progress
+) -> list[BenchAgent]:
     task = progress.add_task("creating stations", total=count)
     agents: list[BenchAgent] = []
     limit = asyncio.Semaphore(16)
@@ -292,7 +297,10 @@ def report(
     ]:
         stats = percentiles(samples)
         table.add_row(
-            name, str(stats["n"]), f"{stats['p50']:.1f}", f"{stats['p99']:.1f}",
+            name,
+            str(stats["n"]),
+            f"{stats['p50']:.1f}",
+            f"{stats['p99']:.1f}",
             f"{stats['max']:.1f}",
         )
     console.print(table)

@@ -30,7 +30,7 @@ def serve(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from gameops.server.db.migrate import upgrade
     from gameops.server.settings import get_settings

@@ -16,3 +16,10 @@ def test_downgrade_to_nothing_and_back(database_url: str) -> None:
     command.downgrade(alembic_config(database_url), "base")
     upgrade(database_url)
     command.check(alembic_config(database_url))
+
+
+def test_one_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"branches to merge: {heads}"

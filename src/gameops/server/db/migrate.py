@@ -19,6 +19,6 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
+def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database at ``database_url`` to ``revision``. Blocking; call off the loop."""
     command.upgrade(alembic_config(database_url), revision)
