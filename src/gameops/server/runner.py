@@ -25,10 +25,12 @@ def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uv
         ws_ping_timeout=settings.ws_ping_timeout_seconds,
         log_config=None,
         lifespan="on",
-        # On SIGTERM open sockets are closed (agents get 1012 and reconnect); requests
-        # still running get this long to finish.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        **extra,
+        **{
+            # On SIGTERM open sockets are closed (agents get 1012 and reconnect); requests
+            # still running get this long to finish.
+            "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+            **extra,
+        },
     )
 
 
