@@ -35,6 +35,7 @@ from gameops.server.payments.endpoints import router as payments_router
 from gameops.server.payments.runtime import PaymentsRuntime
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
+from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
@@ -71,6 +72,7 @@ async def build_context(settings: Settings) -> AppContext:
         secrets=secrets,
     )
     context.hub = AgentHub(context.bus)
+    context.acks = AckRecorder(context)
     context.expiry = ExpiryScheduler(context)
     return context
 
@@ -110,6 +112,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await context.bus.start()
     await _bootstrap_admin(context)
     await context.hub.start()
+    context.acks.start()
     await context.expiry.start()
     await context.controllers.start(context)
     presence_sweeper = _presence_sweeper(context)
@@ -127,6 +130,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await presence_sweeper.stop()
         await context.controllers.stop()
         await context.hub.close()
+        await context.acks.stop()
         await context.expiry.stop()
         await context.bus.close()
         await context.engine.dispose()

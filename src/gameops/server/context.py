@@ -14,6 +14,7 @@ from gameops.server.settings import Settings
 
 if TYPE_CHECKING:
     from gameops.server.control.base import ControllerRegistry
+    from gameops.server.realtime.acks import AckRecorder
     from gameops.server.realtime.hub import AgentHub
     from gameops.server.sessions.expiry import ExpiryScheduler
 
@@ -27,6 +28,7 @@ class AppContext:
     jwt_secret: str
     controllers: ControllerRegistry = field(init=False)
     hub: AgentHub = field(init=False)
+    acks: AckRecorder = field(init=False)
     expiry: ExpiryScheduler = field(init=False)
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:

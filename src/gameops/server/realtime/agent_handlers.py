@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import (
@@ -27,7 +26,6 @@ from gameops.protocol import (
 )
 from gameops.server.context import AppContext
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
-from gameops.server.db.models import AgentCommand
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.realtime import presence
@@ -98,15 +96,7 @@ async def _sync(
 async def _ack(
     context: AppContext, db: AsyncSession, station_id: uuid.UUID, ack: Ack
 ) -> list[Payload]:
-    await db.execute(
-        update(AgentCommand)
-        .where(
-            AgentCommand.id == ack.id,
-            AgentCommand.station_id == station_id,
-            AgentCommand.acked_at.is_(None),
-        )
-        .values(acked_at=utc_now())
-    )
+    context.acks.add(station_id, ack.id)
     return []
 
 

@@ -35,6 +35,8 @@ class ExpiryScheduler:
     def __init__(self, context: AppContext) -> None:
         self._context = context
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
+        # Sessions whose expiry is in flight: a sweep or an event must not start another.
+        self._expiring: set[uuid.UUID] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper = Periodic("expiry-sweep", context.settings.expiry_sweep_seconds, self.sweep)
 
@@ -67,6 +69,8 @@ class ExpiryScheduler:
             self.arm(session_id, end_at)
 
     def arm(self, session_id: uuid.UUID, end_at: datetime) -> None:
+        if session_id in self._expiring:
+            return  # being expired right now; if it turns out not due, that re-arms it
         self.disarm(session_id)
         delay = seconds_left(end_at, utc_now())
         loop = asyncio.get_running_loop()
@@ -79,23 +83,33 @@ class ExpiryScheduler:
 
     def _fire(self, session_id: uuid.UUID) -> None:
         self._timers.pop(session_id, None)
+        self._expiring.add(session_id)
         self._spawn(self._expire(session_id), f"expire-{session_id}")
 
     async def _expire(self, session_id: uuid.UUID) -> None:
         try:
-            async with self._context.transaction() as db:
-                if await service.expire_session(self._context, db, session_id):
-                    log.info("session expired", session_id=str(session_id))
-                    return
-                still_active = await repository.get(db, session_id)
+            ends_at = await self._try_expire(session_id)
         except Exception:
             log.exception("expiring a session failed; retrying", session_id=str(session_id))
+            self._expiring.discard(session_id)
             self._rearm_later(session_id)
             return
+        self._expiring.discard(session_id)
+        if ends_at is not None:
+            self.arm(session_id, ends_at)
+
+    async def _try_expire(self, session_id: uuid.UUID) -> datetime | None:
+        """Expire the session if due. If it is still running, when it now ends."""
+        async with self._context.transaction() as db:
+            if await service.expire_session(self._context, db, session_id):
+                log.info("session expired", session_id=str(session_id))
+                return None
+            still_active = await repository.get(db, session_id)
         # Not claimed: extended meanwhile, ended by someone else, or the timer fired a hair
-        # early against the wall clock. Re-arm only in the first and last cases.
+        # early against the wall clock. Only a session still running needs a new timer.
         if still_active is not None and still_active.status is SessionStatus.ACTIVE:
-            self.arm(session_id, still_active.scheduled_end_at)
+            return still_active.scheduled_end_at
+        return None
 
     def _rearm_later(self, session_id: uuid.UUID) -> None:
         loop = asyncio.get_running_loop()

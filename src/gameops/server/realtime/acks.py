@@ -1,0 +1,57 @@
+"""Recording agents' acks. They come in bursts (every agent acks its expiry at the same
+moment), so they are written once a second in one statement, not one transaction each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, update
+
+from gameops.protocol import utc_now
+from gameops.server.db.engine import transaction
+from gameops.server.db.models import AgentCommand
+from gameops.server.jobs import Periodic
+
+if TYPE_CHECKING:
+    from gameops.server.context import AppContext
+
+_RECORD_ACK = (
+    update(AgentCommand.__table__)  # type: ignore[arg-type]
+    .where(
+        AgentCommand.__table__.c.id == bindparam("command_id"),
+        AgentCommand.__table__.c.station_id == bindparam("from_station"),
+        AgentCommand.__table__.c.acked_at.is_(None),
+    )
+    .values(acked_at=bindparam("at"))
+)
+
+
+class AckRecorder:
+    def __init__(self, context: AppContext, every_seconds: float = 1.0) -> None:
+        self._context = context
+        self._pending: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
+        self._flusher = Periodic("ack-flush", every_seconds, self.flush)
+
+    def start(self) -> None:
+        self._flusher.start()
+
+    async def stop(self) -> None:
+        await self._flusher.stop()
+        await self.flush()
+
+    def add(self, station_id: uuid.UUID, command_id: uuid.UUID) -> None:
+        """An ack from ``station_id``; only that station's own commands can be acked."""
+        self._pending.setdefault(command_id, (station_id, utc_now()))
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, {}
+        rows = [
+            {"command_id": command_id, "from_station": station_id, "at": at}
+            for command_id, (station_id, at) in batch.items()
+        ]
+        async with transaction(self._context.sessionmaker, self._context.bus) as db:
+            await db.execute(_RECORD_ACK, rows)
