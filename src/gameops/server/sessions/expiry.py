@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 ARMING_EVENTS = {EventType.SESSION_CREATED.value, EventType.SESSION_EXTENDED.value}
 DISARMING_EVENTS = {EventType.SESSION_ENDED.value, EventType.SESSION_EXPIRED.value}
 RETRY_SECONDS = 1.0
+EXPIRING_AT_ONCE = 4
 
 
 class ExpiryScheduler:
@@ -37,6 +38,9 @@ class ExpiryScheduler:
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         # Sessions whose expiry is in flight: a sweep or an event must not start another.
         self._expiring: set[uuid.UUID] = set()
+        # A burst of due sessions is worked off a few at a time, earliest first: hundreds of
+        # interleaved transactions would all finish late together (and queue on the pool).
+        self._slots = asyncio.Semaphore(EXPIRING_AT_ONCE)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper = Periodic("expiry-sweep", context.settings.expiry_sweep_seconds, self.sweep)
 
@@ -88,7 +92,8 @@ class ExpiryScheduler:
 
     async def _expire(self, session_id: uuid.UUID) -> None:
         try:
-            ends_at = await self._try_expire(session_id)
+            async with self._slots:
+                ends_at = await self._try_expire(session_id)
         except Exception:
             log.exception("expiring a session failed; retrying", session_id=str(session_id))
             self._expiring.discard(session_id)
