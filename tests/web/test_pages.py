@@ -167,3 +167,21 @@ async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
     )
     sessions = (await admin.get(f"{API}/sessions")).json()["items"]
     assert sessions[0]["amount_total"] == 2000
+
+
+async def test_sessions_pager_walks_pages_and_filters_return_to_the_first(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    for i in range(26):  # one more than a page of 25
+        await start_session(admin, await make_station(admin, f"PC-{i:02d}"))
+    page = await open_page("/sessions")
+    pager = page.locator(".pager")
+    label = pager.locator('[data-field="page"]')
+    await expect(label).to_have_text("Page 1 of 2 · 26 sessions")
+    await expect(pager.locator('[data-page="prev"]')).to_be_disabled()
+    await pager.locator('[data-page="next"]').click()
+    await expect(label).to_have_text("Page 2 of 2 · 26 sessions")
+    await expect(page.locator("#sessions-table tbody tr")).to_have_count(1)
+    await expect(pager.locator('[data-page="next"]')).to_be_disabled()
+    await page.locator("#session-filters").evaluate("form => form.requestSubmit()")
+    await expect(label).to_have_text("Page 1 of 2 · 26 sessions")

@@ -4,15 +4,14 @@ import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
 import { dateTime, el, words } from "../format.js";
 import { fillStationSelect, staffNames, stationNames } from "../lookups.js";
+import { Pager } from "../pager.js";
 import { boot } from "../shell.js";
 
 const PER_PAGE = 50;
 const filters = document.getElementById("event-filters");
 const body = document.querySelector("#events-table tbody");
 const error = document.getElementById("events-error");
-const pager = document.querySelector(".pager");
-let page = 1;
-let pages = 1;
+const pager = new Pager(document.querySelector(".pager"), filters, load);
 let stations = new Map();
 let staff = new Map();
 let me = null;
@@ -31,16 +30,13 @@ let loads = 0; // only the newest answer is drawn
 async function load() {
   const mine = ++loads;
   try {
-    const result = await api("GET", "/events", { params: { ...current(), page, per_page: PER_PAGE } });
+    const result = await api("GET", "/events", { params: { ...current(), page: pager.page, per_page: PER_PAGE } });
     if (mine !== loads) return;
-    pages = Math.max(1, result.meta.pages);
     body.replaceChildren(...result.items.map((event) => row(event)));
     // Events streamed while this page was being fetched may be newer than what it returned.
     const newest = result.items[0]?.id ?? 0;
     for (const event of recent.filter((e) => e.id > newest)) prepend(event);
-    pager.querySelector('[data-field="page"]').textContent = `Page ${page} of ${pages} · ${result.meta.total} events`;
-    pager.querySelector('[data-page="prev"]').disabled = page <= 1;
-    pager.querySelector('[data-page="next"]').disabled = page >= pages;
+    pager.show(result.meta, "events");
     clearError(error);
   } catch (err) {
     showError(error, err);
@@ -76,7 +72,7 @@ function details(data) {
 function matches(event) {
   const { type, station_id: stationId, since } = current();
   return (
-    page === 1 &&
+    pager.page === 1 &&
     (!type || event.type === type) &&
     (!stationId || event.station_id === stationId) &&
     (!since || Date.parse(event.created_at) >= Date.parse(since))
@@ -97,18 +93,6 @@ function prepend(event) {
   body.prepend(row(event, true));
   while (body.children.length > PER_PAGE) body.lastElementChild.remove();
 }
-
-filters.addEventListener("submit", (event) => {
-  event.preventDefault();
-  page = 1;
-  load();
-});
-pager.addEventListener("click", (event) => {
-  const step = event.target.closest("button")?.dataset.page;
-  if (!step) return;
-  page = Math.min(pages, Math.max(1, page + (step === "next" ? 1 : -1)));
-  load();
-});
 
 const booted = await boot();
 me = booted.user;

@@ -4,15 +4,14 @@ import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
 import { clock, dateTime, debounce, el, money, words } from "../format.js";
 import { fillStationSelect, stationNames } from "../lookups.js";
+import { Pager } from "../pager.js";
 import { boot } from "../shell.js";
 
 const PER_PAGE = 25;
 const filters = document.getElementById("session-filters");
 const body = document.querySelector("#sessions-table tbody");
 const error = document.getElementById("sessions-error");
-const pager = document.querySelector(".pager");
-let page = 1;
-let pages = 1;
+const pager = new Pager(document.querySelector(".pager"), filters, load);
 let names = new Map();
 
 let loads = 0; // only the newest answer is drawn
@@ -22,18 +21,15 @@ async function load() {
   const params = {
     status: filters.elements.status.value,
     station_id: filters.elements.station_id.value,
-    page,
+    page: pager.page,
     per_page: PER_PAGE,
   };
   try {
     const result = await api("GET", "/sessions", { params });
     if (mine !== loads) return;
-    pages = Math.max(1, result.meta.pages);
     body.replaceChildren(...result.items.map(row));
     if (!result.items.length) body.append(el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No sessions match.")));
-    pager.querySelector('[data-field="page"]').textContent = `Page ${page} of ${pages} · ${result.meta.total} sessions`;
-    pager.querySelector('[data-page="prev"]').disabled = page <= 1;
-    pager.querySelector('[data-page="next"]').disabled = page >= pages;
+    pager.show(result.meta, "sessions");
     clearError(error);
   } catch (err) {
     showError(error, err);
@@ -56,18 +52,6 @@ function row(session) {
     el("td", { class: "muted mono small" }, session.id.slice(0, 8)),
   );
 }
-
-filters.addEventListener("submit", (event) => {
-  event.preventDefault();
-  page = 1;
-  load();
-});
-pager.addEventListener("click", (event) => {
-  const step = event.target.closest("button")?.dataset.page;
-  if (!step) return;
-  page = Math.min(pages, Math.max(1, page + (step === "next" ? 1 : -1)));
-  load();
-});
 
 await boot();
 try {
