@@ -64,7 +64,7 @@ def test_every_message_type_is_registered_once() -> None:
     ("frame", "detail"),
     [
         ("{", "malformed envelope"),
-        ('{"data": {}}', "malformed envelope: type: Field required"),
+        ('{"data": {}}', "malformed envelope: frame: Object missing required field `type`"),
         ('{"type": "session_start", "data": {}}', "unknown message type 'session_start'"),
         ('{"type": "heartbeat", "data": {"cpu": -1, "ram": 0}}', "invalid heartbeat: cpu"),
         ('{"type": "ack", "data": {"id": "nope"}}', "invalid ack: id"),

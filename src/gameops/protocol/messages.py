@@ -3,18 +3,29 @@
 Each message travels as one JSON text frame, an envelope ``{"type", "id", "data"}``. The
 payload classes below are the only definition of ``data`` for each ``type``; the server and
 the agent both encode and decode through :func:`encode` and :func:`decode`.
+
+The payloads are msgspec structs, not pydantic models: this module is loaded by the PC agent,
+whose memory budget (30 MB) pydantic alone would take a third of (docs/benchmarks.md).
+Decoding validates every field and constraint; constructing a payload in code does not.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+import msgspec
+from msgspec import Meta, Raw, Struct, field
 
 PROTOCOL_VERSION = 1
+
+UtcTime = Annotated[datetime, Meta(tz=True)]  # a time without a zone is refused
+NonNegative = Annotated[int, Meta(ge=0)]
+Positive = Annotated[int, Meta(gt=0)]
+Percent = Annotated[float, Meta(ge=0, le=100)]
+Name = Annotated[str, Meta(min_length=1, max_length=64)]  # message types, tamper kinds
+Token = Annotated[str, Meta(min_length=1, max_length=512)]
 
 
 class ProtocolError(ValueError):
@@ -26,152 +37,151 @@ class ProtocolError(ValueError):
         self.message_id = message_id
 
 
-class Payload(BaseModel):
-    """Base of every message body. ``TYPE`` is the envelope's ``type``."""
+class Payload(Struct, frozen=True):
+    """Base of every message body. ``TYPE`` is the envelope's ``type``; unknown fields are
+    ignored so that either side may add optional fields without breaking the other."""
 
     TYPE: ClassVar[str]
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class SessionInfo(BaseModel):
+class SessionInfo(Struct, frozen=True, kw_only=True):
     """A session as an agent needs it to count down."""
 
-    model_config = ConfigDict(frozen=True)
-
     id: UUID
-    started_at: AwareDatetime
-    scheduled_end_at: AwareDatetime
-    duration_minutes: int = Field(ge=0)
+    started_at: UtcTime
+    scheduled_end_at: UtcTime
+    duration_minutes: NonNegative
     user_name: str | None = None
 
 
 # --- agent -> server -------------------------------------------------------------------
 
 
-class Auth(Payload):
+class Auth(Payload, frozen=True):
     """First message of a client that could send neither a header nor a query token."""
 
     TYPE = "auth"
-    token: str = Field(min_length=1, max_length=512)
+    token: Token
 
 
-class AgentHello(Payload):
+class AgentHello(Payload, frozen=True):
     TYPE = "agent_hello"
-    agent_version: str = Field(max_length=64)
-    os: str = Field(max_length=128)
-    specs: dict[str, Any] = Field(default_factory=dict)
+    agent_version: Annotated[str, Meta(max_length=64)]
+    os: Annotated[str, Meta(max_length=128)]
+    specs: dict[str, Any] = field(default_factory=dict)
     protocol_version: int = PROTOCOL_VERSION
 
 
-class Heartbeat(Payload):
+class Heartbeat(Payload, frozen=True):
     TYPE = "heartbeat"
-    cpu: float = Field(ge=0, le=100)
-    ram: float = Field(ge=0, le=100)
+    cpu: Percent
+    ram: Percent
     active_session_id: UUID | None = None
-    remaining_seconds: int | None = Field(default=None, ge=0)
+    remaining_seconds: NonNegative | None = None
+    idle_seconds: NonNegative | None = None  # since the customer last touched mouse or keys
 
 
-class StatusChange(Payload):
+class StatusChange(Payload, frozen=True):
     TYPE = "status_change"
     status: Literal["ONLINE", "MAINTENANCE"]
 
 
-class SyncRequest(Payload):
+class SyncRequest(Payload, frozen=True):
     TYPE = "sync_request"
     last_known_session_id: UUID | None = None
 
 
-class Ack(Payload):
+class Ack(Payload, frozen=True):
     TYPE = "ack"
     id: UUID
 
 
-class Tamper(Payload):
+class Tamper(Payload, frozen=True):
     """A sign that someone tried to get past enforcement (overlay killed, clock changed...)."""
 
     TYPE = "tamper"
-    kind: str = Field(min_length=1, max_length=64)
-    detail: str = Field(default="", max_length=1000)
+    kind: Name
+    detail: Annotated[str, Meta(max_length=1000)] = ""
 
 
 # --- server -> agent -------------------------------------------------------------------
 
 
-class ServerHello(Payload):
+class ServerHello(Payload, frozen=True):
     TYPE = "server_hello"
-    server_time: AwareDatetime
-    heartbeat_interval: int = Field(gt=0)
+    server_time: UtcTime
+    heartbeat_interval: Positive
     protocol_version: int = PROTOCOL_VERSION
 
 
-class HeartbeatAck(Payload):
+class HeartbeatAck(Payload, frozen=True):
     TYPE = "heartbeat_ack"
-    server_time: AwareDatetime
+    server_time: UtcTime
 
 
-class SessionStart(Payload):
+class SessionStart(Payload, frozen=True):
     TYPE = "session_start"
     id: UUID
-    started_at: AwareDatetime
-    scheduled_end_at: AwareDatetime
-    duration_minutes: int = Field(gt=0)
+    started_at: UtcTime
+    scheduled_end_at: UtcTime
+    duration_minutes: Positive
     user_name: str | None = None
-    server_time: AwareDatetime | None = None
+    server_time: UtcTime | None = None
 
 
-class SessionExtended(Payload):
+class SessionExtended(Payload, frozen=True):
     TYPE = "session_extended"
     id: UUID
-    extended_minutes: int = Field(gt=0)
-    new_end_time: AwareDatetime
-    server_time: AwareDatetime | None = None
+    extended_minutes: Positive
+    new_end_time: UtcTime
+    server_time: UtcTime | None = None
 
 
-class SessionEnd(Payload):
+class SessionEnd(Payload, frozen=True):
     """A session stopped by staff: lock the PC, do not log the user off."""
 
     TYPE = "session_end"
     id: UUID
-    ended_at: AwareDatetime
+    ended_at: UtcTime
     reason: str
     action: Literal["lock"] = "lock"
 
 
-class SessionExpired(Payload):
+class SessionExpired(Payload, frozen=True):
     """Paid time is over: lock, give the customer ``grace_seconds`` to save, then log off."""
 
     TYPE = "session_expired"
     id: UUID
+    grace_seconds: NonNegative
     action: Literal["logoff"] = "logoff"
-    grace_seconds: int = Field(ge=0)
-    ended_at: AwareDatetime | None = None
+    ended_at: UtcTime | None = None
 
 
-class SyncResponse(Payload):
+class SyncResponse(Payload, frozen=True):
     TYPE = "sync_response"
     session: SessionInfo
-    server_time: AwareDatetime
+    server_time: UtcTime
 
 
-class NoSession(Payload):
+class NoSession(Payload, frozen=True):
     TYPE = "no_session"
-    server_time: AwareDatetime | None = None
+    server_time: UtcTime | None = None
 
 
-class Replaced(Payload):
+class Replaced(Payload, frozen=True):
     """Another connection took over this station: stop and do not reconnect on its own."""
 
     TYPE = "replaced"
 
 
-class Reconnect(Payload):
+class Reconnect(Payload, frozen=True):
     """The server is going away: reconnect (to another replica) after ``after_seconds``."""
 
     TYPE = "reconnect"
-    after_seconds: float = Field(default=0, ge=0)
+    after_seconds: Annotated[float, Meta(ge=0)] = 0.0
 
 
-class Error(Payload):
+class Error(Payload, frozen=True):
     TYPE = "error"
     detail: str
     ref_id: UUID | None = None
@@ -202,22 +212,16 @@ ACKED_COMMANDS = frozenset(
 )
 
 
-class Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    type: str = Field(min_length=1, max_length=64)
-    id: UUID = Field(default_factory=uuid4)
-    data: dict[str, Any] = Field(default_factory=dict)
+class Envelope(Struct):
+    type: Name
+    id: UUID = field(default_factory=uuid4)
+    data: Raw = Raw(b"{}")  # decoded once ``type`` says into which payload
 
 
 def encode(payload: Payload, message_id: UUID | None = None) -> str:
-    """Serialise ``payload`` into one JSON frame."""
-    envelope = {
-        "type": payload.TYPE,
-        "id": str(message_id or uuid4()),
-        "data": payload.model_dump(mode="json"),
-    }
-    return json.dumps(envelope, separators=(",", ":"))
+    """Serialise ``payload`` into one JSON text frame."""
+    envelope = {"type": payload.TYPE, "id": message_id or uuid4(), "data": payload}
+    return msgspec.json.encode(envelope).decode()
 
 
 def decode(frame: str | bytes, registry: dict[str, type[Payload]]) -> tuple[UUID, Payload]:
@@ -226,23 +230,30 @@ def decode(frame: str | bytes, registry: dict[str, type[Payload]]) -> tuple[UUID
     Raises :class:`ProtocolError` naming what is wrong; never anything else.
     """
     try:
-        envelope = Envelope.model_validate_json(frame)
-    except ValidationError as err:
-        raise ProtocolError(f"malformed envelope: {_first_error(err)}") from err
+        envelope = msgspec.json.decode(frame, type=Envelope)
+    except msgspec.DecodeError as err:
+        raise ProtocolError(f"malformed envelope: {_explain(err)}") from err
     payload_type = registry.get(envelope.type)
     if payload_type is None:
         raise ProtocolError(f"unknown message type {envelope.type!r}", envelope.id)
     try:
-        return envelope.id, payload_type.model_validate(envelope.data)
-    except ValidationError as err:
-        raise ProtocolError(f"invalid {envelope.type}: {_first_error(err)}", envelope.id) from err
+        return envelope.id, msgspec.json.decode(envelope.data, type=payload_type)
+    except msgspec.DecodeError as err:
+        raise ProtocolError(f"invalid {envelope.type}: {_explain(err)}", envelope.id) from err
+
+
+def as_data(payload: Payload) -> dict[str, Any]:
+    """``payload`` as JSON-ready builtins (UUIDs and times as strings), e.g. to store it."""
+    data: dict[str, Any] = msgspec.to_builtins(payload)
+    return data
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _first_error(err: ValidationError) -> str:
-    first = err.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "frame"
-    return f"{where}: {first['msg']}"
+def _explain(err: msgspec.DecodeError) -> str:
+    """msgspec's "Expected `int` >= 0 - at `$.cpu`" as "cpu: Expected `int` >= 0"."""
+    message, _, where = str(err).partition(" - at `$")
+    where = where.rstrip("`").lstrip(".")
+    return f"{where or 'frame'}: {message}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import (
@@ -15,6 +16,7 @@ from gameops.protocol import (
     SessionExtended,
     SessionInfo,
     SessionStart,
+    as_data,
     encode,
     utc_now,
 )
@@ -61,7 +63,7 @@ def send_command(
         station_id=station_id,
         session_id=session_id,
         type=payload.TYPE,
-        payload=payload.model_dump(mode="json"),
+        payload=as_data(payload),
     )
     db.add(command)
     frame = encode(payload, command.id)
@@ -75,7 +77,7 @@ class PcAgentController:
     async def session_started(
         self, db: AsyncSession, station: Station, session: GameSession
     ) -> None:
-        message = SessionStart(**session_info(session).model_dump(), server_time=utc_now())
+        message = SessionStart(**structs.asdict(session_info(session)), server_time=utc_now())
         send_command(db, station.id, session.id, message)
 
     async def session_extended(

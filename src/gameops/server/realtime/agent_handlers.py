@@ -22,6 +22,7 @@ from gameops.protocol import (
     SyncRequest,
     SyncResponse,
     Tamper,
+    as_data,
     utc_now,
 )
 from gameops.server.context import AppContext
@@ -66,7 +67,7 @@ async def _heartbeat(
     context: AppContext, db: AsyncSession, station_id: uuid.UUID, beat: Heartbeat
 ) -> list[Payload]:
     now = utc_now()
-    metrics = {**beat.model_dump(mode="json"), "at": now.isoformat()}
+    metrics = {**as_data(beat), "at": now.isoformat()}
     await presence.record_heartbeat(db, station_id, metrics)
     replies: list[Payload] = [HeartbeatAck(server_time=now)]
     # The agent and the server disagree on the session: a command was lost; correct it.
