@@ -94,14 +94,14 @@ async def provision(base_url: str) -> tuple[httpx.AsyncClient, str, str]:
 
 
 def write_config(
-    directory: Path, base_url: str, station_id: str, token: str, overlay: bool
+    directory: Path, base_url: str, station_id: str, token: str, overlay: str | None
 ) -> Path:
-    path = directory / f"agent-{'overlay' if overlay else 'plain'}.yaml"
+    path = directory / f"agent-{overlay or 'plain'}.yaml"
     path.write_text(
         f"station: {{id: '{station_id}', name: BENCH-PC}}\n"
         f"backend: {{url: '{base_url}', token: '{token}'}}\n"
-        f"features: {{show_overlay: {str(overlay).lower()}}}\n"
-        "system: {control: simulated}\n"
+        f"features: {{show_overlay: {str(overlay is not None).lower()}}}\n"
+        f"system: {{control: simulated, overlay: {overlay or 'auto'}}}\n"
         "log: {level: WARNING}\n"
     )
     return path
@@ -143,15 +143,17 @@ def spawn_agent(config: Path) -> subprocess.Popen[bytes]:
 
 
 async def run_scenarios(
-    client: httpx.AsyncClient, station_id: str, config: Path, overlay: bool, seconds: float
+    client: httpx.AsyncClient, station_id: str, config: Path, overlay: str | None, seconds: float
 ) -> list[Footprint]:
     agent = spawn_agent(config)
-    label = "with overlay" if overlay else "no overlay"
+    label = f"overlay {overlay.replace('_', ' ')}" if overlay else "no overlay"
     try:
         await asyncio.sleep(5)  # connect, hello, sync; the overlay's Tk start-up
         process = psutil.Process(agent.pid)
-        if overlay and not process.children():
+        if overlay == "separate" and not process.children():
             raise SystemExit("the overlay process did not start (no display?)")
+        if overlay == "in_process" and process.num_threads() < 2:
+            raise SystemExit("the overlay thread did not start (no display?)")
         idle = await measure(f"idle, {label}", process, seconds)
         body = {"station_id": station_id, "duration_minutes": 60, "payment_method": "CASH"}
         session = (await client.post("/api/v1/sessions/start", json=body)).json()
@@ -210,7 +212,7 @@ async def bench(seconds: float) -> None:
     try:
         client, station_id, token = await provision(base_url)
         results = []
-        for overlay in (False, True):
+        for overlay in (None, "in_process", "separate"):
             config = write_config(data_dir, base_url, station_id, token, overlay)
             results += await run_scenarios(client, station_id, config, overlay, seconds)
         await client.aclose()

@@ -35,7 +35,8 @@ def configure_logging(level: str = "INFO", fmt: Literal["console", "json"] = "co
     handler = logging.StreamHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            # The PC agent logs with the standard library, its fields as the record's extra.
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )

@@ -3,31 +3,47 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from gameops.agent.backoff import Backoff
-from gameops.agent.config import AgentConfig
+from gameops.agent.config import AgentConfig, parse_config
 from gameops.agent.control import SimulatedControl
 from gameops.agent.link import LinkTuning
+from gameops.agent.logs import fields_of
 from gameops.agent.runtime import Agent, AgentParts
 from gameops.agent.statefile import StateFile
 
 
 def agent_config(
-    url: str, station_id: str, token: str, *, overlay: bool = False, grace: int = 1, **system: Any
+    url: str,
+    station_id: str,
+    token: str,
+    *,
+    overlay: bool = False,
+    overlay_mode: str = "separate",
+    grace: int = 1,
+    **system: Any,
 ) -> AgentConfig:
-    return AgentConfig.model_validate(
+    return parse_config(
         {
             "station": {"id": station_id, "name": "PC-TEST"},
             "backend": {"url": url, "token": token},
             "features": {"show_overlay": overlay},
             "session": {"warning_time": 300, "grace_period": grace},
-            "system": {"control": "simulated", "monitor_interval": 5, **system},
+            "system": {
+                "control": "simulated",
+                "monitor_interval": 5,
+                "overlay": overlay_mode,
+                **system,
+            },
         }
     )
 
@@ -83,3 +99,13 @@ async def wait_for_tamper(admin: httpx.AsyncClient, kind: str, seconds: float = 
         while kind not in (kinds := await tamper_kinds(admin)):  # noqa: ASYNC110 - polling HTTP
             await asyncio.sleep(0.1)
     return kinds
+
+
+@contextmanager
+def captured_events(caplog: pytest.LogCaptureFixture) -> Iterator[list[dict[str, Any]]]:
+    """The agent's log events inside the block, as ``{"event": ..., **fields}``."""
+    events: list[dict[str, Any]] = []
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        yield events
+    events.extend({"event": record.getMessage(), **fields_of(record)} for record in caplog.records)

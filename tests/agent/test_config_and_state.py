@@ -71,7 +71,7 @@ def test_wrong_values_and_unknown_keys_are_named(tmp_path: Path) -> None:
         load_config(path, {})
     message = str(err.value)
     assert "station.id:" in message
-    assert "backend.url: Value error, must start with http://" in message
+    assert "backend.url: must start with http://" in message
     assert "session.warning_tme is not a known key" in message
 
 
@@ -156,3 +156,35 @@ def test_the_agent_imports_nothing_of_the_server() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "expected"),
+    [("none", None), ("system", True), ("http://proxy:3128", "http://proxy:3128")],
+)
+def test_proxy_setting_as_the_websocket_library_takes_it(
+    tmp_path: Path, proxy: str, expected: object
+) -> None:
+    env = {"GAMEOPS_AGENT_BACKEND_PROXY": proxy, "GAMEOPS_AGENT_BACKEND_TOKEN": "t"}
+    path = write(
+        tmp_path, f"station: {{id: '{STATION}', name: PC-01}}\nbackend: {{url: 'ws://x'}}\n"
+    )
+    assert load_config(path, env).backend.websocket_proxy == expected
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "station: {name: ''}\n"
+        "backend: {url: 'ws://x', token: t, proxy: 'ftp://p'}\n"
+        "session: {grace_period: 'soon'}\n"
+        "sound: {volume: 3}\n",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {})
+    message = str(err.value)
+    assert "sound is not a known section" in message
+    assert "station.id is missing" in message
+    assert "backend.proxy: must be none, system or a proxy URL" in message
+    assert "session.grace_period: Expected `int`, got `str` (got 'soon')" in message
+    assert "GAMEOPS_AGENT_SESSION_GRACE_PERIOD" in message

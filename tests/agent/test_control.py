@@ -11,6 +11,7 @@ import pytest
 from gameops.agent.control import SimulatedControl, select_control, win32
 from gameops.agent.control.linux import LinuxControl
 from gameops.agent.control.windows import WindowsControl
+from tests.agent.harness import captured_events
 
 
 class FakeWin32:
@@ -82,10 +83,9 @@ def test_windows_notify_shows_a_topmost_message_box_off_the_calling_thread() -> 
 
 
 def test_windows_failed_log_off_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    import structlog
 
     api = FakeWin32(WTSLogoffSession=False)
-    with structlog.testing.capture_logs() as logs:
+    with captured_events(caplog) as logs:
         WindowsControl(api, in_service=True).log_off()
     assert [entry["event"] for entry in logs] == ["windows_logoff_failed"]
 

@@ -3,12 +3,15 @@ Win32 layer, and how queued channel messages become renders, locks and hook stat
 
 from __future__ import annotations
 
+import asyncio
 import queue
+import threading
 import time
 from typing import Any
 
 import pytest
 
+from gameops.agent.channel import DesktopChannel
 from gameops.agent.control import SimulatedControl
 from gameops.agent.control.keyboard import (
     HC_ACTION,
@@ -21,8 +24,9 @@ from gameops.agent.control.keyboard import (
     KeyboardBlocker,
     should_swallow,
 )
-from gameops.agent.desktop import DesktopPart
+from gameops.agent.desktop import DesktopPart, read_channel
 from gameops.agent.overlay import format_remaining
+from tests.agent.harness import wait_until
 
 VK_A, VK_RETURN = 0x41, 0x0D
 
@@ -178,3 +182,29 @@ def test_exit_closes_the_overlay_window() -> None:
     part._drain(root, FakeOverlay())
     assert destroyed == [True]
     assert root.scheduled == []  # stops polling
+
+
+async def test_the_user_session_part_reports_input_idle_time_to_the_service() -> None:
+    channel = DesktopChannel()
+    port = await channel.start()
+    control = SimulatedControl()
+    control.idle = 42.4
+    part = DesktopPart("PC-01", control)
+    reader = threading.Thread(
+        target=read_channel,
+        args=(port, channel.secret, part.inbox),
+        kwargs={
+            "service_alive": lambda: False,
+            "orphan_seconds": 0,
+            "on_connection": part._connected,
+        },
+        daemon=True,
+    )
+    reader.start()
+    await wait_until(lambda: channel.connected)
+    await asyncio.to_thread(part._sample_idle)  # as the overlay's poll does every 10 s
+    await wait_until(lambda: channel.idle_seconds == 42.0)
+    assert part.idle_seconds == 42.4
+    await channel.close()
+    await asyncio.to_thread(reader.join, 5)  # cut off, the service "gone": it gives up
+    assert not reader.is_alive()

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import structlog
+import pytest
 
 from gameops.agent.clock import Instant, SystemClock
 from gameops.agent.control import SimulatedControl
@@ -17,6 +17,7 @@ from gameops.protocol import utc_now
 from tests.agent.harness import (
     RunningAgent,
     agent_config,
+    captured_events,
     wait_for_tamper,
     wait_until,
 )
@@ -145,12 +146,12 @@ async def test_agent_restart_mid_session_resumes_with_the_right_time(
 
 
 async def test_wrong_token_logs_clearly_and_backs_off(
-    live_server: LiveServer, tmp_path: Path
+    live_server: LiveServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     station_id, _ = await live_server.create_pc_station("PC-BADTOKEN")
     config = agent_config(live_server.base_url, station_id, "not-the-token")
     running = RunningAgent(config, tmp_path / "state.json")
-    with structlog.testing.capture_logs() as logs:
+    with captured_events(caplog) as logs:
         running.start()
         await asyncio.sleep(3.2)
         await running.stop()
@@ -160,6 +161,24 @@ async def test_wrong_token_logs_clearly_and_backs_off(
     # At least 1 s between tries (rejected_floor in the harness): a handful, not hundreds.
     assert 2 <= running.agent.link.attempts <= 4
     assert running.mode() == "locked"
+
+
+async def test_heartbeats_carry_input_idle_time_to_the_station(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    running.control.idle = 125.4  # the customer walked away two minutes ago
+
+    async def reported_idle() -> object:
+        station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
+        return (station.get("metrics") or {}).get("idle_seconds")
+
+    for _ in range(50):  # heartbeats every second here; the first carries no reading yet
+        if await reported_idle() == 125:
+            break
+        await asyncio.sleep(0.1)
+    assert await reported_idle() == 125
+    await running.stop()
 
 
 async def test_agent_hello_reaches_the_server(

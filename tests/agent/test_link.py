@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import structlog
 from websockets.asyncio.server import ServerConnection, serve
 
 from gameops.agent.backoff import Backoff
@@ -28,6 +27,7 @@ from gameops.protocol import (
     Tamper,
     encode,
 )
+from tests.agent.harness import captured_events
 
 Script = Callable[[ServerConnection], Awaitable[None]]
 StartServer = Callable[[Script], Awaitable[tuple["ScriptedServer", str]]]
@@ -161,13 +161,15 @@ async def test_heartbeats_follow_the_servers_interval(start_server: Any) -> None
     await asyncio.wait_for(task, 5)
 
 
-async def test_rejected_token_logs_the_fix_and_backs_off(start_server: Any) -> None:
+async def test_rejected_token_logs_the_fix_and_backs_off(
+    start_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     async def script(ws: ServerConnection) -> None:
         await ws.close(CloseCode.AUTH_FAILED, "invalid agent token")
 
     server, url = await start_server(script)
     link, _ = make_link(url, rejected_floor=0.5)
-    with structlog.testing.capture_logs() as logs:
+    with captured_events(caplog) as logs:
         task = asyncio.create_task(link.run())
         await asyncio.sleep(1.3)
         link.stop()
@@ -212,7 +214,9 @@ async def test_service_restart_close_reconnects_soon(start_server: Any) -> None:
     await asyncio.wait_for(task, 5)
 
 
-async def test_a_malformed_frame_is_logged_and_the_link_stays_up(start_server: Any) -> None:
+async def test_a_malformed_frame_is_logged_and_the_link_stays_up(
+    start_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     async def script(ws: ServerConnection) -> None:
         await ws.send(hello())
         await server.read(ws, 2)
@@ -222,7 +226,7 @@ async def test_a_malformed_frame_is_logged_and_the_link_stays_up(start_server: A
 
     server, url = await start_server(script)
     link, received = make_link(url)
-    with structlog.testing.capture_logs() as logs:
+    with captured_events(caplog) as logs:
         task = asyncio.create_task(link.run())
         await wait_until(lambda: len(received) == 2)
     assert any(e["event"] == "agent_bad_frame" for e in logs)

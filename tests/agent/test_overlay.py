@@ -8,7 +8,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -41,6 +42,16 @@ def display() -> Iterator[VirtualDisplay]:
     virtual.close()
 
 
+@pytest.fixture
+async def on_screen() -> AsyncIterator[list[RunningAgent]]:
+    """Agents showing an overlay, stopped before the display closes even when a test fails:
+    Xlib ends a process whose X server goes away, and an in-process overlay's is pytest."""
+    agents: list[RunningAgent] = []
+    yield agents
+    for agent in agents:
+        await agent.stop()
+
+
 def save(shot: Screenshot, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot.save_png(ARTIFACTS / f"{name}.png")
@@ -66,25 +77,41 @@ async def overlay_agent(
     tmp_path: Path,
     display: VirtualDisplay,
     monkeypatch: pytest.MonkeyPatch,
+    on_screen: list[RunningAgent],
+    mode: str = "separate",
 ) -> tuple[RunningAgent, str]:
     monkeypatch.setenv("DISPLAY", display.name)
     station_id, token = await live_server.create_pc_station("PC-SCREEN")
-    config = agent_config(live_server.base_url, station_id, token, overlay=True, grace=30)
+    config = agent_config(
+        live_server.base_url, station_id, token, overlay=True, grace=30, overlay_mode=mode
+    )
     running = RunningAgent(config, tmp_path / "state.json").start()
+    on_screen.append(running)
     await wait_until(lambda: running.agent.link.connected)
-    await wait_until(lambda: running.agent.channel is not None and running.agent.channel.connected)
+    if mode == "separate":
+        await wait_until(
+            lambda: running.agent.channel is not None and running.agent.channel.connected
+        )
     return running, station_id
 
 
+@pytest.mark.parametrize("mode", ["separate", "in_process"])
 async def test_timer_colour_in_each_band_and_lock_view_after_expiry(
     live_server: LiveServer,
     admin: httpx.AsyncClient,
     tmp_path: Path,
     display: VirtualDisplay,
     monkeypatch: pytest.MonkeyPatch,
+    on_screen: list[RunningAgent],
+    mode: str,
 ) -> None:
-    running, station_id = await overlay_agent(live_server, tmp_path, display, monkeypatch)
-    await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "1-locked-before-session")
+    running, station_id = await overlay_agent(
+        live_server, tmp_path, display, monkeypatch, on_screen, mode
+    )
+    # In process there is no second process; in a separate one, no overlay thread.
+    assert (running.agent.supervisor is None) == (mode == "in_process")
+    assert ("agent-overlay" in {t.name for t in threading.enumerate()}) == (mode == "in_process")
+    await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, f"1-locked-before-session-{mode}")
 
     session: dict[str, object] = {}
     for minutes, band in [(30, "green"), (8, "orange"), (4, "red")]:
@@ -92,14 +119,15 @@ async def test_timer_colour_in_each_band_and_lock_view_after_expiry(
             await admin.delete(f"/api/v1/sessions/{session['id']}")
             await wait_until(lambda: running.mode() == "locked")
         session = await start_session(admin, station_id, minutes=minutes)
-        shot = await wait_for_colour(display, CORNER_POINT, BAND_COLOURS[band], f"2-{band}")
+        shot = await wait_for_colour(display, CORNER_POINT, BAND_COLOURS[band], f"2-{band}-{mode}")
         assert shot.pixel(*LOCK_POINT) != LOCK_BACKGROUND  # the lock view is gone
 
     await end_soon(live_server, str(session["id"]), 0.3)
     await wait_until(lambda: running.mode() == "ended")
-    shot = await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "3-ended")
+    shot = await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, f"3-ended-{mode}")
     assert shot.pixel(*CORNER_POINT) == LOCK_BACKGROUND  # the full-screen view covers the timer
-    assert "lock_screen" not in running.control.names()  # the desktop part locks, not the service
+    # The user-session part locks: in its own process (not this control), or on its thread.
+    assert ("lock_screen" in running.control.names()) == (mode == "in_process")
     await running.stop()
 
 
@@ -109,8 +137,11 @@ async def test_killed_overlay_comes_back_within_five_seconds_and_is_reported(
     tmp_path: Path,
     display: VirtualDisplay,
     monkeypatch: pytest.MonkeyPatch,
+    on_screen: list[RunningAgent],
 ) -> None:
-    running, station_id = await overlay_agent(live_server, tmp_path, display, monkeypatch)
+    running, station_id = await overlay_agent(
+        live_server, tmp_path, display, monkeypatch, on_screen
+    )
     await start_session(admin, station_id, minutes=30)
     await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "4-before-kill")
     supervisor = running.agent.supervisor
@@ -180,4 +211,24 @@ async def test_an_overlay_that_cannot_start_is_reported_once_as_failed(
     assert supervisor is not None
     await wait_until(lambda: supervisor.starts >= 3, seconds=10)
     assert await wait_for_tamper(admin, "overlay_failed") == ["overlay_failed"]
+    await running.stop()
+
+
+async def test_an_in_process_overlay_without_a_display_falls_back_to_the_system_lock(
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":9999")  # no X server there: Tk cannot start
+    station_id, token = await live_server.create_pc_station("PC-NOTK")
+    config = agent_config(
+        live_server.base_url, station_id, token, overlay=True, overlay_mode="in_process"
+    )
+    running = RunningAgent(config, tmp_path / "state.json").start()
+    assert await wait_for_tamper(admin, "overlay_failed") == ["overlay_failed"]
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await admin.delete(f"/api/v1/sessions/{session['id']}")
+    await wait_until(lambda: "lock_screen" in running.control.names(), seconds=5)
     await running.stop()

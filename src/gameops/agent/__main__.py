@@ -1,14 +1,18 @@
-"""``python -m gameops.agent --config PATH``: the same as ``gameops-agent``, lighter.
+"""``python -m gameops.agent --config PATH`` and ``gameops-agent``: the PC agent.
 
-structlog imports rich, when installed, only to pretty-print tracebacks; an agent on a gaming
-PC has no use for that and keeping rich out of the process saves about 5 MB of memory
-(bench/agent_footprint.py). This entry point is what the Windows service runs.
+This is what the Windows service runs. Imports the agent only after
+:func:`~gameops.agent.lean.defer_unused_imports`, which keeps it within its memory budget.
 """
 
-import sys
+from gameops.agent.lean import defer_unused_imports
 
-sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
 
-from gameops.agent.main import console_main  # noqa: E402 - must follow the line above
+def main() -> None:
+    defer_unused_imports()
+    from gameops.agent.main import console_main
 
-console_main()
+    console_main()
+
+
+if __name__ == "__main__":
+    main()

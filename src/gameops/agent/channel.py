@@ -3,7 +3,7 @@ loopback TCP socket. The service listens; the user-session part connects and pro
 with a per-run secret passed in its environment.
 
 service -> desktop: {"op": "view", ...}, {"op": "lock"}
-desktop -> service: {"op": "hello", "secret": ..., "pid": ...}
+desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N}
 """
 
 from __future__ import annotations
@@ -13,15 +13,30 @@ import contextlib
 import hmac
 import json
 import secrets
-from typing import Any
-
-import structlog
+from typing import Any, Protocol
 
 from .localwire import encode_line
+from .logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_LINE = 64 * 1024
+
+
+class DesktopLink(Protocol):
+    """How the service part talks to the user-session part, wherever that runs."""
+
+    @property
+    def showing(self) -> bool:
+        """Whether the overlay can show views and lock the desktop now (or soon)."""
+
+    @property
+    def idle_seconds(self) -> float | None:
+        """Input-idle time as the user's session last saw it (None: not known)."""
+
+    def push(self, message: dict[str, Any]) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class DesktopChannel:
@@ -34,6 +49,7 @@ class DesktopChannel:
         self._writers: set[asyncio.StreamWriter] = set()
         self._last_view: dict[str, Any] | None = None
         self.hellos = 0
+        self.idle_seconds: float | None = None
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -43,6 +59,10 @@ class DesktopChannel:
     @property
     def connected(self) -> bool:
         return bool(self._writers)
+
+    @property
+    def showing(self) -> bool:
+        return True  # a killed or lost overlay is restarted and gets the last view at once
 
     def push(self, message: dict[str, Any]) -> None:
         if message.get("op") == "view":
@@ -69,13 +89,24 @@ class DesktopChannel:
             self._writers.add(writer)
             if self._last_view is not None:
                 writer.write(encode_line(self._last_view))
-            while await reader.readline():
-                pass  # nothing else is expected; reading notices the peer leaving
+            while line := await reader.readline():
+                self._receive(line)
         except (ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         finally:
             self._writers.discard(writer)
             writer.close()
+
+    def _receive(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(message, dict) or message.get("op") != "idle":
+            return
+        seconds = message.get("seconds")
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
+            self.idle_seconds = float(seconds)
 
     async def _accept(self, reader: asyncio.StreamReader) -> bool:
         with contextlib.suppress(TimeoutError, ValueError):

@@ -8,97 +8,199 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import msgspec
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from msgspec import Meta, Struct, field, structs
 
 ENV_PREFIX = "GAMEOPS_AGENT_"
+URL_SCHEMES = ("http://", "https://", "ws://", "wss://")
+PROXY_SCHEMES = ("http://", "https://", "socks5://", "socks5h://", "socks4://")
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and how to fix it."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# msgspec structs rather than pydantic models: the agent's memory budget (docs/agent.md).
+class _Section(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
 
 
-class StationConfig(_Section):
+class StationConfig(_Section, frozen=True):
     id: UUID
-    name: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
-class BackendConfig(_Section):
+class BackendConfig(_Section, frozen=True):
     url: str
-    token: str = Field(min_length=1)
+    token: Annotated[str, Meta(min_length=1)]
+    # "none": connect directly (the venue's server is on its LAN; a proxy set on the PC is
+    # usually the customers' web filter). "system": the PC's proxy settings. Or a proxy URL.
+    proxy: str = "none"
 
-    @field_validator("url")
-    @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError("must start with http://, https://, ws:// or wss://")
-        return url.rstrip("/")
+    @property
+    def websocket_proxy(self) -> str | Literal[True] | None:
+        """``proxy`` as the websockets library's ``connect(proxy=...)`` takes it."""
+        return {"none": None, "system": True}.get(self.proxy, self.proxy)
 
 
-class FeaturesConfig(_Section):
+class FeaturesConfig(_Section, frozen=True):
     auto_lock: bool = True
     auto_logout: bool = True
     show_overlay: bool = True
 
 
-class SessionConfig(_Section):
-    warning_time: int = Field(default=300, ge=60, le=3600)
-    grace_period: int = Field(default=60, ge=0, le=600)
+class SessionConfig(_Section, frozen=True):
+    warning_time: Annotated[int, Meta(ge=60, le=3600)] = 300
+    grace_period: Annotated[int, Meta(ge=0, le=600)] = 60
 
 
-class SystemConfig(_Section):
-    monitor_interval: int = Field(default=60, ge=5, le=3600)
+class SystemConfig(_Section, frozen=True):
+    monitor_interval: Annotated[int, Meta(ge=5, le=3600)] = 60
     control: Literal["auto", "windows", "linux", "simulated"] = "auto"
     service: bool = False  # running as a Windows service (session 0): log off via WTS
+    # Where the overlay runs: "separate", a user-session process the service restarts when
+    # it is killed (needed by a Windows service, which has no desktop); "in_process", a
+    # thread of this process (an agent running in the user's session; ~25 MB less);
+    # "auto": separate when running as a service, else in_process.
+    overlay: Literal["auto", "in_process", "separate"] = "auto"
     state_file: Path | None = None
 
 
-class LogConfig(_Section):
+class LogConfig(_Section, frozen=True):
     file: Path | None = None
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["console", "json"] = "console"
 
 
-class AgentConfig(_Section):
+class AgentConfig(Struct, frozen=True, kw_only=True):
     station: StationConfig
     backend: BackendConfig
-    features: FeaturesConfig = FeaturesConfig()
-    session: SessionConfig = SessionConfig()
-    system: SystemConfig = SystemConfig()
-    log: LogConfig = LogConfig()
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    session: SessionConfig = field(default_factory=SessionConfig)
+    system: SystemConfig = field(default_factory=SystemConfig)
+    log: LogConfig = field(default_factory=LogConfig)
 
     @property
     def ws_url(self) -> str:
         """The agent WebSocket endpoint for this station, from ``backend.url``."""
-        base = self.backend.url
+        base = self.backend.url.rstrip("/")
         if base.startswith("http"):
             base = "ws" + base[len("http") :]
         if not base.endswith("/ws/agent"):
             base += "/ws/agent"
         return f"{base}/{self.station.id}"
 
+    @property
+    def overlay_in_process(self) -> bool:
+        mode = self.system.overlay
+        return mode == "in_process" or (mode == "auto" and not self.system.service)
+
     def state_path(self, config_path: Path) -> Path:
         return self.system.state_file or config_path.parent / "agent-state.json"
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    info.name: info.type for info in structs.fields(AgentConfig) if isinstance(info.type, type)
+}
 
 
 def load_config(path: Path, environ: Mapping[str, str]) -> AgentConfig:
     """Read ``path`` (if it exists), apply env overrides, validate."""
     raw = _read_yaml(path)
     _apply_env(raw, environ)
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> AgentConfig:
+    """``raw`` (sections of plain values; strings are converted, as from the environment)
+    as a validated :class:`AgentConfig`, or a :class:`ConfigError` listing every problem.
+
+    msgspec stops at a section's first error, so sections are checked one by one and
+    missing keys are listed up front: a first run learns everything it must set at once.
+    """
+    where = source.name if source is not None else "the config"
+    problems = [
+        f"  - {key} is not a known section: use one of {', '.join(SECTIONS)}"
+        for key in raw
+        if key not in SECTIONS
+    ]
+    sections: dict[str, _Section] = {}
+    for name, kind in SECTIONS.items():
+        section, found = _section(name, raw.get(name, {}), kind, where)
+        problems += found
+        if section is not None:
+            sections[name] = section
+    if problems:
+        raise ConfigError(_report(problems, source))
+    return AgentConfig(**sections)  # type: ignore[arg-type]
+
+
+def _section(
+    name: str, value: Any, kind: type[_Section], where: str
+) -> tuple[_Section | None, list[str]]:
+    if not isinstance(value, dict):
+        return None, [f"  - {name} must be a mapping of keys, not {value!r}"]
+    required = (info.name for info in structs.fields(kind) if info.required)
+    missing = [f"{name}.{key}" for key in required if key not in value]
+    if missing:
+        return None, [
+            f"  - {key} is missing: set it in {where} or with {_env(key)}" for key in missing
+        ]
     try:
-        return AgentConfig.model_validate(raw)
-    except ValidationError as err:
-        message = _explain(err, path)
-        if not path.exists():
-            message += f"\n  ({path} does not exist: copy config.example.yaml there and edit it)"
-        raise ConfigError(message) from err
+        section = msgspec.convert(value, kind, strict=False, dec_hook=_path)
+    except msgspec.ValidationError as err:
+        return None, [_conversion_problem(name, value, err, where)]
+    problems = _backend_problems(section, name, where) if isinstance(section, BackendConfig) else []
+    return (None if problems else section), problems
+
+
+def _conversion_problem(
+    name: str, value: dict[str, Any], err: msgspec.ValidationError, where: str
+) -> str:
+    # msgspec says "Expected `int` >= 60 - at `$.warning_time`"; sections are flat.
+    message, _, at = str(err).partition(" - at `$.")
+    key = at.rstrip("`")
+    unknown = message.removeprefix("Object contains unknown field ")
+    if unknown != message:
+        return f"  - {name}.{unknown.strip('`')} is not a known key: remove it or fix its spelling"
+    return _invalid(f"{name}.{key}", message, value.get(key), where)
+
+
+def _backend_problems(backend: BackendConfig, name: str, where: str) -> list[str]:
+    problems = []
+    if not backend.url.startswith(URL_SCHEMES):
+        must = f"must start with {', '.join(URL_SCHEMES)}"
+        problems.append(_invalid(f"{name}.url", must, backend.url, where))
+    if backend.proxy not in ("none", "system") and not backend.proxy.startswith(PROXY_SCHEMES):
+        must = f"must be none, system or a proxy URL ({', '.join(PROXY_SCHEMES)})"
+        problems.append(_invalid(f"{name}.proxy", must, backend.proxy, where))
+    return problems
+
+
+def _path(kind: type, value: Any) -> Any:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _invalid(key: str, message: str, got: Any, where: str) -> str:
+    return f"  - {key}: {message} (got {got!r}); fix it in {where} or with {_env(key)}"
+
+
+def _env(key: str) -> str:
+    return ENV_PREFIX + key.replace(".", "_").upper()
+
+
+def _report(problems: list[str], source: Path | None) -> str:
+    lines = [f"invalid agent configuration ({source or 'no file'}):", *problems]
+    lines.append("  see config.example.yaml for every key with a comment")
+    if source is not None and not source.exists():
+        lines.append(f"  ({source} does not exist: copy config.example.yaml there and edit it)")
+    return "\n".join(lines)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -117,7 +219,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     # GAMEOPS_AGENT_BACKEND_TOKEN -> backend.token; section names have no underscore.
-    sections = AgentConfig.model_fields
+    sections = SECTIONS
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
@@ -131,32 +233,3 @@ def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
         if not isinstance(target, dict):
             raise ConfigError(f"config key {section} must be a mapping")
         target[key] = value
-
-
-def _required_keys(key: str) -> list[str]:
-    """A missing section stands for its required keys, which is what the user must set."""
-    field = AgentConfig.model_fields.get(key)
-    section = field.annotation if field is not None else None
-    if isinstance(section, type) and issubclass(section, _Section):
-        return [f"{key}.{name}" for name, sub in section.model_fields.items() if sub.is_required()]
-    return [key]
-
-
-def _explain(err: ValidationError, path: Path) -> str:
-    lines = [f"invalid agent configuration ({path}):"]
-    for problem in err.errors(include_url=False):
-        key = ".".join(str(part) for part in problem["loc"])
-        env = ENV_PREFIX + key.replace(".", "_").upper()
-        if problem["type"] == "missing":
-            for required in _required_keys(key):
-                env = ENV_PREFIX + required.replace(".", "_").upper()
-                lines.append(f"  - {required} is missing: set it in {path.name} or with {env}")
-        elif problem["type"] == "extra_forbidden":
-            lines.append(f"  - {key} is not a known key: remove it or fix its spelling")
-        else:
-            lines.append(
-                f"  - {key}: {problem['msg']} (got {problem.get('input')!r}); "
-                f"fix it in {path.name} or with {env}"
-            )
-    lines.append("  see config.example.yaml for every key with a comment")
-    return "\n".join(lines)

@@ -15,6 +15,7 @@ Run by the service's supervisor: ``python -m gameops.agent.desktop --port P --st
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import queue
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .control.keyboard import KeyboardBlocker
 
 POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
+IDLE_SAMPLE_SECONDS = 10.0  # input-idle time is read here: it exists only in the user's session
 RECONNECT_SECONDS = 1.0
 ORPHAN_SECONDS = 15.0  # the service gone this long: it is not coming back for this overlay
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
@@ -43,6 +45,7 @@ def read_channel(
     inbox: queue.Queue[dict[str, Any]],
     service_alive: Callable[[], bool] = lambda: True,
     orphan_seconds: float = ORPHAN_SECONDS,
+    on_connection: Callable[[socket.socket | None], None] = lambda conn: None,
 ) -> None:
     """Connect, say hello, put every message in ``inbox``; lock when cut off, reconnect;
     give up (``EXIT``) once the service has been dead for ``orphan_seconds``."""
@@ -52,10 +55,12 @@ def read_channel(
             with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
                 conn.settimeout(None)
                 conn.sendall(encode_line({"op": "hello", "secret": secret, "pid": os.getpid()}))
+                on_connection(conn)
                 for line in conn.makefile("rb"):
                     inbox.put(json.loads(line))
         except (OSError, ValueError):
             pass
+        on_connection(None)
         inbox.put(LOCKED_VIEW)
         if service_alive():
             dead_since = None
@@ -87,8 +92,25 @@ class DesktopPart:
         self.control = control
         self.blocker = blocker
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.idle_seconds: float | None = None
+        self._idle_sampled_at = -IDLE_SAMPLE_SECONDS
+        self._service: socket.socket | None = None
 
     def run(self, port: int, secret: str, service_alive: Callable[[], bool]) -> None:
+        """As its own process: the service's messages come over the local channel."""
+        reader = threading.Thread(
+            target=read_channel,
+            args=(port, secret, self.inbox, service_alive),
+            kwargs={"on_connection": self._connected},
+            daemon=True,
+        )
+        self.show(on_shown=reader.start)
+
+    def _connected(self, conn: socket.socket | None) -> None:
+        self._service = conn
+
+    def show(self, on_shown: Callable[[], None] = lambda: None) -> None:
+        """Run the overlay on this thread until an ``EXIT`` arrives in :attr:`inbox`."""
         import tkinter as tk
 
         from .overlay import Overlay
@@ -96,10 +118,7 @@ class DesktopPart:
         root = tk.Tk(className="gameops-overlay")
         overlay = Overlay(root, self.station_name)
         overlay.render(LOCKED_VIEW)
-        reader = threading.Thread(
-            target=read_channel, args=(port, secret, self.inbox, service_alive), daemon=True
-        )
-        reader.start()
+        on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
         if self.blocker is not None:
             self.blocker.install()  # on this thread: Tk's loop pumps the hook's messages
@@ -121,11 +140,69 @@ class DesktopPart:
             elif message == EXIT:
                 root.destroy()
                 return
+        self._sample_idle()
         if latest_view is not None:
             overlay.render(latest_view)
             if self.blocker is not None:
                 self.blocker.locked = latest_view.get("mode") != "session"
         root.after(POLL_MS, self._drain, root, overlay)
+
+    def _sample_idle(self) -> None:
+        now = time.monotonic()
+        if now - self._idle_sampled_at < IDLE_SAMPLE_SECONDS:
+            return
+        self._idle_sampled_at = now
+        try:
+            self.idle_seconds = self.control.idle_seconds()
+        except Exception:  # a missing tool (xprintidle) costs the figure, not the overlay
+            self.idle_seconds = None
+            return
+        service = self._service
+        if service is not None and self.idle_seconds is not None:
+            with contextlib.suppress(OSError):
+                service.sendall(encode_line({"op": "idle", "seconds": round(self.idle_seconds)}))
+
+
+class InProcessOverlay:
+    """The user-session part on a thread of the agent's own process, for an agent that runs
+    in the user's session (``system.overlay: in_process``): one process, one interpreter, so
+    about 25 MB less than a second process. Tk's loop runs on its own thread; the agent's
+    event loop only puts messages in a queue, so the overlay can never block the network.
+    """
+
+    def __init__(
+        self, station_name: str, control: SystemControl, on_failure: Callable[[Exception], object]
+    ) -> None:
+        self.part = DesktopPart(station_name, control, windows_blocker())
+        self._on_failure = on_failure  # called on the overlay's thread
+        self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def showing(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def idle_seconds(self) -> float | None:
+        return self.part.idle_seconds
+
+    def push(self, message: dict[str, Any]) -> None:
+        self.part.inbox.put(message)
+
+    async def close(self) -> None:
+        import asyncio  # here: the separate overlay process never loads asyncio (and ssl)
+
+        if self.showing:
+            self.part.inbox.put(EXIT)
+            await asyncio.to_thread(self._thread.join, 5)
+
+    def _show(self) -> None:
+        try:
+            self.part.show()
+        except Exception as err:  # no display, say: the agent locks through the system
+            self._on_failure(err)
 
 
 def windows_blocker() -> KeyboardBlocker | None:

@@ -13,9 +13,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 from uuid import UUID
 
-import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
@@ -36,8 +36,9 @@ from gameops.protocol import (
 )
 
 from .backoff import Backoff
+from .logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 REJECTED_HTTP_STATUSES = {401, 403, 404}
 REJECTED_CLOSE_CODES = {CloseCode.AUTH_FAILED, CloseCode.UNKNOWN_STATION, CloseCode.FORBIDDEN}
@@ -79,8 +80,10 @@ class AgentLink:
         hooks: LinkHooks,
         backoff: Backoff | None = None,
         tuning: LinkTuning | None = None,
+        proxy: str | Literal[True] | None = None,
     ) -> None:
         self.url = url
+        self.proxy = proxy  # as websockets' connect(proxy=...): None direct, True the system's
         self._token = token
         self.hooks = hooks
         self.backoff = backoff or Backoff()
@@ -161,6 +164,7 @@ class AgentLink:
             async with connect(
                 self.url,
                 additional_headers=headers,
+                proxy=self.proxy,
                 open_timeout=10,
                 max_size=2**20,
                 compression=None,

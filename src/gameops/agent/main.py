@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
-import structlog
-
-from gameops.logging import configure_logging
-
-from .config import AgentConfig, ConfigError, LogConfig, load_config
+from . import logs
+from .config import AgentConfig, ConfigError, load_config
 from .control import select_control
 from .runtime import Agent, AgentParts, state_file_for
 
@@ -28,8 +24,8 @@ def run(config_path: Path) -> int:
     except ConfigError as err:
         print(f"gameops-agent: {err}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    setup_logging(config.log)
-    structlog.get_logger(__name__).info(
+    logs.configure(config.log.level, config.log.format, config.log.file)
+    logs.get_logger(__name__).info(
         "agent_starting", station=config.station.name, url=config.ws_url, config=str(config_path)
     )
     control = select_control(config.system.control, in_service=config.system.service)
@@ -46,16 +42,6 @@ async def _serve(config: AgentConfig, parts: AgentParts) -> int:
         except (NotImplementedError, RuntimeError):  # Windows: no loop signal handlers
             signal.signal(signum, lambda *_: loop.call_soon_threadsafe(agent.stop))
     return await agent.run()
-
-
-def setup_logging(settings: LogConfig) -> None:
-    configure_logging(settings.level, settings.format)
-    if settings.file is None:
-        return
-    root = logging.getLogger()
-    handler = logging.FileHandler(settings.file, encoding="utf-8")
-    handler.setFormatter(root.handlers[0].formatter)
-    root.addHandler(handler)
 
 
 def console_main() -> None:

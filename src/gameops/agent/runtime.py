@@ -14,24 +14,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-import structlog
-
 from gameops.protocol import Heartbeat, Payload, Tamper
 
 from .backoff import Backoff
-from .channel import DesktopChannel
+from .channel import DesktopChannel, DesktopLink
 from .clock import Clock, SystemClock
 from .config import AgentConfig
 from .control import SystemControl
 from .effects import Effect, KeepAwake, Lock, LogOff, Notify, Persist, Send, Unlock
 from .link import AgentLink, LinkHooks, LinkTuning, Outcome
 from .localwire import SECRET_ENV
+from .logs import get_logger
 from .session import Phase, SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
 from .statefile import StateFile
 from .supervisor import Launcher, Supervisor, desktop_command, launch_subprocess
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
 LOGOFF_ENDS_DESKTOP = 60.0  # the overlay dying this soon after a log-off is no tamper
@@ -72,9 +71,15 @@ class Agent:
             on_message=self._on_message,
         )
         self.link = AgentLink(
-            config.ws_url, config.backend.token, hooks, parts.backoff, parts.tuning
+            config.ws_url,
+            config.backend.token,
+            hooks,
+            parts.backoff,
+            parts.tuning,
+            proxy=config.backend.websocket_proxy,
         )
-        self.channel: DesktopChannel | None = None
+        self.desktop: DesktopLink | None = None  # the user-session part (overlay), if shown
+        self.channel: DesktopChannel | None = None  # its local channel, when a separate process
         self.supervisor: Supervisor | None = None
         # One worker thread for every control call: Windows ties keep-awake to the thread.
         self._control_thread = ThreadPoolExecutor(1, thread_name_prefix="agent-control")
@@ -83,6 +88,7 @@ class Agent:
         self._background: set[asyncio.Future[Any]] = set()
         self._specs_cache = parts.specs
         self._logged_off_at: float | None = None
+        self._last_idle: float | None = None
         self._hellos_seen = 0  # overlay connections counted at the last overlay death
 
     # --- lifecycle ------------------------------------------------------------------
@@ -121,8 +127,8 @@ class Agent:
         self.link.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()
-        if self.channel is not None:
-            await self.channel.close()
+        if self.desktop is not None:
+            await self.desktop.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, *self._background, return_exceptions=True)
@@ -132,7 +138,19 @@ class Agent:
             self.parts.state.mark_stopped()
 
     async def _start_desktop_part(self) -> None:
-        self.channel = DesktopChannel()
+        if self.config.overlay_in_process:
+            from .desktop import InProcessOverlay  # Tk only when an overlay is shown
+
+            loop = asyncio.get_running_loop()
+            overlay = InProcessOverlay(
+                self.config.station.name,
+                self.parts.control,
+                lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
+            )
+            overlay.start()
+            self.desktop = overlay
+            return
+        self.desktop = self.channel = DesktopChannel()
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
             port, self.config.station.name, self.config.system.control
@@ -178,6 +196,11 @@ class Agent:
         detail = f"user-session part (overlay) exited with code {returncode}; restarting"
         self.link.send(Tamper(kind=kind, detail=detail))
 
+    def _overlay_failed(self, err: Exception) -> None:
+        log.error("overlay_failed", error=repr(err), fallback="system lock")
+        detail = f"the overlay could not run in the agent's process: {err!r}"
+        self.link.send(Tamper(kind="overlay_failed", detail=detail[:1000]))
+
     # --- outputs --------------------------------------------------------------------
 
     def _execute(self, effects: list[Effect]) -> None:
@@ -202,7 +225,7 @@ class Agent:
                 self._in_thread(self._control_thread, control.keep_awake, enabled)
             case Notify(text=text):
                 log.info("agent_notify", text=text)
-                if self.channel is None:  # the overlay shows it otherwise
+                if self.desktop is None or not self.desktop.showing:  # else the overlay does
                     self._in_thread(self._control_thread, control.notify, "GameOps", text)
             case Persist(saved=saved) if self.parts.state is not None:
                 self._in_thread(self._disk_thread, self.parts.state.save, saved)
@@ -210,17 +233,17 @@ class Agent:
                 pass  # nothing to undo system-side: the overlay follows the view
 
     def _lock_screen(self) -> None:
-        if self.channel is not None:
+        if self.desktop is not None and self.desktop.showing:
             # Locking works only inside the user's desktop session: the overlay does it.
-            self.channel.push({"op": "lock"})
+            self.desktop.push({"op": "lock"})
         else:
             self._in_thread(self._control_thread, self.parts.control.lock_screen)
 
     def _push_view(self) -> None:
-        if self.channel is None:
+        if self.desktop is None or not self.desktop.showing:
             return
         view = self.machine.view(self.parts.clock.now())
-        self.channel.push(
+        self.desktop.push(
             {
                 "op": "view",
                 "mode": view.mode,
@@ -247,7 +270,21 @@ class Agent:
             ram=ram,
             active_session_id=self.machine.session_id,
             remaining_seconds=self.machine.remaining_seconds(now),
+            idle_seconds=self._idle_seconds(),
         )
+
+    def _idle_seconds(self) -> int | None:
+        """Known in the user's session: from the overlay when shown, else read here (for the
+        next heartbeat: the read may block, so it runs on the control thread)."""
+        if self.desktop is not None:
+            idle = self.desktop.idle_seconds
+        else:
+            idle = self._last_idle
+            self._in_thread(self._control_thread, self._read_idle)
+        return None if idle is None else round(idle)
+
+    def _read_idle(self) -> None:
+        self._last_idle = self.parts.control.idle_seconds()
 
     def _specs(self) -> dict[str, Any]:
         if self._specs_cache is None:

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from .effects import SavedSession
+from .logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 
 class StateFile:

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-import structlog
+from .logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 4.0  # with start-up time, the overlay is back within 5 s

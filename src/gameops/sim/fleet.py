@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from gameops.agent.config import AgentConfig
+from gameops.agent.config import parse_config
 from gameops.agent.control import SimulatedControl
 from gameops.agent.runtime import Agent, AgentParts
 from gameops.agent.session import Phase
@@ -81,7 +81,7 @@ def _ok(response: Any) -> dict[str, Any]:
 
 
 def simulated_agent(server: str, station: SimStation) -> Agent:
-    config = AgentConfig.model_validate(
+    config = parse_config(
         {
             "station": {"id": station.id, "name": station.name},
             "backend": {"url": server, "token": station.token},

@@ -18,7 +18,8 @@ class SystemControl(Protocol):
 
     def keep_awake(self, enabled: bool) -> None: ...
 
-    def idle_seconds(self) -> float: ...
+    def idle_seconds(self) -> float | None:
+        """Seconds since the last mouse or keyboard input; None when it cannot be read."""
 
     def notify(self, title: str, text: str) -> None: ...
 

@@ -8,9 +8,9 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 
-import structlog
+from ..logs import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Runner = Callable[[Sequence[str]], bool]
 Spawner = Callable[[Sequence[str]], "subprocess.Popen[bytes] | None"]
@@ -67,14 +67,14 @@ class LinuxControl:
             self._inhibitor.terminate()
             self._inhibitor = None
 
-    def idle_seconds(self) -> float:
+    def idle_seconds(self) -> float | None:
         if shutil.which("xprintidle") is None:
-            return 0.0
+            return None
         try:
             output = subprocess.run(["xprintidle"], capture_output=True, timeout=5, check=True)
             return int(output.stdout.strip()) / 1000
         except (OSError, ValueError, subprocess.SubprocessError):
-            return 0.0
+            return None
 
     def notify(self, title: str, text: str) -> None:
         self._run(["notify-send", "--app-name=GameOps", title, text])

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import threading
 
-import structlog
-
+from ..logs import get_logger
 from . import win32
 from .win32 import Win32Api
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 AWAKE_FLAGS = win32.ES_CONTINUOUS | win32.ES_SYSTEM_REQUIRED | win32.ES_DISPLAY_REQUIRED
 NOTIFY_FLAGS = (
