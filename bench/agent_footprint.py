@@ -16,6 +16,7 @@ Usage::
 
     python bench/agent_footprint.py              # 60 s windows
     python bench/agent_footprint.py --seconds 20
+    python bench/agent_footprint.py --tls        # wss://, the agent pinned to the server
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import platform
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,8 @@ import httpx
 import psutil
 from rich.console import Console
 from rich.table import Table
+
+from gameops.server.tls import write_self_signed
 
 console = Console()
 ADMIN_PASSWORD = "bench-admin-password"
@@ -62,9 +66,11 @@ def free_port() -> int:
         return port
 
 
-def start_server(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, data_dir: Path, tls: Path | None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **({"GAMEOPS_TLS_CERTFILE": str(tls / "cert.pem")} if tls else {}),
+        **({"GAMEOPS_TLS_KEYFILE": str(tls / "key.pem")} if tls else {}),
         "GAMEOPS_DATA_DIR": str(data_dir),
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",
@@ -76,8 +82,9 @@ def start_server(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def provision(base_url: str) -> tuple[httpx.AsyncClient, str, str]:
-    client = httpx.AsyncClient(base_url=base_url, timeout=30)
+async def provision(base_url: str, tls: Path | None) -> tuple[httpx.AsyncClient, str, str]:
+    verify = ssl.create_default_context(cafile=tls / "cert.pem") if tls else True
+    client = httpx.AsyncClient(base_url=base_url, timeout=30, verify=verify)
     for _ in range(300):
         with contextlib.suppress(httpx.HTTPError):
             if (await client.get("/health")).status_code == 200:
@@ -94,12 +101,18 @@ async def provision(base_url: str) -> tuple[httpx.AsyncClient, str, str]:
 
 
 def write_config(
-    directory: Path, base_url: str, station_id: str, token: str, overlay: str | None
+    directory: Path,
+    base_url: str,
+    station_id: str,
+    token: str,
+    overlay: str | None,
+    tls: Path | None,
 ) -> Path:
     path = directory / f"agent-{overlay or 'plain'}.yaml"
+    pinned = f", ca_file: '{tls / 'cert.pem'}'" if tls else ""
     path.write_text(
         f"station: {{id: '{station_id}', name: BENCH-PC}}\n"
-        f"backend: {{url: '{base_url}', token: '{token}'}}\n"
+        f"backend: {{url: '{base_url}', token: '{token}'{pinned}}}\n"
         f"features: {{show_overlay: {str(overlay is not None).lower()}}}\n"
         f"system: {{control: simulated, overlay: {overlay or 'auto'}}}\n"
         "log: {level: WARNING}\n"
@@ -180,7 +193,7 @@ def start_xvfb() -> subprocess.Popen[bytes] | None:
     return xvfb
 
 
-def report(results: list[Footprint]) -> None:
+def report(results: list[Footprint], transport: str) -> None:
     table = Table(title="PC agent footprint")
     for column in ("scenario", "RSS MB", "PSS MB", "USS MB", "CPU % of one core", "processes"):
         table.add_column(column, justify="left" if column == "scenario" else "right")
@@ -199,24 +212,28 @@ def report(results: list[Footprint]) -> None:
     )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     console.print(f"machine: {machine}; date: {when}", soft_wrap=True)
-    console.print(f"targets: {TARGETS}")
-    print(json.dumps({"machine": machine, "results": [asdict(r) for r in results]}))
+    console.print(f"targets: {TARGETS}; transport: {transport}")
+    results_json = [asdict(r) for r in results]
+    print(json.dumps({"machine": machine, "transport": transport, "results": results_json}))
 
 
-async def bench(seconds: float) -> None:
+async def bench(seconds: float, use_tls: bool) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gameops-footprint-"))
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = start_server(port, data_dir)
+    tls = data_dir / "tls" if use_tls else None
+    if tls is not None:  # wss:// with the agent pinned to the server's own certificate
+        write_self_signed(tls, ["127.0.0.1"])
+    base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    server = start_server(port, data_dir, tls)
     xvfb = start_xvfb()
     try:
-        client, station_id, token = await provision(base_url)
+        client, station_id, token = await provision(base_url, tls)
         results = []
         for overlay in (None, "in_process", "separate"):
-            config = write_config(data_dir, base_url, station_id, token, overlay)
+            config = write_config(data_dir, base_url, station_id, token, overlay, tls)
             results += await run_scenarios(client, station_id, config, overlay, seconds)
         await client.aclose()
-        report(results)
+        report(results, "wss:// pinned to the server's certificate" if tls else "ws://")
     finally:
         server.terminate()
         server.wait(15)
@@ -228,7 +245,9 @@ async def bench(seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60, help="length of each window")
-    asyncio.run(bench(parser.parse_args().seconds))
+    parser.add_argument("--tls", action="store_true", help="wss://, agent pinned to the cert")
+    args = parser.parse_args()
+    asyncio.run(bench(args.seconds, args.tls))
 
 
 if __name__ == "__main__":

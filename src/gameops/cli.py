@@ -12,8 +12,10 @@ from rich.console import Console
 app = typer.Typer(help="GameOps: run a gaming venue.", no_args_is_help=True)
 db_app = typer.Typer(help="Database chores.", no_args_is_help=True)
 sim_app = typer.Typer(help="Simulators (agents, devices, payment gateway).", no_args_is_help=True)
+tls_app = typer.Typer(help="Certificates for HTTPS and WSS.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(sim_app, name="sim")
+app.add_typer(tls_app, name="tls")
 console = Console(stderr=True)
 
 
@@ -27,6 +29,21 @@ def serve(
     from gameops.server.runner import serve as run_server
 
     run_server(host=host, port=port, migrate=migrate, console=console)
+
+
+@tls_app.command("self-signed")
+def tls_self_signed(
+    hosts: Annotated[list[str], typer.Argument(help="Names or IPs stations connect to.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write.")] = Path("data/tls"),
+) -> None:
+    """Make a certificate and key for HTTPS/WSS without a certificate authority."""
+    from gameops.server.tls import write_self_signed
+
+    cert, key = write_self_signed(directory, hosts)
+    console.print(
+        f"server: GAMEOPS_TLS_CERTFILE={cert} GAMEOPS_TLS_KEYFILE={key}\n"
+        f"stations: copy {cert} and set backend.ca_file to it, backend.url to wss://{hosts[0]}:PORT"
+    )
 
 
 @db_app.command("upgrade")

@@ -30,12 +30,13 @@ def agent_config(
     overlay: bool = False,
     overlay_mode: str = "separate",
     grace: int = 1,
+    ca_file: Path | None = None,
     **system: Any,
 ) -> AgentConfig:
     return parse_config(
         {
             "station": {"id": station_id, "name": "PC-TEST"},
-            "backend": {"url": url, "token": token},
+            "backend": {"url": url, "token": token, "ca_file": ca_file},
             "features": {"show_overlay": overlay},
             "session": {"warning_time": 300, "grace_period": grace},
             "system": {

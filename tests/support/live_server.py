@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import uuid
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,8 @@ class LiveServer:
         self.settings = settings
         self._socket = _bound_socket(0)
         self.port: int = self._socket.getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.base_url = f"{settings.scheme}://127.0.0.1:{self.port}"
+        self.ws_url = f"{settings.scheme.replace('http', 'ws')}://127.0.0.1:{self.port}"
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._clients: list[httpx.AsyncClient] = []
@@ -90,7 +91,12 @@ class LiveServer:
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+        # A TLS test server's certificate is self-signed: it is its own authority.
+        certificate = self.settings.tls_certfile
+        verify = ssl.create_default_context(cafile=certificate) if certificate else True
+        client = httpx.AsyncClient(
+            base_url=self.base_url, headers=headers, timeout=30, verify=verify
+        )
         self._clients.append(client)
         return client
 

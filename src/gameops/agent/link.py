@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Literal
 from uuid import UUID
 
@@ -72,6 +74,12 @@ class LinkTuning:
     restart_spread: float = 5.0  # spread reconnects the server asked for over this window
 
 
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Verifying TLS: against ``ca_file`` alone when given (the venue's pinned server),
+    else the system's certificate authorities."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+
+
 class AgentLink:
     def __init__(
         self,
@@ -81,9 +89,11 @@ class AgentLink:
         backoff: Backoff | None = None,
         tuning: LinkTuning | None = None,
         proxy: str | Literal[True] | None = None,
+        ca_file: Path | None = None,
     ) -> None:
         self.url = url
         self.proxy = proxy  # as websockets' connect(proxy=...): None direct, True the system's
+        self._tls = tls_context(ca_file) if url.startswith("wss://") else None
         self._token = token
         self.hooks = hooks
         self.backoff = backoff or Backoff()
@@ -165,6 +175,7 @@ class AgentLink:
                 self.url,
                 additional_headers=headers,
                 proxy=self.proxy,
+                ssl=self._tls,
                 open_timeout=10,
                 max_size=2**20,
                 compression=None,

@@ -77,6 +77,7 @@ class Agent:
             parts.backoff,
             parts.tuning,
             proxy=config.backend.websocket_proxy,
+            ca_file=config.backend.ca_file,
         )
         self.desktop: DesktopLink | None = None  # the user-session part (overlay), if shown
         self.channel: DesktopChannel | None = None  # its local channel, when a separate process
@@ -139,17 +140,23 @@ class Agent:
 
     async def _start_desktop_part(self) -> None:
         if self.config.overlay_in_process:
-            from .desktop import InProcessOverlay  # Tk only when an overlay is shown
+            self._start_overlay_thread()
+        else:
+            await self._start_desktop_process()
 
-            loop = asyncio.get_running_loop()
-            overlay = InProcessOverlay(
-                self.config.station.name,
-                self.parts.control,
-                lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
-            )
-            overlay.start()
-            self.desktop = overlay
-            return
+    def _start_overlay_thread(self) -> None:
+        from .desktop import InProcessOverlay  # Tk only when an overlay is shown
+
+        loop = asyncio.get_running_loop()
+        overlay = InProcessOverlay(
+            self.config.station.name,
+            self.parts.control,
+            lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
+        )
+        overlay.start()
+        self.desktop = overlay
+
+    async def _start_desktop_process(self) -> None:
         self.desktop = self.channel = DesktopChannel()
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
@@ -225,25 +232,30 @@ class Agent:
                 self._in_thread(self._control_thread, control.keep_awake, enabled)
             case Notify(text=text):
                 log.info("agent_notify", text=text)
-                if self.desktop is None or not self.desktop.showing:  # else the overlay does
+                if self._showing_desktop is None:  # else the overlay shows it
                     self._in_thread(self._control_thread, control.notify, "GameOps", text)
             case Persist(saved=saved) if self.parts.state is not None:
                 self._in_thread(self._disk_thread, self.parts.state.save, saved)
             case Unlock() | Persist():
                 pass  # nothing to undo system-side: the overlay follows the view
 
+    @property
+    def _showing_desktop(self) -> DesktopLink | None:
+        """The user-session part, if it can show views and lock now."""
+        return self.desktop if self.desktop is not None and self.desktop.showing else None
+
     def _lock_screen(self) -> None:
-        if self.desktop is not None and self.desktop.showing:
+        if (desktop := self._showing_desktop) is not None:
             # Locking works only inside the user's desktop session: the overlay does it.
-            self.desktop.push({"op": "lock"})
+            desktop.push({"op": "lock"})
         else:
             self._in_thread(self._control_thread, self.parts.control.lock_screen)
 
     def _push_view(self) -> None:
-        if self.desktop is None or not self.desktop.showing:
+        if (desktop := self._showing_desktop) is None:
             return
         view = self.machine.view(self.parts.clock.now())
-        self.desktop.push(
+        desktop.push(
             {
                 "op": "view",
                 "mode": view.mode,

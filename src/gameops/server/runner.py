@@ -25,6 +25,8 @@ def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uv
         ws_ping_timeout=settings.ws_ping_timeout_seconds,
         log_config=None,
         lifespan="on",
+        ssl_certfile=settings.tls_certfile,
+        ssl_keyfile=settings.tls_keyfile,
         **{
             # On SIGTERM open sockets are closed (agents get 1012 and reconnect); requests
             # still running get this long to finish.
@@ -41,9 +43,9 @@ def serve(host: str, port: int, migrate: bool, console: Console) -> None:
         with console.status("applying database migrations"):
             upgrade(settings.database_url)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"{settings.scheme}://{shown_host}:{port}"
     console.print(
-        f"[bold green]GameOps[/] on [link]http://{shown_host}:{port}[/]  "
-        f"(API docs: http://{shown_host}:{port}/docs)\n"
+        f"[bold green]GameOps[/] on [link]{url}[/]  (API docs: {url}/docs)\n"
         f"database: {settings.redacted_database_url}\n"
         f"log in as [bold]{settings.admin_username}[/] with GAMEOPS_ADMIN_PASSWORD, or the "
         "password printed below on the very first start."

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     # Comma-separated in the environment: GAMEOPS_CORS_ORIGINS=http://a,http://b
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # HTTPS and WSS: a PEM certificate (chain) and its key, both or neither. Unset: plain
+    # HTTP (or TLS ends at a reverse proxy). `gameops tls self-signed` makes a pair.
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 
@@ -111,6 +115,20 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        given = [path for path in (self.tls_certfile, self.tls_keyfile) if path is not None]
+        if len(given) == 1:
+            raise ValueError("set both tls_certfile and tls_keyfile, or neither")
+        for path in given:
+            if not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_certfile is not None else "http"
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
