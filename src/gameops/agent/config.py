@@ -67,7 +67,7 @@ class SystemConfig(_Section, frozen=True):
     service: bool = False  # running as a Windows service (session 0): log off via WTS
     # Where the overlay runs: "separate", a user-session process the service restarts when
     # it is killed (needed by a Windows service, which has no desktop); "in_process", a
-    # thread of this process (an agent running in the user's session; ~25 MB less);
+    # thread of this process (an agent running in the user's session; ~13 MB less);
     # "auto": separate when running as a service, else in_process.
     overlay: Literal["auto", "in_process", "separate"] = "auto"
     state_file: Path | None = None

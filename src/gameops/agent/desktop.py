@@ -165,9 +165,9 @@ class DesktopPart:
 
 class InProcessOverlay:
     """The user-session part on a thread of the agent's own process, for an agent that runs
-    in the user's session (``system.overlay: in_process``): one process, one interpreter, so
-    about 25 MB less than a second process. Tk's loop runs on its own thread; the agent's
-    event loop only puts messages in a queue, so the overlay can never block the network.
+    in the user's session (``system.overlay: in_process``): one interpreter instead of two,
+    about 13 MB less resident memory (docs/agent.md). Tk's loop runs on its own thread; the
+    agent's event loop only puts messages in a queue, so the overlay never blocks the network.
     """
 
     def __init__(
