@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -62,9 +63,22 @@ class BenchAgent:
     expired_at: dict[str, datetime] = field(default_factory=dict)  # session id -> wall clock
     waiters: dict[str, asyncio.Future[float]] = field(default_factory=dict)
     sending: set[asyncio.Task[None]] = field(default_factory=set)
+    reconnects: int = 0
 
 
 async def run_agent(ws_url: str, agent: BenchAgent, stop: asyncio.Event) -> None:
+    """Like a real agent, retry a connection that fails (a thousand handshakes at once can
+    outlast the 10 s opening timeout on a busy 2-core machine) after a jittered pause."""
+    while not stop.is_set():
+        try:
+            await _connect_and_serve(ws_url, agent, stop)
+            return
+        except (OSError, TimeoutError, websockets.InvalidHandshake):
+            agent.reconnects += 1
+            await asyncio.sleep(random.uniform(1, 5))
+
+
+async def _connect_and_serve(ws_url: str, agent: BenchAgent, stop: asyncio.Event) -> None:
     async with websockets.connect(
         f"{ws_url}/ws/agent/{agent.station_id}",
         additional_headers={"Authorization": f"Bearer {agent.token}"},
@@ -101,8 +115,6 @@ def _on_frame(agent: BenchAgent, frame: str | bytes, ws: websockets.ClientConnec
 
 
 async def _heartbeats(ws: websockets.ClientConnection) -> None:
-    import random
-
     await asyncio.sleep(random.uniform(0, 30))
     while True:
         await ws.send(encode(Heartbeat(cpu=random.uniform(1, 30), ram=40)))
@@ -260,7 +272,8 @@ async def bench(args: argparse.Namespace) -> None:
             for agent in agents
             for sid, at in agent.expired_at.items()
         ]
-        report(args, database_url, after_response, after_request, lags, server_rss)
+        reconnects = sum(agent.reconnects for agent in agents)
+        report(args, database_url, after_response, after_request, lags, server_rss, reconnects)
     finally:
         stop.set()
         server.terminate()
@@ -285,6 +298,7 @@ def report(
     after_request: list[float],
     lags: list[float],
     server_rss: int,
+    reconnects: int,
 ) -> None:
     backend = "PostgreSQL" if args.postgres else "SQLite"
     table = Table(title=f"{args.agents} agents, {backend}, concurrency {args.concurrency}")
@@ -307,6 +321,7 @@ def report(
     console.print(table)
     console.print(
         f"server RSS with {args.agents} agents connected: {server_rss / 2**20:.0f} MiB; "
+        f"connections retried after a failed handshake: {reconnects}; "
         f"machine: {platform.machine()} {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
         f"{datetime.now(UTC):%Y-%m-%d}"
