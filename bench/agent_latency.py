@@ -43,6 +43,7 @@ from gameops.protocol import (
     SERVER_MESSAGES,
     Ack,
     AgentHello,
+    CloseCode,
     Heartbeat,
     SessionExpired,
     SessionStart,
@@ -73,6 +74,10 @@ async def run_agent(ws_url: str, agent: BenchAgent, stop: asyncio.Event) -> None
         try:
             await _connect_and_serve(ws_url, agent, stop)
             return
+        except websockets.ConnectionClosed as closed:
+            if closed.rcvd is not None and closed.rcvd.code == CloseCode.REPLACED:
+                return  # a handshake the client gave up on completed late; the retry won
+            raise
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             agent.reconnects += 1
             await asyncio.sleep(random.uniform(1, 5))
@@ -283,12 +288,12 @@ async def bench(args: argparse.Namespace) -> None:
 
 
 async def _wait_connected(client: httpx.AsyncClient, count: int) -> None:
-    for _ in range(600):
+    for _ in range(1800):
         page = await client.get("/api/v1/stations", params={"per_page": 1, "status": "ONLINE"})
         if page.json()["meta"]["total"] >= count:
             return
         await asyncio.sleep(0.1)
-    raise SystemExit("agents did not all come online within 60 s")
+    raise SystemExit("agents did not all come online within 180 s")
 
 
 def report(
