@@ -1,10 +1,11 @@
 """Keep what the agent's libraries import but never use out of its memory.
 
 ``websockets`` imports ``importlib.metadata`` at start-up (for a version string it only
-computes in a development checkout); that module and what it pulls in (zipfile, email, csv)
-cost the agent 2.9 MB of its 30 MB budget. Before the agent's imports, such a module is
+computes in a development checkout) and ``urllib.request`` (for proxy discovery, which the
+agent does only with ``backend.proxy: system``); they and what they pull in (zipfile, email,
+http.client) cost the agent 4.2 MB of its 30 MB budget. Before the agent's imports, each is
 entered as a stand-in that imports the real module on first use, so nothing can break:
-code that does use it gets it, one attribute access later.
+code that does use one gets it, one attribute access later.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ UNUSED_AT_RUN_TIME = ("importlib.metadata", "urllib.request")
 
 
 class _OnFirstUse(types.ModuleType):
+    """Stands in for a module until an attribute is asked for, then becomes the real one."""
+
     def __getattr__(self, attribute: str) -> Any:
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]

@@ -65,17 +65,18 @@ class EventFormatter(logging.Formatter):
         self.json = fmt == "json"
 
     def format(self, record: logging.LogRecord) -> str:
-        timestamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        created = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        timestamp = created.replace("+00:00", "Z")
         fields = fields_of(record)
         level = record.levelname.lower()
         if self.json:
             entry = {"event": record.getMessage(), **fields, "level": level}
-            entry |= {"logger": record.name, "timestamp": timestamp.replace("+00:00", "Z")}
+            entry |= {"logger": record.name, "timestamp": timestamp}
             if record.exc_info:
                 entry["exception"] = self.formatException(record.exc_info)
             return json.dumps(entry, default=str)
         pairs = " ".join(f"{key}={value!r}" for key, value in fields.items())
-        line = f"{timestamp.replace('+00:00', 'Z')} [{level:<9}] {record.getMessage()} {pairs}"
+        line = f"{timestamp} [{level:<9}] {record.getMessage()} {pairs}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line.rstrip()
