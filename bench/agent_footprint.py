@@ -69,8 +69,14 @@ def free_port() -> int:
 def start_server(port: int, data_dir: Path, tls: Path | None) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
-        **({"GAMEOPS_TLS_CERTFILE": str(tls / "cert.pem")} if tls else {}),
-        **({"GAMEOPS_TLS_KEYFILE": str(tls / "key.pem")} if tls else {}),
+        **(
+            {
+                "GAMEOPS_TLS_CERTFILE": str(tls / "cert.pem"),
+                "GAMEOPS_TLS_KEYFILE": str(tls / "key.pem"),
+            }
+            if tls
+            else {}
+        ),
         "GAMEOPS_DATA_DIR": str(data_dir),
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",

@@ -224,15 +224,14 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> None:
     # GAMEOPS_AGENT_BACKEND_TOKEN -> backend.token; section names have no underscore.
-    sections = SECTIONS
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
-        if section not in sections or not key:
+        if section not in SECTIONS or not key:
             raise ConfigError(
                 f"environment variable {name} names no config key: use "
-                f"{ENV_PREFIX}<SECTION>_<KEY> with SECTION one of {', '.join(sections)}"
+                f"{ENV_PREFIX}<SECTION>_<KEY> with SECTION one of {', '.join(SECTIONS)}"
             )
         target = raw.setdefault(section, {})
         if not isinstance(target, dict):

@@ -96,10 +96,10 @@ class ExpiryScheduler:
                 ends_at = await self._try_expire(session_id)
         except Exception:
             log.exception("expiring a session failed; retrying", session_id=str(session_id))
-            self._expiring.discard(session_id)
-            self._rearm_later(session_id)
+            self._rearm_later(session_id)  # a timer: it fires after the finally below
             return
-        self._expiring.discard(session_id)
+        finally:
+            self._expiring.discard(session_id)
         if ends_at is not None:
             self.arm(session_id, ends_at)
 
