@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -17,7 +17,9 @@ from gameops.agent.effects import (
     LogOff,
     Notify,
     Persist,
+    PersistTamperLock,
     SavedSession,
+    SavedTamperLock,
     Send,
     Unlock,
     band_for,
@@ -34,6 +36,7 @@ from gameops.protocol import (
     SyncRequest,
     SyncResponse,
     Tamper,
+    TamperClear,
 )
 
 E = TypeVar("E")
@@ -272,12 +275,66 @@ def test_resume_after_restart_keeps_the_right_time(clock: FakeClock) -> None:
     assert machine.remaining_seconds(clock.now()) == 570
 
 
-def test_resume_with_the_clock_turned_back_grants_nothing_extra(clock: FakeClock) -> None:
+def test_clock_turned_back_across_a_reboot_is_tamper_and_resumes_nothing(
+    clock: FakeClock,
+) -> None:
+    # Before: the agent resumed with the 600 s saved, granting all the time it was down.
     saved = saved_session(600, saved_at=T0, end_at=T0 + timedelta(minutes=10))
     clock.wall = T0 - timedelta(hours=3)
     machine = SessionMachine(SessionRules())
-    machine.start(clock.now(), saved)
-    assert machine.remaining_seconds(clock.now()) == 600
+    effects = machine.start(clock.now(), saved)
+    assert machine.phase is Phase.LOCKED
+    assert Lock("no_session") in effects
+    [report] = sent(effects)
+    assert isinstance(report, Tamper) and report.kind == "clock_back_while_down"
+
+
+def test_within_one_boot_the_steady_clock_counts_the_downtime_whatever_the_wall_says(
+    clock: FakeClock,
+) -> None:
+    saved = replace(
+        saved_session(600, saved_at=T0, end_at=T0 + timedelta(minutes=10)),
+        steady_at=clock.steady,
+        boot_id="boot-1",
+    )
+    clock.steady += 200  # down for 200 s ...
+    clock.wall = T0 - timedelta(hours=2)  # ... while the wall clock was set back 2 h
+    machine = SessionMachine(SessionRules())
+    effects = machine.start(Instant(clock.steady, clock.wall, "boot-1"), saved)
+    assert machine.remaining_seconds(clock.now()) == 400
+    [report] = sent(effects)
+    assert isinstance(report, Tamper) and report.kind == "clock_changed_while_down"
+
+
+def test_tamper_lock_locks_logs_off_after_the_grace_and_holds_until_cleared(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=30))
+    machine.handle(uuid4(), start_message(60), clock.now())
+    effects = machine.engage_tamper_lock("overlay killed 4 times", clock.now())
+    assert Lock("tamper") in effects
+    assert machine.view(clock.now()).mode == "locked"
+    [persisted] = of_type(effects, PersistTamperLock)
+    assert persisted.lock is not None and persisted.lock.reason == "overlay killed 4 times"
+    assert LogOff() not in run_for(machine, clock, 29)
+    assert LogOff() in run_for(machine, clock, 2)
+    # Still locked, and a new sale does not unlock it either: only staff clear it.
+    assert Unlock() not in machine.handle(uuid4(), start_message(30, clock.wall), clock.now())
+    assert machine.view(clock.now()).mode == "locked"
+    assert machine.sync_request().tamper_locked
+    cleared = machine.handle(uuid4(), TamperClear(cleared_at=clock.wall), clock.now())
+    assert Unlock() in cleared and PersistTamperLock(None) in cleared
+    assert machine.view(clock.now()).mode == "session"
+
+
+def test_a_saved_tamper_lock_holds_after_a_restart(clock: FakeClock) -> None:
+    lock = SavedTamperLock("overlay frozen", locked_at=T0, logoff_in_seconds=60)
+    clock.advance(20)
+    machine = SessionMachine(SessionRules())
+    effects = machine.start(clock.now(), None, lock)
+    assert Lock("tamper") in effects
+    assert LogOff() not in run_for(machine, clock, 39)
+    assert LogOff() in run_for(machine, clock, 2)  # 60 s after it was locked, not after start
 
 
 def test_resume_after_the_end_passed_enforces_expiry(clock: FakeClock) -> None:

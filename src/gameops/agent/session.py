@@ -28,6 +28,8 @@ from gameops.protocol import (
     SyncRequest,
     SyncResponse,
     Tamper,
+    TamperClear,
+    TamperLock,
 )
 
 from .clock import Instant
@@ -38,7 +40,9 @@ from .effects import (
     LogOff,
     Notify,
     Persist,
+    PersistTamperLock,
     SavedSession,
+    SavedTamperLock,
     Send,
     Unlock,
     View,
@@ -48,6 +52,7 @@ from .effects import (
 CLOCK_JUMP_TOLERANCE_SECONDS = 5.0
 LAST_WARNING_SECONDS = 60
 MESSAGE_SHOWN_SECONDS = 10.0
+TAMPER_LOCK_MESSAGE = "Station locked: tampering detected. Staff must clear it at the desk."
 
 
 _Handler = Callable[[Payload, Instant], list[Effect]]
@@ -84,15 +89,21 @@ class SessionMachine:
         self._message = ""
         self._message_until = 0.0
         self._ended_session_id: UUID | None = None
+        self.tamper_reason: str | None = None  # set: locked until staff clear it
+        self._tamper_locked_at: datetime | None = None
+        self._tamper_logoff_at: float | None = None  # steady clock: its log-off, if still due
 
     # --- inputs ---------------------------------------------------------------------
 
-    def start(self, now: Instant, saved: SavedSession | None) -> list[Effect]:
-        """First call: resume a saved session, or lock the station."""
+    def start(
+        self, now: Instant, saved: SavedSession | None, tamper: SavedTamperLock | None = None
+    ) -> list[Effect]:
+        """First call: resume a saved session (and tamper lock), or lock the station."""
         self._last = now
+        effects = self._resume_tamper_lock(now, tamper) if tamper is not None else []
         if saved is None:
-            return [Lock("no_session"), KeepAwake(False)]
-        return self._resume(now, saved)
+            return [Lock("no_session"), KeepAwake(False), *effects]
+        return [*self._resume(now, saved), *effects]
 
     def handle(self, message_id: UUID, payload: Payload, now: Instant) -> list[Effect]:
         """React to one message from the server; commands are acknowledged first."""
@@ -111,6 +122,9 @@ class SessionMachine:
         """Advance time: detect clock changes, warn, expire, log off, checkpoint."""
         effects = self._check_wall_clock(now)
         self._last = now
+        if self._tamper_logoff_at is not None and now.steady >= self._tamper_logoff_at:
+            self._tamper_logoff_at = None
+            effects += [LogOff(), self._persist_tamper_lock(now)]
         if self.phase is Phase.ACTIVE:
             effects += self._tick_active(now)
         elif self.phase is Phase.ENDING and now.steady >= self._logoff_at:
@@ -126,6 +140,8 @@ class SessionMachine:
 
     def view(self, now: Instant) -> View:
         message = self._message if now.steady < self._message_until else ""
+        if self.tamper_reason is not None:
+            return View("locked", None, TAMPER_LOCK_MESSAGE)
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
         if self.phase is Phase.ENDING:
@@ -136,7 +152,62 @@ class SessionMachine:
         return View("locked", None, message or "Station locked. Please see the front desk.")
 
     def sync_request(self) -> SyncRequest:
-        return SyncRequest(last_known_session_id=self.session_id)
+        return SyncRequest(
+            last_known_session_id=self.session_id, tamper_locked=self.tamper_reason is not None
+        )
+
+    # --- tamper lock ----------------------------------------------------------------
+
+    def engage_tamper_lock(self, reason: str, now: Instant) -> list[Effect]:
+        """Fail closed: lock now, log off after the grace, until staff clear it."""
+        if self.tamper_reason is not None:
+            return []
+        self.tamper_reason, self._tamper_locked_at = reason, now.wall
+        self._tamper_logoff_at = now.steady + self.rules.grace_seconds
+        self._show(now, TAMPER_LOCK_MESSAGE)
+        return [
+            Lock("tamper"),
+            KeepAwake(False),
+            Notify("Tampering detected: this station is locked. Save your work now.", "warning"),
+            self._persist_tamper_lock(now),
+        ]
+
+    def _on_tamper_lock(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, TamperLock)
+        return self.engage_tamper_lock(payload.reason, now)
+
+    def _on_tamper_clear(self, payload: Payload, now: Instant) -> list[Effect]:
+        if self.tamper_reason is None:
+            return []
+        self.tamper_reason = self._tamper_locked_at = self._tamper_logoff_at = None
+        effects: list[Effect] = [PersistTamperLock(None)]
+        if self.phase is Phase.ACTIVE:
+            self._show(now, "Unlocked by staff.")
+            effects += [Unlock(), KeepAwake(True), Notify("Unlocked by staff.")]
+        return effects
+
+    def _resume_tamper_lock(self, now: Instant, saved: SavedTamperLock) -> list[Effect]:
+        self.tamper_reason, self._tamper_locked_at = saved.reason, saved.locked_at
+        if saved.logoff_in_seconds is not None:
+            elapsed = max(0.0, (now.wall - saved.locked_at).total_seconds())
+            self._tamper_logoff_at = now.steady + max(0.0, saved.logoff_in_seconds - elapsed)
+        self._show(now, TAMPER_LOCK_MESSAGE)
+        return [Lock("tamper"), KeepAwake(False)]
+
+    def _persist_tamper_lock(self, now: Instant) -> PersistTamperLock:
+        assert self.tamper_reason is not None
+        assert self._tamper_locked_at is not None
+        logoff_in = None
+        if self._tamper_logoff_at is not None:
+            logoff_in = max(0.0, self._tamper_logoff_at - now.steady)
+        # Stored with when it was locked, so a restart counts the time it was down.
+        logoff_in = None if logoff_in is None else logoff_in + self._locked_for(now)
+        lock = SavedTamperLock(self.tamper_reason, self._tamper_locked_at, logoff_in)
+        return PersistTamperLock(lock)
+
+    def _locked_for(self, now: Instant) -> float:
+        assert self._tamper_locked_at is not None
+        return max(0.0, (now.wall - self._tamper_locked_at).total_seconds())
 
     # --- message handlers -----------------------------------------------------------
 
@@ -148,6 +219,8 @@ class SessionMachine:
             SessionExpired: self._on_expired,
             SyncResponse: self._on_sync,
             NoSession: self._on_no_session,
+            TamperLock: self._on_tamper_lock,
+            TamperClear: self._on_tamper_clear,
             ServerHello: _ignore,
             HeartbeatAck: _ignore,
         }
@@ -207,7 +280,8 @@ class SessionMachine:
         self._warned = self._warnings_already_past(now)
         if text:
             self._show(now, text)
-        effects: list[Effect] = [] if was_active else [Unlock(), KeepAwake(True)]
+        unlocks = not was_active and self.tamper_reason is None  # a tamper lock holds
+        effects: list[Effect] = [Unlock(), KeepAwake(True)] if unlocks else []
         if text:
             effects.append(Notify(text))
         return [*effects, self._checkpoint(now)]
@@ -236,17 +310,44 @@ class SessionMachine:
     def _resume(self, now: Instant, saved: SavedSession) -> list[Effect]:
         """Resume from the state file, never with more time than was saved."""
         self.skew_seconds = saved.skew_seconds
-        elapsed = max(0.0, (now.wall - saved.saved_at).total_seconds())
+        elapsed, clock_report = self._downtime(now, saved)
+        if elapsed is None:
+            # The wall clock went back across a reboot: the time down is unknown. Grant
+            # nothing on the PC's word; stay locked until the server says what is left.
+            return [*([clock_report] if clock_report else []), Lock("no_session"), KeepAwake(False)]
+        effects: list[Effect] = [clock_report] if clock_report else []
         if saved.phase == "ending":
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
-            return self._enter_ending(now, max(0.0, (saved.logoff_in_seconds or 0) - elapsed))
+            grace_left = max(0.0, (saved.logoff_in_seconds or 0) - elapsed)
+            return [*effects, *self._enter_ending(now, grace_left)]
         by_clock = self._seconds_until(saved.scheduled_end_at, now)
         remaining = min(saved.remaining_seconds - elapsed, by_clock)
         if remaining <= 0:
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
-            return self._enter_ending(now, self.rules.grace_seconds)
+            return [*effects, *self._enter_ending(now, self.rules.grace_seconds)]
         capped_end = self._server_now(now) + timedelta(seconds=remaining)
-        return self._begin(saved.session_id, capped_end, now, "Session resumed.")
+        return [*effects, *self._begin(saved.session_id, capped_end, now, "Session resumed.")]
+
+    def _downtime(self, now: Instant, saved: SavedSession) -> tuple[float | None, Send | None]:
+        """How long the agent was down (None: unknowable), and a tamper report if the wall
+        clock was turned while it was. Within one boot the steady clock says it exactly."""
+        by_wall = (now.wall - saved.saved_at).total_seconds()
+        same_boot = saved.boot_id is not None and saved.boot_id == now.boot
+        if same_boot and saved.steady_at is not None and now.steady >= saved.steady_at:
+            elapsed = now.steady - saved.steady_at
+            jump = by_wall - elapsed
+            if abs(jump) <= CLOCK_JUMP_TOLERANCE_SECONDS:
+                return elapsed, None
+            self.skew_seconds -= jump  # the server's clock, seen through the turned one
+            detail = f"wall clock moved {jump:+.0f}s while the agent was down; time counted"
+            return elapsed, Send(Tamper(kind="clock_changed_while_down", detail=detail))
+        if by_wall >= -CLOCK_JUMP_TOLERANCE_SECONDS:
+            return max(0.0, by_wall), None
+        detail = (
+            f"wall clock is {-by_wall:.0f}s behind the last save, across a reboot: "
+            "nothing resumed from the state file until the server answers"
+        )
+        return None, Send(Tamper(kind="clock_back_while_down", detail=detail))
 
     # --- ticking --------------------------------------------------------------------
 
@@ -293,6 +394,8 @@ class SessionMachine:
             saved_at=now.wall,
             phase="ending" if ending else "active",
             logoff_in_seconds=max(0.0, self._logoff_at - now.steady) if ending else None,
+            steady_at=now.steady,
+            boot_id=now.boot,
         )
         return Persist(saved)
 
