@@ -14,6 +14,7 @@ from gameops.protocol import (
     AgentHello,
     Auth,
     Error,
+    Goodbye,
     Heartbeat,
     HeartbeatAck,
     NoSession,
@@ -27,12 +28,11 @@ from gameops.protocol import (
 )
 from gameops.server.context import AppContext
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
 from gameops.server.realtime import presence
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.stations import service as stations
+from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
 
 Handler = Callable[[AppContext, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
@@ -68,8 +68,10 @@ async def _heartbeat(
 ) -> list[Payload]:
     now = utc_now()
     metrics = {**as_data(beat), "at": now.isoformat()}
-    await presence.record_heartbeat(db, station_id, metrics)
+    station = await presence.record_heartbeat(db, station_id, metrics)
     replies: list[Payload] = [HeartbeatAck(server_time=now)]
+    if (correction := defences.tamper_correction(station, beat.tamper_locked)) is not None:
+        replies.append(correction)
     # The agent and the server disagree on the session: a command was lost; correct it.
     active = await sessions.active_on_station(db, station_id)
     server_session = active.id if active is not None else None
@@ -91,7 +93,11 @@ async def _status_change(
 async def _sync(
     context: AppContext, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    return [await sync_reply(context, db, station_id, request.last_known_session_id)]
+    replies = [await sync_reply(context, db, station_id, request.last_known_session_id)]
+    station = await stations.get_station(db, station_id)
+    if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
+        replies.append(correction)
+    return replies
 
 
 async def _ack(
@@ -104,12 +110,17 @@ async def _ack(
 async def _tamper(
     context: AppContext, db: AsyncSession, station_id: uuid.UUID, tamper: Tamper
 ) -> list[Payload]:
-    record_event(
-        db,
-        EventType.AGENT_TAMPER,
-        station_id=station_id,
-        data={"kind": tamper.kind, "detail": tamper.detail},
-    )
+    station = await stations.get_station(db, station_id, lock=tamper.lock)
+    defences.record_tamper(db, station, tamper)
+    return []
+
+
+async def _goodbye(
+    context: AppContext, db: AsyncSession, station_id: uuid.UUID, goodbye: Goodbye
+) -> list[Payload]:
+    station = await stations.get_station(db, station_id, lock=True)
+    active = await sessions.active_on_station(db, station_id)
+    defences.record_goodbye(db, station, goodbye, active.id if active is not None else None)
     return []
 
 
@@ -126,5 +137,6 @@ HANDLERS: dict[type[Payload], Handler] = {
     SyncRequest: _sync,
     Ack: _ack,
     Tamper: _tamper,
+    Goodbye: _goodbye,
     Auth: _auth_again,
 }
