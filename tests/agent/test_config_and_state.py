@@ -157,7 +157,7 @@ def test_service_with_an_in_process_overlay_is_refused() -> None:
         "backend": {"url": "ws://127.0.0.1:1", "token": "t"},
         "system": {"service": True, "overlay": "in_process"},
     }
-    with pytest.raises(ConfigError, match="system.overlay: in_process cannot show anything"):
+    with pytest.raises(ConfigError, match=r"system\.overlay: in_process cannot show anything"):
         parse_config(raw)
 
 

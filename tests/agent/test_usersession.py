@@ -16,7 +16,7 @@ from gameops.agent.control.usersession import (
     USER_DESKTOP,
     UserSessionLauncher,
 )
-from gameops.agent.supervisor import SupervisorHooks, Child, NoUserSession, Supervisor
+from gameops.agent.supervisor import Child, NoUserSession, Supervisor, SupervisorHooks
 
 
 class FakeSessionApi:
