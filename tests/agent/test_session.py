@@ -18,6 +18,7 @@ from gameops.agent.effects import (
     Notify,
     Persist,
     PersistTamperLock,
+    ReachServer,
     SavedSession,
     SavedTamperLock,
     Send,
@@ -362,3 +363,62 @@ def test_without_log_off_the_ended_view_does_not_promise_one(clock: FakeClock) -
     run_for(machine, clock, 61)
     view = machine.view(clock.now())
     assert (view.mode, view.message) == ("ended", "Session ended. Please see the front desk.")
+
+
+def test_expiry_while_offline_retries_the_server_at_once_and_keeps_retrying(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=10))
+    machine.handle(uuid4(), start_message(1), clock.now())
+    clock.advance(60)
+    effects = machine.tick(clock.now(), "offline")
+    assert ReachServer() in effects  # before: it waited for its backoff, up to 60 s
+    retries = [e for _ in range(9) for e in machine.tick(clock.advance(1), "offline")]
+    assert retries.count(ReachServer()) == 4  # every 2 s during the grace
+    assert LogOff() in machine.tick(clock.advance(1), "offline")  # nobody answering: on time
+
+
+def test_a_reconnect_in_flight_holds_the_log_off_and_an_extension_shows_time_added(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=10))
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    assert Lock("expired") in machine.tick(clock.now(), "offline")
+    held = [e for _ in range(15) for e in machine.tick(clock.advance(1), "connecting")]
+    assert LogOff() not in held  # the grace is over, but the server may say otherwise
+    extended = SessionInfo(
+        id=start.id,
+        started_at=start.started_at,
+        scheduled_end_at=start.scheduled_end_at + timedelta(minutes=30),
+        duration_minutes=31,
+    )
+    answer = SyncResponse(session=extended, server_time=T0 + timedelta(seconds=75))
+    effects = machine.handle(uuid4(), answer, clock.now())
+    assert Unlock() in effects
+    assert Notify("Time added!") in effects
+    assert machine.phase is Phase.ACTIVE
+    assert LogOff() not in run_for(machine, clock, 30)
+
+
+def test_the_log_off_hold_is_bounded_and_ends_when_the_server_answers(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=5))
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    machine.tick(clock.now(), "offline")
+    waited = 0
+    while LogOff() not in machine.tick(clock.advance(1), "connecting"):
+        waited += 1
+    assert waited == 5 + 20 - 1  # the grace, then at most 20 s more
+
+    again = SessionMachine(SessionRules(grace_seconds=5))
+    again.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    again.tick(clock.now(), "offline")
+    for _ in range(6):
+        again.tick(clock.advance(1), "online")  # connected, the answer not in yet: held
+    expired = SessionExpired(id=start.id, grace_seconds=5)
+    again.handle(uuid4(), expired, clock.now())
+    assert LogOff() in again.tick(clock.advance(1), "online")

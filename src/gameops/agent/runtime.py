@@ -38,7 +38,7 @@ from .link import AgentLink, LinkHooks, LinkTuning, Outcome
 from .localwire import SECRET_ENV
 from .logs import get_logger
 from .overlaywatch import OverlayWatch
-from .session import Phase, SessionMachine, SessionRules
+from .session import LinkState, Phase, SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
 from .statefile import LoadedState, StateFile, state_key
 from .supervisor import (
@@ -231,7 +231,7 @@ class Agent:
             next_tick += TICK_SECONDS
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
             now = self.parts.clock.now()
-            self._execute(self.machine.tick(now))
+            self._execute(self.machine.tick(now, self._link_state()))
             self._watch_overlay(now.steady)
             self._push_view()
 
@@ -361,6 +361,11 @@ class Agent:
             idle_seconds=self._idle_seconds(),
             tamper_locked=self.machine.tamper_reason is not None,
         )
+
+    def _link_state(self) -> LinkState:
+        if self.link.connected:
+            return "online"
+        return "connecting" if self.link.connecting else "offline"
 
     def _showing_idle(self) -> float | None:
         return self.desktop.idle_seconds if self.desktop is not None else self._last_idle

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Literal
 from uuid import UUID
 
 from gameops.protocol import (
@@ -24,6 +25,7 @@ from gameops.protocol import (
     SessionEnd,
     SessionExpired,
     SessionExtended,
+    SessionInfo,
     SessionStart,
     SyncRequest,
     SyncResponse,
@@ -41,6 +43,7 @@ from .effects import (
     Notify,
     Persist,
     PersistTamperLock,
+    ReachServer,
     SavedSession,
     SavedTamperLock,
     Send,
@@ -52,10 +55,17 @@ from .effects import (
 CLOCK_JUMP_TOLERANCE_SECONDS = 5.0
 LAST_WARNING_SECONDS = 60
 MESSAGE_SHOWN_SECONDS = 10.0
+# Paid time ran out while the server was unreachable: it may know of an extension.
+LOGOFF_HOLD_SECONDS = 20.0  # the longest a log-off waits for a reconnect in flight
+RETRY_SECONDS = 2.0  # how often the server is retried meanwhile (not the link's backoff)
+SAME_END_SECONDS = 5.0  # a later end than this is time added, not a correction
+# The server's answers to a sync: once one arrives, the session is what it says.
+SERVER_ANSWERS = (SyncResponse, SessionExpired, SessionEnd, NoSession, SessionExtended)
 TAMPER_LOCK_MESSAGE = "Station locked: tampering detected. Staff must clear it at the desk."
 
 
 _Handler = Callable[[Payload, Instant], list[Effect]]
+LinkState = Literal["online", "connecting", "offline"]
 
 
 class Phase(Enum):
@@ -92,6 +102,8 @@ class SessionMachine:
         self.tamper_reason: str | None = None  # set: locked until staff clear it
         self._tamper_locked_at: datetime | None = None
         self._tamper_logoff_at: float | None = None  # steady clock: its log-off, if still due
+        self._awaiting_server = False  # expired offline; a sync answer is wanted first
+        self._retried_at = 0.0
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -113,22 +125,25 @@ class SessionMachine:
         server_time = getattr(payload, "server_time", None)
         if isinstance(server_time, datetime):
             self.skew_seconds = (server_time - now.wall).total_seconds()
+        if isinstance(payload, SERVER_ANSWERS):
+            self._awaiting_server = False
         handler = self._handlers().get(type(payload))
         if handler is not None:
             effects += handler(payload, now)
         return effects
 
-    def tick(self, now: Instant) -> list[Effect]:
-        """Advance time: detect clock changes, warn, expire, log off, checkpoint."""
+    def tick(self, now: Instant, link: LinkState = "online") -> list[Effect]:
+        """Advance time: detect clock changes, warn, expire, log off, checkpoint.
+        ``link``: the server connection now; an expiry while it is down waits for it."""
         effects = self._check_wall_clock(now)
         self._last = now
         if self._tamper_logoff_at is not None and now.steady >= self._tamper_logoff_at:
             self._tamper_logoff_at = None
             effects += [LogOff(), self._persist_tamper_lock(now)]
         if self.phase is Phase.ACTIVE:
-            effects += self._tick_active(now)
-        elif self.phase is Phase.ENDING and now.steady >= self._logoff_at:
-            effects += self._finish_grace(now)
+            effects += self._tick_active(now, link)
+        elif self.phase is Phase.ENDING:
+            effects += self._tick_ending(now, link)
         return effects
 
     # --- outputs --------------------------------------------------------------------
@@ -233,9 +248,7 @@ class SessionMachine:
         assert isinstance(payload, SyncResponse)
         session = payload.session
         if self._seconds_until(session.scheduled_end_at, now) > 0:
-            resumed = self.phase is Phase.ACTIVE and self.session_id == session.id
-            text = "" if resumed else "Session resumed."
-            return self._begin(session.id, session.scheduled_end_at, now, text)
+            return self._begin(session.id, session.scheduled_end_at, now, self._sync_text(session))
         if self.phase is Phase.ACTIVE and self.session_id == session.id:
             return self._enter_ending(now, self.rules.grace_seconds)
         return []
@@ -351,10 +364,19 @@ class SessionMachine:
 
     # --- ticking --------------------------------------------------------------------
 
-    def _tick_active(self, now: Instant) -> list[Effect]:
+    def _sync_text(self, session: SessionInfo) -> str:
+        """What a sync that finds paid time says: extended while we were offline, or back."""
+        same = self.session_id == session.id
+        if same and self.scheduled_end_at is not None:
+            added = (session.scheduled_end_at - self.scheduled_end_at).total_seconds()
+            if added > SAME_END_SECONDS:
+                return "Time added!"
+        return "" if same and self.phase is Phase.ACTIVE else "Session resumed."
+
+    def _tick_active(self, now: Instant, link: LinkState) -> list[Effect]:
         left = self._deadline - now.steady
         if left <= 0:
-            return self._enter_ending(now, self.rules.grace_seconds)
+            return self._expire_locally(now, link)
         effects: list[Effect] = []
         for threshold in self._thresholds():
             if left <= threshold and threshold not in self._warned:
@@ -365,6 +387,27 @@ class SessionMachine:
         if now.steady - self._last_checkpoint >= self.rules.checkpoint_seconds:
             effects.append(self._checkpoint(now))
         return effects
+
+    def _expire_locally(self, now: Instant, link: LinkState) -> list[Effect]:
+        effects = self._enter_ending(now, self.rules.grace_seconds)
+        if link != "online":
+            # The customer may have paid more while we were cut off: ask before acting.
+            self._awaiting_server, self._retried_at = True, now.steady
+            effects.append(ReachServer())
+        return effects
+
+    def _tick_ending(self, now: Instant, link: LinkState) -> list[Effect]:
+        effects: list[Effect] = []
+        retry_due = now.steady - self._retried_at >= RETRY_SECONDS
+        if self._awaiting_server and link == "offline" and retry_due:
+            self._retried_at = now.steady
+            effects.append(ReachServer())
+        if now.steady < self._logoff_at:
+            return effects
+        held = self._awaiting_server and link != "offline"
+        if held and now.steady < self._logoff_at + LOGOFF_HOLD_SECONDS:
+            return effects  # a reconnect is in flight: the log-off waits for its answer
+        return effects + self._finish_grace(now)
 
     def _check_wall_clock(self, now: Instant) -> list[Effect]:
         if self._last is None:
