@@ -187,6 +187,8 @@ class Supervisor:
                 break
             self.liveness.ping()
         returncode = await waiter
+        if self.liveness is not None:  # it may have answered since the last look
+            answered = answered or self.liveness.silent_for() is not None
         # Without a channel to ask, a child that lived past start-up is taken to have run.
         ran_for = loop.time() - started
         if self.liveness is None:
