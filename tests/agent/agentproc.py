@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,12 @@ class AgentProcess:
             for entry in self.log()
             if entry["event"] == event and all(entry.get(k) == v for k, v in fields.items())
         ]
+
+    def seconds_between(self, first: str, then: str) -> float:
+        """Between the first log entries of two events, by the log's own timestamps."""
+        [start, end] = [self.logged(event)[0]["timestamp"] for event in (first, then)]
+        moments = [datetime.fromisoformat(stamp.replace("Z", "+00:00")) for stamp in (start, end)]
+        return (moments[1] - moments[0]).total_seconds()
 
     def state(self) -> StateFile:
         return StateFile(self.state_path, state_key(self.token))
