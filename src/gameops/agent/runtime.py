@@ -359,7 +359,7 @@ class Agent:
             active_session_id=self.machine.session_id,
             remaining_seconds=self.machine.remaining_seconds(now),
             idle_seconds=self._idle_seconds(),
-            tamper_locked=self.machine.tamper_reason is not None,
+            tamper_locked=self.machine.tamper_lock.reason is not None,
         )
 
     def _link_state(self) -> LinkState:

@@ -50,9 +50,8 @@ from .effects import (
     Unlock,
     View,
 )
+from .guard import CLOCK_JUMP_TOLERANCE_SECONDS, TamperLockState, measure_downtime
 
-# A wall clock that moves this much more or less than the steady clock was changed by hand.
-CLOCK_JUMP_TOLERANCE_SECONDS = 5.0
 LAST_WARNING_SECONDS = 60
 MESSAGE_SHOWN_SECONDS = 10.0
 # Paid time ran out while the server was unreachable: it may know of an extension.
@@ -99,9 +98,7 @@ class SessionMachine:
         self._message = ""
         self._message_until = 0.0
         self._ended_session_id: UUID | None = None
-        self.tamper_reason: str | None = None  # set: locked until staff clear it
-        self._tamper_locked_at: datetime | None = None
-        self._tamper_logoff_at: float | None = None  # steady clock: its log-off, if still due
+        self.tamper_lock = TamperLockState()  # locked after tampering until staff clear it
         self._awaiting_server = False  # expired offline; a sync answer is wanted first
         self._retried_at = 0.0
 
@@ -112,7 +109,11 @@ class SessionMachine:
     ) -> list[Effect]:
         """First call: resume a saved session (and tamper lock), or lock the station."""
         self._last = now
-        effects = self._resume_tamper_lock(now, tamper) if tamper is not None else []
+        effects: list[Effect] = []
+        if tamper is not None:
+            self.tamper_lock.resume(tamper, now)
+            self._show(now, TAMPER_LOCK_MESSAGE)
+            effects = [Lock("tamper"), KeepAwake(False)]
         if saved is None:
             return [Lock("no_session"), KeepAwake(False), *effects]
         return [*self._resume(now, saved), *effects]
@@ -137,9 +138,8 @@ class SessionMachine:
         ``link``: the server connection now; an expiry while it is down waits for it."""
         effects = self._check_wall_clock(now)
         self._last = now
-        if self._tamper_logoff_at is not None and now.steady >= self._tamper_logoff_at:
-            self._tamper_logoff_at = None
-            effects += [LogOff(), self._persist_tamper_lock(now)]
+        if self.tamper_lock.logoff_due(now):
+            effects += [LogOff(), PersistTamperLock(self.tamper_lock.saved)]
         if self.phase is Phase.ACTIVE:
             effects += self._tick_active(now, link)
         elif self.phase is Phase.ENDING:
@@ -155,7 +155,7 @@ class SessionMachine:
 
     def view(self, now: Instant) -> View:
         message = self._message if now.steady < self._message_until else ""
-        if self.tamper_reason is not None:
+        if self.tamper_lock.reason is not None:
             return View("locked", None, TAMPER_LOCK_MESSAGE)
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
@@ -168,23 +168,21 @@ class SessionMachine:
 
     def sync_request(self) -> SyncRequest:
         return SyncRequest(
-            last_known_session_id=self.session_id, tamper_locked=self.tamper_reason is not None
+            last_known_session_id=self.session_id, tamper_locked=self.tamper_lock.reason is not None
         )
 
     # --- tamper lock ----------------------------------------------------------------
 
     def engage_tamper_lock(self, reason: str, now: Instant) -> list[Effect]:
         """Fail closed: lock now, log off after the grace, until staff clear it."""
-        if self.tamper_reason is not None:
+        if not self.tamper_lock.engage(reason, now, self.rules.grace_seconds):
             return []
-        self.tamper_reason, self._tamper_locked_at = reason, now.wall
-        self._tamper_logoff_at = now.steady + self.rules.grace_seconds
         self._show(now, TAMPER_LOCK_MESSAGE)
         return [
             Lock("tamper"),
             KeepAwake(False),
             Notify("Tampering detected: this station is locked. Save your work now.", "warning"),
-            self._persist_tamper_lock(now),
+            PersistTamperLock(self.tamper_lock.saved),
         ]
 
     def _on_tamper_lock(self, payload: Payload, now: Instant) -> list[Effect]:
@@ -192,37 +190,13 @@ class SessionMachine:
         return self.engage_tamper_lock(payload.reason, now)
 
     def _on_tamper_clear(self, payload: Payload, now: Instant) -> list[Effect]:
-        if self.tamper_reason is None:
+        if not self.tamper_lock.clear():
             return []
-        self.tamper_reason = self._tamper_locked_at = self._tamper_logoff_at = None
         effects: list[Effect] = [PersistTamperLock(None)]
         if self.phase is Phase.ACTIVE:
             self._show(now, "Unlocked by staff.")
             effects += [Unlock(), KeepAwake(True), Notify("Unlocked by staff.")]
         return effects
-
-    def _resume_tamper_lock(self, now: Instant, saved: SavedTamperLock) -> list[Effect]:
-        self.tamper_reason, self._tamper_locked_at = saved.reason, saved.locked_at
-        if saved.logoff_in_seconds is not None:
-            elapsed = max(0.0, (now.wall - saved.locked_at).total_seconds())
-            self._tamper_logoff_at = now.steady + max(0.0, saved.logoff_in_seconds - elapsed)
-        self._show(now, TAMPER_LOCK_MESSAGE)
-        return [Lock("tamper"), KeepAwake(False)]
-
-    def _persist_tamper_lock(self, now: Instant) -> PersistTamperLock:
-        assert self.tamper_reason is not None
-        assert self._tamper_locked_at is not None
-        logoff_in = None
-        if self._tamper_logoff_at is not None:
-            logoff_in = max(0.0, self._tamper_logoff_at - now.steady)
-        # Stored with when it was locked, so a restart counts the time it was down.
-        logoff_in = None if logoff_in is None else logoff_in + self._locked_for(now)
-        lock = SavedTamperLock(self.tamper_reason, self._tamper_locked_at, logoff_in)
-        return PersistTamperLock(lock)
-
-    def _locked_for(self, now: Instant) -> float:
-        assert self._tamper_locked_at is not None
-        return max(0.0, (now.wall - self._tamper_locked_at).total_seconds())
 
     # --- message handlers -----------------------------------------------------------
 
@@ -293,7 +267,7 @@ class SessionMachine:
         self._warned = self._warnings_already_past(now)
         if text:
             self._show(now, text)
-        unlocks = not was_active and self.tamper_reason is None  # a tamper lock holds
+        unlocks = not was_active and self.tamper_lock.reason is None  # a tamper lock holds
         effects: list[Effect] = [Unlock(), KeepAwake(True)] if unlocks else []
         if text:
             effects.append(Notify(text))
@@ -323,44 +297,24 @@ class SessionMachine:
     def _resume(self, now: Instant, saved: SavedSession) -> list[Effect]:
         """Resume from the state file, never with more time than was saved."""
         self.skew_seconds = saved.skew_seconds
-        elapsed, clock_report = self._downtime(now, saved)
-        if elapsed is None:
-            # The wall clock went back across a reboot: the time down is unknown. Grant
-            # nothing on the PC's word; stay locked until the server says what is left.
-            return [*([clock_report] if clock_report else []), Lock("no_session"), KeepAwake(False)]
-        effects: list[Effect] = [clock_report] if clock_report else []
+        down = measure_downtime(now, saved)
+        self.skew_seconds -= down.clock_jump  # the server's clock, seen through a turned one
+        effects: list[Effect] = [Send(down.report)] if down.report else []
+        if down.seconds is None:
+            # The time down is unknown: grant nothing on the PC's word; stay locked until
+            # the server says what is left.
+            return [*effects, Lock("no_session"), KeepAwake(False)]
         if saved.phase == "ending":
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
-            grace_left = max(0.0, (saved.logoff_in_seconds or 0) - elapsed)
+            grace_left = max(0.0, (saved.logoff_in_seconds or 0) - down.seconds)
             return [*effects, *self._enter_ending(now, grace_left)]
         by_clock = self._seconds_until(saved.scheduled_end_at, now)
-        remaining = min(saved.remaining_seconds - elapsed, by_clock)
+        remaining = min(saved.remaining_seconds - down.seconds, by_clock)
         if remaining <= 0:
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
             return [*effects, *self._enter_ending(now, self.rules.grace_seconds)]
         capped_end = self._server_now(now) + timedelta(seconds=remaining)
         return [*effects, *self._begin(saved.session_id, capped_end, now, "Session resumed.")]
-
-    def _downtime(self, now: Instant, saved: SavedSession) -> tuple[float | None, Send | None]:
-        """How long the agent was down (None: unknowable), and a tamper report if the wall
-        clock was turned while it was. Within one boot the steady clock says it exactly."""
-        by_wall = (now.wall - saved.saved_at).total_seconds()
-        same_boot = saved.boot_id is not None and saved.boot_id == now.boot
-        if same_boot and saved.steady_at is not None and now.steady >= saved.steady_at:
-            elapsed = now.steady - saved.steady_at
-            jump = by_wall - elapsed
-            if abs(jump) <= CLOCK_JUMP_TOLERANCE_SECONDS:
-                return elapsed, None
-            self.skew_seconds -= jump  # the server's clock, seen through the turned one
-            detail = f"wall clock moved {jump:+.0f}s while the agent was down; time counted"
-            return elapsed, Send(Tamper(kind="clock_changed_while_down", detail=detail))
-        if by_wall >= -CLOCK_JUMP_TOLERANCE_SECONDS:
-            return max(0.0, by_wall), None
-        detail = (
-            f"wall clock is {-by_wall:.0f}s behind the last save, across a reboot: "
-            "nothing resumed from the state file until the server answers"
-        )
-        return None, Send(Tamper(kind="clock_back_while_down", detail=detail))
 
     # --- ticking --------------------------------------------------------------------
 
