@@ -67,3 +67,13 @@ def test_a_launch_error_is_reported_with_the_error() -> None:
     report = watch.launch_failed(OSError(1314, "A required privilege is not held"), 0.0)
     assert report is not None and report.kind == "overlay_failed"
     assert "1314" in report.detail
+
+
+def test_an_overlay_killed_before_it_can_answer_still_locks_in_paid_time() -> None:
+    # A script killing each new overlay at once leaves only failed starts behind.
+    watch = OverlayWatch(allowed_per_minute=3)
+    verdicts = [watch.ended(NO_DISPLAY, now, in_session=True) for now in (0.0, 0.2, 0.6, 1.4)]
+    assert [v.lock_reason is not None for v in verdicts] == [False, False, False, True]
+    report = verdicts[-1].report
+    assert report is not None and report.kind == "overlay_failed" and report.lock
+    assert report.count == 4

@@ -3,9 +3,10 @@ locks the station. Pure: the supervisor's exits and a steady clock in, reports o
 
 - Every end is counted (:attr:`OverlayWatch.ends`).
 - The one end our own log-off causes (within a minute of it) is expected: not reported.
-- A kill or freeze is reported each time, with how many there were in the last minute;
-  more than ``allowed_per_minute`` of them during a session is a tamper that locks the
-  station until staff clear it.
+- A kill or freeze is reported each time, with how many ends there were in the last
+  minute; more than ``allowed_per_minute`` of them during a session is a tamper that locks
+  the station until staff clear it. An overlay dying before it answered counts too while a
+  session runs: from here it looks the same as one killed the moment it started.
 - A child that fails at start-up (no display) or cannot be launched at all is reported at
   once, then summed up as a burst with its count once a minute while it goes on.
 """
@@ -34,7 +35,7 @@ class OverlayWatch:
     def __init__(self, allowed_per_minute: int) -> None:
         self.allowed_per_minute = allowed_per_minute
         self.ends = 0  # every end of the overlay, whatever the cause
-        self._kills: deque[float] = deque()  # kills and freezes in the window, steady times
+        self._kills: deque[float] = deque()  # ends counted towards the lock, steady times
         self._logged_off_at: float | None = None
         self._burst_reported_at: float | None = None
         self._unreported_failures = 0
@@ -49,8 +50,7 @@ class OverlayWatch:
             self._logged_off_at = None  # excuses one end: the one the log-off caused
             return Verdict()
         if not end.answered:
-            detail = f"user-session part (overlay) exited with code {end.returncode} at start-up"
-            return Verdict(self._failure(detail, now))
+            return self._failed_start(end, now, in_session)
         return self._kill(end, now, in_session)
 
     def launch_failed(self, err: Exception, now: float) -> Tamper | None:
@@ -65,18 +65,35 @@ class OverlayWatch:
         return self._burst(now)
 
     def _kill(self, end: Exit, now: float, in_session: bool) -> Verdict:
+        count, lock = self._count(now, in_session)
+        how = "stopped answering and was restarted" if end.frozen else "was ended; restarted"
+        detail = f"user-session part (overlay) {how} ({count} in the last minute)"
+        if lock is not None:
+            detail += "; station locked until staff clear it"
+        kind = "overlay_frozen" if end.frozen else "overlay_killed"
+        return Verdict(Tamper(kind=kind, detail=detail, count=count, lock=lock is not None), lock)
+
+    def _failed_start(self, end: Exit, now: float, in_session: bool) -> Verdict:
+        """Died before it answered: no display, say, or killed the moment it started (which
+        looks the same from here). In paid time it counts towards the lock like a kill."""
+        detail = f"user-session part (overlay) exited with code {end.returncode} at start-up"
+        count, lock = self._count(now, in_session)
+        if lock is None:
+            return Verdict(self._failure(detail, now))
+        self._unreported_failures = 0
+        detail += f" ({count} ends in the last minute); station locked until staff clear it"
+        return Verdict(Tamper(kind="overlay_failed", detail=detail, count=count, lock=True), lock)
+
+    def _count(self, now: float, in_session: bool) -> tuple[int, str | None]:
+        """Ends in the last minute, counting this one; and a lock reason past the limit."""
         self._kills.append(now)
         while self._kills and now - self._kills[0] > WINDOW_SECONDS:
             self._kills.popleft()
         count = len(self._kills)
-        how = "stopped answering and was restarted" if end.frozen else "was ended; restarted"
-        detail = f"user-session part (overlay) {how} ({count} in the last minute)"
-        lock = None
         if in_session and count > self.allowed_per_minute:
-            lock = f"overlay ended {count} times in a minute (more than {self.allowed_per_minute})"
-            detail += "; station locked until staff clear it"
-        kind = "overlay_frozen" if end.frozen else "overlay_killed"
-        return Verdict(Tamper(kind=kind, detail=detail, count=count, lock=lock is not None), lock)
+            limit = self.allowed_per_minute
+            return count, f"overlay ended {count} times in a minute (more than {limit})"
+        return count, None
 
     def _failure(self, detail: str, now: float) -> Tamper | None:
         self._last_failure = detail
