@@ -144,7 +144,10 @@ class Agent:
         self._stop.set()
 
     def _report_unclean_stop(self) -> None:
-        previous_start = self.parts.state.mark_running() if self.parts.state else None
+        state = self.parts.state
+        if state is not None and (unsent := state.take_unsent_stop()) is not None:
+            self.link.send(Tamper(kind="service_stopped", detail=unsent))
+        previous_start = state.mark_running() if state else None
         if previous_start is not None:
             started = datetime.fromtimestamp(previous_start, UTC).isoformat(timespec="seconds")
             detail = f"the agent started at {started} was killed or lost power"
@@ -160,6 +163,10 @@ class Agent:
         self._lock_screen()
         self._in_thread(self._control_thread, self.parts.control.lock_screen)
         await self.link.flush(2.0)
+        if self.link.queued and goodbye.active_session_id and self.parts.state is not None:
+            stopped = self.parts.clock.now().wall.isoformat(timespec="seconds")
+            detail = f"agent stopped ({goodbye.reason}) at {stopped} in paid time, offline"
+            self.parts.state.keep_unsent_stop(detail)
         self.link.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()

@@ -103,6 +103,22 @@ class StateFile:
     def mark_stopped(self) -> None:
         self.marker.unlink(missing_ok=True)
 
+    @property
+    def unsent_note(self) -> Path:
+        return self.path.with_name(self.path.name + ".unsent-stop")
+
+    def keep_unsent_stop(self, detail: str) -> None:
+        """A stop in paid time the server never heard of (it was unreachable): told next run."""
+        self.unsent_note.write_text(detail[:1000], encoding="utf-8")
+
+    def take_unsent_stop(self) -> str | None:
+        try:
+            detail = self.unsent_note.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+        self.unsent_note.unlink(missing_ok=True)
+        return detail
+
     def save(self, saved: SavedSession | None) -> None:
         self._session = saved
         self._write()
