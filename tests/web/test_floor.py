@@ -231,6 +231,7 @@ async def test_a_stopped_client_shows_as_stopped_not_offline_and_flags_recent_in
     await expect(guard).to_contain_text("Client stopped (Service stop)")
     await expect(guard).to_contain_text("logged on: player7")
     await expect(guard).to_contain_text("in use: input 2 s before the stop")
+    await expect(guard).not_to_contain_text("router")  # no venue router configured here
     await expect(guard).to_have_attribute("data-flag", "in-use")
     await expect(pc.locator(".alert")).to_contain_text("Agent tamper")
     await page.screenshot(path=screenshot_path("floor-client-stopped.png"))

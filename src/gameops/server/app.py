@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gameops import __version__
+from gameops.devices.routeros import RouterOs
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.bus import create_bus
 from gameops.server.context import AppContext
 from gameops.server.control.base import ControllerRegistry, NoDeviceController
 from gameops.server.control.consoles import ConsoleController
-from gameops.server.control.devices import DeviceHub
+from gameops.server.control.devices import DeviceHub, router_tls
 from gameops.server.control.health import DeviceHealth
 from gameops.server.control.pc_agent import PcAgentController
 from gameops.server.control.secrets import DeviceSecrets
@@ -45,6 +46,7 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.settings import Settings, get_settings
 from gameops.server.stations.domain import StationType
 from gameops.server.stations.endpoints import router as stations_router
+from gameops.server.stations.stopped import check_stopped_clients
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -105,6 +107,28 @@ def _presence_sweeper(context: AppContext) -> Periodic:
     return Periodic("presence-sweep", interval, sweep)
 
 
+def _stopped_client_watch(context: AppContext) -> tuple[Periodic, RouterOs] | None:
+    """With a venue router configured: is a PC whose client was stopped still on the LAN?"""
+    settings = context.settings
+    if settings.venue_router_host is None:
+        return None
+    password = settings.venue_router_password
+    router = RouterOs(
+        settings.venue_router_host,
+        settings.venue_router_port,
+        username=settings.venue_router_username,
+        password=password.get_secret_value() if password else "",
+        ssl_context=router_tls(verify=settings.venue_router_tls_verify)
+        if settings.venue_router_tls
+        else None,
+    )
+
+    async def check() -> None:
+        await check_stopped_clients(context.transaction, router)
+
+    return Periodic("stopped-clients", settings.stopped_client_check_seconds, check), router
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     context = await build_context(app.state.settings)
@@ -117,6 +141,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await context.controllers.start(context)
     presence_sweeper = _presence_sweeper(context)
     presence_sweeper.start()
+    stopped_watch = _stopped_client_watch(context)
+    if stopped_watch is not None:
+        stopped_watch[0].start()
     payments = PaymentsRuntime.start(app, context)
     log.info(
         "server started",
@@ -128,6 +155,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await payments.stop()
         await presence_sweeper.stop()
+        if stopped_watch is not None:
+            await stopped_watch[0].stop()
+            await stopped_watch[1].shutdown()
         await context.controllers.stop()
         await context.hub.close()
         await context.acks.stop()

@@ -195,7 +195,8 @@ function update(card, station) {
   const guard = guardText(station);
   card.guard.hidden = !guard;
   card.guard.textContent = guard;
-  card.guard.dataset.flag = station.agent_stop?.in_use && !station.agent_connected ? "in-use" : "";
+  const stillThere = station.agent_stop?.in_use || station.agent_stop?.router_sees;
+  card.guard.dataset.flag = stillThere && !station.agent_connected ? "in-use" : "";
   const waiting = Boolean(session?.pending_payment_id);
   if (waiting) {
     card.note.textContent = running
@@ -230,7 +231,8 @@ function guardText(station) {
   const by = stop.by ? ` by ${stop.by}` : "";
   const users = stop.users?.length ? ` · logged on: ${stop.users.join(", ")}` : "";
   const inUse = stop.in_use ? ` · ⚠ in use: input ${stop.idle_seconds} s before the stop` : "";
-  return `Client stopped (${words(stop.reason)})${by} at ${at}${users}${inUse}`;
+  const seen = stop.router_sees ? " · ⚠ the router still sees the PC" : "";
+  return `Client stopped (${words(stop.reason)})${by} at ${at}${users}${inUse}${seen}`;
 }
 
 function powerText(station) {
