@@ -158,10 +158,10 @@ class Agent:
         log.warning("agent_stopping", reason=goodbye.reason, by=goodbye.by, users=goodbye.users)
         self.link.send(goodbye)  # the server judges it: a stop in paid time is a tamper
         # Fail closed: a stopped agent enforces nothing, so the station is left locked.
-        if self._showing_desktop is not None:
-            self._showing_desktop.push(STOPPED_VIEW)
-        self._lock_screen()
-        self._in_thread(self._control_thread, self.parts.control.lock_screen)
+        if (desktop := self._showing_desktop) is not None:
+            desktop.push(STOPPED_VIEW)
+        if self.config.features.auto_lock:
+            self._lock_screen()
         await self.link.flush(2.0)
         if self.link.queued and goodbye.active_session_id and self.parts.state is not None:
             stopped = self.parts.clock.now().wall.isoformat(timespec="seconds")
