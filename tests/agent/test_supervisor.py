@@ -176,3 +176,18 @@ async def test_the_child_gets_the_channel_secret_in_its_environment() -> None:
         await wait_until(lambda: bool(ends), seconds=10)
     assert ends[0].returncode == 5
     assert not ends[0].answered  # died at once: a failed start, not a person's doing
+
+
+async def test_the_service_can_wait_until_the_overlay_handled_what_it_was_sent() -> None:
+    channel = DesktopChannel()
+    port = await channel.start()
+    assert not await channel.caught_up(0.1)  # nobody connected
+    child = await launch_subprocess(
+        [sys.executable, "-c", ANSWERING_CHILD, str(port)], {"S": channel.secret}
+    )
+    await wait_until(lambda: channel.connected, seconds=10)
+    channel.push({"op": "lock"})
+    assert await channel.caught_up(5)
+    child.kill()
+    await child.wait()
+    await channel.close()

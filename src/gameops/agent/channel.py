@@ -57,6 +57,7 @@ class DesktopChannel:
         self.idle_seconds: float | None = None
         self._seq = 0
         self._answered_at: float | None = None  # monotonic; None: this child never answered
+        self._caught_up = asyncio.Event()  # a pong answered the latest ping
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -86,6 +87,17 @@ class DesktopChannel:
     def ping(self) -> None:
         self._seq += 1
         self._broadcast(encode_line({"op": "ping", "seq": self._seq}))
+
+    async def caught_up(self, seconds: float) -> bool:
+        """Whether the overlay handled everything pushed so far (it answers a ping only
+        after the messages before it), waiting up to ``seconds``."""
+        if not self.connected:
+            return False
+        self._caught_up.clear()
+        self.ping()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._caught_up.wait(), seconds)
+        return self._caught_up.is_set()
 
     def silent_for(self) -> float | None:
         if self._answered_at is None:
@@ -137,6 +149,9 @@ class DesktopChannel:
             return
         if message.get("op") == "pong":
             self._answered_at = time.monotonic()
+            seq = message.get("seq")
+            if isinstance(seq, int) and seq >= self._seq:
+                self._caught_up.set()
             return
         if message.get("op") != "idle":
             return

@@ -163,6 +163,8 @@ class Agent:
         if self.config.features.auto_lock:
             self._lock_screen()
         await self.link.flush(2.0)
+        if self.channel is not None:  # let the overlay lock before it is ended
+            await self.channel.caught_up(2.0)
         if self.link.queued and goodbye.active_session_id and self.parts.state is not None:
             stopped = self.parts.clock.now().wall.isoformat(timespec="seconds")
             detail = f"agent stopped ({goodbye.reason}) at {stopped} in paid time, offline"
