@@ -388,6 +388,8 @@ def test_a_reconnect_in_flight_holds_the_log_off_and_an_extension_shows_time_add
     assert Lock("expired") in machine.tick(clock.now(), "offline")
     held = [e for _ in range(15) for e in machine.tick(clock.advance(1), "connecting")]
     assert LogOff() not in held  # the grace is over, but the server may say otherwise
+    assert Lock("expired") in held  # the lock comes on time all the same
+    assert machine.view(clock.now()).mode == "locked"
     extended = SessionInfo(
         id=start.id,
         started_at=start.started_at,

@@ -100,6 +100,7 @@ class SessionMachine:
         self._ended_session_id: UUID | None = None
         self.tamper_lock = TamperLockState()  # locked after tampering until staff clear it
         self._awaiting_server = False  # expired offline; a sync answer is wanted first
+        self._logoff_held = False  # the grace is over, locked; the log-off awaits the server
         self._retried_at = 0.0
 
     # --- inputs ---------------------------------------------------------------------
@@ -157,6 +158,8 @@ class SessionMachine:
         message = self._message if now.steady < self._message_until else ""
         if self.tamper_lock.reason is not None:
             return View("locked", None, TAMPER_LOCK_MESSAGE)
+        if self.phase is Phase.ENDING and self._logoff_held:
+            return View("locked", None, "Session ended. Checking with the front desk...")
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
         if self.phase is Phase.ENDING:
@@ -263,6 +266,7 @@ class SessionMachine:
     def _begin(self, session_id: UUID, end_at: datetime, now: Instant, text: str) -> list[Effect]:
         was_active = self.phase is Phase.ACTIVE
         self.phase, self.session_id, self.scheduled_end_at = Phase.ACTIVE, session_id, end_at
+        self._logoff_held = False
         self._deadline = now.steady + self._seconds_until(end_at, now)
         self._warned = self._warnings_already_past(now)
         if text:
@@ -360,7 +364,12 @@ class SessionMachine:
             return effects
         held = self._awaiting_server and link != "offline"
         if held and now.steady < self._logoff_at + LOGOFF_HOLD_SECONDS:
-            return effects  # a reconnect is in flight: the log-off waits for its answer
+            # A reconnect is in flight: the log-off waits for its answer; the lock does not.
+            if not self._logoff_held:
+                self._logoff_held = True
+                effects.append(Lock("expired"))
+            return effects
+        self._logoff_held = False
         return effects + self._finish_grace(now)
 
     def _check_wall_clock(self, now: Instant) -> list[Effect]:
