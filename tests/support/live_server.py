@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from gameops.server.app import Services
 from gameops.server.runner import uvicorn_config
 from gameops.server.settings import Settings
 
@@ -45,10 +46,11 @@ class LiveServer:
         self._clients: list[httpx.AsyncClient] = []
 
     @property
-    def context(self) -> Any:
-        """The running app's AppContext (for white-box assertions)."""
+    def services(self) -> Services:
+        """The running app's object graph (for white-box assertions)."""
         assert self._server is not None
-        return self._server.config.app.state.context
+        services: Services = self._server.config.app.state.services
+        return services
 
     @property
     def app_state(self) -> Any:
