@@ -287,8 +287,10 @@ async def test_button_pressed_mid_idle_is_switched_off_by_reconciliation(
         plug2.press_button()
         assert plug2.relay.on
         await eventually(lambda: not plug2.relay.on)
+        # Written once the plug has answered, a moment after it switched.
+        await eventually(lambda: events(admin, station["id"], "DEVICE_RECONCILED"))
         fixed = await events(admin, station["id"], "DEVICE_RECONCILED")
-        assert fixed and {e["data"]["action"] for e in fixed} == {"power off"}
+        assert {e["data"]["action"] for e in fixed} == {"power off"}
     finally:
         await server.close()
 
