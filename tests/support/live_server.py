@@ -8,14 +8,16 @@ import socket
 import ssl
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
 
-from gameops.server.app import Services
 from gameops.server.runner import uvicorn_config
 from gameops.server.settings import Settings
+
+if TYPE_CHECKING:
+    from gameops.server.app import Services
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-password-123"

@@ -155,13 +155,19 @@ class RedisBus(_LocalFanout):
     def __init__(self, url: str, prefix: str, stream_length: int = 100_000) -> None:
         super().__init__()
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         # Bounded waits: an unreachable Redis fails a publish in seconds, never hangs it.
+        # One retry on a fresh connection: after an outage the pool still holds dead ones.
         self._redis = Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=READ_BLOCK_SECONDS + 4,
             socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
         self._stream = prefix + "bus"
         self._stream_length = stream_length

@@ -55,9 +55,12 @@ class RelayLeader:
         return self._held
 
     async def release(self) -> None:
-        """Drop the connection (and with it the lock): after an error it may be dead."""
+        """Drop the connection, and with it the lock (after an error it may be dead). It is
+        closed for good, not returned to the pool, where it would keep holding the lock."""
         connection, self._connection, self._held = self._connection, None, False
         if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()
 
@@ -151,6 +154,7 @@ class OutboxRelay:
                 await self._publish(rows)
             if len(rows) < BATCH:
                 break
+        self.waiting_since = None
         await self._prune_now_and_then()
 
     async def _publish(self, rows: Sequence[OutboxMessage]) -> None:
