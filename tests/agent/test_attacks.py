@@ -29,7 +29,7 @@ from gameops.agent.effects import SavedSession
 from gameops.protocol import utc_now
 from tests.agent.agentproc import AgentProcess, events, poll, record_figures, station
 from tests.support.live_server import LiveServer
-from tests.support.proxy import CuttableProxy
+from tests.support.proxy import TcpProxy
 from tests.support.sessions import end_soon, start_session
 from tests.support.waiting import eventually
 
@@ -225,15 +225,15 @@ async def test_a_forged_state_file_locks_is_reported_and_the_server_restores_the
 async def test_an_outage_across_the_end_does_not_log_off_a_customer_who_paid_for_more(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    proxy = CuttableProxy("127.0.0.1", live_server.port)
-    port = await proxy.start()
+    proxy = TcpProxy("127.0.0.1", live_server.port)
+    await proxy.start()
     station_id, token = await live_server.create_pc_station("PC-OUTAGE")
     session = await start_session(admin, station_id, minutes=30)
     end_at = await end_soon(live_server, str(session["id"]), 8)  # sold for 8 s, in effect
-    agent = AgentProcess(tmp_path, f"http://127.0.0.1:{port}", station_id, token)
+    agent = AgentProcess(tmp_path, proxy.url("http"), station_id, token)
     await agent.start()
     await poll(lambda: _saved_session(agent) == session["id"], seconds=5)  # learnt by sync
-    proxy.cut()  # the venue's network goes down before the end...
+    await proxy.cut()  # the venue's network goes down before the end...
     extended = await admin.put(
         f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 30}
     )

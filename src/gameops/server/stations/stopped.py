@@ -13,10 +13,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.devices.errors import DeviceError
+from gameops.devices.routeros import RouterOs
 from gameops.protocol import utc_now
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.control.devices import router_tls
+from gameops.server.events.base import record
+from gameops.server.jobs import Periodic
+from gameops.server.settings import Settings
 from gameops.server.stations import repository
+from gameops.server.stations.events import StoppedClientOnNetwork
 
 log = structlog.get_logger(__name__)
 
@@ -55,5 +59,38 @@ async def _record(db: AsyncSession, station_id: uuid.UUID, mac: str | None) -> N
         "router_checked_at": utc_now().isoformat(),
     }
     if before != (mac is not None):  # staff screens hear of a change, not of every check
-        data = {"seen": mac is not None, "mac": mac}
-        record_event(db, EventType.STOPPED_CLIENT_ON_NETWORK, station_id=station_id, data=data)
+        record(db, StoppedClientOnNetwork(station_id=station_id, seen=mac is not None, mac=mac))
+
+
+class StoppedClientWatch:
+    """The periodic check, with its router connection; built only when one is configured."""
+
+    def __init__(self, transaction: Transaction, router: RouterOs, seconds: float) -> None:
+        self._router = router
+        self._job = Periodic(
+            "stopped-clients", seconds, lambda: check_stopped_clients(transaction, router)
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, transaction: Transaction
+    ) -> StoppedClientWatch | None:
+        if settings.venue_router_host is None:
+            return None
+        password = settings.venue_router_password
+        tls = router_tls(verify=settings.venue_router_tls_verify)
+        router = RouterOs(
+            settings.venue_router_host,
+            settings.venue_router_port,
+            username=settings.venue_router_username,
+            password=password.get_secret_value() if password else "",
+            ssl_context=tls if settings.venue_router_tls else None,
+        )
+        return cls(transaction, router, settings.stopped_client_check_seconds)
+
+    def start(self) -> None:
+        self._job.start()
+
+    async def stop(self) -> None:
+        await self._job.stop()
+        await self._router.shutdown()

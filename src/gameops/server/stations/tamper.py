@@ -17,19 +17,21 @@ from gameops.protocol import Goodbye, Payload, Tamper, TamperClear, TamperLock, 
 from gameops.server.control.pc_agent import send_command
 from gameops.server.db.models import Station, User
 from gameops.server.errors import Conflict
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.events.base import record
 from gameops.server.stations.domain import IN_USE_IDLE_SECONDS, stop_is_tamper
+from gameops.server.stations.events import AgentStopped, AgentTampered, TamperLockCleared
 
 
 def record_tamper(db: AsyncSession, station: Station, tamper: Tamper) -> None:
     """Every tamper report is an event; one that says the agent locked sets the lock."""
-    data: dict[str, Any] = {"kind": tamper.kind, "detail": tamper.detail}
-    if tamper.count > 1:
-        data["count"] = tamper.count
-    if tamper.lock:
-        data["lock"] = True
-    record_event(db, EventType.AGENT_TAMPER, station_id=station.id, data=data)
+    report = AgentTampered(
+        station_id=station.id,
+        kind=tamper.kind,
+        detail=tamper.detail,
+        count=tamper.count,
+        locks=tamper.lock,
+    )
+    record(db, report)
     if tamper.lock and station.tamper_locked_at is None:
         station.tamper_locked_at = utc_now()
         station.tamper_lock = {"kind": tamper.kind, "detail": tamper.detail}
@@ -39,11 +41,16 @@ async def clear_tamper_lock(db: AsyncSession, station: Station, actor: User) -> 
     """Staff clear the lock: the agent is told (now, or on its next sync) and may unlock."""
     if station.tamper_locked_at is None:
         raise Conflict("Station is not tamper-locked")
-    locked = {"locked_at": station.tamper_locked_at.isoformat(), **(station.tamper_lock or {})}
-    station.tamper_locked_at = station.tamper_lock = None
-    record_event(
-        db, EventType.TAMPER_LOCK_CLEARED, station_id=station.id, actor_id=actor.id, data=locked
+    lock = station.tamper_lock or {}
+    cleared = TamperLockCleared(
+        station_id=station.id,
+        actor_id=actor.id,
+        locked_at=station.tamper_locked_at,
+        kind=lock.get("kind"),
+        detail=lock.get("detail"),
     )
+    station.tamper_locked_at = station.tamper_lock = None
+    record(db, cleared)
     message = TamperClear(cleared_at=utc_now(), cleared_by=actor.username)
     send_command(db, station.id, None, message)
 
@@ -73,13 +80,17 @@ def record_goodbye(
         "detail": goodbye.detail,
     }
     station.agent_stopped_at, station.agent_stop = utc_now(), stop
-    record_event(db, EventType.AGENT_STOPPED, station_id=station.id, data=stop)
+    record(db, AgentStopped(station_id=station.id, stop=stop))
     if stop_is_tamper(goodbye.reason, running_session is not None):
         detail = f"agent stopped ({goodbye.reason}) during a paid session"
-        data = {"kind": "service_stopped", "detail": detail, "reason": goodbye.reason}
-        record_event(
-            db, EventType.AGENT_TAMPER, station_id=station.id, session_id=running_session, data=data
+        tampered = AgentTampered(
+            station_id=station.id,
+            session_id=running_session,
+            kind="service_stopped",
+            detail=detail,
+            reason=goodbye.reason,
         )
+        record(db, tampered)
 
 
 def agent_back(station: Station) -> None:

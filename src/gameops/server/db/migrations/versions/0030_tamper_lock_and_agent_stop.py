@@ -1,7 +1,7 @@
 """Tamper lock (fail-closed until staff clear it) and the agent's goodbye on stations.
 
 Revision ID: 0030
-Revises: 0004
+Revises: 0010
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
