@@ -14,6 +14,7 @@ import pytest
 from gameops.agent.clock import Instant, SystemClock
 from gameops.agent.control import SimulatedControl
 from gameops.protocol import utc_now
+from gameops.protocol.agent_token import new_agent_token
 from tests.agent.harness import (
     RunningAgent,
     agent_config,
@@ -152,7 +153,7 @@ async def test_wrong_token_logs_clearly_and_backs_off(
     live_server: LiveServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     station_id, _ = await live_server.create_pc_station("PC-BADTOKEN")
-    config = agent_config(live_server.base_url, station_id, "not-the-token")
+    config = agent_config(live_server.base_url, station_id, new_agent_token())
     running = RunningAgent(config, tmp_path / "state.json")
     with captured_events(caplog) as logs:
         running.start()

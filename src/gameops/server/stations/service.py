@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.auth.security import hash_agent_token, new_agent_token
+from gameops.protocol.agent_token import new_agent_token
+from gameops.server.auth.security import hash_agent_token
 from gameops.server.bus import PRESENCE
 from gameops.server.control.secrets import DeviceSecrets
 from gameops.server.db.engine import after_commit
