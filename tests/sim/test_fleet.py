@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
 import signal
-import sys
 
 import httpx
 from rich.console import Console
 
 from gameops.sim import fleet
+from tests.support.cli_process import kill_if_running, read_until, spawn_cli
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
 from tests.support.sessions import start_session
 
@@ -66,48 +65,29 @@ def test_fleet_reports_an_unreachable_server() -> None:
     assert "cannot reach" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def _default_sigint() -> None:
-    # A shell's background job starts with SIGINT ignored, which Python keeps: undo that, as
-    # a terminal's Ctrl+C reaches a foreground program.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-async def _read_until(process: asyncio.subprocess.Process, text: str, seconds: float) -> str:
-    assert process.stdout is not None
-    async with asyncio.timeout(seconds):
-        while line := (await process.stdout.readline()).decode():
-            if text in line:
-                return line
-    raise AssertionError(f"the simulator ended without printing {text!r}")
-
-
 async def test_ctrl_c_stops_a_reconnecting_fleet_within_a_second(
     live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gameops.cli", "sim", "agents", "--count", "20",
-        "--server", live_server.base_url, "--username", ADMIN_USERNAME,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD},
-        preexec_fn=_default_sigint,
+    process = await spawn_cli(
+        "sim", "agents", "--count", "20", "--server", live_server.base_url,
+        "--username", ADMIN_USERNAME, env={"GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD},
     )  # fmt: skip
     try:
         # Not a terminal here: the status line is printed at each change.
-        await _read_until(process, "20 connected", 30)
-        await start_session(admin, (await fleet.provision(admin, 1))[0].id, minutes=30)
+        await read_until(process, "20 connected", 30)
+        stations = (await admin.get("/api/v1/stations")).json()["items"]
+        await start_session(admin, stations[0]["id"], minutes=30)  # one agent in session
         await live_server.stop()  # the case that was slow: every agent reconnecting
-        await _read_until(process, "20 reconnecting", 10)
+        await read_until(process, "20 reconnecting", 10)
         loop = asyncio.get_running_loop()
         signalled_at = loop.time()
         process.send_signal(signal.SIGINT)
-        last = await _read_until(process, "stopped in", 5)
+        last = await read_until(process, "stopped in", 5)
         stopped = loop.time() - signalled_at
         assert await asyncio.wait_for(process.wait(), 5) == 0
         exited = loop.time() - signalled_at
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     assert re.search(r"20 agents · 0 connected .* stopped in 0\.\d\d s$", last.strip()), last
     # Every agent stopped and the last line printed within a second of Ctrl+C; the exit
     # itself (the interpreter tearing down) follows, slower on a loaded machine.
