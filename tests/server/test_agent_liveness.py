@@ -64,7 +64,7 @@ async def test_rows_left_connected_by_a_lost_server_are_swept(
 
     station_id, _ = await live_server.create_pc_station()
     # As a server that died mid-connection would leave it: connected, last heard long ago.
-    async with live_server.context.transaction() as db:
+    async with live_server.services.database.transaction() as db:
         await db.execute(
             update(Station)
             .where(Station.id == uuid.UUID(station_id))

@@ -171,7 +171,7 @@ async def test_commands_are_recorded_and_acks_stored(
     await acking.expect(SessionStart)
 
     async def recorded() -> list[tuple[str, bool]]:
-        async with live_server.context.sessionmaker() as db:
+        async with live_server.services.database.sessionmaker() as db:
             commands = (await db.scalars(select(AgentCommand))).all()
         return [(c.type, c.acked_at is not None) for c in commands]
 

@@ -307,14 +307,14 @@ async def test_health_reports_the_failing_part(live_server: LiveServer) -> None:
     assert healthy.status_code == 200
     assert healthy.json()["status"] == "healthy" and healthy.json()["database"] == "ok"
 
-    context = live_server.context
-    working = context.sessionmaker
+    database = live_server.services.database
+    working = database.sessionmaker
     dead = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-    context.sessionmaker = create_sessionmaker(dead)
+    database.sessionmaker = create_sessionmaker(dead)
     try:
         broken = await client.get("/health")
     finally:
-        context.sessionmaker = working
+        database.sessionmaker = working
         await dead.dispose()
     assert broken.status_code == 503
     assert broken.json()["status"] == "unhealthy" and broken.json()["database"].startswith("error")

@@ -7,7 +7,7 @@ import pytest
 
 from gameops.server.control.reconcile import PlugAction, RouterFix, plug_action, router_fix
 from gameops.server.control.resilience import BreakerState, CircuitBreaker, backoff_delays
-from gameops.server.control.secrets import DeviceSecrets
+from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.domain import (
     StationStatus,
     StationType,

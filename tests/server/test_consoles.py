@@ -132,7 +132,7 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
 
 
 def watch(server: LiveServer) -> Any:
-    return server.context.controllers._watch
+    return server.services.console_watch
 
 
 def allowed(sim: RouterOsSimulator) -> list[dict[str, str]]:
@@ -255,7 +255,7 @@ async def test_plug_dead_at_start_is_502_and_nothing_is_charged(
     await engine.dispose()
 
     # The failure is on record and on the station; it clears once the plug answers.
-    await live_server.context.controllers.consoles.health.drain()
+    await live_server.services.consoles.health.drain()
     (error,) = await events(admin, station["id"], "DEVICE_ERROR")
     assert error["data"]["device"] == f"Shelly plug 127.0.0.1:{port}"
     current = (await admin.get(f"{API}/stations/{station['id']}")).json()
@@ -265,7 +265,7 @@ async def test_plug_dead_at_start_is_502_and_nothing_is_charged(
     try:
         await asyncio.sleep(0.6)  # the breaker's reset time
         await watch(live_server).reconcile()
-        await live_server.context.controllers.consoles.health.drain()
+        await live_server.services.consoles.health.drain()
         current = (await admin.get(f"{API}/stations/{station['id']}")).json()
         assert current["status"] == "ONLINE"
         assert await events(admin, station["id"], "DEVICE_RECOVERED")
@@ -287,8 +287,10 @@ async def test_button_pressed_mid_idle_is_switched_off_by_reconciliation(
         plug2.press_button()
         assert plug2.relay.on
         await eventually(lambda: not plug2.relay.on)
+        # Written once the plug has answered, a moment after it switched.
+        await eventually(lambda: events(admin, station["id"], "DEVICE_RECONCILED"))
         fixed = await events(admin, station["id"], "DEVICE_RECONCILED")
-        assert fixed and {e["data"]["action"] for e in fixed} == {"power off"}
+        assert {e["data"]["action"] for e in fixed} == {"power off"}
     finally:
         await server.close()
 
@@ -431,11 +433,11 @@ async def test_router_errors_set_the_station_to_error_until_it_answers(
         f"{API}/sessions/start", json={"station_id": station["id"], "duration_minutes": 5}
     )
     assert response.status_code == 502 and "MikroTik router" in response.json()["detail"]
-    await live_server.context.controllers.consoles.health.drain()
+    await live_server.services.consoles.health.drain()
     assert (await admin.get(f"{API}/stations/{station['id']}")).json()["status"] == "ERROR"
     router.fault = "none"
     await watch(live_server).reconcile()
-    await live_server.context.controllers.consoles.health.drain()
+    await live_server.services.consoles.health.drain()
     assert (await admin.get(f"{API}/stations/{station['id']}")).json()["status"] == "ONLINE"
 
 

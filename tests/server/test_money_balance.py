@@ -77,7 +77,7 @@ async def test_short_balance_is_400_with_failed_payment_and_no_session(
     assert body["detail"] == "Insufficient balance"
     assert (body["balance"], body["price"], body["currency"]) == (500, 600, "USD")
 
-    async with live_server.context.sessionmaker() as db:
+    async with live_server.services.database.sessionmaker() as db:
         payment = await db.get(Payment, uuid.UUID(body["payment_id"]))
     assert payment is not None and payment.status == "FAILED" and payment.session_id is None
     assert payment.method == "BALANCE" and payment.amount == 600
@@ -124,11 +124,11 @@ async def test_hundred_concurrent_debits_never_overdraw(
 ) -> None:
     """100 transactions debit 70 each from 5,000 at the same time: exactly 71 succeed."""
     user_id = uuid.UUID(await funded_customer(admin, 5000))
-    context = live_server.context
+    database = live_server.services.database
 
     async def debit() -> bool:
         try:
-            async with context.transaction() as db:
+            async with database.transaction() as db:
                 customer = await db.get(User, user_id)
                 assert customer is not None
                 movement = accounts.Movement(currency="USD", reason="race")
@@ -139,7 +139,7 @@ async def test_hundred_concurrent_debits_never_overdraw(
 
     results = await asyncio.gather(*(debit() for _ in range(100)))
     assert results.count(True) == 71
-    async with context.sessionmaker() as db:
+    async with database.sessionmaker() as db:
         customer = await db.get(User, user_id)
         ledger_sum = await db.scalar(
             select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == user_id)
@@ -184,7 +184,7 @@ async def test_ledger_rows_cannot_be_changed(
     live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     user_id = uuid.UUID(await funded_customer(admin, 100))
-    async with live_server.context.sessionmaker() as db:
+    async with live_server.services.database.sessionmaker() as db:
         entry = await db.scalar(select(LedgerEntry).where(LedgerEntry.user_id == user_id))
         assert entry is not None
         entry.amount = 1_000_000

@@ -14,7 +14,6 @@ import stripe
 
 from gameops.server.db.models import Payment
 from gameops.server.payments.gateway import PaymentGateway
-from gameops.server.payments.sweeper import sweep
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.money import API, balance_of, create_customer, events_of, pc_station
 from tests.support.stripe import EmulatorServer, free_port
@@ -67,7 +66,7 @@ async def _card_start(staff: httpx.AsyncClient, station_id: str, **extra: Any) -
 
 
 async def _payment(server: LiveServer, payment_id: str) -> Payment:
-    async with server.context.sessionmaker() as db:
+    async with server.services.database.sessionmaker() as db:
         payment = await db.get(Payment, uuid.UUID(payment_id))
     assert payment is not None
     return payment
@@ -255,7 +254,7 @@ async def test_a_confirm_that_times_out_after_charging_is_reconciled(
 
     assert (await _payment(card_server, body["payment_id"])).status == "PENDING"
 
-    await sweep(card_server.context, _gateway(card_server))  # its next periodic pass
+    await card_server.services.payments_sweeper.sweep()  # its next periodic pass
     assert (await _payment(card_server, body["payment_id"])).status == "COMPLETED"
     session = (await staff.get(f"{API}/sessions/{body['session']['id']}")).json()
     assert session["status"] == "ACTIVE"

@@ -78,11 +78,11 @@ async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveSe
     session = await start_session(admin, station_id)
     await agent.expect(SessionStart)
     await asyncio.sleep(0.2)  # both replicas have armed a timer from the bus
-    assert uuid.UUID(str(session["id"])) in a.context.expiry._timers
-    assert uuid.UUID(str(session["id"])) in b.context.expiry._timers
+    assert uuid.UUID(str(session["id"])) in a.services.expiry._timers
+    assert uuid.UUID(str(session["id"])) in b.services.expiry._timers
 
     end_at = await end_soon(a, str(session["id"]), 0.4)
-    b.context.expiry.arm(uuid.UUID(str(session["id"])), end_at)
+    b.services.expiry.arm(uuid.UUID(str(session["id"])), end_at)
     await agent.expect(SessionExpired)
     await asyncio.sleep(0.5)
     events = (await admin.get("/api/v1/events", params={"session_id": session["id"]})).json()

@@ -107,7 +107,7 @@ async def test_revenue_matches_the_payments_table_to_the_cent(
     live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     await _activity(live_server, admin)
-    async with live_server.context.sessionmaker() as db:
+    async with live_server.services.database.sessionmaker() as db:
         by_method = dict(
             (
                 await db.execute(

@@ -8,13 +8,16 @@ import socket
 import ssl
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
 
 from gameops.server.runner import uvicorn_config
 from gameops.server.settings import Settings
+
+if TYPE_CHECKING:
+    from gameops.server.app import Services
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-password-123"
@@ -45,10 +48,11 @@ class LiveServer:
         self._clients: list[httpx.AsyncClient] = []
 
     @property
-    def context(self) -> Any:
-        """The running app's AppContext (for white-box assertions)."""
+    def services(self) -> Services:
+        """The running app's object graph (for white-box assertions)."""
         assert self._server is not None
-        return self._server.config.app.state.context
+        services: Services = self._server.config.app.state.services
+        return services
 
     @property
     def app_state(self) -> Any:

@@ -44,5 +44,5 @@ async def end_soon(server: LiveServer, session_id: str, seconds: float) -> datet
     """Make a running session end ``seconds`` from now and re-arm the server's timer."""
     end_at = utc_now() + timedelta(seconds=seconds)
     await set_scheduled_end(server.settings.database_url, session_id, end_at)
-    server.context.expiry.arm(uuid.UUID(session_id), end_at)
+    server.services.expiry.arm(uuid.UUID(session_id), end_at)
     return end_at

@@ -54,12 +54,12 @@ async def _wake_dashboard_feeds(live_server: LiveServer) -> None:
     (it waits on the bus), and until then uvicorn's shutdown waits for it. Send it one.
     Reported as a server bug; this keeps the tests from hanging until it is fixed."""
     await asyncio.sleep(0.2)
-    await live_server.context.bus.publish(EVENTS, {"type": "test-wake-up"})
+    await live_server.services.bus.publish(EVENTS, {"type": "test-wake-up"})
 
 
 async def stop_server(live_server: LiveServer) -> None:
     """Stop the server while browsers are connected (see ``_wake_dashboard_feeds``)."""
-    bus = live_server.context.bus
+    bus = live_server.services.bus
     stopping = asyncio.create_task(live_server.stop())
     while not stopping.done():
         await asyncio.sleep(0.2)

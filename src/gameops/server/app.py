@@ -1,49 +1,54 @@
-"""The FastAPI application. Everything that connects to something is built in ``lifespan``;
-nothing connects at import time."""
+"""The FastAPI application and its composition root. Everything is built once, in
+``lifespan`` by :func:`build_services`; nothing connects at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
-from gameops.server.bus import create_bus
-from gameops.server.context import AppContext
-from gameops.server.control.base import ControllerRegistry, NoDeviceController
+from gameops.server.auth.service import TokenKeys
+from gameops.server.bus import EventBus, create_bus
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
 from gameops.server.control.health import DeviceHealth
-from gameops.server.control.pc_agent import PcAgentController
-from gameops.server.control.secrets import DeviceSecrets
-from gameops.server.db.engine import create_engine, create_sessionmaker
-from gameops.server.deps import ContextDep
+from gameops.server.control.pc_agent import PcAgentControl
+from gameops.server.control.reconcile import ConsoleWatch
+from gameops.server.db.engine import Database, create_engine
 from gameops.server.errors import install_handlers
+from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
+from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
+from gameops.server.outbox.relay import OutboxRelay
 from gameops.server.payments.endpoints import router as payments_router
-from gameops.server.payments.runtime import PaymentsRuntime
+from gameops.server.payments.gateway import PaymentGateway
+from gameops.server.payments.runtime import gateway_from_settings
+from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.agent_handlers import AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
+from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.settings import Settings, get_settings
-from gameops.server.stations.domain import StationType
+from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
@@ -52,35 +57,114 @@ from gameops.server.web.router import mount_web
 log = structlog.get_logger(__name__)
 
 
-async def build_context(settings: Settings) -> AppContext:
-    engine = create_engine(settings.database_url)
-    context = AppContext(
-        settings=settings,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        bus=create_bus(settings.redis_url, settings.redis_prefix),
-        jwt_secret=settings.jwt_secret(),
+@dataclass(frozen=True)
+class Services:
+    """The server's object graph, built once by :func:`build_services` (the composition
+    root): every part gets what it needs through its constructor, nothing is filled in
+    later. Requests and sockets receive single parts through ``deps.py``."""
+
+    settings: Settings
+    database: Database
+    bus: EventBus
+    relay: OutboxRelay
+    dispatcher: EventDispatcher
+    token_keys: TokenKeys
+    device_secrets: DeviceSecrets
+    hub: AgentHub
+    acks: AckRecorder
+    expiry: ExpiryScheduler
+    consoles: ConsoleController
+    console_watch: ConsoleWatch
+    payment_gateway: PaymentGateway | None
+    payments_sweeper: PaymentSweeper
+    presence_sweeper: Periodic
+
+    async def start(self) -> None:
+        await self.bus.start()
+        self.relay.start()
+        await _bootstrap_admin(self.settings, self.database)
+        await self.hub.start()
+        self.acks.start()
+        await self.expiry.start()
+        self.console_watch.start()
+        self.presence_sweeper.start()
+        self.payments_sweeper.start()
+
+    async def stop(self) -> None:
+        await self.payments_sweeper.stop()
+        await self.presence_sweeper.stop()
+        await self.console_watch.stop()
+        await self.consoles.close()
+        await self.hub.close()
+        await self.acks.stop()
+        await self.expiry.stop()
+        await self.relay.stop()
+        await self.bus.close()
+        await self.database.dispose()
+
+
+def build_services(settings: Settings) -> Services:
+    """The composition root: the one place the server's objects are built and wired."""
+    bus = create_bus(settings.redis_url, settings.redis_prefix)
+    dispatcher = EventDispatcher()
+    committed = asyncio.Event()
+    database = Database(create_engine(settings.database_url), dispatcher.settle, committed.set)
+    relay = OutboxRelay(
+        database,
+        bus,
+        committed,
+        poll_seconds=settings.outbox_poll_seconds,
+        keep_sent=timedelta(minutes=settings.outbox_keep_sent_minutes),
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())
-    context.controllers = ControllerRegistry(
-        {
-            StationType.PC: PcAgentController(settings.logoff_grace_seconds),
-            StationType.CONSOLE: NoDeviceController(),
-        },
-        consoles=ConsoleController(settings, DeviceHub(settings, secrets), DeviceHealth()),
-        secrets=secrets,
+    consoles = ConsoleController(
+        database, settings, DeviceHub(settings, secrets), DeviceHealth(database)
     )
-    context.hub = AgentHub(context.bus)
-    context.acks = AckRecorder(context)
-    context.expiry = ExpiryScheduler(context)
-    return context
+    # Station control reacts to the session events inside the session's transaction.
+    PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
+    consoles.subscribe(dispatcher)
+    gateway = gateway_from_settings(settings)
+    return Services(
+        settings=settings,
+        database=database,
+        bus=bus,
+        relay=relay,
+        dispatcher=dispatcher,
+        token_keys=TokenKeys(settings.jwt_secret(), settings),
+        device_secrets=secrets,
+        hub=AgentHub(bus),
+        acks=AckRecorder(database),
+        expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
+        consoles=consoles,
+        console_watch=ConsoleWatch(database, settings, consoles),
+        payment_gateway=gateway,
+        payments_sweeper=PaymentSweeper(database, settings, gateway),
+        presence_sweeper=_presence_sweeper(settings, database),
+    )
 
 
-async def _bootstrap_admin(context: AppContext) -> None:
-    settings = context.settings
+def _expose(app: FastAPI, services: Services) -> None:
+    """Hands the built parts to requests and sockets (read by ``deps.py`` and the sockets)."""
+    state = app.state
+    state.services = services
+    state.database = services.database
+    state.bus = services.bus
+    state.relay = services.relay
+    state.token_keys = services.token_keys
+    state.device_secrets = services.device_secrets
+    state.payment_gateway = services.payment_gateway
+    state.agent_services = AgentServices(
+        services.settings, services.database, services.hub, services.acks
+    )
+    state.feed_services = FeedServices(
+        services.settings, services.database, services.bus, services.token_keys.secret
+    )
+
+
+async def _bootstrap_admin(settings: Settings, database: Database) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
-    async with context.transaction() as db:
+    async with database.transaction() as db:
         generated = await ensure_admin(db, settings.admin_username, password)
     if generated:
         # Shown once, on the run that created the account; only its hash is stored.
@@ -93,13 +177,13 @@ async def _bootstrap_admin(context: AppContext) -> None:
         log.warning("first admin created with a generated password", user=settings.admin_username)
 
 
-def _presence_sweeper(context: AppContext) -> Periodic:
-    interval = context.settings.heartbeat_interval_seconds
+def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
+    interval = settings.heartbeat_interval_seconds
     # One interval more than a connection's own silence limit, so live ones are never hit.
-    silent_for = timedelta(seconds=interval * (context.settings.heartbeat_misses_allowed + 1))
+    silent_for = timedelta(seconds=interval * (settings.heartbeat_misses_allowed + 1))
 
     async def sweep() -> None:
-        async with context.transaction() as db:
+        async with database.transaction() as db:
             await presence.sweep_stale(db, silent_for)
 
     return Periodic("presence-sweep", interval, sweep)
@@ -107,56 +191,18 @@ def _presence_sweeper(context: AppContext) -> Periodic:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    context = await build_context(app.state.settings)
-    app.state.context = context
-    await context.bus.start()
-    await _bootstrap_admin(context)
-    await context.hub.start()
-    context.acks.start()
-    await context.expiry.start()
-    await context.controllers.start(context)
-    presence_sweeper = _presence_sweeper(context)
-    presence_sweeper.start()
-    payments = PaymentsRuntime.start(app, context)
+    services = build_services(app.state.settings)
+    _expose(app, services)
+    await services.start()
     log.info(
         "server started",
-        database=context.settings.redacted_database_url,
-        bus=type(context.bus).__name__,
+        database=services.settings.redacted_database_url,
+        bus=type(services.bus).__name__,
     )
     try:
         yield
     finally:
-        await payments.stop()
-        await presence_sweeper.stop()
-        await context.controllers.stop()
-        await context.hub.close()
-        await context.acks.stop()
-        await context.expiry.stop()
-        await context.bus.close()
-        await context.engine.dispose()
-
-
-health_router = APIRouter(tags=["health"])
-
-
-@health_router.get("/health")
-async def health(context: ContextDep) -> JSONResponse:
-    """Liveness for load balancers: 200 when the database and the bus answer, else 503."""
-    report: dict[str, str] = {}
-    try:
-        async with context.sessionmaker() as db:
-            await db.execute(text("SELECT 1"))
-        report["database"] = "ok"
-    except Exception as err:
-        report["database"] = f"error: {type(err).__name__}"
-    try:
-        await context.bus.ping()
-        report["bus"] = "ok"
-    except Exception as err:
-        report["bus"] = f"error: {type(err).__name__}"
-    healthy = all(value == "ok" for value in report.values())
-    body = {"status": "healthy" if healthy else "unhealthy", "version": __version__, **report}
-    return JSONResponse(body, status_code=200 if healthy else 503)
+        await services.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,8 +1,9 @@
 """The internal event bus: how one server process tells every process about a change.
 
 Two implementations behind one interface: :class:`InProcessBus` (the embedded default, one
-process) and :class:`RedisBus` (several replicas share Redis pub/sub). Nothing else may
-assume which one runs, nor that there is one process.
+process) and :class:`RedisBus` (several replicas share a Redis stream). Nothing else may
+assume which one runs, nor that there is one process. Changes reach the bus through the
+outbox (``outbox/relay.py``), never straight from a request.
 """
 
 from __future__ import annotations
@@ -10,19 +11,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 
 log = structlog.get_logger(__name__)
 
-EVENTS = "events"  # audit events, for dashboards and the expiry scheduler
+EVENTS = "events"  # audit events, for the dashboards' live feed
+DOMAIN = "domain"  # typed domain events (events/base.py), for subscribers on every replica
 AGENT_COMMANDS = "agent"  # {"station_id", "frame"}: delivered by whoever holds that agent
 PRESENCE = "presence"  # {"station_id", "connection_id"}: a new connection replaces older ones
+READ_BLOCK_SECONDS = 1.0
+RETRY_SECONDS = 0.5
 
 Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    channel: str
+    message: Message
+    id: int | None = None  # the outbox row's id; None for messages not from the outbox
 
 
 class Subscription:
@@ -60,16 +72,40 @@ class EventBus(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     async def publish(self, channel: str, message: Message) -> None: ...
+    async def publish_batch(self, batch: Sequence[Envelope]) -> None:
+        """Publish in this order; each envelope's id lets consumers drop a repeat."""
+        ...
+
     def subscribe(self, channel: str, maxsize: int = 10_000) -> Subscription: ...
     def unsubscribe(self, subscription: Subscription) -> None: ...
     async def ping(self) -> None: ...
 
 
+class SeenIds:
+    """The last ``size`` message ids: a message published twice (the relay retrying after
+    it could not mark a batch sent) is delivered once."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._size = size
+
+    def first_time(self, message_id: int) -> bool:
+        if message_id in self._ids:
+            return False
+        self._ids.add(message_id)
+        self._order.append(message_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
 class _LocalFanout:
-    """Hands a message to every subscription of its channel in this process."""
+    """Hands a message to every subscription of its channel in this process, once."""
 
     def __init__(self) -> None:
         self._subscriptions: defaultdict[str, set[Subscription]] = defaultdict(set)
+        self._seen = SeenIds()
 
     def subscribe(self, channel: str, maxsize: int = 10_000) -> Subscription:
         subscription = Subscription(channel, maxsize)
@@ -80,7 +116,9 @@ class _LocalFanout:
         self._subscriptions[subscription.channel].discard(subscription)
         subscription.end()
 
-    def dispatch(self, channel: str, message: Message) -> None:
+    def dispatch(self, channel: str, message: Message, message_id: int | None = None) -> None:
+        if message_id is not None and not self._seen.first_time(message_id):
+            return
         for subscription in tuple(self._subscriptions[channel]):
             subscription.deliver(message)
 
@@ -101,27 +139,44 @@ class InProcessBus(_LocalFanout):
     async def publish(self, channel: str, message: Message) -> None:
         self.dispatch(channel, message)
 
+    async def publish_batch(self, batch: Sequence[Envelope]) -> None:
+        for envelope in batch:
+            self.dispatch(envelope.channel, envelope.message, envelope.id)
+
     async def ping(self) -> None:
         return None
 
 
 class RedisBus(_LocalFanout):
-    """Publishes through Redis; one reader task per process hands messages to local
-    subscribers, so delivery order is Redis's order for every process alike."""
+    """One Redis stream carries every channel, so every process reads the same order. Each
+    process reads on from the last entry it saw: after Redis was unreachable it catches up
+    on what was published meanwhile instead of losing it (as pub/sub would)."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, stream_length: int = 100_000) -> None:
         super().__init__()
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
-        self._redis = Redis.from_url(url, decode_responses=True)
-        self._prefix = prefix
+        # Bounded waits: an unreachable Redis fails a publish in seconds, never hangs it.
+        # One retry on a fresh connection: after an outage the pool still holds dead ones.
+        self._redis = Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=READ_BLOCK_SECONDS + 4,
+            socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
+        )
+        self._stream = prefix + "bus"
+        self._stream_length = stream_length
         self._reader: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
 
     async def start(self) -> None:
-        await self._redis.ping()
-        self._reader = asyncio.create_task(self._read(), name="redis-bus-reader")
-        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+        latest: Any = await self._redis.xrevrange(self._stream, count=1)
+        last_id = str(latest[0][0]) if latest else "0-0"
+        self._reader = asyncio.create_task(self._read(last_id), name="redis-bus-reader")
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -132,28 +187,52 @@ class RedisBus(_LocalFanout):
         await self._redis.aclose()
 
     async def publish(self, channel: str, message: Message) -> None:
-        await self._redis.publish(self._prefix + channel, json.dumps(message, default=str))
+        await self.publish_batch([Envelope(channel, message)])
+
+    async def publish_batch(self, batch: Sequence[Envelope]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for envelope in batch:
+                fields = {"channel": envelope.channel, "data": json.dumps(envelope.message)}
+                if envelope.id is not None:
+                    fields["id"] = str(envelope.id)
+                pipe.xadd(self._stream, fields, maxlen=self._stream_length, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
 
     async def ping(self) -> None:
         await self._redis.ping()
 
-    async def _read(self) -> None:
+    async def _read(self, last_id: str) -> None:
+        failing = False
         while True:
             try:
-                await self._read_until_error()
+                # RESP2: [[stream, [(entry_id, fields), ...]]] (decode_responses: strings)
+                answer: Any = await self._redis.xread(
+                    {self._stream: last_id}, count=500, block=int(READ_BLOCK_SECONDS * 1000)
+                )
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("redis bus reader failed; resubscribing")
-                await asyncio.sleep(1)
+            except Exception as err:
+                if not failing:
+                    log.warning("redis bus unreachable; reading on when it is back", error=str(err))
+                failing = True
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if failing:
+                log.info("redis bus reachable again", after=last_id)
+                failing = False
+            for _, entries in answer:
+                for entry_id, fields in entries:
+                    last_id = entry_id
+                    self._deliver(fields)
 
-    async def _read_until_error(self) -> None:
-        async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-            await pubsub.psubscribe(self._prefix + "*")
-            self._subscribed.set()
-            async for raw in pubsub.listen():
-                channel = str(raw["channel"]).removeprefix(self._prefix)
-                self.dispatch(channel, json.loads(raw["data"]))
+    def _deliver(self, fields: dict[str, str]) -> None:
+        try:
+            message = json.loads(fields["data"])
+            message_id = int(fields["id"]) if "id" in fields else None
+        except (KeyError, ValueError):
+            log.warning("unreadable bus entry skipped", fields=str(fields)[:200])
+            return
+        self.dispatch(fields.get("channel", ""), message, message_id)
 
 
 def create_bus(redis_url: str | None, prefix: str) -> EventBus:

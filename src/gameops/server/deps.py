@@ -11,27 +11,52 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.auth.security import read_token
-from gameops.server.context import AppContext
+from gameops.server.auth.service import TokenKeys
+from gameops.server.db.engine import Database
 from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
 from gameops.server.schemas import PageMeta, Paginated
+from gameops.server.settings import Settings
+from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.users.domain import Role
 
 S = TypeVar("S", bound=BaseModel)
 
 
-def get_context(request: Request) -> AppContext:
-    context: AppContext = request.app.state.context
-    return context
+# The parts the composition root (app.py) built, each as the type it is. Nothing here
+# builds anything: it hands requests what was built once at start-up.
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-async def get_db(context: ContextDep) -> AsyncIterator[AsyncSession]:
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_token_keys(request: Request) -> TokenKeys:
+    keys: TokenKeys = request.app.state.token_keys
+    return keys
+
+
+def get_device_secrets(request: Request) -> DeviceSecrets:
+    secrets: DeviceSecrets = request.app.state.device_secrets
+    return secrets
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
+DeviceSecretsDep = Annotated[DeviceSecrets, Depends(get_device_secrets)]
+
+
+async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed after the route returns, before the response
     is sent, so a client never sees success for a change that failed to commit."""
-    async with context.transaction() as db:
+    async with database.transaction() as db:
         yield db
 
 
@@ -40,17 +65,17 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def current_user(
-    context: ContextDep,
+    keys: TokenKeysDep,
     db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None:
         raise Unauthorized("Not authenticated")
-    return await user_from_access_token(context, db, credentials.credentials)
+    return await user_from_access_token(keys.secret, db, credentials.credentials)
 
 
-async def user_from_access_token(context: AppContext, db: AsyncSession, token: str) -> User:
-    claims = read_token(context.jwt_secret, token, "access")
+async def user_from_access_token(secret: str, db: AsyncSession, token: str) -> User:
+    claims = read_token(secret, token, "access")
     user = await db.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("User is unknown or disabled")

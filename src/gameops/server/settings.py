@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     ws_ping_interval_seconds: float = Field(default=60.0, gt=0)
     ws_ping_timeout_seconds: float = Field(default=30.0, gt=0)
     shutdown_grace_seconds: int = Field(default=10, gt=0)
+    # The outbox relay sends this process's commits at once; this often it also looks for
+    # other replicas' (and retries after a bus or database failure).
+    outbox_poll_seconds: float = Field(default=0.2, gt=0)
+    # Sent outbox rows are kept this long (to look into an incident), then deleted.
+    outbox_keep_sent_minutes: float = Field(default=60, ge=0)
 
     # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
     venue_timezone: str = "UTC"

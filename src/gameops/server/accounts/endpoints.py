@@ -20,7 +20,7 @@ from gameops.server.accounts.schemas import (
     LedgerEntryPublic,
     TopUpRequest,
 )
-from gameops.server.deps import AdminUser, ContextDep, CurrentUser, DbDep, PageDep, StaffUser
+from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.errors import Forbidden
 from gameops.server.payments import topups
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
@@ -91,14 +91,14 @@ async def customer_ledger(
 async def top_up(
     user_id: uuid.UUID,
     body: TopUpRequest,
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     staff: StaffUser,
     gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> Answer:
-        return await topups.top_up(context, db, user_id, body, staff, gateway)
+        return await topups.top_up(settings, db, user_id, body, staff, gateway)
 
     request = {"user_id": str(user_id), **body.model_dump(mode="json")}
     print_ = fingerprint("users.topup", staff.id, request)
@@ -107,9 +107,9 @@ async def top_up(
 
 @router.post("/users/{user_id}/adjustments", status_code=status.HTTP_201_CREATED)
 async def adjust_balance(
-    user_id: uuid.UUID, body: AdjustmentRequest, context: ContextDep, db: DbDep, admin: AdminUser
+    user_id: uuid.UUID, body: AdjustmentRequest, settings: SettingsDep, db: DbDep, admin: AdminUser
 ) -> AdjustmentResult:
-    currency = context.settings.currency
+    currency = settings.currency
     check_currency(body.currency, currency)
     customer = await service.get_customer(db, user_id)
     movement = service.Movement(currency=currency, reason=body.reason, actor_id=admin.id)

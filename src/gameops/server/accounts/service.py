@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gameops.server.accounts import repository
-from gameops.server.accounts.domain import LedgerKind, check_positive, event_for
+from gameops.server.accounts.domain import LedgerKind, check_positive
+from gameops.server.accounts.events import BalanceMoved
 from gameops.server.accounts.schemas import CustomerCreate, CustomerUpdate
 from gameops.server.auth.security import hash_password
 from gameops.server.db.models import LedgerEntry, User
 from gameops.server.errors import BadRequest, Conflict, NotFound
+from gameops.server.events.base import record
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users.domain import Role
@@ -94,20 +96,20 @@ def _write(
         created_by=movement.actor_id,
     )
     db.add(entry)
-    record_event(
+    record(
         db,
-        event_for(kind),
-        station_id=movement.station_id,
-        session_id=movement.session_id,
-        actor_id=movement.actor_id,
-        data={
-            "user_id": str(customer.id),
-            "amount": signed_amount,
-            "balance_after": balance,
-            "currency": movement.currency,
-            "reason": movement.reason,
-            "payment_id": str(movement.payment_id) if movement.payment_id else None,
-        },
+        BalanceMoved(
+            station_id=movement.station_id,
+            session_id=movement.session_id,
+            actor_id=movement.actor_id,
+            user_id=customer.id,
+            kind=kind,
+            amount=signed_amount,
+            balance_after=balance,
+            currency=movement.currency,
+            reason=movement.reason,
+            payment_id=movement.payment_id,
+        ),
     )
     return entry
 

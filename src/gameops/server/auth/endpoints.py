@@ -4,20 +4,20 @@ from fastapi import APIRouter
 
 from gameops.server.auth import service
 from gameops.server.auth.schemas import LoginRequest, RefreshRequest, TokenPair
-from gameops.server.deps import ContextDep, CurrentUser, DbDep
+from gameops.server.deps import CurrentUser, DbDep, TokenKeysDep
 from gameops.server.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login")
-async def login(body: LoginRequest, context: ContextDep, db: DbDep) -> TokenPair:
-    return await service.login(context, db, body.username, body.password)
+async def login(body: LoginRequest, keys: TokenKeysDep, db: DbDep) -> TokenPair:
+    return await service.login(keys, db, body.username, body.password)
 
 
 @router.post("/refresh")
-async def refresh(body: RefreshRequest, context: ContextDep, db: DbDep) -> TokenPair:
-    return await service.refresh(context, db, body.refresh_token)
+async def refresh(body: RefreshRequest, keys: TokenKeysDep, db: DbDep) -> TokenPair:
+    return await service.refresh(keys, db, body.refresh_token)
 
 
 @router.get("/me")

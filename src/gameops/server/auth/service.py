@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -7,36 +8,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.protocol import utc_now
 from gameops.server.auth.schemas import TokenPair
 from gameops.server.auth.security import issue_token, read_token, verify_password
-from gameops.server.context import AppContext
 from gameops.server.db.models import User
 from gameops.server.errors import Unauthorized
+from gameops.server.settings import Settings
 from gameops.server.users import repository
 
 
-async def login(context: AppContext, db: AsyncSession, username: str, password: str) -> TokenPair:
+@dataclass(frozen=True)
+class TokenKeys:
+    """How tokens are signed and how long they live."""
+
+    secret: str
+    settings: Settings
+
+
+async def login(keys: TokenKeys, db: AsyncSession, username: str, password: str) -> TokenPair:
     user = await repository.by_username(db, username)
     valid = verify_password(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         raise Unauthorized("Incorrect username or password")
-    return token_pair(context, user)
+    return token_pair(keys, user)
 
 
-async def refresh(context: AppContext, db: AsyncSession, refresh_token: str) -> TokenPair:
-    claims = read_token(context.jwt_secret, refresh_token, "refresh")
+async def refresh(keys: TokenKeys, db: AsyncSession, refresh_token: str) -> TokenPair:
+    claims = read_token(keys.secret, refresh_token, "refresh")
     user = await db.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("User is unknown or disabled")
-    return token_pair(context, user)
+    return token_pair(keys, user)
 
 
-def token_pair(context: AppContext, user: User) -> TokenPair:
-    settings, now = context.settings, utc_now()
+def token_pair(keys: TokenKeys, user: User) -> TokenPair:
+    settings, now = keys.settings, utc_now()
     access_ttl = timedelta(minutes=settings.access_token_minutes)
     refresh_ttl = timedelta(days=settings.refresh_token_days)
     return TokenPair(
-        access_token=issue_token(context.jwt_secret, user.id, user.role, "access", now, access_ttl),
-        refresh_token=issue_token(
-            context.jwt_secret, user.id, user.role, "refresh", now, refresh_ttl
-        ),
+        access_token=issue_token(keys.secret, user.id, user.role, "access", now, access_ttl),
+        refresh_token=issue_token(keys.secret, user.id, user.role, "refresh", now, refresh_ttl),
         expires_in=int(access_ttl.total_seconds()),
     )

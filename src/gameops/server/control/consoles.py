@@ -1,11 +1,12 @@
 """Consoles: a Shelly plug (power) and/or a MikroTik router (network) enforce the session.
 
-Start and extension switch the devices inside the session's transaction: if a device does
-not answer, the call raises 502 naming it and the sale rolls back (nothing charged). Each
-"on" arms the device's own dead-man (the plug's auto-off timer, the address-list entry's
-timeout) for the session's end plus a margin. At the end the network is cut at once and the
-power after a grace period, announced on the live feed; a device that fails at the end does
-not stop the session from ending: the error is recorded and reconciliation retries.
+Subscribed to the session events. Start and extension switch the devices inside the
+session's transaction: if a device does not answer, the call raises 502 naming it and the
+sale rolls back (nothing charged). Each "on" arms the device's own dead-man (the plug's
+auto-off timer, the address-list entry's timeout) for the session's end plus a margin. At
+the end, once the end has committed, the network is cut at once and the power after a grace
+period, announced on the live feed; a device that fails at the end does not stop the
+session from ending: the error is recorded and reconciliation retries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
@@ -21,16 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.devices.errors import DeviceError
 from gameops.protocol import utc_now
-from gameops.server.context import AppContext
 from gameops.server.control import repository
 from gameops.server.control.devices import DeviceHub, PlugHandle, RouterHandle
 from gameops.server.control.health import DeviceHealth
-from gameops.server.db.models import GameSession, Station
+from gameops.server.db.engine import Database, after_commit
+from gameops.server.db.models import Station
 from gameops.server.errors import BadGateway
+from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
+from gameops.server.sessions import events
 from gameops.server.settings import Settings
 from gameops.server.stations import repository as stations_repository
+from gameops.server.stations.domain import StationType
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -65,22 +69,26 @@ class PowerOffTimers:
         fire()
 
 
-def seconds_until(session: GameSession) -> int:
-    return max(1, int((session.scheduled_end_at - utc_now()).total_seconds()) + 1)
+def seconds_until(end_at: datetime) -> int:
+    return max(1, int((end_at - utc_now()).total_seconds()) + 1)
 
 
 class ConsoleController:
-    def __init__(self, settings: Settings, hub: DeviceHub, health: DeviceHealth) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, hub: DeviceHub, health: DeviceHealth
+    ) -> None:
         self.hub = hub
         self.health = health
         self.power_off = PowerOffTimers()
+        self._database = database
         self._settings = settings
-        self._context: AppContext | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def bind(self, context: AppContext) -> None:
-        self._context = context
-        self.health.bind(context)
+    def subscribe(self, dispatcher: EventDispatcher) -> None:
+        dispatcher.handle(events.SessionStarted, self.started)
+        dispatcher.handle(events.SessionExtended, self.extended)
+        dispatcher.handle(events.SessionEnded, self.ended)
+        dispatcher.handle(events.SessionExpired, self.ended)
 
     async def close(self) -> None:
         self.power_off.clear()
@@ -90,30 +98,32 @@ class ConsoleController:
         await self.health.drain()
         await self.hub.close()
 
-    async def session_started(
-        self, db: AsyncSession, station: Station, session: GameSession
-    ) -> None:
-        self.power_off.cancel(station.id)  # a new session within the grace keeps the power
-        await self._switch_on(station, session)
+    async def started(self, db: AsyncSession, event: events.SessionStarted) -> None:
+        station = await _controlled(db, event.station_id)
+        if station is not None:
+            self.power_off.cancel(station.id)  # a new session within the grace keeps the power
+            await self._switch_on(station, event.scheduled_end_at)
 
-    async def session_extended(
-        self, db: AsyncSession, station: Station, session: GameSession, added_minutes: int
-    ) -> None:
-        await self._switch_on(station, session)  # re-arms both dead-man timers
+    async def extended(self, db: AsyncSession, event: events.SessionExtended) -> None:
+        station = await _controlled(db, event.station_id)
+        if station is not None:
+            await self._switch_on(station, event.scheduled_end_at)  # re-arms both dead-men
 
-    async def session_stopped(
-        self, db: AsyncSession, station: Station, session: GameSession
+    async def ended(
+        self, db: AsyncSession, event: events.SessionEnded | events.SessionExpired
     ) -> None:
-        await self._end(db, station, session)
+        station = await _controlled(db, event.station_id)
+        if station is None:
+            return
+        plug = self.hub.plug(station)
+        if plug is not None:
+            self._announce_power_off(db, station.id, event.session_id, plug)
+        # The devices are called once the end has committed, never inside the transaction.
+        after_commit(db, lambda: self._end(station))
 
-    async def session_expired(
-        self, db: AsyncSession, station: Station, session: GameSession
-    ) -> None:
-        await self._end(db, station, session)
-
-    async def _switch_on(self, station: Station, session: GameSession) -> None:
+    async def _switch_on(self, station: Station, end_at: datetime) -> None:
         plug, router = self.hub.plug(station), self.hub.router(station)
-        left = seconds_until(session)
+        left = seconds_until(end_at)
         if plug is not None:
             timer = left + self._settings.plug_timer_margin_seconds
             await self._required(
@@ -138,19 +148,24 @@ class ConsoleController:
         timeout = seconds + self._settings.router_timeout_margin_seconds
         await router.driver.allow(router.mac, address, timeout)
 
-    async def _end(self, db: AsyncSession, station: Station, session: GameSession) -> None:
+    async def _end(self, station: Station) -> None:
         router, plug = self.hub.router(station), self.hub.plug(station)
         if router is not None:
             await self._best_effort(station, router.label, "block", lambda: self._block(router))
         if plug is not None:
-            self._schedule_power_off(db, station, session, plug)
+            station_id = station.id
+            self.power_off.schedule(
+                station_id,
+                self._settings.console_power_grace_seconds,
+                lambda: self._spawn(self._cut_power(station_id)),
+            )
 
     async def _block(self, router: RouterHandle) -> None:
         await router.driver.ensure_rule(router.mac)
         await router.driver.block(router.mac)
 
-    def _schedule_power_off(
-        self, db: AsyncSession, station: Station, session: GameSession, plug: PlugHandle
+    def _announce_power_off(
+        self, db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID, plug: PlugHandle
     ) -> None:
         grace = self._settings.console_power_grace_seconds
         at = utc_now() + timedelta(seconds=grace)
@@ -159,25 +174,22 @@ class ConsoleController:
         record_event(
             db,
             EventType.CONSOLE_POWER_OFF_SCHEDULED,
-            station_id=station.id,
-            session_id=session.id,
+            station_id=station_id,
+            session_id=session_id,
             data=data,
         )
-        station_id = station.id
-        self.power_off.schedule(station_id, grace, lambda: self._spawn(self._cut_power(station_id)))
 
     async def _cut_power(self, station_id: uuid.UUID) -> None:
         """Grace is over: power off, unless a new session started on the station meanwhile."""
-        assert self._context is not None
         # Read, switch, then write: no transaction stays open while a device is called.
-        async with self._context.sessionmaker() as db:
+        async with self._database.sessionmaker() as db:
             station = await stations_repository.get_live(db, station_id)
             busy = await repository.has_active_session(db, station_id)
         plug = self.hub.plug(station) if station is not None and not busy else None
         if station is None or plug is None:
             return
         if await self._best_effort(station, plug.label, "power off", plug.driver.turn_off):
-            async with self._context.transaction() as db:
+            async with self._database.transaction() as db:
                 data = {"device": plug.label}
                 record_event(db, EventType.CONSOLE_POWER_OFF, station_id=station_id, data=data)
 
@@ -225,3 +237,11 @@ class ConsoleController:
         task = asyncio.create_task(logged())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+async def _controlled(db: AsyncSession, station_id: uuid.UUID) -> Station | None:
+    """The station if it is a console with a plug or router to drive, else None."""
+    station = await db.get(Station, station_id)
+    if station is None or station.type is not StationType.CONSOLE or not station.controller:
+        return None
+    return station

@@ -20,9 +20,9 @@ from gameops.devices.errors import DeviceConnectionError, DeviceError
 from gameops.devices.routeros import RouterOs, normalize_mac
 from gameops.devices.shelly import ShellyPlug, create_plug
 from gameops.server.control.resilience import CircuitBreaker, backoff_delays
-from gameops.server.control.secrets import DeviceSecrets
 from gameops.server.db.models import Station
 from gameops.server.settings import Settings
+from gameops.server.stations.device_secrets import DeviceSecrets
 
 T = TypeVar("T")
 

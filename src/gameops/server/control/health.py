@@ -15,8 +15,8 @@ from typing import Any
 
 import structlog
 
-from gameops.server.context import AppContext
 from gameops.server.control import repository
+from gameops.server.db.engine import Database
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.stations import repository as stations_repository
@@ -28,13 +28,10 @@ Key = tuple[uuid.UUID, str]
 
 
 class DeviceHealth:
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
         self._ok: dict[Key, bool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._context: AppContext | None = None
-
-    def bind(self, context: AppContext) -> None:
-        self._context = context
+        self._database = database
 
     async def drain(self) -> None:
         """Waits for the pending writes (tests, shutdown)."""
@@ -56,8 +53,7 @@ class DeviceHealth:
             self._spawn(self._failed(station_id, device, operation, str(error)))
 
     async def _failed(self, station_id: uuid.UUID, device: str, operation: str, error: str) -> None:
-        assert self._context is not None
-        async with self._context.transaction() as db:
+        async with self._database.transaction() as db:
             station = await stations_repository.get_live(db, station_id, lock=True)
             if station is None:
                 return
@@ -66,8 +62,7 @@ class DeviceHealth:
             stations.set_status(db, station, StationStatus.ERROR, reason=f"{device}: {error}")
 
     async def _recovered(self, station_id: uuid.UUID, device: str) -> None:
-        assert self._context is not None
-        async with self._context.transaction() as db:
+        async with self._database.transaction() as db:
             station = await stations_repository.get_live(db, station_id, lock=True)
             if station is None or station.status is not StationStatus.ERROR:
                 return
@@ -79,9 +74,6 @@ class DeviceHealth:
             stations.set_status(db, station, status, reason=f"{device} answers again")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        if self._context is None:
-            work.close()
-            return
         task = asyncio.create_task(self._logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

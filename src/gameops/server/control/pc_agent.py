@@ -1,12 +1,12 @@
-"""PCs are controlled through their agent: each change becomes a protocol command, stored
-with the session's transaction and delivered after commit by whichever server holds the
-agent's connection. An offline agent picks its session up with ``sync_request``."""
+"""PCs are controlled through their agent: each session event becomes a protocol command,
+stored in the session's transaction and put in the outbox with it, then delivered by
+whichever server holds the agent's connection. An offline agent picks its session up with
+``sync_request``."""
 
 from __future__ import annotations
 
 import uuid
 
-from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import (
@@ -21,14 +21,12 @@ from gameops.protocol import (
     utc_now,
 )
 from gameops.server.bus import AGENT_COMMANDS
-from gameops.server.db.engine import after_commit
 from gameops.server.db.models import AgentCommand, GameSession, Station
-
-
-def customer_name(session: GameSession) -> str | None:
-    """The name the agent greets; the customer must be loaded (relationships never lazy-load)."""
-    user = session.user
-    return (user.full_name or user.username) if user is not None else None
+from gameops.server.events.dispatch import EventDispatcher
+from gameops.server.outbox.store import stage
+from gameops.server.sessions import events
+from gameops.server.sessions.service import customer_name
+from gameops.server.stations.domain import StationType
 
 
 def session_info(session: GameSession) -> SessionInfo:
@@ -66,37 +64,54 @@ def send_command(
         payload=as_data(payload),
     )
     db.add(command)
-    frame = encode(payload, command.id)
-    after_commit(db, AGENT_COMMANDS, lambda: {"station_id": str(station_id), "frame": frame})
+    stage(db, AGENT_COMMANDS, {"station_id": str(station_id), "frame": encode(payload, command.id)})
 
 
-class PcAgentController:
+class PcAgentControl:
+    """Turns the session events of PC stations into agent commands."""
+
     def __init__(self, logoff_grace_seconds: int) -> None:
         self._grace = logoff_grace_seconds
 
-    async def session_started(
-        self, db: AsyncSession, station: Station, session: GameSession
-    ) -> None:
-        message = SessionStart(**structs.asdict(session_info(session)), server_time=utc_now())
-        send_command(db, station.id, session.id, message)
+    def subscribe(self, dispatcher: EventDispatcher) -> None:
+        dispatcher.handle(events.SessionStarted, self.started)
+        dispatcher.handle(events.SessionExtended, self.extended)
+        dispatcher.handle(events.SessionEnded, self.ended)
+        dispatcher.handle(events.SessionExpired, self.expired)
 
-    async def session_extended(
-        self, db: AsyncSession, station: Station, session: GameSession, added_minutes: int
-    ) -> None:
-        message = SessionExtended(
-            id=session.id,
-            extended_minutes=added_minutes,
-            new_end_time=session.scheduled_end_at,
+    async def started(self, db: AsyncSession, event: events.SessionStarted) -> None:
+        message = SessionStart(
+            id=event.session_id,
+            started_at=event.started_at,
+            scheduled_end_at=event.scheduled_end_at,
+            duration_minutes=event.booked_minutes,
+            user_name=event.customer_name,
             server_time=utc_now(),
         )
-        send_command(db, station.id, session.id, message)
+        await self._send(db, event.station_id, event.session_id, message)
 
-    async def session_stopped(
-        self, db: AsyncSession, station: Station, session: GameSession
-    ) -> None:
-        send_command(db, station.id, session.id, ended_message(session))
+    async def extended(self, db: AsyncSession, event: events.SessionExtended) -> None:
+        message = SessionExtended(
+            id=event.session_id,
+            extended_minutes=event.additional_minutes,
+            new_end_time=event.scheduled_end_at,
+            server_time=utc_now(),
+        )
+        await self._send(db, event.station_id, event.session_id, message)
 
-    async def session_expired(
-        self, db: AsyncSession, station: Station, session: GameSession
+    async def ended(self, db: AsyncSession, event: events.SessionEnded) -> None:
+        message = SessionEnd(id=event.session_id, ended_at=event.ended_at, reason=event.reason)
+        await self._send(db, event.station_id, event.session_id, message)
+
+    async def expired(self, db: AsyncSession, event: events.SessionExpired) -> None:
+        message = SessionExpired(
+            id=event.session_id, grace_seconds=self._grace, ended_at=event.ended_at
+        )
+        await self._send(db, event.station_id, event.session_id, message)
+
+    async def _send(
+        self, db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID, message: Payload
     ) -> None:
-        send_command(db, station.id, session.id, expired_message(session, self._grace))
+        station = await db.get(Station, station_id)
+        if station is not None and station.type is StationType.PC:
+            send_command(db, station_id, session_id, message)

@@ -20,13 +20,14 @@ import structlog
 
 from gameops.devices.errors import DeviceError
 from gameops.protocol import utc_now
-from gameops.server.context import AppContext
 from gameops.server.control import repository
 from gameops.server.control.consoles import ConsoleController, seconds_until
+from gameops.server.db.engine import Database
 from gameops.server.db.models import GameSession, PowerSample, Station
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.jobs import Periodic
+from gameops.server.settings import Settings
 from gameops.server.stations import repository as stations_repository
 
 log = structlog.get_logger(__name__)
@@ -60,10 +61,10 @@ def router_fix(has_rule: bool, allowed: bool, in_session: bool) -> RouterFix:
 
 
 class ConsoleWatch:
-    def __init__(self, context: AppContext, consoles: ConsoleController) -> None:
-        self._context = context
+    def __init__(self, database: Database, settings: Settings, consoles: ConsoleController) -> None:
+        self._database = database
+        self._settings = settings
         self._consoles = consoles
-        settings = context.settings
         self._reconciler = Periodic(
             "console-reconcile", settings.device_reconcile_seconds, self.reconcile
         )
@@ -94,12 +95,12 @@ class ConsoleWatch:
     async def sample_power(self) -> None:
         stations, _ = await self._load()
         await asyncio.gather(*(self._sample(s) for s in stations))
-        cutoff = utc_now() - timedelta(days=self._context.settings.power_retention_days)
-        async with self._context.transaction() as db:
+        cutoff = utc_now() - timedelta(days=self._settings.power_retention_days)
+        async with self._database.transaction() as db:
             await repository.drop_samples_before(db, cutoff)
 
     async def _load(self) -> tuple[list[Station], dict[uuid.UUID, GameSession]]:
-        async with self._context.sessionmaker() as db:
+        async with self._database.sessionmaker() as db:
             stations = list(await repository.controlled_consoles(db))
             sessions = await repository.active_sessions(db, [s.id for s in stations])
         return stations, sessions
@@ -121,7 +122,9 @@ class ConsoleWatch:
         pending = self._consoles.power_off.pending(station.id)
         action = plug_action(status.on, session is not None, pending)
         if action is PlugAction.ON and session is not None:
-            timer = seconds_until(session) + self._context.settings.plug_timer_margin_seconds
+            timer = (
+                seconds_until(session.scheduled_end_at) + self._settings.plug_timer_margin_seconds
+            )
             await self._consoles.checked(
                 station, plug.label, action, lambda: plug.driver.turn_on(timer)
             )
@@ -146,7 +149,7 @@ class ConsoleWatch:
             )
             await self._note(station, router.label, "rule restored", "drop rule was missing")
         if fix.allow and session is not None:
-            left = seconds_until(session)
+            left = seconds_until(session.scheduled_end_at)
             await check(
                 station, router.label, "unblock", lambda: self._consoles.allow(router, left)
             )
@@ -164,7 +167,7 @@ class ConsoleWatch:
         except DeviceError:
             return
         now = utc_now()
-        async with self._context.transaction() as db:
+        async with self._database.transaction() as db:
             db.add(
                 PowerSample(
                     station_id=station.id, sampled_at=now, watts=status.watts, relay_on=status.on
@@ -176,6 +179,6 @@ class ConsoleWatch:
 
     async def _note(self, station: Station, device: str, action: str, reason: str) -> None:
         log.info("console reconciled", station=station.name, device=device, action=action)
-        async with self._context.transaction() as db:
+        async with self._database.transaction() as db:
             data = {"device": device, "action": str(action), "reason": reason}
             record_event(db, EventType.DEVICE_RECONCILED, station_id=station.id, data=data)

@@ -1,16 +1,19 @@
 """Engine, sessions and the transaction boundary.
 
-A transaction collects bus messages while it runs (:func:`after_commit`); they are published
-only once the commit succeeded, so nobody hears of a change that was rolled back.
+A transaction never talks to the bus: what other processes must hear of is written to the
+outbox in the same transaction (``outbox/store.py``) and sent by the relay after the commit,
+so a change is announced exactly when it committed, and a bus outage fails no request.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -20,10 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from gameops.server.bus import EventBus
-
-Outgoing = tuple[str, Callable[[], dict[str, Any]]]
-_OUTBOX = "gameops_outbox"
+log = structlog.get_logger(__name__)
+_AFTER_COMMIT = "gameops_after_commit"
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -66,23 +67,54 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def after_commit(db: AsyncSession, channel: str, build: Callable[[], dict[str, Any]]) -> None:
-    """Publish ``build()`` on ``channel`` once this transaction has committed."""
-    db.info.setdefault(_OUTBOX, []).append((channel, build))
+def after_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run ``hook`` in this process once this transaction has committed (never if it rolls
+    back). For work that must not hold the transaction open, such as switching a device
+    off; its failure is logged and fails nothing. Messages for other processes go through
+    the outbox (``outbox.store.stage``), which survives a crash after the commit."""
+    db.info.setdefault(_AFTER_COMMIT, []).append(hook)
 
 
-@asynccontextmanager
-async def transaction(
-    sessionmaker: async_sessionmaker[AsyncSession], bus: EventBus
-) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commit on success, roll back on error, then publish."""
-    async with sessionmaker() as db:
-        try:
-            yield db
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-        outgoing: list[Outgoing] = db.info.pop(_OUTBOX, [])
-    for channel, build in outgoing:
-        await bus.publish(channel, build())
+class Database:
+    """The engine and the transaction boundary every change goes through.
+
+    ``before_commit`` runs last inside each transaction (the domain events' dispatcher);
+    ``committed`` is told after each commit (the outbox relay, to send what was staged).
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
+        committed: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sessionmaker = create_sessionmaker(engine)
+        self._before_commit = before_commit
+        self._committed = committed
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commit on success, roll back on error, then the local hooks."""
+        async with self.sessionmaker() as db:
+            try:
+                yield db
+                if self._before_commit is not None:
+                    await self._before_commit(db)
+                await db.commit()
+            except BaseException:
+                # On a lost connection the rollback fails too; the first error is the one.
+                with contextlib.suppress(Exception):
+                    await db.rollback()
+                raise
+            hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
+        if self._committed is not None:
+            self._committed()
+        for hook in hooks:
+            try:
+                await hook()
+            except Exception:
+                log.exception("after-commit work failed")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,5 +1,7 @@
-"""Writing the audit log. Every lifecycle change calls :func:`record_event` inside its own
-transaction, so the event exists exactly when the change does, and is streamed after commit."""
+"""Writing the audit log. A domain with typed events records them (``events.base.record``);
+a change with no typed event of its own (users, pricing, device health) notes its audit
+line here. Either way the row is written in the change's transaction, so it exists exactly
+when the change does, and it is streamed on the dashboards' feed after the commit."""
 
 from __future__ import annotations
 
@@ -8,11 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.bus import EVENTS
-from gameops.server.db.engine import after_commit
-from gameops.server.db.models import Event
+from gameops.server.events.base import Noted, record
 from gameops.server.events.domain import EventType
-from gameops.server.events.schemas import EventPublic
 
 
 def record_event(
@@ -23,14 +22,14 @@ def record_event(
     session_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    event = Event(
-        type=event_type,
-        station_id=station_id,
-        session_id=session_id,
-        actor_id=actor_id,
-        data=data or {},
+) -> None:
+    record(
+        db,
+        Noted(
+            audit_type=event_type,
+            station_id=station_id,
+            session_id=session_id,
+            actor_id=actor_id,
+            data=data or {},
+        ),
     )
-    db.add(event)
-    after_commit(db, EVENTS, lambda: EventPublic.model_validate(event).model_dump(mode="json"))
-    return event

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from gameops.server.deps import ContextDep, DbDep, StaffUser
+from gameops.server.deps import DbDep, StaffUser
 from gameops.server.errors import BadRequest, NotFound
 from gameops.server.payments import card, repository, settlement
 from gameops.server.payments.domain import PaymentStatus
@@ -43,23 +43,20 @@ async def get_payment(payment_id: uuid.UUID, db: DbDep, _: StaffUser) -> Payment
 )
 async def confirm_payment(
     payment_id: uuid.UUID,
-    context: ContextDep,
     db: DbDep,
     staff: StaffUser,
     gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> Answer:
-        return await settlement.confirm(context, db, gateway, payment_id, staff.id)
+        return await settlement.confirm(db, gateway, payment_id, staff.id)
 
     print_ = fingerprint("payments.confirm", staff.id, {"payment_id": str(payment_id)})
     return await answer_once(db, idempotency_key, print_, staff.id, run)
 
 
 @router.post("/webhooks/stripe", include_in_schema=True)
-async def stripe_webhook(
-    request: Request, context: ContextDep, db: DbDep, gateway: GatewayDep
-) -> dict[str, Any]:
+async def stripe_webhook(request: Request, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
     """Stripe's notifications; the signature is checked before anything is read."""
     payload = await request.body()
     try:
@@ -74,5 +71,5 @@ async def stripe_webhook(
     if payment is None or payment.status is not PaymentStatus.PENDING:
         return {"received": True, "handled": False}
     # An error here answers non-2xx and rolls back: Stripe retries, the sweeper too.
-    await settlement.settle(context, db, payment, event.intent, None)
+    await settlement.settle(db, payment, event.intent, None)
     return {"received": True, "handled": True}

@@ -15,8 +15,7 @@ from gameops.protocol import utc_now
 from gameops.server.accounts import service as accounts
 from gameops.server.accounts.domain import LedgerKind
 from gameops.server.db.models import GameSession, Payment, User
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.events.base import record
 from gameops.server.payments import repository
 from gameops.server.payments.domain import (
     PaymentMethod,
@@ -24,13 +23,7 @@ from gameops.server.payments.domain import (
     PaymentStatus,
     Refusal,
 )
-
-_EVENT_FOR_STATUS = {
-    PaymentStatus.PENDING: EventType.PAYMENT_CREATED,
-    PaymentStatus.COMPLETED: EventType.PAYMENT_COMPLETED,
-    PaymentStatus.FAILED: EventType.PAYMENT_FAILED,
-    PaymentStatus.CANCELLED: EventType.PAYMENT_FAILED,
-}
+from gameops.server.payments.events import PaymentChanged
 
 
 @dataclass(frozen=True)
@@ -107,22 +100,21 @@ def set_status(
 def _record(
     db: AsyncSession, payment: Payment, station_id: uuid.UUID | None, actor_id: uuid.UUID | None
 ) -> None:
-    record_event(
+    record(
         db,
-        _EVENT_FOR_STATUS[payment.status],
-        station_id=station_id,
-        session_id=payment.session_id,
-        actor_id=actor_id,
-        data={
-            "payment_id": str(payment.id),
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "method": payment.method.value,
-            "purpose": payment.purpose.value,
-            "status": payment.status.value,
-            "user_id": str(payment.user_id) if payment.user_id else None,
-            "failure_reason": payment.failure_reason,
-        },
+        PaymentChanged(
+            station_id=station_id,
+            session_id=payment.session_id,
+            actor_id=actor_id,
+            payment_id=payment.id,
+            amount=payment.amount,
+            currency=payment.currency,
+            method=payment.method,
+            purpose=payment.purpose,
+            status=payment.status,
+            user_id=payment.user_id,
+            failure_reason=payment.failure_reason,
+        ),
     )
 
 

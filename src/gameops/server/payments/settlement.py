@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.accounts import service as accounts
 from gameops.server.accounts.schemas import CustomerPublic
-from gameops.server.context import AppContext
 from gameops.server.db.models import GameSession, Payment
 from gameops.server.errors import BadRequest, Conflict, NotFound, PaymentRequired
 from gameops.server.payments import card, repository
@@ -35,7 +34,6 @@ from gameops.server.sessions.schemas import SessionPublic, SessionStopped
 
 
 async def confirm(
-    context: AppContext,
     db: AsyncSession,
     gateway: PaymentGateway | None,
     payment_id: uuid.UUID,
@@ -47,7 +45,7 @@ async def confirm(
         raise NotFound("Payment not found")
     ensure_open(payment)
     intent = await card.fetch_intent(card.require_gateway(gateway), payment)
-    return await settle(context, db, payment, intent, actor_id)
+    return await settle(db, payment, intent, actor_id)
 
 
 def ensure_open(payment: Payment) -> None:
@@ -60,7 +58,6 @@ def ensure_open(payment: Payment) -> None:
 
 
 async def settle(
-    context: AppContext,
     db: AsyncSession,
     payment: Payment,
     intent: Intent,
@@ -70,7 +67,7 @@ async def settle(
     if outcome is CardOutcome.PAID:
         if intent.amount != payment.amount:
             raise Conflict("The gateway charged a different amount; check the payment by hand")
-        return await _complete(context, db, payment, intent, actor_id)
+        return await _complete(db, payment, intent, actor_id)
     if outcome is CardOutcome.FAILED:
         reason = intent.failure_message or f"payment {intent.status.value}"
         refusal = fail(db, payment, PaymentStatus.FAILED, reason, actor_id)
@@ -97,7 +94,6 @@ async def cancel_session_of(db: AsyncSession, payment: Payment, reason: str) -> 
 
 
 async def _complete(
-    context: AppContext,
     db: AsyncSession,
     payment: Payment,
     intent: Intent,
@@ -110,10 +106,10 @@ async def _complete(
     assert payment.session_id is not None, "card payments for time belong to a session"
     session = await sessions.get_session(db, payment.session_id, lock=True)
     if payment.purpose is PaymentPurpose.SESSION_START:
-        sale = await card_sales.activate_paid(context, db, session, payment, actor_id)
+        sale = await card_sales.activate_paid(db, session, payment, actor_id)
         success = 201
     else:
-        sale = await card_sales.extend_paid(context, db, session, payment, actor_id)
+        sale = await card_sales.extend_paid(db, session, payment, actor_id)
         success = 200
     if isinstance(sale, Refusal):
         return sale.status_code, sale.body()

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.server.accounts import service as accounts
 from gameops.server.accounts.domain import check_currency, check_positive
 from gameops.server.accounts.schemas import CustomerPublic, TopUpRequest
-from gameops.server.context import AppContext
 from gameops.server.db.models import Payment, User
 from gameops.server.payments import card
 from gameops.server.payments import service as payments
@@ -18,6 +17,7 @@ from gameops.server.payments.domain import PaymentMethod, PaymentPurpose
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer
 from gameops.server.payments.schemas import PaymentPublic
+from gameops.server.settings import Settings
 
 
 class TopUpResult(BaseModel):
@@ -27,7 +27,7 @@ class TopUpResult(BaseModel):
 
 
 async def top_up(
-    context: AppContext,
+    settings: Settings,
     db: AsyncSession,
     user_id: uuid.UUID,
     body: TopUpRequest,
@@ -35,11 +35,11 @@ async def top_up(
     gateway: PaymentGateway | None,
 ) -> Answer:
     check_positive(body.amount)
-    check_currency(body.currency, context.settings.currency)
+    check_currency(body.currency, settings.currency)
     customer = await accounts.get_customer(db, user_id)
     charge = payments.Charge(
         amount=body.amount,
-        currency=context.settings.currency,
+        currency=settings.currency,
         minutes=0,
         purpose=PaymentPurpose.TOPUP,
         actor_id=actor.id,

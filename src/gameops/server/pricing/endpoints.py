@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from gameops.protocol import utc_now
 from gameops.server.accounts import service as accounts
-from gameops.server.deps import AdminUser, ContextDep, DbDep, StaffUser
+from gameops.server.deps import AdminUser, DbDep, SettingsDep, StaffUser
 from gameops.server.errors import BadRequest
 from gameops.server.pricing import repository, service
 from gameops.server.pricing.schemas import QuotePublic, RatePlanIn, RatePlanPublic
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/pricing", tags=["pricing"])
 
 @router.get("/quote")
 async def get_quote(
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     _: StaffUser,
     station_id: uuid.UUID,
@@ -31,7 +31,6 @@ async def get_quote(
     ] = None,
 ) -> QuotePublic:
     """What starting (or, with ``session_id``, extending) would charge now, and why."""
-    settings = context.settings
     check_duration(minutes, settings.max_session_minutes, "minutes")
     station = await stations.get_station(db, station_id)
     customer = await accounts.get_customer(db, user_id) if user_id else None

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, update
 
 from gameops.protocol import utc_now
-from gameops.server.db.engine import transaction
+from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand
 from gameops.server.jobs import Periodic
-
-if TYPE_CHECKING:
-    from gameops.server.context import AppContext
 
 _RECORD_ACK = (
     update(AgentCommand.__table__)  # type: ignore[arg-type]
@@ -29,8 +25,8 @@ _RECORD_ACK = (
 
 
 class AckRecorder:
-    def __init__(self, context: AppContext, every_seconds: float = 1.0) -> None:
-        self._context = context
+    def __init__(self, database: Database, every_seconds: float = 1.0) -> None:
+        self._database = database
         self._pending: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
         self._flusher = Periodic("ack-flush", every_seconds, self.flush)
 
@@ -53,5 +49,5 @@ class AckRecorder:
             {"command_id": command_id, "from_station": station_id, "at": at}
             for command_id, (station_id, at) in batch.items()
         ]
-        async with transaction(self._context.sessionmaker, self._context.bus) as db:
+        async with self._database.transaction() as db:
             await db.execute(_RECORD_ACK, rows)

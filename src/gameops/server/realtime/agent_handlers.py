@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,21 +26,35 @@ from gameops.protocol import (
     as_data,
     utc_now,
 )
-from gameops.server.context import AppContext
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
+from gameops.server.db.engine import Database
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.realtime import presence
+from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
+from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import StationStatus, status_after_request
 
-Handler = Callable[[AppContext, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
+
+@dataclass(frozen=True)
+class AgentServices:
+    """What the agent socket and its handlers use; built once by the composition root."""
+
+    settings: Settings
+    database: Database
+    hub: AgentHub
+    acks: AckRecorder
+
+
+Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
 
 
 async def sync_reply(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
 ) -> Payload:
     """Flow 10: tell a (re)connecting agent what it should be doing now."""
     now = utc_now()
@@ -50,21 +65,21 @@ async def sync_reply(
         previous = await sessions.get(db, last_known)
         if previous is not None and previous.station_id == station_id:
             if previous.status is SessionStatus.EXPIRED:
-                return expired_message(previous, context.settings.logoff_grace_seconds)
+                return expired_message(previous, services.settings.logoff_grace_seconds)
             if previous.status is SessionStatus.STOPPED:
                 return ended_message(previous)
     return NoSession(server_time=now)
 
 
 async def _hello(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
 ) -> list[Payload]:
     await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
     return []
 
 
 async def _heartbeat(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, beat: Heartbeat
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, beat: Heartbeat
 ) -> list[Payload]:
     now = utc_now()
     metrics = {**as_data(beat), "at": now.isoformat()}
@@ -74,12 +89,12 @@ async def _heartbeat(
     active = await sessions.active_on_station(db, station_id)
     server_session = active.id if active is not None else None
     if beat.active_session_id != server_session:
-        replies.append(await sync_reply(context, db, station_id, beat.active_session_id))
+        replies.append(await sync_reply(services, db, station_id, beat.active_session_id))
     return replies
 
 
 async def _status_change(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, change: StatusChange
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, change: StatusChange
 ) -> list[Payload]:
     station = await stations.get_station(db, station_id, lock=True)
     wanted = StationStatus(change.status)
@@ -89,20 +104,20 @@ async def _status_change(
 
 
 async def _sync(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    return [await sync_reply(context, db, station_id, request.last_known_session_id)]
+    return [await sync_reply(services, db, station_id, request.last_known_session_id)]
 
 
 async def _ack(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, ack: Ack
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, ack: Ack
 ) -> list[Payload]:
-    context.acks.add(station_id, ack.id)
+    services.acks.add(station_id, ack.id)
     return []
 
 
 async def _tamper(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, tamper: Tamper
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, tamper: Tamper
 ) -> list[Payload]:
     record_event(
         db,
@@ -114,7 +129,7 @@ async def _tamper(
 
 
 async def _auth_again(
-    context: AppContext, db: AsyncSession, station_id: uuid.UUID, _: Auth
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, _: Auth
 ) -> list[Payload]:
     return [Error(detail="already authenticated")]
 

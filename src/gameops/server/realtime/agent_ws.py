@@ -20,12 +20,11 @@ from gameops.protocol import (
     utc_now,
 )
 from gameops.server.auth.security import hash_agent_token, same_hash
-from gameops.server.context import AppContext
 from gameops.server.errors import GameOpsError
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.realtime import presence
-from gameops.server.realtime.agent_handlers import HANDLERS
+from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.stations import repository as stations
@@ -36,41 +35,41 @@ router = APIRouter()
 
 @router.websocket("/ws/agent/{station_id}")
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
-    context: AppContext = websocket.app.state.context
+    services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
-    station_uuid = await _authenticate(context, websocket, station_id)
+    station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
         return
     connection = AgentConnection(websocket, station_uuid)
-    await context.hub.register(connection)
+    await services.hub.register(connection)
     reason = "connection lost"
     try:
-        async with context.transaction() as db:
+        async with services.database.transaction() as db:
             await presence.mark_connected(db, station_uuid, connection.connection_id)
         connection.send(
             ServerHello(
                 server_time=utc_now(),
-                heartbeat_interval=context.settings.heartbeat_interval_seconds,
+                heartbeat_interval=services.settings.heartbeat_interval_seconds,
             )
         )
-        reason = await _serve(context, connection)
+        reason = await _serve(services, connection)
     finally:
-        context.hub.unregister(connection)
+        services.hub.unregister(connection)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
-        async with context.transaction() as db:
+        async with services.database.transaction() as db:
             await presence.mark_disconnected(
                 db, station_uuid, connection.connection_id, connection.close_reason or reason
             )
 
 
 async def _authenticate(
-    context: AppContext, websocket: WebSocket, station_id: str
+    services: AgentServices, websocket: WebSocket, station_id: str
 ) -> uuid.UUID | None:
     """The station's id if the token is that station's; otherwise close with the reason."""
     token = bearer_or_query_token(websocket)
     if token is None:
-        token = await _first_message_token(websocket, context.settings.agent_auth_timeout_seconds)
+        token = await _first_message_token(websocket, services.settings.agent_auth_timeout_seconds)
         if token is None:
             return None
     try:
@@ -78,7 +77,7 @@ async def _authenticate(
     except ValueError:
         await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
         return None
-    async with context.sessionmaker() as db:
+    async with services.database.sessionmaker() as db:
         station = await stations.get_live(db, station_uuid)
         expected = await stations.live_token_hash(db, station_uuid) if station else None
     if station is None:
@@ -110,9 +109,9 @@ async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str
     return payload.token
 
 
-async def _serve(context: AppContext, connection: AgentConnection) -> str:
+async def _serve(services: AgentServices, connection: AgentConnection) -> str:
     """Read until the agent leaves, goes silent, or the connection is replaced."""
-    settings = context.settings
+    settings = services.settings
     silence_limit = settings.heartbeat_interval_seconds * settings.heartbeat_misses_allowed
     while connection.close_reason is None:
         try:
@@ -123,32 +122,34 @@ async def _serve(context: AppContext, connection: AgentConnection) -> str:
         if message["type"] == "websocket.disconnect":
             return f"closed by agent (code {message.get('code')})"
         frame = message.get("text") or message.get("bytes") or b""
-        for reply in await _handle(context, connection.station_id, frame):
+        for reply in await _handle(services, connection.station_id, frame):
             connection.send(reply)
     return connection.close_reason or "closed"
 
 
-async def _handle(context: AppContext, station_id: uuid.UUID, frame: str | bytes) -> list[Payload]:
+async def _handle(
+    services: AgentServices, station_id: uuid.UUID, frame: str | bytes
+) -> list[Payload]:
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
         return [Error(detail=err.detail, ref_id=err.message_id)]
     try:
-        async with context.transaction() as db:
-            return await HANDLERS[type(payload)](context, db, station_id, payload)
+        async with services.database.transaction() as db:
+            return await HANDLERS[type(payload)](services, db, station_id, payload)
     except GameOpsError as err:
         return [Error(detail=err.detail, ref_id=message_id)]
     except Exception as err:
         log.exception("agent message failed", station_id=str(station_id), type=payload.TYPE)
-        await _record_agent_error(context, station_id, payload.TYPE, err)
+        await _record_agent_error(services, station_id, payload.TYPE, err)
         return [Error(detail=f"server error handling {payload.TYPE}", ref_id=message_id)]
 
 
 async def _record_agent_error(
-    context: AppContext, station_id: uuid.UUID, message_type: str, err: Exception
+    services: AgentServices, station_id: uuid.UUID, message_type: str, err: Exception
 ) -> None:
     try:
-        async with context.transaction() as db:
+        async with services.database.transaction() as db:
             record_event(
                 db,
                 EventType.AGENT_ERROR,

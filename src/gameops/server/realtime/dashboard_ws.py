@@ -10,41 +10,55 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy import func, select
 
 from gameops.protocol import CloseCode
-from gameops.server.bus import EVENTS, Subscription
-from gameops.server.context import AppContext
+from gameops.server.bus import EVENTS, EventBus, Subscription
+from gameops.server.db.engine import Database
 from gameops.server.db.models import Event
 from gameops.server.deps import user_from_access_token
 from gameops.server.errors import GameOpsError
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
+from gameops.server.settings import Settings
 
 router = APIRouter()
+
+
+@dataclass(frozen=True)
+class FeedServices:
+    """What the dashboard feed uses; built once by the composition root."""
+
+    settings: Settings
+    database: Database
+    bus: EventBus
+    token_secret: str
+
+
 TRY_AGAIN_LATER = 1013
 FEED_BACKLOG = 1000
 
 
 @router.websocket("/ws/dashboard")
 async def dashboard_socket(websocket: WebSocket) -> None:
-    context: AppContext = websocket.app.state.context
+    services: FeedServices = websocket.app.state.feed_services
     await websocket.accept()
-    token = bearer_or_query_token(websocket) or await _token_message(websocket, context)
+    token = bearer_or_query_token(websocket) or await _token_message(websocket, services)
     if token is None:
         return
-    if not await _is_staff(context, token):
+    if not await _is_staff(services, token):
         await refuse(websocket, CloseCode.AUTH_FAILED, "a valid staff access token is required")
         return
-    subscription = context.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
+    subscription = services.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
     try:
-        async with context.sessionmaker() as db:
+        async with services.database.sessionmaker() as db:
             last_id = await db.scalar(select(func.max(Event.id)))
         await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
         await _pump(websocket, subscription)
     finally:
-        context.bus.unsubscribe(subscription)
+        services.bus.unsubscribe(subscription)
 
 
 async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
@@ -73,8 +87,8 @@ async def _drain(websocket: WebSocket) -> None:
         pass
 
 
-async def _token_message(websocket: WebSocket, context: AppContext) -> str | None:
-    timeout = context.settings.agent_auth_timeout_seconds
+async def _token_message(websocket: WebSocket, services: FeedServices) -> str | None:
+    timeout = services.settings.agent_auth_timeout_seconds
     try:
         message = await asyncio.wait_for(websocket.receive_json(), timeout)
     except TimeoutError:
@@ -90,10 +104,10 @@ async def _token_message(websocket: WebSocket, context: AppContext) -> str | Non
     return token
 
 
-async def _is_staff(context: AppContext, token: str) -> bool:
+async def _is_staff(services: FeedServices, token: str) -> bool:
     try:
-        async with context.sessionmaker() as db:
-            user = await user_from_access_token(context, db, token)
+        async with services.database.sessionmaker() as db:
+            user = await user_from_access_token(services.token_secret, db, token)
     except GameOpsError:
         return False
     return user.role.is_staff

@@ -1,8 +1,9 @@
 """The agent connections this process holds, and delivery of commands to them.
 
-Commands arrive on the bus (whichever replica made the change), so a command reaches its
-agent whichever replica the agent is connected to. A new connection for a station replaces
-the older one, here or on another replica (announced on the PRESENCE channel).
+Commands arrive on the bus from the outbox (whichever replica made the change), so a
+command reaches its agent whichever replica the agent is connected to. A new connection for
+a station replaces the older one, here or on another replica (announced on the PRESENCE
+channel); an ``AgentAccessEnded`` domain event closes the station's connection wherever it is.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketState
 
 from gameops.protocol import CloseCode, Payload, Replaced, encode
-from gameops.server.bus import AGENT_COMMANDS, PRESENCE, EventBus, Message, Subscription
+from gameops.server.bus import AGENT_COMMANDS, DOMAIN, PRESENCE, EventBus, Message, Subscription
+from gameops.server.events.base import typed
+from gameops.server.stations.events import AgentAccessEnded
 
 log = structlog.get_logger(__name__)
 OUTGOING_LIMIT = 256
@@ -86,6 +89,7 @@ class AgentHub:
     async def start(self) -> None:
         self._spawn(self._deliver(self._bus.subscribe(AGENT_COMMANDS)), "hub-commands")
         self._spawn(self._follow_presence(self._bus.subscribe(PRESENCE)), "hub-presence")
+        self._spawn(self._follow_access(self._bus.subscribe(DOMAIN)), "hub-access")
 
     async def close(self) -> None:
         for connection in tuple(self._connections.values()):
@@ -98,15 +102,18 @@ class AgentHub:
         self._connections[connection.station_id] = connection
         if previous is not None:
             _replace(previous)
-        await self._bus.publish(
-            PRESENCE,
-            {
-                "station_id": str(connection.station_id),
-                "connection_id": str(connection.connection_id),
-                "connected_at": connection.connected_at,
-                "origin": self._origin,
-            },
-        )
+        announcement = {
+            "station_id": str(connection.station_id),
+            "connection_id": str(connection.connection_id),
+            "connected_at": connection.connected_at,
+            "origin": self._origin,
+        }
+        try:
+            await self._bus.publish(PRESENCE, announcement)
+        except Exception as err:
+            # The agent is served all the same; an older connection on another replica is
+            # closed by its own heartbeat limit, and the station row names the newest.
+            log.warning("could not announce an agent connection", error=repr(err)[:200])
 
     def unregister(self, connection: AgentConnection) -> None:
         if self._connections.get(connection.station_id) is connection:
@@ -122,15 +129,19 @@ class AgentHub:
         async for message in subscription:
             self._on_presence(message)
 
+    async def _follow_access(self, subscription: Subscription) -> None:
+        async for event in typed(subscription, [AgentAccessEnded]):
+            connection = self._connections.get(event.station_id)
+            if connection is not None:
+                connection.close(CloseCode.AUTH_FAILED, event.reason)
+
     def _on_presence(self, message: Message) -> None:
         if message.get("origin") == self._origin:
             return  # our own connection: register() already replaced the older one here
         connection = self._connections.get(uuid.UUID(message["station_id"]))
         if connection is None:
             return
-        if message.get("connection_id") is None:
-            connection.close(CloseCode.AUTH_FAILED, message.get("reason") or "disconnected")
-        elif connection.connected_at <= float(message.get("connected_at", 0)):
+        if connection.connected_at <= float(message.get("connected_at", 0)):
             _replace(connection)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:

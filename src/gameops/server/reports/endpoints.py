@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from gameops.server.deps import ContextDep, DbDep, StaffUser
+from gameops.server.deps import DbDep, SettingsDep, StaffUser
 from gameops.server.errors import Unprocessable
 from gameops.server.reports import repository
 from gameops.server.reports.domain import GroupBy, Totals, cash_by_operator, revenue
@@ -59,7 +59,7 @@ class ShiftReport(BaseModel):
 
 @router.get("/revenue", response_model=RevenueReport)
 async def revenue_report(
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     _: StaffUser,
     since: Since,
@@ -69,10 +69,10 @@ async def revenue_report(
 ) -> RevenueReport | Response:
     _check_window(since, until)
     rows = await repository.completed_payments(db, since, until)
-    zone = ZoneInfo(context.settings.venue_timezone)
+    zone = ZoneInfo(settings.venue_timezone)
     groups, total = revenue(rows, group_by, zone)
     report = RevenueReport(
-        currency=context.settings.currency,
+        currency=settings.currency,
         group_by=group_by,
         since=since,
         until=until,
@@ -87,7 +87,7 @@ async def revenue_report(
 
 @router.get("/shift", response_model=ShiftReport)
 async def shift_report(
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     _: StaffUser,
     since: Since,
@@ -99,7 +99,7 @@ async def shift_report(
     taken = cash_by_operator(await repository.completed_payments(db, since, until))
     operators = [OperatorCash.model_validate(t, from_attributes=True) for t in taken]
     report = ShiftReport(
-        currency=context.settings.currency,
+        currency=settings.currency,
         since=since,
         until=until,
         operators=operators,

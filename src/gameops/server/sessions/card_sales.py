@@ -10,20 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gameops.protocol import utc_now
-from gameops.server.context import AppContext
 from gameops.server.db.models import GameSession, Payment
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.events.base import record
 from gameops.server.payments import service as payments
 from gameops.server.payments.domain import Refusal
 from gameops.server.sessions import service
 from gameops.server.sessions.domain import SessionStatus, scheduled_end
+from gameops.server.sessions.events import SessionCancelled
 from gameops.server.sessions.schemas import SessionCharged
 from gameops.server.stations import service as stations
 
 
 async def activate_paid(
-    context: AppContext,
     db: AsyncSession,
     session: GameSession,
     payment: Payment,
@@ -38,13 +36,12 @@ async def activate_paid(
     session.status, session.started_at = SessionStatus.ACTIVE, now
     session.scheduled_end_at = scheduled_end(now, session.duration_minutes)
     await service.flush_one_active(db)
-    await service.begin(context, db, station, session, actor_id)
+    await service.begin(db, station, session, actor_id)
     await db.flush()
     return service.charged(session, payment, station)
 
 
 async def extend_paid(
-    context: AppContext,
     db: AsyncSession,
     session: GameSession,
     payment: Payment,
@@ -55,7 +52,7 @@ async def extend_paid(
         return await _paid_too_late(db, session, payment, actor_id)
     station = await stations.get_station(db, session.station_id, lock=True)
     await _load_customer(db, session)
-    await service.apply_extension(context, db, station, session, payment, actor_id)
+    await service.apply_extension(db, station, session, payment, actor_id)
     await db.flush()
     return service.charged(session, payment, station)
 
@@ -72,12 +69,8 @@ def cancel_pending(db: AsyncSession, session: GameSession, reason: str) -> None:
     session.status = SessionStatus.CANCELLED
     session.actual_end_at = utc_now()
     session.end_reason = "unpaid"
-    record_event(
-        db,
-        EventType.SESSION_CANCELLED,
-        station_id=session.station_id,
-        session_id=session.id,
-        data={"reason": reason},
+    record(
+        db, SessionCancelled(station_id=session.station_id, session_id=session.id, reason=reason)
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from gameops.server.deps import ContextDep, DbDep, PageDep, StaffUser
+from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.payments import settlement
 from gameops.server.payments.domain import Refusal
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
@@ -48,14 +48,14 @@ def _answer(sale: service.Sale, success_status: int) -> Answer:
 )
 async def start_session(
     body: SessionStartRequest,
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     staff: StaffUser,
     gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def sell() -> Answer:
-        return _answer(await service.start_session(context, db, body, staff, gateway), 201)
+        return _answer(await service.start_session(settings, db, body, staff, gateway), 201)
 
     print_ = fingerprint("sessions.start", staff.id, body.model_dump(mode="json"))
     return await answer_once(db, idempotency_key, print_, staff.id, sell)
@@ -65,14 +65,14 @@ async def start_session(
 async def extend_session(
     session_id: uuid.UUID,
     body: SessionExtendRequest,
-    context: ContextDep,
+    settings: SettingsDep,
     db: DbDep,
     staff: StaffUser,
     gateway: GatewayDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def sell() -> Answer:
-        sale = await service.extend_session(context, db, session_id, body, staff, gateway)
+        sale = await service.extend_session(settings, db, session_id, body, staff, gateway)
         return _answer(sale, 200)
 
     request = {"session_id": str(session_id), **body.model_dump(mode="json")}
@@ -82,13 +82,13 @@ async def extend_session(
 
 @router.delete("/{session_id}")
 async def stop_session(
-    session_id: uuid.UUID, context: ContextDep, db: DbDep, staff: StaffUser, gateway: GatewayDep
+    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, staff: StaffUser, gateway: GatewayDep
 ) -> SessionStopped:
     """Stop a running session, or call off a card sale still waiting for the card."""
     session = await service.get_session(db, session_id, lock=True)
     if session.status is SessionStatus.PENDING_PAYMENT:
         return await settlement.cancel_card_sale(db, gateway, session, staff.id)
-    return await service.stop_session(context, db, session_id, staff)
+    return await service.stop_session(settings, db, session_id, staff)
 
 
 @router.get("", response_model=Paginated[SessionPublic])

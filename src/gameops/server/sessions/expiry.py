@@ -1,9 +1,10 @@
 """Ends every ACTIVE session at its scheduled end, to the sub-second.
 
-One timer per session (armed from the bus when a session starts or is extended, disarmed
-when it ends), plus a sweep at start-up and periodically, so a restart or a missed message
-never leaves a session running past its end. Every replica arms its own timers; the claim in
-:func:`repository.claim_expiry` lets exactly one of them expire the session.
+One timer per session (armed by the ``SessionStarted`` and ``SessionExtended`` domain
+events from the bus, disarmed when it ends), plus a sweep at start-up and periodically, so a
+restart or a missed message never leaves a session running past its end. Every replica
+arms its own timers; the claim in :func:`repository.claim_expiry` lets exactly one of them
+expire the session.
 """
 
 from __future__ import annotations
@@ -18,23 +19,30 @@ from typing import Any
 import structlog
 
 from gameops.protocol import utc_now
-from gameops.server.bus import EVENTS, Message, Subscription
-from gameops.server.context import AppContext
-from gameops.server.events.domain import EventType
+from gameops.server.bus import DOMAIN, EventBus, Subscription
+from gameops.server.db.engine import Database
+from gameops.server.events.base import typed
 from gameops.server.jobs import Periodic
 from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus, seconds_left
+from gameops.server.sessions.events import (
+    SessionCancelled,
+    SessionEnded,
+    SessionExpired,
+    SessionExtended,
+    SessionStarted,
+)
 
 log = structlog.get_logger(__name__)
-ARMING_EVENTS = {EventType.SESSION_CREATED.value, EventType.SESSION_EXTENDED.value}
-DISARMING_EVENTS = {EventType.SESSION_ENDED.value, EventType.SESSION_EXPIRED.value}
+FOLLOWED = (SessionStarted, SessionExtended, SessionEnded, SessionExpired, SessionCancelled)
 RETRY_SECONDS = 1.0
 EXPIRING_AT_ONCE = 4
 
 
 class ExpiryScheduler:
-    def __init__(self, context: AppContext) -> None:
-        self._context = context
+    def __init__(self, database: Database, bus: EventBus, sweep_seconds: float) -> None:
+        self._database = database
+        self._bus = bus
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         # Sessions whose expiry is in flight: a sweep or an event must not start another.
         self._expiring: set[uuid.UUID] = set()
@@ -42,14 +50,14 @@ class ExpiryScheduler:
         # interleaved transactions would all finish late together (and queue on the pool).
         self._slots = asyncio.Semaphore(EXPIRING_AT_ONCE)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sweeper = Periodic("expiry-sweep", context.settings.expiry_sweep_seconds, self.sweep)
+        self._sweeper = Periodic("expiry-sweep", sweep_seconds, self.sweep)
 
     @property
     def armed(self) -> int:
         return len(self._timers)
 
     async def start(self) -> None:
-        subscription = self._context.bus.subscribe(EVENTS)
+        subscription = self._bus.subscribe(DOMAIN)
         self._spawn(self._follow(subscription), "expiry-follow")
         await self.sweep()
         self._sweeper.start()
@@ -67,7 +75,7 @@ class ExpiryScheduler:
 
     async def sweep(self) -> None:
         """Expire what is overdue now and arm a timer for every other active session."""
-        async with self._context.sessionmaker() as db:
+        async with self._database.sessionmaker() as db:
             active = await repository.all_active(db)
         for session_id, end_at in active:
             self.arm(session_id, end_at)
@@ -105,8 +113,8 @@ class ExpiryScheduler:
 
     async def _try_expire(self, session_id: uuid.UUID) -> datetime | None:
         """Expire the session if due. If it is still running, when it now ends."""
-        async with self._context.transaction() as db:
-            if await service.expire_session(self._context, db, session_id):
+        async with self._database.transaction() as db:
+            if await service.expire_session(db, session_id):
                 log.info("session expired", session_id=str(session_id))
                 return None
             still_active = await repository.get(db, session_id)
@@ -121,18 +129,11 @@ class ExpiryScheduler:
         self._timers[session_id] = loop.call_later(RETRY_SECONDS, self._fire, session_id)
 
     async def _follow(self, subscription: Subscription) -> None:
-        async for message in subscription:
-            self._on_event(message)
-
-    def _on_event(self, message: Message) -> None:
-        kind, session_id = message.get("type"), message.get("session_id")
-        if session_id is None:
-            return
-        if kind in ARMING_EVENTS:
-            end_at = datetime.fromisoformat(message["data"]["scheduled_end_at"])
-            self.arm(uuid.UUID(session_id), end_at)
-        elif kind in DISARMING_EVENTS:
-            self.disarm(uuid.UUID(session_id))
+        async for event in typed(subscription, FOLLOWED):
+            if isinstance(event, SessionStarted | SessionExtended):
+                self.arm(event.session_id, event.scheduled_end_at)
+            elif isinstance(event, SessionEnded | SessionExpired | SessionCancelled):
+                self.disarm(event.session_id)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)

@@ -3,8 +3,9 @@ design): paid by cash, from a balance, or by card (what happens once the card ha
 is in ``card_sales``, which shares the public building blocks here: ``begin``,
 ``apply_extension``, ``flush_one_active``, ``charged``).
 
-Each function runs inside one transaction: the session, its payment, the station's status,
-the audit events and the command to the station commit together or not at all.
+Each function runs inside one transaction and only changes state: the session, its payment
+and the station's status, and the domain events it records (``sessions/events.py``), commit
+together or not at all. Station control and the expiry scheduler react to those events.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.context import AppContext
 from gameops.server.db.models import GameSession, Payment, Station, User
 from gameops.server.errors import (
     BadRequest,
@@ -25,8 +26,7 @@ from gameops.server.errors import (
     NotFound,
     Unprocessable,
 )
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.events.base import record
 from gameops.server.payments import card
 from gameops.server.payments import service as payments
 from gameops.server.payments.domain import (
@@ -51,6 +51,12 @@ from gameops.server.sessions.domain import (
     scheduled_end,
     unused_share,
 )
+from gameops.server.sessions.events import (
+    SessionEnded,
+    SessionExpired,
+    SessionExtended,
+    SessionStarted,
+)
 from gameops.server.sessions.schemas import (
     SessionCardPending,
     SessionCharged,
@@ -59,6 +65,7 @@ from gameops.server.sessions.schemas import (
     SessionStartRequest,
     SessionStopped,
 )
+from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
     StationStatus,
@@ -75,19 +82,19 @@ OFFLINE_WARNING = "The station's agent is offline; it will start the session whe
 
 
 async def start_session(
-    context: AppContext,
+    settings: Settings,
     db: AsyncSession,
     request: SessionStartRequest,
     actor: User,
     gateway: PaymentGateway | None = None,
 ) -> Sale:
-    check_duration(request.duration_minutes, context.settings.max_session_minutes)
+    check_duration(request.duration_minutes, settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
     ensure_sellable(station.status)
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
-    session = _new_session(context, station, customer, request.duration_minutes, actor)
-    quote = await _quote(context, db, station, customer, session.duration_minutes, utc_now())
+    session = _new_session(settings, station, customer, request.duration_minutes, actor)
+    quote = await _quote(settings, db, station, customer, session.duration_minutes, utc_now())
     session.amount_total = quote.amount
     charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
     refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
@@ -98,13 +105,13 @@ async def start_session(
     db.add(session)
     await flush_one_active(db)
     payment = await _collect(db, request.payment_method, customer, charge)
-    await begin(context, db, station, session, actor.id)
+    await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
-    return charged(session, payment, station, _quote_public(context, quote))
+    return charged(session, payment, station, _quote_public(settings, quote))
 
 
 async def extend_session(
-    context: AppContext,
+    settings: Settings,
     db: AsyncSession,
     session_id: uuid.UUID,
     request: SessionExtendRequest,
@@ -116,10 +123,10 @@ async def extend_session(
     status = session.status
     if status is SessionStatus.ACTIVE and session.scheduled_end_at <= utc_now():
         status = SessionStatus.EXPIRED  # due: its expiry is being processed right now
-    check_extension(status, session.booked_minutes, minutes, context.settings.max_session_minutes)
+    check_extension(status, session.booked_minutes, minutes, settings.max_session_minutes)
     station = await stations.get_station(db, session.station_id, lock=True)
     customer = await customer_of(db, session)
-    quote = await _quote(context, db, station, customer, minutes, session.scheduled_end_at)
+    quote = await _quote(settings, db, station, customer, minutes, session.scheduled_end_at)
     charge = Charge.for_session(session, quote.amount, minutes, EXTENSION, actor.id)
     refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
     if refusal is not None:
@@ -129,13 +136,12 @@ async def extend_session(
         await db.flush()
         return _card_pending(session, payment, intent)
     payment = await _collect(db, request.payment_method, customer, charge)
-    await apply_extension(context, db, station, session, payment, actor.id)
+    await apply_extension(db, station, session, payment, actor.id)
     await db.flush()
-    return charged(session, payment, station, _quote_public(context, quote))
+    return charged(session, payment, station, _quote_public(settings, quote))
 
 
 async def apply_extension(
-    context: AppContext,
     db: AsyncSession,
     station: Station,
     session: GameSession,
@@ -145,20 +151,14 @@ async def apply_extension(
     session.extended_minutes += payment.minutes
     session.scheduled_end_at += timedelta(minutes=payment.minutes)
     session.amount_total += payment.amount
-    record_event(
+    record(
         db,
-        EventType.SESSION_EXTENDED,
-        station_id=station.id,
-        session_id=session.id,
-        actor_id=actor_id,
-        data=_timing(session, additional_minutes=payment.minutes),
+        SessionExtended(**_timing(session), actor_id=actor_id, additional_minutes=payment.minutes),
     )
-    controller = context.controllers.for_station(station)
-    await controller.session_extended(db, station, session, payment.minutes)
 
 
 def _new_session(
-    context: AppContext, station: Station, customer: User | None, minutes: int, actor: User
+    settings: Settings, station: Station, customer: User | None, minutes: int, actor: User
 ) -> GameSession:
     now = utc_now()
     session = GameSession(
@@ -171,7 +171,7 @@ def _new_session(
         duration_minutes=minutes,
         extended_minutes=0,
         amount_total=0,
-        currency=context.settings.currency,
+        currency=settings.currency,
         created_by=actor.id,
     )
     session.user = customer
@@ -228,7 +228,6 @@ async def _collect(
 
 
 async def begin(
-    context: AppContext,
     db: AsyncSession,
     station: Station,
     session: GameSession,
@@ -236,15 +235,15 @@ async def begin(
 ) -> None:
     """The session is paid: the station is taken and told to start."""
     stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor_id, reason="session")
-    record_event(
+    record(
         db,
-        EventType.SESSION_CREATED,
-        station_id=station.id,
-        session_id=session.id,
-        actor_id=actor_id,
-        data=_timing(session, duration_minutes=session.duration_minutes),
+        SessionStarted(
+            **_timing(session),
+            actor_id=actor_id,
+            duration_minutes=session.duration_minutes,
+            customer_name=customer_name(session),
+        ),
     )
-    await context.controllers.for_station(station).session_started(db, station, session)
 
 
 async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
@@ -254,7 +253,7 @@ async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
 
 
 async def stop_session(
-    context: AppContext, db: AsyncSession, session_id: uuid.UUID, actor: User
+    settings: Settings, db: AsyncSession, session_id: uuid.UUID, actor: User
 ) -> SessionStopped:
     session = await get_session(db, session_id, lock=True)
     if session.status is not SessionStatus.ACTIVE:
@@ -264,26 +263,27 @@ async def stop_session(
     session.actual_end_at = utc_now()
     session.end_reason = EndReason.MANUAL_STOP.value
     _release_station(db, station, actor.id)
-    refunded = await _refund_unused(context, db, session, actor.id)
-    record_event(
+    refunded = await _refund_unused(settings, db, session, actor.id)
+    record(
         db,
-        EventType.SESSION_ENDED,
-        station_id=station.id,
-        session_id=session.id,
-        actor_id=actor.id,
-        data=_timing(session, reason=EndReason.MANUAL_STOP.value, refunded=refunded),
+        SessionEnded(
+            **_timing(session),
+            actor_id=actor.id,
+            ended_at=session.actual_end_at,
+            reason=EndReason.MANUAL_STOP.value,
+            refunded=refunded,
+        ),
     )
-    await context.controllers.for_station(station).session_stopped(db, station, session)
     public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
     return SessionStopped.model_validate({**public, "refunded": refunded})
 
 
 async def _refund_unused(
-    context: AppContext, db: AsyncSession, session: GameSession, actor_id: uuid.UUID
+    settings: Settings, db: AsyncSession, session: GameSession, actor_id: uuid.UUID
 ) -> int:
     """With ``refund_unused_on_stop``, the unused share of what was paid goes back to the
     customer's balance. Guests have no balance to take it, so they get nothing back here."""
-    if not context.settings.refund_unused_on_stop or session.user_id is None:
+    if not settings.refund_unused_on_stop or session.user_id is None:
         return 0
     assert session.actual_end_at is not None
     amount = unused_share(
@@ -298,21 +298,20 @@ async def _refund_unused(
     return amount
 
 
-async def expire_session(context: AppContext, db: AsyncSession, session_id: uuid.UUID) -> bool:
+async def expire_session(db: AsyncSession, session_id: uuid.UUID) -> bool:
     """Expire a due session. Returns False if it was not due or another worker got it."""
     if not await repository.claim_expiry(db, session_id, utc_now()):
         return False
     session = await get_session(db, session_id)
     station = await stations.get_station(db, session.station_id, lock=True)
     _release_station(db, station, actor_id=None)
-    record_event(
+    assert session.actual_end_at is not None  # set by the claim
+    record(
         db,
-        EventType.SESSION_EXPIRED,
-        station_id=station.id,
-        session_id=session.id,
-        data=_timing(session, reason=EndReason.EXPIRED.value),
+        SessionExpired(
+            **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
+        ),
     )
-    await context.controllers.for_station(station).session_expired(db, station, session)
     return True
 
 
@@ -335,19 +334,19 @@ async def customer_of(db: AsyncSession, session: GameSession) -> User | None:
 
 
 async def _quote(
-    context: AppContext,
+    settings: Settings,
     db: AsyncSession,
     station: Station,
     customer: User | None,
     minutes: int,
     starts_at: datetime,
 ) -> Quote:
-    venue_timezone = context.settings.venue_timezone
+    venue_timezone = settings.venue_timezone
     return await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
 
 
-def _quote_public(context: AppContext, quote: Quote) -> QuotePublic:
-    return pricing.quote_public(quote, context.settings.currency)
+def _quote_public(settings: Settings, quote: Quote) -> QuotePublic:
+    return pricing.quote_public(quote, settings.currency)
 
 
 async def _customer(db: AsyncSession, user_id: uuid.UUID | None) -> User | None:
@@ -367,13 +366,22 @@ async def flush_one_active(db: AsyncSession) -> None:
         raise Conflict("Station is busy") from err
 
 
-def _timing(session: GameSession, **extra: object) -> dict[str, object]:
+def _timing(session: GameSession) -> dict[str, Any]:
+    """The fields every session event carries: where, and its time and money after the change."""
     return {
-        "scheduled_end_at": session.scheduled_end_at.isoformat(),
+        "session_id": session.id,
+        "station_id": session.station_id,
+        "started_at": session.started_at,
+        "scheduled_end_at": session.scheduled_end_at,
         "booked_minutes": session.booked_minutes,
         "amount_total": session.amount_total,
-        **extra,
     }
+
+
+def customer_name(session: GameSession) -> str | None:
+    """The name the station greets; the customer must be loaded (relationships never lazy-load)."""
+    user = session.user
+    return (user.full_name or user.username) if user is not None else None
 
 
 def charged(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 
 from gameops.protocol import utc_now
 from gameops.server.control import repository as control_repository
-from gameops.server.deps import AdminUser, ContextDep, DbDep, PageDep, StaffUser
+from gameops.server.deps import AdminUser, DbDep, DeviceSecretsDep, PageDep, StaffUser
 from gameops.server.schemas import Paginated
 from gameops.server.stations import repository, service
 from gameops.server.stations.domain import StationStatus, StationType
@@ -36,9 +36,8 @@ async def list_stations(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_station(
-    body: StationCreate, db: DbDep, admin: AdminUser, context: ContextDep
+    body: StationCreate, db: DbDep, admin: AdminUser, secrets: DeviceSecretsDep
 ) -> StationPublic:
-    secrets = context.controllers.secrets
     return StationPublic.model_validate(await service.create_station(db, body, admin.id, secrets))
 
 
@@ -49,10 +48,13 @@ async def get_station(station_id: uuid.UUID, db: DbDep, _: StaffUser) -> Station
 
 @router.patch("/{station_id}")
 async def update_station(
-    station_id: uuid.UUID, body: StationUpdate, db: DbDep, admin: AdminUser, context: ContextDep
+    station_id: uuid.UUID,
+    body: StationUpdate,
+    db: DbDep,
+    admin: AdminUser,
+    secrets: DeviceSecretsDep,
 ) -> StationPublic:
     station = await service.get_station(db, station_id, lock=True)
-    secrets = context.controllers.secrets
     updated = await service.update_station(db, station, body, admin.id, secrets)
     return StationPublic.model_validate(updated)
 

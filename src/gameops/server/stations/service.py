@@ -10,19 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.protocol import utc_now
 from gameops.protocol.agent_token import new_agent_token
 from gameops.server.auth.security import hash_agent_token
-from gameops.server.bus import PRESENCE
-from gameops.server.control.secrets import DeviceSecrets
-from gameops.server.db.engine import after_commit
 from gameops.server.db.models import AgentToken, Station
 from gameops.server.errors import Conflict, NotFound, Unprocessable
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
+from gameops.server.events.base import record
 from gameops.server.stations import repository
+from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.domain import (
     StationStatus,
     StationType,
     idle_status,
     status_after_request,
+)
+from gameops.server.stations.events import (
+    AgentAccessEnded,
+    AgentTokenGranted,
+    AgentTokenRevoked,
+    StationArchived,
+    StationCreated,
+    StationStatusChanged,
+    StationUpdated,
 )
 from gameops.server.stations.schemas import (
     AgentTokenIssued,
@@ -54,12 +60,14 @@ async def create_station(
         set_controller(station, data.controller, secrets)
     db.add(station)
     await _flush_unique_name(db, data.name)
-    record_event(
+    record(
         db,
-        EventType.STATION_CREATED,
-        station_id=station.id,
-        actor_id=actor_id,
-        data={"name": station.name, "type": station.type.value},
+        StationCreated(
+            station_id=station.id,
+            actor_id=actor_id,
+            name=station.name,
+            station_type=station.type.value,
+        ),
     )
     return station
 
@@ -79,13 +87,8 @@ async def update_station(
         changes["controller"] = station.controller
     if changes:
         await _flush_unique_name(db, station.name)
-        record_event(
-            db,
-            EventType.STATION_UPDATED,
-            station_id=station.id,
-            actor_id=actor_id,
-            data={k: v for k, v in changes.items() if k != "specs"},
-        )
+        public = {k: v for k, v in changes.items() if k != "specs"}
+        record(db, StationUpdated(station_id=station.id, actor_id=actor_id, changes=public))
     if data.status is not None:
         requested = status_after_request(
             station.status, data.status, station.type, station.agent_connected
@@ -100,14 +103,8 @@ async def archive_station(db: AsyncSession, station: Station, actor_id: uuid.UUI
         raise Conflict("Station has an active session; stop it first")
     station.archived_at = utc_now()
     await repository.revoke_tokens(db, station.id)
+    record(db, StationArchived(station_id=station.id, actor_id=actor_id, name=station.name))
     disconnect_agent(db, station.id, reason="station deleted")
-    record_event(
-        db,
-        EventType.STATION_DELETED,
-        station_id=station.id,
-        actor_id=actor_id,
-        data={"name": station.name},
-    )
 
 
 async def issue_agent_token(
@@ -119,23 +116,20 @@ async def issue_agent_token(
     row = AgentToken(station_id=station.id, token_hash=hash_agent_token(token), created_by=actor_id)
     db.add(row)
     await db.flush()
+    record(
+        db,
+        AgentTokenGranted(station_id=station.id, actor_id=actor_id, revoked_previous=bool(revoked)),
+    )
     if revoked:
         disconnect_agent(db, station.id, reason="agent token replaced")
-    record_event(
-        db,
-        EventType.AGENT_TOKEN_ISSUED,
-        station_id=station.id,
-        actor_id=actor_id,
-        data={"revoked_previous": revoked},
-    )
     return AgentTokenIssued(station_id=station.id, token=token, created_at=row.created_at)
 
 
 async def revoke_agent_token(db: AsyncSession, station: Station, actor_id: uuid.UUID) -> None:
     if not await repository.revoke_tokens(db, station.id):
         raise NotFound("Station has no agent token")
+    record(db, AgentTokenRevoked(station_id=station.id, actor_id=actor_id))
     disconnect_agent(db, station.id, reason="agent token revoked")
-    record_event(db, EventType.AGENT_TOKEN_REVOKED, station_id=station.id, actor_id=actor_id)
 
 
 def set_controller(
@@ -177,22 +171,21 @@ def set_status(
     if station.status is status:
         return
     previous, station.status = station.status, status
-    record_event(
+    record(
         db,
-        EventType.STATION_STATUS_CHANGED,
-        station_id=station.id,
-        actor_id=actor_id,
-        data={"from": previous.value, "to": status.value, "reason": reason},
+        StationStatusChanged(
+            station_id=station.id,
+            actor_id=actor_id,
+            previous=previous,
+            status=status,
+            reason=reason,
+        ),
     )
 
 
 def disconnect_agent(db: AsyncSession, station_id: uuid.UUID, reason: str) -> None:
     """After commit, whichever server holds this station's agent closes it."""
-    after_commit(
-        db,
-        PRESENCE,
-        lambda: {"station_id": str(station_id), "connection_id": None, "reason": reason},
-    )
+    record(db, AgentAccessEnded(station_id=station_id, reason=reason))
 
 
 async def _flush_unique_name(db: AsyncSession, name: str) -> None:

@@ -6,6 +6,7 @@ from gameops.server.db.models.base import Base
 from gameops.server.db.models.devices import PowerSample
 from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
+from gameops.server.db.models.outbox import OutboxMessage
 from gameops.server.db.models.payments import Payment
 from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.sessions import GameSession
@@ -20,6 +21,7 @@ __all__ = [
     "GameSession",
     "IdempotencyRecord",
     "LedgerEntry",
+    "OutboxMessage",
     "Payment",
     "PowerSample",
     "RatePlan",

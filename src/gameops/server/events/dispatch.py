@@ -1,0 +1,64 @@
+"""Where recorded domain events go: run by the transaction just before it commits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.server.bus import DOMAIN, EVENTS
+from gameops.server.db.models import Event
+from gameops.server.events.base import DomainEvent, take_recorded
+from gameops.server.events.schemas import EventPublic
+from gameops.server.outbox.store import stage
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+
+class EventDispatcher:
+    """Each recorded event becomes, in the same transaction: its audit-log row (and that
+    row on the dashboards' feed), a DOMAIN message for subscribers on every replica, and a
+    call to each in-transaction handler of its type. Handlers may record more events."""
+
+    def __init__(self) -> None:
+        self._handlers: defaultdict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+    def handle(
+        self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]
+    ) -> None:
+        """``handler`` runs inside the transaction that recorded an ``event_type``: what it
+        writes commits with the change, and if it raises, the change does not happen."""
+        self._handlers[event_type].append(handler)
+
+    async def settle(self, db: AsyncSession) -> None:
+        audit_rows: list[Event] = []
+        while recorded := take_recorded(db):
+            for event in recorded:
+                row = _audit_row(event)
+                if row is not None:
+                    db.add(row)
+                    audit_rows.append(row)
+                if event.broadcast:
+                    stage(db, DOMAIN, event.to_message())
+                for handler in self._handlers[type(event)]:
+                    await handler(db, event)
+        if audit_rows:
+            await db.flush()  # the feed shows each row with its id
+            for row in audit_rows:
+                stage(db, EVENTS, EventPublic.model_validate(row).model_dump(mode="json"))
+
+
+def _audit_row(event: DomainEvent) -> Event | None:
+    line = event.audit()
+    if line is None:
+        return None
+    return Event(
+        type=line.type,
+        station_id=event.station_id,
+        session_id=event.session_id,
+        actor_id=event.actor_id,
+        data=line.data,
+    )

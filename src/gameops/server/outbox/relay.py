@@ -1,0 +1,177 @@
+"""The outbox relay: publishes committed outbox rows to the bus in id order and marks them
+sent. Woken at once by a commit in this process (the ``wake`` event the database sets), and
+every ``poll_seconds`` for rows other replicas wrote. When the bus or the database fails it
+retries from the first unsent row, so after an outage it catches up in order; a row
+published but not yet marked sent may go out twice, and the bus drops the repeat by its id.
+
+With several replicas on PostgreSQL one relay publishes at a time (the holder of an
+advisory lock), so the stream has one order and no double traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gameops.protocol import utc_now
+from gameops.server.bus import Envelope, EventBus
+from gameops.server.db.engine import Database
+from gameops.server.db.models import OutboxMessage
+from gameops.server.outbox import store
+
+log = structlog.get_logger(__name__)
+BATCH = 500
+# Any constant unique to GameOps among the venue database's advisory locks.
+RELAY_LOCK_KEY = 0x6A6D_0B0C
+
+
+class RelayLeader:
+    """Only the holder of a PostgreSQL advisory lock relays. The lock lives on one held
+    connection: if that connection dies (the database restarted) the lock is freed and a
+    relay takes it again."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._held = False
+
+    async def holds(self) -> bool:
+        if self._held:
+            return True
+        if self._connection is None:
+            connection = await self._engine.connect()
+            self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        got = await self._connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY}
+        )
+        self._held = bool(got)
+        return self._held
+
+    async def release(self) -> None:
+        """Drop the connection, and with it the lock (after an error it may be dead). It is
+        closed for good, not returned to the pool, where it would keep holding the lock."""
+        connection, self._connection, self._held = self._connection, None, False
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
+class SoleRelay:
+    """SQLite: one server process, so its relay is the only one."""
+
+    async def holds(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        database: Database,
+        bus: EventBus,
+        wake: asyncio.Event,
+        *,
+        poll_seconds: float,
+        keep_sent: timedelta,
+        prune_every_seconds: float = 60.0,
+    ) -> None:
+        self._database = database
+        self._bus = bus
+        self._poll = poll_seconds
+        self._keep_sent = keep_sent
+        self._prune_every = prune_every_seconds
+        self._leader: RelayLeader | SoleRelay = (
+            SoleRelay()
+            if database.engine.dialect.name == "sqlite"
+            else RelayLeader(database.engine)
+        )
+        # Set by the database after every commit in this process.
+        self._wake = wake
+        self._task: asyncio.Task[None] | None = None
+        self._pruned_at = 0.0
+        # Read by /health and /metrics.
+        self.publish_failures = 0
+        self.published = 0
+        self.waiting_since: datetime | None = None
+
+    def lag_seconds(self) -> float:
+        """How long the oldest unsent message has waited, as of the relay's last look."""
+        if self.waiting_since is None:
+            return 0.0
+        return max(0.0, (utc_now() - self.waiting_since).total_seconds())
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Sends what is committed by now (best effort), then stops."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.drain(), 5)
+        await self._leader.release()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+            self._wake.clear()
+            try:
+                await self.drain()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:
+                failures += 1
+                if failures == 1:
+                    log.warning("outbox relay failed; retrying", error=repr(err)[:300])
+                await self._leader.release()
+                await asyncio.sleep(min(2.0, 0.1 * 2**failures))
+
+    async def drain(self) -> None:
+        """Publish every committed unsent message, oldest first."""
+        if not await self._leader.holds():
+            return
+        while True:
+            async with self._database.sessionmaker() as db:
+                rows = await store.unsent(db, BATCH)
+            self.waiting_since = rows[0].created_at if rows else None
+            if rows:
+                await self._publish(rows)
+            if len(rows) < BATCH:
+                break
+        self.waiting_since = None
+        await self._prune_now_and_then()
+
+    async def _publish(self, rows: Sequence[OutboxMessage]) -> None:
+        batch = [Envelope(row.channel, row.payload, row.id) for row in rows]
+        try:
+            await self._bus.publish_batch(batch)
+        except Exception:
+            self.publish_failures += 1
+            raise
+        async with self._database.sessionmaker() as db, db.begin():
+            await store.mark_sent(db, [row.id for row in rows], utc_now())
+        self.published += len(rows)
+
+    async def _prune_now_and_then(self) -> None:
+        now = time.monotonic()
+        if now - self._pruned_at < self._prune_every:
+            return
+        self._pruned_at = now
+        async with self._database.sessionmaker() as db, db.begin():
+            await store.prune_sent_before(db, utc_now() - self._keep_sent)

@@ -1,0 +1,58 @@
+"""Writing outbox rows in a transaction, and the relay's queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.server.db.models import OutboxMessage
+
+_STAGED = "gameops_outbox_staged"
+
+
+def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
+    """Publish ``payload`` on ``channel`` once this transaction has committed (and never if
+    it rolls back): the row commits with the change, and the relay sends it."""
+    db.add(OutboxMessage(channel=channel, payload=payload))
+    db.info[_STAGED] = True
+
+
+def staged(db: AsyncSession) -> bool:
+    return bool(db.info.pop(_STAGED, False))
+
+
+async def unsent(db: AsyncSession, limit: int) -> Sequence[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return (await db.scalars(query)).all()
+
+
+async def mark_sent(db: AsyncSession, ids: Sequence[int], at: datetime) -> None:
+    await db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(sent_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def oldest_unsent(db: AsyncSession) -> tuple[int, datetime | None]:
+    """How many messages wait, and since when the oldest does."""
+    query = select(func.count(), func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.sent_at.is_(None)
+    )
+    count, oldest = (await db.execute(query)).one()
+    return int(count), oldest
+
+
+async def prune_sent_before(db: AsyncSession, cutoff: datetime) -> int:
+    result = await db.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
