@@ -35,7 +35,7 @@ from .effects import (
 )
 from .goodbye import logged_on_users, note_path, stop_reason
 from .link import AgentLink, LinkHooks, LinkTuning, Outcome
-from .localwire import SECRET_ENV
+from .localwire import SECRET_ENV, USABLE_MODES
 from .logs import get_logger
 from .overlaywatch import OverlayWatch
 from .session import LinkState, Phase, SessionMachine, SessionRules
@@ -84,7 +84,7 @@ class Agent:
         rules = SessionRules(
             warning_seconds=config.session.warning_time,
             grace_seconds=config.session.grace_period,
-            logs_off=config.features.auto_logout,
+            logs_off=config.system_logoff,
         )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
@@ -160,7 +160,7 @@ class Agent:
         # Fail closed: a stopped agent enforces nothing, so the station is left locked.
         if (desktop := self._showing_desktop) is not None:
             desktop.push(STOPPED_VIEW)
-        if self.config.features.auto_lock:
+        if self.config.system_lock:
             self._lock_screen()
         await self.link.flush(2.0)
         if self.channel is not None:  # let the overlay lock before it is ended
@@ -276,14 +276,16 @@ class Agent:
         failing = self.supervisor is not None and self.supervisor.failing
         if failing and not self._overlay_failing:
             log.error("overlay_unavailable", fallback="system lock")
-            if self.machine.view(self.parts.clock.now()).mode != "session":
+            mode = self.machine.view(self.parts.clock.now()).mode
+            if self.config.system_lock and mode not in USABLE_MODES:
                 self._in_thread(self._control_thread, self.parts.control.lock_screen)
         elif self._overlay_failing and not failing and (report := self.watch.recovered(now)):
             self.link.send(report)
         self._overlay_failing = failing
 
     def _overlay_failed(self, err: Exception) -> None:
-        log.error("overlay_failed", error=repr(err), fallback="system lock")
+        fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"
+        log.error("overlay_failed", error=repr(err), fallback=fallback)
         detail = f"the overlay could not run in the agent's process: {err!r}"
         self.link.send(Tamper(kind="overlay_failed", detail=detail[:1000]))
 
@@ -294,17 +296,17 @@ class Agent:
             self._execute_one(effect)
 
     def _execute_one(self, effect: Effect) -> None:
-        features, control = self.config.features, self.parts.control
+        config, control = self.config, self.parts.control
         match effect:
             case Send(payload=payload, queue_offline=queue_offline):
                 self.link.send(payload, queue_offline=queue_offline)
             case Lock(reason=reason):
-                log.info("agent_lock", reason=reason)
-                if features.auto_lock:
+                log.info("agent_lock", reason=reason, system_lock=config.system_lock)
+                if config.system_lock:
                     self._lock_screen()
             case LogOff():
-                log.info("agent_log_off", enabled=features.auto_logout)
-                if features.auto_logout:
+                log.info("agent_log_off", enabled=config.system_logoff)
+                if config.system_logoff:
                     self.watch.logged_off(self.parts.clock.now().steady)
                     self._in_thread(self._control_thread, control.log_off)
             case KeepAwake(enabled=enabled):
