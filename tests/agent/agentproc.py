@@ -40,6 +40,7 @@ class AgentProcess:
     grace: int = 5
     env: dict[str, str] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
+    _log_start: int = 0
 
     @property
     def config(self) -> Path:
@@ -66,7 +67,9 @@ class AgentProcess:
         )
 
     async def start(self) -> AgentProcess:
+        """Start (again): :meth:`logged` then reads only this run's log."""
         self.write_config()
+        self._log_start = len(self._all_log())
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "gameops.agent", "--config", str(self.config),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
@@ -89,6 +92,10 @@ class AgentProcess:
         return [child.pid for child in children if _is_overlay(child)]
 
     def log(self) -> list[dict[str, Any]]:
+        """This run's log entries."""
+        return self._all_log()[self._log_start :]
+
+    def _all_log(self) -> list[dict[str, Any]]:
         try:
             lines = self.log_path.read_text().splitlines()
         except FileNotFoundError:

@@ -21,8 +21,8 @@ import pytest
 
 from gameops.agent.overlay import BAND_COLOURS, LOCK_BACKGROUND
 from tests.agent.agentproc import AgentProcess, events, poll, record_figures, station
-from tests.agent.screen import VirtualDisplay, require_display_tools
-from tests.agent.test_overlay import CORNER_POINT, LOCK_POINT, save
+from tests.agent.screen import VirtualDisplay, require_display_tools, save
+from tests.agent.test_overlay import CORNER_POINT, LOCK_POINT
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
