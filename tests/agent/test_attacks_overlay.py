@@ -89,7 +89,6 @@ async def test_a_kill_loop_is_reported_each_time_and_locks_until_staff_clear_it(
         back_as_process.append(await poll(lambda pid=pid: _replaced(agent, pid)))  # type: ignore[misc]
         expected = (CORNER_POINT, GREEN) if kill < 4 else (LOCK_POINT, LOCK_BACKGROUND)
         back_on_screen.append(await on_screen(display, *expected))
-    await asyncio.to_thread(lambda: save(display.screenshot(), "attack-kill-loop-locked"))
 
     reports = await eventually(
         lambda: events(admin, "AGENT_TAMPER", agent.station_id), lambda e: len(e) >= 4
@@ -105,6 +104,8 @@ async def test_a_kill_loop_is_reported_each_time_and_locks_until_staff_clear_it(
     assert refused.status_code == 409  # no selling time on it meanwhile
     await poll(lambda: bool(agent.logged("agent_log_off")), seconds=10)
     logoff_after_lock = agent.seconds_between("agent_tamper_lock", "agent_log_off")
+    # By now the restarted overlay has been given the state: the tamper lock view.
+    await asyncio.to_thread(lambda: save(display.screenshot(), "attack-kill-loop-locked"))
 
     cleared_at = time.monotonic()
     assert (
