@@ -33,6 +33,7 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
+from gameops.server.outbox.store import OutboxCommitCheck
 from gameops.server.payments.endpoints import router as payments_router
 from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
@@ -115,7 +116,12 @@ def build_services(settings: Settings) -> Services:
     bus = create_bus(settings.redis_url, settings.redis_prefix)
     dispatcher = EventDispatcher()
     committed = asyncio.Event()
-    database = Database(create_engine(settings.database_url), dispatcher.settle, committed.set)
+    database = Database(
+        create_engine(settings.database_url),
+        before_commit=dispatcher.settle,
+        committed=committed.set,
+        commit_check=OutboxCommitCheck(),
+    )
     relay = OutboxRelay(
         database,
         bus,

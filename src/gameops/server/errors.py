@@ -9,7 +9,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gameops.server.db.engine import CommitUnknown, connection_lost
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +65,14 @@ class ServiceUnavailable(GameOpsError):
     status_code = 503
 
 
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+def _unavailable() -> JSONResponse:
+    detail = "The database is unreachable; nothing was saved. Try again shortly."
+    return JSONResponse(_body(detail), status_code=503, headers=RETRY_AFTER)
+
+
 def _body(detail: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, **extra}
 
@@ -87,6 +99,28 @@ def install_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors = _validation_detail(exc)
         return JSONResponse(_body(detail, errors=errors), status_code=422)
+
+    @app.exception_handler(CommitUnknown)
+    async def _unknown(_: Request, exc: CommitUnknown) -> JSONResponse:
+        detail = (
+            "The database became unreachable while saving; whether the change was saved is "
+            "not known. Retry with the same Idempotency-Key: it is applied at most once."
+        )
+        return JSONResponse(_body(detail), status_code=503, headers=RETRY_AFTER)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if connection_lost(exc):
+            return _unavailable()
+        log.error("database error", error=repr(exc)[:500])
+        return JSONResponse(_body("Internal server error"), status_code=500)
+
+    async def _unreachable(_: Request, __: Exception) -> JSONResponse:
+        return _unavailable()
+
+    # The driver's own connection errors (refused, reset) and an exhausted pool.
+    app.add_exception_handler(ConnectionError, _unreachable)
+    app.add_exception_handler(SQLTimeoutError, _unreachable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
