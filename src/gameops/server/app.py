@@ -33,7 +33,7 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
-from gameops.server.outbox.store import OutboxCommitCheck
+from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
 from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
@@ -119,7 +119,7 @@ def build_services(settings: Settings) -> Services:
     database = Database(
         create_engine(settings.database_url),
         before_commit=dispatcher.settle,
-        committed=committed.set,
+        committed=lambda db: committed.set() if staged_any(db) else None,
         commit_check=OutboxCommitCheck(),
     )
     relay = OutboxRelay(

@@ -108,14 +108,15 @@ class Database:
     """The engine and the transaction boundary every change goes through.
 
     ``before_commit`` runs last inside each transaction (the domain events' dispatcher);
-    ``committed`` is told after each commit (the outbox relay, to send what was staged).
+    ``committed`` is told after each commit, with the finished session (the outbox relay is
+    woken if the transaction staged messages).
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
-        committed: Callable[[], None] | None = None,
+        committed: Callable[[AsyncSession], None] | None = None,
         commit_check: CommitCheck | None = None,
         commit_check_seconds: float = 30.0,
     ) -> None:
@@ -141,8 +142,8 @@ class Database:
                     await db.rollback()
                 raise
             hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
-        if self._committed is not None:
-            self._committed()
+            if self._committed is not None:
+                self._committed(db)
         for hook in hooks:
             try:
                 await hook()

@@ -22,6 +22,10 @@ def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     db.info.setdefault(_STAGED, []).append(message)
 
 
+def staged_any(db: AsyncSession) -> bool:
+    return bool(db.info.get(_STAGED))
+
+
 class OutboxCommitCheck:
     """A transaction that staged messages committed if, and only if, its first outbox row
     exists (``db.engine.CommitCheck``)."""
