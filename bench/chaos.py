@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy.engine import make_url
 
+from gameops.logging import configure_logging
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.chaos import Venue
@@ -95,6 +97,9 @@ def _report(venue: Venue) -> None:
     console.print(f"{len(venue.outcomes)} requests:")
     for (op, status), count in sorted(by_status.items()):
         console.print(f"  {op:7} {status}: {count}")
+    slowest = max(venue.outcomes, key=lambda o: o.seconds, default=None)
+    if slowest is not None:
+        console.print(f"slowest answer: {slowest.op} {slowest.status} in {slowest.seconds:.1f} s")
     commands = sum(len(agent.received) for agent in venue.agents.values())
     events = [len(feed.events) for feed in venue.feeds]
     console.print(f"agents received {commands} messages; dashboards {events} events each")
@@ -109,6 +114,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=6)
     args = parser.parse_args()
+    configure_logging("ERROR")  # as `gameops serve` logs: plain tracebacks
     databases = PostgresDatabases()
     url = databases.fresh()
     try:

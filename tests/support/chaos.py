@@ -33,8 +33,10 @@ MINUTES, EXTRA_MINUTES, TOP_UP = 60, 15, 500
 class Outcome:
     op: str  # start, extend, stop, topup
     target: str  # station id (start), session id (extend, stop), customer id (topup)
-    status: int
+    status: int  # 0: no answer within the client's timeout
     body: dict[str, Any]
+    seconds: float = 0.0
+    began: float = 0.0  # loop time
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Venue:
     @classmethod
     async def open(cls, server: LiveServer, stations: int = 6, feeds: int = 2) -> Venue:
         admin = await server.admin_client()
+        # Longer than the server's wait to confirm a commit whose connection dropped (30 s).
+        admin.timeout = httpx.Timeout(60)
         agents: dict[str, ScriptedAgent] = {}
         for n in range(stations):
             station_id, token = await create_station_with_token(admin, f"PC-{n:02d}")
@@ -123,12 +127,16 @@ class Venue:
     async def _call(
         self, op: str, target: str, method: str, path: str, body: dict[str, Any] | None
     ) -> Outcome:
-        response = await self.admin.request(method, f"{API}{path}", json=body)
+        began = asyncio.get_running_loop().time()
         try:
-            answer = response.json()
-        except ValueError:
-            answer = {"text": response.text}
-        outcome = Outcome(op, target, response.status_code, answer)
+            response = await self.admin.request(method, f"{API}{path}", json=body)
+        except httpx.TimeoutException:
+            response = None  # no answer at all: a defect the checks report (status 0)
+        took = asyncio.get_running_loop().time() - began
+        if response is None:
+            outcome = Outcome(op, target, 0, {"detail": "no answer"}, took, began)
+        else:
+            outcome = Outcome(op, target, response.status_code, _json(response), took, began)
         self.outcomes.append(outcome)
         return outcome
 
@@ -223,6 +231,14 @@ class Venue:
             for station in {s for s in station_of.values() if s is not None}:
                 of_station = [i for i in got if station_of[i] == station]
                 assert of_station == sorted(of_station), f"station {station}: out of order"
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        return {"text": response.text}
+    return body
 
 
 async def _read_forever(agent: ScriptedAgent) -> None:

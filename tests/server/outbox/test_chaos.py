@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.chaos import Venue
 from tests.support.databases import PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT, require_service
-from tests.support.live_server import LiveServer, server_settings
+from tests.support.live_server import LiveServer, production_logging, server_settings
 from tests.support.proxy import TcpProxy
 
 CUT_SECONDS = float(os.environ.get("GAMEOPS_CHAOS_SECONDS", "10"))
@@ -48,10 +48,11 @@ async def server(
         redis_prefix=f"chaos-{uuid.uuid4().hex[:8]}:",
         heartbeat_interval_seconds=3600,  # commands must arrive by themselves
     )
-    live = LiveServer(settings)
-    await live.start()
-    yield live
-    await live.close()
+    with production_logging():
+        live = LiveServer(settings)
+        await live.start()
+        yield live
+        await live.close()
 
 
 async def _cut_under_traffic(venue: Venue, proxy: TcpProxy) -> None:
