@@ -2,11 +2,13 @@
 
 Needs the Debian package ``xvfb``. Screenshots are read from the X server with XGetImage
 through libX11 (present wherever Tk runs), the same request ``xwd`` makes, so no other
-tool is needed; they can be saved as PNG to look at.
+tool is needed; they can be saved as PNG to look at. Tests that type and click, as a
+customer would, also need ``xdotool``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import os
@@ -20,17 +22,21 @@ from pathlib import Path
 import pytest
 
 SCREEN = (1024, 768)
+ARTIFACTS = Path(os.environ.get("GAMEOPS_SCREENSHOTS", "build/screenshots"))
 Z_PIXMAP = 2
 ALL_PLANES = 0xFFFFFFFF
 
 
-def require_display_tools() -> None:
-    """Skip without Xvfb or libX11, except on CI (CI=true), where that is a failure."""
+def require_display_tools(*, input_too: bool = False) -> None:
+    """Skip without Xvfb or libX11 (or xdotool, for ``input_too``), except on CI
+    (CI=true), where that is a failure."""
     missing = []
     if shutil.which("Xvfb") is None:
         missing.append("Xvfb (apt-get install xvfb)")
     if ctypes.util.find_library("X11") is None:
         missing.append("libX11 (apt-get install libx11-6)")
+    if input_too and shutil.which("xdotool") is None:
+        missing.append("xdotool (apt-get install xdotool)")
     if not missing:
         return
     reason = f"{' and '.join(missing)} missing: needed for the overlay screenshot tests"
@@ -150,3 +156,35 @@ class Screenshot:
             + chunk(b"IDAT", zlib.compress(rows, 6))
             + chunk(b"IEND", b"")
         )
+
+
+def save(shot: Screenshot, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot.save_png(ARTIFACTS / f"{name}.png")
+
+
+async def wait_for_colour(
+    display: VirtualDisplay, point: tuple[int, int], colour: str, name: str
+) -> Screenshot:
+    """Screenshots until ``point`` shows ``colour`` (5 s at most); saves the last as PNG."""
+    shot = await asyncio.to_thread(display.screenshot)
+    for _ in range(50):
+        if shot.pixel(*point) == colour:
+            break
+        await asyncio.sleep(0.1)
+        shot = await asyncio.to_thread(display.screenshot)
+    await asyncio.to_thread(save, shot, name)
+    assert shot.pixel(*point) == colour, f"{name}: {shot.pixel(*point)} at {point}"
+    return shot
+
+
+async def click_and_type(display: VirtualDisplay, point: tuple[int, int], text: str) -> None:
+    """A customer's click at ``point`` and keystrokes, through the X server (XTEST)."""
+    x, y = point
+    # No "mousemove --sync": it waits 15 s when the pointer is already there. The X server
+    # takes XTEST's events in order, so the click lands where the pointer was moved.
+    process = await asyncio.create_subprocess_exec(
+        "xdotool", "mousemove", str(x), str(y), "click", "1", "type", text,
+        env={**os.environ, "DISPLAY": display.name},
+    )  # fmt: skip
+    assert await process.wait() == 0

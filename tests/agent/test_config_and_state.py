@@ -12,8 +12,10 @@ import pytest
 from gameops.agent.config import ConfigError, load_config
 from gameops.agent.effects import SavedSession
 from gameops.agent.statefile import StateFile
+from gameops.protocol.agent_token import new_agent_token
 
 STATION = str(uuid4())
+TOKEN = new_agent_token()
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -24,7 +26,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_example_config_is_valid_once_its_placeholders_are_filled() -> None:
-    env = {"GAMEOPS_AGENT_STATION_ID": STATION, "GAMEOPS_AGENT_BACKEND_TOKEN": "t"}
+    env = {"GAMEOPS_AGENT_STATION_ID": STATION, "GAMEOPS_AGENT_BACKEND_TOKEN": TOKEN}
     config = load_config(REPO / "config.example.yaml", env)
     assert config.session.warning_time == 300
     assert config.session.grace_period == 60
@@ -36,7 +38,7 @@ def test_yaml_with_env_overrides(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         f"station: {{id: '{STATION}', name: PC-01}}\n"
-        "backend: {url: 'http://venue:8000/', token: abc}\n"
+        f"backend: {{url: 'http://venue:8000/', token: {TOKEN}}}\n"
         "features: {auto_logout: true}\n",
     )
     env = {
@@ -133,6 +135,53 @@ def test_the_agent_refuses_to_start_without_a_config_and_says_why(
     assert "does not exist: copy config.example.yaml there" in error
 
 
+def test_the_example_config_used_unchanged_is_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gameops.agent.main import EXIT_CONFIG_ERROR, run
+
+    for name in [name for name in os.environ if name.startswith("GAMEOPS_AGENT_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "config.yaml"
+    config.write_text((REPO / "config.example.yaml").read_text())
+    assert run(config) == EXIT_CONFIG_ERROR
+    error = capsys.readouterr().err
+    assert "station.id is still the placeholder from config.example.yaml" in error
+    assert "GET /api/v1/stations" in error
+    assert "backend.token is still the placeholder from config.example.yaml" in error
+    assert "POST /api/v1/stations/<station.id>/agent-token as an admin" in error
+    assert not (tmp_path / "agent-state.json.running").exists()  # it never started
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        TOKEN[:-5],  # cut short when copied
+        TOKEN + "x",
+        TOKEN.removeprefix("gat_"),  # the prefix left behind
+        TOKEN[:20] + " " + TOKEN[21:],
+        "Bearer " + TOKEN,
+    ],
+)
+def test_a_malformed_token_is_refused_without_repeating_it(tmp_path: Path, token: str) -> None:
+    path = write(
+        tmp_path, f"station: {{id: '{STATION}', name: PC-01}}\nbackend: {{url: 'ws://x'}}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, {"GAMEOPS_AGENT_BACKEND_TOKEN": token})
+    message = str(err.value)
+    assert "backend.token is not an agent token" in message
+    assert "one is gat_ followed by 43 letters, digits, - or _" in message
+    assert "GAMEOPS_AGENT_BACKEND_TOKEN" in message
+    assert token[4:24] not in message  # a secret, or most of one
+
+
+def test_the_tokens_the_server_issues_are_well_formed() -> None:
+    from gameops.protocol.agent_token import is_well_formed_agent_token
+
+    assert all(is_well_formed_agent_token(new_agent_token()) for _ in range(200))
+
+
 def test_run_marker_tells_an_unclean_stop(tmp_path: Path) -> None:
     state = StateFile(tmp_path / "state.json")
     assert state.mark_running() is None
@@ -165,7 +214,7 @@ def test_the_agent_imports_nothing_of_the_server() -> None:
 def test_proxy_setting_as_the_websocket_library_takes_it(
     tmp_path: Path, proxy: str, expected: object
 ) -> None:
-    env = {"GAMEOPS_AGENT_BACKEND_PROXY": proxy, "GAMEOPS_AGENT_BACKEND_TOKEN": "t"}
+    env = {"GAMEOPS_AGENT_BACKEND_PROXY": proxy, "GAMEOPS_AGENT_BACKEND_TOKEN": TOKEN}
     path = write(
         tmp_path, f"station: {{id: '{STATION}', name: PC-01}}\nbackend: {{url: 'ws://x'}}\n"
     )

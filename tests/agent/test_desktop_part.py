@@ -124,10 +124,10 @@ def test_queued_messages_draw_the_newest_view_lock_and_set_the_hook() -> None:
     part = DesktopPart("PC-01", control, blocker)
     root, overlay = FakeRoot(), FakeOverlay()
     part.inbox.put({"op": "view", "mode": "session", "remaining": 700})
-    part.inbox.put({"op": "view", "mode": "ended"})
+    part.inbox.put({"op": "view", "mode": "locked"})
     part.inbox.put({"op": "lock"})
     part._drain(root, overlay)
-    assert overlay.rendered == [{"op": "view", "mode": "ended"}]  # only the newest
+    assert overlay.rendered == [{"op": "view", "mode": "locked"}]  # only the newest
     assert blocker.locked
     assert len(root.scheduled) == 1  # polls again
     for _ in range(100):
@@ -139,6 +139,12 @@ def test_queued_messages_draw_the_newest_view_lock_and_set_the_hook() -> None:
     part.inbox.put({"op": "view", "mode": "session", "remaining": 700})
     part._drain(root, overlay)
     assert not blocker.locked
+    part.inbox.put({"op": "view", "mode": "grace", "remaining": 30})
+    part._drain(root, overlay)
+    assert not blocker.locked  # the grace: the customer's keys still reach their windows
+    part.inbox.put({"op": "view", "mode": "no-such-mode"})
+    part._drain(root, overlay)
+    assert blocker.locked  # anything unknown fails closed
 
 
 @pytest.mark.parametrize(

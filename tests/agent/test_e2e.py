@@ -14,6 +14,7 @@ import pytest
 from gameops.agent.clock import Instant, SystemClock
 from gameops.agent.control import SimulatedControl
 from gameops.protocol import utc_now
+from gameops.protocol.agent_token import new_agent_token
 from tests.agent.harness import (
     RunningAgent,
     agent_config,
@@ -84,17 +85,19 @@ async def test_manual_stop_locks_without_logging_off(
     await running.stop()
 
 
-async def test_server_expiry_locks_then_logs_off_after_its_grace(
+async def test_server_expiry_gives_its_grace_then_locks_and_logs_off(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     running, station_id = await connected_agent(live_server, tmp_path, grace=30)
     session = await start_session(admin, station_id, minutes=30)
     await wait_until(lambda: running.mode() == "session")
+    locks_before = actions(running.control).count("lock_screen")
     await end_soon(live_server, str(session["id"]), 0.3)
-    await wait_until(lambda: running.mode() == "ended")
-    assert "lock_screen" in actions(running.control)
+    await wait_until(lambda: running.mode() == "grace")
+    assert actions(running.control).count("lock_screen") == locks_before  # time to save
     # The server's grace (1 s in these tests) wins over the local 30 s.
     await wait_until(lambda: "log_off" in actions(running.control), seconds=4)
+    assert actions(running.control).count("lock_screen") == locks_before + 1
     assert running.mode() == "locked"
     await running.stop()
 
@@ -109,12 +112,13 @@ async def test_server_killed_mid_session_the_agent_still_locks_at_the_end(
         agent_config(live_server.base_url, station_id, token), tmp_path / "state.json"
     ).start()
     await wait_until(lambda: running.mode() == "session")  # learnt by sync_request
+    locks_before = actions(running.control).count("lock_screen")
     await live_server.stop()  # the server dies before the session ends
     await wait_until(lambda: not running.agent.link.connected)
     assert running.mode() == "session"
-    await wait_until(lambda: running.mode() == "ended", seconds=8)
-    assert "lock_screen" in actions(running.control)
+    await wait_until(lambda: running.mode() == "grace", seconds=8)
     await wait_until(lambda: "log_off" in actions(running.control), seconds=3)
+    assert actions(running.control).count("lock_screen") == locks_before + 1
     await running.stop()
 
 
@@ -149,7 +153,7 @@ async def test_wrong_token_logs_clearly_and_backs_off(
     live_server: LiveServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     station_id, _ = await live_server.create_pc_station("PC-BADTOKEN")
-    config = agent_config(live_server.base_url, station_id, "not-the-token")
+    config = agent_config(live_server.base_url, station_id, new_agent_token())
     running = RunningAgent(config, tmp_path / "state.json")
     with captured_events(caplog) as logs:
         running.start()

@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,53 +22,14 @@ from tests.agent.harness import (
     wait_for_tamper,
     wait_until,
 )
-from tests.agent.screen import SCREEN, Screenshot, VirtualDisplay, require_display_tools
+from tests.agent.screen import SCREEN, VirtualDisplay, wait_for_colour
 from tests.support.live_server import LiveServer
 from tests.support.sessions import end_soon, start_session
 
-ARTIFACTS = Path(os.environ.get("GAMEOPS_SCREENSHOTS", "build/screenshots"))
 # Inside the corner window, left of the centred text: the band colour.
 CORNER_POINT = (SCREEN[0] - CORNER_SIZE[0] - CORNER_MARGIN + 4, CORNER_MARGIN + 4)
 # Above the lock view's title: its background.
 LOCK_POINT = (SCREEN[0] // 2, SCREEN[1] // 5)
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[VirtualDisplay]:
-    require_display_tools()
-    virtual = VirtualDisplay()
-    yield virtual
-    virtual.close()
-
-
-@pytest.fixture
-async def on_screen() -> AsyncIterator[list[RunningAgent]]:
-    """Agents showing an overlay, stopped before the display closes even when a test fails:
-    Xlib ends a process whose X server goes away, and an in-process overlay's is pytest."""
-    agents: list[RunningAgent] = []
-    yield agents
-    for agent in agents:
-        await agent.stop()
-
-
-def save(shot: Screenshot, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot.save_png(ARTIFACTS / f"{name}.png")
-
-
-async def wait_for_colour(
-    display: VirtualDisplay, point: tuple[int, int], colour: str, name: str
-) -> Screenshot:
-    """Screenshots until ``point`` shows ``colour`` (5 s at most); saves the last as PNG."""
-    shot = await asyncio.to_thread(display.screenshot)
-    for _ in range(50):
-        if shot.pixel(*point) == colour:
-            break
-        await asyncio.sleep(0.1)
-        shot = await asyncio.to_thread(display.screenshot)
-    await asyncio.to_thread(save, shot, name)
-    assert shot.pixel(*point) == colour, f"{name}: {shot.pixel(*point)} at {point}"
-    return shot
 
 
 async def overlay_agent(
@@ -96,7 +56,7 @@ async def overlay_agent(
 
 
 @pytest.mark.parametrize("mode", ["separate", "in_process"])
-async def test_timer_colour_in_each_band_and_lock_view_after_expiry(
+async def test_timer_colour_in_each_band_and_lock_view_after_the_grace(
     live_server: LiveServer,
     admin: httpx.AsyncClient,
     tmp_path: Path,
@@ -123,7 +83,8 @@ async def test_timer_colour_in_each_band_and_lock_view_after_expiry(
         assert shot.pixel(*LOCK_POINT) != LOCK_BACKGROUND  # the lock view is gone
 
     await end_soon(live_server, str(session["id"]), 0.3)
-    await wait_until(lambda: running.mode() == "ended")
+    # The grace (1 s here; test_grace_banner.py shows it), then the lock with the log-off.
+    await wait_until(lambda: "log_off" in running.control.names())
     shot = await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, f"3-ended-{mode}")
     assert shot.pixel(*CORNER_POINT) == LOCK_BACKGROUND  # the full-screen view covers the timer
     # The user-session part locks: in its own process (not this control), or on its thread.

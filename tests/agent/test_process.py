@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from gameops.protocol import utc_now
+from gameops.protocol.agent_token import new_agent_token
 from tests.agent.harness import wait_for_tamper, wait_until
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
@@ -90,7 +91,7 @@ async def test_a_wrong_token_is_logged_with_the_fix_and_retried_slowly(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     station_id, _ = await live_server.create_pc_station("PC-PROC-BAD")
-    config = write_config(tmp_path, live_server.base_url, station_id, "wrong-token")
+    config = write_config(tmp_path, live_server.base_url, station_id, new_agent_token())
     agent = await spawn(config)
     await asyncio.sleep(4)
     agent.send_signal(signal.SIGTERM)

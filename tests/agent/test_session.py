@@ -177,20 +177,40 @@ def test_extension_moves_the_deadline_and_says_time_added(
     assert machine.view(clock.now()).message == "Time added!"
 
 
-def test_local_expiry_locks_then_logs_off_after_the_grace_period(
+def test_local_expiry_leaves_the_desktop_usable_then_locks_and_logs_off_at_the_end_of_grace(
     machine: SessionMachine, clock: FakeClock
 ) -> None:
     machine.handle(uuid4(), start_message(1), clock.now())
     effects = run_for(machine, clock, 60)
-    assert Lock("expired") in effects
+    assert Notify("Session ended. Save your work now.", "warning") in effects
+    assert not of_type(effects, Lock)  # the grace: the customer can still save
     assert LogOff() not in effects
-    assert machine.view(clock.now()).mode == "ended"
+    view = machine.view(clock.now())
+    assert (view.mode, view.remaining_seconds) == ("grace", 60)
+    assert view.message == "Save your work now: log-off in 1:00"
     effects = run_for(machine, clock, 59)
+    assert not of_type(effects, Lock)
     assert LogOff() not in effects
+    assert machine.view(clock.now()).message == "Save your work now: log-off in 0:01"
     effects = run_for(machine, clock, 1)
+    # The lock comes first, with the log-off, at the log-off moment.
+    assert effects[:1] == [Lock("expired")]
     assert LogOff() in effects
+    assert KeepAwake(False) in effects
     assert Persist(None) in effects
     assert machine.phase is Phase.LOCKED
+    view = machine.view(clock.now())
+    assert (view.mode, view.message) == ("locked", "Session ended. Please see the front desk.")
+
+
+def test_without_a_grace_period_expiry_locks_and_logs_off_at_once(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=0))
+    machine.start(clock.now(), None)
+    machine.handle(uuid4(), start_message(1), clock.now())
+    effects = run_for(machine, clock, 60)
+    assert Lock("expired") in effects
+    assert LogOff() in effects
+    assert machine.view(clock.now()).mode == "locked"
 
 
 def test_server_expiry_uses_its_grace_and_a_repeat_does_not_extend_it(
@@ -199,11 +219,14 @@ def test_server_expiry_uses_its_grace_and_a_repeat_does_not_extend_it(
     start = start_message(30)
     machine.handle(uuid4(), start, clock.now())
     expired = SessionExpired(id=start.id, grace_seconds=10)
-    assert Lock("expired") in machine.handle(uuid4(), expired, clock.now())
+    assert not of_type(machine.handle(uuid4(), expired, clock.now()), Lock)
+    assert machine.view(clock.now()).remaining_seconds == 10
     run_for(machine, clock, 5)
     effects = machine.handle(uuid4(), expired, clock.now())
     assert [type(e) for e in effects] == [Send]  # only the ack
-    assert LogOff() in run_for(machine, clock, 5)
+    effects = run_for(machine, clock, 5)
+    assert Lock("expired") in effects
+    assert LogOff() in effects
 
 
 def test_manual_stop_locks_without_log_off(machine: SessionMachine, clock: FakeClock) -> None:
@@ -214,6 +237,29 @@ def test_manual_stop_locks_without_log_off(machine: SessionMachine, clock: FakeC
     assert Lock("stopped") in effects
     assert LogOff() not in effects
     assert machine.view(clock.now()).mode == "locked"
+
+
+def test_a_stop_by_staff_during_the_grace_locks_at_once_without_log_off(
+    machine: SessionMachine, clock: FakeClock
+) -> None:
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    run_for(machine, clock, 60)
+    assert machine.view(clock.now()).mode == "grace"
+    stop = SessionEnd(id=start.id, ended_at=clock.wall, reason="staff")
+    effects = machine.handle(uuid4(), stop, clock.now())
+    assert Lock("stopped") in effects
+    assert machine.view(clock.now()).mode == "locked"
+    assert LogOff() not in effects + run_for(machine, clock, 120)
+
+
+def test_the_idle_lock_view_does_not_repeat_its_title(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules())
+    machine.start(clock.now(), None)
+    view = machine.view(clock.now())
+    assert (view.mode, view.message) == ("locked", "Please see the front desk.")
+    # The overlay's lock view titles itself; the message must not say it again.
+    assert "station locked" not in view.message.lower()
 
 
 def test_extension_for_an_unknown_session_asks_for_a_sync(
@@ -244,12 +290,16 @@ def test_no_session_clears_a_stale_local_session(machine: SessionMachine, clock:
     assert Persist(None) in effects
 
 
-def test_expiry_for_a_session_lost_offline_is_still_enforced(
+def test_expiry_for_a_session_lost_offline_is_enforced_at_once(
     machine: SessionMachine, clock: FakeClock
 ) -> None:
+    # The agent knew no session, so its lock view was up: there is no work to save.
     expired = SessionExpired(id=uuid4(), grace_seconds=3)
-    assert Lock("expired") in machine.handle(uuid4(), expired, clock.now())
-    assert LogOff() in run_for(machine, clock, 3)
+    effects = machine.handle(uuid4(), expired, clock.now())
+    assert Lock("expired") in effects
+    assert LogOff() in effects
+    assert machine.view(clock.now()).mode == "locked"
+    assert [type(e) for e in machine.handle(uuid4(), expired, clock.now())] == [Send]  # ack
 
 
 def saved_session(remaining: float, saved_at: datetime, end_at: datetime) -> SavedSession:
@@ -284,8 +334,21 @@ def test_resume_after_the_end_passed_enforces_expiry(clock: FakeClock) -> None:
     saved = saved_session(60, saved_at=T0, end_at=T0 + timedelta(minutes=1))
     clock.wall = T0 + timedelta(minutes=5)
     machine = SessionMachine(SessionRules(grace_seconds=2))
-    assert Lock("expired") in machine.start(clock.now(), saved)
-    assert LogOff() in run_for(machine, clock, 2)
+    assert not of_type(machine.start(clock.now(), saved), Lock)
+    assert machine.view(clock.now()).mode == "grace"
+    effects = run_for(machine, clock, 2)
+    assert Lock("expired") in effects
+    assert LogOff() in effects
+
+
+def test_resume_in_the_grace_period_keeps_what_was_left_of_it(clock: FakeClock) -> None:
+    end_at = T0 - timedelta(seconds=20)
+    saved = SavedSession(UUID(int=7), end_at, 0.0, 0.0, T0, "ending", logoff_in_seconds=42)
+    clock.wall = T0 + timedelta(seconds=10)  # the agent was down for 10 s
+    machine = SessionMachine(SessionRules(grace_seconds=60))
+    assert not of_type(machine.start(clock.now(), saved), Lock)
+    assert machine.view(clock.now()).remaining_seconds == 32
+    assert Lock("expired") in run_for(machine, clock, 32)
 
 
 def test_running_session_is_checkpointed_every_few_seconds(
@@ -298,10 +361,10 @@ def test_running_session_is_checkpointed_every_few_seconds(
     assert persisted[-1].saved.remaining_seconds == pytest.approx(1780)
 
 
-def test_without_log_off_the_ended_view_does_not_promise_one(clock: FakeClock) -> None:
+def test_without_log_off_the_grace_banner_does_not_promise_one(clock: FakeClock) -> None:
     machine = SessionMachine(SessionRules(grace_seconds=60, logs_off=False))
     machine.start(clock.now(), None)
     machine.handle(uuid4(), start_message(1), clock.now())
     run_for(machine, clock, 61)
     view = machine.view(clock.now())
-    assert (view.mode, view.message) == ("ended", "Session ended. Please see the front desk.")
+    assert (view.mode, view.message) == ("grace", "Save your work now: the station locks in 0:59")

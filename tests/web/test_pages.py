@@ -36,8 +36,9 @@ async def test_admin_creates_a_station_and_its_agent_token_is_shown_once(
     token_box = page.locator("#token-dialog").get_by_label("Token")
     await expect(token_box).to_have_value(re.compile(r"^gat_[\w-]{40,}$"))
     token = await token_box.input_value()
-    station_id = await row.get_attribute("data-station-id")
-    assert station_id
+    # The agent's config needs both: the dialog shows the station's id with its token.
+    station_id = await page.locator("#token-dialog").get_by_label("Station id").input_value()
+    assert station_id == await row.get_attribute("data-station-id")
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
     await agent.say_hello()
     await expect(card(floor, "PC-NEW").locator(".status")).to_have_text("Available")

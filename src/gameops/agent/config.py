@@ -15,7 +15,18 @@ import msgspec
 import yaml
 from msgspec import Meta, Struct, field, structs
 
+from gameops.protocol.agent_token import AGENT_TOKEN_SHAPE, is_well_formed_agent_token
+
+from .control.base import resolve_backend
+
 ENV_PREFIX = "GAMEOPS_AGENT_"
+# config.example.yaml's placeholders: used unchanged they can only ever be refused.
+PLACEHOLDER_STATION_ID = UUID(int=0)
+PLACEHOLDER_TOKEN = "paste-the-agent-token-here"
+TOKEN_FIX = (
+    "issue one on the dashboard's Admin page (Stations, Issue agent token) or with "
+    "POST /api/v1/stations/<station.id>/agent-token as an admin, and paste all of it"
+)
 URL_SCHEMES = ("http://", "https://", "ws://", "wss://")
 PROXY_SCHEMES = ("http://", "https://", "socks5://", "socks5h://", "socks4://")
 
@@ -51,8 +62,11 @@ class BackendConfig(_Section, frozen=True):
 
 
 class FeaturesConfig(_Section, frozen=True):
-    auto_lock: bool = True
-    auto_logout: bool = True
+    # The system's own lock, and the log-off at the end of the grace. Unset: on, except
+    # with control linux outside a service, where they are opt-in (see
+    # AgentConfig.system_lock).
+    auto_lock: bool | None = None
+    auto_logout: bool | None = None
     show_overlay: bool = True
 
 
@@ -98,12 +112,32 @@ class AgentConfig(Struct, frozen=True, kw_only=True):
         return f"{base}/{self.station.id}"
 
     @property
+    def system_actions_opt_in(self) -> bool:
+        """Linux outside a service: most likely a developer trying the agent on their own
+        desktop, whose session must not be locked or ended unless they ask for it."""
+        return resolve_backend(self.system.control) == "linux" and not self.system.service
+
+    @property
+    def system_lock(self) -> bool:
+        """Lock through the system (beside the overlay's lock view, or instead of it)."""
+        return _opted(self.features.auto_lock, self.system_actions_opt_in)
+
+    @property
+    def system_logoff(self) -> bool:
+        """Log the user off at the end of the grace period."""
+        return _opted(self.features.auto_logout, self.system_actions_opt_in)
+
+    @property
     def overlay_in_process(self) -> bool:
         mode = self.system.overlay
         return mode == "in_process" or (mode == "auto" and not self.system.service)
 
     def state_path(self, config_path: Path) -> Path:
         return self.system.state_file or config_path.parent / "agent-state.json"
+
+
+def _opted(setting: bool | None, opt_in: bool) -> bool:
+    return (not opt_in) if setting is None else setting
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -157,8 +191,21 @@ def _section(
         section = msgspec.convert(value, kind, strict=False, dec_hook=_path)
     except msgspec.ValidationError as err:
         return None, [_conversion_problem(name, value, err, where)]
-    problems = _backend_problems(section, name, where) if isinstance(section, BackendConfig) else []
+    problems = _value_problems(section, name, where)
     return (None if problems else section), problems
+
+
+def _value_problems(section: _Section, name: str, where: str) -> list[str]:
+    """What msgspec's types cannot say: placeholders, URL schemes, files, token shape."""
+    if isinstance(section, BackendConfig):
+        return _backend_problems(section, name, where)
+    if isinstance(section, StationConfig) and section.id == PLACEHOLDER_STATION_ID:
+        return [
+            f"  - {name}.id is still the placeholder from config.example.yaml: set this "
+            "station's id (the dashboard's Admin page shows it with the station's agent "
+            f"token; or GET /api/v1/stations) in {where} or with {_env(name + '.id')}"
+        ]
+    return []
 
 
 def _conversion_problem(
@@ -174,7 +221,7 @@ def _conversion_problem(
 
 
 def _backend_problems(backend: BackendConfig, name: str, where: str) -> list[str]:
-    problems = []
+    problems = _token_problems(backend.token, f"{name}.token", where)
     if not backend.url.startswith(URL_SCHEMES):
         must = f"must start with {', '.join(URL_SCHEMES)}"
         problems.append(_invalid(f"{name}.url", must, backend.url, where))
@@ -184,6 +231,17 @@ def _backend_problems(backend: BackendConfig, name: str, where: str) -> list[str
         must = f"must be none, system or a proxy URL ({', '.join(PROXY_SCHEMES)})"
         problems.append(_invalid(f"{name}.proxy", must, backend.proxy, where))
     return problems
+
+
+def _token_problems(token: str, key: str, where: str) -> list[str]:
+    # The value is a secret, or part of one: it is never repeated in the message.
+    if token == PLACEHOLDER_TOKEN:
+        problem = "is still the placeholder from config.example.yaml"
+    elif not is_well_formed_agent_token(token):
+        problem = f"is not an agent token ({len(token)} characters; one is {AGENT_TOKEN_SHAPE})"
+    else:
+        return []
+    return [f"  - {key} {problem}: {TOKEN_FIX}; set it in {where} or with {_env(key)}"]
 
 
 def _path(kind: type, value: Any) -> Any:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .control import SystemControl, select_control
-from .localwire import SECRET_ENV, encode_line
+from .localwire import SECRET_ENV, USABLE_MODES, encode_line
 
 if TYPE_CHECKING:
     from .control.keyboard import KeyboardBlocker
@@ -144,7 +144,7 @@ class DesktopPart:
         if latest_view is not None:
             overlay.render(latest_view)
             if self.blocker is not None:
-                self.blocker.locked = latest_view.get("mode") != "session"
+                self.blocker.locked = latest_view.get("mode") not in USABLE_MODES
         root.after(POLL_MS, self._drain, root, overlay)
 
     def _sample_idle(self) -> None:

@@ -13,7 +13,9 @@ from uuid import UUID
 from gameops.protocol import Payload
 
 Band = Literal["green", "orange", "red"]
-Mode = Literal["locked", "session", "ended"]
+# "grace": paid time is over, the desktop stays usable under a banner counting down to the
+# lock and log-off (``remaining_seconds``); "locked": the full-screen lock view.
+Mode = Literal["locked", "session", "grace"]
 LockReason = Literal["no_session", "expired", "stopped"]
 
 GREEN_ABOVE_SECONDS = 600

@@ -7,6 +7,9 @@ import json
 from typing import Any
 
 SECRET_ENV = "GAMEOPS_DESKTOP_SECRET"
+# Views in which the desktop is the customer's: a session, or the grace period after it to
+# save work. Every other mode shows the lock view.
+USABLE_MODES = ("session", "grace")
 
 
 def encode_line(message: dict[str, Any]) -> bytes:

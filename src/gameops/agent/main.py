@@ -25,9 +25,18 @@ def run(config_path: Path) -> int:
         print(f"gameops-agent: {err}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     logs.configure(config.log.level, config.log.format, config.log.file)
-    logs.get_logger(__name__).info(
+    log = logs.get_logger(__name__)
+    log.info(
         "agent_starting", station=config.station.name, url=config.ws_url, config=str(config_path)
     )
+    if config.system_actions_opt_in and not (config.system_lock and config.system_logoff):
+        log.warning(
+            "agent_system_lock_off",
+            system_lock=config.system_lock,
+            log_off=config.system_logoff,
+            why="control linux outside a service: this desktop is not locked or logged off",
+            fix="on a venue PC set features.auto_lock and features.auto_logout to true",
+        )
     control = select_control(config.system.control, in_service=config.system.service)
     parts = AgentParts(control=control, state=state_file_for(config, config_path))
     return asyncio.run(_serve(config, parts))

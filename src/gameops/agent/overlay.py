@@ -1,5 +1,6 @@
 """The kiosk overlay (Tkinter): a borderless, always-on-top timer in a corner while a session
-runs, and a full-screen lock view when there is none or it has ended.
+runs, a banner counting down to the log-off during the grace period after it (the desktop
+stays usable, to save work), and a full-screen lock view when there is no session.
 
 It only renders what it is told (``render(view)``, a dict from the channel); it owns no
 timing. Every Tk call happens on the thread that created the root.
@@ -11,11 +12,17 @@ import contextlib
 import tkinter as tk
 from typing import Any
 
+from .localwire import USABLE_MODES
+
 BAND_COLOURS = {"green": "#1e8e3e", "orange": "#f57c00", "red": "#d32f2f"}
 LOCK_BACKGROUND = "#111827"
 TEXT_COLOUR = "#ffffff"
 CORNER_SIZE = (280, 110)
 CORNER_MARGIN = 12
+# Top centre, narrower than the screen: a maximised window's menus (left) and buttons
+# (right) stay uncovered, so the customer can still save.
+BANNER_SIZE = (620, 100)
+BANNER_BACKGROUND = BAND_COLOURS["red"]
 # Keys a customer tries to get past the lock view with; Tk can swallow them while it has
 # focus. What Tk cannot block (Ctrl+Alt+Del, Win+L) falls back to the system lock.
 SWALLOWED_KEYS = ("<Alt-F4>", "<Alt-Tab>", "<Alt-Key>", "<Super_L>", "<Super_R>", "<Escape>")
@@ -33,6 +40,7 @@ class Overlay:
         self.station_name = station_name
         self.mode = ""
         self._build_corner()
+        self._build_banner()
         self._build_lock_view()
 
     def _build_corner(self) -> None:
@@ -41,13 +49,31 @@ class Overlay:
         root.attributes("-topmost", True)
         width, height = CORNER_SIZE
         x = root.winfo_screenwidth() - width - CORNER_MARGIN
-        root.geometry(f"{width}x{height}+{x}+{CORNER_MARGIN}")
+        self.corner_geometry = f"{width}x{height}+{x}+{CORNER_MARGIN}"
+        root.geometry(self.corner_geometry)
         root.configure(background=BAND_COLOURS["green"])
-        self.corner_name = self._label(root, self.station_name, 11)
-        self.timer = self._label(root, "--:--", 30, bold=True)
-        self.corner_message = self._label(root, "", 9)
+        self.corner = tk.Frame(root)
+        self.corner_name = self._label(self.corner, self.station_name, 11)
+        self.timer = self._label(self.corner, "--:--", 30, bold=True)
+        self.corner_message = self._label(self.corner, "", 9)
         for label in (self.corner_name, self.timer, self.corner_message):
             label.pack(fill="x")
+        self.corner.pack(fill="both", expand=True)
+
+    def _build_banner(self) -> None:
+        # The same top-most window as the corner timer, reshaped: it is already shown when a
+        # session runs out, so nothing new is mapped and the customer's window keeps focus.
+        width, height = BANNER_SIZE
+        x = max(0, (self.root.winfo_screenwidth() - width) // 2)
+        self.banner_geometry = f"{width}x{height}+{x}+0"
+        self.banner = tk.Frame(self.root, background=BANNER_BACKGROUND)
+        self.banner_title = self._label(self.banner, "Session ended", 13, bold=True)
+        self.banner_countdown = self._label(self.banner, "", 18, bold=True)
+        # Reserved for how to buy more time, once self-service exists (the view's "offer").
+        self.banner_offer = self._label(self.banner, "", 11)
+        for label in (self.banner_title, self.banner_countdown, self.banner_offer):
+            label.configure(background=BANNER_BACKGROUND)
+            label.pack(fill="both", expand=True)
 
     def _build_lock_view(self) -> None:
         lock = tk.Toplevel(self.root, background=LOCK_BACKGROUND)
@@ -77,8 +103,10 @@ class Overlay:
         mode = str(view.get("mode", "locked"))
         if mode == "session":
             self._show_timer(int(view.get("remaining") or 0), view.get("band"), view)
-        else:
-            self._show_lock(mode, str(view.get("message", "")))
+        elif mode == "grace":
+            self._show_banner(view)
+        else:  # "locked", or anything unknown: fail closed
+            self._show_lock(str(view.get("message", "")))
         self.mode = mode
 
     def _show_timer(self, remaining: int, band: Any, view: dict[str, Any]) -> None:
@@ -86,18 +114,32 @@ class Overlay:
         self.root.configure(background=colour)
         self.timer.configure(text=format_remaining(remaining))
         self.corner_message.configure(text=str(view.get("message", "")))
-        for label in (self.corner_name, self.timer, self.corner_message):
-            label.configure(background=colour)
-        if self.mode != "session":
+        for widget in (self.corner, self.corner_name, self.timer, self.corner_message):
+            widget.configure(background=colour)
+        self._show_root(self.corner, self.corner_geometry)
+
+    def _show_banner(self, view: dict[str, Any]) -> None:
+        """Top-most but not modal: no grab, no focus taken; the desktop stays usable."""
+        self.banner_countdown.configure(text=str(view.get("message", "")))
+        self.banner_offer.configure(text=str(view.get("offer", "")))
+        self._show_root(self.banner, self.banner_geometry)
+
+    def _show_root(self, frame: tk.Frame, geometry: str) -> None:
+        """The corner timer or the banner, in the top-most root window (the lock view hidden)."""
+        if not frame.winfo_manager():  # not packed yet
+            for other in (self.corner, self.banner):
+                other.pack_forget()
+            frame.pack(fill="both", expand=True)
+            self.root.geometry(geometry)
+        if self.mode not in USABLE_MODES:
             self.lock.grab_release()
             self.lock.withdraw()
             self.root.deiconify()
         self.root.lift()
 
-    def _show_lock(self, mode: str, message: str) -> None:
-        self.lock_title.configure(text="Session ended" if mode == "ended" else "Station locked")
+    def _show_lock(self, message: str) -> None:
         self.lock_message.configure(text=message)
-        if self.mode in ("", "session"):
+        if self.mode == "" or self.mode in USABLE_MODES:
             self.root.withdraw()
             self.lock.deiconify()
         # Re-assert on every render: another window may have been raised over the lock.

@@ -60,7 +60,7 @@ class Agent:
         rules = SessionRules(
             warning_seconds=config.session.warning_time,
             grace_seconds=config.session.grace_period,
-            logs_off=config.features.auto_logout,
+            logs_off=config.system_logoff,
         )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
@@ -204,7 +204,8 @@ class Agent:
         self.link.send(Tamper(kind=kind, detail=detail))
 
     def _overlay_failed(self, err: Exception) -> None:
-        log.error("overlay_failed", error=repr(err), fallback="system lock")
+        fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"
+        log.error("overlay_failed", error=repr(err), fallback=fallback)
         detail = f"the overlay could not run in the agent's process: {err!r}"
         self.link.send(Tamper(kind="overlay_failed", detail=detail[:1000]))
 
@@ -215,17 +216,17 @@ class Agent:
             self._execute_one(effect)
 
     def _execute_one(self, effect: Effect) -> None:
-        features, control = self.config.features, self.parts.control
+        config, control = self.config, self.parts.control
         match effect:
             case Send(payload=payload, queue_offline=queue_offline):
                 self.link.send(payload, queue_offline=queue_offline)
             case Lock(reason=reason):
-                log.info("agent_lock", reason=reason)
-                if features.auto_lock:
+                log.info("agent_lock", reason=reason, system_lock=config.system_lock)
+                if config.system_lock:
                     self._lock_screen()
             case LogOff():
-                log.info("agent_log_off", enabled=features.auto_logout)
-                if features.auto_logout:
+                log.info("agent_log_off", enabled=config.system_logoff)
+                if config.system_logoff:
                     self._logged_off_at = self.parts.clock.now().steady
                     self._in_thread(self._control_thread, control.log_off)
             case KeepAwake(enabled=enabled):

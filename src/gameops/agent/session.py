@@ -35,6 +35,7 @@ from .effects import (
     Effect,
     KeepAwake,
     Lock,
+    LockReason,
     LogOff,
     Notify,
     Persist,
@@ -56,7 +57,9 @@ _Handler = Callable[[Payload, Instant], list[Effect]]
 class Phase(Enum):
     LOCKED = "locked"  # no session: the station stays locked
     ACTIVE = "active"  # paid time running
-    ENDING = "ending"  # time is over: locked, log-off once the grace period ends
+    # Paid time is over: the grace period to save work, the desktop still usable under a
+    # banner counting down; then lock and log off.
+    ENDING = "ending"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class SessionRules:
     warning_seconds: int = 300
     grace_seconds: int = 60
     checkpoint_seconds: float = 5.0  # how often a running session is saved to disk
-    logs_off: bool = True  # only changes what the lock view says; the runtime skips log-off
+    logs_off: bool = True  # only changes what the grace banner says; the runtime skips log-off
 
 
 class SessionMachine:
@@ -129,11 +132,10 @@ class SessionMachine:
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
         if self.phase is Phase.ENDING:
-            if not self.rules.logs_off:
-                return View("ended", None, "Session ended. Please see the front desk.")
-            logoff_in = max(0, math.ceil(self._logoff_at - now.steady))
-            return View("ended", None, f"Session ended. Save your work: log-off in {logoff_in}s")
-        return View("locked", None, message or "Station locked. Please see the front desk.")
+            left = max(0, math.ceil(self._logoff_at - now.steady))
+            then = "log-off" if self.rules.logs_off else "the station locks"
+            return View("grace", left, f"Save your work now: {then} in {_clock_face(left)}")
+        return View("locked", None, message or "Please see the front desk.")
 
     def sync_request(self) -> SyncRequest:
         return SyncRequest(last_known_session_id=self.session_id)
@@ -188,9 +190,11 @@ class SessionMachine:
             return [Send(self.sync_request())]
         if self.phase is Phase.LOCKED and self._ended_session_id == payload.id:
             return []
-        if self.session_id is None:  # e.g. the state file was lost while offline
+        if self.session_id is None:
+            # The state file was lost while offline, say. The station shows the lock view,
+            # so nobody has work open on it: no grace to give, enforce now.
             self.session_id = payload.id
-            self.scheduled_end_at = payload.ended_at or self._server_now(now)
+            return self._finish_grace(now)
         return self._enter_ending(now, payload.grace_seconds)
 
     def _on_no_session(self, payload: Payload, now: Instant) -> list[Effect]:
@@ -213,25 +217,23 @@ class SessionMachine:
         return [*effects, self._checkpoint(now)]
 
     def _enter_ending(self, now: Instant, grace_seconds: float) -> list[Effect]:
+        """The grace period: the desktop stays usable (the overlay shows a banner, not the
+        lock view) so the customer can save; the lock and the log-off come at its end."""
+        if grace_seconds <= 0:
+            return self._finish_grace(now)
         self.phase = Phase.ENDING
         self._logoff_at = now.steady + grace_seconds
-        self._show(now, "Session ended")
-        return [
-            Lock("expired"),
-            KeepAwake(False),
-            Notify("Session ended. Save your work now.", "warning"),
-            self._checkpoint(now),
-        ]
+        return [Notify("Session ended. Save your work now.", "warning"), self._checkpoint(now)]
 
-    def _enter_locked(self, ended_id: UUID | None, reason: str) -> list[Effect]:
+    def _enter_locked(self, ended_id: UUID | None, reason: LockReason) -> list[Effect]:
         self.phase, self._ended_session_id = Phase.LOCKED, ended_id
         self.session_id = self.scheduled_end_at = None
-        lock = Lock("stopped") if reason == "stopped" else Lock("no_session")
-        return [lock, KeepAwake(False), Persist(None)]
+        return [Lock(reason), KeepAwake(False), Persist(None)]
 
     def _finish_grace(self, now: Instant) -> list[Effect]:
-        effects = self._enter_locked(self.session_id, "no_session")
-        return [LogOff(), *effects]
+        self._show(now, "Session ended. Please see the front desk.")
+        # The lock first: it holds even where the log-off fails or is turned off.
+        return [*self._enter_locked(self.session_id, "expired"), LogOff()]
 
     def _resume(self, now: Instant, saved: SavedSession) -> list[Effect]:
         """Resume from the state file, never with more time than was saved."""
@@ -316,6 +318,11 @@ class SessionMachine:
 
 def _ignore(payload: Payload, now: Instant) -> list[Effect]:
     return []
+
+
+def _clock_face(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes}:{secs:02d}"
 
 
 def _minutes(seconds: int) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,16 +211,21 @@ async def _sample_sessions(client: httpx.AsyncClient) -> None:
     response.raise_for_status()
 
 
-def fresh_data_dir(data_dir: Path | None) -> Path:
+@contextlib.contextmanager
+def demo_data_dir(data_dir: Path | None) -> Iterator[Path]:
+    """``data_dir`` (new or empty; kept afterwards), or a temporary directory that is
+    removed on the way out, however the demo ends."""
     if data_dir is None:
-        return Path(tempfile.mkdtemp(prefix="gameops-demo-"))
+        with tempfile.TemporaryDirectory(prefix="gameops-demo-") as temporary:
+            yield Path(temporary)
+        return
     if data_dir.exists() and any(data_dir.iterdir()):
         raise DemoError(f"{data_dir} is not empty; the demo starts from a fresh directory")
     data_dir.mkdir(parents=True, exist_ok=True)
-    return data_dir
+    yield data_dir
 
 
-async def _main(demo: Demo, console: Console) -> None:
+async def _main(demo: Demo, console: Console, keep_data: bool) -> None:
     try:
         with console.status("starting the demo venue"):
             await demo.start()
@@ -231,7 +238,9 @@ async def _main(demo: Demo, console: Console) -> None:
         f"  {sum(len(n) for n, _ in PC_ZONES.values())} PCs ({len(demo.agents)} simulated "
         f"agents), {len(CONSOLES)} consoles on simulated Shelly plugs, "
         f"{len(CUSTOMERS)} customers, {len(SESSIONS)} sessions running\n"
-        f"  data: {demo.data_dir}  ·  API docs: {demo.url}/docs  ·  Ctrl+C to stop\n"
+        f"  data: {demo.data_dir} ({'kept' if keep_data else 'removed'} on exit)  ·  "
+        f"API docs: {demo.url}/docs  ·  Ctrl+C to stop\n",
+        soft_wrap=True,  # a path cut in two cannot be copied
     )
     try:
         await demo.serve_forever()
@@ -243,11 +252,14 @@ def run(host: str, port: int, data_dir: Path | None, console: Console | None = N
     """Run the demo until Ctrl+C; returns the exit code."""
     console = console or Console(stderr=True)
     configure_logging("WARNING")
+    # SIGTERM as Ctrl+C: the venue stops cleanly and a temporary data directory goes too.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        demo = Demo(fresh_data_dir(data_dir), host, port)
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_main(demo, console))
+        with demo_data_dir(data_dir) as directory, contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_main(Demo(directory, host, port), console, data_dir is not None))
     except (DemoError, OSError) as err:
         console.print(f"[red]gameops demo: {err}[/]")
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
-from collections.abc import Sequence
+import signal
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
+from rich.text import Text
 
 from gameops.agent.config import parse_config
 from gameops.agent.control import SimulatedControl
@@ -28,6 +30,10 @@ from gameops.logging import configure_logging
 log = structlog.get_logger(__name__)
 
 PAGE_SIZE = 500
+STATUS_SECONDS = 0.5  # how often the live line is refreshed
+# Ctrl+C: the agents get this long to stop cleanly (a goodbye to the server), then the rest
+# are cancelled, so the simulator is gone within a second even with a thousand reconnecting.
+STOP_DEADLINE_SECONDS = 0.5
 SIM_SPECS = {"simulated": True, "cpu_model": "Simulated CPU", "cpu_threads": 8, "ram_mb": 16384}
 
 
@@ -100,6 +106,7 @@ class FleetCounts:
     agents: int
     connected: int
     in_session: int
+    reconnecting: int  # tried to connect and are not connected now
     errors: int  # connection attempts that failed, summed over the fleet
     queued: int  # messages waiting for a connection
 
@@ -109,23 +116,25 @@ def tally(agents: Sequence[Agent]) -> FleetCounts:
         agents=len(agents),
         connected=sum(agent.link.connected for agent in agents),
         in_session=sum(agent.machine.phase is Phase.ACTIVE for agent in agents),
+        reconnecting=sum(a.link.attempts > 0 and not a.link.connected for a in agents),
         errors=sum(agent.link.attempts - agent.link.connections for agent in agents),
         queued=sum(agent.link.queued for agent in agents),
     )
 
 
-def render(counts: FleetCounts, server: str) -> Table:
-    table = Table(title=f"GameOps fleet simulator: {server}", show_lines=False)
-    for column in ("agents", "connected", "in session", "errors", "queued"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(counts.agents),
-        f"[green]{counts.connected}[/]",
-        f"[cyan]{counts.in_session}[/]",
-        f"[red]{counts.errors}[/]" if counts.errors else "0",
-        str(counts.queued),
-    )
-    return table
+def status_line(counts: FleetCounts, server: str) -> Text:
+    """One line: ``fleet http://...: 20 agents · 18 connected · 3 in session · ...``."""
+    line = Text(f"fleet {server}: {counts.agents} agents")
+    for figure, label, style in (
+        (counts.connected, "connected", "green"),
+        (counts.in_session, "in session", "cyan"),
+        (counts.reconnecting, "reconnecting", "yellow"),
+        (counts.errors, "failed attempts", "red"),
+        (counts.queued, "queued", ""),
+    ):
+        line.append(" · ")
+        line.append(f"{figure} {label}", style=style if figure else "")
+    return line
 
 
 async def run_fleet(
@@ -135,22 +144,80 @@ async def run_fleet(
     duration: float | None = None,
     ramp_seconds: float = 5.0,
     console: Console | None = None,
+    stop: asyncio.Event | None = None,
 ) -> FleetCounts:
-    """Run ``agents`` (starts spread over ``ramp_seconds``) until ``duration`` or cancelled."""
+    """Run ``agents`` (starts spread over ``ramp_seconds``) with a live status line until
+    ``duration``, ``stop`` or cancellation; then stop them within a second."""
+    console = console or Console(stderr=True)
     tasks = [asyncio.create_task(_start_later(agent, ramp_seconds)) for agent in agents]
-    loop = asyncio.get_running_loop()
-    ends_at = None if duration is None else loop.time() + duration
     try:
-        with Live(render(tally(agents), server), console=console, refresh_per_second=2) as live:
-            while ends_at is None or loop.time() < ends_at:
-                await asyncio.sleep(0.5)
-                live.update(render(tally(agents), server))
+        await _show_status(agents, server, console, stop or asyncio.Event(), duration)
     finally:
         final = tally(agents)
+        took = await _stop_all(agents, tasks)
+        console.print(
+            status_line(final, server).append(f" · stopped in {took:.2f} s"), soft_wrap=True
+        )
+    return final
+
+
+async def _show_status(
+    agents: Sequence[Agent],
+    server: str,
+    console: Console,
+    stop: asyncio.Event,
+    duration: float | None,
+) -> None:
+    """A live line on a terminal; elsewhere (a pipe, a log file) a line at each change."""
+    loop = asyncio.get_running_loop()
+    ends_at = None if duration is None else loop.time() + duration
+    live = Live(console=console, auto_refresh=False, transient=True)
+    shown = None
+    with live if console.is_terminal else contextlib.nullcontext():
+        while not stop.is_set() and (ends_at is None or loop.time() < ends_at):
+            line = status_line(tally(agents), server)
+            if console.is_terminal:
+                live.update(line, refresh=True)
+            elif line.plain != shown:
+                console.print(line, soft_wrap=True)
+            shown = line.plain
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), STATUS_SECONDS)
+
+
+async def _stop_all(agents: Sequence[Agent], tasks: list[asyncio.Task[int]]) -> float:
+    """Stop every agent; cancel the ones not done by the deadline. Returns the seconds."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with _quiet("gameops.agent"):  # a thousand "connect failed" lines while stopping help nobody
         for agent in agents:
             agent.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    return final
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=STOP_DEADLINE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    return loop.time() - started
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl+C (and SIGTERM) set ``stop``: the agents are stopped, not torn down mid-call."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no loop signal handlers: Ctrl+C cancels the run instead, same end.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
 
 
 async def _start_later(agent: Agent, ramp_seconds: float) -> int:
@@ -173,7 +240,9 @@ async def run_async(
         except httpx.HTTPError as err:
             raise FleetError(f"cannot reach {server}: {err!r}") from err
     agents = [simulated_agent(server, station) for station in stations]
-    return await run_fleet(agents, server=server, **options)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    return await run_fleet(agents, server=server, stop=stop, **options)
 
 
 def run(

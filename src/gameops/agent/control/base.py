@@ -24,10 +24,16 @@ class SystemControl(Protocol):
     def notify(self, title: str, text: str) -> None: ...
 
 
+def resolve_backend(name: str) -> str:
+    """``auto`` as the backend this platform gets; any other name as it is."""
+    if name != "auto":
+        return name
+    return "windows" if os.name == "nt" else "linux" if sys.platform == "linux" else "simulated"
+
+
 def select_control(name: str, *, in_service: bool = False) -> SystemControl:
     """``name`` is ``auto``, ``windows``, ``linux`` or ``simulated``."""
-    if name == "auto":
-        name = "windows" if os.name == "nt" else "linux" if sys.platform == "linux" else "simulated"
+    name = resolve_backend(name)
     if name == "windows":
         from .win32 import CtypesWin32
         from .windows import WindowsControl

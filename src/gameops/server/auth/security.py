@@ -18,7 +18,6 @@ from gameops.server.users.domain import Role
 
 TokenKind = Literal["access", "refresh"]
 _password_hash = PasswordHash.recommended()  # argon2id
-AGENT_TOKEN_PREFIX = "gat_"
 _ALGORITHM = "HS256"
 
 
@@ -71,11 +70,6 @@ def read_token(secret: str, token: str, expected: TokenKind) -> TokenClaims:
         return TokenClaims(uuid.UUID(claims["sub"]), Role(claims["role"]), expected)
     except (KeyError, ValueError) as err:
         raise Unauthorized("Invalid token") from err
-
-
-def new_agent_token() -> str:
-    """A random token shown once; only its hash is stored."""
-    return AGENT_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_agent_token(token: str) -> str:

@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.auth.security import hash_agent_token, new_agent_token
+from gameops.protocol.agent_token import new_agent_token
+from gameops.server.auth.security import hash_agent_token
 from gameops.server.db.models import AgentToken, Station
 from gameops.server.errors import Conflict, NotFound, Unprocessable
 from gameops.server.events.base import record

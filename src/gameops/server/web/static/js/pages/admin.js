@@ -96,6 +96,7 @@ function issueToken(station) {
       const issued = await api("POST", `/stations/${station.id}/agent-token`);
       const dialog = document.getElementById("token-dialog");
       dialog.querySelector('[data-field="station"]').textContent = station.name;
+      dialog.querySelector('[name="station_id"]').value = issued.station_id;
       const input = dialog.querySelector('[name="token"]');
       input.value = issued.token;
       dialog.querySelector("[data-copy]").onclick = () => navigator.clipboard?.writeText(issued.token);

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
+import signal
 
 import httpx
 from rich.console import Console
 
 from gameops.sim import fleet
+from tests.support.cli_process import kill_if_running, read_until, spawn_cli
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
 from tests.support.sessions import start_session
 
@@ -60,3 +63,33 @@ def test_fleet_reports_an_unreachable_server() -> None:
     console = quiet()
     assert fleet.run(2, "http://127.0.0.1:9", "admin", "x", console=console) == 1
     assert "cannot reach" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+async def test_ctrl_c_stops_a_reconnecting_fleet_within_a_second(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    process = await spawn_cli(
+        "sim", "agents", "--count", "20", "--server", live_server.base_url,
+        "--username", ADMIN_USERNAME, env={"GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD},
+    )  # fmt: skip
+    try:
+        # Not a terminal here: the status line is printed at each change.
+        await read_until(process, "20 connected", 30)
+        stations = (await admin.get("/api/v1/stations")).json()["items"]
+        await start_session(admin, stations[0]["id"], minutes=30)  # one agent in session
+        await live_server.stop()  # the case that was slow: every agent reconnecting
+        await read_until(process, "20 reconnecting", 10)
+        loop = asyncio.get_running_loop()
+        signalled_at = loop.time()
+        process.send_signal(signal.SIGINT)
+        last = await read_until(process, "stopped in", 5)
+        stopped = loop.time() - signalled_at
+        assert await asyncio.wait_for(process.wait(), 5) == 0
+        exited = loop.time() - signalled_at
+    finally:
+        await kill_if_running(process)
+    assert re.search(r"20 agents · 0 connected .* stopped in 0\.\d\d s$", last.strip()), last
+    # Every agent stopped and the last line printed within a second of Ctrl+C; the exit
+    # itself (the interpreter tearing down) follows, slower on a loaded machine.
+    assert stopped < 1.0, f"{stopped:.2f} s from SIGINT to every agent stopped"
+    assert exited < 3.0, f"{exited:.2f} s from SIGINT to the exit"
