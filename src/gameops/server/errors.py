@@ -9,11 +9,9 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from gameops.server.db.engine import CommitUnknown, connection_lost
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +69,20 @@ RETRY_AFTER = {"Retry-After": "5"}
 def _unavailable() -> JSONResponse:
     detail = "The database is unreachable; nothing was saved. Try again shortly."
     return JSONResponse(_body(detail), status_code=503, headers=RETRY_AFTER)
+
+
+class CommitUnknown(ServiceUnavailable):
+    """The connection was lost during COMMIT and the database did not come back in time to
+    tell whether the change was saved."""
+
+
+def connection_lost(err: BaseException) -> bool:
+    """The database connection failed (as opposed to the statement being refused)."""
+    if isinstance(err, DBAPIError):
+        return bool(err.connection_invalidated) or isinstance(
+            err, OperationalError | InterfaceError
+        )
+    return isinstance(err, ConnectionError | SQLTimeoutError | TimeoutError)
 
 
 def _body(detail: str, **extra: Any) -> dict[str, Any]:

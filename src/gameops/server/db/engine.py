@@ -17,14 +17,14 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from gameops.server.errors import CommitUnknown, connection_lost
 
 log = structlog.get_logger(__name__)
 _AFTER_COMMIT = "gameops_after_commit"
@@ -88,20 +88,6 @@ class CommitCheck(Protocol):
     async def landed(self, db: AsyncSession, marker: int) -> bool:
         """Whether ``marker`` exists: then the transaction committed."""
         ...
-
-
-class CommitUnknown(Exception):
-    """The connection was lost during COMMIT and the database did not come back in time to
-    tell whether the change was saved."""
-
-
-def connection_lost(err: BaseException) -> bool:
-    """The database connection failed (as opposed to the statement being refused)."""
-    if isinstance(err, DBAPIError):
-        return bool(err.connection_invalidated) or isinstance(
-            err, OperationalError | InterfaceError
-        )
-    return isinstance(err, ConnectionError | SQLTimeoutError | TimeoutError)
 
 
 class Database:
