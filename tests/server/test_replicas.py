@@ -16,6 +16,7 @@ from tests.support.agent_client import ScriptedAgent
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.sessions import end_soon, start_session
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -77,9 +78,12 @@ async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveSe
     admin: httpx.AsyncClient = await a.admin_client()
     session = await start_session(admin, station_id)
     await agent.expect(SessionStart)
-    await asyncio.sleep(0.2)  # both replicas have armed a timer from the bus
-    assert uuid.UUID(str(session["id"])) in a.services.expiry._timers
-    assert uuid.UUID(str(session["id"])) in b.services.expiry._timers
+    session_id = uuid.UUID(str(session["id"]))
+
+    async def armed() -> bool:  # both replicas arm a timer from the bus
+        return all(session_id in r.services.expiry._timers for r in (a, b))
+
+    await eventually(armed, bool)
 
     end_at = await end_soon(a, str(session["id"]), 0.4)
     b.services.expiry.arm(uuid.UUID(str(session["id"])), end_at)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import ssl
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import structlog
 import uvicorn
 
+from gameops.logging import configure_logging
 from gameops.server.runner import uvicorn_config
 from gameops.server.settings import Settings
 
@@ -34,6 +38,22 @@ def server_settings(database_url: str, data_dir: Path, **overrides: Any) -> Sett
         **overrides,
     }
     return Settings(**values)
+
+
+@contextlib.contextmanager
+def production_logging(level: str = "WARNING") -> Iterator[None]:
+    """Log as ``gameops serve`` does (plain tracebacks) while a test needs it: structlog's
+    default renders each logged exception with rich, locals and all, which blocks the event
+    loop for seconds when many background jobs fail at once (a database outage)."""
+    saved = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level_before = list(root.handlers), root.level
+    configure_logging(level)
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+        root.handlers, root.level = handlers, level_before
 
 
 class LiveServer:

@@ -21,9 +21,11 @@ from gameops.server.auth.service import TokenKeys
 from gameops.server.bus import EventBus, create_bus
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
+from gameops.server.control.endpoints import router as control_router
 from gameops.server.control.health import DeviceHealth
 from gameops.server.control.pc_agent import PcAgentControl
 from gameops.server.control.reconcile import ConsoleWatch
+from gameops.server.control.stopped import StoppedClientWatch
 from gameops.server.db.engine import Database, create_engine
 from gameops.server.errors import install_handlers
 from gameops.server.events.dispatch import EventDispatcher
@@ -32,7 +34,9 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
+from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
+from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.runtime import gateway_from_settings
 from gameops.server.payments.sweeper import PaymentSweeper
@@ -45,12 +49,14 @@ from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.reports.endpoints import router as reports_router
+from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
+from gameops.server.sessions.quotes import router as quotes_router
+from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
-from gameops.server.stations.stopped import StoppedClientWatch
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -77,6 +83,8 @@ class Services:
     consoles: ConsoleController
     console_watch: ConsoleWatch
     payment_gateway: PaymentGateway | None
+    time_sales: CardTimeSales
+    selling: Selling
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
@@ -114,7 +122,12 @@ def build_services(settings: Settings) -> Services:
     bus = create_bus(settings.redis_url, settings.redis_prefix)
     dispatcher = EventDispatcher()
     committed = asyncio.Event()
-    database = Database(create_engine(settings.database_url), dispatcher.settle, committed.set)
+    database = Database(
+        create_engine(settings.database_url),
+        before_commit=dispatcher.settle,
+        committed=lambda db: committed.set() if staged_any(db) else None,
+        commit_check=OutboxCommitCheck(),
+    )
     relay = OutboxRelay(
         database,
         bus,
@@ -131,6 +144,7 @@ def build_services(settings: Settings) -> Services:
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
+    time_sales = CardTimeSales()
     return Services(
         settings=settings,
         database=database,
@@ -145,7 +159,9 @@ def build_services(settings: Settings) -> Services:
         consoles=consoles,
         console_watch=ConsoleWatch(database, settings, consoles),
         payment_gateway=gateway,
-        payments_sweeper=PaymentSweeper(database, settings, gateway),
+        time_sales=time_sales,
+        selling=Selling(database, settings, consoles, gateway),
+        payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
     )
@@ -161,6 +177,8 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.token_keys = services.token_keys
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
+    state.time_sales = services.time_sales
+    state.selling = services.selling
     state.agent_services = AgentServices(
         services.settings, services.database, services.hub, services.acks
     )
@@ -226,9 +244,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
         api.include_router(router)
-    for router in (accounts_router, pricing_router, payments_router, reports_router):
+    for router in (accounts_router, quotes_router, pricing_router, payments_router):
         api.include_router(router)
-    api.include_router(floor_router)
+    for router in (topups_router, reports_router, floor_router, control_router):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)

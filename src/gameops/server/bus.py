@@ -25,6 +25,7 @@ DOMAIN = "domain"  # typed domain events (events/base.py), for subscribers on ev
 AGENT_COMMANDS = "agent"  # {"station_id", "frame"}: delivered by whoever holds that agent
 PRESENCE = "presence"  # {"station_id", "connection_id"}: a new connection replaces older ones
 READ_BLOCK_SECONDS = 1.0
+STREAM_IDLE_SECONDS = 24 * 3600
 RETRY_SECONDS = 0.5
 
 Message = dict[str, Any]
@@ -196,6 +197,8 @@ class RedisBus(_LocalFanout):
                 if envelope.id is not None:
                     fields["id"] = str(envelope.id)
                 pipe.xadd(self._stream, fields, maxlen=self._stream_length, approximate=True)  # type: ignore[arg-type]
+            # A stream nobody writes to for a day (a venue gone, a test run over) goes away.
+            pipe.expire(self._stream, STREAM_IDLE_SECONDS)
             await pipe.execute()
 
     async def ping(self) -> None:

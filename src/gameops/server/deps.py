@@ -17,7 +17,6 @@ from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.settings import Settings
-from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.users.domain import Role
 
 S = TypeVar("S", bound=BaseModel)
@@ -42,15 +41,9 @@ def get_token_keys(request: Request) -> TokenKeys:
     return keys
 
 
-def get_device_secrets(request: Request) -> DeviceSecrets:
-    secrets: DeviceSecrets = request.app.state.device_secrets
-    return secrets
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
-DeviceSecretsDep = Annotated[DeviceSecrets, Depends(get_device_secrets)]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
@@ -66,12 +59,16 @@ _bearer = HTTPBearer(auto_error=False)
 
 async def current_user(
     keys: TokenKeysDep,
-    db: DbDep,
+    database: DatabaseDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The caller, read in a short session of its own: the request's transaction (if it has
+    one) begins only when the route needs it, so a route may do work before it (switch a
+    console on) and hold no lock meanwhile."""
     if credentials is None:
         raise Unauthorized("Not authenticated")
-    return await user_from_access_token(keys.secret, db, credentials.credentials)
+    async with database.sessionmaker() as db:
+        return await user_from_access_token(keys.secret, db, credentials.credentials)
 
 
 async def user_from_access_token(secret: str, db: AsyncSession, token: str) -> User:

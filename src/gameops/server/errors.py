@@ -9,6 +9,8 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -61,6 +63,28 @@ class ServiceUnavailable(GameOpsError):
     status_code = 503
 
 
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+def _unavailable() -> JSONResponse:
+    detail = "The database is unreachable; nothing was saved. Try again shortly."
+    return JSONResponse(_body(detail), status_code=503, headers=RETRY_AFTER)
+
+
+class CommitUnknown(ServiceUnavailable):
+    """The connection was lost during COMMIT and the database did not come back in time to
+    tell whether the change was saved."""
+
+
+def connection_lost(err: BaseException) -> bool:
+    """The database connection failed (as opposed to the statement being refused)."""
+    if isinstance(err, DBAPIError):
+        return bool(err.connection_invalidated) or isinstance(
+            err, OperationalError | InterfaceError
+        )
+    return isinstance(err, ConnectionError | SQLTimeoutError | TimeoutError)
+
+
 def _body(detail: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, **extra}
 
@@ -87,6 +111,28 @@ def install_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         detail, errors = _validation_detail(exc)
         return JSONResponse(_body(detail, errors=errors), status_code=422)
+
+    @app.exception_handler(CommitUnknown)
+    async def _unknown(_: Request, exc: CommitUnknown) -> JSONResponse:
+        detail = (
+            "The database became unreachable while saving; whether the change was saved is "
+            "not known. Retry with the same Idempotency-Key: it is applied at most once."
+        )
+        return JSONResponse(_body(detail), status_code=503, headers=RETRY_AFTER)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if connection_lost(exc):
+            return _unavailable()
+        log.error("database error", error=repr(exc)[:500])
+        return JSONResponse(_body("Internal server error"), status_code=500)
+
+    async def _unreachable(_: Request, __: Exception) -> JSONResponse:
+        return _unavailable()
+
+    # The driver's own connection errors (refused, reset) and an exhausted pool.
+    app.add_exception_handler(ConnectionError, _unreachable)
+    app.add_exception_handler(SQLTimeoutError, _unreachable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,7 +7,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
 
 from gameops.server.accounts import repository, service
 from gameops.server.accounts.domain import check_currency
@@ -18,13 +17,9 @@ from gameops.server.accounts.schemas import (
     CustomerPublic,
     CustomerUpdate,
     LedgerEntryPublic,
-    TopUpRequest,
 )
 from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.errors import Forbidden
-from gameops.server.payments import topups
-from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
-from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import Paginated
 from gameops.server.users.domain import Role
 
@@ -80,29 +75,6 @@ async def customer_ledger(
     customer = await service.get_customer(db, user_id)
     rows, total = await repository.ledger_page(db, customer.id, page.offset, page.per_page)
     return page.of(LedgerEntryPublic, rows, total)
-
-
-@router.post(
-    "/users/{user_id}/topups",
-    status_code=status.HTTP_201_CREATED,
-    response_model=topups.TopUpResult,
-    responses={202: {"description": "CARD: waiting for the card payment"}},
-)
-async def top_up(
-    user_id: uuid.UUID,
-    body: TopUpRequest,
-    settings: SettingsDep,
-    db: DbDep,
-    staff: StaffUser,
-    gateway: GatewayDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def run() -> Answer:
-        return await topups.top_up(settings, db, user_id, body, staff, gateway)
-
-    request = {"user_id": str(user_id), **body.model_dump(mode="json")}
-    print_ = fingerprint("users.topup", staff.id, request)
-    return await answer_once(db, idempotency_key, print_, staff.id, run)
 
 
 @router.post("/users/{user_id}/adjustments", status_code=status.HTTP_201_CREATED)

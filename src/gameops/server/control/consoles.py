@@ -1,12 +1,14 @@
 """Consoles: a Shelly plug (power) and/or a MikroTik router (network) enforce the session.
 
-Subscribed to the session events. Start and extension switch the devices inside the
-session's transaction: if a device does not answer, the call raises 502 naming it and the
-sale rolls back (nothing charged). Each "on" arms the device's own dead-man (the plug's
-auto-off timer, the address-list entry's timeout) for the session's end plus a margin. At
-the end, once the end has committed, the network is cut at once and the power after a grace
-period, announced on the live feed; a device that fails at the end does not stop the
-session from ending: the error is recorded and reconciliation retries.
+No device is called inside a database transaction. A cash or balance sale switches the
+devices on *before* its transaction (``switch_on_for_sale``, called by ``sessions.selling``):
+a device that does not answer refuses the sale with 502 naming it, nothing charged; a sale
+that then does not commit switches them off again. A card paid later switches them on after
+its commit. Each "on" arms the device's own dead-man (the plug's auto-off timer, the
+address-list entry's timeout) for the session's end plus a margin. At the end, once the end
+has committed, the network is cut at once and the power after a grace period, announced on
+the live feed; a device that fails at the end does not stop the session from ending: the
+error is recorded and reconciliation retries.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.sessions import events
+from gameops.server.sessions.selling import switched_before
 from gameops.server.settings import Settings
 from gameops.server.stations import repository as stations_repository
 from gameops.server.stations.domain import StationType
@@ -98,16 +101,54 @@ class ConsoleController:
         await self.health.drain()
         await self.hub.close()
 
+    async def switch_on_for_sale(self, station: Station, until: datetime) -> bool:
+        """Before a sale's transaction: switch on until ``until`` (raises ``BadGateway``)."""
+        if not _has_devices(station):
+            return False
+        await self._switch_on(station, until)
+        return True
+
+    async def switch_off_unless_busy(self, station_id: uuid.UUID) -> None:
+        """The sale switched on for did not commit: off again, unless a session runs there
+        (another sale won the station meanwhile)."""
+        async with self._database.sessionmaker() as db:
+            station = await stations_repository.get_live(db, station_id)
+            busy = await repository.has_active_session(db, station_id)
+        if station is None or busy:
+            return
+        # Nobody played: no grace before the power goes.
+        router, plug = self.hub.router(station), self.hub.plug(station)
+        if router is not None:
+            await self._best_effort(station, router.label, "block", lambda: self._block(router))
+        if plug is not None:
+            await self._best_effort(station, plug.label, "power off", plug.driver.turn_off)
+
     async def started(self, db: AsyncSession, event: events.SessionStarted) -> None:
         station = await _controlled(db, event.station_id)
         if station is not None:
             self.power_off.cancel(station.id)  # a new session within the grace keeps the power
-            await self._switch_on(station, event.scheduled_end_at)
+            self._on_after_commit(db, station, event.scheduled_end_at)
 
     async def extended(self, db: AsyncSession, event: events.SessionExtended) -> None:
         station = await _controlled(db, event.station_id)
         if station is not None:
-            await self._switch_on(station, event.scheduled_end_at)  # re-arms both dead-men
+            self._on_after_commit(db, station, event.scheduled_end_at)  # re-arms the dead-men
+
+    def _on_after_commit(self, db: AsyncSession, station: Station, until: datetime) -> None:
+        """Unless the sale switched the devices on before its transaction (cash, balance),
+        switch them on once it has committed (a card paid): the money is in, so a device
+        that fails is recorded and retried by reconciliation, and the session stands."""
+        if station.id in switched_before(db):
+            return
+        after_commit(db, lambda: self._switch_on_late(station, until))
+
+    async def _switch_on_late(self, station: Station, until: datetime) -> None:
+        try:
+            await self._switch_on(station, until)
+        except BadGateway as err:
+            log.warning(
+                "console not switched on after its sale", station=station.name, error=str(err)
+            )
 
     async def ended(
         self, db: AsyncSession, event: events.SessionEnded | events.SessionExpired
@@ -239,9 +280,11 @@ class ConsoleController:
         task.add_done_callback(self._tasks.discard)
 
 
+def _has_devices(station: Station) -> bool:
+    return station.type is StationType.CONSOLE and bool(station.controller)
+
+
 async def _controlled(db: AsyncSession, station_id: uuid.UUID) -> Station | None:
     """The station if it is a console with a plug or router to drive, else None."""
     station = await db.get(Station, station_id)
-    if station is None or station.type is not StationType.CONSOLE or not station.controller:
-        return None
-    return station
+    return station if station is not None and _has_devices(station) else None

@@ -7,11 +7,12 @@ so a change is announced exactly when it committed, and a bus outage fails no re
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import event
@@ -22,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from gameops.server.errors import CommitUnknown, connection_lost
 
 log = structlog.get_logger(__name__)
 _AFTER_COMMIT = "gameops_after_commit"
@@ -75,23 +78,40 @@ def after_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
     db.info.setdefault(_AFTER_COMMIT, []).append(hook)
 
 
+class CommitCheck(Protocol):
+    """Tells whether a transaction whose COMMIT lost its connection committed after all."""
+
+    def marker(self, db: AsyncSession) -> int | None:
+        """Something the transaction wrote that can be looked for later, if anything."""
+        ...
+
+    async def landed(self, db: AsyncSession, marker: int) -> bool:
+        """Whether ``marker`` exists: then the transaction committed."""
+        ...
+
+
 class Database:
     """The engine and the transaction boundary every change goes through.
 
     ``before_commit`` runs last inside each transaction (the domain events' dispatcher);
-    ``committed`` is told after each commit (the outbox relay, to send what was staged).
+    ``committed`` is told after each commit, with the finished session (the outbox relay is
+    woken if the transaction staged messages).
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
-        committed: Callable[[], None] | None = None,
+        committed: Callable[[AsyncSession], None] | None = None,
+        commit_check: CommitCheck | None = None,
+        commit_check_seconds: float = 30.0,
     ) -> None:
         self.engine = engine
         self.sessionmaker = create_sessionmaker(engine)
         self._before_commit = before_commit
         self._committed = committed
+        self._commit_check = commit_check
+        self._commit_check_seconds = commit_check_seconds
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -101,20 +121,48 @@ class Database:
                 yield db
                 if self._before_commit is not None:
                     await self._before_commit(db)
-                await db.commit()
+                await self._commit(db)
             except BaseException:
                 # On a lost connection the rollback fails too; the first error is the one.
                 with contextlib.suppress(Exception):
                     await db.rollback()
                 raise
             hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
-        if self._committed is not None:
-            self._committed()
+            if self._committed is not None:
+                self._committed(db)
         for hook in hooks:
             try:
                 await hook()
             except Exception:
                 log.exception("after-commit work failed")
+
+    async def _commit(self, db: AsyncSession) -> None:
+        """COMMIT. If the connection is lost during it, the change may or may not be saved:
+        wait for the database and look for what it wrote, so the caller hears the truth
+        (success, or an error for a change that is not there) rather than a guess."""
+        await db.flush()
+        marker = self._commit_check.marker(db) if self._commit_check is not None else None
+        try:
+            await db.commit()
+        except Exception as err:
+            if marker is None or self._commit_check is None or not connection_lost(err):
+                raise
+            if not await self._landed(self._commit_check, marker):
+                raise
+            log.warning("commit confirmed after its connection was lost", marker=marker)
+
+    async def _landed(self, check: CommitCheck, marker: int) -> bool:
+        deadline = asyncio.get_running_loop().time() + self._commit_check_seconds
+        while True:
+            try:
+                async with self.sessionmaker() as db:
+                    return await check.landed(db, marker)
+            except Exception as err:
+                if not connection_lost(err):
+                    raise
+            if asyncio.get_running_loop().time() > deadline:
+                raise CommitUnknown("the database did not come back to confirm the commit")
+            await asyncio.sleep(0.5)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -17,12 +17,26 @@ _STAGED = "gameops_outbox_staged"
 def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     """Publish ``payload`` on ``channel`` once this transaction has committed (and never if
     it rolls back): the row commits with the change, and the relay sends it."""
-    db.add(OutboxMessage(channel=channel, payload=payload))
-    db.info[_STAGED] = True
+    message = OutboxMessage(channel=channel, payload=payload)
+    db.add(message)
+    db.info.setdefault(_STAGED, []).append(message)
 
 
-def staged(db: AsyncSession) -> bool:
-    return bool(db.info.pop(_STAGED, False))
+def staged_any(db: AsyncSession) -> bool:
+    return bool(db.info.get(_STAGED))
+
+
+class OutboxCommitCheck:
+    """A transaction that staged messages committed if, and only if, its first outbox row
+    exists (``db.engine.CommitCheck``)."""
+
+    def marker(self, db: AsyncSession) -> int | None:
+        staged: list[OutboxMessage] = db.info.get(_STAGED, [])
+        return staged[0].id if staged and staged[0].id is not None else None
+
+    async def landed(self, db: AsyncSession, marker: int) -> bool:
+        found = await db.scalar(select(OutboxMessage.id).where(OutboxMessage.id == marker))
+        return found is not None
 
 
 async def unsent(db: AsyncSession, limit: int) -> Sequence[OutboxMessage]:

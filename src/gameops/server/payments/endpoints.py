@@ -3,19 +3,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from gameops.server.deps import DbDep, StaffUser
+from gameops.server.accounts.schemas import TopUpRequest
+from gameops.server.deps import DbDep, SettingsDep, StaffUser
 from gameops.server.errors import BadRequest, NotFound
-from gameops.server.payments import card, repository, settlement
+from gameops.server.payments import card, repository, settlement, topups
 from gameops.server.payments.domain import PaymentStatus
 from gameops.server.payments.gateway import InvalidWebhook
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
-from gameops.server.payments.runtime import GatewayDep
+from gameops.server.payments.runtime import GatewayDep, TimeSalesDep
 from gameops.server.payments.schemas import PaymentPublic
 
 router = APIRouter(prefix="/payments", tags=["payments"])
+# Money in: a customer's top-up, under the customer's path.
+topups_router = APIRouter(tags=["customers"])
 SETTLING_EVENTS = {
     "payment_intent.succeeded",
     "payment_intent.payment_failed",
@@ -46,17 +49,20 @@ async def confirm_payment(
     db: DbDep,
     staff: StaffUser,
     gateway: GatewayDep,
+    sales: TimeSalesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def run() -> Answer:
-        return await settlement.confirm(db, gateway, payment_id, staff.id)
+        return await settlement.confirm(db, gateway, sales, payment_id, staff.id)
 
     print_ = fingerprint("payments.confirm", staff.id, {"payment_id": str(payment_id)})
     return await answer_once(db, idempotency_key, print_, staff.id, run)
 
 
 @router.post("/webhooks/stripe", include_in_schema=True)
-async def stripe_webhook(request: Request, db: DbDep, gateway: GatewayDep) -> dict[str, Any]:
+async def stripe_webhook(
+    request: Request, db: DbDep, gateway: GatewayDep, sales: TimeSalesDep
+) -> dict[str, Any]:
     """Stripe's notifications; the signature is checked before anything is read."""
     payload = await request.body()
     try:
@@ -71,5 +77,28 @@ async def stripe_webhook(request: Request, db: DbDep, gateway: GatewayDep) -> di
     if payment is None or payment.status is not PaymentStatus.PENDING:
         return {"received": True, "handled": False}
     # An error here answers non-2xx and rolls back: Stripe retries, the sweeper too.
-    await settlement.settle(db, payment, event.intent, None)
+    await settlement.settle(db, sales, payment, event.intent, None)
     return {"received": True, "handled": True}
+
+
+@topups_router.post(
+    "/users/{user_id}/topups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=topups.TopUpResult,
+    responses={202: {"description": "CARD: waiting for the card payment"}},
+)
+async def top_up(
+    user_id: uuid.UUID,
+    body: TopUpRequest,
+    settings: SettingsDep,
+    db: DbDep,
+    staff: StaffUser,
+    gateway: GatewayDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def run() -> Answer:
+        return await topups.top_up(settings, db, user_id, body, staff, gateway)
+
+    request = {"user_id": str(user_id), **body.model_dump(mode="json")}
+    print_ = fingerprint("users.topup", staff.id, request)
+    return await answer_once(db, idempotency_key, print_, staff.id, run)

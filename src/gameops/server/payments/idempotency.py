@@ -64,6 +64,12 @@ async def answer_once(
     return _respond((status_code, body), replayed=False)
 
 
+async def stored_answer(db: AsyncSession, key: str) -> bool:
+    """Whether a request with this key has already been answered."""
+    record = await _stored(db, key)
+    return record is not None and bool(record.status_code)
+
+
 async def purge_older_than(db: AsyncSession, cutoff: datetime) -> int:
     result = await db.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)

@@ -1,4 +1,4 @@
-"""The payment gateway the app was built with, for requests."""
+"""The payment parts the app was built with, for requests."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gameops.server.payments.gateway import PaymentGateway, StripeGateway
+from gameops.server.payments.settlement import TimeSales
 from gameops.server.settings import Settings
 
 
@@ -20,3 +21,11 @@ def get_gateway(request: Request) -> PaymentGateway | None:
 
 
 GatewayDep = Annotated[PaymentGateway | None, Depends(get_gateway)]
+
+
+def get_time_sales(request: Request) -> TimeSales:
+    sales: TimeSales = request.app.state.time_sales
+    return sales
+
+
+TimeSalesDep = Annotated[TimeSales, Depends(get_time_sales)]

@@ -5,12 +5,13 @@ others find it no longer PENDING and change nothing."""
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.accounts import service as accounts
 from gameops.server.accounts.schemas import CustomerPublic
-from gameops.server.db.models import GameSession, Payment
+from gameops.server.db.models import Payment
 from gameops.server.errors import BadRequest, Conflict, NotFound, PaymentRequired
 from gameops.server.payments import card, repository
 from gameops.server.payments import service as payments
@@ -28,14 +29,26 @@ from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.payments.topups import TopUpResult
-from gameops.server.sessions import card_sales
-from gameops.server.sessions import service as sessions
-from gameops.server.sessions.schemas import SessionPublic, SessionStopped
+
+
+class TimeSales(Protocol):
+    """What a card payment for play time does to its session once the card has decided.
+    Sessions implement it (``sessions/card_sales.py``); the composition root passes it in,
+    so money never imports the sessions that sit above it."""
+
+    async def paid(self, db: AsyncSession, payment: Payment, actor_id: uuid.UUID | None) -> Answer:
+        """The card paid: start or extend the session; the answer for the client."""
+        ...
+
+    async def unpaid(self, db: AsyncSession, payment: Payment, reason: str) -> None:
+        """The card failed or was never paid: call off the sale it was for."""
+        ...
 
 
 async def confirm(
     db: AsyncSession,
     gateway: PaymentGateway | None,
+    sales: TimeSales,
     payment_id: uuid.UUID,
     actor_id: uuid.UUID,
 ) -> Answer:
@@ -45,7 +58,7 @@ async def confirm(
         raise NotFound("Payment not found")
     ensure_open(payment)
     intent = await card.fetch_intent(card.require_gateway(gateway), payment)
-    return await settle(db, payment, intent, actor_id)
+    return await settle(db, sales, payment, intent, actor_id)
 
 
 def ensure_open(payment: Payment) -> None:
@@ -59,6 +72,7 @@ def ensure_open(payment: Payment) -> None:
 
 async def settle(
     db: AsyncSession,
+    sales: TimeSales,
     payment: Payment,
     intent: Intent,
     actor_id: uuid.UUID | None,
@@ -67,11 +81,11 @@ async def settle(
     if outcome is CardOutcome.PAID:
         if intent.amount != payment.amount:
             raise Conflict("The gateway charged a different amount; check the payment by hand")
-        return await _complete(db, payment, intent, actor_id)
+        return await _complete(db, sales, payment, intent, actor_id)
     if outcome is CardOutcome.FAILED:
         reason = intent.failure_message or f"payment {intent.status.value}"
         refusal = fail(db, payment, PaymentStatus.FAILED, reason, actor_id)
-        await cancel_session_of(db, payment, reason)
+        await sales.unpaid(db, payment, reason)
         return refusal.status_code, refusal.body()
     raise PaymentRequired("Payment required", intent_status=intent.status.value)
 
@@ -87,14 +101,9 @@ def fail(
     return Refusal(402, f"Payment failed: {reason}", str(payment.id), {})
 
 
-async def cancel_session_of(db: AsyncSession, payment: Payment, reason: str) -> None:
-    if payment.purpose is PaymentPurpose.SESSION_START and payment.session_id is not None:
-        session = await sessions.get_session(db, payment.session_id, lock=True)
-        card_sales.cancel_pending(db, session, reason)
-
-
 async def _complete(
     db: AsyncSession,
+    sales: TimeSales,
     payment: Payment,
     intent: Intent,
     actor_id: uuid.UUID | None,
@@ -103,17 +112,7 @@ async def _complete(
     payment.transaction_id = transaction_reference(intent)
     if payment.purpose is PaymentPurpose.TOPUP:
         return await _credit_topup(db, payment, actor_id)
-    assert payment.session_id is not None, "card payments for time belong to a session"
-    session = await sessions.get_session(db, payment.session_id, lock=True)
-    if payment.purpose is PaymentPurpose.SESSION_START:
-        sale = await card_sales.activate_paid(db, session, payment, actor_id)
-        success = 201
-    else:
-        sale = await card_sales.extend_paid(db, session, payment, actor_id)
-        success = 200
-    if isinstance(sale, Refusal):
-        return sale.status_code, sale.body()
-    return success, sale.model_dump(mode="json")
+    return await sales.paid(db, payment, actor_id)
 
 
 async def _credit_topup(db: AsyncSession, payment: Payment, actor_id: uuid.UUID | None) -> Answer:
@@ -126,25 +125,3 @@ async def _credit_topup(db: AsyncSession, payment: Payment, actor_id: uuid.UUID 
         customer=CustomerPublic.model_validate(customer),
     )
     return 200, result.model_dump(mode="json")
-
-
-async def cancel_card_sale(
-    db: AsyncSession, gateway: PaymentGateway | None, session: GameSession, actor_id: uuid.UUID
-) -> SessionStopped:
-    """Staff call off a card sale still waiting for the card. The intent is cancelled at
-    the gateway first, so the card can no longer be charged for time never given."""
-    payment = await repository.pending_for_session(db, session.id)
-    if payment is None:
-        raise Conflict("The session is not waiting for a card payment")
-    gateway = card.require_gateway(gateway)
-    intent = await card.fetch_intent(gateway, payment)
-    if card_outcome(intent) is CardOutcome.PAID:
-        raise Conflict("The card is already paid: confirm the payment", payment_id=str(payment.id))
-    if card_outcome(intent) is CardOutcome.WAITING:
-        cancel = gateway.cancel_intent(intent.id, f"{card.intent_key(payment)}-cancel")
-        await card.call_gateway(cancel, "the sale stays pending")
-    fail(db, payment, PaymentStatus.CANCELLED, "cancelled by staff", actor_id)
-    card_sales.cancel_pending(db, session, "cancelled by staff")
-    return SessionStopped.model_validate(
-        {**SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})}
-    )

@@ -23,9 +23,14 @@ log = structlog.get_logger(__name__)
 
 class PaymentSweeper:
     def __init__(
-        self, database: Database, settings: Settings, gateway: PaymentGateway | None
+        self,
+        database: Database,
+        settings: Settings,
+        gateway: PaymentGateway | None,
+        sales: settlement.TimeSales,
     ) -> None:
         self._database = database
+        self._sales = sales
         self._settings = settings
         self._gateway = gateway
         self._periodic = Periodic("payments-sweep", settings.payments_sweep_seconds, self.sweep)
@@ -75,7 +80,7 @@ class PaymentSweeper:
                 minutes = self._settings.pending_payment_minutes
                 reason = f"not paid within {minutes:g} minutes"
                 settlement.fail(db, payment, PaymentStatus.CANCELLED, reason, None)
-                await settlement.cancel_session_of(db, payment, reason)
+                await self._sales.unpaid(db, payment, reason)
             else:
-                await settlement.settle(db, payment, intent, None)
+                await settlement.settle(db, self._sales, payment, intent, None)
         log.info("card payment settled by the sweeper", payment_id=str(payment_id))

@@ -11,14 +11,44 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from gameops.protocol import utc_now
 from gameops.server.db.models import GameSession, Payment
+from gameops.server.errors import Conflict
 from gameops.server.events.base import record
+from gameops.server.payments import card, repository, settlement
 from gameops.server.payments import service as payments
-from gameops.server.payments.domain import Refusal
+from gameops.server.payments.domain import (
+    CardOutcome,
+    PaymentPurpose,
+    PaymentStatus,
+    Refusal,
+    card_outcome,
+)
+from gameops.server.payments.gateway import PaymentGateway
+from gameops.server.payments.idempotency import Answer
 from gameops.server.sessions import service
 from gameops.server.sessions.domain import SessionStatus, scheduled_end
 from gameops.server.sessions.events import SessionCancelled
-from gameops.server.sessions.schemas import SessionCharged
+from gameops.server.sessions.schemas import SessionCharged, SessionPublic, SessionStopped
 from gameops.server.stations import service as stations
+
+
+class CardTimeSales:
+    """Settling a card payment for play time (``payments.settlement.TimeSales``)."""
+
+    async def paid(self, db: AsyncSession, payment: Payment, actor_id: uuid.UUID | None) -> Answer:
+        assert payment.session_id is not None, "card payments for time belong to a session"
+        session = await service.get_session(db, payment.session_id, lock=True)
+        if payment.purpose is PaymentPurpose.SESSION_START:
+            sale, success = await activate_paid(db, session, payment, actor_id), 201
+        else:
+            sale, success = await extend_paid(db, session, payment, actor_id), 200
+        if isinstance(sale, Refusal):
+            return sale.status_code, sale.body()
+        return success, sale.model_dump(mode="json")
+
+    async def unpaid(self, db: AsyncSession, payment: Payment, reason: str) -> None:
+        if payment.purpose is PaymentPurpose.SESSION_START and payment.session_id is not None:
+            session = await service.get_session(db, payment.session_id, lock=True)
+            cancel_pending(db, session, reason)
 
 
 async def activate_paid(
@@ -88,3 +118,25 @@ async def _paid_too_late(
     )
     detail = "The session ended before the card payment arrived; it went to the balance"
     return Refusal(409, detail, str(payment.id), {"session_id": str(session.id)})
+
+
+async def cancel_card_sale(
+    db: AsyncSession, gateway: PaymentGateway | None, session: GameSession, actor_id: uuid.UUID
+) -> SessionStopped:
+    """Staff call off a card sale still waiting for the card. The intent is cancelled at
+    the gateway first, so the card can no longer be charged for time never given."""
+    payment = await repository.pending_for_session(db, session.id)
+    if payment is None:
+        raise Conflict("The session is not waiting for a card payment")
+    gateway = card.require_gateway(gateway)
+    intent = await card.fetch_intent(gateway, payment)
+    if card_outcome(intent) is CardOutcome.PAID:
+        raise Conflict("The card is already paid: confirm the payment", payment_id=str(payment.id))
+    if card_outcome(intent) is CardOutcome.WAITING:
+        cancel = gateway.cancel_intent(intent.id, f"{card.intent_key(payment)}-cancel")
+        await card.call_gateway(cancel, "the sale stays pending")
+    settlement.fail(db, payment, PaymentStatus.CANCELLED, "cancelled by staff", actor_id)
+    cancel_pending(db, session, "cancelled by staff")
+    return SessionStopped.model_validate(
+        {**SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})}
+    )

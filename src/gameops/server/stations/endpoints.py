@@ -1,26 +1,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Request, status
 
-from gameops.protocol import utc_now
-from gameops.server.control import repository as control_repository
-from gameops.server.deps import AdminUser, DbDep, DeviceSecretsDep, PageDep, StaffUser
+from gameops.server.deps import AdminUser, DbDep, PageDep, StaffUser
 from gameops.server.schemas import Paginated
 from gameops.server.stations import repository, service
 from gameops.server.stations import tamper as defences
+from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.domain import StationStatus, StationType
 from gameops.server.stations.schemas import (
     AgentTokenIssued,
-    PowerSamplePublic,
     StationCreate,
     StationPublic,
     StationUpdate,
 )
 
 router = APIRouter(prefix="/stations", tags=["stations"])
+
+
+def _device_secrets(request: Request) -> DeviceSecrets:
+    secrets: DeviceSecrets = request.app.state.device_secrets
+    return secrets
+
+
+DeviceSecretsDep = Annotated[DeviceSecrets, Depends(_device_secrets)]
 
 
 @router.get("", response_model=Paginated[StationPublic])
@@ -84,17 +90,3 @@ async def clear_tamper_lock(station_id: uuid.UUID, db: DbDep, staff: StaffUser) 
     the agent unlocks if paid time is running. 409 if the station is not tamper-locked."""
     station = await service.get_station(db, station_id, lock=True)
     await defences.clear_tamper_lock(db, station, staff)
-
-
-@router.get("/{station_id}/power")
-async def power_history(
-    station_id: uuid.UUID,
-    db: DbDep,
-    _: StaffUser,
-    hours: float = Query(default=24, gt=0, le=30 * 24, description="how far back"),
-) -> list[PowerSamplePublic]:
-    """A console plug's readings, oldest first (one a minute by default, kept 30 days)."""
-    station = await service.get_station(db, station_id)
-    since = utc_now() - timedelta(hours=hours)
-    rows = await control_repository.samples(db, station.id, since)
-    return [PowerSamplePublic.model_validate(row) for row in rows]

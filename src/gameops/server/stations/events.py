@@ -92,8 +92,11 @@ class AgentTampered(DomainEvent, frozen=True, kw_only=True):
 
 
 class TamperLockCleared(DomainEvent, frozen=True, kw_only=True):
+    """Staff cleared the lock; station control tells the agent (``tamper_clear``)."""
+
     station_id: uuid.UUID
     actor_id: uuid.UUID
+    cleared_by: str
     locked_at: datetime
     kind: str | None
     detail: str | None

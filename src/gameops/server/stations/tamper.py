@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import Goodbye, Payload, Tamper, TamperClear, TamperLock, utc_now
-from gameops.server.control.pc_agent import send_command
 from gameops.server.db.models import Station, User
 from gameops.server.errors import Conflict
 from gameops.server.events.base import record
@@ -38,21 +37,21 @@ def record_tamper(db: AsyncSession, station: Station, tamper: Tamper) -> None:
 
 
 async def clear_tamper_lock(db: AsyncSession, station: Station, actor: User) -> None:
-    """Staff clear the lock: the agent is told (now, or on its next sync) and may unlock."""
+    """Staff clear the lock: the agent is told (now by station control's command, or on its
+    next sync or heartbeat) and may unlock."""
     if station.tamper_locked_at is None:
         raise Conflict("Station is not tamper-locked")
     lock = station.tamper_lock or {}
     cleared = TamperLockCleared(
         station_id=station.id,
         actor_id=actor.id,
+        cleared_by=actor.username,
         locked_at=station.tamper_locked_at,
         kind=lock.get("kind"),
         detail=lock.get("detail"),
     )
     station.tamper_locked_at = station.tamper_lock = None
-    record(db, cleared)
-    message = TamperClear(cleared_at=utc_now(), cleared_by=actor.username)
-    send_command(db, station.id, None, message)
+    record(db, cleared)  # station control tells the agent
 
 
 def tamper_correction(station: Station, agent_locked: bool) -> Payload | None:
