@@ -19,7 +19,7 @@ from gameops.agent.control import SimulatedControl
 from gameops.agent.link import LinkTuning
 from gameops.agent.logs import fields_of
 from gameops.agent.runtime import Agent, AgentParts
-from gameops.agent.statefile import StateFile
+from gameops.agent.statefile import StateFile, state_key
 
 
 def agent_config(
@@ -49,6 +49,11 @@ def agent_config(
     )
 
 
+def state_file(config: AgentConfig, path: Path) -> StateFile:
+    """The agent's state file, signed with the key its token gives it."""
+    return StateFile(path, state_key(config.backend.token))
+
+
 class RunningAgent:
     """An :class:`Agent` with a recording backend, started as a task."""
 
@@ -61,7 +66,9 @@ class RunningAgent:
         }
         self.agent = Agent(
             config,
-            AgentParts(control=self.control, state=StateFile(state_path), **{**defaults, **parts}),
+            AgentParts(
+                control=self.control, state=state_file(config, state_path), **{**defaults, **parts}
+            ),
         )
         self.task: asyncio.Task[int] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,9 +10,9 @@ from uuid import uuid4
 
 import pytest
 
-from gameops.agent.config import ConfigError, load_config
-from gameops.agent.effects import SavedSession
-from gameops.agent.statefile import StateFile
+from gameops.agent.config import ConfigError, load_config, parse_config
+from gameops.agent.effects import SavedSession, SavedTamperLock
+from gameops.agent.statefile import LoadedState, StateFile, state_key
 from gameops.protocol.agent_token import new_agent_token
 
 STATION = str(uuid4())
@@ -87,27 +88,58 @@ def saved() -> SavedSession:
     return SavedSession(uuid4(), moment, 1.5, 600.0, moment, "ending", 42.0)
 
 
+KEY = state_key("agent-token-of-this-station")
+
+
 def test_state_file_round_trip_and_removal(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "sub" / "state.json")
-    assert state.load() is None
+    state = StateFile(tmp_path / "sub" / "state.json", KEY)
+    assert state.load() == LoadedState()
     session = saved()
     state.save(session)
-    assert state.load() == session
+    assert StateFile(state.path, KEY).load() == LoadedState(session)
     assert os.listdir(tmp_path / "sub") == ["state.json"]  # no temp file left behind
+    lock = SavedTamperLock("overlay killed", datetime(2026, 11, 23, 12, tzinfo=UTC), 60.0)
+    state.save_tamper_lock(lock)
     state.save(None)
-    assert state.load() is None
+    assert StateFile(state.path, KEY).load() == LoadedState(None, lock)  # the lock stays
+    state.save_tamper_lock(None)
+    assert not state.path.exists()
 
 
-def test_a_damaged_state_file_is_ignored_not_fatal(tmp_path: Path) -> None:
+def test_a_hand_edited_state_file_is_refused(tmp_path: Path) -> None:
+    # Before: the agent trusted whatever the file said (a customer wrote 10 hours into it).
+    state = StateFile(tmp_path / "state.json", KEY)
+    state.save(saved())
+    raw = json.loads(state.path.read_text())
+    raw["state"]["session"]["remaining_seconds"] = 36000.0
+    state.path.write_text(json.dumps(raw))
+    loaded = StateFile(state.path, KEY).load()
+    assert loaded.session is None
+    assert loaded.problem is not None and "altered or forged" in loaded.problem
+
+
+def test_a_state_file_signed_with_another_key_or_unsigned_is_refused(tmp_path: Path) -> None:
+    StateFile(tmp_path / "state.json", state_key("someone-elses-token")).save(saved())
+    assert StateFile(tmp_path / "state.json", KEY).load().problem is not None
+    unsigned = {"session_id": str(uuid4()), "phase": "active"}  # the v0.1 format
+    (tmp_path / "state.json").write_text(json.dumps(unsigned))
+    loaded = StateFile(tmp_path / "state.json", KEY).load()
+    assert loaded.session is None
+    assert loaded.problem is not None and "not signed" in loaded.problem
+
+
+def test_a_damaged_state_file_is_refused_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text('{"session_id": "x"')
-    assert StateFile(path).load() is None
+    loaded = StateFile(path, KEY).load()
+    assert loaded.session is None
+    assert loaded.problem is not None
 
 
 def test_a_failed_write_keeps_the_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state = StateFile(tmp_path / "state.json")
+    state = StateFile(tmp_path / "state.json", KEY)
     first = saved()
     state.save(first)
 
@@ -117,8 +149,32 @@ def test_a_failed_write_keeps_the_previous_file(
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         state.save(saved())
-    assert state.load() == first
+    assert StateFile(state.path, KEY).load().session == first
     assert os.listdir(tmp_path) == ["state.json"]
+
+
+def test_service_with_an_in_process_overlay_is_refused() -> None:
+    raw = {
+        "station": {"id": str(uuid4()), "name": "PC-1"},
+        "backend": {"url": "ws://127.0.0.1:1", "token": "t"},
+        "system": {"service": True, "overlay": "in_process"},
+    }
+    with pytest.raises(ConfigError, match=r"system\.overlay: in_process cannot show anything"):
+        parse_config(raw)
+
+
+def test_the_agent_exits_with_code_2_for_a_service_with_an_in_process_overlay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gameops.agent.main import EXIT_CONFIG_ERROR, run
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"station: {{id: '{uuid4()}', name: PC-1}}\nbackend: {{url: 'ws://127.0.0.1:1', "
+        "token: t}\nsystem: {service: true, overlay: in_process}\n"
+    )
+    assert run(config) == EXIT_CONFIG_ERROR == 2
+    assert "in_process cannot show anything" in capsys.readouterr().err
 
 
 def test_the_agent_refuses_to_start_without_a_config_and_says_why(
@@ -183,7 +239,7 @@ def test_the_tokens_the_server_issues_are_well_formed() -> None:
 
 
 def test_run_marker_tells_an_unclean_stop(tmp_path: Path) -> None:
-    state = StateFile(tmp_path / "state.json")
+    state = StateFile(tmp_path / "state.json", KEY)
     assert state.mark_running() is None
     assert state.mark_running() is not None  # never marked stopped: killed
     state.mark_stopped()

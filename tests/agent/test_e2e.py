@@ -277,3 +277,21 @@ async def test_server_restart_the_agent_comes_back_by_itself(
     assert running.mode() == "session"
     assert abs((running.remaining() or 0) - before) <= 12
     await running.stop()
+
+
+async def test_a_stop_in_paid_time_while_offline_is_reported_on_the_next_start(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    running, station_id = await connected_agent(live_server, tmp_path)
+    await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    await live_server.stop()  # the goodbye cannot be delivered
+    await wait_until(lambda: not running.agent.link.connected)
+    await running.stop()
+    assert (tmp_path / "state.json.unsent-stop").exists()
+    await live_server.start()
+    again = RunningAgent(running.agent.config, tmp_path / "state.json").start()
+    kinds = await wait_for_tamper(admin, "service_stopped", seconds=10)
+    assert kinds.count("service_stopped") == 1
+    assert not (tmp_path / "state.json.unsent-stop").exists()
+    await again.stop()

@@ -20,9 +20,8 @@ from gameops.agent.backoff import Backoff
 from gameops.agent.config import AgentConfig, FeaturesConfig
 from gameops.agent.control.linux import LinuxControl
 from gameops.agent.runtime import Agent, AgentParts
-from gameops.agent.statefile import StateFile
 from gameops.protocol.agent_token import new_agent_token
-from tests.agent.harness import agent_config, wait_for_tamper, wait_until
+from tests.agent.harness import agent_config, state_file, wait_for_tamper, wait_until
 from tests.support.live_server import LiveServer
 from tests.support.sessions import end_soon, start_session
 
@@ -81,7 +80,7 @@ async def test_the_system_lock_and_log_off_are_opt_in_outside_a_service(
     control = LinuxControl(run=commands.run, spawn=commands.spawn)  # type: ignore[arg-type]
     parts = AgentParts(
         control=control,
-        state=StateFile(tmp_path / "state.json"),
+        state=state_file(config, tmp_path / "state.json"),
         specs={"cpu_model": "test"},
         backoff=Backoff(base=0.2, cap=1.0, rng=random.Random(3)),
         blocking_control=False,  # control calls inline: done when the state machine moves

@@ -40,11 +40,13 @@ async def spawn(config: Path) -> asyncio.subprocess.Process:
 
 
 def saved(tmp_path: Path) -> dict[str, object]:
+    """The session in the agent's (signed) state file, or {}."""
     try:
-        body: dict[str, object] = json.loads((tmp_path / "state.json").read_text())
+        body = json.loads((tmp_path / "state.json").read_text())
     except (FileNotFoundError, ValueError):
         return {}
-    return body
+    session: dict[str, object] = body["state"]["session"] or {}
+    return session
 
 
 def log_events(tmp_path: Path) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -17,7 +17,10 @@ from gameops.agent.effects import (
     LogOff,
     Notify,
     Persist,
+    PersistTamperLock,
+    ReachServer,
     SavedSession,
+    SavedTamperLock,
     Send,
     Unlock,
     band_for,
@@ -34,6 +37,7 @@ from gameops.protocol import (
     SyncRequest,
     SyncResponse,
     Tamper,
+    TamperClear,
 )
 
 E = TypeVar("E")
@@ -322,12 +326,66 @@ def test_resume_after_restart_keeps_the_right_time(clock: FakeClock) -> None:
     assert machine.remaining_seconds(clock.now()) == 570
 
 
-def test_resume_with_the_clock_turned_back_grants_nothing_extra(clock: FakeClock) -> None:
+def test_clock_turned_back_across_a_reboot_is_tamper_and_resumes_nothing(
+    clock: FakeClock,
+) -> None:
+    # Before: the agent resumed with the 600 s saved, granting all the time it was down.
     saved = saved_session(600, saved_at=T0, end_at=T0 + timedelta(minutes=10))
     clock.wall = T0 - timedelta(hours=3)
     machine = SessionMachine(SessionRules())
-    machine.start(clock.now(), saved)
-    assert machine.remaining_seconds(clock.now()) == 600
+    effects = machine.start(clock.now(), saved)
+    assert machine.phase is Phase.LOCKED
+    assert Lock("no_session") in effects
+    [report] = sent(effects)
+    assert isinstance(report, Tamper) and report.kind == "clock_back_while_down"
+
+
+def test_within_one_boot_the_steady_clock_counts_the_downtime_whatever_the_wall_says(
+    clock: FakeClock,
+) -> None:
+    saved = replace(
+        saved_session(600, saved_at=T0, end_at=T0 + timedelta(minutes=10)),
+        steady_at=clock.steady,
+        boot_id="boot-1",
+    )
+    clock.steady += 200  # down for 200 s ...
+    clock.wall = T0 - timedelta(hours=2)  # ... while the wall clock was set back 2 h
+    machine = SessionMachine(SessionRules())
+    effects = machine.start(Instant(clock.steady, clock.wall, "boot-1"), saved)
+    assert machine.remaining_seconds(clock.now()) == 400
+    [report] = sent(effects)
+    assert isinstance(report, Tamper) and report.kind == "clock_changed_while_down"
+
+
+def test_tamper_lock_locks_logs_off_after_the_grace_and_holds_until_cleared(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=30))
+    machine.handle(uuid4(), start_message(60), clock.now())
+    effects = machine.engage_tamper_lock("overlay killed 4 times", clock.now())
+    assert Lock("tamper") in effects
+    assert machine.view(clock.now()).mode == "locked"
+    [persisted] = of_type(effects, PersistTamperLock)
+    assert persisted.lock is not None and persisted.lock.reason == "overlay killed 4 times"
+    assert LogOff() not in run_for(machine, clock, 29)
+    assert LogOff() in run_for(machine, clock, 2)
+    # Still locked, and a new sale does not unlock it either: only staff clear it.
+    assert Unlock() not in machine.handle(uuid4(), start_message(30, clock.wall), clock.now())
+    assert machine.view(clock.now()).mode == "locked"
+    assert machine.sync_request().tamper_locked
+    cleared = machine.handle(uuid4(), TamperClear(cleared_at=clock.wall), clock.now())
+    assert Unlock() in cleared and PersistTamperLock(None) in cleared
+    assert machine.view(clock.now()).mode == "session"
+
+
+def test_a_saved_tamper_lock_holds_after_a_restart(clock: FakeClock) -> None:
+    lock = SavedTamperLock("overlay frozen", locked_at=T0, logoff_in_seconds=60)
+    clock.advance(20)
+    machine = SessionMachine(SessionRules())
+    effects = machine.start(clock.now(), None, lock)
+    assert Lock("tamper") in effects
+    assert LogOff() not in run_for(machine, clock, 39)
+    assert LogOff() in run_for(machine, clock, 2)  # 60 s after it was locked, not after start
 
 
 def test_resume_after_the_end_passed_enforces_expiry(clock: FakeClock) -> None:
@@ -368,3 +426,65 @@ def test_without_log_off_the_grace_banner_does_not_promise_one(clock: FakeClock)
     run_for(machine, clock, 61)
     view = machine.view(clock.now())
     assert (view.mode, view.message) == ("grace", "Save your work now: the station locks in 0:59")
+
+
+def test_expiry_while_offline_retries_the_server_at_once_and_keeps_retrying(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=10))
+    machine.handle(uuid4(), start_message(1), clock.now())
+    clock.advance(60)
+    effects = machine.tick(clock.now(), "offline")
+    assert ReachServer() in effects  # before: it waited for its backoff, up to 60 s
+    retries = [e for _ in range(9) for e in machine.tick(clock.advance(1), "offline")]
+    assert retries.count(ReachServer()) == 4  # every 2 s during the grace
+    assert LogOff() in machine.tick(clock.advance(1), "offline")  # nobody answering: on time
+
+
+def test_a_reconnect_in_flight_holds_the_log_off_and_an_extension_shows_time_added(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=10))
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    assert ReachServer() in machine.tick(clock.now(), "offline")
+    assert machine.view(clock.now()).mode == "grace"  # the desktop stays usable to save
+    held = [e for _ in range(15) for e in machine.tick(clock.advance(1), "connecting")]
+    assert LogOff() not in held  # the grace is over, but the server may say otherwise
+    assert Lock("expired") in held  # the lock comes on time all the same
+    assert machine.view(clock.now()).mode == "locked"
+    extended = SessionInfo(
+        id=start.id,
+        started_at=start.started_at,
+        scheduled_end_at=start.scheduled_end_at + timedelta(minutes=30),
+        duration_minutes=31,
+    )
+    answer = SyncResponse(session=extended, server_time=T0 + timedelta(seconds=75))
+    effects = machine.handle(uuid4(), answer, clock.now())
+    assert Unlock() in effects
+    assert Notify("Time added!") in effects
+    assert machine.phase is Phase.ACTIVE
+    assert LogOff() not in run_for(machine, clock, 30)
+
+
+def test_the_log_off_hold_is_bounded_and_ends_when_the_server_answers(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=5))
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    machine.tick(clock.now(), "offline")
+    waited = 0
+    while LogOff() not in machine.tick(clock.advance(1), "connecting"):
+        waited += 1
+    assert waited == 5 + 20 - 1  # the grace, then at most 20 s more
+
+    again = SessionMachine(SessionRules(grace_seconds=5))
+    again.handle(uuid4(), start, clock.now())
+    clock.advance(60)
+    again.tick(clock.now(), "offline")
+    for _ in range(6):
+        again.tick(clock.advance(1), "online")  # connected, the answer not in yet: held
+    expired = SessionExpired(id=start.id, grace_seconds=5)
+    again.handle(uuid4(), expired, clock.now())
+    assert LogOff() in again.tick(clock.advance(1), "online")

@@ -16,7 +16,7 @@ from gameops.agent.control.usersession import (
     USER_DESKTOP,
     UserSessionLauncher,
 )
-from gameops.agent.supervisor import Child, NoUserSession, Supervisor
+from gameops.agent.supervisor import Child, NoUserSession, Supervisor, SupervisorHooks
 
 
 class FakeSessionApi:
@@ -123,7 +123,8 @@ async def test_supervisor_waits_for_a_user_without_reporting_tamper(
             await asyncio.sleep(3600)  # stand in for a user who logs on later
         raise NoUserSession("nobody logged on")
 
-    supervisor = Supervisor(["overlay"], {}, deaths.append, launcher)
+    hooks = SupervisorHooks(on_exit=lambda end: deaths.append(end.returncode or 0))
+    supervisor = Supervisor(["overlay"], {}, hooks, launcher)
     task = asyncio.create_task(supervisor.run())
     await asyncio.sleep(0.2)
     task.cancel()

@@ -8,7 +8,15 @@ import re
 import httpx
 from playwright.async_api import Browser, Locator, Page, expect
 
-from gameops.protocol import SessionEnd, SessionExpired, SessionExtended, SessionStart
+from gameops.protocol import (
+    Goodbye,
+    SessionEnd,
+    SessionExpired,
+    SessionExtended,
+    SessionStart,
+    Tamper,
+    TamperClear,
+)
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer
 from tests.support.sessions import end_soon, start_session
@@ -183,3 +191,47 @@ async def test_every_page_fits_a_tablet(
         await expect(page.locator("#feed-status")).to_have_text("Live")
         width = await page.evaluate("document.scrollingElement.scrollWidth")
         assert width <= 768, f"{path} is {width} px wide"
+
+
+async def test_a_tamper_locked_station_shows_it_and_staff_clear_it_from_the_card(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-07", "Main hall")
+    agent = await _agent(live_server, admin, station_id)
+    page = await open_page()
+    pc = card(page, "PC-07")
+    await expect(pc.locator(".status")).to_have_text("Available")
+    lock = Tamper(kind="overlay_killed", detail="overlay ended 4 times in a minute", lock=True)
+    await agent.send(lock)
+    await expect(pc.locator(".status")).to_have_text("Tamper lock")
+    await expect(pc.locator(".guard")).to_contain_text("overlay ended 4 times in a minute")
+    await expect(pc.get_by_role("button", name="Start")).to_be_hidden()
+    await expect(page.locator("#floor-summary")).to_contain_text("1 tamper-locked")
+    await page.screenshot(path=screenshot_path("floor-tamper-lock.png"))
+    await pc.get_by_role("button", name="Clear tamper lock").click()
+    await agent.expect(TamperClear)
+    await expect(pc.locator(".status")).to_have_text("Available")
+    await expect(pc.get_by_role("button", name="Clear tamper lock")).to_be_hidden()
+    await agent.close()
+
+
+async def test_a_stopped_client_shows_as_stopped_not_offline_and_flags_recent_input(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-08", "Main hall")
+    agent = await _agent(live_server, admin, station_id)
+    page = await open_page()
+    pc = card(page, "PC-08")
+    await start_session(admin, station_id, minutes=30)
+    await agent.expect(SessionStart)
+    await agent.send(Goodbye(reason="service_stop", users=["player7"], idle_seconds=2))
+    await agent.close()
+    await expect(pc.locator(".status")).to_have_text("Client stopped")
+    guard = pc.locator(".guard")
+    await expect(guard).to_contain_text("Client stopped (Service stop)")
+    await expect(guard).to_contain_text("logged on: player7")
+    await expect(guard).to_contain_text("in use: input 2 s before the stop")
+    await expect(guard).not_to_contain_text("router")  # no venue router configured here
+    await expect(guard).to_have_attribute("data-flag", "in-use")
+    await expect(pc.locator(".alert")).to_contain_text("Agent tamper")
+    await page.screenshot(path=screenshot_path("floor-client-stopped.png"))

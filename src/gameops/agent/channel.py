@@ -2,8 +2,9 @@
 loopback TCP socket. The service listens; the user-session part connects and proves itself
 with a per-run secret passed in its environment.
 
-service -> desktop: {"op": "view", ...}, {"op": "lock"}
-desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N}
+service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
+desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
+                    {"op": "pong", "seq": N} (from the window loop's own thread)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import hmac
 import json
 import secrets
+import time
 from typing import Any, Protocol
 
 from .localwire import encode_line
@@ -40,7 +42,9 @@ class DesktopLink(Protocol):
 
 
 class DesktopChannel:
-    """Service side. Keeps the last view so a restarted overlay shows it at once."""
+    """Service side. Keeps the state to show (the view, and whether the desktop must be
+    locked) so a restarted overlay shows it at once: a lock ordered while the overlay was
+    dead still locks. Also the overlay's liveness: pings, and when it last answered."""
 
     def __init__(self) -> None:
         self.secret = secrets.token_urlsafe(24)
@@ -48,8 +52,12 @@ class DesktopChannel:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._last_view: dict[str, Any] | None = None
+        self._lock_pending = False  # a lock was ordered and no session has shown since
         self.hellos = 0
         self.idle_seconds: float | None = None
+        self._seq = 0
+        self._answered_at: float | None = None  # monotonic; None: this child never answered
+        self._caught_up = asyncio.Event()  # a pong answered the latest ping
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -67,7 +75,41 @@ class DesktopChannel:
     def push(self, message: dict[str, Any]) -> None:
         if message.get("op") == "view":
             self._last_view = message
-        line = encode_line(message)
+            if message.get("mode") == "session":
+                self._lock_pending = False
+        elif message.get("op") == "lock":
+            self._lock_pending = True
+        self._broadcast(encode_line(message))
+
+    def child_started(self) -> None:
+        self._answered_at = None
+
+    def ping(self) -> None:
+        self._seq += 1
+        self._broadcast(encode_line({"op": "ping", "seq": self._seq}))
+
+    async def caught_up(self, seconds: float) -> bool:
+        """Whether the overlay handled everything pushed so far (it answers a ping only
+        after the messages before it), waiting up to ``seconds``."""
+        if not self.connected:
+            return False
+        self._caught_up.clear()
+        self.ping()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._caught_up.wait(), seconds)
+        return self._caught_up.is_set()
+
+    def silent_for(self) -> float | None:
+        if self._answered_at is None:
+            return None
+        return time.monotonic() - self._answered_at
+
+    def _state(self) -> list[dict[str, Any]]:
+        """What a newly connected overlay must show: the view, then the lock if one is due."""
+        state = [self._last_view] if self._last_view is not None else []
+        return state + ([{"op": "lock"}] if self._lock_pending else [])
+
+    def _broadcast(self, line: bytes) -> None:
         for writer in list(self._writers):
             if writer.is_closing():
                 self._writers.discard(writer)
@@ -87,8 +129,9 @@ class DesktopChannel:
                 log.warning("desktop_channel_refused", peer=writer.get_extra_info("peername"))
                 return
             self._writers.add(writer)
-            if self._last_view is not None:
-                writer.write(encode_line(self._last_view))
+            self._answered_at = time.monotonic()
+            for message in self._state():
+                writer.write(encode_line(message))
             while line := await reader.readline():
                 self._receive(line)
         except (ConnectionError, asyncio.LimitOverrunError, ValueError):
@@ -102,7 +145,15 @@ class DesktopChannel:
             message = json.loads(line)
         except ValueError:
             return
-        if not isinstance(message, dict) or message.get("op") != "idle":
+        if not isinstance(message, dict):
+            return
+        if message.get("op") == "pong":
+            self._answered_at = time.monotonic()
+            seq = message.get("seq")
+            if isinstance(seq, int) and seq >= self._seq:
+                self._caught_up.set()
+            return
+        if message.get("op") != "idle":
             return
         seconds = message.get("seconds")
         if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
+
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")  # Linux: new at every boot
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class Instant:
 
     steady: float  # seconds, only differences mean anything
     wall: datetime  # aware, UTC
+    boot: str | None = None  # which boot ``steady`` counts from, where the OS can tell
 
 
 class Clock(Protocol):
@@ -31,6 +35,18 @@ def _steady_seconds() -> float:
     return time.monotonic()
 
 
+def boot_id() -> str | None:
+    """This boot's identity (Linux), so a steady reading saved before a restart can be
+    compared with one taken after it. Elsewhere None: the wall clock has to do."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
+
 class SystemClock:
+    def __init__(self) -> None:
+        self.boot = boot_id()
+
     def now(self) -> Instant:
-        return Instant(steady=_steady_seconds(), wall=datetime.now(UTC))
+        return Instant(steady=_steady_seconds(), wall=datetime.now(UTC), boot=self.boot)

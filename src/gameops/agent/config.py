@@ -84,6 +84,9 @@ class SystemConfig(_Section, frozen=True):
     # thread of this process (an agent running in the user's session; ~13 MB less);
     # "auto": separate when running as a service, else in_process.
     overlay: Literal["auto", "in_process", "separate"] = "auto"
+    # More overlay kills or freezes than this in a minute during a session is tampering:
+    # the station locks (and logs off after the grace) until staff clear it.
+    overlay_restarts_per_minute: Annotated[int, Meta(ge=1, le=60)] = 3
     state_file: Path | None = None
 
 
@@ -171,6 +174,14 @@ def parse_config(raw: Mapping[str, Any], source: Path | None = None) -> AgentCon
         problems += found
         if section is not None:
             sections[name] = section
+    system = sections.get("system")
+    if isinstance(system, SystemConfig) and system.service and system.overlay == "in_process":
+        # A service runs in session 0: Tk there would draw on a desktop nobody sees.
+        problems.append(
+            "  - system.overlay: in_process cannot show anything with system.service: true "
+            "(a service has no desktop); use separate or auto, or run the agent in the "
+            f"user's session with service: false; fix it in {where}"
+        )
     if problems:
         raise ConfigError(_report(problems, source))
     return AgentConfig(**sections)  # type: ignore[arg-type]

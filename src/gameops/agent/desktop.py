@@ -137,6 +137,9 @@ class DesktopPart:
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
                 threading.Thread(target=self.control.lock_screen, daemon=True).start()
+            elif message.get("op") == "ping":
+                # Answered here, on the window loop's thread: a hung loop stops answering.
+                self._tell_service({"op": "pong", "seq": message.get("seq")})
             elif message == EXIT:
                 root.destroy()
                 return
@@ -157,10 +160,14 @@ class DesktopPart:
         except Exception:  # a missing tool (xprintidle) costs the figure, not the overlay
             self.idle_seconds = None
             return
+        if self.idle_seconds is not None:
+            self._tell_service({"op": "idle", "seconds": round(self.idle_seconds)})
+
+    def _tell_service(self, message: dict[str, Any]) -> None:
         service = self._service
-        if service is not None and self.idle_seconds is not None:
+        if service is not None:
             with contextlib.suppress(OSError):
-                service.sendall(encode_line({"op": "idle", "seconds": round(self.idle_seconds)}))
+                service.sendall(encode_line(message))
 
 
 class InProcessOverlay:

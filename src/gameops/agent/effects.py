@@ -16,7 +16,7 @@ Band = Literal["green", "orange", "red"]
 # "grace": paid time is over, the desktop stays usable under a banner counting down to the
 # lock and log-off (``remaining_seconds``); "locked": the full-screen lock view.
 Mode = Literal["locked", "session", "grace"]
-LockReason = Literal["no_session", "expired", "stopped"]
+LockReason = Literal["no_session", "expired", "stopped", "tamper"]
 
 GREEN_ABOVE_SECONDS = 600
 RED_BELOW_SECONDS = 300
@@ -67,6 +67,10 @@ class SavedSession:
     saved_at: datetime  # this PC's wall clock
     phase: Literal["active", "ending"]
     logoff_in_seconds: float | None = None
+    # The steady clock at ``saved_at``, and the boot it counts from: within one boot the
+    # time the agent was down is known exactly, whatever the wall clock says.
+    steady_at: float | None = None
+    boot_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,32 @@ class Persist:
     saved: SavedSession | None
 
 
-Effect = Send | Lock | Unlock | LogOff | KeepAwake | Notify | Persist
+@dataclass(frozen=True)
+class SavedTamperLock:
+    """A tamper lock as written to the state file: it holds across restarts until staff
+    clear it."""
+
+    reason: str
+    locked_at: datetime  # this PC's wall clock
+    # The log-off is due this many seconds after ``locked_at``; None: done already.
+    logoff_in_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PersistTamperLock:
+    """Write the tamper lock to the state file; ``None`` removes it (cleared by staff)."""
+
+    lock: SavedTamperLock | None
+
+
+@dataclass(frozen=True)
+class ReachServer:
+    """Retry the server at once (the backoff may be long) and ask for a sync."""
+
+
+Effect = (
+    Send | Lock | Unlock | LogOff | KeepAwake | Notify | Persist | PersistTamperLock | ReachServer
+)
 
 
 @dataclass(frozen=True)

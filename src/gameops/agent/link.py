@@ -106,6 +106,8 @@ class AgentLink:
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()  # set whenever the writer has emptied the outbox
         self._stop = asyncio.Event()
+        self._retry = asyncio.Event()  # cuts a backoff wait short
+        self.connecting = False  # a connection attempt is in flight
         self._ws: ClientConnection | None = None
         self._closing: set[asyncio.Task[None]] = set()
         self._reconnect_after = 0.0
@@ -134,6 +136,12 @@ class AgentLink:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drained.wait(), seconds)
 
+    def retry_now(self) -> None:
+        """Skip the rest of the backoff wait and try the server at once (a session just
+        ended offline: the server may know of an extension). No-op while connected."""
+        if not self.connected and not self.connecting:
+            self._retry.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._ws is not None:
@@ -147,14 +155,24 @@ class AgentLink:
         while not self._stop.is_set():
             started = loop.time()
             self.attempts += 1
-            outcome = await self._connect_once()
+            self._retry.clear()
+            self.connecting = True
+            try:
+                outcome = await self._connect_once()
+            finally:
+                self.connecting = False
             if outcome in (Outcome.REPLACED, Outcome.STOPPED) or self._stop.is_set():
                 return Outcome.STOPPED if self._stop.is_set() else outcome
             delay = self._delay_after(outcome, lived=loop.time() - started)
             log.info("agent_reconnect_scheduled", after=outcome.value, in_seconds=round(delay, 2))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+            await self._wait_before_retry(delay)
         return Outcome.STOPPED
+
+    async def _wait_before_retry(self, delay: float) -> None:
+        waits = {asyncio.ensure_future(event.wait()) for event in (self._stop, self._retry)}
+        _, pending = await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in pending:
+            waiting.cancel()
 
     def _delay_after(self, outcome: Outcome, lived: float) -> float:
         if outcome is Outcome.RECONNECT:
@@ -199,7 +217,7 @@ class AgentLink:
             return self._closed_outcome(ws)
         except ConnectionClosed:
             return self._closed_outcome(ws)
-        self._ws, self.connected = ws, True
+        self._ws, self.connected, self.connecting = ws, True, False
         self.connections += 1
         self.hooks.on_connected(True)
         log.info("agent_connected", url=self.url)

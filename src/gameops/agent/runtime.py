@@ -14,26 +14,50 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from gameops.protocol import Heartbeat, Payload, Tamper
+from gameops.protocol import Goodbye, Heartbeat, Payload, StopReason, Tamper
 
 from .backoff import Backoff
 from .channel import DesktopChannel, DesktopLink
 from .clock import Clock, SystemClock
 from .config import AgentConfig
 from .control import SystemControl
-from .effects import Effect, KeepAwake, Lock, LogOff, Notify, Persist, Send, Unlock
+from .effects import (
+    Effect,
+    KeepAwake,
+    Lock,
+    LogOff,
+    Notify,
+    Persist,
+    PersistTamperLock,
+    ReachServer,
+    Send,
+    Unlock,
+)
+from .goodbye import logged_on_users, note_path, stop_reason
 from .link import AgentLink, LinkHooks, LinkTuning, Outcome
-from .localwire import SECRET_ENV
+from .localwire import SECRET_ENV, USABLE_MODES
 from .logs import get_logger
-from .session import Phase, SessionMachine, SessionRules
+from .overlaywatch import OverlayWatch
+from .session import LinkState, Phase, SessionMachine, SessionRules
 from .specs import LoadMonitor, agent_hello, system_specs
-from .statefile import StateFile
-from .supervisor import Launcher, Supervisor, desktop_command, launch_subprocess
+from .statefile import LoadedState, StateFile, state_key
+from .supervisor import (
+    Exit,
+    Launcher,
+    Supervisor,
+    SupervisorHooks,
+    desktop_command,
+    launch_subprocess,
+)
 
 log = get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
-LOGOFF_ENDS_DESKTOP = 60.0  # the overlay dying this soon after a log-off is no tamper
+STOPPED_VIEW = {
+    "op": "view",
+    "mode": "locked",
+    "message": "The GameOps agent was stopped. Please see the front desk.",
+}
 
 
 @dataclass
@@ -88,19 +112,23 @@ class Agent:
         self._stop = asyncio.Event()
         self._background: set[asyncio.Future[Any]] = set()
         self._specs_cache = parts.specs
-        self._logged_off_at: float | None = None
         self._last_idle: float | None = None
-        self._hellos_seen = 0  # overlay connections counted at the last overlay death
+        self.watch = OverlayWatch(config.system.overlay_restarts_per_minute)
+        self._overlay_failing = False
+        self._stop_asked: StopReason | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
     async def run(self) -> int:
         """Run until :meth:`stop`; returns the process exit code."""
-        saved = self.parts.state.load() if self.parts.state else None
+        saved = self.parts.state.load() if self.parts.state else LoadedState()
+        if saved.problem is not None:
+            self.link.send(Tamper(kind="state_file_invalid", detail=saved.problem[:1000]))
         self._report_unclean_stop()
         if self.config.features.show_overlay:
             await self._start_desktop_part()
-        self._execute(self.machine.start(self.parts.clock.now(), saved))
+        now = self.parts.clock.now()
+        self._execute(self.machine.start(now, saved.session, saved.tamper_lock))
         self._push_view()
         tasks = [asyncio.create_task(self._run_link()), asyncio.create_task(self._tick())]
         if self.supervisor is not None:
@@ -109,22 +137,38 @@ class Agent:
         await self._shutdown(tasks)
         return 0
 
-    def stop(self) -> None:
+    def stop(self, reason: StopReason | None = None) -> None:
+        """Stop cleanly. ``reason``: what the service manager said (``shutdown``); left
+        out, it is worked out (:func:`.goodbye.stop_reason`)."""
+        self._stop_asked = reason
         self._stop.set()
 
     def _report_unclean_stop(self) -> None:
-        previous_start = self.parts.state.mark_running() if self.parts.state else None
+        state = self.parts.state
+        if state is not None and (unsent := state.take_unsent_stop()) is not None:
+            self.link.send(Tamper(kind="service_stopped", detail=unsent))
+        previous_start = state.mark_running() if state else None
         if previous_start is not None:
             started = datetime.fromtimestamp(previous_start, UTC).isoformat(timespec="seconds")
             detail = f"the agent started at {started} was killed or lost power"
             self.link.send(Tamper(kind="agent_stopped_uncleanly", detail=detail))
 
     async def _shutdown(self, tasks: list[asyncio.Task[Any]]) -> None:
-        if self.machine.phase is Phase.ACTIVE:
-            # A clean stop is normal at closing time, not in the middle of paid time.
-            detail = "agent stopped while a session was running"
-            self.link.send(Tamper(kind="service_stopped", detail=detail))
-            await self.link.flush(1.0)
+        goodbye = self._goodbye()
+        log.warning("agent_stopping", reason=goodbye.reason, by=goodbye.by, users=goodbye.users)
+        self.link.send(goodbye)  # the server judges it: a stop in paid time is a tamper
+        # Fail closed: a stopped agent enforces nothing, so the station is left locked.
+        if (desktop := self._showing_desktop) is not None:
+            desktop.push(STOPPED_VIEW)
+        if self.config.system_lock:
+            self._lock_screen()
+        await self.link.flush(2.0)
+        if self.channel is not None:  # let the overlay lock before it is ended
+            await self.channel.caught_up(2.0)
+        if self.link.queued and goodbye.active_session_id and self.parts.state is not None:
+            stopped = self.parts.clock.now().wall.isoformat(timespec="seconds")
+            detail = f"agent stopped ({goodbye.reason}) at {stopped} in paid time, offline"
+            self.parts.state.keep_unsent_stop(detail)
         self.link.stop()
         if self.supervisor is not None:
             await self.supervisor.stop()
@@ -143,6 +187,19 @@ class Agent:
             self._start_overlay_thread()
         else:
             await self._start_desktop_process()
+
+    def _goodbye(self) -> Goodbye:
+        state = self.parts.state
+        reason, by = stop_reason(note_path(state.path) if state else None, self._stop_asked)
+        idle = self._showing_idle()
+        return Goodbye(
+            reason=reason,
+            by=by,
+            users=logged_on_users(),
+            idle_seconds=None if idle is None else round(idle),
+            active_session_id=self.machine.session_id,
+            detail=f"agent stopped ({reason}) in phase {self.machine.phase.value}",
+        )
 
     def _start_overlay_thread(self) -> None:
         from .desktop import InProcessOverlay  # Tk only when an overlay is shown
@@ -165,8 +222,9 @@ class Agent:
         self.supervisor = Supervisor(
             command,
             {SECRET_ENV: self.channel.secret},
-            self._desktop_part_died,
+            SupervisorHooks(self._overlay_ended, self._overlay_launch_failed),
             self.parts.launcher or default_launcher(self.config),
+            liveness=self.channel,
         )
 
     async def _run_link(self) -> None:
@@ -181,7 +239,9 @@ class Agent:
         while True:
             next_tick += TICK_SECONDS
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
-            self._execute(self.machine.tick(self.parts.clock.now()))
+            now = self.parts.clock.now()
+            self._execute(self.machine.tick(now, self._link_state()))
+            self._watch_overlay(now.steady)
             self._push_view()
 
     # --- inputs ---------------------------------------------------------------------
@@ -191,17 +251,37 @@ class Agent:
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
 
-    def _desktop_part_died(self, returncode: int) -> None:
-        assert self.channel is not None
-        connected_since_last_death = self.channel.hellos > self._hellos_seen
-        self._hellos_seen = self.channel.hellos
-        now = self.parts.clock.now().steady
-        if self._logged_off_at is not None and now - self._logged_off_at < LOGOFF_ENDS_DESKTOP:
-            return  # our own log-off ended the user's session, and the overlay with it
-        # One that never reached the channel could not start (no display, say): not a hand.
-        kind = "overlay_killed" if connected_since_last_death else "overlay_failed"
-        detail = f"user-session part (overlay) exited with code {returncode}; restarting"
-        self.link.send(Tamper(kind=kind, detail=detail))
+    def _overlay_ended(self, end: Exit) -> None:
+        now = self.parts.clock.now()
+        in_session = self.machine.phase is Phase.ACTIVE
+        verdict = self.watch.ended(end, now.steady, in_session)
+        if verdict.report is not None:
+            self.link.send(verdict.report)
+        if verdict.lock_reason is not None:
+            log.error("agent_tamper_lock", reason=verdict.lock_reason)
+            self._execute(self.machine.engage_tamper_lock(verdict.lock_reason, now))
+            self._push_view()
+        self._watch_overlay(now.steady)
+
+    def _overlay_launch_failed(self, err: Exception, failures: int) -> None:
+        report = self.watch.launch_failed(err, self.parts.clock.now().steady)
+        if report is not None:
+            self.link.send(report)
+        self._watch_overlay(self.parts.clock.now().steady)
+
+    def _watch_overlay(self, now: float) -> None:
+        """Bursts of failures reported on time; the system lock while no overlay can show."""
+        if (report := self.watch.flush(now)) is not None:
+            self.link.send(report)
+        failing = self.supervisor is not None and self.supervisor.failing
+        if failing and not self._overlay_failing:
+            log.error("overlay_unavailable", fallback="system lock")
+            mode = self.machine.view(self.parts.clock.now()).mode
+            if self.config.system_lock and mode not in USABLE_MODES:
+                self._in_thread(self._control_thread, self.parts.control.lock_screen)
+        elif self._overlay_failing and not failing and (report := self.watch.recovered(now)):
+            self.link.send(report)
+        self._overlay_failing = failing
 
     def _overlay_failed(self, err: Exception) -> None:
         fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"
@@ -227,7 +307,7 @@ class Agent:
             case LogOff():
                 log.info("agent_log_off", enabled=config.system_logoff)
                 if config.system_logoff:
-                    self._logged_off_at = self.parts.clock.now().steady
+                    self.watch.logged_off(self.parts.clock.now().steady)
                     self._in_thread(self._control_thread, control.log_off)
             case KeepAwake(enabled=enabled):
                 self._in_thread(self._control_thread, control.keep_awake, enabled)
@@ -237,12 +317,18 @@ class Agent:
                     self._in_thread(self._control_thread, control.notify, "GameOps", text)
             case Persist(saved=saved) if self.parts.state is not None:
                 self._in_thread(self._disk_thread, self.parts.state.save, saved)
-            case Unlock() | Persist():
+            case PersistTamperLock(lock=lock) if self.parts.state is not None:
+                self._in_thread(self._disk_thread, self.parts.state.save_tamper_lock, lock)
+            case ReachServer():
+                self.link.retry_now()
+            case Unlock() | Persist() | PersistTamperLock():
                 pass  # nothing to undo system-side: the overlay follows the view
 
     @property
     def _showing_desktop(self) -> DesktopLink | None:
         """The user-session part, if it can show views and lock now."""
+        if self.supervisor is not None and self.supervisor.failing:
+            return None  # it cannot be started: the system backend locks instead
         return self.desktop if self.desktop is not None and self.desktop.showing else None
 
     def _lock_screen(self) -> None:
@@ -284,7 +370,16 @@ class Agent:
             active_session_id=self.machine.session_id,
             remaining_seconds=self.machine.remaining_seconds(now),
             idle_seconds=self._idle_seconds(),
+            tamper_locked=self.machine.tamper_lock.reason is not None,
         )
+
+    def _link_state(self) -> LinkState:
+        if self.link.connected:
+            return "online"
+        return "connecting" if self.link.connecting else "offline"
+
+    def _showing_idle(self) -> float | None:
+        return self.desktop.idle_seconds if self.desktop is not None else self._last_idle
 
     def _idle_seconds(self) -> int | None:
         """Known in the user's session: from the overlay when shown, else read here (for the
@@ -320,4 +415,4 @@ def default_launcher(config: AgentConfig) -> Launcher:
 
 
 def state_file_for(config: AgentConfig, config_path: Path) -> StateFile:
-    return StateFile(config.state_path(config_path))
+    return StateFile(config.state_path(config_path), state_key(config.backend.token))

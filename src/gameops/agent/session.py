@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Literal
 from uuid import UUID
 
 from gameops.protocol import (
@@ -24,10 +25,13 @@ from gameops.protocol import (
     SessionEnd,
     SessionExpired,
     SessionExtended,
+    SessionInfo,
     SessionStart,
     SyncRequest,
     SyncResponse,
     Tamper,
+    TamperClear,
+    TamperLock,
 )
 
 from .clock import Instant
@@ -39,19 +43,29 @@ from .effects import (
     LogOff,
     Notify,
     Persist,
+    PersistTamperLock,
+    ReachServer,
     SavedSession,
+    SavedTamperLock,
     Send,
     Unlock,
     View,
 )
+from .guard import CLOCK_JUMP_TOLERANCE_SECONDS, TamperLockState, measure_downtime
 
-# A wall clock that moves this much more or less than the steady clock was changed by hand.
-CLOCK_JUMP_TOLERANCE_SECONDS = 5.0
 LAST_WARNING_SECONDS = 60
 MESSAGE_SHOWN_SECONDS = 10.0
+# Paid time ran out while the server was unreachable: it may know of an extension.
+LOGOFF_HOLD_SECONDS = 20.0  # the longest a log-off waits for a reconnect in flight
+RETRY_SECONDS = 2.0  # how often the server is retried meanwhile (not the link's backoff)
+SAME_END_SECONDS = 5.0  # a later end than this is time added, not a correction
+# The server's answers to a sync: once one arrives, the session is what it says.
+SERVER_ANSWERS = (SyncResponse, SessionExpired, SessionEnd, NoSession, SessionExtended)
+TAMPER_LOCK_MESSAGE = "Station locked: tampering detected. Staff must clear it at the desk."
 
 
 _Handler = Callable[[Payload, Instant], list[Effect]]
+LinkState = Literal["online", "connecting", "offline"]
 
 
 class Phase(Enum):
@@ -87,15 +101,26 @@ class SessionMachine:
         self._message = ""
         self._message_until = 0.0
         self._ended_session_id: UUID | None = None
+        self.tamper_lock = TamperLockState()  # locked after tampering until staff clear it
+        self._awaiting_server = False  # expired offline; a sync answer is wanted first
+        self._logoff_held = False  # the grace is over, locked; the log-off awaits the server
+        self._retried_at = 0.0
 
     # --- inputs ---------------------------------------------------------------------
 
-    def start(self, now: Instant, saved: SavedSession | None) -> list[Effect]:
-        """First call: resume a saved session, or lock the station."""
+    def start(
+        self, now: Instant, saved: SavedSession | None, tamper: SavedTamperLock | None = None
+    ) -> list[Effect]:
+        """First call: resume a saved session (and tamper lock), or lock the station."""
         self._last = now
+        effects: list[Effect] = []
+        if tamper is not None:
+            self.tamper_lock.resume(tamper, now)
+            self._show(now, TAMPER_LOCK_MESSAGE)
+            effects = [Lock("tamper"), KeepAwake(False)]
         if saved is None:
-            return [Lock("no_session"), KeepAwake(False)]
-        return self._resume(now, saved)
+            return [Lock("no_session"), KeepAwake(False), *effects]
+        return [*self._resume(now, saved), *effects]
 
     def handle(self, message_id: UUID, payload: Payload, now: Instant) -> list[Effect]:
         """React to one message from the server; commands are acknowledged first."""
@@ -105,19 +130,24 @@ class SessionMachine:
         server_time = getattr(payload, "server_time", None)
         if isinstance(server_time, datetime):
             self.skew_seconds = (server_time - now.wall).total_seconds()
+        if isinstance(payload, SERVER_ANSWERS):
+            self._awaiting_server = False
         handler = self._handlers().get(type(payload))
         if handler is not None:
             effects += handler(payload, now)
         return effects
 
-    def tick(self, now: Instant) -> list[Effect]:
-        """Advance time: detect clock changes, warn, expire, log off, checkpoint."""
+    def tick(self, now: Instant, link: LinkState = "online") -> list[Effect]:
+        """Advance time: detect clock changes, warn, expire, log off, checkpoint.
+        ``link``: the server connection now; an expiry while it is down waits for it."""
         effects = self._check_wall_clock(now)
         self._last = now
+        if self.tamper_lock.logoff_due(now):
+            effects += [LogOff(), PersistTamperLock(self.tamper_lock.saved)]
         if self.phase is Phase.ACTIVE:
-            effects += self._tick_active(now)
-        elif self.phase is Phase.ENDING and now.steady >= self._logoff_at:
-            effects += self._finish_grace(now)
+            effects += self._tick_active(now, link)
+        elif self.phase is Phase.ENDING:
+            effects += self._tick_ending(now, link)
         return effects
 
     # --- outputs --------------------------------------------------------------------
@@ -129,6 +159,10 @@ class SessionMachine:
 
     def view(self, now: Instant) -> View:
         message = self._message if now.steady < self._message_until else ""
+        if self.tamper_lock.reason is not None:
+            return View("locked", None, TAMPER_LOCK_MESSAGE)
+        if self.phase is Phase.ENDING and self._logoff_held:
+            return View("locked", None, "Session ended. Checking with the front desk...")
         if self.phase is Phase.ACTIVE:
             return View("session", self.remaining_seconds(now), message)
         if self.phase is Phase.ENDING:
@@ -138,7 +172,39 @@ class SessionMachine:
         return View("locked", None, message or "Please see the front desk.")
 
     def sync_request(self) -> SyncRequest:
-        return SyncRequest(last_known_session_id=self.session_id)
+        return SyncRequest(
+            last_known_session_id=self.session_id, tamper_locked=self.tamper_lock.reason is not None
+        )
+
+    # --- tamper lock ----------------------------------------------------------------
+
+    def engage_tamper_lock(self, reason: str, now: Instant) -> list[Effect]:
+        """Fail closed: lock now, log off after the grace, until staff clear it."""
+        if not self.tamper_lock.engage(reason, now, self.rules.grace_seconds):
+            return []
+        self._show(now, TAMPER_LOCK_MESSAGE)
+        return [
+            Lock("tamper"),
+            KeepAwake(False),
+            Notify("Tampering detected: this station is locked. Save your work now.", "warning"),
+            PersistTamperLock(self.tamper_lock.saved),
+        ]
+
+    def _on_tamper_lock(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, TamperLock)
+        return self.engage_tamper_lock(payload.reason, now)
+
+    def _on_tamper_clear(self, payload: Payload, now: Instant) -> list[Effect]:
+        if not self.tamper_lock.clear():
+            return []
+        effects: list[Effect] = [PersistTamperLock(None)]
+        grace = self.phase is Phase.ENDING and not self._logoff_held  # usable, to save work
+        if self.phase is Phase.ACTIVE or grace:
+            self._show(now, "Unlocked by staff.")
+            effects += [Unlock(), Notify("Unlocked by staff.")]
+        if self.phase is Phase.ACTIVE:
+            effects.append(KeepAwake(True))
+        return effects
 
     # --- message handlers -----------------------------------------------------------
 
@@ -150,6 +216,8 @@ class SessionMachine:
             SessionExpired: self._on_expired,
             SyncResponse: self._on_sync,
             NoSession: self._on_no_session,
+            TamperLock: self._on_tamper_lock,
+            TamperClear: self._on_tamper_clear,
             ServerHello: _ignore,
             HeartbeatAck: _ignore,
         }
@@ -162,9 +230,7 @@ class SessionMachine:
         assert isinstance(payload, SyncResponse)
         session = payload.session
         if self._seconds_until(session.scheduled_end_at, now) > 0:
-            resumed = self.phase is Phase.ACTIVE and self.session_id == session.id
-            text = "" if resumed else "Session resumed."
-            return self._begin(session.id, session.scheduled_end_at, now, text)
+            return self._begin(session.id, session.scheduled_end_at, now, self._sync_text(session))
         if self.phase is Phase.ACTIVE and self.session_id == session.id:
             return self._enter_ending(now, self.rules.grace_seconds)
         return []
@@ -207,11 +273,13 @@ class SessionMachine:
     def _begin(self, session_id: UUID, end_at: datetime, now: Instant, text: str) -> list[Effect]:
         was_active = self.phase is Phase.ACTIVE
         self.phase, self.session_id, self.scheduled_end_at = Phase.ACTIVE, session_id, end_at
+        self._logoff_held = False
         self._deadline = now.steady + self._seconds_until(end_at, now)
         self._warned = self._warnings_already_past(now)
         if text:
             self._show(now, text)
-        effects: list[Effect] = [] if was_active else [Unlock(), KeepAwake(True)]
+        unlocks = not was_active and self.tamper_lock.reason is None  # a tamper lock holds
+        effects: list[Effect] = [Unlock(), KeepAwake(True)] if unlocks else []
         if text:
             effects.append(Notify(text))
         return [*effects, self._checkpoint(now)]
@@ -238,24 +306,40 @@ class SessionMachine:
     def _resume(self, now: Instant, saved: SavedSession) -> list[Effect]:
         """Resume from the state file, never with more time than was saved."""
         self.skew_seconds = saved.skew_seconds
-        elapsed = max(0.0, (now.wall - saved.saved_at).total_seconds())
+        down = measure_downtime(now, saved)
+        self.skew_seconds -= down.clock_jump  # the server's clock, seen through a turned one
+        effects: list[Effect] = [Send(down.report)] if down.report else []
+        if down.seconds is None:
+            # The time down is unknown: grant nothing on the PC's word; stay locked until
+            # the server says what is left.
+            return [*effects, Lock("no_session"), KeepAwake(False)]
         if saved.phase == "ending":
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
-            return self._enter_ending(now, max(0.0, (saved.logoff_in_seconds or 0) - elapsed))
+            grace_left = max(0.0, (saved.logoff_in_seconds or 0) - down.seconds)
+            return [*effects, *self._enter_ending(now, grace_left)]
         by_clock = self._seconds_until(saved.scheduled_end_at, now)
-        remaining = min(saved.remaining_seconds - elapsed, by_clock)
+        remaining = min(saved.remaining_seconds - down.seconds, by_clock)
         if remaining <= 0:
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
-            return self._enter_ending(now, self.rules.grace_seconds)
+            return [*effects, *self._enter_ending(now, self.rules.grace_seconds)]
         capped_end = self._server_now(now) + timedelta(seconds=remaining)
-        return self._begin(saved.session_id, capped_end, now, "Session resumed.")
+        return [*effects, *self._begin(saved.session_id, capped_end, now, "Session resumed.")]
 
     # --- ticking --------------------------------------------------------------------
 
-    def _tick_active(self, now: Instant) -> list[Effect]:
+    def _sync_text(self, session: SessionInfo) -> str:
+        """What a sync that finds paid time says: extended while we were offline, or back."""
+        same = self.session_id == session.id
+        if same and self.scheduled_end_at is not None:
+            added = (session.scheduled_end_at - self.scheduled_end_at).total_seconds()
+            if added > SAME_END_SECONDS:
+                return "Time added!"
+        return "" if same and self.phase is Phase.ACTIVE else "Session resumed."
+
+    def _tick_active(self, now: Instant, link: LinkState) -> list[Effect]:
         left = self._deadline - now.steady
         if left <= 0:
-            return self._enter_ending(now, self.rules.grace_seconds)
+            return self._expire_locally(now, link)
         effects: list[Effect] = []
         for threshold in self._thresholds():
             if left <= threshold and threshold not in self._warned:
@@ -266,6 +350,32 @@ class SessionMachine:
         if now.steady - self._last_checkpoint >= self.rules.checkpoint_seconds:
             effects.append(self._checkpoint(now))
         return effects
+
+    def _expire_locally(self, now: Instant, link: LinkState) -> list[Effect]:
+        effects = self._enter_ending(now, self.rules.grace_seconds)
+        if link != "online":
+            # The customer may have paid more while we were cut off: ask before acting.
+            self._awaiting_server, self._retried_at = True, now.steady
+            effects.append(ReachServer())
+        return effects
+
+    def _tick_ending(self, now: Instant, link: LinkState) -> list[Effect]:
+        effects: list[Effect] = []
+        retry_due = now.steady - self._retried_at >= RETRY_SECONDS
+        if self._awaiting_server and link == "offline" and retry_due:
+            self._retried_at = now.steady
+            effects.append(ReachServer())
+        if now.steady < self._logoff_at:
+            return effects
+        held = self._awaiting_server and link != "offline"
+        if held and now.steady < self._logoff_at + LOGOFF_HOLD_SECONDS:
+            # A reconnect is in flight: the log-off waits for its answer; the lock does not.
+            if not self._logoff_held:
+                self._logoff_held = True
+                effects.append(Lock("expired"))
+            return effects
+        self._logoff_held = False
+        return effects + self._finish_grace(now)
 
     def _check_wall_clock(self, now: Instant) -> list[Effect]:
         if self._last is None:
@@ -295,6 +405,8 @@ class SessionMachine:
             saved_at=now.wall,
             phase="ending" if ending else "active",
             logoff_in_seconds=max(0.0, self._logoff_at - now.steady) if ending else None,
+            steady_at=now.steady,
+            boot_id=now.boot,
         )
         return Persist(saved)
 

@@ -27,6 +27,7 @@ API_PORT, API_SSL_PORT = 8728, 8729
 DEFAULT_LIST = "gameops-playing"
 COMMENT_PREFIX = "gameops:"
 FILTER = "/ip/firewall/filter"
+REACHABLE = ("reachable", "delay", "probe", "permanent")  # RouterOS 7 neighbour states
 ADDRESS_LIST = "/ip/firewall/address-list"
 T = TypeVar("T")
 
@@ -106,6 +107,18 @@ class RouterOs:
         for row in rows:
             if normalize_mac(str(row.get("mac-address", ""))) == normalize_mac(mac):
                 return str(row["address"])
+        return None
+
+    async def sees(self, macs: list[str]) -> str | None:
+        """Which of ``macs`` the router sees on the network now (its ARP entry is reachable,
+        or complete on RouterOS 6), if any. A stale or failed entry is not seeing it."""
+        wanted = {normalize_mac(mac) for mac in macs}
+        rows = await self._run(lambda api: _rows(api, "/ip/arp"))
+        for row in rows:
+            mac = normalize_mac(str(row.get("mac-address", "")))
+            status = str(row.get("status", "reachable" if row.get("complete") else ""))
+            if mac in wanted and status in REACHABLE:
+                return mac
         return None
 
     async def _ensure_rule(self, api: AsyncApi, mac: str) -> bool:

@@ -79,6 +79,7 @@ class Heartbeat(Payload, frozen=True):
     active_session_id: UUID | None = None
     remaining_seconds: NonNegative | None = None
     idle_seconds: NonNegative | None = None  # since the customer last touched mouse or keys
+    tamper_locked: bool = False  # the agent holds a tamper lock (the server corrects a mismatch)
 
 
 class StatusChange(Payload, frozen=True):
@@ -89,6 +90,7 @@ class StatusChange(Payload, frozen=True):
 class SyncRequest(Payload, frozen=True):
     TYPE = "sync_request"
     last_known_session_id: UUID | None = None
+    tamper_locked: bool = False
 
 
 class Ack(Payload, frozen=True):
@@ -97,11 +99,40 @@ class Ack(Payload, frozen=True):
 
 
 class Tamper(Payload, frozen=True):
-    """A sign that someone tried to get past enforcement (overlay killed, clock changed...)."""
+    """A sign that someone tried to get past enforcement (overlay killed, clock changed...).
+
+    ``count``: how many times it happened for this one report (a burst, e.g. an overlay
+    crashing at every start, is summed up rather than sent each time). ``lock``: the agent
+    has locked the station for it, fail-closed, until staff clear it (``tamper_clear``).
+    """
 
     TYPE = "tamper"
     kind: Name
     detail: Annotated[str, Meta(max_length=1000)] = ""
+    count: Positive = 1
+    lock: bool = False
+
+
+StopReason = Literal["service_stop", "shutdown", "uninstall", "update"]
+
+
+class Goodbye(Payload, frozen=True):
+    """The agent is about to stop (sent before a clean stop, not on a crash or power cut).
+
+    ``by``: who asked, where the agent can know it (an installer or updater says so);
+    ``users``: the accounts logged on to the PC at the time; ``idle_seconds``: input-idle
+    time at the stop (someone at the keyboard seconds before is evidence the PC is in use).
+    """
+
+    TYPE = "goodbye"
+    reason: StopReason
+    detail: Annotated[str, Meta(max_length=1000)] = ""
+    by: Annotated[str, Meta(max_length=128)] | None = None
+    users: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=16)] = field(
+        default_factory=list
+    )
+    idle_seconds: NonNegative | None = None
+    active_session_id: UUID | None = None
 
 
 # --- server -> agent -------------------------------------------------------------------
@@ -168,6 +199,23 @@ class NoSession(Payload, frozen=True):
     server_time: UtcTime | None = None
 
 
+class TamperLock(Payload, frozen=True):
+    """The station is tamper-locked on the server and the agent did not know (its state file
+    was lost, say): lock, fail-closed, until ``tamper_clear``."""
+
+    TYPE = "tamper_lock"
+    reason: Annotated[str, Meta(max_length=1000)]
+    locked_at: UtcTime
+
+
+class TamperClear(Payload, frozen=True):
+    """Staff cleared the station's tamper lock from the dashboard."""
+
+    TYPE = "tamper_clear"
+    cleared_at: UtcTime
+    cleared_by: str | None = None
+
+
 class Replaced(Payload, frozen=True):
     """Another connection took over this station: stop and do not reconnect on its own."""
 
@@ -188,7 +236,8 @@ class Error(Payload, frozen=True):
 
 
 AGENT_MESSAGES: dict[str, type[Payload]] = {
-    cls.TYPE: cls for cls in (Auth, AgentHello, Heartbeat, StatusChange, SyncRequest, Ack, Tamper)
+    cls.TYPE: cls
+    for cls in (Auth, AgentHello, Heartbeat, StatusChange, SyncRequest, Ack, Tamper, Goodbye)
 }
 SERVER_MESSAGES: dict[str, type[Payload]] = {
     cls.TYPE: cls
@@ -201,6 +250,8 @@ SERVER_MESSAGES: dict[str, type[Payload]] = {
         SessionExpired,
         SyncResponse,
         NoSession,
+        TamperLock,
+        TamperClear,
         Replaced,
         Reconnect,
         Error,
@@ -208,7 +259,14 @@ SERVER_MESSAGES: dict[str, type[Payload]] = {
 }
 # Server commands the agent must acknowledge with ``ack``; the server records each ack.
 ACKED_COMMANDS = frozenset(
-    {SessionStart.TYPE, SessionExtended.TYPE, SessionEnd.TYPE, SessionExpired.TYPE}
+    {
+        SessionStart.TYPE,
+        SessionExtended.TYPE,
+        SessionEnd.TYPE,
+        SessionExpired.TYPE,
+        TamperLock.TYPE,
+        TamperClear.TYPE,
+    }
 )
 
 

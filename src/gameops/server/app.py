@@ -25,6 +25,7 @@ from gameops.server.control.endpoints import router as control_router
 from gameops.server.control.health import DeviceHealth
 from gameops.server.control.pc_agent import PcAgentControl
 from gameops.server.control.reconcile import ConsoleWatch
+from gameops.server.control.stopped import StoppedClientWatch
 from gameops.server.db.engine import Database, create_engine
 from gameops.server.errors import install_handlers
 from gameops.server.events.dispatch import EventDispatcher
@@ -86,6 +87,7 @@ class Services:
     selling: Selling
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
+    stopped_clients: StoppedClientWatch | None  # with a venue router configured
 
     async def start(self) -> None:
         await self.bus.start()
@@ -97,8 +99,12 @@ class Services:
         self.console_watch.start()
         self.presence_sweeper.start()
         self.payments_sweeper.start()
+        if self.stopped_clients is not None:
+            self.stopped_clients.start()
 
     async def stop(self) -> None:
+        if self.stopped_clients is not None:
+            await self.stopped_clients.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
         await self.console_watch.stop()
@@ -157,6 +163,7 @@ def build_services(settings: Settings) -> Services:
         selling=Selling(database, settings, consoles, gateway),
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
+        stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
     )
 
 

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     device_reconcile_seconds: float = Field(default=30.0, gt=0)
     power_sample_seconds: float = Field(default=60.0, gt=0)
     power_retention_days: int = Field(default=30, gt=0)
+    # A MikroTik router that sees the venue's PCs (RouterOS API): while a station's client
+    # is stopped, it is asked every few seconds whether the PC is still on the network.
+    venue_router_host: str | None = None
+    venue_router_port: int = Field(default=8729, ge=1, le=65535)
+    venue_router_tls: bool = True
+    venue_router_tls_verify: bool = True  # false: a self-signed api-ssl certificate
+    venue_router_username: str = "admin"
+    venue_router_password: SecretStr | None = None
+    stopped_client_check_seconds: float = Field(default=15.0, gt=0)
 
     @field_validator("currency")
     @classmethod

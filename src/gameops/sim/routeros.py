@@ -1,10 +1,11 @@
 """A MikroTik router on loopback speaking the RouterOS API (the binary sentence protocol).
 
 Supports ``/login`` (plain, RouterOS >= 6.43), and ``print``/``add``/``set``/``remove`` on
-``/ip/firewall/filter``, ``/ip/firewall/address-list`` (entries with a ``timeout`` expire)
-and ``/ip/dhcp-server/lease``. State lives in memory: a restarted simulator is a router that
-came back empty. Optional TLS (api-ssl). Fault modes: ``timeout`` (logs in, then never
-answers), ``error`` (logs in, then traps every command).
+``/ip/firewall/filter``, ``/ip/firewall/address-list`` (entries with a ``timeout`` expire),
+``/ip/dhcp-server/lease`` and ``/ip/arp`` (the neighbours it sees). State lives in memory:
+a restarted simulator is a router that came back empty. Optional TLS (api-ssl). Fault
+modes: ``timeout`` (logs in, then never answers), ``error`` (logs in, then traps every
+command).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Literal
 
 Fault = Literal["none", "timeout", "error"]
 Sentence = list[str]
-TABLES = ("/ip/firewall/filter", "/ip/firewall/address-list", "/ip/dhcp-server/lease")
+TABLES = ("/ip/firewall/filter", "/ip/firewall/address-list", "/ip/dhcp-server/lease", "/ip/arp")
 
 
 # The codec: sans-I/O, tested on its own. -------------------------------------------
@@ -204,6 +205,10 @@ class RouterOsSimulator:
 
     def add_lease(self, mac: str, address: str) -> None:
         self.state.add("/ip/dhcp-server/lease", {"mac-address": mac, "address": address})
+
+    def add_neighbour(self, mac: str, address: str, status: str = "reachable") -> None:
+        """An ARP entry, as RouterOS 7 shows it: ``reachable`` while the host answers."""
+        self.state.add("/ip/arp", {"mac-address": mac, "address": address, "status": status})
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._clients.add(writer)

@@ -151,8 +151,12 @@ class DeviceHub:
 
 
 def _tls(config: dict[str, Any]) -> ssl.SSLContext:
+    return router_tls(verify=config.get("tls_verify", True))
+
+
+def router_tls(*, verify: bool) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    if not config.get("tls_verify", True):
+    if not verify:
         # MikroTik's api-ssl often runs on a self-signed certificate: encrypted, not verified.
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -16,6 +16,7 @@ from gameops.protocol import (
     SessionExtended,
     SessionInfo,
     SessionStart,
+    TamperClear,
     as_data,
     encode,
     utc_now,
@@ -27,6 +28,7 @@ from gameops.server.outbox.store import stage
 from gameops.server.sessions import events
 from gameops.server.sessions.service import customer_name
 from gameops.server.stations.domain import StationType
+from gameops.server.stations.events import TamperLockCleared
 
 
 def session_info(session: GameSession) -> SessionInfo:
@@ -78,6 +80,7 @@ class PcAgentControl:
         dispatcher.handle(events.SessionExtended, self.extended)
         dispatcher.handle(events.SessionEnded, self.ended)
         dispatcher.handle(events.SessionExpired, self.expired)
+        dispatcher.handle(TamperLockCleared, self.tamper_cleared)
 
     async def started(self, db: AsyncSession, event: events.SessionStarted) -> None:
         message = SessionStart(
@@ -108,6 +111,10 @@ class PcAgentControl:
             id=event.session_id, grace_seconds=self._grace, ended_at=event.ended_at
         )
         await self._send(db, event.station_id, event.session_id, message)
+
+    async def tamper_cleared(self, db: AsyncSession, event: TamperLockCleared) -> None:
+        message = TamperClear(cleared_at=utc_now(), cleared_by=event.cleared_by)
+        send_command(db, event.station_id, None, message)
 
     async def _send(
         self, db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID, message: Payload

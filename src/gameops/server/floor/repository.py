@@ -16,7 +16,7 @@ from gameops.server.sessions.domain import SessionStatus
 # A station's card shows the newest of these; a recovery clears what came before it.
 # (By name: the device events arrive with the consoles work and may not exist yet.)
 ALERT_NAMES = ("AGENT_ERROR", "AGENT_TAMPER", "DEVICE_ERROR")
-CLEAR_NAMES = ("DEVICE_RECOVERED",)
+CLEAR_NAMES = ("DEVICE_RECOVERED", "TAMPER_LOCK_CLEARED")  # staff saw to it
 WATCHED_TYPES = tuple(t for t in EventType if t.value in ALERT_NAMES + CLEAR_NAMES)
 
 

@@ -15,6 +15,7 @@ from gameops.protocol import (
     AgentHello,
     Auth,
     Error,
+    Goodbye,
     Heartbeat,
     HeartbeatAck,
     NoSession,
@@ -28,8 +29,6 @@ from gameops.protocol import (
 )
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
-from gameops.server.events.domain import EventType
-from gameops.server.events.service import record_event
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.hub import AgentHub
@@ -37,6 +36,7 @@ from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
+from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
 
 
@@ -83,8 +83,10 @@ async def _heartbeat(
 ) -> list[Payload]:
     now = utc_now()
     metrics = {**as_data(beat), "at": now.isoformat()}
-    await presence.record_heartbeat(db, station_id, metrics)
+    station = await presence.record_heartbeat(db, station_id, metrics)
     replies: list[Payload] = [HeartbeatAck(server_time=now)]
+    if (correction := defences.tamper_correction(station, beat.tamper_locked)) is not None:
+        replies.append(correction)
     # The agent and the server disagree on the session: a command was lost; correct it.
     active = await sessions.active_on_station(db, station_id)
     server_session = active.id if active is not None else None
@@ -106,7 +108,11 @@ async def _status_change(
 async def _sync(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    return [await sync_reply(services, db, station_id, request.last_known_session_id)]
+    replies = [await sync_reply(services, db, station_id, request.last_known_session_id)]
+    station = await stations.get_station(db, station_id)
+    if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
+        replies.append(correction)
+    return replies
 
 
 async def _ack(
@@ -119,12 +125,17 @@ async def _ack(
 async def _tamper(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, tamper: Tamper
 ) -> list[Payload]:
-    record_event(
-        db,
-        EventType.AGENT_TAMPER,
-        station_id=station_id,
-        data={"kind": tamper.kind, "detail": tamper.detail},
-    )
+    station = await stations.get_station(db, station_id, lock=tamper.lock)
+    defences.record_tamper(db, station, tamper)
+    return []
+
+
+async def _goodbye(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, goodbye: Goodbye
+) -> list[Payload]:
+    station = await stations.get_station(db, station_id, lock=True)
+    active = await sessions.active_on_station(db, station_id)
+    defences.record_goodbye(db, station, goodbye, active.id if active is not None else None)
     return []
 
 
@@ -141,5 +152,6 @@ HANDLERS: dict[type[Payload], Handler] = {
     SyncRequest: _sync,
     Ack: _ack,
     Tamper: _tamper,
+    Goodbye: _goodbye,
     Auth: _auth_again,
 }

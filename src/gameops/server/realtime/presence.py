@@ -14,6 +14,7 @@ from gameops.server.db.models import Station
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.stations import service as stations
+from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import status_after_agent_presence
 
 
@@ -24,6 +25,7 @@ async def mark_connected(
     station.agent_connected = True
     station.agent_connection_id = connection_id
     station.last_seen_at = utc_now()
+    defences.agent_back(station)
     _follow_presence(db, station, "agent connected")
     record_event(
         db,
@@ -43,6 +45,8 @@ async def mark_disconnected(
         return False
     station.agent_connected = False
     station.agent_connection_id = None
+    if station.agent_stop is not None:  # it said goodbye first: stopped, not lost
+        reason = f"client stopped ({station.agent_stop.get('reason')})"
     _follow_presence(db, station, reason)
     record_event(
         db,

@@ -90,7 +90,7 @@ async def start_session(
 ) -> Sale:
     check_duration(request.duration_minutes, settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
-    ensure_sellable(station.status)
+    ensure_sellable(station.status, tamper_locked=station.tamper_locked_at is not None)
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
     session = _new_session(settings, station, customer, request.duration_minutes, actor)

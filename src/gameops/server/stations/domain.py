@@ -32,7 +32,9 @@ def idle_status(station_type: StationType, agent_connected: bool) -> StationStat
     return StationStatus.OFFLINE
 
 
-def ensure_sellable(status: StationStatus) -> None:
+def ensure_sellable(status: StationStatus, *, tamper_locked: bool = False) -> None:
+    if tamper_locked:
+        raise Conflict("Station is tamper-locked: clear the tamper lock on the floor first")
     if status is StationStatus.IN_SESSION:
         raise Conflict("Station is busy")
     if status is StationStatus.MAINTENANCE:
@@ -77,3 +79,14 @@ def status_after_device_recovered(current: StationStatus, in_session: bool) -> S
     if current is not StationStatus.ERROR:
         return current
     return StationStatus.IN_SESSION if in_session else StationStatus.ONLINE
+
+
+# Stops that are not the venue's own doing when paid time is running: a tamper. A shutdown
+# ends the customer's own use of the PC (the session keeps counting) and is only recorded.
+TAMPER_STOP_REASONS = frozenset({"service_stop", "uninstall", "update"})
+# Input this recent at the stop: someone was at the PC when its client was stopped.
+IN_USE_IDLE_SECONDS = 120
+
+
+def stop_is_tamper(reason: str, session_running: bool) -> bool:
+    return session_running and reason in TAMPER_STOP_REASONS

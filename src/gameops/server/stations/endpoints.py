@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from gameops.server.deps import AdminUser, DbDep, PageDep, StaffUser
 from gameops.server.schemas import Paginated
 from gameops.server.stations import repository, service
+from gameops.server.stations import tamper as defences
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.domain import StationStatus, StationType
 from gameops.server.stations.schemas import (
@@ -81,3 +82,11 @@ async def issue_agent_token(station_id: uuid.UUID, db: DbDep, admin: AdminUser) 
 async def revoke_agent_token(station_id: uuid.UUID, db: DbDep, admin: AdminUser) -> None:
     station = await service.get_station(db, station_id, lock=True)
     await service.revoke_agent_token(db, station, admin.id)
+
+
+@router.delete("/{station_id}/tamper-lock", status_code=status.HTTP_204_NO_CONTENT)
+async def clear_tamper_lock(station_id: uuid.UUID, db: DbDep, staff: StaffUser) -> None:
+    """Clear the station's tamper lock (audited: TAMPER_LOCK_CLEARED with who and when);
+    the agent unlocks if paid time is running. 409 if the station is not tamper-locked."""
+    station = await service.get_station(db, station_id, lock=True)
+    await defences.clear_tamper_lock(db, station, staff)

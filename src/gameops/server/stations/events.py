@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 
 from gameops.server.events.base import AuditLine, DomainEvent
 from gameops.server.events.domain import EventType
@@ -67,3 +68,61 @@ class AgentTokenRevoked(DomainEvent, frozen=True, kw_only=True):
 
     def audit(self) -> AuditLine:
         return AuditLine(EventType.AGENT_TOKEN_REVOKED, {})
+
+
+class AgentTampered(DomainEvent, frozen=True, kw_only=True):
+    """The agent saw (or the server concluded) an attempt to get past enforcement."""
+
+    station_id: uuid.UUID
+    kind: str
+    detail: str
+    count: int = 1  # a burst summed up in one report
+    locks: bool = False  # the station is tamper-locked for it
+    reason: str | None = None  # a stop's reason, for a stop in paid time
+
+    def audit(self) -> AuditLine:
+        data: dict[str, Any] = {"kind": self.kind, "detail": self.detail}
+        if self.count > 1:
+            data["count"] = self.count
+        if self.locks:
+            data["lock"] = True
+        if self.reason is not None:
+            data["reason"] = self.reason
+        return AuditLine(EventType.AGENT_TAMPER, data)
+
+
+class TamperLockCleared(DomainEvent, frozen=True, kw_only=True):
+    """Staff cleared the lock; station control tells the agent (``tamper_clear``)."""
+
+    station_id: uuid.UUID
+    actor_id: uuid.UUID
+    cleared_by: str
+    locked_at: datetime
+    kind: str | None
+    detail: str | None
+
+    def audit(self) -> AuditLine:
+        data = {"locked_at": self.locked_at.isoformat(), "kind": self.kind, "detail": self.detail}
+        return AuditLine(EventType.TAMPER_LOCK_CLEARED, data)
+
+
+class AgentStopped(DomainEvent, frozen=True, kw_only=True):
+    """The agent said goodbye before a clean stop; ``stop`` is what the station keeps."""
+
+    station_id: uuid.UUID
+    stop: dict[str, Any]
+
+    def audit(self) -> AuditLine:
+        return AuditLine(EventType.AGENT_STOPPED, self.stop)
+
+
+class StoppedClientOnNetwork(DomainEvent, frozen=True, kw_only=True):
+    """The venue router's answer changed: does it see the stopped client's PC?"""
+
+    broadcast: ClassVar[bool] = False
+    station_id: uuid.UUID
+    seen: bool
+    mac: str | None
+
+    def audit(self) -> AuditLine:
+        return AuditLine(EventType.STOPPED_CLIENT_ON_NETWORK, {"seen": self.seen, "mac": self.mac})

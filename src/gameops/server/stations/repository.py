@@ -52,3 +52,14 @@ async def revoke_tokens(db: AsyncSession, station_id: uuid.UUID) -> int:
         .values(revoked_at=utc_now())
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def stopped_clients(db: AsyncSession) -> list[tuple[uuid.UUID, list[str]]]:
+    """Stations whose agent said goodbye and is not back, with the MACs it reported."""
+    query = select(Station).where(
+        Station.archived_at.is_(None),
+        Station.agent_stopped_at.is_not(None),
+        Station.agent_connected.is_(False),
+    )
+    stations = (await db.scalars(query)).all()
+    return [(s.id, [str(mac) for mac in (s.specs or {}).get("macs") or []]) for s in stations]

@@ -100,6 +100,16 @@ class StationPublic(Schema):
     power_watts: float | None = None
     relay_on: bool | None = None
     power_at: datetime | None = None
+    tamper_locked_at: datetime | None = Field(
+        default=None, description="set: fail-closed after tampering until staff clear it"
+    )
+    tamper_lock: dict[str, Any] | None = Field(default=None, description="kind and detail")
+    agent_stopped_at: datetime | None = Field(
+        default=None, description="the agent said goodbye (a clean stop) and is not back"
+    )
+    agent_stop: dict[str, Any] | None = Field(
+        default=None, description="reason, by, users, idle_seconds, in_use, session_id"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -64,6 +64,14 @@ class Station(Timestamped, Base):
     power_watts: Mapped[float | None] = mapped_column(Float)
     relay_on: Mapped[bool | None] = mapped_column(Boolean)
     power_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fail-closed after tampering (overlay killed too often...): the agent keeps the station
+    # locked and no time is sold on it until staff clear it. ``tamper_lock``: kind, detail.
+    tamper_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tamper_lock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The agent said goodbye before stopping (its reason, who, evidence of use); cleared
+    # when it connects again. Lets staff tell "client stopped" from "offline".
+    agent_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_stop: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AgentToken(Timestamped, Base):

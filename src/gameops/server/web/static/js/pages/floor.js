@@ -24,6 +24,8 @@ const STATUS_TEXT = {
   MAINTENANCE: "Maintenance",
   ERROR: "Error", // a console's plug or router not answering, or a recent agent/device error
   PENDING: "Waiting for card payment",
+  TAMPER_LOCKED: "Tamper lock",
+  CLIENT_STOPPED: "Client stopped",
 };
 
 /** Show what the server would charge (GET /pricing/quote) in `price`, and the plan it
@@ -117,6 +119,8 @@ function renderSummary(stations) {
   summary.textContent =
     `${stations.length} stations · ${count("IN_SESSION")} in session · ` +
     `${count("ONLINE")} available · ${count("OFFLINE")} offline · ${count("MAINTENANCE")} in maintenance`;
+  const locked = stations.filter((s) => s.tamper_locked_at).length;
+  if (locked) summary.textContent += ` · ${locked} tamper-locked`;
 }
 
 function createCard(id) {
@@ -132,6 +136,7 @@ function createCard(id) {
     timer: el("p", { class: "timer", "aria-label": "Time left" }),
     power: el("p", { class: "power", hidden: true }),
     alert: el("p", { class: "alert", hidden: true }),
+    guard: el("p", { class: "guard", role: "status", hidden: true }),
     note: el("p", { class: "note", hidden: true }),
     error: el("p", { class: "error", role: "alert", hidden: true }),
     buttons: {
@@ -141,6 +146,7 @@ function createCard(id) {
       maintenance: el("button", { type: "button", class: "ghost", "data-action": "maintenance" }),
       confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, "Card paid"),
       calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, "Call off"),
+      untamper: el("button", { type: "button", class: "danger", "data-action": "untamper" }, "Clear tamper lock"),
     },
   };
   const head = el("header", {}, card.name, card.type);
@@ -148,7 +154,7 @@ function createCard(id) {
   card.node = el(
     "article",
     { class: "card", "data-station-id": id },
-    head, card.status, card.customer, card.timer, card.power, card.alert, card.note, card.error, actions,
+    head, card.status, card.customer, card.timer, card.power, card.alert, card.guard, card.note, card.error, actions,
   );
   actions.addEventListener("click", (event) => {
     const action = event.target.closest("button")?.dataset.action;
@@ -159,6 +165,8 @@ function createCard(id) {
 }
 
 function displayStatus(station) {
+  if (station.tamper_locked_at) return "TAMPER_LOCKED";
+  if (station.agent_stop && !station.agent_connected) return "CLIENT_STOPPED";
   if (station.session?.status === "PENDING_PAYMENT") return "PENDING";
   if (station.alert && station.status !== "IN_SESSION") return "ERROR";
   return station.status;
@@ -174,7 +182,7 @@ function update(card, station) {
   card.name.textContent = station.name;
   card.type.textContent = station.type === "CONSOLE" ? "Console" : "PC";
   const running = session?.status === "ACTIVE";
-  const agentGone = running && station.type === "PC" && !station.agent_connected;
+  const agentGone = running && station.type === "PC" && !station.agent_connected && status !== "CLIENT_STOPPED";
   card.status.textContent = STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
   card.customer.textContent = session ? session.customer_name ?? "Walk-in customer" : "";
   card.customer.hidden = !session;
@@ -184,6 +192,11 @@ function update(card, station) {
   if (!card.power.hidden) card.power.textContent = powerText(station);
   card.alert.hidden = !station.alert;
   if (station.alert) card.alert.textContent = alertText(station.alert);
+  const guard = guardText(station);
+  card.guard.hidden = !guard;
+  card.guard.textContent = guard;
+  const stillThere = station.agent_stop?.in_use || station.agent_stop?.router_sees;
+  card.guard.dataset.flag = stillThere && !station.agent_connected ? "in-use" : "";
   const waiting = Boolean(session?.pending_payment_id);
   if (waiting) {
     card.note.textContent = running
@@ -201,6 +214,25 @@ function update(card, station) {
   b.calloff.hidden = !session || running;
   b.maintenance.hidden = !isAdmin || Boolean(session);
   b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
+  b.untamper.hidden = !station.tamper_locked_at;
+  if (station.tamper_locked_at) b.start.hidden = true;
+}
+
+/** The station's defences: its tamper lock, or its client stopped (who, when, evidence). */
+function guardText(station) {
+  if (station.tamper_locked_at) {
+    const lock = station.tamper_lock ?? {};
+    const at = new Date(station.tamper_locked_at).toLocaleTimeString();
+    return `Locked for tampering at ${at}: ${lock.detail || words(lock.kind || "tamper")}. Check the PC, then clear it.`;
+  }
+  const stop = station.agent_stop;
+  if (!stop || station.agent_connected) return "";
+  const at = new Date(station.agent_stopped_at).toLocaleTimeString();
+  const by = stop.by ? ` by ${stop.by}` : "";
+  const users = stop.users?.length ? ` · logged on: ${stop.users.join(", ")}` : "";
+  const inUse = stop.in_use ? ` · ⚠ in use: input ${stop.idle_seconds} s before the stop` : "";
+  const seen = stop.router_sees ? " · ⚠ the router still sees the PC" : "";
+  return `Client stopped (${words(stop.reason)})${by} at ${at}${users}${inUse}${seen}`;
 }
 
 function powerText(station) {
@@ -314,6 +346,9 @@ const ACTIONS = {
   },
   async confirm(card) {
     await cardAction(card, "confirm", () => api("POST", `/payments/${card.station.session.pending_payment_id}/confirm`));
+  },
+  async untamper(card) {
+    await cardAction(card, "untamper", () => api("DELETE", `/stations/${card.station.id}/tamper-lock`));
   },
   async calloff(card) {
     await cardAction(card, "calloff", () => api("DELETE", `/sessions/${card.station.session.id}`));
