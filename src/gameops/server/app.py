@@ -55,6 +55,8 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.users.endpoints import router as users_router
@@ -143,6 +145,8 @@ def build_services(settings: Settings) -> Services:
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     return Services(
@@ -247,6 +251,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (accounts_router, quotes_router, pricing_router, payments_router):
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
+        api.include_router(router)
+    for router in (shifts_router,):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)

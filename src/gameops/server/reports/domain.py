@@ -97,3 +97,47 @@ def cash_by_operator(rows: Iterable[PaymentRow]) -> list[CashTaken]:
         entry.payments += 1
         entry.cash += row.amount
     return sorted(taken.values(), key=lambda t: t.operator)
+
+
+# Purposes that are revenue: what the customer bought (time, packages, snacks), whatever
+# paid for it. A top-up is not revenue: it is money held for the customer (liability).
+SALES = frozenset(
+    {PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION, PaymentPurpose.SHOP_SALE}
+)
+TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
+
+
+@dataclass(frozen=True)
+class MoneyFigures:
+    """The three figures of docs/money.md, for one window of time."""
+
+    money_in: dict[str, int]  # CASH, CARD and total: net of money paid back that way
+    revenue: int  # sales of any method (balance included) less refunds of sales
+    sales_by_method: dict[str, int]
+    topups: int
+    refunds: int
+
+
+def money_figures(rows: Iterable[PaymentRow]) -> MoneyFigures:
+    """Money in counts only what reached the till or the bank (cash, card); revenue counts
+    every sale once, whether paid now or from a balance topped up earlier."""
+    money_in = {method.value: 0 for method in TILL_METHODS}
+    by_method = {method.value: 0 for method in PaymentMethod}
+    topups = refunds = 0
+    for row in rows:
+        sign = -1 if row.purpose is PaymentPurpose.REFUND else 1
+        if row.method in TILL_METHODS:
+            money_in[row.method.value] += sign * row.amount
+        if row.purpose in SALES:
+            by_method[row.method.value] += row.amount
+        elif row.purpose is PaymentPurpose.REFUND:
+            refunds += row.amount
+        elif row.purpose is PaymentPurpose.TOPUP:
+            topups += row.amount
+    return MoneyFigures(
+        money_in={**money_in, "total": sum(money_in.values())},
+        revenue=sum(by_method.values()) - refunds,
+        sales_by_method=by_method,
+        topups=topups,
+        refunds=refunds,
+    )

@@ -10,6 +10,7 @@ from gameops.server.db.models.outbox import OutboxMessage
 from gameops.server.db.models.payments import Payment
 from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.sessions import GameSession
+from gameops.server.db.models.shifts import Shift, ShiftCorrection
 from gameops.server.db.models.stations import AgentCommand, AgentToken, Station
 from gameops.server.db.models.users import User
 
@@ -25,6 +26,8 @@ __all__ = [
     "Payment",
     "PowerSample",
     "RatePlan",
+    "Shift",
+    "ShiftCorrection",
     "Station",
     "User",
 ]
