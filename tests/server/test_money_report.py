@@ -68,7 +68,13 @@ async def test_a_mixed_shift_adds_up(refunding: httpx.AsyncClient) -> None:
     ann = (await create_customer(staff))["id"]
     assert (await top_up(staff, ann, 2000)).status_code == 201
     played = await _sell(staff, 60, "BALANCE", ann)
-    await _sell(staff, 30, "CASH", None)
+    guest = await _sell(staff, 30, "CASH", None)
+    preview = (await staff.get(f"{API}/sessions/{played}/stop-preview")).json()
+    assert preview["refund_way"] == "balance" and 590 <= preview["refund"] <= 600
+    assert preview["paid"] == 600 and "balance" in preview["explanation"]
+    nothing = (await staff.get(f"{API}/sessions/{guest}/stop-preview")).json()
+    assert (nothing["refund"], nothing["refund_way"]) == (0, "none")
+    assert nothing["explanation"] == "A guest has no balance to refund to."
     stopped = await staff.delete(f"{API}/sessions/{played}")
     refunded = stopped.json()["refunded"]
     assert 590 <= refunded <= 600  # stopped at once: nearly all of it comes back
