@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -141,3 +141,14 @@ def money_figures(rows: Iterable[PaymentRow]) -> MoneyFigures:
         topups=topups,
         refunds=refunds,
     )
+
+
+def tax_totals(lines: Iterable[Mapping[str, int]]) -> list[dict[str, int]]:
+    """Receipts' tax lines summed per rate, highest rate first (refunds are negative)."""
+    totals: dict[int, dict[str, int]] = {}
+    for line in lines:
+        rate = line["rate_bp"]
+        total = totals.setdefault(rate, {"rate_bp": rate, "net": 0, "tax": 0, "gross": 0})
+        for key in ("net", "tax", "gross"):
+            total[key] += line[key]
+    return [totals[rate] for rate in sorted(totals, reverse=True)]

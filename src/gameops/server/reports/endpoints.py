@@ -23,6 +23,7 @@ from gameops.server.reports.domain import (
     cash_by_operator,
     money_figures,
     revenue,
+    tax_totals,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -139,6 +140,7 @@ class MoneyReport(BaseModel):
     refunds: int
     topups: int
     liability: Liability
+    taxes: list[dict[str, int]]
 
 
 @router.get("/money", response_model=MoneyReport)
@@ -161,6 +163,7 @@ async def money_report(
         refunds=figures.refunds,
         topups=figures.topups,
         liability=Liability(at_start=start, at_end=end, change=end - start),
+        taxes=tax_totals(await repository.receipt_taxes(db, since, until)),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.db.models import GameSession, LedgerEntry, Payment, Station, User
+from gameops.server.db.models import GameSession, LedgerEntry, Payment, Receipt, Station, User
 from gameops.server.payments.domain import PaymentStatus
 from gameops.server.reports.domain import PaymentRow
 
@@ -63,3 +63,9 @@ async def liability_at(db: AsyncSession, moment: datetime) -> int:
         )
     )
     return int(total or 0)
+
+
+async def receipt_taxes(db: AsyncSession, since: datetime, until: datetime) -> list[dict[str, int]]:
+    """The tax lines of every receipt issued in ``[since, until)``."""
+    query = select(Receipt.taxes).where(Receipt.issued_at >= since, Receipt.issued_at < until)
+    return [line for taxes in await db.scalars(query) for line in taxes]

@@ -376,7 +376,14 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    return await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+    return await pricing.quote_for(
+        db, station, customer, minutes, starts_at, venue_timezone, time_tax(settings)
+    )
+
+
+def time_tax(settings: Settings) -> tuple[int, bool]:
+    """Play time's tax rate and whether its prices include it."""
+    return settings.tax_rate_bp, settings.prices_include_tax
 
 
 def _quote_public(settings: Settings, quote: Quote) -> QuotePublic:
