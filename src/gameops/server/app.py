@@ -56,6 +56,7 @@ from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
+from gameops.server.sessions.waiting import WaitingWatch
 from gameops.server.settings import Settings, get_settings
 from gameops.server.shifts.endpoints import router as shifts_router
 from gameops.server.shifts.service import ShiftTill
@@ -93,6 +94,7 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    waiting_for_pcs: WaitingWatch
 
     async def start(self) -> None:
         await self.bus.start()
@@ -104,12 +106,14 @@ class Services:
         self.console_watch.start()
         self.presence_sweeper.start()
         self.payments_sweeper.start()
+        self.waiting_for_pcs.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.waiting_for_pcs.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
         await self.console_watch.stop()
@@ -173,6 +177,7 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
     )
 
 

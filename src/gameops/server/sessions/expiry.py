@@ -27,6 +27,7 @@ from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import SessionStatus, seconds_left
 from gameops.server.sessions.events import (
     SessionCancelled,
+    SessionClockStarted,
     SessionEnded,
     SessionExpired,
     SessionExtended,
@@ -34,7 +35,14 @@ from gameops.server.sessions.events import (
 )
 
 log = structlog.get_logger(__name__)
-FOLLOWED = (SessionStarted, SessionExtended, SessionEnded, SessionExpired, SessionCancelled)
+FOLLOWED = (
+    SessionStarted,
+    SessionExtended,
+    SessionClockStarted,
+    SessionEnded,
+    SessionExpired,
+    SessionCancelled,
+)
 RETRY_SECONDS = 1.0
 EXPIRING_AT_ONCE = 4
 
@@ -120,7 +128,8 @@ class ExpiryScheduler:
             still_active = await repository.get(db, session_id)
         # Not claimed: extended meanwhile, ended by someone else, or the timer fired a hair
         # early against the wall clock. Only a session still running needs a new timer.
-        if still_active is not None and still_active.status is SessionStatus.ACTIVE:
+        running = still_active is not None and still_active.waiting_since is None
+        if still_active is not None and running and still_active.status is SessionStatus.ACTIVE:
             return still_active.scheduled_end_at
         return None
 
@@ -130,7 +139,11 @@ class ExpiryScheduler:
 
     async def _follow(self, subscription: Subscription) -> None:
         async for event in typed(subscription, FOLLOWED):
-            if isinstance(event, SessionStarted | SessionExtended):
+            if isinstance(event, SessionClockStarted) and not event.restarted:
+                continue  # taken at once: the timer armed at the sale stands
+            # A PC's sale waiting for its agent cannot expire (the claim checks); its timer
+            # just finds it waiting, and the clock's start arms the new end.
+            if isinstance(event, SessionStarted | SessionExtended | SessionClockStarted):
                 self.arm(event.session_id, event.scheduled_end_at)
             elif isinstance(event, SessionEnded | SessionExpired | SessionCancelled):
                 self.disarm(event.session_id)

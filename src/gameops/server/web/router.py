@@ -23,6 +23,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/sessions": ("sessions.html", "Sessions", "staff"),
     "/customers": ("customers.html", "Customers", "staff"),
     "/payments": ("payments.html", "Payments", "staff"),
+    "/till": ("till.html", "Till", "staff"),
+    "/shop": ("shop.html", "Shop", "staff"),
     "/events": ("events.html", "Events", "staff"),
     "/admin": ("admin.html", "Admin", "admin"),
 }

@@ -3,6 +3,7 @@
 
 import { api, clearError, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
+import { moveTargets, stopQuestion, waitingText } from "./floor-till.js";
 import * as feed from "../feed.js";
 import { clock, debounce, el, money, timeBand, words } from "../format.js";
 import { customerPicker } from "../picker.js";
@@ -147,6 +148,8 @@ function createCard(id) {
       confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, "Card paid"),
       calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, "Call off"),
       untamper: el("button", { type: "button", class: "danger", "data-action": "untamper" }, "Clear tamper lock"),
+      move: el("button", { type: "button", "data-action": "move" }, "Move"),
+      void: el("button", { type: "button", class: "danger", "data-action": "void" }, "Refund"),
     },
   };
   const head = el("header", {}, card.name, card.type);
@@ -181,9 +184,11 @@ function update(card, station) {
   card.node.setAttribute("aria-label", `${station.name}: ${STATUS_TEXT[status]}`);
   card.name.textContent = station.name;
   card.type.textContent = station.type === "CONSOLE" ? "Console" : "PC";
-  const running = session?.status === "ACTIVE";
+  const waitingForPc = Boolean(session?.waiting_since);
+  const running = session?.status === "ACTIVE" && !waitingForPc;
   const agentGone = running && station.type === "PC" && !station.agent_connected && status !== "CLIENT_STOPPED";
-  card.status.textContent = STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
+  card.status.textContent = waitingForPc ? "Waiting for the PC" : STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
+  card.node.dataset.waiting = waitingForPc ? (session.start_overdue ? "overdue" : "yes") : "";
   card.customer.textContent = session ? session.customer_name ?? "Walk-in customer" : "";
   card.customer.hidden = !session;
   card.endsAt = running ? Date.parse(session.scheduled_end_at) - skewMs : null;
@@ -204,14 +209,19 @@ function update(card, station) {
       : `Card payment of ${money(session.amount_total)} waiting.`;
     card.note.dataset.kind = "payment";
     card.note.hidden = false;
-  } else if (!session || card.note.dataset.kind === "payment") {
+  } else if (waitingForPc) {
+    card.note.textContent = waitingText(session);
+    card.note.dataset.kind = "waiting";
+    card.note.hidden = false;
+  } else if (!session || ["payment", "waiting"].includes(card.note.dataset.kind)) {
     card.note.hidden = true; // a sale's warning stays while its session runs
   }
   const b = card.buttons;
   b.start.hidden = Boolean(session) || !["ONLINE", "OFFLINE"].includes(station.status);
   b.extend.hidden = b.stop.hidden = !running;
   b.confirm.hidden = !waiting;
-  b.calloff.hidden = !session || running;
+  b.calloff.hidden = !session || session.status !== "PENDING_PAYMENT";
+  b.move.hidden = b.void.hidden = !waitingForPc;
   b.maintenance.hidden = !isAdmin || Boolean(session);
   b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
   b.untamper.hidden = !station.tamper_locked_at;
@@ -332,14 +342,45 @@ const ACTIONS = {
       return load;
     });
   },
-  stop(card) {
+  async stop(card) {
     const dialog = document.getElementById("stop-dialog");
     const station = card.station;
-    const left = clock(Math.ceil((card.endsAt - Date.now()) / 1000));
-    dialog.querySelector('[data-field="question"]').textContent =
-      `Stop the session on ${station.name} now? ${left} left; any refund follows the venue's settings.`;
+    try {
+      const { text } = await stopQuestion(station.session, station.name);
+      dialog.querySelector('[data-field="question"]').textContent = text;
+    } catch (err) {
+      return cardError(card, err);
+    }
     openDialog(dialog, async () => {
-      await api("DELETE", `/sessions/${station.session.id}`);
+      const stopped = await api("DELETE", `/sessions/${station.session.id}`);
+      cardError(card, null);
+      card.note.textContent = stopped.refunded ? `Refunded ${money(stopped.refunded)} (${stopped.refund_way === "cash" ? "cash back" : "to the balance"}).` : "";
+      card.note.dataset.kind = "warning";
+      card.note.hidden = !stopped.refunded;
+      return load;
+    });
+  },
+  move(card) {
+    const dialog = document.getElementById("move-dialog");
+    const station = card.station;
+    const select = dialog.querySelector("select");
+    const free = moveTargets(select, [...cards.values()].map((c) => c.station).filter(Boolean), station);
+    dialog.querySelector('[data-field="question"]').textContent = free
+      ? `Move the sale on ${station.name} (${money(station.session.amount_total)} paid) to another PC, at the price paid.`
+      : "No other PC is free now.";
+    openDialog(dialog, async () => {
+      await api("POST", `/sessions/${station.session.id}/move`, { body: { station_id: select.value } });
+      cardError(card, null);
+      return load;
+    });
+  },
+  void(card) {
+    const dialog = document.getElementById("void-dialog");
+    const station = card.station;
+    dialog.querySelector('[data-field="question"]').textContent =
+      `${station.name} never took this sale. Give back all ${money(station.session.amount_total)}, the way it was paid (cash from the till, or to the balance)?`;
+    openDialog(dialog, async () => {
+      await api("POST", `/sessions/${station.session.id}/void`);
       cardError(card, null);
       return load;
     });
