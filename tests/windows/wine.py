@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.agent.screen import Screenshot, VirtualDisplay, save
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src"
 PROBES = Path(__file__).resolve().parent / "probes"
@@ -174,3 +176,19 @@ class WineProcess:
 
     def output(self) -> str:
         return "\n".join(self.lines)
+
+
+async def wait_for_colour(
+    display: VirtualDisplay, point: tuple[int, int], colour: str, name: str, seconds: float = 40
+) -> Screenshot:
+    """Screenshots until ``point`` shows ``colour``; saves the last one as PNG. Longer than
+    tests/agent's wait: Windows CPython starting under Wine takes a few seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    shot = await asyncio.to_thread(display.screenshot)
+    while shot.pixel(*point) != colour and loop.time() < deadline:
+        await asyncio.sleep(0.2)
+        shot = await asyncio.to_thread(display.screenshot)
+    await asyncio.to_thread(save, shot, name)
+    assert shot.pixel(*point) == colour, f"{name}: {shot.pixel(*point)} at {point}"
+    return shot

@@ -33,6 +33,7 @@ VK_TAB, VK_ESCAPE, VK_F4 = 0x09, 0x1B, 0x73
 VK_LWIN, VK_RWIN, VK_APPS = 0x5B, 0x5C, 0x5D
 VK_CONTROL, VK_SHIFT = 0x11, 0x10
 KEY_DOWN_BIT = 0x8000
+WM_SYSKEYDOWN, WM_SYSKEYUP = 0x0104, 0x0105  # a key with Alt held (the hook's wParam)
 WM_QUIT, WM_TIMER = 0x0012, 0x0113
 ERROR_INVALID_HOOK_HANDLE = 1404
 CHECK_SECONDS = 5.0
@@ -172,7 +173,8 @@ class KeyboardBlocker:
             self.seen += 1
             if self.locked:
                 vk, flags = self.api.read_key(l_param)
-                alt = bool(flags & LLKHF_ALTDOWN)
+                # Windows sets LLKHF_ALTDOWN; Wine leaves it out and says WM_SYSKEYDOWN.
+                alt = bool(flags & LLKHF_ALTDOWN) or w_param in (WM_SYSKEYDOWN, WM_SYSKEYUP)
                 ctrl = bool(self.api.GetAsyncKeyState(VK_CONTROL) & KEY_DOWN_BIT)
                 if should_swallow(vk, alt, ctrl):
                     self.swallowed += 1
