@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
+from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import TokenKeys
 from gameops.server.bus import EventBus, create_bus
 from gameops.server.control.consoles import ConsoleController
@@ -76,6 +77,7 @@ class Services:
     relay: OutboxRelay
     dispatcher: EventDispatcher
     token_keys: TokenKeys
+    passwords: Passwords
     device_secrets: DeviceSecrets
     hub: AgentHub
     acks: AckRecorder
@@ -92,7 +94,7 @@ class Services:
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
-        await _bootstrap_admin(self.settings, self.database)
+        await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
         self.acks.start()
         await self.expiry.start()
@@ -152,6 +154,7 @@ def build_services(settings: Settings) -> Services:
         relay=relay,
         dispatcher=dispatcher,
         token_keys=TokenKeys(settings.jwt_secret(), settings),
+        passwords=Passwords(),
         device_secrets=secrets,
         hub=AgentHub(bus),
         acks=AckRecorder(database),
@@ -175,6 +178,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.bus = services.bus
     state.relay = services.relay
     state.token_keys = services.token_keys
+    state.passwords = services.passwords
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
@@ -187,10 +191,10 @@ def _expose(app: FastAPI, services: Services) -> None:
     )
 
 
-async def _bootstrap_admin(settings: Settings, database: Database) -> None:
+async def _bootstrap_admin(settings: Settings, database: Database, passwords: Passwords) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     async with database.transaction() as db:
-        generated = await ensure_admin(db, settings.admin_username, password)
+        generated = await ensure_admin(db, passwords, settings.admin_username, password)
     if generated:
         # Shown once, on the run that created the account; only its hash is stored.
         print(

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.security import read_token
 from gameops.server.auth.service import TokenKeys
 from gameops.server.db.engine import Database
@@ -41,9 +42,15 @@ def get_token_keys(request: Request) -> TokenKeys:
     return keys
 
 
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:

@@ -4,15 +4,17 @@ from fastapi import APIRouter
 
 from gameops.server.auth import service
 from gameops.server.auth.schemas import LoginRequest, RefreshRequest, TokenPair
-from gameops.server.deps import CurrentUser, DbDep, TokenKeysDep
+from gameops.server.deps import CurrentUser, DatabaseDep, DbDep, PasswordsDep, TokenKeysDep
 from gameops.server.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login")
-async def login(body: LoginRequest, keys: TokenKeysDep, db: DbDep) -> TokenPair:
-    return await service.login(keys, db, body.username, body.password)
+async def login(
+    body: LoginRequest, keys: TokenKeysDep, passwords: PasswordsDep, database: DatabaseDep
+) -> TokenPair:
+    return await service.login(keys, passwords, database, body.username, body.password)
 
 
 @router.post("/refresh")

@@ -1,4 +1,4 @@
-"""Passwords, JWTs and agent tokens. No I/O."""
+"""JWTs and agent tokens. No I/O. (Passwords: ``auth.passwords``.)"""
 
 from __future__ import annotations
 
@@ -11,29 +11,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import jwt
-from pwdlib import PasswordHash
 
 from gameops.server.errors import Unauthorized
 from gameops.server.users.domain import Role
 
 TokenKind = Literal["access", "refresh"]
-_password_hash = PasswordHash.recommended()  # argon2id
 _ALGORITHM = "HS256"
-
-
-def hash_password(password: str) -> str:
-    return _password_hash.hash(password)
-
-
-def verify_password(password: str, password_hash: str | None) -> bool:
-    if password_hash is None:
-        # Spend the same time as a real check so usernames cannot be probed by timing.
-        _password_hash.verify(password, _DUMMY_HASH)
-        return False
-    return _password_hash.verify(password, password_hash)
-
-
-_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
+from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.schemas import TokenPair
-from gameops.server.auth.security import issue_token, read_token, verify_password
+from gameops.server.auth.security import issue_token, read_token
+from gameops.server.db.engine import Database
 from gameops.server.db.models import User
 from gameops.server.errors import Unauthorized
 from gameops.server.settings import Settings
@@ -22,9 +24,14 @@ class TokenKeys:
     settings: Settings
 
 
-async def login(keys: TokenKeys, db: AsyncSession, username: str, password: str) -> TokenPair:
-    user = await repository.by_username(db, username)
-    valid = verify_password(password, user.password_hash if user else None)
+async def login(
+    keys: TokenKeys, passwords: Passwords, database: Database, username: str, password: str
+) -> TokenPair:
+    # Read in a session of its own and hash with no connection held: on SQLite the only
+    # connection would otherwise wait on every queued argon2 check.
+    async with database.sessionmaker() as db:
+        user = await repository.by_username(db, username)
+    valid = await passwords.verify(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:
         raise Unauthorized("Incorrect username or password")
     return token_pair(keys, user)
