@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.security import read_token
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.service import Authenticator, TokenKeys
 from gameops.server.db.engine import Database
 from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
@@ -47,10 +47,20 @@ def get_passwords(request: Request) -> Passwords:
     return passwords
 
 
+def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from gameops.server.auth import service
 from gameops.server.auth.schemas import LoginRequest, RefreshRequest, TokenPair
-from gameops.server.deps import CurrentUser, DatabaseDep, DbDep, PasswordsDep, TokenKeysDep
+from gameops.server.deps import AuthenticatorDep, CurrentUser, DbDep, TokenKeysDep, client_ip
 from gameops.server.users.schemas import UserPublic
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/login")
-async def login(
-    body: LoginRequest, keys: TokenKeysDep, passwords: PasswordsDep, database: DatabaseDep
-) -> TokenPair:
-    return await service.login(keys, passwords, database, body.username, body.password)
+async def login(body: LoginRequest, request: Request, auth: AuthenticatorDep) -> TokenPair:
+    """Rate-limited per account and per client address: past the limit 429 with
+    ``Retry-After``."""
+    return await auth.login(body.username, body.password, client_ip(request))
 
 
 @router.post("/refresh")
