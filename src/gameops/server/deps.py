@@ -93,6 +93,8 @@ async def user_from_access_token(secret: str, db: AsyncSession, token: str) -> U
     user = await db.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("User is unknown or disabled")
+    if user.token_version != claims.version:
+        raise Unauthorized("Token revoked (password, role or account changed); log in again")
     return user
 
 

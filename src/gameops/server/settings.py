@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    # A refresh token is used once. Presented again within this grace (two tabs refreshing
+    # at once) it is only refused; later, its whole family (that login) is revoked.
+    refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
     # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
     # attempts per account since its last success, failed logins per client address, and
     # failed agent-token attempts per address and per station.

@@ -152,6 +152,8 @@ async def update_customer(
     actor_id: uuid.UUID,
 ) -> User:
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
+    if data.password is not None or changes.get("is_active", customer.is_active) is False:
+        customer.token_version += 1  # every token issued before stops working
     for name, value in changes.items():
         setattr(customer, name, value)
     if data.password is not None:

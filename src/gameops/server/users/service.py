@@ -49,6 +49,8 @@ async def update_user(
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
     if user.id == actor.id and (changes.get("is_active") is False or "role" in changes):
         raise Conflict("You cannot disable yourself or change your own role")
+    if revokes_tokens(user, changes, data.password):
+        user.token_version += 1
     for name, value in changes.items():
         setattr(user, name, value)
     if data.password is not None:
@@ -68,6 +70,15 @@ async def ensure_admin(
     data = UserCreate(username=username, password=password or generated or "", role=Role.ADMIN)
     await create_user(db, passwords, data, actor_id=None)
     return generated
+
+
+def revokes_tokens(user: User, changes: dict[str, object], password: str | None) -> bool:
+    """A new password, another role, or disabling: every token issued before stops working."""
+    return (
+        password is not None
+        or changes.get("role", user.role) != user.role
+        or changes.get("is_active", user.is_active) is False
+    )
 
 
 def _audit(user: User, **fields: object) -> dict[str, object]:
