@@ -17,7 +17,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.passwords import Passwords
+from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
@@ -43,7 +44,7 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
-from gameops.server.realtime.agent_handlers import AgentServices
+from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
@@ -57,6 +58,7 @@ from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
+from gameops.server.throttle import Throttle, build_throttle
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -76,6 +78,9 @@ class Services:
     relay: OutboxRelay
     dispatcher: EventDispatcher
     token_keys: TokenKeys
+    passwords: Passwords
+    throttle: Throttle
+    authenticator: Authenticator
     device_secrets: DeviceSecrets
     hub: AgentHub
     acks: AckRecorder
@@ -92,7 +97,7 @@ class Services:
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
-        await _bootstrap_admin(self.settings, self.database)
+        await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
         self.acks.start()
         await self.expiry.start()
@@ -114,6 +119,7 @@ class Services:
         await self.expiry.stop()
         await self.relay.stop()
         await self.bus.close()
+        await self.throttle.close()
         await self.database.dispose()
 
 
@@ -145,13 +151,21 @@ def build_services(settings: Settings) -> Services:
     consoles.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
+    keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
     return Services(
         settings=settings,
         database=database,
         bus=bus,
         relay=relay,
         dispatcher=dispatcher,
-        token_keys=TokenKeys(settings.jwt_secret(), settings),
+        token_keys=keys,
+        passwords=passwords,
+        throttle=throttle,
+        authenticator=Authenticator(
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+        ),
         device_secrets=secrets,
         hub=AgentHub(bus),
         acks=AckRecorder(database),
@@ -175,23 +189,29 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.bus = services.bus
     state.relay = services.relay
     state.token_keys = services.token_keys
+    state.passwords = services.passwords
+    state.authenticator = services.authenticator
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
     state.agent_services = AgentServices(
-        services.settings, services.database, services.hub, services.acks
+        services.settings,
+        services.database,
+        services.hub,
+        services.acks,
+        AgentAuthLimits.from_settings(services.settings, services.throttle),
     )
     state.feed_services = FeedServices(
         services.settings, services.database, services.bus, services.token_keys.secret
     )
 
 
-async def _bootstrap_admin(settings: Settings, database: Database) -> None:
+async def _bootstrap_admin(settings: Settings, database: Database, passwords: Passwords) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         async with database.transaction() as db:
-            generated = await ensure_admin(db, settings.admin_username, password)
+            generated = await ensure_admin(db, passwords, settings.admin_username, password)
     except Conflict:
         return  # replicas started together on a new database: another one created it
     if generated:

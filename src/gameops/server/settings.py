@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -44,6 +45,16 @@ class Settings(BaseSettings):
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    # A refresh token is used once. Presented again within this grace (two tabs refreshing
+    # at once) it is only refused; later, its whole family (that login) is revoked.
+    refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
+    # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
+    # attempts per account since its last success, failed logins per client address, and
+    # failed agent-token attempts per address and per station.
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_ip: str = "50 per 15 minutes"
+    agent_auth_limit_per_ip: str = "30 per minute"
+    agent_auth_limit_per_station: str = "10 per minute"
 
     heartbeat_interval_seconds: int = Field(default=30, gt=0)
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
@@ -112,6 +123,20 @@ class Settings(BaseSettings):
     def _iso_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
+        return value
+
+    @field_validator(
+        "login_limit_per_account",
+        "login_limit_per_ip",
+        "agent_auth_limit_per_ip",
+        "agent_auth_limit_per_station",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as err:
+            raise ValueError("a rate limit such as '10 per 15 minutes'") from err
         return value
 
     @field_validator("venue_timezone")
