@@ -32,6 +32,7 @@ from gameops.server.errors import Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
+from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
@@ -276,4 +277,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)
+    install_hardening(app)
     return app

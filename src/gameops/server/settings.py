@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
+    # The largest amount of money one request may move or charge (minor units): a top-up,
+    # an adjustment, a sale's price, a rate. Beyond it: 422. Columns are 64-bit.
+    max_amount: int = Field(default=100_000_000_000, gt=0, le=2**53)
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
@@ -163,6 +166,25 @@ class Settings(BaseSettings):
         for path in given:
             if not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @model_validator(mode="after")
+    def _replicas_share_keys(self) -> Settings:
+        # Each replica would otherwise generate its own: tokens signed by one would be
+        # refused by the others, and device passwords unreadable.
+        missing = [
+            name
+            for name, key in (
+                ("GAMEOPS_SECRET_KEY", self.secret_key),
+                ("GAMEOPS_DEVICE_KEY", self.device_key),
+            )
+            if key is None or not key.get_secret_value()
+        ]
+        if self.redis_url and missing:
+            raise ValueError(
+                "GAMEOPS_REDIS_URL is set (several replicas): set "
+                f"{' and '.join(missing)} explicitly, the same on every replica"
+            )
         return self
 
     @property
