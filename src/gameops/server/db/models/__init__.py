@@ -3,6 +3,7 @@
 
 from gameops.server.db.models.accounts import LedgerEntry
 from gameops.server.db.models.base import Base
+from gameops.server.db.models.commands import StationCommandRecord
 from gameops.server.db.models.devices import PowerSample
 from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
@@ -26,5 +27,6 @@ __all__ = [
     "PowerSample",
     "RatePlan",
     "Station",
+    "StationCommandRecord",
     "User",
 ]
