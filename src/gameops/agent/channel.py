@@ -2,9 +2,11 @@
 loopback TCP socket. The service listens; the user-session part connects and proves itself
 with a per-run secret passed in its environment.
 
-service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
+service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N},
+                    {"op": "message", "id", "text", "by"} (a staff message, with "Got it")
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
-                    {"op": "pong", "seq": N} (from the window loop's own thread)
+                    {"op": "pong", "seq": N} (from the window loop's own thread),
+                    {"op": "seen", "id": ...} (the customer clicked "Got it")
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .localwire import encode_line
@@ -58,6 +61,7 @@ class DesktopChannel:
         self._seq = 0
         self._answered_at: float | None = None  # monotonic; None: this child never answered
         self._caught_up = asyncio.Event()  # a pong answered the latest ping
+        self.on_seen: Callable[[str], None] = lambda command_id: None
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -152,6 +156,9 @@ class DesktopChannel:
             seq = message.get("seq")
             if isinstance(seq, int) and seq >= self._seq:
                 self._caught_up.set()
+            return
+        if message.get("op") == "seen" and isinstance(message.get("id"), str):
+            self.on_seen(message["id"])
             return
         if message.get("op") != "idle":
             return

@@ -16,6 +16,7 @@ EWX_LOGOFF = 0x00000000
 EWX_FORCEIFHUNG = 0x00000010
 SHTDN_REASON_MAJOR_OTHER = 0x00000000
 SHTDN_REASON_FLAG_PLANNED = 0x80000000
+SHTDN_REASON_MINOR_MAINTENANCE = 0x00000001
 ES_CONTINUOUS = 0x80000000
 ES_SYSTEM_REQUIRED = 0x00000001
 ES_DISPLAY_REQUIRED = 0x00000002
@@ -42,6 +43,10 @@ class Win32Api(Protocol):
     def GetTickCount(self) -> int: ...  # noqa: N802
 
     def MessageBoxW(self, hwnd: int, text: str, caption: str, flags: int) -> int: ...  # noqa: N802
+
+    def InitiateSystemShutdownExW(  # noqa: N802
+        self, message: str, timeout: int, force: bool, reboot: bool, reason: int
+    ) -> bool: ...
 
 
 class _LastInputInfo(ctypes.Structure):
@@ -83,3 +88,11 @@ class CtypesWin32:
 
     def MessageBoxW(self, hwnd: int, text: str, caption: str, flags: int) -> int:  # noqa: N802
         return int(self._dll("user32").MessageBoxW(hwnd, text, caption, flags))
+
+    def InitiateSystemShutdownExW(  # noqa: N802
+        self, message: str, timeout: int, force: bool, reboot: bool, reason: int
+    ) -> bool:
+        advapi32 = self._dll("advapi32")
+        return bool(
+            advapi32.InitiateSystemShutdownExW(None, message, timeout, force, reboot, reason)
+        )
