@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     # Where the server sends it; unset: the directed broadcast of the PC's reported subnet.
     wake_broadcast_address: str | None = None
     wake_port: int = Field(default=9, ge=1, le=65535)
+    # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
+    command_queue_minutes: int = Field(default=60, gt=0)
 
     @field_validator("currency")
     @classmethod

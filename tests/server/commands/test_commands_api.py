@@ -4,11 +4,14 @@ queued, acked, audited, refused with a clear error; wake relayed or sent by the 
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from gameops.protocol import (
     AgentHello,
@@ -20,8 +23,11 @@ from gameops.protocol import (
     Tamper,
     TamperClear,
     WakeRelay,
+    utc_now,
 )
 from gameops.protocol.wake import magic_packet
+from gameops.server.db.engine import create_engine
+from gameops.server.db.models import StationCommandRecord
 from gameops.server.settings import Settings
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, create_station_with_token
@@ -287,4 +293,30 @@ async def test_a_selection_each_sent_queued_or_refused_and_clear_tamper(
     cleared, refused = (await admin.post("/api/v1/commands", json=clear)).json()["outcomes"]
     assert cleared["command"]["status"] == "DONE" and refused["error"].endswith("not tamper-locked")
     assert await agent.expect(TamperClear)
+    await agent.close()
+
+
+async def test_a_command_left_queued_too_long_expires_instead_of_being_sent(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    url = f"/api/v1/stations/{station_id}/commands"
+    stale = (await admin.post(url, json={"kind": "message", "text": "Closing in 5"})).json()
+    fresh = (await admin.post(url, json={"kind": "lock"})).json()
+    queued_at = utc_now() - timedelta(minutes=live_server.settings.command_queue_minutes + 1)
+    engine = create_engine(live_server.settings.database_url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(StationCommandRecord)
+            .where(StationCommandRecord.id == uuid.UUID(stale["id"]))
+            .values(created_at=queued_at)
+        )
+    await engine.dispose()
+
+    agent = await online(live_server, station_id, token)
+    await agent.send(SyncRequest())
+    assert (await agent.expect(StationCommand)).kind == "lock"  # the message is not sent
+    dropped = await command(admin, stale["id"])
+    assert dropped["status"] == "FAILED" and dropped["detail"].startswith("expired")
+    assert (await command(admin, fresh["id"]))["status"] == "SENT"
     await agent.close()

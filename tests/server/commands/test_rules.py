@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from gameops.server.commands.domain import (
     CommandKind,
     SessionEffect,
     Target,
+    expired,
     plan,
     redelivered_on_sync,
     route_wake,
@@ -98,3 +100,9 @@ def test_the_mac_to_wake() -> None:
     assert wake_mac({"macs": ["aa:bb:cc:dd:ee:09"]}) == "aa:bb:cc:dd:ee:09"
     assert wake_mac({"interfaces": "junk", "macs": []}) is None
     assert wake_mac(None) is None
+
+
+def test_a_queued_command_expires() -> None:
+    sent = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert not expired(sent, sent + timedelta(minutes=60), 60)
+    assert expired(sent, sent + timedelta(minutes=60, seconds=1), 60)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -129,6 +130,12 @@ def _session_effect(kind: CommandKind, target: Target, confirm: bool) -> Session
             session_effect_text=EFFECT_TEXT[effect],
         )
     return effect
+
+
+def expired(created_at: datetime, now: datetime, queue_minutes: int) -> bool:
+    """A queued command this old is not worth doing any more ("Closing in 5 minutes" an
+    hour later); it is failed as expired instead of sent."""
+    return now - created_at > timedelta(minutes=queue_minutes)
 
 
 def redelivered_on_sync(kind: CommandKind) -> bool:

@@ -24,6 +24,7 @@ from gameops.server.commands.domain import (
     Plan,
     SessionEffect,
     Target,
+    expired,
     plan,
     route_wake,
     wake_mac,
@@ -199,13 +200,19 @@ async def finish(db: AsyncSession, command_id: uuid.UUID, ok: bool, detail: str)
         _finish(db, command, ok, detail)
 
 
-async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> list[Payload]:
-    """The commands to give an agent that (re)connects, marked sent."""
-    due = await repository.due_on_sync(db, station_id)
+async def due_on_sync(db: AsyncSession, station_id: uuid.UUID, queue_minutes: int) -> list[Payload]:
+    """The commands to give an agent that (re)connects, marked sent; those left waiting
+    longer than ``queue_minutes`` fail as expired instead."""
     now = utc_now()
-    for command in due:
-        command.status, command.sent_at = CommandStatus.SENT, now
-    return [_wire(command, None) for command in due]
+    wire: list[Payload] = []
+    for command in await repository.due_on_sync(db, station_id):
+        if expired(command.created_at, now, queue_minutes):
+            detail = f"expired: the PC was offline for more than {queue_minutes} minutes"
+            _finish(db, command, False, detail)
+        else:
+            command.status, command.sent_at = CommandStatus.SENT, now
+            wire.append(_wire(command, None))
+    return wire
 
 
 def _target(station: Station, in_session: bool) -> Target:

@@ -114,7 +114,8 @@ async def _sync(
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
-    replies += await commands.due_on_sync(db, station_id)  # staff commands left for it
+    queue_minutes = services.settings.command_queue_minutes
+    replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 
 
