@@ -138,5 +138,9 @@ async def test_message_lock_restart_wake_a_selection_and_see_each_acked(
     assert packet == b"\xff" * 6 + bytes.fromhex("020000000003") * 16
     await expect(card(page, "PC-03").locator(".command-state")).to_contain_text("Wake: Done")
     await page.screenshot(path=screenshot_path("commands-floor.png"), full_page=True)
+    await page.reload()  # the log is the server's history, not the page's memory
+    await expect(logged(page, "PC-03", "wake")).to_contain_text("Done: magic packet")
+    await expect(logged(page, "PC-02", "message")).to_contain_text("✓ Got it")
+    await expect(page.locator("#command-log li")).to_have_count(7)  # refusals are not kept
     await one.stop()
     await two.stop()

@@ -115,6 +115,16 @@ function refused(kind, outcome) {
   }
 }
 
+/** The last commands sent (by anyone), oldest first: the log survives a reload. */
+async function loadHistory() {
+  try {
+    const page = await api("GET", "/commands", { params: { per_page: 30 } });
+    for (const command of page.items.reverse()) if (!tracked.has(command.id)) track(command);
+  } catch (err) {
+    showError(barError, err);
+  }
+}
+
 function track(command) {
   const label = command.kind === "message" ? `Message “${command.text}”` : KIND_TEXT[command.kind];
   const { node, status } = row(command.station_id, command.kind, label);
@@ -167,8 +177,13 @@ bar.addEventListener("click", (event) => {
   else if (button.dataset.kind) send(button.dataset.kind, [...selected]);
 });
 
+let historyAsked = false;
 new MutationObserver(() => {
   for (const card of floor.querySelectorAll(".card[data-station-id]")) equip(card);
   renderCount();
+  if (!historyAsked && floor.querySelector(".card")) {
+    historyAsked = true; // once the cards (and so the stations' names) are there
+    loadHistory();
+  }
 }).observe(floor, { childList: true, subtree: true });
 renderCount();
