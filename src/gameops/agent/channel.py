@@ -2,11 +2,13 @@
 loopback TCP socket. The service listens; the user-session part connects and proves itself
 with a per-run secret passed in its environment.
 
-service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
+service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N},
+                    {"op": "message", "id", "text", "by"} (a staff message, with "Got it")
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
                     {"op": "pong", "seq": N} (from the window loop's own thread),
                     {"op": "tamper", "kind": K, "detail": D, "count": N} (e.g. Windows
-                    removed the keyboard hook)
+                    removed the keyboard hook),
+                    {"op": "seen", "id": ...} (the customer clicked "Got it")
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class DesktopChannel:
         self._seq = 0
         self._answered_at: float | None = None  # monotonic; None: this child never answered
         self._caught_up = asyncio.Event()  # a pong answered the latest ping
+        self.on_seen: Callable[[str], None] = lambda command_id: None
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -159,6 +162,9 @@ class DesktopChannel:
             return
         if message.get("op") == "tamper":
             self._tamper(message)
+            return
+        if message.get("op") == "seen" and isinstance(message.get("id"), str):
+            self.on_seen(message["id"])
             return
         if message.get("op") != "idle":
             return

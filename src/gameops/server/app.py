@@ -20,6 +20,8 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands.endpoints import router as commands_router
+from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
 from gameops.server.control.endpoints import router as control_router
@@ -94,6 +96,7 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    wake_sender: WakeSender
 
     async def start(self) -> None:
         await self.bus.start()
@@ -179,6 +182,7 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        wake_sender=WakeSender(database),
     )
 
 
@@ -196,6 +200,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
+    state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
         services.settings,
         services.database,
@@ -272,6 +277,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
+    api.include_router(commands_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)

@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     venue_router_username: str = "admin"
     venue_router_password: SecretStr | None = None
     stopped_client_check_seconds: float = Field(default=15.0, gt=0)
+    # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
+    # the magic packet itself; false: an online agent on the PC's subnet relays it.
+    wake_from_server: bool = False
+    # Where the server sends it; unset: the directed broadcast of the PC's reported subnet.
+    wake_broadcast_address: str | None = None
+    wake_port: int = Field(default=9, ge=1, le=65535)
+    # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
+    command_queue_minutes: int = Field(default=60, gt=0)
 
     @field_validator("currency")
     @classmethod

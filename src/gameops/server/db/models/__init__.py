@@ -4,6 +4,7 @@
 from gameops.server.db.models.accounts import LedgerEntry
 from gameops.server.db.models.auth import RefreshToken
 from gameops.server.db.models.base import Base
+from gameops.server.db.models.commands import StationCommandRecord
 from gameops.server.db.models.devices import PowerSample
 from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
@@ -28,5 +29,6 @@ __all__ = [
     "RatePlan",
     "RefreshToken",
     "Station",
+    "StationCommandRecord",
     "User",
 ]
