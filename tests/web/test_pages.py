@@ -92,10 +92,10 @@ async def test_events_page_appends_live_and_filters(
     station_id = await make_station(admin, "PC-01", "Main hall")
     page = await open_page("/events")
     first_row = page.locator("#events-table tbody tr").first
-    await expect(first_row).to_contain_text("Station created")
+    await expect(first_row).to_contain_text("Station PC-01 (PC) was added.")
     await start_session(admin, station_id, minutes=15)
-    await expect(first_row).to_contain_text("Session created", timeout=2000)
-    await expect(first_row).to_contain_text("PC-01")
+    await expect(first_row).to_contain_text("A walk-in session started on PC-01", timeout=2000)
+    await expect(first_row).to_contain_text("15 min for $1.50")
     await page.get_by_label("Type").select_option("STATION_CREATED")
     await page.get_by_role("button", name="Apply").click()
     rows = page.locator("#events-table tbody tr")
@@ -103,7 +103,7 @@ async def test_events_page_appends_live_and_filters(
     await make_station(admin, "PC-02", "Main hall")
     await expect(rows).to_have_count(2)
     await expect(rows.first).to_contain_text("PC-02")
-    await expect(page.locator("#events-table tbody")).not_to_contain_text("Session created")
+    await expect(page.locator("#events-table tbody")).not_to_contain_text("session started")
 
 
 async def test_sessions_page_lists_active_and_past_with_filters(
