@@ -60,6 +60,7 @@ def _context(request: Request, title: str, audience: str) -> dict[str, object]:
         "venue_language": settings.venue_language,
         "card": settings.payment_gateway != "none",
         "max_minutes": settings.max_session_minutes,
+        "power_seconds": settings.power_sample_seconds,
         "event_types": [t.value for t in EventType],
         "session_statuses": [s.value for s in SessionStatus],
     }
