@@ -14,6 +14,8 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from gameops.i18n import LANGUAGES
+
 SECRET_KEY_FILE = "secret_key"
 DEVICE_KEY_FILE = "device_key"
 
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
 
     # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
     venue_timezone: str = "UTC"
+    # The dashboard's language for users who chose none (a gameops.i18n catalogue).
+    venue_language: str = "en"
     # Early stop: give the unused paid time back to the customer's balance, pro rata.
     refund_unused_on_stop: bool = False
     # "none" disables CARD; "stripe" needs stripe_api_key.
@@ -157,6 +161,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as err:
             raise ValueError("venue_timezone must be an IANA zone such as Europe/Berlin") from err
+        return value
+
+    @field_validator("venue_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"venue_language must be one of {', '.join(LANGUAGES)}")
         return value
 
     @field_validator("cors_origins", mode="before")

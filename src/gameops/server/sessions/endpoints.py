@@ -17,6 +17,7 @@ from gameops.server.sessions.schemas import (
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
+    SessionRow,
     SessionStartRequest,
     SessionStopped,
 )
@@ -76,17 +77,18 @@ async def stop_session(
     return await service.stop_session(settings, db, session_id, staff)
 
 
-@router.get("", response_model=Paginated[SessionPublic])
+@router.get("", response_model=Paginated[SessionRow])
 async def list_sessions(
     db: DbDep,
     _: StaffUser,
     page: PageDep,
     status: SessionStatus | None = None,
     station_id: uuid.UUID | None = None,
-) -> Paginated[SessionPublic]:
+) -> Paginated[SessionRow]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
+    methods = await repository.payment_methods(db, [s.id for s in rows])
     return Paginated(
-        items=[SessionPublic.model_validate(s) for s in rows],
+        items=[SessionRow.of(s, methods.get(s.id, [])) for s in rows],
         meta=PageMeta.of(page.page, page.per_page, total),
     )
 
