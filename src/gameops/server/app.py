@@ -52,6 +52,8 @@ from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.receipts.endpoints import router as receipts_router
+from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
@@ -59,6 +61,9 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
+from gameops.server.shop.endpoints import router as shop_router
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.throttle import Throttle, build_throttle
@@ -153,6 +158,10 @@ def build_services(settings: Settings) -> Services:
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
+    # ...and gets its receipt, numbered in the same transaction.
+    Receipts(settings).subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
@@ -278,6 +287,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
     api.include_router(commands_router)
+    for router in (shifts_router, receipts_router, shop_router):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)
