@@ -99,7 +99,7 @@ async def test_a_full_shift(
     create = page.locator("#customer-dialog")
     await create.get_by_label("Username").fill("ann")
     await create.get_by_label("Full name").fill("Ann Lee")
-    await create.get_by_role("button", name="Create").click()
+    await create.get_by_role("button", name="Save").click()
     detail = page.locator("#customer-detail")
     await detail.get_by_label("Top up (USD)").fill("20")
     await detail.get_by_role("button", name="Top up").click()

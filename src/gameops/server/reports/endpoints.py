@@ -23,6 +23,7 @@ from gameops.server.reports.domain import (
     cash_by_operator,
     money_figures,
     revenue,
+    spreadsheet_safe,
     tax_totals,
 )
 
@@ -193,6 +194,6 @@ def _csv(name: str, rows: list[dict[str, object]]) -> Response:
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
     return Response(buffer.getvalue(), media_type="text/csv", headers=headers)

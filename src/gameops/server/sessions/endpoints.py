@@ -18,6 +18,7 @@ from gameops.server.sessions.schemas import (
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
+    SessionRow,
     SessionStartRequest,
     SessionStopped,
     StopPreview,
@@ -108,17 +109,18 @@ async def stop_preview(
     return await service.preview_stop(settings, db, session_id)
 
 
-@router.get("", response_model=Paginated[SessionPublic])
+@router.get("", response_model=Paginated[SessionRow])
 async def list_sessions(
     db: DbDep,
     _: StaffUser,
     page: PageDep,
     status: SessionStatus | None = None,
     station_id: uuid.UUID | None = None,
-) -> Paginated[SessionPublic]:
+) -> Paginated[SessionRow]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
+    methods = await repository.payment_methods(db, [s.id for s in rows])
     return Paginated(
-        items=[SessionPublic.model_validate(s) for s in rows],
+        items=[SessionRow.of(s, methods.get(s.id, [])) for s in rows],
         meta=PageMeta.of(page.page, page.per_page, total),
     )
 

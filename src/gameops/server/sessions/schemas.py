@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -11,6 +12,9 @@ from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.schemas import Schema
 from gameops.server.sessions.domain import RefundWay, SessionStatus, seconds_left
+
+if TYPE_CHECKING:
+    from gameops.server.db.models import GameSession
 
 
 class SessionStartRequest(BaseModel):
@@ -51,6 +55,23 @@ class SessionPublic(Schema):
         if self.waiting_since is not None:
             return (self.duration_minutes + self.extended_minutes) * 60
         return int(seconds_left(self.scheduled_end_at, utc_now()))
+
+
+class SessionRow(SessionPublic):
+    """A session as the sessions list shows it: with its customer and how it was paid."""
+
+    customer_name: str | None = Field(description="full name, else username; null: walk-in")
+    payment_methods: list[PaymentMethod] = Field(
+        description="methods of its completed payments (sale and extensions), first used first"
+    )
+
+    @classmethod
+    def of(cls, session: GameSession, methods: list[PaymentMethod]) -> SessionRow:
+        """``session`` with its ``user`` loaded."""
+        customer = session.user
+        name = (customer.full_name or customer.username) if customer else None
+        public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+        return cls(**public, customer_name=name, payment_methods=methods)
 
 
 class SessionCharged(SessionPublic):

@@ -2,7 +2,9 @@
 ``lazy="raise"``: in async code a hidden lazy load must fail loudly, not block."""
 
 from gameops.server.db.models.accounts import LedgerEntry
+from gameops.server.db.models.auth import RefreshToken
 from gameops.server.db.models.base import Base
+from gameops.server.db.models.commands import StationCommandRecord
 from gameops.server.db.models.devices import PowerSample
 from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
@@ -31,9 +33,11 @@ __all__ = [
     "RatePlan",
     "Receipt",
     "ReceiptCounter",
+    "RefreshToken",
     "Shift",
     "ShiftCorrection",
     "ShopSaleLine",
     "Station",
+    "StationCommandRecord",
     "User",
 ]

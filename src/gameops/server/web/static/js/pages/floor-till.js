@@ -2,27 +2,28 @@
 // the PC", move or refund), and the stop dialog's refund preview.
 
 import { api } from "../api.js";
-import { el, minutesText, money } from "../format.js";
+import { el, minutesText, money, timeOfDay } from "../format.js";
+import { t } from "../i18n.js";
 
 /** The card's line for a sale waiting for its PC, or "" when the clock runs. */
 export function waitingText(session) {
   if (!session?.waiting_since) return "";
-  const since = new Date(session.waiting_since).toLocaleTimeString(undefined, { timeStyle: "short" });
-  const booked = minutesText(session.booked_minutes);
-  const overdue = session.start_overdue ? " The PC has not taken it: move it or refund it." : "";
-  return `Waiting for the PC since ${since}: ${booked} paid, the clock starts when the PC takes it.${overdue}`;
+  const text = t("floor.waiting_note", { since: timeOfDay(session.waiting_since), booked: minutesText(session.booked_minutes) });
+  return session.start_overdue ? `${text} ${t("floor.waiting_overdue")}` : text;
 }
 
 /** What stopping now gives back, in the words the operator confirms. */
 export async function stopQuestion(session, stationName) {
   const preview = await api("GET", `/sessions/${session.id}/stop-preview`);
-  const left = minutesText(Math.max(1, Math.round(preview.unused_seconds / 60)));
-  const how = {
-    cash: `${money(preview.refund)} is paid back in cash from the till.`,
-    balance: `${money(preview.refund)} goes back to the customer's balance.`,
-    none: `Nothing is refunded. ${preview.explanation}`,
-  }[preview.refund_way];
-  return { text: `Stop the session on ${stationName} now? About ${left} of ${money(preview.paid)} paid time is unused. ${how}`, preview };
+  const values = {
+    name: stationName,
+    unused: minutesText(Math.max(1, Math.round(preview.unused_seconds / 60))),
+    paid: money(preview.paid),
+    amount: money(preview.refund),
+    why: preview.explanation,
+  };
+  const how = t(`floor.stop_refund_${preview.refund_way}`, values);
+  return { text: `${t("floor.stop_preview", values)} ${how}`, preview };
 }
 
 /** Fill the move dialog's station list: PCs that are free now. */
@@ -32,7 +33,7 @@ export function moveTargets(select, stations, from) {
   );
   free.sort((a, b) => Number(b.agent_connected) - Number(a.agent_connected) || a.name.localeCompare(b.name));
   select.replaceChildren(
-    ...free.map((s) => el("option", { value: s.id }, `${s.name}${s.agent_connected ? "" : " (offline)"}`)),
+    ...free.map((s) => el("option", { value: s.id }, s.agent_connected ? s.name : t("floor.move_offline", { name: s.name }))),
   );
   return free.length;
 }
