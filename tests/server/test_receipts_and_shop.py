@@ -103,7 +103,7 @@ async def test_every_sale_top_up_and_refund_gets_a_receipt(venue: LiveServer) ->
     assert refund["taxes"][0]["tax"] == tax_in(-stopped["refunded"], 2000)
 
     thermal = await staff.get(f"{API}/receipts/{sale['id']}/print")
-    assert thermal.status_code == 200 and "size: 80mm auto" in thermal.text
+    assert thermal.status_code == 200 and "print-receipt-80mm.css" in thermal.text
     for text in (
         "Pixel Hall",
         "1 Arcade Lane",
@@ -114,7 +114,9 @@ async def test_every_sale_top_up_and_refund_gets_a_receipt(venue: LiveServer) ->
     ):
         assert text in thermal.text
     a4 = await staff.get(f"{API}/receipts/{topup['id']}/print", params={"paper": "a4"})
-    assert "size: A4" in a4.text and "Prepaid balance" in a4.text
+    assert "print-receipt-a4.css" in a4.text and "Prepaid balance" in a4.text
+    sheet = await staff.get("/static/css/print-receipt-80mm.css")
+    assert "size: 80mm auto" in sheet.text  # a file: the pages' CSP allows no inline style
 
     report = (
         await staff.get(

@@ -48,10 +48,11 @@ async def _agent(
     return agent
 
 
-async def _shot(page: Page, name: str) -> None:
+async def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """A dialog is shot as the screen shows it; a page whole."""
     path = screenshot_path(name)
     await page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar stays at the top
-    await page.screenshot(path=path, full_page=True)
+    await page.screenshot(path=path, full_page=full_page)
     shutil.copy(path, DOCS / name)
 
 
@@ -122,7 +123,7 @@ async def test_a_full_shift(
     receipt = page.frame_locator("#print-dialog iframe")
     await expect(receipt.locator("body")).to_contain_text("Pixel Hall")
     await expect(receipt.locator("body")).to_contain_text(re.compile(r"2 \S Cola"))
-    await _shot(page, "till-receipt.png")
+    await _shot(page, "till-receipt.png", full_page=False)
     await page.locator("#print-dialog").get_by_role("button", name="Close").click()
 
     # PC-01's customer leaves early: the dialog says what comes back, and how.
@@ -130,7 +131,7 @@ async def test_a_full_shift(
     await card(page, "PC-01").get_by_role("button", name="Stop").click()
     stop = page.locator("#stop-dialog")
     await expect(stop).to_contain_text(re.compile(r"\$5\.\d\d is paid back in cash from the till"))
-    await _shot(page, "till-stop-preview.png")
+    await _shot(page, "till-stop-preview.png", full_page=False)
     await stop.get_by_role("button", name="Stop session").click()
     await expect(card(page, "PC-01").locator(".note")).to_contain_text("cash back")
 
@@ -177,6 +178,6 @@ async def test_a_full_shift(
     await expect(handover.locator("body")).to_contain_text("Shift handover — Pixel Hall")
     await expect(handover.locator("body")).to_contain_text("Variance (short)")
     await expect(handover.locator("body")).to_contain_text("Cash back")
-    await _shot(page, "till-handover.png")
+    await _shot(page, "till-handover.png", full_page=False)
     for agent in (*agents, late):
         await agent.close()
