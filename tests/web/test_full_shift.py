@@ -181,3 +181,21 @@ async def test_a_full_shift(
     await _shot(page, "till-handover.png", full_page=False)
     for agent in (*agents, late):
         await agent.close()
+
+
+async def test_till_and_shop_read_in_german_on_a_tablet(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    assert (await admin.patch(f"{API}/users/me", json={"language": "de"})).status_code == 200
+    cola = {"name": "Cola", "price": 250, "stock": 3}
+    assert (await admin.post(f"{API}/shop/products", json=cola)).status_code == 201
+    page = await open_page("/till", width=768, height=1024)
+    await page.reload()
+    await expect(page.locator("h1")).to_have_text("Kasse")
+    await expect(page.locator('[data-field="shift-state"]')).to_contain_text("Keine Schicht offen")
+    await expect(page.get_by_role("button", name="Schicht öffnen")).to_be_visible()
+    await _shot(page, "till-de-768.png")
+    await page.goto(live_server.base_url + "/shop")
+    await expect(page.locator('[data-product="Cola"]')).to_contain_text("3 auf Lager")
+    await expect(page.get_by_role("button", name="Verkaufen")).to_be_disabled()
+    await _shot(page, "shop-de-768.png")

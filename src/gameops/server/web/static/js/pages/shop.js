@@ -3,6 +3,7 @@
 
 import { api, clearError, showError } from "../api.js";
 import { el, money, toMinorUnits } from "../format.js";
+import { t } from "../i18n.js";
 import { customerPicker } from "../picker.js";
 import { showPrintable } from "../printing.js";
 import { boot } from "../shell.js";
@@ -37,7 +38,7 @@ function renderProducts() {
         { type: "button", class: "product", "data-product": product.name, disabled: product.stock <= (cart.get(product.id) ?? 0) },
         el("strong", {}, product.name),
         el("span", {}, money(product.price)),
-        el("span", { class: "muted small" }, `${product.stock} in stock`),
+        el("span", { class: "muted small" }, t("shop.in_stock", { count: product.stock })),
       );
       button.onclick = () => {
         cart.set(product.id, (cart.get(product.id) ?? 0) + 1);
@@ -47,15 +48,15 @@ function renderProducts() {
       return button;
     }),
   );
-  if (!products.length) grid.append(el("p", { class: "muted" }, "No products yet. An admin adds them below."));
+  if (!products.length) grid.append(el("p", { class: "muted" }, t("shop.no_products")));
 }
 
 function renderManage() {
   const body = document.querySelector("#products-table tbody");
   body.replaceChildren(
     ...products.map((product) => {
-      const add = el("input", { type: "number", min: 1, step: 1, value: 10, "aria-label": `Stock to add to ${product.name}` });
-      const button = el("button", { type: "button" }, "Add");
+      const add = el("input", { type: "number", min: 1, step: 1, value: 10, "aria-label": t("shop.stock_to_add", { name: product.name }) });
+      const button = el("button", { type: "button" }, t("shop.add"));
       button.onclick = async () => {
         try {
           await api("PATCH", `/shop/products/${product.id}`, { body: { stock: product.stock + Number.parseInt(add.value, 10) } });
@@ -77,7 +78,7 @@ function renderCart() {
       const product = byId(id);
       const amount = product ? product.price * quantity : 0; // gross prices; net ones add tax at the sale
       total += amount;
-      const remove = el("button", { type: "button", class: "ghost", "aria-label": `Remove ${product?.name}` }, "✕");
+      const remove = el("button", { type: "button", class: "ghost", "aria-label": t("shop.remove", { name: product?.name }) }, "✕");
       remove.onclick = () => {
         cart.delete(id);
         renderProducts();
@@ -86,8 +87,8 @@ function renderCart() {
       return el("tr", {}, el("td", {}, product?.name ?? "?"), el("td", {}, String(quantity)), el("td", {}, money(amount)), el("td", {}, remove));
     }),
   );
-  if (!cart.size) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "Tap products to add them.")));
-  document.querySelector('[data-field="total"]').textContent = money(total) + (pricesIncludeTax ? "" : " + tax");
+  if (!cart.size) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("shop.tap"))));
+  document.querySelector('[data-field="total"]').textContent = pricesIncludeTax ? money(total) : t("shop.plus_tax", { amount: money(total) });
   document.querySelector('[data-field="sell"]').disabled = !cart.size;
 }
 
@@ -111,9 +112,10 @@ saleForm.addEventListener("submit", async (event) => {
     cart.clear();
     clearError(saleError);
     const [receipt] = (await api("GET", "/receipts", { params: { payment_id: sale.payment.id } })).items;
-    const print = el("button", { type: "button" }, "Print receipt");
-    print.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, `Receipt ${receipt.number}`, { paper: "80mm" });
-    document.getElementById("sale-result").replaceChildren(el("p", {}, `Sold: ${money(sale.total)} · receipt no. ${receipt.number} `), print);
+    const print = el("button", { type: "button" }, t("shop.print_receipt"));
+    print.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, t("till.receipt_title", { number: receipt.number }), { paper: "80mm" });
+    const sold = t("shop.sold", { amount: money(sale.total), number: receipt.number });
+    document.getElementById("sale-result").replaceChildren(el("p", {}, `${sold} `), print);
     document.getElementById("sale-result").hidden = false;
     await load();
   } catch (err) {
