@@ -256,3 +256,19 @@ async def test_a_rolled_back_number_is_issued_again(database_url: str) -> None:
             assert await next_number(db) == first + 1
     finally:
         await database.dispose()
+
+
+async def test_a_retried_snack_sale_sells_once(venue: LiveServer) -> None:
+    staff = await venue.admin_client()
+    assert (await staff.post(f"{API}/shifts", json=FLOAT)).status_code == 201
+    cola = await staff.post(f"{API}/shop/products", json={"name": "Cola", "price": 250, "stock": 5})
+    body = {"items": [{"product_id": cola.json()["id"], "quantity": 2}], "payment_method": "CASH"}
+    headers = {"Idempotency-Key": "sale-7f3a"}
+    first = await staff.post(f"{API}/shop/sales", json=body, headers=headers)
+    again = await staff.post(f"{API}/shop/sales", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["payment"]["id"] == first.json()["payment"]["id"]
+    [product] = (await staff.get(f"{API}/shop/products")).json()
+    assert product["stock"] == 3
+    assert len(await _receipts(staff)) == 1

@@ -199,3 +199,36 @@ async def test_till_and_shop_read_in_german_on_a_tablet(
     await expect(page.locator('[data-product="Cola"]')).to_contain_text("3 auf Lager")
     await expect(page.get_by_role("button", name="Verkaufen")).to_be_disabled()
     await _shot(page, "shop-de-768.png")
+
+
+async def test_a_sale_the_pc_never_takes_is_moved_or_given_back_from_the_floor(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    assert (await admin.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
+    dead = await make_station(admin, "PC-DEAD", "Main hall")
+    alive = await make_station(admin, "PC-ALIVE", "Main hall")
+    agent = await _agent(live_server, admin, alive)
+    page = await open_page()
+    await _sell(page, "PC-DEAD", "60")
+    waiting = card(page, "PC-DEAD")
+    await expect(waiting.locator(".status")).to_have_text("Waiting for the PC")
+
+    await waiting.get_by_role("button", name="Move").click()
+    move = page.locator("#move-dialog")
+    await expect(move.get_by_label("To")).to_have_value(alive)
+    await move.get_by_role("button", name="Move").click()
+    await agent.expect(SessionStart)
+    await expect(card(page, "PC-ALIVE").locator(".status")).to_have_text("In session")
+    await expect(waiting.locator(".status")).to_have_text("Offline")
+
+    await _sell(page, "PC-DEAD", "30")
+    await expect(waiting.locator(".status")).to_have_text("Waiting for the PC")
+    await waiting.get_by_role("button", name="Refund").click()
+    refund = page.locator("#void-dialog")
+    await expect(refund).to_contain_text("Give back all $3.00")
+    await refund.get_by_role("button", name="Refund").click()
+    await expect(waiting.locator(".status")).to_have_text("Offline")
+    shift = (await admin.get(f"{API}/shifts/current")).json()
+    report = (await admin.get(f"{API}/shifts/{shift['id']}/report")).json()
+    assert report["voids"] == 1 and report["refunds"] == {"CASH": 300}
+    await agent.close()

@@ -1,7 +1,7 @@
 // The small POS: tap products into a sale, sell for cash (walk-in) or on a customer's
 // balance; admins add products and stock. Each sale gets its receipt.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, oneAction, showError } from "../api.js";
 import { el, money, toMinorUnits } from "../format.js";
 import { t } from "../i18n.js";
 import { customerPicker } from "../picker.js";
@@ -12,6 +12,7 @@ const error = document.getElementById("shop-error");
 const saleForm = document.getElementById("sale-form");
 const saleError = document.getElementById("sale-error");
 const cart = new Map(); // product id -> quantity
+let sale = oneAction(); // a double click or a retry is the same sale
 let products = [];
 let pricesIncludeTax = true;
 
@@ -41,6 +42,7 @@ function renderProducts() {
         el("span", { class: "muted small" }, t("shop.in_stock", { count: product.stock })),
       );
       button.onclick = () => {
+        sale = oneAction(); // another cart: another sale
         cart.set(product.id, (cart.get(product.id) ?? 0) + 1);
         renderProducts();
         renderCart();
@@ -80,6 +82,7 @@ function renderCart() {
       total += amount;
       const remove = el("button", { type: "button", class: "ghost", "aria-label": t("shop.remove", { name: product?.name }) }, "✕");
       remove.onclick = () => {
+        sale = oneAction();
         cart.delete(id);
         renderProducts();
         renderCart();
@@ -108,14 +111,15 @@ saleForm.addEventListener("submit", async (event) => {
       payment_method: method.value,
       user_id: customer()?.id ?? null,
     };
-    const sale = await api("POST", "/shop/sales", { body });
+    const sold = await sale.run((key) => api("POST", "/shop/sales", { body, idempotencyKey: key }));
+    sale = oneAction(); // the next sale is a new one
     cart.clear();
     clearError(saleError);
-    const [receipt] = (await api("GET", "/receipts", { params: { payment_id: sale.payment.id } })).items;
+    const [receipt] = (await api("GET", "/receipts", { params: { payment_id: sold.payment.id } })).items;
     const print = el("button", { type: "button" }, t("shop.print_receipt"));
     print.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, t("till.receipt_title", { number: receipt.number }), { paper: "80mm" });
-    const sold = t("shop.sold", { amount: money(sale.total), number: receipt.number });
-    document.getElementById("sale-result").replaceChildren(el("p", {}, `${sold} `), print);
+    const text = t("shop.sold", { amount: money(sold.total), number: receipt.number });
+    document.getElementById("sale-result").replaceChildren(el("p", {}, `${text} `), print);
     document.getElementById("sale-result").hidden = false;
     await load();
   } catch (err) {
