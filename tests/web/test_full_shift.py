@@ -205,7 +205,7 @@ async def test_a_sale_the_pc_never_takes_is_moved_or_given_back_from_the_floor(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     assert (await admin.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
-    dead = await make_station(admin, "PC-DEAD", "Main hall")
+    await make_station(admin, "PC-DEAD", "Main hall")
     alive = await make_station(admin, "PC-ALIVE", "Main hall")
     agent = await _agent(live_server, admin, alive)
     page = await open_page()
