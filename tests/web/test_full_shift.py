@@ -153,6 +153,8 @@ async def test_a_full_shift(
     await page.goto(live_server.base_url + "/payments")
     money_in = page.locator('[data-field="money_in"]')
     await expect(money_in).to_contain_text("$")
+    await expect(page.locator("#tax-lines")).to_contain_text("Tax 20 %")
+    await expect(page.locator("#tax-lines")).to_contain_text("Tax 7 %")
     await _shot(page, "till-payments.png")
 
     # Close: the drawer should hold 100 + 6 + 20 + 5 - refund + 6 (PC-03); count $1 short.
