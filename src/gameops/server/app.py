@@ -47,6 +47,7 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
@@ -91,6 +92,7 @@ class Services:
     authenticator: Authenticator
     device_secrets: DeviceSecrets
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -181,6 +183,7 @@ def build_services(settings: Settings) -> Services:
         ),
         device_secrets=secrets,
         hub=AgentHub(bus),
+        admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
@@ -214,6 +217,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
     )

@@ -33,6 +33,7 @@ from gameops.server.control.pc_agent import ended_message, expired_message, sess
 from gameops.server.db.engine import Database
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -67,6 +68,7 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
 
