@@ -96,3 +96,12 @@ def test_no_console_session_is_recognised_through_the_dword_restype(wine: Wine) 
     answer = wine.probe("no_console_session")
     assert answer["session_id"] == 0xFFFFFFFF
     assert answer["launch"] == "NoUserSession: no user is logged on to the console"
+
+
+def test_the_lock_view_is_placed_over_the_virtual_screen(wine: Wine) -> None:
+    """Wine on Xvfb offers one monitor (Xinerama and RandR monitors on Xvfb were tried), so
+    the virtual screen equals the primary one here; tests/agent/test_lock_view_screen.py
+    places the view over a virtual screen reaching left of the primary monitor."""
+    answer = wine.probe("lock_view")
+    assert answer["virtual_screen"] == [0, 0, 1024, 768]
+    assert answer["lock"] == answer["virtual_screen"]
