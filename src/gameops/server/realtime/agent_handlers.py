@@ -29,6 +29,7 @@ from gameops.protocol import (
 )
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
+from gameops.server.metrics import Metrics
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.hub import AgentHub
@@ -67,6 +68,7 @@ class AgentServices:
     hub: AgentHub
     acks: AckRecorder
     auth_limits: AgentAuthLimits
+    metrics: Metrics
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
