@@ -20,6 +20,8 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands.endpoints import router as commands_router
+from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
 from gameops.server.control.endpoints import router as control_router
@@ -32,6 +34,7 @@ from gameops.server.errors import Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
+from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.metrics import Metrics
@@ -52,6 +55,8 @@ from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.receipts.endpoints import router as receipts_router
+from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
@@ -59,6 +64,9 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
+from gameops.server.shop.endpoints import router as shop_router
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.throttle import Throttle, build_throttle
@@ -97,6 +105,7 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    wake_sender: WakeSender
 
     async def start(self) -> None:
         await self.bus.start()
@@ -156,6 +165,10 @@ def build_services(settings: Settings) -> Services:
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
+    # ...and gets its receipt, numbered in the same transaction.
+    Receipts(settings).subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
@@ -190,6 +203,7 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        wake_sender=WakeSender(database),
     )
 
 
@@ -207,6 +221,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
+    state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
         services.settings,
         services.database,
@@ -289,10 +304,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
+    api.include_router(commands_router)
+    for router in (shifts_router, receipts_router, shop_router):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)
+    install_hardening(app)
     return app

@@ -14,6 +14,7 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Auth,
+    CommandResult,
     Error,
     Goodbye,
     Heartbeat,
@@ -27,6 +28,7 @@ from gameops.protocol import (
     as_data,
     utc_now,
 )
+from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
 from gameops.server.metrics import Metrics
@@ -133,6 +135,8 @@ async def _sync(
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
+    queue_minutes = services.settings.command_queue_minutes
+    replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 
 
@@ -160,6 +164,13 @@ async def _goodbye(
     return []
 
 
+async def _command_result(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, result: CommandResult
+) -> list[Payload]:
+    await commands.record_result(db, station_id, result)
+    return []
+
+
 async def _auth_again(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, _: Auth
 ) -> list[Payload]:
@@ -175,4 +186,5 @@ HANDLERS: dict[type[Payload], Handler] = {
     Tamper: _tamper,
     Goodbye: _goodbye,
     Auth: _auth_again,
+    CommandResult: _command_result,
 }
