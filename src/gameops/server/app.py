@@ -37,6 +37,9 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
+from gameops.server.metrics import Metrics
+from gameops.server.observability import RequestContext, count_domain_events
+from gameops.server.observability import router as metrics_router
 from gameops.server.outbox.relay import OutboxRelay
 from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
@@ -90,6 +93,7 @@ class Services:
     passwords: Passwords
     throttle: Throttle
     authenticator: Authenticator
+    metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
     admission: Admission
@@ -154,9 +158,12 @@ def build_services(settings: Settings) -> Services:
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())
-    consoles = ConsoleController(
-        database, settings, DeviceHub(settings, secrets), DeviceHealth(database)
-    )
+    metrics = Metrics()
+    devices = DeviceHub(settings, secrets, metrics)
+    consoles = ConsoleController(database, settings, devices, DeviceHealth(database))
+    # Read at scrape time: /metrics (observability.py).
+    metrics.watch(relay.lag_seconds, lambda: relay.publish_failures, devices.breaker_states)
+    count_domain_events(dispatcher, metrics)
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
@@ -168,7 +175,11 @@ def build_services(settings: Settings) -> Services:
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
-    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
+    throttle = build_throttle(
+        settings.redis_url,
+        settings.redis_prefix,
+        lambda rule: metrics.rate_limited.labels(rule.name).inc(),
+    )
     return Services(
         settings=settings,
         database=database,
@@ -179,8 +190,9 @@ def build_services(settings: Settings) -> Services:
         passwords=passwords,
         throttle=throttle,
         authenticator=Authenticator(
-            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings), metrics
         ),
+        metrics=metrics,
         device_secrets=secrets,
         hub=AgentHub(bus),
         admission=Admission(settings.agent_handshakes_at_once),
@@ -220,9 +232,14 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
+        services.metrics,
     )
     state.feed_services = FeedServices(
-        services.settings, services.database, services.bus, services.token_keys.secret
+        services.settings,
+        services.database,
+        services.bus,
+        services.token_keys.secret,
+        services.metrics,
     )
 
 
@@ -276,6 +293,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GameOps", version=__version__, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    app.add_middleware(RequestContext)
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -295,6 +313,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
     log_level: str = "INFO"
+    # Bearer token Prometheus sends to scrape /metrics. Unset: /metrics answers 404.
+    metrics_token: SecretStr | None = None
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
