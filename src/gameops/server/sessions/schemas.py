@@ -9,19 +9,19 @@ from gameops.protocol import utc_now
 from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
-from gameops.server.schemas import Schema
+from gameops.server.schemas import Count, Schema
 from gameops.server.sessions.domain import SessionStatus, seconds_left
 
 
 class SessionStartRequest(BaseModel):
     station_id: uuid.UUID
-    duration_minutes: int = Field(description="paid minutes, 1 up to the configured maximum")
+    duration_minutes: Count = Field(description="paid minutes, 1 up to the configured maximum")
     user_id: uuid.UUID | None = None
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 
 class SessionExtendRequest(BaseModel):
-    additional_minutes: int
+    additional_minutes: Count
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 

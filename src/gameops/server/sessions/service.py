@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
+from gameops.server.accounts.domain import check_amount
 from gameops.server.db.models import GameSession, Payment, Station, User
 from gameops.server.errors import (
     BadRequest,
@@ -342,7 +343,9 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    return await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+    quote = await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+    check_amount(quote.amount, settings.max_amount, "the price")
+    return quote
 
 
 def _quote_public(settings: Settings, quote: Quote) -> QuotePublic:
