@@ -19,6 +19,7 @@ from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.service import TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands import service as commands
 from gameops.server.commands.endpoints import router as commands_router
 from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
@@ -91,6 +92,7 @@ class Services:
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
     wake_sender: WakeSender
+    command_sweeper: Periodic
 
     async def start(self) -> None:
         await self.bus.start()
@@ -101,6 +103,7 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.command_sweeper.start()
         self.payments_sweeper.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
@@ -110,6 +113,7 @@ class Services:
             await self.stopped_clients.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
+        await self.command_sweeper.stop()
         await self.console_watch.stop()
         await self.consoles.close()
         await self.hub.close()
@@ -168,6 +172,7 @@ def build_services(settings: Settings) -> Services:
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
         wake_sender=WakeSender(database),
+        command_sweeper=_command_sweeper(settings, database),
     )
 
 
@@ -220,6 +225,16 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
             await presence.sweep_stale(db, silent_for)
 
     return Periodic("presence-sweep", interval, sweep)
+
+
+def _command_sweeper(settings: Settings, database: Database) -> Periodic:
+    answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
+
+    async def sweep() -> None:
+        async with database.transaction() as db:
+            await commands.sweep_unanswered(db, answer, queue)
+
+    return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
 
 
 @asynccontextmanager

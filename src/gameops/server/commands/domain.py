@@ -138,6 +138,20 @@ def expired(created_at: datetime, now: datetime, queue_minutes: int) -> bool:
     return now - created_at > timedelta(minutes=queue_minutes)
 
 
+def unanswered(
+    kind: CommandKind, sent_at: datetime, now: datetime, answer_seconds: int, queue_minutes: int
+) -> str | None:
+    """What a command sent at ``sent_at`` with no answer yet has come to: None while it may
+    still come. A message or lock is sent again at the agent's next sync until it expires."""
+    if kind in QUEUES_OFFLINE:
+        if expired(sent_at, now, queue_minutes):
+            return f"expired: no answer from the PC within {queue_minutes} minutes"
+        return None
+    if now - sent_at > timedelta(seconds=answer_seconds):
+        return f"no answer from the PC within {answer_seconds} s: it may or may not have done it"
+    return None
+
+
 def redelivered_on_sync(kind: CommandKind) -> bool:
     """Whether a command still without a result is sent again when its agent syncs. Never a
     restart or shutdown: the agent coming back from one must not do it again."""
