@@ -6,6 +6,8 @@ service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N
                     {"op": "message", "id", "text", "by"} (a staff message, with "Got it")
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
                     {"op": "pong", "seq": N} (from the window loop's own thread),
+                    {"op": "tamper", "kind": K, "detail": D, "count": N} (e.g. Windows
+                    removed the keyboard hook),
                     {"op": "seen", "id": ...} (the customer clicked "Got it")
 """
 
@@ -49,8 +51,9 @@ class DesktopChannel:
     locked) so a restarted overlay shows it at once: a lock ordered while the overlay was
     dead still locks. Also the overlay's liveness: pings, and when it last answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_tamper: Callable[[str, str, int], None] | None = None) -> None:
         self.secret = secrets.token_urlsafe(24)
+        self.on_tamper = on_tamper  # (kind, detail, count) the overlay reported
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -157,6 +160,9 @@ class DesktopChannel:
             if isinstance(seq, int) and seq >= self._seq:
                 self._caught_up.set()
             return
+        if message.get("op") == "tamper":
+            self._tamper(message)
+            return
         if message.get("op") == "seen" and isinstance(message.get("id"), str):
             self.on_seen(message["id"])
             return
@@ -165,6 +171,15 @@ class DesktopChannel:
         seconds = message.get("seconds")
         if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
             self.idle_seconds = float(seconds)
+
+    def _tamper(self, message: dict[str, Any]) -> None:
+        kind, detail, count = message.get("kind"), message.get("detail", ""), message.get("count")
+        if not (isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 64):
+            return
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            count = 1
+        if self.on_tamper is not None:
+            self.on_tamper(kind, str(detail)[:1000], count)
 
     async def _accept(self, reader: asyncio.StreamReader) -> bool:
         with contextlib.suppress(TimeoutError, ValueError):

@@ -217,6 +217,12 @@ class Agent:
             self.config.station.name,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
+            lambda message: loop.call_soon_threadsafe(
+                self._overlay_tamper,
+                str(message.get("kind")),
+                str(message.get("detail", "")),
+                int(message.get("count", 1)),
+            ),
         )
 
         def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
@@ -227,7 +233,7 @@ class Agent:
         self.desktop = overlay
 
     async def _start_desktop_process(self) -> None:
-        self.desktop = self.channel = DesktopChannel()
+        self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
         self.channel.on_seen = self.commands.seen
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
@@ -298,6 +304,11 @@ class Agent:
         elif self._overlay_failing and not failing and (report := self.watch.recovered(now)):
             self.link.send(report)
         self._overlay_failing = failing
+
+    def _overlay_tamper(self, kind: str, detail: str, count: int) -> None:
+        """The overlay saw tampering itself (Windows removed its keyboard hook, say)."""
+        log.error("overlay_reported_tamper", kind=kind, detail=detail, count=count)
+        self.link.send(Tamper(kind=kind, detail=detail, count=count))
 
     def _overlay_failed(self, err: Exception) -> None:
         fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"

@@ -17,7 +17,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.passwords import Passwords
+from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
 from gameops.server.commands import service as commands
 from gameops.server.commands.endpoints import router as commands_router
@@ -34,6 +35,7 @@ from gameops.server.errors import Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
+from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
@@ -46,7 +48,7 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
-from gameops.server.realtime.agent_handlers import AgentServices
+from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
@@ -60,6 +62,7 @@ from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
+from gameops.server.throttle import Throttle, build_throttle
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -79,6 +82,9 @@ class Services:
     relay: OutboxRelay
     dispatcher: EventDispatcher
     token_keys: TokenKeys
+    passwords: Passwords
+    throttle: Throttle
+    authenticator: Authenticator
     device_secrets: DeviceSecrets
     hub: AgentHub
     acks: AckRecorder
@@ -97,7 +103,7 @@ class Services:
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
-        await _bootstrap_admin(self.settings, self.database)
+        await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
         self.acks.start()
         await self.expiry.start()
@@ -121,6 +127,7 @@ class Services:
         await self.expiry.stop()
         await self.relay.stop()
         await self.bus.close()
+        await self.throttle.close()
         await self.database.dispose()
 
 
@@ -152,13 +159,21 @@ def build_services(settings: Settings) -> Services:
     consoles.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
+    keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
     return Services(
         settings=settings,
         database=database,
         bus=bus,
         relay=relay,
         dispatcher=dispatcher,
-        token_keys=TokenKeys(settings.jwt_secret(), settings),
+        token_keys=keys,
+        passwords=passwords,
+        throttle=throttle,
+        authenticator=Authenticator(
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+        ),
         device_secrets=secrets,
         hub=AgentHub(bus),
         acks=AckRecorder(database),
@@ -184,24 +199,30 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.bus = services.bus
     state.relay = services.relay
     state.token_keys = services.token_keys
+    state.passwords = services.passwords
+    state.authenticator = services.authenticator
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
     state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
-        services.settings, services.database, services.hub, services.acks
+        services.settings,
+        services.database,
+        services.hub,
+        services.acks,
+        AgentAuthLimits.from_settings(services.settings, services.throttle),
     )
     state.feed_services = FeedServices(
         services.settings, services.database, services.bus, services.token_keys.secret
     )
 
 
-async def _bootstrap_admin(settings: Settings, database: Database) -> None:
+async def _bootstrap_admin(settings: Settings, database: Database, passwords: Passwords) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         async with database.transaction() as db:
-            generated = await ensure_admin(db, settings.admin_username, password)
+            generated = await ensure_admin(db, passwords, settings.admin_username, password)
     except Conflict:
         return  # replicas started together on a new database: another one created it
     if generated:
@@ -277,4 +298,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)
+    install_hardening(app)
     return app

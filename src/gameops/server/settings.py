@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -41,9 +42,22 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
+    # The largest amount of money one request may move or charge (minor units): a top-up,
+    # an adjustment, a sale's price, a rate. Beyond it: 422. Columns are 64-bit.
+    max_amount: int = Field(default=100_000_000_000, gt=0, le=2**53)
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    # A refresh token is used once. Presented again within this grace (two tabs refreshing
+    # at once) it is only refused; later, its whole family (that login) is revoked.
+    refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
+    # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
+    # attempts per account since its last success, failed logins per client address, and
+    # failed agent-token attempts per address and per station.
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_ip: str = "50 per 15 minutes"
+    agent_auth_limit_per_ip: str = "30 per minute"
+    agent_auth_limit_per_station: str = "10 per minute"
 
     heartbeat_interval_seconds: int = Field(default=30, gt=0)
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
@@ -124,6 +138,20 @@ class Settings(BaseSettings):
             raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
         return value
 
+    @field_validator(
+        "login_limit_per_account",
+        "login_limit_per_ip",
+        "agent_auth_limit_per_ip",
+        "agent_auth_limit_per_station",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as err:
+            raise ValueError("a rate limit such as '10 per 15 minutes'") from err
+        return value
+
     @field_validator("venue_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -148,6 +176,25 @@ class Settings(BaseSettings):
         for path in given:
             if not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @model_validator(mode="after")
+    def _replicas_share_keys(self) -> Settings:
+        # Each replica would otherwise generate its own: tokens signed by one would be
+        # refused by the others, and device passwords unreadable.
+        missing = [
+            name
+            for name, key in (
+                ("GAMEOPS_SECRET_KEY", self.secret_key),
+                ("GAMEOPS_DEVICE_KEY", self.device_key),
+            )
+            if key is None or not key.get_secret_value()
+        ]
+        if self.redis_url and missing:
+            raise ValueError(
+                "GAMEOPS_REDIS_URL is set (several replicas): set "
+                f"{' and '.join(missing)} explicitly, the same on every replica"
+            )
         return self
 
     @property

@@ -40,6 +40,24 @@ from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
+from gameops.server.throttle import Rule, Throttle
+
+
+@dataclass(frozen=True)
+class AgentAuthLimits:
+    """Failed agent-token attempts, per client address and per station."""
+
+    throttle: Throttle
+    per_ip: Rule
+    per_station: Rule
+
+    @classmethod
+    def from_settings(cls, settings: Settings, throttle: Throttle) -> AgentAuthLimits:
+        return cls(
+            throttle,
+            Rule.of("agent-auth-ip", settings.agent_auth_limit_per_ip),
+            Rule.of("agent-auth-station", settings.agent_auth_limit_per_station),
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,7 @@ class AgentServices:
     database: Database
     hub: AgentHub
     acks: AckRecorder
+    auth_limits: AgentAuthLimits
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]

@@ -97,3 +97,17 @@ def cash_by_operator(rows: Iterable[PaymentRow]) -> list[CashTaken]:
         entry.payments += 1
         entry.cash += row.amount
     return sorted(taken.values(), key=lambda t: t.operator)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection);
+# tab and carriage return are read as the same by some. A station named "=HYPERLINK(...)"
+# must arrive as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """``value`` as a CSV cell no spreadsheet runs: text that could start a formula gets a
+    leading apostrophe (shown as text, as OWASP advises); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -17,7 +17,13 @@ from pydantic import BaseModel
 from gameops.server.deps import DbDep, SettingsDep, StaffUser
 from gameops.server.errors import Unprocessable
 from gameops.server.reports import repository
-from gameops.server.reports.domain import GroupBy, Totals, cash_by_operator, revenue
+from gameops.server.reports.domain import (
+    GroupBy,
+    Totals,
+    cash_by_operator,
+    revenue,
+    spreadsheet_safe,
+)
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Since = Annotated[datetime, Query(alias="from", description="ISO 8601 with a zone; inclusive")]
@@ -140,6 +146,6 @@ def _csv(name: str, rows: list[dict[str, object]]) -> Response:
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
     return Response(buffer.getvalue(), media_type="text/csv", headers=headers)

@@ -11,6 +11,7 @@ together or not at all. Station control and the expiry scheduler react to those 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,6 +67,7 @@ from gameops.server.sessions.schemas import (
     SessionStopped,
 )
 from gameops.server.settings import Settings
+from gameops.server.stations import repository as stations_repository
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
     StationStatus,
@@ -298,21 +300,23 @@ async def _refund_unused(
     return amount
 
 
-async def expire_session(db: AsyncSession, session_id: uuid.UUID) -> bool:
-    """Expire a due session. Returns False if it was not due or another worker got it."""
-    if not await repository.claim_expiry(db, session_id, utc_now()):
-        return False
-    session = await get_session(db, session_id)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    _release_station(db, station, actor_id=None)
-    assert session.actual_end_at is not None  # set by the claim
-    record(
-        db,
-        SessionExpired(
-            **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
-        ),
-    )
-    return True
+async def expire_due(db: AsyncSession, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Expire those of ``session_ids`` that are due, in one transaction; the ones expired.
+    A session that is not due, or that another worker got, is left alone."""
+    expired = await repository.claim_expiries(db, session_ids, utc_now())
+    if not expired:
+        return set()
+    held = await stations_repository.lock_many(db, {session.station_id for session in expired})
+    for session in expired:
+        _release_station(db, held[session.station_id], actor_id=None)
+        assert session.actual_end_at is not None  # set by the claim
+        record(
+            db,
+            SessionExpired(
+                **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
+            ),
+        )
+    return {session.id for session in expired}
 
 
 async def get_session(

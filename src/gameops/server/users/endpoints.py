@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from gameops.server.deps import AdminUser, DbDep, PageDep
+from gameops.server.deps import AdminUser, DbDep, PageDep, PasswordsDep
 from gameops.server.schemas import Paginated
 from gameops.server.users import repository, service
 from gameops.server.users.domain import Role
@@ -23,8 +23,10 @@ async def list_staff(db: DbDep, _: AdminUser, page: PageDep) -> Paginated[UserPu
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_staff(body: UserCreate, db: DbDep, admin: AdminUser) -> UserPublic:
-    return UserPublic.model_validate(await service.create_user(db, body, admin.id))
+async def create_staff(
+    body: UserCreate, db: DbDep, passwords: PasswordsDep, admin: AdminUser
+) -> UserPublic:
+    return UserPublic.model_validate(await service.create_user(db, passwords, body, admin.id))
 
 
 @router.get("/{user_id}")
@@ -34,7 +36,7 @@ async def get_staff(user_id: uuid.UUID, db: DbDep, _: AdminUser) -> UserPublic:
 
 @router.patch("/{user_id}")
 async def update_staff(
-    user_id: uuid.UUID, body: UserUpdate, db: DbDep, admin: AdminUser
+    user_id: uuid.UUID, body: UserUpdate, db: DbDep, passwords: PasswordsDep, admin: AdminUser
 ) -> UserPublic:
     user = await service.get_user(db, user_id)
-    return UserPublic.model_validate(await service.update_user(db, user, body, admin))
+    return UserPublic.model_validate(await service.update_user(db, passwords, user, body, admin))

@@ -2,6 +2,7 @@
 ``lazy="raise"``: in async code a hidden lazy load must fail loudly, not block."""
 
 from gameops.server.db.models.accounts import LedgerEntry
+from gameops.server.db.models.auth import RefreshToken
 from gameops.server.db.models.base import Base
 from gameops.server.db.models.commands import StationCommandRecord
 from gameops.server.db.models.devices import PowerSample
@@ -26,6 +27,7 @@ __all__ = [
     "Payment",
     "PowerSample",
     "RatePlan",
+    "RefreshToken",
     "Station",
     "StationCommandRecord",
     "User",
