@@ -38,7 +38,7 @@ Json = dict[str, Any]
 
 
 def specs(mac: str, ip: str, netmask: str = "255.0.0.0") -> Json:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": netmask}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/{netmask}"}}
 
 
 async def online(

@@ -70,7 +70,7 @@ def test_wake_clear_tamper_message_and_console_rules() -> None:
 
 
 def interfaces(mac: str, ip: str, mask: str = "255.255.255.0") -> dict[str, object]:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": mask}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/{mask}"}}
 
 
 def test_wake_goes_through_an_online_agent_on_the_same_subnet() -> None:
@@ -100,6 +100,7 @@ def test_the_mac_to_wake() -> None:
     assert wake_mac(interfaces("aa:bb:cc:dd:ee:01", "10.0.0.2")) == "aa:bb:cc:dd:ee:01"
     assert wake_mac({"macs": ["aa:bb:cc:dd:ee:09"]}) == "aa:bb:cc:dd:ee:09"
     assert wake_mac({"interfaces": "junk", "macs": []}) is None
+    assert wake_mac({"interfaces": {"aa:bb:cc:dd:ee:01": "not an address"}}) is None
     assert wake_mac(None) is None
 
 
