@@ -4,10 +4,12 @@ load with every heartbeat."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import platform
 import shutil
 import socket
 import subprocess
+import sys
 from typing import Any
 
 import psutil
@@ -18,11 +20,20 @@ from . import AGENT_VERSION
 
 
 def os_description() -> str:
+    if sys.platform == "win32":
+        # Not platform.system() & co.: on Windows they ask WMI (Python 3.12+), which takes
+        # a second or more on a busy PC and aborts the process under Wine (its propsys.dll
+        # lacks VariantToString). The kernel's version is what WMI would say anyway.
+        version = sys.getwindowsversion()
+        machine = os.environ.get("PROCESSOR_ARCHITECTURE", "")
+        return f"Windows {version.major}.{version.minor}.{version.build} ({machine})"[:128]
     return f"{platform.system()} {platform.release()} ({platform.machine()})"[:128]
 
 
 def cpu_model() -> str:
-    if platform.system() == "Linux":
+    if sys.platform == "win32":  # set by Windows for every process; no WMI (see above)
+        return os.environ.get("PROCESSOR_IDENTIFIER", "") or "unknown"
+    if sys.platform == "linux":
         try:
             with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
                 for line in cpuinfo:

@@ -38,6 +38,9 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
+from gameops.server.metrics import Metrics
+from gameops.server.observability import RequestContext, count_domain_events
+from gameops.server.observability import router as metrics_router
 from gameops.server.outbox.relay import OutboxRelay
 from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
@@ -48,11 +51,14 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.receipts.endpoints import router as receipts_router
+from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
@@ -60,6 +66,9 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
+from gameops.server.shop.endpoints import router as shop_router
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
 from gameops.server.throttle import Throttle, build_throttle
@@ -85,8 +94,10 @@ class Services:
     passwords: Passwords
     throttle: Throttle
     authenticator: Authenticator
+    metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -151,17 +162,28 @@ def build_services(settings: Settings) -> Services:
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())
-    consoles = ConsoleController(
-        database, settings, DeviceHub(settings, secrets), DeviceHealth(database)
-    )
+    metrics = Metrics()
+    devices = DeviceHub(settings, secrets, metrics)
+    consoles = ConsoleController(database, settings, devices, DeviceHealth(database))
+    # Read at scrape time: /metrics (observability.py).
+    metrics.watch(relay.lag_seconds, lambda: relay.publish_failures, devices.breaker_states)
+    count_domain_events(dispatcher, metrics)
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
+    # ...and gets its receipt, numbered in the same transaction.
+    Receipts(settings).subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
-    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
+    throttle = build_throttle(
+        settings.redis_url,
+        settings.redis_prefix,
+        lambda rule: metrics.rate_limited.labels(rule.name).inc(),
+    )
     return Services(
         settings=settings,
         database=database,
@@ -172,10 +194,12 @@ def build_services(settings: Settings) -> Services:
         passwords=passwords,
         throttle=throttle,
         authenticator=Authenticator(
-            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings), metrics
         ),
+        metrics=metrics,
         device_secrets=secrets,
         hub=AgentHub(bus),
+        admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
@@ -210,11 +234,17 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
+        services.metrics,
     )
     state.feed_services = FeedServices(
-        services.settings, services.database, services.bus, services.token_keys.secret
+        services.settings,
+        services.database,
+        services.bus,
+        services.token_keys.secret,
+        services.metrics,
     )
 
 
@@ -278,6 +308,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GameOps", version=__version__, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    app.add_middleware(RequestContext)
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -293,8 +324,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
     api.include_router(commands_router)
+    for router in (shifts_router, receipts_router, shop_router):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)

@@ -137,7 +137,9 @@ class Demo:
         raise DemoError("the server did not start within 10 s")
 
     async def _fill(self, client: httpx.AsyncClient) -> list[SimStation]:
-        """Stations, agent tokens, consoles on plugs, customers; returns the PCs."""
+        """The till's shift (a 100.00 float), stations, agent tokens, consoles on plugs,
+        customers; returns the PCs."""
+        await _post(client, "/shifts", {"count": {"2000": 3, "1000": 2, "500": 4}})
         pcs = []
         for zone, (names, rate) in PC_ZONES.items():
             for name in names:

@@ -222,8 +222,9 @@ class CtypesWin32:
     def InitiateSystemShutdownExW(  # noqa: N802
         self, message: str, timeout: int, force: bool, reboot: bool, reason: int
     ) -> bool:
-        shutdown = self.win.InitiateSystemShutdownExW
-        return bool(shutdown(None, message, timeout, force, reboot, reason))
+        return bool(
+            self.win.InitiateSystemShutdownExW(None, message, timeout, force, reboot, reason)
+        )
 
 
 def virtual_screen(win: Win32Functions | None = None) -> tuple[int, int, int, int]:

@@ -31,8 +31,10 @@ from gameops.protocol import (
 from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
+from gameops.server.metrics import Metrics
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -67,8 +69,10 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
+    metrics: Metrics
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]

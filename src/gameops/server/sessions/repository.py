@@ -3,13 +3,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from gameops.server.db.models import GameSession
+from gameops.server.db.models import GameSession, Payment
 from gameops.server.db.pages import fetch_page
+from gameops.server.payments.domain import PaymentMethod, PaymentStatus
 from gameops.server.sessions.domain import EndReason, SessionStatus
 
 
@@ -46,6 +48,11 @@ async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
         GameSession.status == SessionStatus.ACTIVE
     )
     return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
+
+
+async def count_active(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(GameSession)
+    return int(await db.scalar(query.where(GameSession.status == SessionStatus.ACTIVE)) or 0)
 
 
 async def active_ends(
@@ -94,10 +101,29 @@ async def list_sessions(
     status: SessionStatus | None,
     station_id: uuid.UUID | None,
 ) -> tuple[Sequence[GameSession], int]:
-    query = select(GameSession)
+    query = select(GameSession).options(selectinload(GameSession.user))
     if status is not None:
         query = query.where(GameSession.status == status)
     if station_id is not None:
         query = query.where(GameSession.station_id == station_id)
     order = (GameSession.started_at.desc(), GameSession.id)
     return await fetch_page(db, query, order, offset, limit)
+
+
+async def payment_methods(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[PaymentMethod]]:
+    """How each session was paid: the methods of its completed payments, first used first."""
+    if not session_ids:
+        return {}
+    query = (
+        select(Payment.session_id, Payment.method)
+        .where(Payment.session_id.in_(session_ids), Payment.status == PaymentStatus.COMPLETED)
+        .order_by(Payment.created_at, Payment.id)
+    )
+    methods: dict[uuid.UUID, list[PaymentMethod]] = {}
+    for session_id, method in await db.execute(query):
+        used = methods.setdefault(cast(uuid.UUID, session_id), [])  # never null: in_() above
+        if method not in used:
+            used.append(method)
+    return methods

@@ -6,14 +6,35 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from gameops.server.deps import AdminUser, DbDep, PageDep, PasswordsDep
+from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, PasswordsDep
 from gameops.server.schemas import Paginated
 from gameops.server.users import repository, service
 from gameops.server.users.domain import Role
-from gameops.server.users.schemas import UserCreate, UserPublic, UserUpdate
+from gameops.server.users.schemas import (
+    MyUpdate,
+    PasswordChange,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 STAFF_ROLES = (Role.ADMIN, Role.OPERATOR)
+
+
+# Before /{user_id}: "me" is not a user id.
+@router.patch("/me")
+async def update_me(body: MyUpdate, db: DbDep, user: CurrentUser) -> UserPublic:
+    me = await service.get_user(db, user.id)  # the caller was read in a session of its own
+    return UserPublic.model_validate(await service.update_me(db, me, body))
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_my_password(
+    body: PasswordChange, db: DbDep, passwords: PasswordsDep, user: CurrentUser
+) -> None:
+    me = await service.get_user(db, user.id)
+    await service.change_own_password(db, passwords, me, body)
 
 
 @router.get("", response_model=Paginated[UserPublic])

@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import User
-from gameops.server.errors import Conflict, NotFound
+from gameops.server.errors import BadRequest, Conflict, NotFound
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users import repository
 from gameops.server.users.domain import Role
-from gameops.server.users.schemas import UserCreate, UserUpdate
+from gameops.server.users.schemas import MyUpdate, PasswordChange, UserCreate, UserUpdate
 
 
 async def create_user(
@@ -58,6 +58,28 @@ async def update_user(
         changes["password"] = "changed"
     record_event(db, EventType.USER_UPDATED, actor_id=actor.id, data=_audit(user, **changes))
     return user
+
+
+async def update_me(db: AsyncSession, user: User, data: MyUpdate) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    record_event(db, EventType.USER_UPDATED, actor_id=user.id, data=_audit(user, **changes))
+    return user
+
+
+async def change_own_password(
+    db: AsyncSession, passwords: Passwords, user: User, data: PasswordChange
+) -> None:
+    """The user's own password, only with the current one (a walked-away-from desk is not
+    enough to take over the account). Every token issued before stops working."""
+    if not await passwords.verify(data.current_password, user.password_hash):
+        raise BadRequest("The current password is not right")
+    user.password_hash = await passwords.hash(data.new_password)
+    user.token_version += 1
+    record_event(
+        db, EventType.USER_UPDATED, actor_id=user.id, data=_audit(user, password="changed")
+    )
 
 
 async def ensure_admin(

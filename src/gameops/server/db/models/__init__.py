@@ -11,7 +11,10 @@ from gameops.server.db.models.idempotency import IdempotencyRecord
 from gameops.server.db.models.outbox import OutboxMessage
 from gameops.server.db.models.payments import Payment
 from gameops.server.db.models.pricing import RatePlan
+from gameops.server.db.models.receipts import Receipt, ReceiptCounter
 from gameops.server.db.models.sessions import GameSession
+from gameops.server.db.models.shifts import Shift, ShiftCorrection
+from gameops.server.db.models.shop import Product, ShopSaleLine
 from gameops.server.db.models.stations import AgentCommand, AgentToken, Station
 from gameops.server.db.models.users import User
 
@@ -26,8 +29,14 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "PowerSample",
+    "Product",
     "RatePlan",
+    "Receipt",
+    "ReceiptCounter",
     "RefreshToken",
+    "Shift",
+    "ShiftCorrection",
+    "ShopSaleLine",
     "Station",
     "StationCommandRecord",
     "User",

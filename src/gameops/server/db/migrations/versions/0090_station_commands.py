@@ -1,7 +1,7 @@
 """Staff commands to stations (message, lock, restart, wake...): audit trail and queue.
 
 Revision ID: 0090
-Revises: 0030
+Revises: 0025
 Create Date: 2026-11-30
 """
 
