@@ -3,6 +3,7 @@ load with every heartbeat."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import shutil
@@ -57,17 +58,18 @@ def mac_addresses() -> list[str]:
     return sorted(macs)
 
 
-def ipv4_interfaces() -> list[dict[str, str]]:
-    """Each interface with an IPv4 address: its MAC, address and netmask (the server picks a
-    PC on a sleeping PC's subnet to relay Wake-on-LAN)."""
+def ipv4_interfaces() -> dict[str, str]:
+    """Each interface's MAC and its IPv4 address with prefix ("192.168.1.21/24"): the
+    server picks a PC on a sleeping PC's subnet to relay Wake-on-LAN."""
     link_family = getattr(psutil, "AF_LINK", None)
-    found = []
+    found: dict[str, str] = {}
     for addresses in psutil.net_if_addrs().values():
         mac = next((a.address for a in addresses if a.family == link_family), "")
         mac = mac.lower().replace("-", ":")
         for address in addresses:
             if address.family == socket.AF_INET and address.netmask and mac not in MISSING_MACS:
-                found.append({"mac": mac, "ip": address.address, "netmask": address.netmask})
+                interface = ipaddress.IPv4Interface(f"{address.address}/{address.netmask}")
+                found.setdefault(mac, interface.with_prefixlen)
     return found
 
 

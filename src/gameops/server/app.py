@@ -20,6 +20,7 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands import service as commands
 from gameops.server.commands.endpoints import router as commands_router
 from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
@@ -108,6 +109,7 @@ class Services:
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
     wake_sender: WakeSender
+    command_sweeper: Periodic
 
     async def start(self) -> None:
         await self.bus.start()
@@ -118,6 +120,7 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.command_sweeper.start()
         self.payments_sweeper.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
@@ -127,6 +130,7 @@ class Services:
             await self.stopped_clients.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
+        await self.command_sweeper.stop()
         await self.console_watch.stop()
         await self.consoles.close()
         await self.hub.close()
@@ -207,6 +211,7 @@ def build_services(settings: Settings) -> Services:
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
         wake_sender=WakeSender(database),
+        command_sweeper=_command_sweeper(settings, database),
     )
 
 
@@ -271,6 +276,16 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
             await presence.sweep_stale(db, silent_for)
 
     return Periodic("presence-sweep", interval, sweep)
+
+
+def _command_sweeper(settings: Settings, database: Database) -> Periodic:
+    answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
+
+    async def sweep() -> None:
+        async with database.transaction() as db:
+            await commands.sweep_unanswered(db, answer, queue)
+
+    return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
 
 
 @asynccontextmanager
