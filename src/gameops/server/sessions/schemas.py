@@ -43,12 +43,17 @@ class SessionPublic(Schema):
     currency: str
     end_reason: str | None
     created_at: datetime
+    waiting_since: datetime | None = Field(
+        default=None, description="a PC that has not taken the session yet: its time waits"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_seconds(self) -> int:
         if self.status is not SessionStatus.ACTIVE:
             return 0
+        if self.waiting_since is not None:
+            return (self.duration_minutes + self.extended_minutes) * 60
         return int(seconds_left(self.scheduled_end_at, utc_now()))
 
 
