@@ -15,7 +15,6 @@ from playwright.async_api import Browser, Page, expect
 from gameops import i18n
 from gameops.sim.demo import ADMIN_PASSWORD, ADMIN_USERNAME, Demo
 from tests.web.conftest import TIMEOUT_MS
-from tests.web.test_demo import demo, demo_browser  # noqa: F401 (fixtures)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 API = "/api/v1"
@@ -127,15 +126,16 @@ async def _check(page: Page, language: str, english_only: set[str]) -> None:
     assert overflow <= 0, f"{overflow}px wider than the window"
     cut = await page.evaluate(
         """[...document.querySelectorAll("dialog[open] form, main")]
-        .filter((box) => box.scrollWidth > box.clientWidth + 1).map((box) => box.outerHTML.slice(0, 80))"""
+        .filter((box) => box.scrollWidth > box.clientWidth + 1)
+        .map((box) => box.outerHTML.slice(0, 80))"""
     )
     assert cut == [], "content wider than its box"
 
 
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 async def test_every_screen_in_every_language_and_width(
-    demo: Demo,  # noqa: F811
-    demo_browser: Browser,  # noqa: F811
+    demo: Demo,
+    demo_browser: Browser,
     language: str,
 ) -> None:
     DOCS.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ async def test_every_screen_in_every_language_and_width(
         context.set_default_timeout(TIMEOUT_MS)
         page = await context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("pageerror", lambda error, seen=errors: seen.append(str(error)))
         await page.goto(f"{demo.url}/login")
         await page.locator('[name="username"]').fill(ADMIN_USERNAME)
         await page.locator('[name="password"]').fill(ADMIN_PASSWORD)
