@@ -36,10 +36,15 @@ class SessionStarted(SessionTiming, frozen=True, kw_only=True):
 
     duration_minutes: int
     customer_name: str | None = None
+    customer_id: uuid.UUID | None = None
 
     def audit(self) -> AuditLine:
+        customer = {"user_id": str(self.customer_id), "customer_name": self.customer_name}
         return AuditLine(
-            EventType.SESSION_CREATED, self._timing(duration_minutes=self.duration_minutes)
+            EventType.SESSION_CREATED,
+            self._timing(
+                duration_minutes=self.duration_minutes, **(customer if self.customer_id else {})
+            ),
         )
 
 

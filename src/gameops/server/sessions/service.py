@@ -242,6 +242,7 @@ async def begin(
             actor_id=actor_id,
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
+            customer_id=session.user_id,
         ),
     )
 
