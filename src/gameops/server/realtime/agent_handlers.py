@@ -14,6 +14,7 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Auth,
+    CommandResult,
     Error,
     Goodbye,
     Heartbeat,
@@ -27,6 +28,7 @@ from gameops.protocol import (
     as_data,
     utc_now,
 )
+from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
 from gameops.server.realtime import presence
@@ -38,6 +40,24 @@ from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
+from gameops.server.throttle import Rule, Throttle
+
+
+@dataclass(frozen=True)
+class AgentAuthLimits:
+    """Failed agent-token attempts, per client address and per station."""
+
+    throttle: Throttle
+    per_ip: Rule
+    per_station: Rule
+
+    @classmethod
+    def from_settings(cls, settings: Settings, throttle: Throttle) -> AgentAuthLimits:
+        return cls(
+            throttle,
+            Rule.of("agent-auth-ip", settings.agent_auth_limit_per_ip),
+            Rule.of("agent-auth-station", settings.agent_auth_limit_per_station),
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,7 @@ class AgentServices:
     database: Database
     hub: AgentHub
     acks: AckRecorder
+    auth_limits: AgentAuthLimits
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
@@ -112,6 +133,8 @@ async def _sync(
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
+    queue_minutes = services.settings.command_queue_minutes
+    replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 
 
@@ -139,6 +162,13 @@ async def _goodbye(
     return []
 
 
+async def _command_result(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, result: CommandResult
+) -> list[Payload]:
+    await commands.record_result(db, station_id, result)
+    return []
+
+
 async def _auth_again(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, _: Auth
 ) -> list[Payload]:
@@ -154,4 +184,5 @@ HANDLERS: dict[type[Payload], Handler] = {
     Tamper: _tamper,
     Goodbye: _goodbye,
     Auth: _auth_again,
+    CommandResult: _command_result,
 }

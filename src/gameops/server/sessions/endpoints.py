@@ -20,6 +20,7 @@ from gameops.server.sessions.schemas import (
     SessionRow,
     SessionStartRequest,
     SessionStopped,
+    StopPreview,
 )
 from gameops.server.sessions.selling import Selling
 
@@ -75,6 +76,14 @@ async def stop_session(
     if session.status is SessionStatus.PENDING_PAYMENT:
         return await card_sales.cancel_card_sale(db, gateway, session, staff.id)
     return await service.stop_session(settings, db, session_id, staff)
+
+
+@router.get("/{session_id}/stop-preview")
+async def stop_preview(
+    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, _: StaffUser
+) -> StopPreview:
+    """What stopping now gives back, how and why: shown before staff confirm the stop."""
+    return await service.preview_stop(settings, db, session_id)
 
 
 @router.get("", response_model=Paginated[SessionRow])

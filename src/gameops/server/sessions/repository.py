@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -50,13 +50,26 @@ async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
     return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
 
 
-async def claim_expiry(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> bool:
-    """Mark the session EXPIRED if, and only if, it is still ACTIVE and due. The condition
-    makes the claim atomic: of two workers or replicas, exactly one gets the row back."""
+async def active_ends(
+    db: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """The scheduled end of each of ``session_ids`` that is still ACTIVE."""
+    query = select(GameSession.id, GameSession.scheduled_end_at).where(
+        GameSession.id.in_(session_ids), GameSession.status == SessionStatus.ACTIVE
+    )
+    return {row.id: row.scheduled_end_at for row in await db.execute(query)}
+
+
+async def claim_expiries(
+    db: AsyncSession, session_ids: Collection[uuid.UUID], now: datetime
+) -> list[GameSession]:
+    """Mark EXPIRED those of ``session_ids`` that are still ACTIVE and due, in one statement,
+    and return them. The condition makes the claim atomic: of two workers or replicas,
+    exactly one gets a row back."""
     result = await db.execute(
         update(GameSession)
         .where(
-            GameSession.id == session_id,
+            GameSession.id.in_(sorted(session_ids)),
             GameSession.status == SessionStatus.ACTIVE,
             GameSession.scheduled_end_at <= now,
         )
@@ -64,7 +77,16 @@ async def claim_expiry(db: AsyncSession, session_id: uuid.UUID, now: datetime) -
         .returning(GameSession.id)
         .execution_options(synchronize_session=False)
     )
-    return result.scalar_one_or_none() is not None
+    claimed = sorted(result.scalars())
+    if not claimed:
+        return []
+    query = (
+        select(GameSession)
+        .where(GameSession.id.in_(claimed))
+        .order_by(GameSession.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(await db.scalars(query))
 
 
 async def list_sessions(

@@ -11,7 +11,7 @@ from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.schemas import Schema
-from gameops.server.sessions.domain import SessionStatus, seconds_left
+from gameops.server.sessions.domain import RefundWay, SessionStatus, seconds_left
 
 if TYPE_CHECKING:
     from gameops.server.db.models import GameSession
@@ -91,6 +91,20 @@ class SessionCardPending(BaseModel):
 
 
 class SessionStopped(SessionPublic):
-    refunded: int = Field(
-        default=0, description="unused paid time returned to the customer's balance"
+    refunded: int = Field(default=0, description="unused paid time given back")
+    refund_way: RefundWay = Field(
+        default=RefundWay.NONE, description="how: none, to the balance, or cash from the till"
     )
+    refund_reason: str = ""
+
+
+class StopPreview(BaseModel):
+    """What stopping now would give back, before staff confirm the stop."""
+
+    session_id: uuid.UUID
+    paid: int
+    currency: str
+    unused_seconds: int
+    refund: int
+    refund_way: RefundWay
+    explanation: str

@@ -1,7 +1,7 @@
 """Each user's dashboard language (null: the venue's).
 
 Revision ID: 0040
-Revises: 0030
+Revises: 0090
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0040"
-down_revision: str | None = "0030"
+down_revision: str | None = "0090"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

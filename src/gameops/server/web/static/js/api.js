@@ -44,7 +44,18 @@ export async function login(username, password) {
 
 /** Forget the tokens and go to the login page; `reason` becomes a message there. */
 export function logout(reason = "") {
+  const auth = load();
   localStorage.removeItem(KEY);
+  if (auth?.refresh && !reason) {
+    // End the login on the server too (its refresh tokens stop working); keepalive lets the
+    // request finish while the page changes.
+    fetch(API + "/auth/logout", {
+      method: "POST",
+      keepalive: true,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: auth.refresh }),
+    }).catch(() => {});
+  }
   location.assign(reason ? `/login?reason=${encodeURIComponent(reason)}` : "/login");
 }
 
@@ -54,8 +65,17 @@ let refreshing = null;
 function refresh() {
   refreshing ??= (async () => {
     const auth = load();
-    if (!auth) throw new ApiError(401, "not logged in");
-    const response = await send("POST", "/auth/refresh", { refresh_token: auth.refresh }, null);
+    if (!auth) throw new ApiError(401, "Not logged in");
+    let response;
+    try {
+      response = await send("POST", "/auth/refresh", { refresh_token: auth.refresh }, null);
+    } catch (err) {
+      // Refresh tokens are used once: another tab may have just used ours and stored the
+      // next pair. Then that pair is ours too.
+      const now = load();
+      if (err instanceof ApiError && err.status === 401 && now && now.refresh !== auth.refresh) return now;
+      throw err;
+    }
     return store(await response.json());
   })().finally(() => {
     refreshing = null;

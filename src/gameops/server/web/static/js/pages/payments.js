@@ -103,8 +103,15 @@ function renderChart(hourGroups) {
   });
   document.getElementById("chart").replaceChildren(chart);
   document.getElementById("legend").replaceChildren(
-    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, el("span", { style: `background:${colour}` }), tEnum("method", method))),
+    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, swatch(colour), tEnum("method", method))),
   );
+}
+
+/** A legend's colour square. Set through the CSSOM: the CSP refuses inline style attributes. */
+function swatch(colour) {
+  const node = el("span");
+  node.style.background = colour;
+  return node;
 }
 
 async function downloadCsv() {
