@@ -256,6 +256,7 @@ async def begin(
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
             waiting_for_agent=waits,
+            customer_id=session.user_id,
         ),
     )
 
