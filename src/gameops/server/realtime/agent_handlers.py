@@ -33,8 +33,10 @@ from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand
+from gameops.server.metrics import Metrics
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -70,8 +72,10 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
+    metrics: Metrics
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]

@@ -38,12 +38,16 @@ class SessionStarted(SessionTiming, frozen=True, kw_only=True):
     customer_name: str | None = None
     # A PC: the paid clock waits for its agent to take the session (SessionClockStarted).
     waiting_for_agent: bool = False
+    customer_id: uuid.UUID | None = None
 
     def audit(self) -> AuditLine:
+        customer = {"user_id": str(self.customer_id), "customer_name": self.customer_name}
         return AuditLine(
             EventType.SESSION_CREATED,
             self._timing(
-                duration_minutes=self.duration_minutes, waiting_for_agent=self.waiting_for_agent
+                duration_minutes=self.duration_minutes,
+                waiting_for_agent=self.waiting_for_agent,
+                **(customer if self.customer_id else {}),
             ),
         )
 

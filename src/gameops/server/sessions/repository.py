@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -49,6 +49,11 @@ async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
         GameSession.status == SessionStatus.ACTIVE, GameSession.waiting_since.is_(None)
     )
     return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
+
+
+async def count_active(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(GameSession)
+    return int(await db.scalar(query.where(GameSession.status == SessionStatus.ACTIVE)) or 0)
 
 
 async def overdue_waiting(db: AsyncSession, waiting_before: datetime) -> Sequence[GameSession]:

@@ -10,7 +10,7 @@ from gameops.protocol import utc_now
 from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
-from gameops.server.schemas import Schema
+from gameops.server.schemas import Count, Schema
 from gameops.server.sessions.domain import RefundWay, SessionStatus, seconds_left
 
 if TYPE_CHECKING:
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 
 class SessionStartRequest(BaseModel):
     station_id: uuid.UUID
-    duration_minutes: int = Field(description="paid minutes, 1 up to the configured maximum")
+    duration_minutes: Count = Field(description="paid minutes, 1 up to the configured maximum")
     user_id: uuid.UUID | None = None
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 
 class SessionExtendRequest(BaseModel):
-    additional_minutes: int
+    additional_minutes: Count
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 

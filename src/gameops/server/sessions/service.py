@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
+from gameops.server.accounts.domain import check_amount
 from gameops.server.db.models import GameSession, Payment, Station, User
 from gameops.server.errors import (
     BadRequest,
@@ -255,6 +256,7 @@ async def begin(
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
             waiting_for_agent=waits,
+            customer_id=session.user_id,
         ),
     )
 
@@ -499,9 +501,11 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    return await pricing.quote_for(
+    quote = await pricing.quote_for(
         db, station, customer, minutes, starts_at, venue_timezone, time_tax(settings)
     )
+    check_amount(quote.amount, settings.max_amount, "the price")
+    return quote
 
 
 def time_tax(settings: Settings) -> tuple[int, bool]:

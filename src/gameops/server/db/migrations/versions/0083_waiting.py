@@ -1,7 +1,7 @@
 """A PC's paid time waits for its agent: sessions.waiting_since and start_overdue_at.
 
 Revision ID: 0083
-Revises: 0082
+Revises: 0020
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0083"
-down_revision: str | None = "0082"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
