@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
     log_level: str = "INFO"
+    # Bearer token Prometheus sends to scrape /metrics. Unset: /metrics answers 404.
+    metrics_token: SecretStr | None = None
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
@@ -158,6 +160,8 @@ class Settings(BaseSettings):
     wake_port: int = Field(default=9, ge=1, le=65535)
     # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
     command_queue_minutes: int = Field(default=60, gt=0)
+    # A restart, shutdown, log-off or wake with no answer after this long is failed as such.
+    command_answer_seconds: int = Field(default=120, gt=0)
 
     @field_validator("currency")
     @classmethod

@@ -51,9 +51,11 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     if connection is None:
         return
     reason = "connection lost"
+    services.metrics.websockets.labels("agent").inc()
     try:
         reason = await _serve(services, connection)
     finally:
+        services.metrics.websockets.labels("agent").dec()
         services.hub.unregister(connection)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
@@ -73,7 +75,10 @@ async def _open(
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
         return None
-    connection = AgentConnection(websocket, station_uuid)
+    sent = services.metrics.messages
+    connection = AgentConnection(
+        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+    )
     # The hello is queued before the connection can receive commands from the bus: the agent
     # drops a connection whose first frame is anything else.
     connection.send(
@@ -179,10 +184,23 @@ async def _serve(services: AgentServices, connection: AgentConnection) -> str:
 async def _handle(
     services: AgentServices, station_id: uuid.UUID, frame: str | bytes
 ) -> list[Payload]:
+    received = services.metrics.messages
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
+        received.labels("agent", "in", "invalid").inc()
         return [Error(detail=err.detail, ref_id=err.message_id)]
+    received.labels("agent", "in", payload.TYPE).inc()
+    # The agent's message id is the request id of everything logged while handling it.
+    with structlog.contextvars.bound_contextvars(
+        request_id=str(message_id), station_id=str(station_id)
+    ):
+        return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _dispatch(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID, payload: Payload
+) -> list[Payload]:
     try:
         async with services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
