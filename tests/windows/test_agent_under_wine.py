@@ -122,3 +122,5 @@ async def test_the_windows_agent_counts_down_extends_locks_and_logs_off(
     await eventually(lambda: _now(agent.logged("windows_logoff_failed")), bool, 30)
     assert agent.logged("agent_log_off")
     assert agent.logged("windows_logoff_failed")[0]["in_service"] is True
+    # One overlay process all along: it answered every ping (none taken for frozen).
+    assert len(agent.logged("desktop_part_started")) == 1
