@@ -100,6 +100,8 @@ class DesktopPart:
         self.idle_seconds: float | None = None
         self._idle_sampled_at = -IDLE_SAMPLE_SECONDS
         self._service: socket.socket | None = None
+        # In the agent's process: "Got it" clicks go here instead of over the channel.
+        self.on_seen: Callable[[str], None] | None = None
 
     def run(self, port: int, secret: str, service_alive: Callable[[], bool]) -> None:
         """As its own process: the service's messages come over the local channel."""
@@ -150,6 +152,8 @@ class DesktopPart:
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
                 threading.Thread(target=self.control.lock_screen, daemon=True).start()
+            elif message.get("op") == "message":
+                overlay.show_message(message, self._seen)
             elif message.get("op") == "ping":
                 # Answered here, on the window loop's thread: a hung loop stops answering.
                 self._tell_service({"op": "pong", "seq": message.get("seq")})
@@ -162,6 +166,12 @@ class DesktopPart:
             if self.blocker is not None:
                 self.blocker.locked = latest_view.get("mode") not in USABLE_MODES
         root.after(POLL_MS, self._drain, root, overlay)
+
+    def _seen(self, command_id: str) -> None:
+        if self.on_seen is not None:
+            self.on_seen(command_id)
+        else:
+            self._tell_service({"op": "seen", "id": command_id})
 
     def _sample_idle(self) -> None:
         now = time.monotonic()

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from gameops.protocol import Goodbye, Heartbeat, Payload, StopReason, Tamper
+from gameops.protocol import Goodbye, Heartbeat, Payload, StationCommand, StopReason, Tamper
 
 from .backoff import Backoff
 from .channel import DesktopChannel, DesktopLink
 from .clock import Clock, SystemClock
+from .commands import CommandHooks, CommandRunner
 from .config import AgentConfig
 from .control import SystemControl
 from .effects import (
@@ -116,6 +117,13 @@ class Agent:
         self.watch = OverlayWatch(config.system.overlay_restarts_per_minute)
         self._overlay_failing = False
         self._stop_asked: StopReason | None = None
+        self.commands = CommandRunner(  # staff commands (issue 12 §3)
+            parts.control,
+            CommandHooks(
+                self.link.send, self.link.flush, self._control_call, self._lock_screen,
+                self._show_message,
+            ),
+        )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -216,11 +224,17 @@ class Agent:
                 int(message.get("count", 1)),
             ),
         )
+
+        def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
+            loop.call_soon_threadsafe(self.commands.seen, command_id)
+
+        overlay.part.on_seen = seen
         overlay.start()
         self.desktop = overlay
 
     async def _start_desktop_process(self) -> None:
         self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
+        self.channel.on_seen = self.commands.seen
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
             port, self.config.station.name, self.config.system.control
@@ -254,6 +268,8 @@ class Agent:
 
     def _on_message(self, message_id: UUID, payload: Payload) -> None:
         log.debug("agent_message", type=payload.TYPE, id=str(message_id))
+        if self.commands.handle(payload):
+            return
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
 
@@ -362,6 +378,19 @@ class Agent:
                 "message": view.message,
             }
         )
+
+    async def _control_call(self, func: Callable[..., T], *args: Any) -> T:
+        """A control call whose answer is wanted, on the control thread."""
+        if not self.parts.blocking_control:
+            return func(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._control_thread, func, *args)
+
+    def _show_message(self, command: StationCommand) -> bool:
+        if (desktop := self._showing_desktop) is None:
+            return False
+        message = {"op": "message", "id": str(command.id), "text": command.text}
+        desktop.push({**message, "by": command.by})
+        return True
 
     def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
         if not self.parts.blocking_control:

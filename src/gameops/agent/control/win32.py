@@ -24,6 +24,7 @@ EWX_LOGOFF = 0x00000000
 EWX_FORCEIFHUNG = 0x00000010
 SHTDN_REASON_MAJOR_OTHER = 0x00000000
 SHTDN_REASON_FLAG_PLANNED = 0x80000000
+SHTDN_REASON_MINOR_MAINTENANCE = 0x00000001
 ES_CONTINUOUS = 0x80000000
 ES_SYSTEM_REQUIRED = 0x00000001
 ES_DISPLAY_REQUIRED = 0x00000002
@@ -64,6 +65,8 @@ PROTOTYPES: dict[str, tuple[str, Any, tuple[Any, ...]]] = {
     "SetThreadExecutionState": ("kernel32", DWORD, (DWORD,)),
     "GetTickCount": ("kernel32", DWORD, ()),
     "WTSLogoffSession": ("wtsapi32", BOOL, (HANDLE, DWORD, BOOL)),
+    # machine, message, timeout, force apps closed, reboot, reason (staff restart/shutdown)
+    "InitiateSystemShutdownExW": ("advapi32", BOOL, (LPCWSTR, LPCWSTR, DWORD, BOOL, BOOL, DWORD)),
     # Starting the overlay in the user's session (usersession.py)
     "WTSQueryUserToken": ("wtsapi32", BOOL, (DWORD, POINTER)),
     "DuplicateTokenEx": ("advapi32", BOOL, (HANDLE, DWORD, POINTER, INT, INT, POINTER)),
@@ -174,6 +177,10 @@ class Win32Api(Protocol):
 
     def MessageBoxW(self, hwnd: int, text: str, caption: str, flags: int) -> int: ...  # noqa: N802
 
+    def InitiateSystemShutdownExW(  # noqa: N802
+        self, message: str, timeout: int, force: bool, reboot: bool, reason: int
+    ) -> bool: ...
+
 
 class _LastInputInfo(ctypes.Structure):
     _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint)]
@@ -211,6 +218,13 @@ class CtypesWin32:
 
     def MessageBoxW(self, hwnd: int, text: str, caption: str, flags: int) -> int:  # noqa: N802
         return int(self.win.MessageBoxW(hwnd or None, text, caption, flags))
+
+    def InitiateSystemShutdownExW(  # noqa: N802
+        self, message: str, timeout: int, force: bool, reboot: bool, reason: int
+    ) -> bool:
+        return bool(
+            self.win.InitiateSystemShutdownExW(None, message, timeout, force, reboot, reason)
+        )
 
 
 def virtual_screen(win: Win32Functions | None = None) -> tuple[int, int, int, int]:

@@ -19,7 +19,9 @@ from gameops.protocol import (
     decode,
     utc_now,
 )
+from gameops.protocol.close_codes import retry_reason
 from gameops.server.auth.security import hash_agent_token, same_hash
+from gameops.server.auth.service import throttled
 from gameops.server.errors import GameOpsError
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
@@ -28,6 +30,7 @@ from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.stations import repository as stations
+from gameops.server.throttle import Throttled
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -37,30 +40,62 @@ router = APIRouter()
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
-    station_uuid = await _authenticate(services, websocket, station_id)
-    if station_uuid is None:
+    delay = services.admission.enter()
+    if delay is not None:
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
         return
-    connection = AgentConnection(websocket, station_uuid)
-    await services.hub.register(connection)
-    reason = "connection lost"
     try:
-        async with services.database.transaction() as db:
-            await presence.mark_connected(db, station_uuid, connection.connection_id)
-        connection.send(
-            ServerHello(
-                server_time=utc_now(),
-                heartbeat_interval=services.settings.heartbeat_interval_seconds,
-            )
-        )
+        connection = await _open(services, websocket, station_id)
+    finally:
+        services.admission.leave()
+    if connection is None:
+        return
+    reason = "connection lost"
+    services.metrics.websockets.labels("agent").inc()
+    try:
         reason = await _serve(services, connection)
     finally:
+        services.metrics.websockets.labels("agent").dec()
         services.hub.unregister(connection)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
         async with services.database.transaction() as db:
             await presence.mark_disconnected(
-                db, station_uuid, connection.connection_id, connection.close_reason or reason
+                db,
+                connection.station_id,
+                connection.connection_id,
+                connection.close_reason or reason,
             )
+
+
+async def _open(
+    services: AgentServices, websocket: WebSocket, station_id: str
+) -> AgentConnection | None:
+    """The handshake: authenticate, greet, take over the station's connection."""
+    station_uuid = await _authenticate(services, websocket, station_id)
+    if station_uuid is None:
+        return None
+    sent = services.metrics.messages
+    connection = AgentConnection(
+        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+    )
+    # The hello is queued before the connection can receive commands from the bus: the agent
+    # drops a connection whose first frame is anything else.
+    connection.send(
+        ServerHello(
+            server_time=utc_now(),
+            heartbeat_interval=services.settings.heartbeat_interval_seconds,
+        )
+    )
+    await services.hub.register(connection)
+    try:
+        async with services.database.transaction() as db:
+            await presence.mark_connected(db, station_uuid, connection.connection_id)
+    except BaseException:
+        services.hub.unregister(connection)
+        connection.close(CloseCode.NORMAL, "server error")
+        raise
+    return connection
 
 
 async def _authenticate(
@@ -72,21 +107,40 @@ async def _authenticate(
         token = await _first_message_token(websocket, services.settings.agent_auth_timeout_seconds)
         if token is None:
             return None
+    limits, client = services.auth_limits, websocket.client.host if websocket.client else "unknown"
+    try:
+        await limits.throttle.check(limits.per_ip, client)
+        await limits.throttle.check(limits.per_station, station_id)
+    except Throttled as err:
+        await throttled(services.database, err)
+        reason = retry_reason("too many failed attempts", err.retry_after)
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, reason)
+        return None
+    station_uuid, refusal = await _check_token(services, station_id, token)
+    if refusal is not None:
+        await limits.throttle.fail(limits.per_ip, client)
+        await limits.throttle.fail(limits.per_station, station_id)
+        await refuse(websocket, *refusal)
+        return None
+    return station_uuid
+
+
+async def _check_token(
+    services: AgentServices, station_id: str, token: str
+) -> tuple[uuid.UUID | None, tuple[CloseCode, str] | None]:
+    """The station's id, or why the token is refused."""
     try:
         station_uuid = uuid.UUID(station_id)
     except ValueError:
-        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
-        return None
+        return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     async with services.database.sessionmaker() as db:
         station = await stations.get_live(db, station_uuid)
         expected = await stations.live_token_hash(db, station_uuid) if station else None
     if station is None:
-        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
-        return None
+        return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     if expected is None or not same_hash(expected, hash_agent_token(token)):
-        await refuse(websocket, CloseCode.AUTH_FAILED, "invalid agent token for this station")
-        return None
-    return station_uuid
+        return None, (CloseCode.AUTH_FAILED, "invalid agent token for this station")
+    return station_uuid, None
 
 
 async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str | None:
@@ -130,10 +184,23 @@ async def _serve(services: AgentServices, connection: AgentConnection) -> str:
 async def _handle(
     services: AgentServices, station_id: uuid.UUID, frame: str | bytes
 ) -> list[Payload]:
+    received = services.metrics.messages
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
+        received.labels("agent", "in", "invalid").inc()
         return [Error(detail=err.detail, ref_id=err.message_id)]
+    received.labels("agent", "in", payload.TYPE).inc()
+    # The agent's message id is the request id of everything logged while handling it.
+    with structlog.contextvars.bound_contextvars(
+        request_id=str(message_id), station_id=str(station_id)
+    ):
+        return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _dispatch(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID, payload: Payload
+) -> list[Payload]:
     try:
         async with services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
