@@ -134,10 +134,14 @@ async def test_notify_shows_a_real_message_box_that_the_customer_closes(
         await box.kill()
 
 
-def test_exit_windows_ex_is_real_on_wine_and_ends_the_session_with_wineboot(wine: Wine) -> None:
-    """Wine implements ExitWindowsEx by running ``wineboot --end-session``: it answers TRUE.
-    Last in this module: it ends the other programs of the prefix's session."""
-    assert wine.probe("exit_windows") == {"ExitWindowsEx": True}
+def test_exit_windows_ex_is_real_on_wine_and_initiate_system_shutdown_a_stub(
+    wine: Wine,
+) -> None:
+    """Wine implements ExitWindowsEx by running ``wineboot --end-session``: it answers
+    TRUE. InitiateSystemShutdownExW (staff restart/shutdown) is a stub on Wine: TRUE, and
+    nothing shuts down. Last in this module: the log-off ends the prefix's other programs."""
+    answer = wine.probe("exit_windows")
+    assert answer == {"InitiateSystemShutdownExW": [True, 0], "ExitWindowsEx": True}
 
 
 async def _now(value: Any) -> Any:
