@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ RESTART_AFTER_MS = 2000
 FAILURES_RESET_AFTER_S = 86400
 PRESHUTDOWN_TIMEOUT_MS = 10000  # time to say goodbye and lock before Windows goes down
 STOP_WAIT_SECONDS = 30
+START_WAIT_SECONDS = 120
 
 # The service controls (winsvc.h) that stop the agent, and the reason its goodbye gives.
 SERVICE_CONTROL_STOP = 1
@@ -150,7 +152,6 @@ def service_class(config_path: Path) -> type[Any]:
 
 def install(config_path: Path, start: bool) -> None:
     import win32service
-    import win32serviceutil
 
     manager = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_ALL_ACCESS)
     try:
@@ -162,15 +163,25 @@ def install(config_path: Path, start: bool) -> None:
         )  # fmt: skip
         try:
             configure_recovery(handle)
+            print(f"installed {SERVICE_NAME}: {service_command(config_path)}")
+            if start:  # with this handle: Wine's OpenService may not find it yet
+                win32service.StartService(handle, None)
+                wait_for(handle, win32service.SERVICE_RUNNING, START_WAIT_SECONDS)
+                print(f"started {SERVICE_NAME}")
         finally:
             win32service.CloseServiceHandle(handle)
     finally:
         win32service.CloseServiceHandle(manager)
-    print(f"installed {SERVICE_NAME}: {service_command(config_path)}")
-    if start:
-        win32serviceutil.StartService(SERVICE_NAME)
-        win32serviceutil.WaitForServiceStatus(SERVICE_NAME, win32service.SERVICE_RUNNING, 120)
-        print(f"started {SERVICE_NAME}")
+
+
+def wait_for(handle: Any, state: int, seconds: float) -> None:
+    import win32service
+
+    deadline = time.monotonic() + seconds
+    while (now := win32service.QueryServiceStatus(handle)[1]) != state:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{SERVICE_NAME} is in state {now}, not {state}, after {seconds} s")
+        time.sleep(0.5)
 
 
 def configure_recovery(handle: Any) -> list[str]:
