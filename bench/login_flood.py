@@ -8,6 +8,8 @@ every ``--interval`` seconds for ``--seconds`` with the server idle, then again 
     .venv/bin/python bench/login_flood.py --concurrency 40 --seconds 10
     .venv/bin/python bench/login_flood.py --default-limits      # the rate limits as shipped
     .venv/bin/python bench/login_flood.py --server-src /tmp/old/src  # another version's code
+    .venv/bin/python bench/login_flood.py --burst   # 40 logins at once, probe until answered
+    .venv/bin/python bench/login_flood.py --flood me    # reference: a flood of cheap 401s
 
 By default the login rate limits are raised out of the way, so every wrong login costs a
 full argon2 check (the worst case for the CPU); ``--default-limits`` keeps them, and most
@@ -66,11 +68,23 @@ async def wait_healthy(client: httpx.AsyncClient) -> None:
     raise SystemExit("server did not become healthy in 60 s; see server.log")
 
 
-async def probe(client: httpx.AsyncClient, seconds: float, interval: float) -> list[float]:
-    """``/health`` latencies, one probe every ``interval`` (or as soon as the last answered)."""
+async def probe(
+    client: httpx.AsyncClient,
+    seconds: float,
+    interval: float,
+    until: list[asyncio.Task[None]] | None = None,
+) -> list[float]:
+    """``/health`` latencies, one probe every ``interval`` (or as soon as the last answered),
+    for ``seconds`` or, given ``until``, until those tasks are done."""
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def going() -> bool:
+        if until is not None:
+            return not latencies or not all(task.done() for task in until)
+        return time.monotonic() < deadline
+
+    while going():
         began = time.monotonic()
         response = await client.get("/health")
         latencies.append(time.monotonic() - began)
@@ -79,10 +93,19 @@ async def probe(client: httpx.AsyncClient, seconds: float, interval: float) -> l
     return latencies
 
 
-async def flood(client: httpx.AsyncClient, stop: asyncio.Event, statuses: Counter[int]) -> None:
+async def flood(
+    client: httpx.AsyncClient, stop: asyncio.Event, statuses: Counter[int], what: str, once: bool
+) -> None:
+    """Requests one after another until ``stop`` (or just one, ``once``)."""
     body = {"username": "admin", "password": "not-the-password"}
-    while not stop.is_set():
-        statuses[(await client.post("/api/v1/auth/login", json=body)).status_code] += 1
+    while True:
+        if what == "login":
+            response = await client.post("/api/v1/auth/login", json=body)
+        else:  # the reference: a request refused at once, no password, no rate limit
+            response = await client.get("/api/v1/auth/me")
+        statuses[response.status_code] += 1
+        if once or stop.is_set():
+            return
 
 
 def summary(latencies: list[float]) -> dict[str, float]:
@@ -102,11 +125,12 @@ async def bench(args: argparse.Namespace) -> None:
                 idle = await probe(client, args.seconds, args.interval)
                 stop, statuses = asyncio.Event(), Counter[int]()
                 flooders = [
-                    asyncio.create_task(flood(client, stop, statuses))
+                    asyncio.create_task(flood(client, stop, statuses, args.flood, args.burst))
                     for _ in range(args.concurrency)
                 ]
                 began = time.monotonic()
-                loaded = await probe(client, args.seconds, args.interval)
+                until = flooders if args.burst else None
+                loaded = await probe(client, args.seconds, args.interval, until)
                 stop.set()
                 await asyncio.gather(*flooders)
                 elapsed = time.monotonic() - began
@@ -127,7 +151,11 @@ def report(
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
     limits = "default" if args.default_limits else "raised (every login hashed)"
     source = args.server_src or "this checkout"
-    print(f"server: {source}; login rate limits {limits}; {args.concurrency} flooding clients")
+    print(
+        f"server: {source}; login rate limits {limits}; "
+        f"{args.concurrency} clients {'each sending one' if args.burst else 'flooding'} "
+        f"{args.flood}"
+    )
     print("| /health | n | p50 ms | p90 ms | p99 ms | max ms |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name, row in (("idle", idle), ("during the flood", loaded)):
@@ -139,7 +167,7 @@ def report(
     )
     answered = sum(statuses.values())
     print(
-        f"logins answered: {answered} in {elapsed:.1f} s ({answered / elapsed:.1f}/s), "
+        f"requests answered: {answered} in {elapsed:.1f} s ({answered / elapsed:.1f}/s), "
         f"by status: {dict(sorted(statuses.items()))}"
     )
 
@@ -152,6 +180,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument("--default-limits", action="store_true")
     parser.add_argument("--server-src", help="a src/ directory to run the server from")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="each client sends one request (the issue's 40 at once); probe until answered",
+    )
+    parser.add_argument(
+        "--flood",
+        choices=["login", "me"],
+        default="login",
+        help="me: unauthenticated GET /auth/me, a reference flood of cheap refusals",
+    )
     asyncio.run(bench(parser.parse_args()))
 
 
