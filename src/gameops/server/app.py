@@ -20,6 +20,7 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands import service as commands
 from gameops.server.commands.endpoints import router as commands_router
 from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
@@ -50,6 +51,7 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
@@ -63,6 +65,7 @@ from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
+from gameops.server.sessions.waiting import WaitingWatch
 from gameops.server.settings import Settings, get_settings
 from gameops.server.shifts.endpoints import router as shifts_router
 from gameops.server.shifts.service import ShiftTill
@@ -95,6 +98,7 @@ class Services:
     metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -105,7 +109,9 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    waiting_for_pcs: WaitingWatch
     wake_sender: WakeSender
+    command_sweeper: Periodic
 
     async def start(self) -> None:
         await self.bus.start()
@@ -116,15 +122,19 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.command_sweeper.start()
         self.payments_sweeper.start()
+        self.waiting_for_pcs.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.waiting_for_pcs.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
+        await self.command_sweeper.stop()
         await self.console_watch.stop()
         await self.consoles.close()
         await self.hub.close()
@@ -193,6 +203,7 @@ def build_services(settings: Settings) -> Services:
         metrics=metrics,
         device_secrets=secrets,
         hub=AgentHub(bus),
+        admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
@@ -203,7 +214,9 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
         wake_sender=WakeSender(database),
+        command_sweeper=_command_sweeper(settings, database),
     )
 
 
@@ -226,6 +239,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
         services.metrics,
@@ -267,6 +281,16 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
             await presence.sweep_stale(db, silent_for)
 
     return Periodic("presence-sweep", interval, sweep)
+
+
+def _command_sweeper(settings: Settings, database: Database) -> Periodic:
+    answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
+
+    async def sweep() -> None:
+        async with database.transaction() as db:
+            await commands.sweep_unanswered(db, answer, queue)
+
+    return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
 
 
 @asynccontextmanager
