@@ -230,6 +230,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.token_keys = services.token_keys
     state.passwords = services.passwords
     state.authenticator = services.authenticator
+    state.throttle = services.throttle
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales

@@ -109,20 +109,22 @@ async def _authenticate(
             return None
     limits, client = services.auth_limits, websocket.client.host if websocket.client else "unknown"
     try:
+        # An address that keeps failing is refused before its token is even looked up.
         await limits.throttle.check(limits.per_ip, client)
-        await limits.throttle.check(limits.per_station, station_id)
+        station_uuid, refusal = await _check_token(services, station_id, token)
+        if refusal is None:
+            # A right token always gets in: failures by others on this station (tokens are
+            # 256 random bits, never guessed) must not lock its agent out.
+            return station_uuid
+        await limits.throttle.fail(limits.per_ip, client)
+        await limits.throttle.acquire(limits.per_station, station_id)
     except Throttled as err:
         await throttled(services.database, err)
         reason = retry_reason("too many failed attempts", err.retry_after)
         await refuse(websocket, CloseCode.TRY_AGAIN_LATER, reason)
         return None
-    station_uuid, refusal = await _check_token(services, station_id, token)
-    if refusal is not None:
-        await limits.throttle.fail(limits.per_ip, client)
-        await limits.throttle.fail(limits.per_station, station_id)
-        await refuse(websocket, *refusal)
-        return None
-    return station_uuid
+    await refuse(websocket, *refusal)
+    return None
 
 
 async def _check_token(
