@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
     heartbeat_misses_allowed: int = Field(default=3, gt=0)
     agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Repeated tamper reports of one kind from one station within this window are recorded
+    # as one event with their count (an agent flooding them cannot flood the audit log).
+    tamper_window_seconds: float = Field(default=10.0, gt=0)
     logoff_grace_seconds: int = Field(default=60, ge=0)
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.

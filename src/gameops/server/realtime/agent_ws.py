@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import structlog
@@ -16,6 +17,7 @@ from gameops.protocol import (
     Payload,
     ProtocolError,
     ServerHello,
+    Tamper,
     decode,
     utc_now,
 )
@@ -28,6 +30,7 @@ from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.stations import repository as stations
+from gameops.server.stations.coalesce import TamperCoalescer
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -50,13 +53,16 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         )
     )
     await services.hub.register(connection)
+    tampers = TamperCoalescer(services.settings.tamper_window_seconds)
     reason = "connection lost"
     try:
         async with services.database.transaction() as db:
             await presence.mark_connected(db, station_uuid, connection.connection_id)
-        reason = await _serve(services, connection)
+        reason = await _serve(services, connection, tampers)
     finally:
         services.hub.unregister(connection)
+        for report in tampers.drain():  # what the last window held back
+            await _run(services, station_uuid, None, report)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
         async with services.database.transaction() as db:
@@ -111,31 +117,54 @@ async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str
     return payload.token
 
 
-async def _serve(services: AgentServices, connection: AgentConnection) -> str:
-    """Read until the agent leaves, goes silent, or the connection is replaced."""
+async def _serve(
+    services: AgentServices, connection: AgentConnection, tampers: TamperCoalescer
+) -> str:
+    """Read until the agent leaves, goes silent, or the connection is replaced; record the
+    tamper reports held back as their windows close."""
     settings = services.settings
     silence_limit = settings.heartbeat_interval_seconds * settings.heartbeat_misses_allowed
+    heard_at = time.monotonic()
     while connection.close_reason is None:
+        wait = heard_at + silence_limit - time.monotonic()
+        if (due_at := tampers.next_due()) is not None:
+            wait = min(wait, due_at - time.monotonic())
         try:
-            message = await asyncio.wait_for(connection.websocket.receive(), silence_limit)
+            message = await asyncio.wait_for(connection.websocket.receive(), max(wait, 0))
         except TimeoutError:
-            connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
-            break
+            for report in tampers.due(time.monotonic()):
+                await _run(services, connection.station_id, None, report)
+            if time.monotonic() - heard_at >= silence_limit:
+                connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
+            continue
         if message["type"] == "websocket.disconnect":
             return f"closed by agent (code {message.get('code')})"
+        heard_at = time.monotonic()
         frame = message.get("text") or message.get("bytes") or b""
-        for reply in await _handle(services, connection.station_id, frame):
+        for reply in await _handle(services, connection.station_id, frame, tampers):
             connection.send(reply)
     return connection.close_reason or "closed"
 
 
 async def _handle(
-    services: AgentServices, station_id: uuid.UUID, frame: str | bytes
+    services: AgentServices, station_id: uuid.UUID, frame: str | bytes, tampers: TamperCoalescer
 ) -> list[Payload]:
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
         return [Error(detail=err.detail, ref_id=err.message_id)]
+    if isinstance(payload, Tamper):
+        report = tampers.offer(payload, time.monotonic())
+        if report is None:
+            return []  # counted; recorded with the others when its window closes
+        payload = report
+    return await _run(services, station_id, message_id, payload)
+
+
+async def _run(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID | None, payload: Payload
+) -> list[Payload]:
+    """``payload``'s handler in a transaction of its own; its replies, or an error."""
     try:
         async with services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
