@@ -65,6 +65,7 @@ from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
+from gameops.server.sessions.waiting import WaitingWatch
 from gameops.server.settings import Settings, get_settings
 from gameops.server.shifts.endpoints import router as shifts_router
 from gameops.server.shifts.service import ShiftTill
@@ -108,6 +109,7 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    waiting_for_pcs: WaitingWatch
     wake_sender: WakeSender
     command_sweeper: Periodic
 
@@ -122,12 +124,14 @@ class Services:
         self.presence_sweeper.start()
         self.command_sweeper.start()
         self.payments_sweeper.start()
+        self.waiting_for_pcs.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.waiting_for_pcs.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
         await self.command_sweeper.stop()
@@ -210,6 +214,7 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
         wake_sender=WakeSender(database),
         command_sweeper=_command_sweeper(settings, database),
     )
