@@ -69,7 +69,8 @@ async def _setup(page: Page) -> None:
 
 async def _plan(page: Page) -> None:
     await page.locator("#plans-table tbody tr button").first.click()
-    await expect(page.locator("#week-grid .slot[data-rule='0']").first).to_be_visible()
+    slot = page.locator("#week-grid .slot[data-rule='0']").first
+    await expect(slot).to_have_css("background-color", "rgb(77, 163, 255)")  # the rule's colour
 
 
 # name -> (path, how to get the screen ready)
