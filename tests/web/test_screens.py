@@ -20,7 +20,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 API = "/api/v1"
 WIDTHS = {1280: 800, 768: 1024}
 KEY_ON_SCREEN = re.compile(
-    r"\b(?:floor|admin|plans|setup|customers|events|error|common)\.[a-z_]+\b"
+    r"\b(?:floor|admin|plans|setup|customers|events|error|common|commands)\.[a-z_]+\b"
 )
 
 
