@@ -37,7 +37,7 @@ def settings(settings: Settings, udp_receiver: socket.socket) -> Settings:
 
 
 def net_specs(mac: str, ip: str) -> dict[str, Any]:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": "255.0.0.0"}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/8"}}
 
 
 async def pc_with_agent(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,14 +29,14 @@ WM_KEYDOWN, WM_KEYUP = 0x0100, 0x0101
 
 @pytest.fixture
 async def overlay(wine: Wine, windows_display: VirtualDisplay) -> AsyncIterator[WineProcess]:
-    process = await wine.spawn(windows_path(PROBES / "keyboard_hook.py"))
+    process = wine.spawn(windows_path(PROBES / "keyboard_hook.py"))
     yield process
     print(process.output())
-    if process.process.returncode is None:
+    if process.returncode is None:
         await process.send("exit")
         try:
             await process.wait(15)
-        except TimeoutError:
+        except subprocess.TimeoutExpired:
             await process.kill()
 
 

@@ -128,7 +128,7 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name, self.language)
+        overlay = Overlay(root, self.station_name, windows_virtual_screen(), self.language)
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
@@ -244,6 +244,15 @@ class InProcessOverlay:
             self.part.show()
         except Exception as err:  # no display, say: the agent locks through the system
             self._on_failure(err)
+
+
+def windows_virtual_screen() -> tuple[int, int, int, int] | None:
+    """On Windows, the rectangle around every monitor (Tk knows only the primary one)."""
+    if os.name != "nt":
+        return None
+    from .control.win32 import virtual_screen
+
+    return virtual_screen()
 
 
 def windows_blocker() -> KeyboardBlocker | None:

@@ -39,11 +39,32 @@ def format_remaining(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+ScreenArea = tuple[int, int, int, int]  # x, y, width, height
+
+
+def lock_geometry(area: ScreenArea) -> str:
+    """A Tk geometry for ``area``. ``+-1920`` places a left edge 1920 pixels left of the
+    primary monitor's; a bare ``-1920`` would measure from the right edge instead."""
+    x, y, width, height = area
+    return f"{width}x{height}+{x}+{y}"
+
+
 class Overlay:
-    def __init__(self, root: tk.Tk, station_name: str, language: str = "en") -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        station_name: str,
+        screen: ScreenArea | None = None,
+        language: str = "en",
+    ) -> None:
+        """``screen``: what the lock view covers; every monitor's rectangle (on Windows the
+        virtual screen, from GetSystemMetrics), else Tk's screen, which on Windows is only
+        the primary monitor (and on X the whole X screen, every monitor already).
+        ``language``: the catalogue the customer reads."""
         self.words = words_in(language, only="overlay.")
         self.root = root
         self.station_name = station_name
+        self.screen = screen or (0, 0, root.winfo_screenwidth(), root.winfo_screenheight())
         self.mode = ""
         self._build_corner()
         self._build_banner()
@@ -88,8 +109,7 @@ class Overlay:
         lock = tk.Toplevel(self.root, background=LOCK_BACKGROUND)
         lock.overrideredirect(True)
         lock.attributes("-topmost", True)
-        width, height = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
-        lock.geometry(f"{width}x{height}+0+0")
+        lock.geometry(lock_geometry(self.screen))
         lock.protocol("WM_DELETE_WINDOW", lambda: None)
         for key in SWALLOWED_KEYS:
             lock.bind(key, lambda event: "break")

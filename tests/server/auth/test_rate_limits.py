@@ -133,7 +133,7 @@ async def test_windows_live_in_redis_and_survive_its_outage(
         tmp_path,
         redis_url=redis_proxy.url("redis", "/0"),
         redis_prefix=prefix,
-        device_key=uuid.uuid4().hex,  # replicas must share their keys
+        device_key=uuid.uuid4().hex,  # replicas (Redis) need explicit keys
         login_limit_per_account="3 per minute",
     )
     redis = aioredis.Redis(host=REDIS_HOST, port=REDIS_PORT)

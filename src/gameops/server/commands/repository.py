@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -53,6 +54,19 @@ async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> Sequence[Recor
         )
         .order_by(Record.created_at)
         .with_for_update()
+    )
+    return (await db.scalars(query)).all()
+
+
+async def unanswered(db: AsyncSession, sent_before: datetime) -> Sequence[Record]:
+    """Commands sent before ``sent_before`` still without an answer; rows another replica's
+    sweep holds are skipped (it is deciding them)."""
+    query = (
+        select(Record)
+        .where(Record.status == CommandStatus.SENT, Record.sent_at < sent_before)
+        .order_by(Record.sent_at)
+        .limit(500)
+        .with_for_update(skip_locked=True)
     )
     return (await db.scalars(query)).all()
 

@@ -19,6 +19,7 @@ from gameops.protocol import (
     decode,
     utc_now,
 )
+from gameops.protocol.close_codes import retry_reason
 from gameops.server.auth.security import hash_agent_token, same_hash
 from gameops.server.auth.service import throttled
 from gameops.server.errors import GameOpsError
@@ -39,10 +40,45 @@ router = APIRouter()
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
+    delay = services.admission.enter()
+    if delay is not None:
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return
+    try:
+        connection = await _open(services, websocket, station_id)
+    finally:
+        services.admission.leave()
+    if connection is None:
+        return
+    reason = "connection lost"
+    services.metrics.websockets.labels("agent").inc()
+    try:
+        reason = await _serve(services, connection)
+    finally:
+        services.metrics.websockets.labels("agent").dec()
+        services.hub.unregister(connection)
+        connection.close(CloseCode.NORMAL, reason)
+        await connection.wait_closed()
+        async with services.database.transaction() as db:
+            await presence.mark_disconnected(
+                db,
+                connection.station_id,
+                connection.connection_id,
+                connection.close_reason or reason,
+            )
+
+
+async def _open(
+    services: AgentServices, websocket: WebSocket, station_id: str
+) -> AgentConnection | None:
+    """The handshake: authenticate, greet, take over the station's connection."""
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
-        return
-    connection = AgentConnection(websocket, station_uuid)
+        return None
+    sent = services.metrics.messages
+    connection = AgentConnection(
+        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+    )
     # The hello is queued before the connection can receive commands from the bus: the agent
     # drops a connection whose first frame is anything else.
     connection.send(
@@ -52,19 +88,14 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         )
     )
     await services.hub.register(connection)
-    reason = "connection lost"
     try:
         async with services.database.transaction() as db:
             await presence.mark_connected(db, station_uuid, connection.connection_id)
-        reason = await _serve(services, connection)
-    finally:
+    except BaseException:
         services.hub.unregister(connection)
-        connection.close(CloseCode.NORMAL, reason)
-        await connection.wait_closed()
-        async with services.database.transaction() as db:
-            await presence.mark_disconnected(
-                db, station_uuid, connection.connection_id, connection.close_reason or reason
-            )
+        connection.close(CloseCode.NORMAL, "server error")
+        raise
+    return connection
 
 
 async def _authenticate(
@@ -82,7 +113,7 @@ async def _authenticate(
         await limits.throttle.check(limits.per_station, station_id)
     except Throttled as err:
         await throttled(services.database, err)
-        reason = f"too many failed attempts; retry in {err.retry_after} s"
+        reason = retry_reason("too many failed attempts", err.retry_after)
         await refuse(websocket, CloseCode.TRY_AGAIN_LATER, reason)
         return None
     station_uuid, refusal = await _check_token(services, station_id, token)
@@ -153,10 +184,23 @@ async def _serve(services: AgentServices, connection: AgentConnection) -> str:
 async def _handle(
     services: AgentServices, station_id: uuid.UUID, frame: str | bytes
 ) -> list[Payload]:
+    received = services.metrics.messages
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
+        received.labels("agent", "in", "invalid").inc()
         return [Error(detail=err.detail, ref_id=err.message_id)]
+    received.labels("agent", "in", payload.TYPE).inc()
+    # The agent's message id is the request id of everything logged while handling it.
+    with structlog.contextvars.bound_contextvars(
+        request_id=str(message_id), station_id=str(station_id)
+    ):
+        return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _dispatch(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID, payload: Payload
+) -> list[Payload]:
     try:
         async with services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)

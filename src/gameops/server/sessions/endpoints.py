@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.payments.idempotency import IdempotencyKey
@@ -76,6 +77,28 @@ async def stop_session(
     if session.status is SessionStatus.PENDING_PAYMENT:
         return await card_sales.cancel_card_sale(db, gateway, session, staff.id)
     return await service.stop_session(settings, db, session_id, staff)
+
+
+class MoveRequest(BaseModel):
+    station_id: uuid.UUID
+
+
+@router.post("/{session_id}/move")
+async def move_session(
+    session_id: uuid.UUID, body: MoveRequest, db: DbDep, staff: StaffUser
+) -> SessionPublic:
+    """Move a sale its PC has not taken (offline, broken) to another PC, at the price paid."""
+    return SessionPublic.model_validate(
+        await service.move_session(db, session_id, body.station_id, staff)
+    )
+
+
+@router.post("/{session_id}/void")
+async def void_session(
+    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, staff: StaffUser
+) -> SessionStopped:
+    """Give back, whole, a sale its PC has not taken: each payment the way it came."""
+    return await service.void_session(settings, db, session_id, staff)
 
 
 @router.get("/{session_id}/stop-preview")

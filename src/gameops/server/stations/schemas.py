@@ -4,18 +4,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StrictInt
 
 from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.stations.domain import StationStatus, StationType
 
 StationName = Annotated[str, Field(min_length=1, max_length=64)]
 HourlyRate = Annotated[
-    int, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
+    StrictInt, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
 ]
 Zone = Annotated[str, Field(max_length=64)]
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\-\[\]]+$")]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 Mac = Annotated[
     str, Field(pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$", description="console MAC")
 ]
