@@ -58,7 +58,7 @@ async def _customer(page: Page) -> None:
 
 
 async def _payments(page: Page) -> None:
-    await expect(page.locator('[data-field="gross"]')).not_to_have_text("—")
+    await expect(page.locator('[data-field="money_in"]')).not_to_have_text("—")
 
 
 async def _setup(page: Page) -> None:
