@@ -8,6 +8,7 @@ from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
 from gameops.server.db.models.outbox import OutboxMessage
 from gameops.server.db.models.payments import Payment
+from gameops.server.db.models.play import GuestTicket, PlaySession
 from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.sessions import GameSession
 from gameops.server.db.models.stations import AgentCommand, AgentToken, Station
@@ -19,10 +20,12 @@ __all__ = [
     "Base",
     "Event",
     "GameSession",
+    "GuestTicket",
     "IdempotencyRecord",
     "LedgerEntry",
     "OutboxMessage",
     "Payment",
+    "PlaySession",
     "PowerSample",
     "RatePlan",
     "Station",
