@@ -40,6 +40,9 @@ from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.runtime import gateway_from_settings
 from gameops.server.payments.sweeper import PaymentSweeper
+from gameops.server.play.control import PlayControl
+from gameops.server.play.service import PlayDesk, PlayRules
+from gameops.server.play.throttle import LimitsThrottle
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
@@ -88,6 +91,8 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    play: PlayControl
+    play_desk: PlayDesk
 
     async def start(self) -> None:
         await self.bus.start()
@@ -99,12 +104,14 @@ class Services:
         self.console_watch.start()
         self.presence_sweeper.start()
         self.payments_sweeper.start()
+        self.play.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.play.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
         await self.console_watch.stop()
@@ -143,6 +150,9 @@ def build_services(settings: Settings) -> Services:
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    play_rules = PlayRules.from_settings(settings)
+    play = PlayControl(database, play_rules, settings.play_renew_poll_seconds)
+    play.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     return Services(
@@ -164,6 +174,8 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        play=play,
+        play_desk=PlayDesk(play_rules, LimitsThrottle(settings.login_failures_per_minute)),
     )
 
 
@@ -180,7 +192,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.time_sales = services.time_sales
     state.selling = services.selling
     state.agent_services = AgentServices(
-        services.settings, services.database, services.hub, services.acks
+        services.settings, services.database, services.hub, services.acks, services.play_desk
     )
     state.feed_services = FeedServices(
         services.settings, services.database, services.bus, services.token_keys.secret

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     play_block_seconds: int = Field(default=15 * 60, gt=0)
     play_renew_lead_seconds: float = Field(default=30.0, ge=0)
     play_renew_poll_seconds: float = Field(default=5.0, gt=0)
-    play_min_balance: int = Field(default=0, ge=0)  # minor units; at least a minute's price
+    play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
     ticket_valid_days: int = Field(default=30, gt=0)
     login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
 

@@ -41,9 +41,10 @@ def test_renewal_is_due_in_the_lead_before_the_block_end_only() -> None:
     assert not domain.renewal_due(ends, ends, 30)  # over: the expiry takes it
 
 
-def test_minimum_balance_is_at_least_a_minute() -> None:
-    assert domain.minimum_balance(200, 600) == 200
-    assert domain.minimum_balance(0, 600) == 10
+def test_minimum_balance_is_the_venue_setting_or_one_block() -> None:
+    assert domain.minimum_balance(200, 600, 900) == 200
+    assert domain.minimum_balance(0, 600, 900) == 150
+    assert domain.minimum_balance(0, 0, 900) == 1
 
 
 def test_refusals_read_as_the_issue_says() -> None:

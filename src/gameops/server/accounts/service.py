@@ -122,11 +122,12 @@ async def get_customer(db: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def create_customer(db: AsyncSession, data: CustomerCreate, actor_id: uuid.UUID) -> User:
+    secret = data.password or data.pin
     customer = User(
         role=Role.CUSTOMER,
-        password_hash=hash_password(data.password) if data.password else None,
+        password_hash=hash_password(secret) if secret else None,
         balance=0,
-        **data.model_dump(exclude={"password"}),
+        **data.model_dump(exclude={"password", "pin"}),
     )
     db.add(customer)
     try:
@@ -145,11 +146,11 @@ async def create_customer(db: AsyncSession, data: CustomerCreate, actor_id: uuid
 async def update_customer(
     db: AsyncSession, customer: User, data: CustomerUpdate, actor_id: uuid.UUID
 ) -> User:
-    changes = data.model_dump(exclude_unset=True, exclude={"password"})
+    changes = data.model_dump(exclude_unset=True, exclude={"password", "pin"})
     for name, value in changes.items():
         setattr(customer, name, value)
-    if data.password is not None:
-        customer.password_hash = hash_password(data.password)
+    if (secret := data.password or data.pin) is not None:
+        customer.password_hash = hash_password(secret)
         changes["password"] = "changed"
     record_event(
         db,

@@ -25,6 +25,7 @@ class PaymentPurpose(StrEnum):
     TOPUP = "TOPUP"
     # Money going back to a customer's balance (early stop); never counted as income.
     REFUND = "REFUND"
+    GUEST_TICKET = "GUEST_TICKET"  # play time sold at the desk, used at the PCs with a code
 
 
 class IntentStatus(StrEnum):

@@ -58,9 +58,10 @@ def ticket_block(seconds_left: int, block_seconds: int) -> Block | None:
     return Block(seconds, 0) if seconds > 0 else None
 
 
-def minimum_balance(setting: int, hourly_rate: int) -> int:
-    """What a member needs to log in: the venue's minimum, and at least a minute's price."""
-    return max(setting, block_price(hourly_rate, 60), 1)
+def minimum_balance(setting: int, hourly_rate: int, block_seconds: int) -> int:
+    """What a member needs to log in: the venue's minimum if it set one, else one full
+    block's price (and never nothing)."""
+    return setting if setting > 0 else max(1, block_price(hourly_rate, block_seconds))
 
 
 def unused_refund(charge: int, started_at: datetime, ends_at: datetime, now: datetime) -> int:

@@ -32,10 +32,15 @@ async def quote_for(
 ) -> domain.Quote:
     """The price of ``minutes`` on ``station`` from ``starts_at``: its zone's plan, or
     the station's own hourly rate when its zone has none."""
-    row = await repository.by_zone(db, station.zone) if station.zone else None
-    plan = plan_from_row(row) if row else _station_rate(station)
+    plan = await plan_for(db, station)
     member = bool(customer and customer.is_member)
     return domain.quote(plan, starts_at, minutes, member, ZoneInfo(venue_timezone))
+
+
+async def plan_for(db: AsyncSession, station: Station) -> domain.PricePlan:
+    """The station's zone's plan, or the station's own hourly rate when its zone has none."""
+    row = await repository.by_zone(db, station.zone) if station.zone else None
+    return plan_from_row(row) if row else _station_rate(station)
 
 
 def _station_rate(station: Station) -> domain.PricePlan:

@@ -18,6 +18,8 @@ from gameops.protocol import (
     Goodbye,
     Heartbeat,
     HeartbeatAck,
+    Login,
+    Logout,
     NoSession,
     Payload,
     StatusChange,
@@ -29,6 +31,8 @@ from gameops.protocol import (
 )
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
+from gameops.server.play import service as play
+from gameops.server.play.service import PlayDesk
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.hub import AgentHub
@@ -48,6 +52,7 @@ class AgentServices:
     database: Database
     hub: AgentHub
     acks: AckRecorder
+    play: PlayDesk
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
@@ -75,7 +80,7 @@ async def _hello(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
 ) -> list[Payload]:
     await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
-    return []
+    return [await play.station_info(db, services.play.rules, station_id)]  # the login view
 
 
 async def _heartbeat(
@@ -145,6 +150,23 @@ async def _auth_again(
     return [Error(detail="already authenticated")]
 
 
+# --- self-service at the PC (issue 12 §1) -------------------------------------------------
+
+
+async def _login(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, attempt: Login
+) -> list[Payload]:
+    desk = services.play
+    return [await play.login(db, desk.rules, desk.throttle, station_id, attempt)]
+
+
+async def _logout(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, logout: Logout
+) -> list[Payload]:
+    result = await play.logout(db, station_id, logout.session_id)
+    return [result, await play.station_info(db, services.play.rules, station_id)]
+
+
 HANDLERS: dict[type[Payload], Handler] = {
     AgentHello: _hello,
     Heartbeat: _heartbeat,
@@ -154,4 +176,6 @@ HANDLERS: dict[type[Payload], Handler] = {
     Tamper: _tamper,
     Goodbye: _goodbye,
     Auth: _auth_again,
+    Login: _login,
+    Logout: _logout,
 }
