@@ -41,6 +41,7 @@ from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.runtime import gateway_from_settings
 from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.play.control import PlayControl
+from gameops.server.play.endpoints import router as play_router
 from gameops.server.play.service import PlayDesk, PlayRules
 from gameops.server.play.throttle import LimitsThrottle
 from gameops.server.pricing.endpoints import router as pricing_router
@@ -191,6 +192,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
+    state.play_desk = services.play_desk
     state.agent_services = AgentServices(
         services.settings, services.database, services.hub, services.acks, services.play_desk
     )
@@ -260,6 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
+    api.include_router(play_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)
