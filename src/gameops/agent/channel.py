@@ -4,7 +4,9 @@ with a per-run secret passed in its environment.
 
 service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
-                    {"op": "pong", "seq": N} (from the window loop's own thread)
+                    {"op": "pong", "seq": N} (from the window loop's own thread),
+                    {"op": "login", "username", "secret", "ticket"}, {"op": "logout"}
+                    (the customer at the login view and the overlay; never logged)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .localwire import encode_line
@@ -23,6 +26,7 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 MAX_LINE = 64 * 1024
+CUSTOMER_REQUESTS = ("login", "logout")
 
 
 class DesktopLink(Protocol):
@@ -46,8 +50,9 @@ class DesktopChannel:
     locked) so a restarted overlay shows it at once: a lock ordered while the overlay was
     dead still locks. Also the overlay's liveness: pings, and when it last answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_request: Callable[[dict[str, Any]], None] = lambda _: None) -> None:
         self.secret = secrets.token_urlsafe(24)
+        self._on_request = on_request  # login and logout from the customer
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -152,6 +157,9 @@ class DesktopChannel:
             seq = message.get("seq")
             if isinstance(seq, int) and seq >= self._seq:
                 self._caught_up.set()
+            return
+        if message.get("op") in CUSTOMER_REQUESTS:
+            self._on_request(message)
             return
         if message.get("op") != "idle":
             return

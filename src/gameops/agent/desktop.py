@@ -86,11 +86,18 @@ def process_alive(pid: int) -> Callable[[], bool]:
 
 class DesktopPart:
     def __init__(
-        self, station_name: str, control: SystemControl, blocker: KeyboardBlocker | None = None
+        self,
+        station_name: str,
+        control: SystemControl,
+        blocker: KeyboardBlocker | None = None,
+        on_request: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         self.station_name = station_name
         self.control = control
         self.blocker = blocker
+        # Login and logout from the customer: to the service over the channel, or (in the
+        # agent's process) straight to it.
+        self.on_request = on_request or self._tell_service
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.idle_seconds: float | None = None
         self._idle_sampled_at = -IDLE_SAMPLE_SECONDS
@@ -116,7 +123,7 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name)
+        overlay = Overlay(root, self.station_name, self.on_request)
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
@@ -178,9 +185,13 @@ class InProcessOverlay:
     """
 
     def __init__(
-        self, station_name: str, control: SystemControl, on_failure: Callable[[Exception], object]
+        self,
+        station_name: str,
+        control: SystemControl,
+        on_failure: Callable[[Exception], object],
+        on_request: Callable[[dict[str, Any]], object] = lambda _: None,
     ) -> None:
-        self.part = DesktopPart(station_name, control, windows_blocker())
+        self.part = DesktopPart(station_name, control, windows_blocker(), on_request)
         self._on_failure = on_failure  # called on the overlay's thread
         self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
 

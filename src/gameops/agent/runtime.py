@@ -8,7 +8,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -209,12 +209,13 @@ class Agent:
             self.config.station.name,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
+            lambda request: loop.call_soon_threadsafe(self.desktop_request, request),
         )
         overlay.start()
         self.desktop = overlay
 
     async def _start_desktop_process(self) -> None:
-        self.desktop = self.channel = DesktopChannel()
+        self.desktop = self.channel = DesktopChannel(self.desktop_request)
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
             port, self.config.station.name, self.config.system.control
@@ -249,6 +250,19 @@ class Agent:
     def _on_message(self, message_id: UUID, payload: Payload) -> None:
         log.debug("agent_message", type=payload.TYPE, id=str(message_id))
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
+        self._push_view()
+
+    # --- self-service: what the customer asks for on the overlay -------------------
+
+    def desktop_request(self, request: dict[str, Any]) -> None:
+        """``{"op": "login", ...}`` or ``{"op": "logout"}`` from the overlay. Credentials
+        only pass through: never logged, queued offline or written to disk."""
+        now, online = self.parts.clock.now(), self.link.connected
+        if request.get("op") == "login":
+            fields = {key: str(request.get(key) or "") for key in ("username", "secret", "ticket")}
+            self._execute(self.machine.login(now, online, **fields))
+        elif request.get("op") == "logout":
+            self._execute(self.machine.logout(now, online))
         self._push_view()
 
     def _overlay_ended(self, end: Exit) -> None:
@@ -342,15 +356,19 @@ class Agent:
         if (desktop := self._showing_desktop) is None:
             return
         view = self.machine.view(self.parts.clock.now())
-        desktop.push(
-            {
-                "op": "view",
-                "mode": view.mode,
-                "remaining": view.remaining_seconds,
-                "band": view.band,
-                "message": view.message,
-            }
-        )
+        message: dict[str, Any] = {
+            "op": "view",
+            "mode": view.mode,
+            "remaining": view.remaining_seconds,
+            "band": view.band,
+            "message": view.message,
+        }
+        if view.login is not None:
+            message["login"] = {**asdict(view.login), "prices": list(view.login.prices)}
+            message["login"]["online"] = self.link.connected
+        if view.wallet:
+            message |= {"wallet": view.wallet, "logout": view.logout}
+        desktop.push(message)
 
     def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
         if not self.parts.blocking_control:
