@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from gameops.protocol import (
     Tamper,
     encode,
 )
+from gameops.server.bus import AGENT_COMMANDS, PRESENCE
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
@@ -254,3 +256,28 @@ async def test_an_open_dashboard_does_not_hold_up_shutdown(
         await asyncio.wait_for(live_server.stop(), 5)
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(feed.recv(), 5)
+
+
+async def test_server_hello_comes_first_even_when_a_command_arrives_at_once(
+    live_server: LiveServer,
+) -> None:
+    """A command published the moment the connection is announced (another replica's
+    outbox catching up, say) still reaches the agent after its server_hello."""
+    station_id, token = await live_server.create_pc_station()
+    bus = live_server.services.bus
+    announcements = bus.subscribe(PRESENCE)
+    ping_frame = encode(HeartbeatAck(server_time=datetime.now(UTC)))
+
+    async def command_on_announcement() -> None:
+        async for message in announcements:
+            if message["station_id"] == station_id:
+                await bus.publish(AGENT_COMMANDS, {"station_id": station_id, "frame": ping_frame})
+                return
+
+    racer = asyncio.create_task(command_on_announcement())
+    url = f"{live_server.ws_url}/ws/agent/{station_id}?token={token}"
+    async with websockets.connect(url) as ws:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        second = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    await racer
+    assert [first["type"], second["type"]] == [ServerHello.TYPE, HeartbeatAck.TYPE]

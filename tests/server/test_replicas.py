@@ -94,3 +94,22 @@ async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveSe
     with pytest.raises(TimeoutError):
         await agent.expect(SessionExpired, timeout=0.5)  # and the agent was told once
     await agent.close()
+
+
+async def test_replicas_started_together_on_a_new_database_all_start(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Each replica creates the first admin when none exists; only one can, the others
+    carry on (a restart of every replica at once after a fresh install)."""
+    shared = {"secret_key": uuid.uuid4().hex}
+    servers = [
+        LiveServer(server_settings(database_url, tmp_path / f"data{i}", **shared)) for i in range(3)
+    ]
+    try:
+        await asyncio.gather(*(server.start() for server in servers))
+        for server in servers:
+            assert (await server.client().get("/health")).status_code == 200
+            await server.login()
+    finally:
+        for server in servers:
+            await server.close()

@@ -27,7 +27,7 @@ from gameops.server.control.pc_agent import PcAgentControl
 from gameops.server.control.reconcile import ConsoleWatch
 from gameops.server.control.stopped import StoppedClientWatch
 from gameops.server.db.engine import Database, create_engine
-from gameops.server.errors import install_handlers
+from gameops.server.errors import Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
@@ -203,8 +203,11 @@ def _expose(app: FastAPI, services: Services) -> None:
 
 async def _bootstrap_admin(settings: Settings, database: Database) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
-    async with database.transaction() as db:
-        generated = await ensure_admin(db, settings.admin_username, password)
+    try:
+        async with database.transaction() as db:
+            generated = await ensure_admin(db, settings.admin_username, password)
+    except Conflict:
+        return  # replicas started together on a new database: another one created it
     if generated:
         # Shown once, on the run that created the account; only its hash is stored.
         print(

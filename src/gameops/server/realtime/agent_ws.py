@@ -41,17 +41,19 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     if station_uuid is None:
         return
     connection = AgentConnection(websocket, station_uuid)
+    # The hello is queued before the connection can receive commands from the bus: the agent
+    # drops a connection whose first frame is anything else.
+    connection.send(
+        ServerHello(
+            server_time=utc_now(),
+            heartbeat_interval=services.settings.heartbeat_interval_seconds,
+        )
+    )
     await services.hub.register(connection)
     reason = "connection lost"
     try:
         async with services.database.transaction() as db:
             await presence.mark_connected(db, station_uuid, connection.connection_id)
-        connection.send(
-            ServerHello(
-                server_time=utc_now(),
-                heartbeat_interval=services.settings.heartbeat_interval_seconds,
-            )
-        )
         reason = await _serve(services, connection)
     finally:
         services.hub.unregister(connection)
