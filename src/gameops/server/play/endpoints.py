@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
-from gameops.server.deps import DbDep, PageDep, StaffUser
-from gameops.server.play import repository, tickets
-from gameops.server.play.schemas import TicketCreate, TicketPublic, TicketSale
+from gameops.server.deps import CurrentUser, DbDep, PageDep, StaffUser
+from gameops.server.play import members, repository, tickets
+from gameops.server.play.schemas import (
+    MySession,
+    PinChange,
+    TicketCreate,
+    TicketPublic,
+    TicketSale,
+)
 from gameops.server.play.service import PlayDesk
 from gameops.server.schemas import Paginated
 
@@ -42,3 +48,16 @@ async def list_tickets(db: DbDep, _: StaffUser, page: PageDep) -> Paginated[Tick
 @router.post("/tickets/{ticket_id}/void")
 async def void_ticket(ticket_id: uuid.UUID, db: DbDep, staff: StaffUser) -> TicketPublic:
     return await tickets.void(db, ticket_id, staff)
+
+
+@router.get("/me/sessions")
+async def my_sessions(
+    db: DbDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[MySession]:
+    """The logged-in customer's sessions, newest first."""
+    return await members.my_sessions(db, user, limit)
+
+
+@router.post("/me/pin", status_code=status.HTTP_204_NO_CONTENT)
+async def change_my_pin(body: PinChange, db: DbDep, user: CurrentUser) -> None:
+    await members.change_pin(db, user, body)

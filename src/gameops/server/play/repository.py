@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.db.models import GuestTicket, PlaySession, Station, User
+from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
 from gameops.server.db.pages import fetch_page
 from gameops.server.users.domain import Role
 
@@ -82,3 +82,17 @@ async def tickets_page(
 ) -> tuple[Sequence[GuestTicket], int]:
     query = select(GuestTicket)
     return await fetch_page(db, query, [GuestTicket.created_at.desc()], offset, limit)
+
+
+async def sessions_of(
+    db: AsyncSession, user_id: uuid.UUID, limit: int
+) -> Sequence[tuple[GameSession, str]]:
+    """A customer's sessions, newest first, with the station's name."""
+    query = (
+        select(GameSession, Station.name)
+        .join(Station, Station.id == GameSession.station_id)
+        .where(GameSession.user_id == user_id)
+        .order_by(GameSession.started_at.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in (await db.execute(query)).all()]

@@ -36,3 +36,12 @@ class TicketSale(TicketPublic):
 class PinChange(BaseModel):
     current: str = Field(min_length=1, max_length=128)
     new_pin: str = Field(pattern=r"^[0-9]{4,12}$", description="4 to 12 digits")
+
+
+class MySession(BaseModel):
+    id: uuid.UUID
+    station: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    amount_total: int

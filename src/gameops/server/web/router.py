@@ -57,6 +57,13 @@ async def login_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "login.html", context)
 
 
+@router.get("/me")
+async def member_page(request: Request) -> HTMLResponse:
+    """The customer's own page (self-service): balance, sessions, top-ups, change PIN."""
+    context = _context(request, "My account", "customer")
+    return templates.TemplateResponse(request, "me.html", context)
+
+
 @router.get("/favicon.ico")
 async def favicon() -> RedirectResponse:
     return RedirectResponse("/static/favicon.svg")
