@@ -24,6 +24,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/customers": ("customers.html", "Customers", "staff"),
     "/payments": ("payments.html", "Payments", "staff"),
     "/events": ("events.html", "Events", "staff"),
+    "/tickets": ("tickets.html", "Tickets", "staff"),
     "/admin": ("admin.html", "Admin", "admin"),
 }
 
@@ -62,6 +63,13 @@ async def member_page(request: Request) -> HTMLResponse:
     """The customer's own page (self-service): balance, sessions, top-ups, change PIN."""
     context = _context(request, "My account", "customer")
     return templates.TemplateResponse(request, "me.html", context)
+
+
+@router.get("/tickets/print")
+async def ticket_print(request: Request) -> HTMLResponse:
+    """A guest ticket on 80 mm receipt paper; the code comes in the URL's fragment only."""
+    venue = request.app.state.settings.venue_name
+    return templates.TemplateResponse(request, "ticket_print.html", {"venue": venue})
 
 
 @router.get("/favicon.ico")
