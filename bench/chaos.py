@@ -46,6 +46,7 @@ async def run(args: argparse.Namespace, database_url: str) -> bool:
         settings = server_settings(
             url.render_as_string(hide_password=False),
             Path(data),
+            device_key=uuid.uuid4().hex,  # replicas must share their keys
             redis_url=proxies["redis"].url("redis", "/0"),
             redis_prefix=f"chaos-bench-{uuid.uuid4().hex[:8]}:",
             heartbeat_interval_seconds=3600,

@@ -29,6 +29,7 @@ async def replicas(database_url: str, tmp_path: Path) -> AsyncIterator[list[Live
     require_service("Redis", REDIS_HOST, REDIS_PORT)
     shared = {
         "secret_key": uuid.uuid4().hex,
+        "device_key": uuid.uuid4().hex,
         "redis_url": f"redis://{REDIS_HOST}:{REDIS_PORT}/0",
         "redis_prefix": f"test-{uuid.uuid4().hex[:8]}:",
     }

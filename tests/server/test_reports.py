@@ -9,11 +9,18 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from gameops.server.db.models import Payment
 from gameops.server.payments.domain import PaymentMethod, PaymentPurpose
-from gameops.server.reports.domain import GroupBy, PaymentRow, cash_by_operator, revenue
+from gameops.server.reports.domain import (
+    GroupBy,
+    PaymentRow,
+    cash_by_operator,
+    revenue,
+    spreadsheet_safe,
+)
 from tests.support.live_server import LiveServer
 from tests.support.money import API, create_customer, funded_customer, pc_station, top_up
 
@@ -185,3 +192,33 @@ async def test_report_bad_input_is_422(admin: httpx.AsyncClient) -> None:
         response = await admin.get(f"{API}/reports/revenue", params=params)
         assert response.status_code == 422, (params, response.text)
         assert isinstance(response.json()["detail"], str)
+
+
+@pytest.mark.parametrize(
+    ("cell", "exported"),
+    [
+        ('=HYPERLINK("http://evil","x")', '\'=HYPERLINK("http://evil","x")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("PC-1", "PC-1"),
+        (-500, -500),  # a refund is a number, not a formula
+        (None, None),
+    ],
+)
+def test_spreadsheet_formulas_are_escaped(cell: object, exported: object) -> None:
+    assert spreadsheet_safe(cell) == exported
+
+
+async def test_a_station_named_like_a_formula_exports_as_text(admin: httpx.AsyncClient) -> None:
+    name = '=HYPERLINK("http://evil.example","PC")'
+    station = await pc_station(admin, name=name)
+    sale = {"station_id": station, "duration_minutes": 60}
+    assert (await admin.post(f"{API}/sessions/start", json=sale)).status_code == 201
+    params = {**_window(), "group_by": "station", "format": "csv"}
+    exported = await admin.get(f"{API}/reports/revenue", params=params)
+    keys = [r["key"] for r in csv.DictReader(io.StringIO(exported.text))]
+    assert keys == ["'" + name, "total"]
+    assert "\n=" not in exported.text and ",=" not in exported.text

@@ -106,7 +106,7 @@ async def test_start_extend_stop_reach_the_agent_and_every_screen(
 
     await theirs.get_by_role("button", name="Extend").click()
     extend = other.locator("#extend-dialog")
-    await extend.get_by_label("Add minutes").select_option("15")
+    await extend.get_by_label("Add time").select_option("15")
     await expect(extend.locator('[data-field="price"]')).to_have_text("To pay: $1.50")
     await extend.get_by_role("button", name="Extend").click()
     extended = await agent.expect(SessionExtended)
@@ -233,5 +233,5 @@ async def test_a_stopped_client_shows_as_stopped_not_offline_and_flags_recent_in
     await expect(guard).to_contain_text("in use: input 2 s before the stop")
     await expect(guard).not_to_contain_text("router")  # no venue router configured here
     await expect(guard).to_have_attribute("data-flag", "in-use")
-    await expect(pc.locator(".alert")).to_contain_text("Agent tamper")
+    await expect(pc.locator(".alert")).to_contain_text("Tampering")
     await page.screenshot(path=screenshot_path("floor-client-stopped.png"))

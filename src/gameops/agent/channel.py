@@ -2,9 +2,13 @@
 loopback TCP socket. The service listens; the user-session part connects and proves itself
 with a per-run secret passed in its environment.
 
-service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
+service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N},
+                    {"op": "message", "id", "text", "by"} (a staff message, with "Got it")
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
                     {"op": "pong", "seq": N} (from the window loop's own thread),
+                    {"op": "tamper", "kind": K, "detail": D, "count": N} (e.g. Windows
+                    removed the keyboard hook),
+                    {"op": "seen", "id": ...} (the customer clicked "Got it")
                     {"op": "login", "username", "secret", "ticket"}, {"op": "logout"}
                     (the customer at the login view and the overlay; never logged)
 """
@@ -50,9 +54,10 @@ class DesktopChannel:
     locked) so a restarted overlay shows it at once: a lock ordered while the overlay was
     dead still locks. Also the overlay's liveness: pings, and when it last answered."""
 
-    def __init__(self, on_request: Callable[[dict[str, Any]], None] = lambda _: None) -> None:
+    def __init__(self, on_tamper: Callable[[str, str, int], None] | None = None) -> None:
         self.secret = secrets.token_urlsafe(24)
-        self._on_request = on_request  # login and logout from the customer
+        self.on_tamper = on_tamper  # (kind, detail, count) the overlay reported
+        self.on_request: Callable[[dict[str, Any]], None] = lambda _: None  # login, logout
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -63,6 +68,7 @@ class DesktopChannel:
         self._seq = 0
         self._answered_at: float | None = None  # monotonic; None: this child never answered
         self._caught_up = asyncio.Event()  # a pong answered the latest ping
+        self.on_seen: Callable[[str], None] = lambda command_id: None
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -159,13 +165,28 @@ class DesktopChannel:
                 self._caught_up.set()
             return
         if message.get("op") in CUSTOMER_REQUESTS:
-            self._on_request(message)
+            self.on_request(message)
+            return
+        if message.get("op") == "tamper":
+            self._tamper(message)
+            return
+        if message.get("op") == "seen" and isinstance(message.get("id"), str):
+            self.on_seen(message["id"])
             return
         if message.get("op") != "idle":
             return
         seconds = message.get("seconds")
         if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
             self.idle_seconds = float(seconds)
+
+    def _tamper(self, message: dict[str, Any]) -> None:
+        kind, detail, count = message.get("kind"), message.get("detail", ""), message.get("count")
+        if not (isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 64):
+            return
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            count = 1
+        if self.on_tamper is not None:
+            self.on_tamper(kind, str(detail)[:1000], count)
 
     async def _accept(self, reader: asyncio.StreamReader) -> bool:
         with contextlib.suppress(TimeoutError, ValueError):

@@ -90,18 +90,21 @@ class DesktopPart:
         station_name: str,
         control: SystemControl,
         blocker: KeyboardBlocker | None = None,
-        on_request: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         self.station_name = station_name
         self.control = control
         self.blocker = blocker
-        # Login and logout from the customer: to the service over the channel, or (in the
-        # agent's process) straight to it.
-        self.on_request = on_request or self._tell_service
+        if blocker is not None:
+            blocker.on_removed = self._hook_removed
+        # Where the overlay's own reports go: the service, over the channel (in a process of
+        # its own), or the agent's callback (InProcessOverlay).
+        self.report: Callable[[dict[str, Any]], object] = self._tell_service
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.idle_seconds: float | None = None
         self._idle_sampled_at = -IDLE_SAMPLE_SECONDS
         self._service: socket.socket | None = None
+        # In the agent's process: "Got it" clicks go here instead of over the channel.
+        self.on_seen: Callable[[str], None] | None = None
 
     def run(self, port: int, secret: str, service_alive: Callable[[], bool]) -> None:
         """As its own process: the service's messages come over the local channel."""
@@ -123,18 +126,27 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name, self.on_request)
+        # Login and logout from the customer go where the overlay's reports go.
+        overlay = Overlay(root, self.station_name, lambda request: self.report(request))
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
         if self.blocker is not None:
-            self.blocker.install()  # on this thread: Tk's loop pumps the hook's messages
             self.blocker.locked = True
+            # On a thread of its own with its own message loop, never Tk's: Windows drops
+            # a low-level hook whose thread answers late (control/keyboard.py).
+            self.blocker.start()
         try:
             root.mainloop()
         finally:
             if self.blocker is not None:
-                self.blocker.uninstall()
+                self.blocker.stop()
+
+    def _hook_removed(self, count: int) -> None:
+        """On the hook's thread: Windows had removed the keyboard hook (now re-installed)."""
+        detail = "Windows removed the lock view's keyboard hook (it did not answer in time)"
+        self.report({"op": "tamper", "kind": "keyboard_hook_removed", "detail": detail,
+                     "count": count})  # fmt: skip
 
     def _drain(self, root: Any, overlay: Any) -> None:
         latest_view: dict[str, Any] | None = None
@@ -144,6 +156,8 @@ class DesktopPart:
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
                 threading.Thread(target=self.control.lock_screen, daemon=True).start()
+            elif message.get("op") == "message":
+                overlay.show_message(message, self._seen)
             elif message.get("op") == "ping":
                 # Answered here, on the window loop's thread: a hung loop stops answering.
                 self._tell_service({"op": "pong", "seq": message.get("seq")})
@@ -156,6 +170,12 @@ class DesktopPart:
             if self.blocker is not None:
                 self.blocker.locked = latest_view.get("mode") not in USABLE_MODES
         root.after(POLL_MS, self._drain, root, overlay)
+
+    def _seen(self, command_id: str) -> None:
+        if self.on_seen is not None:
+            self.on_seen(command_id)
+        else:
+            self._tell_service({"op": "seen", "id": command_id})
 
     def _sample_idle(self) -> None:
         now = time.monotonic()
@@ -189,9 +209,10 @@ class InProcessOverlay:
         station_name: str,
         control: SystemControl,
         on_failure: Callable[[Exception], object],
-        on_request: Callable[[dict[str, Any]], object] = lambda _: None,
+        on_report: Callable[[dict[str, Any]], object] = lambda message: None,
     ) -> None:
-        self.part = DesktopPart(station_name, control, windows_blocker(), on_request)
+        self.part = DesktopPart(station_name, control, windows_blocker())
+        self.part.report = on_report  # called on the overlay's threads
         self._on_failure = on_failure  # called on the overlay's thread
         self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
 

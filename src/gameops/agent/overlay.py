@@ -31,6 +31,8 @@ BANNER_SIZE = (620, 100)
 BANNER_BACKGROUND = BAND_COLOURS["red"]
 # Keys a customer tries to get past the lock view with; Tk can swallow them while it has
 # focus. What Tk cannot block (Ctrl+Alt+Del, Win+L) falls back to the system lock.
+MESSAGE_SIZE = (520, 220)
+MESSAGE_BACKGROUND = "#1f2937"
 SWALLOWED_KEYS = ("<Alt-F4>", "<Alt-Tab>", "<Alt-Key>", "<Super_L>", "<Super_R>", "<Escape>")
 
 
@@ -55,6 +57,7 @@ class Overlay:
         self._build_banner()
         self._build_lock_view()
         self._build_login_form()
+        self.messages: dict[str, tk.Toplevel] = {}  # staff messages on screen, by command id
 
     def _build_corner(self) -> None:
         root = self.root
@@ -203,6 +206,40 @@ class Overlay:
             self._show_lock(str(view.get("message", "")))
             self._show_login(view.get("login"))
         self.mode = mode
+        for window in self.messages.values():
+            window.lift()  # over the lock view, which re-asserts itself on every render
+
+    def show_message(self, message: dict[str, Any], seen: Callable[[str], None]) -> None:
+        """A staff message, top-most, until the customer clicks "Got it" (then ``seen``)."""
+        command_id = str(message.get("id", ""))
+        if not command_id or command_id in self.messages:
+            return
+        # A child of the lock view: its grab (while locked) still lets the button be clicked.
+        window = tk.Toplevel(self.lock, background=MESSAGE_BACKGROUND)
+        window.overrideredirect(True)
+        window.attributes("-topmost", True)
+        width, height = MESSAGE_SIZE
+        offset = 30 * len(self.messages)
+        x = max(0, (self.root.winfo_screenwidth() - width) // 2) + offset
+        y = max(0, (self.root.winfo_screenheight() - height) // 3) + offset
+        window.geometry(f"{width}x{height}+{x}+{y}")
+        by = message.get("by")
+        title = self._label(window, f"Message from {by}" if by else "Message from staff", 13, True)
+        text = self._label(window, str(message.get("text", "")), 16)
+        text.configure(wraplength=width - 40)
+        for label in (title, text):
+            label.configure(background=MESSAGE_BACKGROUND)
+            label.pack(fill="x", padx=20, pady=(14, 0))
+
+        def got_it() -> None:
+            self.messages.pop(command_id, None)
+            window.destroy()
+            seen(command_id)
+
+        button = tk.Button(window, text="Got it", font=("Helvetica", 14, "bold"), command=got_it)
+        button.pack(side="bottom", pady=16)
+        self.messages[command_id] = window
+        window.lift()
 
     def _show_timer(self, remaining: int, band: Any, view: dict[str, Any]) -> None:
         colour = BAND_COLOURS.get(str(band), BAND_COLOURS["red"])

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from gameops.protocol import Goodbye, Heartbeat, Payload, StopReason, Tamper
+from gameops.protocol import Goodbye, Heartbeat, Payload, StationCommand, StopReason, Tamper
 
 from .backoff import Backoff
 from .channel import DesktopChannel, DesktopLink
 from .clock import Clock, SystemClock
+from .commands import CommandHooks, CommandRunner
 from .config import AgentConfig
 from .control import SystemControl
 from .effects import (
@@ -116,6 +117,13 @@ class Agent:
         self.watch = OverlayWatch(config.system.overlay_restarts_per_minute)
         self._overlay_failing = False
         self._stop_asked: StopReason | None = None
+        self.commands = CommandRunner(  # staff commands (issue 12 §3)
+            parts.control,
+            CommandHooks(
+                self.link.send, self.link.flush, self._control_call, self._lock_screen,
+                self._show_message,
+            ),
+        )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -209,13 +217,20 @@ class Agent:
             self.config.station.name,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
-            lambda request: loop.call_soon_threadsafe(self.desktop_request, request),
+            lambda message: loop.call_soon_threadsafe(self._overlay_report, message),
         )
+
+        def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
+            loop.call_soon_threadsafe(self.commands.seen, command_id)
+
+        overlay.part.on_seen = seen
         overlay.start()
         self.desktop = overlay
 
     async def _start_desktop_process(self) -> None:
-        self.desktop = self.channel = DesktopChannel(self.desktop_request)
+        self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
+        self.channel.on_seen = self.commands.seen
+        self.channel.on_request = self.desktop_request
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
             port, self.config.station.name, self.config.system.control
@@ -249,6 +264,8 @@ class Agent:
 
     def _on_message(self, message_id: UUID, payload: Payload) -> None:
         log.debug("agent_message", type=payload.TYPE, id=str(message_id))
+        if self.commands.handle(payload):
+            return
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
 
@@ -264,6 +281,14 @@ class Agent:
         elif request.get("op") == "logout":
             self._execute(self.machine.logout(now, online))
         self._push_view()
+
+    def _overlay_report(self, message: dict[str, Any]) -> None:
+        """What the in-process overlay reports: tampering it saw, or the customer's login."""
+        if message.get("op") == "tamper":
+            kind, detail = str(message.get("kind")), str(message.get("detail", ""))
+            self._overlay_tamper(kind, detail, int(message.get("count", 1)))
+        elif message.get("op") in ("login", "logout"):
+            self.desktop_request(message)
 
     def _overlay_ended(self, end: Exit) -> None:
         now = self.parts.clock.now()
@@ -296,6 +321,11 @@ class Agent:
         elif self._overlay_failing and not failing and (report := self.watch.recovered(now)):
             self.link.send(report)
         self._overlay_failing = failing
+
+    def _overlay_tamper(self, kind: str, detail: str, count: int) -> None:
+        """The overlay saw tampering itself (Windows removed its keyboard hook, say)."""
+        log.error("overlay_reported_tamper", kind=kind, detail=detail, count=count)
+        self.link.send(Tamper(kind=kind, detail=detail, count=count))
 
     def _overlay_failed(self, err: Exception) -> None:
         fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"
@@ -369,6 +399,19 @@ class Agent:
         if view.wallet:
             message |= {"wallet": view.wallet, "logout": view.logout}
         desktop.push(message)
+
+    async def _control_call(self, func: Callable[..., T], *args: Any) -> T:
+        """A control call whose answer is wanted, on the control thread."""
+        if not self.parts.blocking_control:
+            return func(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._control_thread, func, *args)
+
+    def _show_message(self, command: StationCommand) -> bool:
+        if (desktop := self._showing_desktop) is None:
+            return False
+        message = {"op": "message", "id": str(command.id), "text": command.text}
+        desktop.push({**message, "by": command.by})
+        return True
 
     def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
         if not self.parts.blocking_control:

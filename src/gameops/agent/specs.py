@@ -32,15 +32,32 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+MISSING_MACS = ("", "00:00:00:00:00:00")
+
+
 def mac_addresses() -> list[str]:
     link_family = getattr(psutil, "AF_LINK", None)
     macs = {
         address.address.lower().replace("-", ":")
         for addresses in psutil.net_if_addrs().values()
         for address in addresses
-        if address.family == link_family and address.address not in ("", "00:00:00:00:00:00")
+        if address.family == link_family and address.address not in MISSING_MACS
     }
     return sorted(macs)
+
+
+def ipv4_interfaces() -> list[dict[str, str]]:
+    """Each interface with an IPv4 address: its MAC, address and netmask (the server picks a
+    PC on a sleeping PC's subnet to relay Wake-on-LAN)."""
+    link_family = getattr(psutil, "AF_LINK", None)
+    found = []
+    for addresses in psutil.net_if_addrs().values():
+        mac = next((a.address for a in addresses if a.family == link_family), "")
+        mac = mac.lower().replace("-", ":")
+        for address in addresses:
+            if address.family == socket.AF_INET and address.netmask and mac not in MISSING_MACS:
+                found.append({"mac": mac, "ip": address.address, "netmask": address.netmask})
+    return found
 
 
 def gpu_names() -> list[str]:
@@ -65,6 +82,7 @@ def system_specs() -> dict[str, Any]:
         "cpu_threads": psutil.cpu_count(logical=True),
         "ram_mb": psutil.virtual_memory().total // 2**20,
         "macs": mac_addresses(),
+        "interfaces": ipv4_interfaces(),
         "gpus": gpu_names(),
         "python": platform.python_version(),
     }

@@ -7,6 +7,8 @@ class CloseCode(IntEnum):
     NORMAL = 1000
     # The server is restarting or shutting down: reconnect, possibly to another replica.
     SERVICE_RESTART = 1012
+    # Rate limited (too many failed authentications): reconnect later, with backoff.
+    TRY_AGAIN_LATER = 1013
     HEARTBEAT_TIMEOUT = 4000
     AUTH_FAILED = 4401
     FORBIDDEN = 4403

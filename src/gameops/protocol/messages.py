@@ -7,6 +7,8 @@ the agent both encode and decode through :func:`encode` and :func:`decode`.
 The payloads are msgspec structs, not pydantic models: this module is loaded by the PC agent,
 whose memory budget (30 MB) pydantic alone would take a third of (docs/benchmarks.md).
 Decoding validates every field and constraint; constructing a payload in code does not.
+Everything an agent sends is bounded (frame size, string lengths, list and dict sizes, the
+depth of ``specs``), and no string may hold a NUL character (PostgreSQL refuses it).
 """
 
 from __future__ import annotations
@@ -19,13 +21,32 @@ import msgspec
 from msgspec import Meta, Raw, Struct, field
 
 PROTOCOL_VERSION = 1
+# The largest frame either side accepts. A real agent_hello is under 2 KiB.
+MAX_FRAME_CHARS = 64 * 1024
+_NO_NUL = "^[^\x00]*$"
 
 UtcTime = Annotated[datetime, Meta(tz=True)]  # a time without a zone is refused
-NonNegative = Annotated[int, Meta(ge=0)]
-Positive = Annotated[int, Meta(gt=0)]
+NonNegative = Annotated[int, Meta(ge=0, le=2**53)]
+Positive = Annotated[int, Meta(gt=0, le=2**53)]
+Seconds = Annotated[int, Meta(ge=0, le=10**9)]  # about 31 years
 Percent = Annotated[float, Meta(ge=0, le=100)]
-Name = Annotated[str, Meta(min_length=1, max_length=64)]  # message types, tamper kinds
-Token = Annotated[str, Meta(min_length=1, max_length=512)]
+# Message types, tamper kinds: a plain identifier.
+Name = Annotated[str, Meta(min_length=1, max_length=64, pattern="^[A-Za-z0-9_.:-]+$")]
+Token = Annotated[str, Meta(min_length=1, max_length=512, pattern=_NO_NUL)]
+# Strings of at most so many characters, without NUL.
+Text64 = Annotated[str, Meta(max_length=64, pattern=_NO_NUL)]
+Text128 = Annotated[str, Meta(max_length=128, pattern=_NO_NUL)]
+Text256 = Annotated[str, Meta(max_length=256, pattern=_NO_NUL)]
+Detail = Annotated[str, Meta(max_length=1000, pattern=_NO_NUL)]
+# ``specs``: flat facts about the PC (cpu_model, ram_mb, macs...), at most two levels deep.
+SpecKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=_NO_NUL)]
+SpecScalar = Text256 | int | float | bool | None
+SpecValue = (
+    SpecScalar
+    | Annotated[list[SpecScalar], Meta(max_length=32)]
+    | Annotated[dict[SpecKey, SpecScalar], Meta(max_length=32)]
+)
+Specs = Annotated[dict[SpecKey, SpecValue], Meta(max_length=64)]
 
 
 class ProtocolError(ValueError):
@@ -51,7 +72,7 @@ class SessionInfo(Struct, frozen=True, kw_only=True):
     started_at: UtcTime
     scheduled_end_at: UtcTime
     duration_minutes: NonNegative
-    user_name: str | None = None
+    user_name: Text128 | None = None
 
 
 # --- agent -> server -------------------------------------------------------------------
@@ -66,10 +87,10 @@ class Auth(Payload, frozen=True):
 
 class AgentHello(Payload, frozen=True):
     TYPE = "agent_hello"
-    agent_version: Annotated[str, Meta(max_length=64)]
-    os: Annotated[str, Meta(max_length=128)]
-    specs: dict[str, Any] = field(default_factory=dict)
-    protocol_version: int = PROTOCOL_VERSION
+    agent_version: Text64
+    os: Text128
+    specs: Specs = field(default_factory=dict)
+    protocol_version: Annotated[int, Meta(ge=0, le=1000)] = PROTOCOL_VERSION
 
 
 class Heartbeat(Payload, frozen=True):
@@ -77,8 +98,8 @@ class Heartbeat(Payload, frozen=True):
     cpu: Percent
     ram: Percent
     active_session_id: UUID | None = None
-    remaining_seconds: NonNegative | None = None
-    idle_seconds: NonNegative | None = None  # since the customer last touched mouse or keys
+    remaining_seconds: Seconds | None = None
+    idle_seconds: Seconds | None = None  # since the customer last touched mouse or keys
     tamper_locked: bool = False  # the agent holds a tamper lock (the server corrects a mismatch)
 
 
@@ -108,8 +129,8 @@ class Tamper(Payload, frozen=True):
 
     TYPE = "tamper"
     kind: Name
-    detail: Annotated[str, Meta(max_length=1000)] = ""
-    count: Positive = 1
+    detail: Detail = ""
+    count: Annotated[int, Meta(gt=0, le=1_000_000)] = 1
     lock: bool = False
 
 
@@ -126,12 +147,10 @@ class Goodbye(Payload, frozen=True):
 
     TYPE = "goodbye"
     reason: StopReason
-    detail: Annotated[str, Meta(max_length=1000)] = ""
-    by: Annotated[str, Meta(max_length=128)] | None = None
-    users: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=16)] = field(
-        default_factory=list
-    )
-    idle_seconds: NonNegative | None = None
+    detail: Detail = ""
+    by: Text128 | None = None
+    users: Annotated[list[Text64], Meta(max_length=16)] = field(default_factory=list)
+    idle_seconds: Seconds | None = None
     active_session_id: UUID | None = None
 
 
@@ -183,7 +202,7 @@ class SessionStart(Payload, frozen=True):
     started_at: UtcTime
     scheduled_end_at: UtcTime
     duration_minutes: Positive
-    user_name: str | None = None
+    user_name: Text128 | None = None
     server_time: UtcTime | None = None
 
 
@@ -201,7 +220,7 @@ class SessionEnd(Payload, frozen=True):
     TYPE = "session_end"
     id: UUID
     ended_at: UtcTime
-    reason: str
+    reason: Detail
     action: Literal["lock"] = "lock"
 
 
@@ -231,7 +250,7 @@ class TamperLock(Payload, frozen=True):
     was lost, say): lock, fail-closed, until ``tamper_clear``."""
 
     TYPE = "tamper_lock"
-    reason: Annotated[str, Meta(max_length=1000)]
+    reason: Detail
     locked_at: UtcTime
 
 
@@ -240,7 +259,7 @@ class TamperClear(Payload, frozen=True):
 
     TYPE = "tamper_clear"
     cleared_at: UtcTime
-    cleared_by: str | None = None
+    cleared_by: Text128 | None = None
 
 
 class Replaced(Payload, frozen=True):
@@ -258,7 +277,7 @@ class Reconnect(Payload, frozen=True):
 
 class Error(Payload, frozen=True):
     TYPE = "error"
-    detail: str
+    detail: Detail
     ref_id: UUID | None = None
 
 
@@ -321,6 +340,52 @@ class WalletUpdate(Payload, frozen=True):
     ticket: bool = False
 
 
+# --- staff commands (issue 12 §3): server -> agent, and the agent's results --------------
+
+CommandKind = Literal["message", "lock", "logoff", "restart", "shutdown"]
+MacAddress = Annotated[str, Meta(pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")]  # lower case
+Ipv4 = Annotated[str, Meta(pattern=r"^\d{1,3}(\.\d{1,3}){3}$")]
+CommandText = Annotated[str, Meta(max_length=500)]
+
+
+class StationCommand(Payload, frozen=True):
+    """Staff ask the station to do something now. The agent answers with
+    ``command_result`` (same ``id``) once it has done it, or could not."""
+
+    TYPE = "station_command"
+    id: UUID
+    kind: CommandKind
+    text: CommandText = ""  # the message to show, for ``message``
+    by: Annotated[str, Meta(max_length=64)] | None = None  # who sent it (shown with a message)
+
+
+class CommandResult(Payload, frozen=True):
+    """What came of a ``station_command`` or ``wake_relay``. For a message, ``seen`` says
+    the customer clicked "Got it" (a second result, after the one that says it is shown)."""
+
+    TYPE = "command_result"
+    id: UUID
+    ok: bool
+    detail: CommandText = ""
+    seen: bool = False
+
+
+class WakeRelay(Payload, frozen=True):
+    """Send a Wake-on-LAN magic packet for ``mac`` to ``address:port`` on this agent's
+    network, for a station on the same subnet that is switched off. Answered with
+    ``command_result``."""
+
+    TYPE = "wake_relay"
+    id: UUID
+    mac: MacAddress
+    address: Ipv4
+    port: Annotated[int, Meta(ge=1, le=65535)] = 9
+
+
+COMMAND_AGENT_MESSAGES = (CommandResult,)
+COMMAND_SERVER_MESSAGES = (StationCommand, WakeRelay)
+
+
 AGENT_MESSAGES: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
@@ -335,6 +400,7 @@ AGENT_MESSAGES: dict[str, type[Payload]] = {
         # self-service
         Login,
         Logout,
+        *COMMAND_AGENT_MESSAGES,
     )
 }
 SERVER_MESSAGES: dict[str, type[Payload]] = {
@@ -357,6 +423,7 @@ SERVER_MESSAGES: dict[str, type[Payload]] = {
         LoginResult,
         StationInfo,
         WalletUpdate,
+        *COMMAND_SERVER_MESSAGES,
     )
 }
 # Server commands the agent must acknowledge with ``ack``; the server records each ack.
@@ -387,12 +454,17 @@ def encode(payload: Payload, message_id: UUID | None = None) -> str:
 def decode(frame: str | bytes, registry: dict[str, type[Payload]]) -> tuple[UUID, Payload]:
     """Parse one frame against ``registry`` (``AGENT_MESSAGES`` or ``SERVER_MESSAGES``).
 
-    Raises :class:`ProtocolError` naming what is wrong; never anything else.
+    Raises :class:`ProtocolError` naming what is wrong; never anything else (a frame over
+    ``MAX_FRAME_CHARS`` or nested deeper than Python's recursion limit included).
     """
+    if len(frame) > MAX_FRAME_CHARS:
+        raise ProtocolError(f"frame too large: {len(frame)} > {MAX_FRAME_CHARS} characters")
     try:
         envelope = msgspec.json.decode(frame, type=Envelope)
     except msgspec.DecodeError as err:
         raise ProtocolError(f"malformed envelope: {_explain(err)}") from err
+    except RecursionError as err:
+        raise ProtocolError("malformed envelope: nested too deeply") from err
     payload_type = registry.get(envelope.type)
     if payload_type is None:
         raise ProtocolError(f"unknown message type {envelope.type!r}", envelope.id)
@@ -400,6 +472,8 @@ def decode(frame: str | bytes, registry: dict[str, type[Payload]]) -> tuple[UUID
         return envelope.id, msgspec.json.decode(envelope.data, type=payload_type)
     except msgspec.DecodeError as err:
         raise ProtocolError(f"invalid {envelope.type}: {_explain(err)}", envelope.id) from err
+    except RecursionError as err:
+        raise ProtocolError(f"invalid {envelope.type}: nested too deeply", envelope.id) from err
 
 
 def as_data(payload: Payload) -> dict[str, Any]:
@@ -414,6 +488,7 @@ def utc_now() -> datetime:
 
 def _explain(err: msgspec.DecodeError) -> str:
     """msgspec's "Expected `int` >= 0 - at `$.cpu`" as "cpu: Expected `int` >= 0"."""
-    message, _, where = str(err).partition(" - at `$")
-    where = where.rstrip("`").lstrip(".")
-    return f"{where or 'frame'}: {message}"
+    message, _, where = str(err).partition(" - at `")
+    key, _, where = where.rpartition("` in `")  # "at `key` in `$.specs`": a dict's key
+    where = where.rstrip("`").lstrip("$").lstrip(".")
+    return f"{where or 'frame'}{' (a key)' if key else ''}: {message}"

@@ -17,8 +17,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.passwords import Passwords
+from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands.endpoints import router as commands_router
+from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
 from gameops.server.control.endpoints import router as control_router
@@ -31,6 +34,7 @@ from gameops.server.errors import Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
+from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
 from gameops.server.outbox.relay import OutboxRelay
@@ -43,15 +47,17 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.play.control import PlayControl
 from gameops.server.play.endpoints import router as play_router
 from gameops.server.play.service import PlayDesk, PlayRules
-from gameops.server.play.throttle import LimitsThrottle
+from gameops.server.play.throttle import PcLoginThrottle
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
-from gameops.server.realtime.agent_handlers import AgentServices
+from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.receipts.endpoints import router as receipts_router
+from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
@@ -59,8 +65,12 @@ from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
+from gameops.server.shop.endpoints import router as shop_router
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
+from gameops.server.throttle import Throttle, build_throttle
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -80,6 +90,9 @@ class Services:
     relay: OutboxRelay
     dispatcher: EventDispatcher
     token_keys: TokenKeys
+    passwords: Passwords
+    throttle: Throttle
+    authenticator: Authenticator
     device_secrets: DeviceSecrets
     hub: AgentHub
     acks: AckRecorder
@@ -92,13 +105,14 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    wake_sender: WakeSender
     play: PlayControl
     play_desk: PlayDesk
 
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
-        await _bootstrap_admin(self.settings, self.database)
+        await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
         self.acks.start()
         await self.expiry.start()
@@ -122,6 +136,7 @@ class Services:
         await self.expiry.stop()
         await self.relay.stop()
         await self.bus.close()
+        await self.throttle.close()
         await self.database.dispose()
 
 
@@ -151,18 +166,30 @@ def build_services(settings: Settings) -> Services:
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
+    # ...and gets its receipt, numbered in the same transaction.
+    Receipts(settings).subscribe(dispatcher)
     play_rules = PlayRules.from_settings(settings)
     play = PlayControl(database, play_rules, settings.play_renew_poll_seconds)
     play.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
+    keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
     return Services(
         settings=settings,
         database=database,
         bus=bus,
         relay=relay,
         dispatcher=dispatcher,
-        token_keys=TokenKeys(settings.jwt_secret(), settings),
+        token_keys=keys,
+        passwords=passwords,
+        throttle=throttle,
+        authenticator=Authenticator(
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+        ),
         device_secrets=secrets,
         hub=AgentHub(bus),
         acks=AckRecorder(database),
@@ -175,8 +202,13 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        wake_sender=WakeSender(database),
         play=play,
-        play_desk=PlayDesk(play_rules, LimitsThrottle(settings.login_failures_per_minute)),
+        play_desk=PlayDesk(
+            play_rules,
+            PcLoginThrottle(throttle, settings.login_failures_per_minute),
+            passwords,
+        ),
     )
 
 
@@ -188,24 +220,32 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.bus = services.bus
     state.relay = services.relay
     state.token_keys = services.token_keys
+    state.passwords = services.passwords
+    state.authenticator = services.authenticator
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
     state.play_desk = services.play_desk
+    state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
-        services.settings, services.database, services.hub, services.acks, services.play_desk
+        services.settings,
+        services.database,
+        services.hub,
+        services.acks,
+        AgentAuthLimits.from_settings(services.settings, services.throttle),
+        services.play_desk,
     )
     state.feed_services = FeedServices(
         services.settings, services.database, services.bus, services.token_keys.secret
     )
 
 
-async def _bootstrap_admin(settings: Settings, database: Database) -> None:
+async def _bootstrap_admin(settings: Settings, database: Database, passwords: Passwords) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         async with database.transaction() as db:
-            generated = await ensure_admin(db, settings.admin_username, password)
+            generated = await ensure_admin(db, passwords, settings.admin_username, password)
     except Conflict:
         return  # replicas started together on a new database: another one created it
     if generated:
@@ -265,10 +305,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
+    api.include_router(commands_router)
+    for router in (shifts_router, receipts_router, shop_router):
+        api.include_router(router)
     api.include_router(play_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)
+    install_hardening(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 
 from gameops.logging import configure_logging
@@ -37,7 +38,16 @@ def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uv
 
 
 def serve(host: str, port: int, migrate: bool, console: Console) -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as err:
+        for problem in err.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            console.print(
+                f"[red]configuration error:[/] {where + ': ' if where else ''}{problem['msg']}",
+                soft_wrap=True,
+            )
+        raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     if migrate:
         with console.status("applying database migrations"):

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gameops.i18n import LANGUAGES
 
 SECRET_KEY_FILE = "secret_key"
 DEVICE_KEY_FILE = "device_key"
@@ -41,9 +44,22 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
+    # The largest amount of money one request may move or charge (minor units): a top-up,
+    # an adjustment, a sale's price, a rate. Beyond it: 422. Columns are 64-bit.
+    max_amount: int = Field(default=100_000_000_000, gt=0, le=2**53)
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    # A refresh token is used once. Presented again within this grace (two tabs refreshing
+    # at once) it is only refused; later, its whole family (that login) is revoked.
+    refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
+    # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
+    # attempts per account since its last success, failed logins per client address, and
+    # failed agent-token attempts per address and per station.
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_ip: str = "50 per 15 minutes"
+    agent_auth_limit_per_ip: str = "30 per minute"
+    agent_auth_limit_per_station: str = "10 per minute"
 
     heartbeat_interval_seconds: int = Field(default=30, gt=0)
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
@@ -63,7 +79,10 @@ class Settings(BaseSettings):
 
     # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
     venue_timezone: str = "UTC"
+    # The dashboard's language for users who chose none (a gameops.i18n catalogue).
+    venue_language: str = "en"
     # Early stop: give the unused paid time back to the customer's balance, pro rata.
+    # (Older switch; ``stop_refund`` below says it in full and wins when set.)
     refund_unused_on_stop: bool = False
     # "none" disables CARD; "stripe" needs stripe_api_key.
     payment_gateway: Literal["none", "stripe"] = "none"
@@ -78,6 +97,28 @@ class Settings(BaseSettings):
     pending_payment_minutes: float = Field(default=15, gt=0)
     payments_sweep_seconds: float = Field(default=30.0, gt=0)
     idempotency_key_hours: int = Field(default=24, gt=0)
+
+    # The till (issue 13, docs/money.md). Early stop: the unused share of what was paid goes
+    # back in cash from the till, to the customer's balance, or not at all.
+    stop_refund: Literal["none", "balance", "cash"] | None = None
+    # Cash needs an open shift (a counted float); false only for a venue without a till.
+    require_open_shift: bool = True
+    # Notes and coins offered in the cash count, in minor units.
+    cash_denominations: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1]
+    )
+    # Tax in basis points (2000 = 20 %): the venue's rate for play time, and the default
+    # rate of a new product. Prices are entered gross (tax included) or net (tax added).
+    tax_rate_bp: int = Field(default=0, ge=0, le=10000)
+    prices_include_tax: bool = True
+    tax_name: str = "VAT"
+    # Printed on receipts.
+    venue_name: str = "GameOps venue"
+    venue_address: str = ""
+    venue_tax_id: str = ""
+    # A PC's paid time starts when its agent takes the session; past this, staff are
+    # prompted to move the sale to another station or refund it.
+    agent_start_wait_minutes: float = Field(default=5, gt=0)
 
     # Console devices (Shelly plugs, MikroTik routers); see docs/consoles.md.
     # Unset: generated on first run and stored in data_dir; encrypts device passwords at rest.
@@ -108,19 +149,40 @@ class Settings(BaseSettings):
     stopped_client_check_seconds: float = Field(default=15.0, gt=0)
     # Self-service at the PC (issue 12 §1): pay-as-you-go billing in blocks charged at
     # each block's start; renewals a little ahead of a block's end.
-    venue_name: str = Field(default="GameOps venue", max_length=128)
     play_block_seconds: int = Field(default=15 * 60, gt=0)
     play_renew_lead_seconds: float = Field(default=30.0, ge=0)
     play_renew_poll_seconds: float = Field(default=5.0, gt=0)
     play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
     ticket_valid_days: int = Field(default=30, gt=0)
     login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
+    # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
+    # the magic packet itself; false: an online agent on the PC's subnet relays it.
+    wake_from_server: bool = False
+    # Where the server sends it; unset: the directed broadcast of the PC's reported subnet.
+    wake_broadcast_address: str | None = None
+    wake_port: int = Field(default=9, ge=1, le=65535)
+    # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
+    command_queue_minutes: int = Field(default=60, gt=0)
 
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
+        return value
+
+    @field_validator(
+        "login_limit_per_account",
+        "login_limit_per_ip",
+        "agent_auth_limit_per_ip",
+        "agent_auth_limit_per_station",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as err:
+            raise ValueError("a rate limit such as '10 per 15 minutes'") from err
         return value
 
     @field_validator("venue_timezone")
@@ -132,12 +194,33 @@ class Settings(BaseSettings):
             raise ValueError("venue_timezone must be an IANA zone such as Europe/Berlin") from err
         return value
 
+    @field_validator("venue_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"venue_language must be one of {', '.join(LANGUAGES)}")
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cash_denominations", mode="before")
+    @classmethod
+    def _split_denominations(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def stop_refund_mode(self) -> str:
+        """Where an early stop's unused money goes: none, balance or cash."""
+        if self.stop_refund is not None:
+            return self.stop_refund
+        return "balance" if self.refund_unused_on_stop else "none"
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:
@@ -147,6 +230,25 @@ class Settings(BaseSettings):
         for path in given:
             if not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @model_validator(mode="after")
+    def _replicas_share_keys(self) -> Settings:
+        # Each replica would otherwise generate its own: tokens signed by one would be
+        # refused by the others, and device passwords unreadable.
+        missing = [
+            name
+            for name, key in (
+                ("GAMEOPS_SECRET_KEY", self.secret_key),
+                ("GAMEOPS_DEVICE_KEY", self.device_key),
+            )
+            if key is None or not key.get_secret_value()
+        ]
+        if self.redis_url and missing:
+            raise ValueError(
+                "GAMEOPS_REDIS_URL is set (several replicas): set "
+                f"{' and '.join(missing)} explicitly, the same on every replica"
+            )
         return self
 
     @property

@@ -38,6 +38,7 @@ async def server(
     settings = server_settings(
         database_url,
         tmp_path / "data",
+        device_key=uuid.uuid4().hex,  # replicas must share their keys
         redis_url=redis_proxy.url("redis", "/0"),
         redis_prefix=f"test-{uuid.uuid4().hex[:8]}:",
         # No heartbeat comes to the rescue: commands must arrive by themselves.

@@ -44,6 +44,7 @@ async def server(
     settings = server_settings(
         url.render_as_string(hide_password=False),
         tmp_path / "data",
+        device_key=uuid.uuid4().hex,  # replicas must share their keys
         redis_url=proxies["redis"].url("redis", "/0"),
         redis_prefix=f"chaos-{uuid.uuid4().hex[:8]}:",
         heartbeat_interval_seconds=3600,  # commands must arrive by themselves

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 
 from ..logs import get_logger
+from .base import PowerAction
 
 log = get_logger(__name__)
 
@@ -78,6 +79,10 @@ class LinuxControl:
 
     def notify(self, title: str, text: str) -> None:
         self._run(["notify-send", "--app-name=GameOps", title, text])
+
+    def power(self, action: PowerAction) -> bool:
+        # Needs the right to (a root service, or polkit's rule for the agent's user).
+        return self._run(["systemctl", "reboot" if action == "restart" else "poweroff"])
 
     def _session_arg(self) -> list[str]:
         return [self._session] if self._session else []

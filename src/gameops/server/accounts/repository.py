@@ -24,13 +24,13 @@ async def list_customers(
 ) -> tuple[Sequence[User], int]:
     query = select(User).where(User.role == Role.CUSTOMER)
     if search:
-        pattern = f"%{search}%"
+        # autoescape: a "%" or "_" typed into the search box is that character, not a wildcard.
         query = query.where(
             or_(
-                User.username.ilike(pattern),
-                User.full_name.ilike(pattern),
-                User.phone.ilike(pattern),
-                User.email.ilike(pattern),
+                *(
+                    column.icontains(search, autoescape=True)
+                    for column in (User.username, User.full_name, User.phone, User.email)
+                )
             )
         )
     return await fetch_page(db, query, [User.username], offset, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +20,15 @@ from gameops.server.stations.schemas import StationPublic
 ALERT_WINDOW = timedelta(minutes=15)
 
 
-async def read_floor(db: AsyncSession) -> Floor:
+async def read_floor(db: AsyncSession, only: Sequence[uuid.UUID] | None = None) -> Floor:
+    """The whole floor, or with ``only`` just those stations (the dashboard re-reads the
+    stations an event touched, not the floor)."""
     now = utc_now()
-    stations = await repository.live_stations(db)
-    sessions = {s.station_id: s for s in await repository.holding_sessions(db)}
+    stations = await repository.live_stations(db, only)
+    sessions = {s.station_id: s for s in await repository.holding_sessions(db, only)}
     pending = await repository.pending_payments(db, [s.id for s in sessions.values()])
     latest: dict[uuid.UUID, Event] = {}
-    for event in await repository.alerts_since(db, now - ALERT_WINDOW):
+    for event in await repository.alerts_since(db, now - ALERT_WINDOW, only):
         if event.station_id is not None:
             latest.setdefault(event.station_id, event)  # newest first: keep the first seen
     alerts = {k: e for k, e in latest.items() if e.type.value in repository.ALERT_NAMES}

@@ -23,9 +23,12 @@ class PaymentPurpose(StrEnum):
     SESSION_START = "SESSION_START"
     SESSION_EXTENSION = "SESSION_EXTENSION"
     TOPUP = "TOPUP"
-    # Money going back to a customer's balance (early stop); never counted as income.
+    # Money going back to a customer (early stop, a void): to the balance (method BALANCE)
+    # or from the till (CASH). Never income; subtracted from revenue.
     REFUND = "REFUND"
     GUEST_TICKET = "GUEST_TICKET"  # play time sold at the desk, used at the PCs with a code
+    # Snacks and drinks sold at the desk (the small POS in ``shop``).
+    SHOP_SALE = "SHOP_SALE"
 
 
 class IntentStatus(StrEnum):

@@ -59,5 +59,5 @@ async def my_sessions(
 
 
 @router.post("/me/pin", status_code=status.HTTP_204_NO_CONTENT)
-async def change_my_pin(body: PinChange, db: DbDep, user: CurrentUser) -> None:
-    await members.change_pin(db, user, body)
+async def change_my_pin(body: PinChange, desk: PlayDeskDep, db: DbDep, user: CurrentUser) -> None:
+    await members.change_pin(db, desk.passwords, user, body)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.auth.security import hash_password, verify_password
+from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import User
 from gameops.server.errors import BadRequest, Forbidden
 from gameops.server.events.base import Noted, record
@@ -37,15 +35,16 @@ async def my_sessions(db: AsyncSession, user: User, limit: int) -> list[MySessio
     ]
 
 
-async def change_pin(db: AsyncSession, user: User, body: PinChange) -> None:
+async def change_pin(db: AsyncSession, passwords: Passwords, user: User, body: PinChange) -> None:
     """The member changes their PIN (it logs in at the PCs and here): the current one first."""
     # The caller was read in a session of its own (deps.py): change this transaction's row.
     customer = await db.get(User, ensure_customer(user).id, with_for_update=True)
     if customer is None:
         raise Forbidden("Unknown customer")
-    if not await asyncio.to_thread(verify_password, body.current, customer.password_hash):
+    if not await passwords.verify(body.current, customer.password_hash):
         raise BadRequest("The current PIN or password is wrong")
-    customer.password_hash = await asyncio.to_thread(hash_password, body.new_pin)
+    customer.password_hash = await passwords.hash(body.new_pin)
+    customer.token_version += 1  # tokens issued before the change stop working
     record(
         db,
         Noted(

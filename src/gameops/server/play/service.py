@@ -10,7 +10,6 @@ when the money runs out. The ``play_sessions`` row says how the current block wa
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import Login, LoginCode, LoginResult, StationInfo, utc_now
-from gameops.server.auth.security import verify_password
+from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
 from gameops.server.events.base import record
 from gameops.server.payments import repository as payment_rows
@@ -84,22 +83,19 @@ class Refused(Exception):
 
 
 async def login(
-    db: AsyncSession,
-    rules: PlayRules,
-    throttle: LoginThrottle,
-    station_id: uuid.UUID,
-    attempt: Login,
+    db: AsyncSession, desk: PlayDesk, station_id: uuid.UUID, attempt: Login
 ) -> LoginResult:
+    rules, throttle = desk.rules, desk.throttle
     keys = _throttle_keys(station_id, attempt)
-    if (wait := throttle.retry_after(keys)) is not None:
+    if (wait := await throttle.retry_after(keys)) is not None:
         message = domain.throttled(wait)
         return LoginResult(ok=False, code="throttled", message=message, retry_after_seconds=wait)
     try:
         if attempt.ticket is not None:
             return await _ticket_login(db, rules, station_id, attempt.ticket)
-        return await _member_login(db, rules, station_id, attempt)
+        return await _member_login(db, rules, desk.passwords, station_id, attempt)
     except Refused as refused:
-        if refused.counts and throttle.failed(keys):
+        if refused.counts and await throttle.failed(keys):
             _record_burst(db, station_id, attempt)
         return refused.result
 
@@ -127,14 +123,18 @@ def _record_burst(db: AsyncSession, station_id: uuid.UUID, attempt: Login) -> No
 
 
 async def _member_login(
-    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, attempt: Login
+    db: AsyncSession,
+    rules: PlayRules,
+    passwords: Passwords,
+    station_id: uuid.UUID,
+    attempt: Login,
 ) -> LoginResult:
     if not attempt.username or not attempt.secret:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
     user = await repository.member_by_login(db, attempt.username.strip())
     hashed = user.password_hash if user is not None else None
-    # argon2 takes tens of milliseconds: off the event loop.
-    if not await asyncio.to_thread(verify_password, attempt.secret, hashed) or user is None:
+    # argon2 takes tens of milliseconds: off the event loop (Passwords does it in a thread).
+    if not await passwords.verify(attempt.secret, hashed) or user is None:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
     if not user.is_active:
         raise Refused("account_disabled", domain.ACCOUNT_DISABLED)
@@ -467,6 +467,7 @@ class PlayDesk:
 
     rules: PlayRules
     throttle: LoginThrottle
+    passwords: Passwords
 
 
 async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID) -> StationInfo:

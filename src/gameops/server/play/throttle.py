@@ -1,51 +1,53 @@
-"""How many failed logins a station and an account may have: a small interface the login
-rule is written against, and its implementation on the ``limits`` library.
+"""How many wrong guesses (PIN, password, ticket code) a station and an account may make:
+the small interface the login rule is written against, and its implementation on the
+server's rate limiter (``gameops.server.throttle``, the ``limits`` library; shared by every
+replica through Redis when it is set).
 
-The keys are ``station:<id>`` and ``account:<name>`` (or ``ticket:<station id>``). Only
-failures count; a correct login is never slowed by someone else's typos beyond the limit.
+The keys are ``station:<id>`` and ``account:<name>``. Only failures count, so a customer
+who typed the PIN right is never slowed by the limit unless someone guessed first.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Protocol
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from gameops.server.throttle import Rule, Throttle, Throttled
 
 
 class LoginThrottle(Protocol):
-    def retry_after(self, keys: Iterable[str]) -> float | None:
+    async def retry_after(self, keys: Iterable[str]) -> float | None:
         """Seconds to wait if any key is over its limit now; None if all may try."""
         ...
 
-    def failed(self, keys: Iterable[str]) -> bool:
-        """Count a failure against each key; True if this one crossed a limit (a burst)."""
+    async def failed(self, keys: Iterable[str]) -> bool:
+        """Count a failure against each key; True once per window when one crossed its limit
+        (a burst, worth one line on the floor)."""
         ...
 
 
-class LimitsThrottle:
-    """``per_minute`` failures per key in a moving one-minute window, in this process.
-    (Several replicas each count their own: a station talks to one replica at a time.)"""
+class PcLoginThrottle:
+    """``per_minute`` wrong guesses per station and per account in a moving minute."""
 
-    def __init__(self, per_minute: int) -> None:
-        self._item = RateLimitItemPerMinute(per_minute)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+    def __init__(self, throttle: Throttle, per_minute: int) -> None:
+        self._throttle = throttle
+        self._rule = Rule.of("pc-login", f"{per_minute} per minute")
 
-    def retry_after(self, keys: Iterable[str]) -> float | None:
-        waits = [self._wait(key) for key in keys if not self._limiter.test(self._item, key)]
+    async def retry_after(self, keys: Iterable[str]) -> float | None:
+        waits = []
+        for key in keys:
+            try:
+                await self._throttle.check(self._rule, key)
+            except Throttled as throttled:
+                waits.append(float(throttled.retry_after))
         return max(waits) if waits else None
 
-    def failed(self, keys: Iterable[str]) -> bool:
-        crossed = False
+    async def failed(self, keys: Iterable[str]) -> bool:
+        burst = False
         for key in keys:
-            if not self._limiter.hit(self._item, key):
-                continue
-            crossed |= not self._limiter.test(self._item, key)
-        return crossed
-
-    def _wait(self, key: str) -> float:
-        reset_at = self._limiter.get_window_stats(self._item, key).reset_time
-        return max(1.0, reset_at - time.time())
+            await self._throttle.fail(self._rule, key)
+            try:
+                await self._throttle.check(self._rule, key)
+            except Throttled as throttled:
+                burst |= throttled.first
+        return burst

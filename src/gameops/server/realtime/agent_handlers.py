@@ -14,6 +14,7 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Auth,
+    CommandResult,
     Error,
     Goodbye,
     Heartbeat,
@@ -29,6 +30,7 @@ from gameops.protocol import (
     as_data,
     utc_now,
 )
+from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
 from gameops.server.play import service as play
@@ -42,6 +44,24 @@ from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
+from gameops.server.throttle import Rule, Throttle
+
+
+@dataclass(frozen=True)
+class AgentAuthLimits:
+    """Failed agent-token attempts, per client address and per station."""
+
+    throttle: Throttle
+    per_ip: Rule
+    per_station: Rule
+
+    @classmethod
+    def from_settings(cls, settings: Settings, throttle: Throttle) -> AgentAuthLimits:
+        return cls(
+            throttle,
+            Rule.of("agent-auth-ip", settings.agent_auth_limit_per_ip),
+            Rule.of("agent-auth-station", settings.agent_auth_limit_per_station),
+        )
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,7 @@ class AgentServices:
     database: Database
     hub: AgentHub
     acks: AckRecorder
+    auth_limits: AgentAuthLimits
     play: PlayDesk
 
 
@@ -117,6 +138,8 @@ async def _sync(
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
+    queue_minutes = services.settings.command_queue_minutes
+    replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 
 
@@ -144,6 +167,13 @@ async def _goodbye(
     return []
 
 
+async def _command_result(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, result: CommandResult
+) -> list[Payload]:
+    await commands.record_result(db, station_id, result)
+    return []
+
+
 async def _auth_again(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, _: Auth
 ) -> list[Payload]:
@@ -156,8 +186,7 @@ async def _auth_again(
 async def _login(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, attempt: Login
 ) -> list[Payload]:
-    desk = services.play
-    return [await play.login(db, desk.rules, desk.throttle, station_id, attempt)]
+    return [await play.login(db, services.play, station_id, attempt)]
 
 
 async def _logout(
@@ -176,6 +205,7 @@ HANDLERS: dict[type[Payload], Handler] = {
     Tamper: _tamper,
     Goodbye: _goodbye,
     Auth: _auth_again,
+    CommandResult: _command_result,
     Login: _login,
     Logout: _logout,
 }

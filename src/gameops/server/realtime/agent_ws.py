@@ -20,6 +20,7 @@ from gameops.protocol import (
     utc_now,
 )
 from gameops.server.auth.security import hash_agent_token, same_hash
+from gameops.server.auth.service import throttled
 from gameops.server.errors import GameOpsError
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
@@ -28,6 +29,7 @@ from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.stations import repository as stations
+from gameops.server.throttle import Throttled
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -74,21 +76,40 @@ async def _authenticate(
         token = await _first_message_token(websocket, services.settings.agent_auth_timeout_seconds)
         if token is None:
             return None
+    limits, client = services.auth_limits, websocket.client.host if websocket.client else "unknown"
+    try:
+        await limits.throttle.check(limits.per_ip, client)
+        await limits.throttle.check(limits.per_station, station_id)
+    except Throttled as err:
+        await throttled(services.database, err)
+        reason = f"too many failed attempts; retry in {err.retry_after} s"
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, reason)
+        return None
+    station_uuid, refusal = await _check_token(services, station_id, token)
+    if refusal is not None:
+        await limits.throttle.fail(limits.per_ip, client)
+        await limits.throttle.fail(limits.per_station, station_id)
+        await refuse(websocket, *refusal)
+        return None
+    return station_uuid
+
+
+async def _check_token(
+    services: AgentServices, station_id: str, token: str
+) -> tuple[uuid.UUID | None, tuple[CloseCode, str] | None]:
+    """The station's id, or why the token is refused."""
     try:
         station_uuid = uuid.UUID(station_id)
     except ValueError:
-        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
-        return None
+        return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     async with services.database.sessionmaker() as db:
         station = await stations.get_live(db, station_uuid)
         expected = await stations.live_token_hash(db, station_uuid) if station else None
     if station is None:
-        await refuse(websocket, CloseCode.UNKNOWN_STATION, "unknown station")
-        return None
+        return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     if expected is None or not same_hash(expected, hash_agent_token(token)):
-        await refuse(websocket, CloseCode.AUTH_FAILED, "invalid agent token for this station")
-        return None
-    return station_uuid
+        return None, (CloseCode.AUTH_FAILED, "invalid agent token for this station")
+    return station_uuid, None
 
 
 async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str | None:

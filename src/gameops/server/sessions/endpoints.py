@@ -17,8 +17,10 @@ from gameops.server.sessions.schemas import (
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
+    SessionRow,
     SessionStartRequest,
     SessionStopped,
+    StopPreview,
 )
 from gameops.server.sessions.selling import Selling
 
@@ -76,17 +78,26 @@ async def stop_session(
     return await service.stop_session(settings, db, session_id, staff)
 
 
-@router.get("", response_model=Paginated[SessionPublic])
+@router.get("/{session_id}/stop-preview")
+async def stop_preview(
+    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, _: StaffUser
+) -> StopPreview:
+    """What stopping now gives back, how and why: shown before staff confirm the stop."""
+    return await service.preview_stop(settings, db, session_id)
+
+
+@router.get("", response_model=Paginated[SessionRow])
 async def list_sessions(
     db: DbDep,
     _: StaffUser,
     page: PageDep,
     status: SessionStatus | None = None,
     station_id: uuid.UUID | None = None,
-) -> Paginated[SessionPublic]:
+) -> Paginated[SessionRow]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
+    methods = await repository.payment_methods(db, [s.id for s in rows])
     return Paginated(
-        items=[SessionPublic.model_validate(s) for s in rows],
+        items=[SessionRow.of(s, methods.get(s.id, [])) for s in rows],
         meta=PageMeta.of(page.page, page.per_page, total),
     )
 

@@ -17,6 +17,7 @@ from gameops.server.pricing import service as pricing
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import service
 from gameops.server.sessions.domain import SessionStatus, check_duration
+from gameops.server.sessions.service import time_tax
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 
@@ -59,6 +60,6 @@ async def quote_sale(
         starts_at = session.scheduled_end_at
         customer = await service.customer_of(db, session)
     quote = await pricing.quote_for(
-        db, station, customer, minutes, starts_at, settings.venue_timezone
+        db, station, customer, minutes, starts_at, settings.venue_timezone, time_tax(settings)
     )
     return pricing.quote_public(quote, settings.currency)

@@ -11,6 +11,7 @@ together or not at all. Station control and the expiry scheduler react to those 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,11 +46,13 @@ from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
 from gameops.server.sessions.domain import (
     EndReason,
+    RefundWay,
     SessionStatus,
+    StopRefund,
     check_duration,
     check_extension,
     scheduled_end,
-    unused_share,
+    stop_refund,
 )
 from gameops.server.sessions.events import (
     SessionEnded,
@@ -64,8 +67,10 @@ from gameops.server.sessions.schemas import (
     SessionPublic,
     SessionStartRequest,
     SessionStopped,
+    StopPreview,
 )
 from gameops.server.settings import Settings
+from gameops.server.stations import repository as stations_repository
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
     StationStatus,
@@ -263,7 +268,8 @@ async def stop_session(
     session.actual_end_at = utc_now()
     session.end_reason = EndReason.MANUAL_STOP.value
     _release_station(db, station, actor.id)
-    refunded = await _refund_unused(settings, db, session, actor.id)
+    refund = await _refund_unused(settings, db, session, actor.id)
+    refunded = refund.amount
     record(
         db,
         SessionEnded(
@@ -275,44 +281,76 @@ async def stop_session(
         ),
     )
     public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
-    return SessionStopped.model_validate({**public, "refunded": refunded})
+    return SessionStopped.model_validate(
+        {**public, "refunded": refunded, "refund_way": refund.way, "refund_reason": refund.reason}
+    )
+
+
+def refund_plan(settings: Settings, session: GameSession, at: datetime) -> StopRefund:
+    """What stopping ``session`` at ``at`` gives back (the stop dialog shows it first)."""
+    return stop_refund(
+        settings.stop_refund_mode,
+        session.amount_total,
+        session.started_at,
+        session.scheduled_end_at,
+        at,
+        has_customer=session.user_id is not None,
+    )
+
+
+async def preview_stop(settings: Settings, db: AsyncSession, session_id: uuid.UUID) -> StopPreview:
+    session = await get_session(db, session_id)
+    if session.status is not SessionStatus.ACTIVE:
+        raise BadRequest("Session already ended")
+    plan = refund_plan(settings, session, utc_now())
+    return StopPreview(
+        session_id=session.id,
+        paid=session.amount_total,
+        currency=session.currency,
+        unused_seconds=plan.unused_seconds,
+        refund=plan.amount,
+        refund_way=plan.way,
+        explanation=plan.reason,
+    )
 
 
 async def _refund_unused(
     settings: Settings, db: AsyncSession, session: GameSession, actor_id: uuid.UUID
-) -> int:
-    """With ``refund_unused_on_stop``, the unused share of what was paid goes back to the
-    customer's balance. Guests have no balance to take it, so they get nothing back here."""
-    if not settings.refund_unused_on_stop or session.user_id is None:
-        return 0
+) -> StopRefund:
+    """Give back the unused share of what was paid, the way the venue's ``stop_refund``
+    says: to the customer's balance or in cash from the till (which needs an open shift)."""
     assert session.actual_end_at is not None
-    amount = unused_share(
-        session.amount_total, session.started_at, session.scheduled_end_at, session.actual_end_at
-    )
+    plan = refund_plan(settings, session, session.actual_end_at)
+    if plan.amount <= 0:
+        return plan
+    minutes = plan.unused_seconds // 60
+    charge = Charge.for_session(session, plan.amount, minutes, PaymentPurpose.REFUND, actor_id)
+    if plan.way is RefundWay.CASH:
+        payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
+        return plan
     customer = await _customer(db, session.user_id)
-    if customer is None or amount <= 0:
-        return 0
-    unused_minutes = int((session.scheduled_end_at - session.actual_end_at).total_seconds() // 60)
-    charge = Charge.for_session(session, amount, unused_minutes, PaymentPurpose.REFUND, actor_id)
+    assert customer is not None  # balance refunds are planned for customers only
     await payments.refund_amount(db, customer, charge, "unused time after an early stop")
-    return amount
+    return plan
 
 
-async def expire_session(db: AsyncSession, session_id: uuid.UUID) -> bool:
-    """Expire a due session. Returns False if it was not due or another worker got it."""
-    if not await repository.claim_expiry(db, session_id, utc_now()):
-        return False
-    session = await get_session(db, session_id)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    _release_station(db, station, actor_id=None)
-    assert session.actual_end_at is not None  # set by the claim
-    record(
-        db,
-        SessionExpired(
-            **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
-        ),
-    )
-    return True
+async def expire_due(db: AsyncSession, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Expire those of ``session_ids`` that are due, in one transaction; the ones expired.
+    A session that is not due, or that another worker got, is left alone."""
+    expired = await repository.claim_expiries(db, session_ids, utc_now())
+    if not expired:
+        return set()
+    held = await stations_repository.lock_many(db, {session.station_id for session in expired})
+    for session in expired:
+        _release_station(db, held[session.station_id], actor_id=None)
+        assert session.actual_end_at is not None  # set by the claim
+        record(
+            db,
+            SessionExpired(
+                **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
+            ),
+        )
+    return {session.id for session in expired}
 
 
 async def get_session(
@@ -342,7 +380,14 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    return await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+    return await pricing.quote_for(
+        db, station, customer, minutes, starts_at, venue_timezone, time_tax(settings)
+    )
+
+
+def time_tax(settings: Settings) -> tuple[int, bool]:
+    """Play time's tax rate and whether its prices include it."""
+    return settings.tax_rate_bp, settings.prices_include_tax
 
 
 def _quote_public(settings: Settings, quote: Quote) -> QuotePublic:

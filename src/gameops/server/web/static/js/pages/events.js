@@ -1,8 +1,11 @@
-// Events: the audit log, filtered by type, station and time; new events are prepended live.
+// Events: the audit log as sentences in the user's language (money formatted, times in the
+// venue's zone, links to the station, session and customer), the raw data behind a
+// disclosure; filtered by type, station and time; new events are prepended live.
 
 import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
-import { dateTime, el, words } from "../format.js";
+import { dateTime, el, minutesText, money, timeWithSeconds, words } from "../format.js";
+import { has, t, tEnum, tParts } from "../i18n.js";
 import { fillStationSelect, staffNames, stationNames } from "../lookups.js";
 import { Pager } from "../pager.js";
 import { boot } from "../shell.js";
@@ -14,6 +17,7 @@ const error = document.getElementById("events-error");
 const pager = new Pager(document.querySelector(".pager"), filters, load);
 let stations = new Map();
 let staff = new Map();
+const customers = new Map(); // id -> name, filled as links need it
 let me = null;
 
 function current() {
@@ -36,7 +40,7 @@ async function load() {
     // Events streamed while this page was being fetched may be newer than what it returned.
     const newest = result.items[0]?.id ?? 0;
     for (const event of recent.filter((e) => e.id > newest)) prepend(event);
-    pager.show(result.meta, "events");
+    pager.show(result.meta, "events.count");
     clearError(error);
   } catch (err) {
     showError(error, err);
@@ -44,28 +48,118 @@ async function load() {
 }
 
 function row(event, fresh = false) {
+  const raw = el("details", {}, el("summary", {}, t("events.raw")), el("pre", { class: "mono small" }, JSON.stringify(rawOf(event), null, 1)));
   return el(
     "tr",
     { "data-event-id": event.id, "data-type": event.type, class: fresh ? "fresh" : null },
-    el("td", { class: "muted" }, String(event.id)),
-    el("td", {}, dateTime(event.created_at)),
-    el("td", {}, words(event.type)),
-    el("td", {}, event.station_id ? stations.get(event.station_id) ?? event.station_id.slice(0, 8) : "—"),
+    el("td", { class: "nowrap" }, dateTime(event.created_at)),
+    el("td", { class: "sentence" }, el("span", { "data-field": "sentence" }, ...sentence(event)), raw),
     el("td", {}, actor(event.actor_id)),
-    el("td", { class: "details" }, details(event.data)),
   );
 }
 
-function actor(id) {
-  if (!id) return "system";
-  if (id === me.id) return "you";
-  return staff.get(id) ?? id.slice(0, 8);
+function rawOf(event) {
+  const { id, type, station_id: station, session_id: session, actor_id: actorId, data } = event;
+  return { id, type, station_id: station, session_id: session, actor_id: actorId, data };
 }
 
-function details(data) {
-  return Object.entries(data)
-    .map(([key, value]) => `${key.replaceAll("_", " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`)
-    .join(" · ");
+function actor(id) {
+  if (!id) return el("span", { class: "muted" }, t("events.system"));
+  if (id === me.id) return t("events.you");
+  return staff.get(id) ?? customers.get(id) ?? t("events.someone");
+}
+
+const link = (href, text, cls = null) => el("a", { href, class: cls }, text);
+
+function stationLink(event, name = null) {
+  if (!event.station_id) return t("events.no_station");
+  const label = name ?? stations.get(event.station_id) ?? t("common.unknown_station");
+  return link(`/sessions?station_id=${event.station_id}`, label, "station");
+}
+
+function sessionLink(event, text) {
+  if (!event.session_id) return text;
+  return link(`/sessions?station_id=${event.station_id ?? ""}#session-${event.session_id}`, text, "session");
+}
+
+function customerLink(userId, name = null) {
+  if (!userId) return t("common.walk_in");
+  if (staff.has(userId)) return staff.get(userId);
+  if (userId === me.id) return me.full_name || me.username;
+  const known = name ?? customers.get(userId);
+  const node = link(`/customers?id=${userId}`, known ?? t("events.a_customer"), "customer");
+  if (!known) nameLater(userId, node);
+  return node;
+}
+
+async function nameLater(userId, node) {
+  try {
+    const customer = await api("GET", `/customers/${userId}`);
+    customers.set(userId, customer.full_name || customer.username);
+    node.textContent = customers.get(userId);
+  } catch {
+    /* a staff account, or gone: keep "a customer" */
+  }
+}
+
+/** The event as a sentence: its parts (text and links) to append. */
+function sentence(event) {
+  const d = event.data ?? {};
+  const station = stationLink(event, event.type === "STATION_CREATED" || event.type === "STATION_DELETED" ? d.name : null);
+  const amount = (value) => money(Math.abs(value ?? 0));
+  const end = d.scheduled_end_at ? timeWithSeconds(d.scheduled_end_at) : "—";
+  const values = {
+    station,
+    session: sessionLink(event, t("events.session")),
+    amount: amount(d.amount ?? d.amount_total),
+    total: amount(d.amount_total),
+    end,
+    duration: minutesText(d.duration_minutes ?? d.additional_minutes ?? d.booked_minutes ?? 0),
+    booked: minutesText(d.booked_minutes ?? 0),
+    customer: customerLink(d.user_id, d.customer_name),
+    balance: amount(d.balance_after),
+    method: tEnum("method", d.method),
+    purpose: tEnum("purpose", d.purpose),
+    reason: d.reason ? tEnum("reason", d.reason) : "",
+    detail: d.detail || d.error || d.kind || "",
+    device: d.device ?? "",
+    to: tEnum("station_status", d.to),
+    from: tEnum("station_status", d.from),
+    type: tEnum("station_type", d.type),
+    name: d.name ?? d.username ?? "",
+    role: tEnum("role", d.role ?? "OPERATOR"),
+    at: d.power_off_at ? timeWithSeconds(d.power_off_at) : "",
+    changes: Object.keys(d).filter((k) => k !== "user_id").map((k) => tEnum("change", k)).join(", "),
+    plan: d.plan?.name ?? "",
+    action: tEnum("plan_action", d.action),
+  };
+  const key = variant(event, d);
+  if (key) return tParts(key, values);
+  return tParts("event.OTHER", { what: words(event.type), station }); // a type with no words yet
+}
+
+function variant(event, d) {
+  const key = `event.${event.type}`;
+  switch (event.type) {
+    case "SESSION_CREATED":
+      return d.customer_name ? `${key}.customer` : key;
+    case "SESSION_ENDED":
+      return d.refunded ? `${key}.refund` : key;
+    case "AGENT_TOKEN_ISSUED":
+      return d.revoked_previous ? `${key}.replaced` : key;
+    case "AGENT_TAMPER":
+      return d.lock ? `${key}.lock` : key;
+    case "STOPPED_CLIENT_ON_NETWORK":
+      return d.seen ? `${key}.seen` : key;
+    case "USER_UPDATED":
+      return d.password ? `${key}.password` : key;
+    case "PAYMENT_COMPLETED":
+    case "PAYMENT_FAILED":
+    case "PAYMENT_CREATED":
+      return d.user_id ? `${key}.customer` : key;
+    default:
+      return has(key) ? key : null;
+  }
 }
 
 /** Does a live event belong on the first page under the current filters? */

@@ -1,8 +1,7 @@
 import { ApiError, isLoggedIn, login, showError } from "../api.js";
+import { t } from "../i18n.js";
 
-const REASONS = {
-  expired: "Your login has expired. Please log in again.",
-};
+const REASONS = { expired: "login.expired" };
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -10,7 +9,7 @@ const notice = document.getElementById("login-notice");
 
 const reason = new URLSearchParams(location.search).get("reason");
 if (REASONS[reason]) {
-  notice.textContent = REASONS[reason];
+  notice.textContent = t(REASONS[reason]);
   notice.hidden = false;
 } else if (isLoggedIn()) {
   location.replace("/");
@@ -26,7 +25,7 @@ form.addEventListener("submit", async (event) => {
     location.assign("/");
   } catch (err) {
     if (err instanceof ApiError && err.status === 422) {
-      err.message = "Enter your username and password.";
+      err.message = t("login.missing");
     }
     showError(error, err);
     form.elements.password.select();

@@ -3,7 +3,8 @@
 
 import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
-import { debounce, el, money, words } from "../format.js";
+import { debounce, el, money, number } from "../format.js";
+import { t, tEnum } from "../i18n.js";
 import { boot } from "../shell.js";
 
 const METHODS = { CASH: "#38d39f", CARD: "#4da3ff", BALANCE: "#b18cff" };
@@ -46,7 +47,7 @@ function renderTotals(total) {
   for (const field of ["gross", "refunds", "net"]) {
     document.querySelector(`[data-field="${field}"]`).textContent = money(total[field]);
   }
-  document.querySelector('[data-field="payments"]').textContent = String(total.payments);
+  document.querySelector('[data-field="payments"]').textContent = number(total.payments);
 }
 
 function rows(table, items, cells, empty) {
@@ -56,16 +57,16 @@ function rows(table, items, cells, empty) {
 }
 
 function renderMethods(groups) {
-  rows("method-table", groups, (g) => [words(g.key), String(g.payments), money(g.gross), money(g.refunds), money(g.net)], "No payments this day.");
+  rows("method-table", groups, (g) => [tEnum("method", g.key), number(g.payments), money(g.gross), money(g.refunds), money(g.net)], t("payments.none"));
 }
 
 function renderStations(groups) {
-  rows("station-table", groups, (g) => [g.key, String(g.payments), money(g.net)], "No payments this day.");
+  rows("station-table", groups, (g) => [g.key, number(g.payments), money(g.net)], t("payments.none"));
 }
 
 function renderShift(operators) {
   const items = operators.map((o) => ({ ...o, key: o.operator }));
-  rows("shift-table", items, (o) => [o.operator, String(o.payments), money(o.cash)], "No cash taken this day.");
+  rows("shift-table", items, (o) => [o.operator, number(o.payments), money(o.cash)], t("payments.no_cash"));
 }
 
 function svg(tag, attributes = {}, ...children) {
@@ -95,15 +96,22 @@ function renderChart(hourGroups) {
       if (h <= 0) continue;
       base -= h;
       const bar = svg("rect", { x: left + hour * slot + 2, y: base, width: slot - 4, height: h, fill: colour, "data-hour": hour, "data-method": method });
-      bar.append(svg("title", {}, `${String(hour).padStart(2, "0")}:00 ${words(method)}: ${money(value(groups, method))}`));
+      bar.append(svg("title", {}, `${String(hour).padStart(2, "0")}:00 ${tEnum("method", method)}: ${money(value(groups, method))}`));
       chart.append(bar);
     }
     if (hour % 3 === 0) chart.append(svg("text", { x: left + hour * slot + 2, y: height - 6 }, `${String(hour).padStart(2, "0")}h`));
   });
   document.getElementById("chart").replaceChildren(chart);
   document.getElementById("legend").replaceChildren(
-    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, el("span", { style: `background:${colour}` }), words(method))),
+    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, swatch(colour), tEnum("method", method))),
   );
+}
+
+/** A legend's colour square. Set through the CSSOM: the CSP refuses inline style attributes. */
+function swatch(colour) {
+  const node = el("span");
+  node.style.background = colour;
+  return node;
 }
 
 async function downloadCsv() {
