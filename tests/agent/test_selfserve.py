@@ -153,3 +153,21 @@ async def test_a_new_login_needs_the_server(
     assert running.agent.link.queued == 0  # nothing kept to send later
     assert running.mode() == "locked"
     await running.stop()
+
+
+async def test_cut_off_mid_session_the_pc_enforces_the_paid_block(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    customer = await member(admin, 1000)  # enough for many blocks, none charged offline
+    running = await login_view_agent(live_server, tmp_path)
+    log_in(running, customer["username"])
+    await wait_until(lambda: running.agent.machine.wallet is not None)
+    await live_server.stop()
+    await wait_until(lambda: not running.agent.link.connected)
+    assert running.mode() == "session"
+    # No more blocks without the server: the current one ends, then grace, lock and log-off.
+    await wait_until(lambda: running.mode() == "grace", seconds=5)
+    await wait_until(lambda: "log_off" in running.control.names(), seconds=25)
+    assert running.mode() == "locked"
+    assert running.agent.machine.scheduled_end_at is None
+    await running.stop()
