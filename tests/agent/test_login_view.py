@@ -25,8 +25,8 @@ from tests.support.live_server import LiveServer
 from tests.support.money import balance_of, create_customer, ledger_of, top_up
 
 PIN = "2468"
-FORM_POINT = (SCREEN[0] // 2 - 140, int(SCREEN[1] * 0.52) + 4)  # the form's top-left area
-USERNAME_FIELD = (SCREEN[0] // 2, int(SCREEN[1] * 0.52) + 106)
+FORM_POINT = (SCREEN[0] // 2 - 140, int(SCREEN[1] * 0.49) + 4)  # the form's top-left area
+USERNAME_FIELD = (SCREEN[0] // 2, int(SCREEN[1] * 0.49) + 106)
 LOGOUT_BUTTON = (SCREEN[0] - 60, 112)  # the corner's "Log out", right of the balance
 CORNER_POINT = (SCREEN[0] - 20, 20)
 

@@ -140,3 +140,36 @@ async def test_refusals_reach_the_login_view(
     await running.stop()
     if case == "double":
         await elsewhere.stop()
+
+
+async def test_a_package_bought_from_the_login_view(
+    live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    plan = {
+        "zone": "Arena",
+        "name": "Arena",
+        "member_hourly_rate": 600,
+        "guest_hourly_rate": 600,
+        "packages": [{"name": "2 hours", "minutes": 120, "price": 1000}],
+    }
+    assert (await admin.post("/api/v1/pricing/plans", json=plan)).status_code == 201
+    body = {"name": "PC-71", "type": "PC", "hourly_rate": 600, "zone": "Arena"}
+    station_id = (await admin.post("/api/v1/stations", json=body)).json()["id"]
+    token = (await admin.post(f"/api/v1/stations/{station_id}/agent-token")).json()["token"]
+    (tmp_path / "pc").mkdir()
+    running = RunningAgent(
+        agent_config(live_server.base_url, station_id, token), tmp_path / "pc" / "state.json"
+    ).start()
+    await wait_until(lambda: running.agent.machine.station_info is not None)
+    view = running.agent.machine.view(running.agent.parts.clock.now()).login
+    assert view is not None and view.packages == (("2 hours", "2 hours: 2 h 00 min for $10.00"),)
+    customer = await create_customer(admin, pin=PIN)
+    assert (await top_up(admin, customer["id"], 1500)).status_code == 201
+    request = {"username": customer["username"], "secret": PIN, "package": "2 hours"}
+    running.agent.desktop_request({"op": "login", **request})
+    await wait_until(lambda: running.agent.machine.wallet is not None)
+    wallet = running.agent.machine.wallet
+    assert wallet is not None and wallet.balance_text == "$5.00"
+    total = running.agent.machine.view(running.agent.parts.clock.now()).remaining_seconds
+    assert total is not None and 7200 + 2990 <= total <= 7200 + 3000  # 2 h + what $5 buys
+    await running.stop()

@@ -118,6 +118,7 @@ class LoginView:
     prices: tuple[str, ...] = ()
     message: str = ""
     wait_seconds: int = 0
+    packages: tuple[tuple[str, str], ...] = ()  # (name, what it says) a member can buy here
 
 
 @dataclass(frozen=True)

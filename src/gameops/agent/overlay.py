@@ -43,6 +43,7 @@ def format_remaining(seconds: int) -> str:
 
 
 FORM_BACKGROUND = "#1f2937"
+PAY_AS_YOU_GO = "Pay as you go"
 LOGIN_FONT = ("Helvetica", 14)
 Request = Callable[[dict[str, Any]], object]
 
@@ -125,6 +126,11 @@ class Overlay:
         self.username = self._entry(form)
         self.secret = self._entry(form, show="*")
         self.ticket = self._entry(form)
+        # What a member buys: pay as you go, or one of the packages sold here now.
+        self.package = tk.StringVar(value=PAY_AS_YOU_GO)
+        self.package_menu = tk.OptionMenu(form, self.package, PAY_AS_YOU_GO)
+        self.package_menu.configure(font=("Helvetica", 12), takefocus=False)
+        self._package_names: dict[str, str] = {}  # what the menu says -> the package's name
         self.login_button = tk.Button(form, text="Log in", command=self._log_in, font=LOGIN_FONT)
         self.login_feedback = self._label(form, "", 12)
         self.login_feedback.configure(foreground="#fbbf24", wraplength=300)
@@ -141,6 +147,7 @@ class Overlay:
             caption.configure(background=FORM_BACKGROUND)
             caption.pack(anchor="w")
             entry.pack(fill="x", pady=(0, 6))
+        self.package_menu.pack(fill="x", pady=(2, 0))
         self.login_button.pack(pady=(8, 4))
         self.login_feedback.pack()
         for label in (self.login_venue, self.login_prices, self.login_feedback):
@@ -148,6 +155,18 @@ class Overlay:
         for entry in (self.username, self.secret, self.ticket):
             entry.bind("<Return>", lambda event: self._log_in())
         self.login_form = form
+
+    def _show_packages(self, offers: list[tuple[str, str]]) -> None:
+        names = {text: name for name, text in offers}
+        if names == self._package_names:
+            return
+        self._package_names = names
+        menu = self.package_menu["menu"]
+        menu.delete(0, "end")
+        for label in (PAY_AS_YOU_GO, *names):
+            menu.add_command(label=label, command=lambda value=label: self.package.set(value))
+        if self.package.get() not in names:
+            self.package.set(PAY_AS_YOU_GO)
 
     def _entry(self, parent: tk.Misc, show: str = "") -> tk.Entry:
         return tk.Entry(parent, font=LOGIN_FONT, width=20, show=show)
@@ -160,6 +179,7 @@ class Overlay:
             "username": self.username.get(),
             "secret": self.secret.get(),
             "ticket": self.ticket.get(),
+            "package": self._package_names.get(self.package.get(), ""),
         }
         # Nothing typed stays on screen or in memory here longer than the click.
         self.secret.delete(0, "end")
@@ -177,6 +197,7 @@ class Overlay:
         station = str(login.get("station") or self.station_name)
         self.login_venue.configure(text=f"{venue} · {station}" if venue else station)
         self.login_prices.configure(text="   ".join(str(p) for p in login.get("prices") or []))
+        self._show_packages([(str(n), str(t)) for n, t in login.get("packages") or []])
         wait = int(login.get("wait_seconds") or 0)
         feedback = str(login.get("message") or "")
         if not login.get("online", True):
@@ -189,7 +210,7 @@ class Overlay:
         usable = login.get("online", True) and not wait
         self.login_button.configure(state="normal" if usable else "disabled")
         self.lock_title.configure(text="Welcome" if venue else "Station locked")
-        self.login_form.place(relx=0.5, rely=0.52, anchor="n")
+        self.login_form.place(relx=0.5, rely=0.49, anchor="n")
 
     def _label(self, parent: tk.Misc, text: str, size: int, bold: bool = False) -> tk.Label:
         font = ("Helvetica", size, "bold" if bold else "normal")

@@ -276,7 +276,8 @@ class Agent:
         only pass through: never logged, queued offline or written to disk."""
         now, online = self.parts.clock.now(), self.link.connected
         if request.get("op") == "login":
-            fields = {key: str(request.get(key) or "") for key in ("username", "secret", "ticket")}
+            keys = ("username", "secret", "ticket", "package")
+            fields = {key: str(request.get(key) or "") for key in keys}
             self._execute(self.machine.login(now, online, **fields))
         elif request.get("op") == "logout":
             self._execute(self.machine.logout(now, online))
@@ -394,7 +395,12 @@ class Agent:
             "message": view.message,
         }
         if view.login is not None:
-            message["login"] = {**asdict(view.login), "prices": list(view.login.prices)}
+            login = view.login
+            message["login"] = {
+                **asdict(login),
+                "prices": list(login.prices),
+                "packages": [list(offer) for offer in login.packages],
+            }
             message["login"]["online"] = self.link.connected
         if view.wallet:
             message |= {"wallet": view.wallet, "logout": view.logout}

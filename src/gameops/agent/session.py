@@ -195,7 +195,13 @@ class SessionMachine:
     # --- self-service ---------------------------------------------------------------
 
     def login(
-        self, now: Instant, online: bool, username: str = "", secret: str = "", ticket: str = ""
+        self,
+        now: Instant,
+        online: bool,
+        username: str = "",
+        secret: str = "",
+        ticket: str = "",
+        package: str = "",
     ) -> list[Effect]:
         """The customer asks to log in. The credentials go to the server at once or not at
         all: never queued, kept, or written anywhere."""
@@ -209,7 +215,14 @@ class SessionMachine:
         if ticket.strip():
             request = Login(ticket=ticket.strip()[:64])
         elif username.strip() and secret:
-            request = Login(username=username.strip()[:64], secret=secret[:128])
+            offered = (
+                {offer.name for offer in self.station_info.packages} if self.station_info else set()
+            )
+            request = Login(
+                username=username.strip()[:64],
+                secret=secret[:128],
+                package=package if package in offered else None,
+            )
         else:
             self._login_message = "Enter your username and PIN, or a guest ticket code."
             return []
@@ -259,6 +272,7 @@ class SessionMachine:
             station=info.station_name,
             venue=info.venue_name,
             prices=tuple(info.lines),
+            packages=tuple((offer.name, offer.text) for offer in info.packages),
             message=self._login_message,
             wait_seconds=wait,
         )

@@ -169,6 +169,7 @@ class Login(Payload, frozen=True):
     username: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
     secret: Secret | None = None
     ticket: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    package: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # by name
 
     def __repr__(self) -> str:  # never show the secret or the code, even in a traceback
         return f"Login(username={self.username!r}, secret=<hidden>, ticket=<hidden>)"
@@ -295,7 +296,17 @@ LoginCode = Literal[
     "throttled",
     "logged_out",
     "not_logged_in",
+    "package_unavailable",
 ]
+
+
+class PackageOffer(Struct, frozen=True, kw_only=True):
+    """A package a member can buy from the login view: ``minutes`` of play for ``price``."""
+
+    name: Annotated[str, Meta(max_length=64)]
+    minutes: Positive
+    price: NonNegative
+    text: Annotated[str, Meta(max_length=120)]  # "3 hours: $12.00", for the view
 
 
 class LoginResult(Payload, frozen=True):
@@ -324,6 +335,7 @@ class StationInfo(Payload, frozen=True):
         default_factory=list
     )
     self_service: bool = True  # False: the venue sells only at the desk
+    packages: Annotated[list[PackageOffer], Meta(max_length=16)] = field(default_factory=list)
 
 
 class WalletUpdate(Payload, frozen=True):

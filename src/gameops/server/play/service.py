@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.protocol import Login, LoginCode, LoginResult, StationInfo, utc_now
+from gameops.protocol import Login, LoginCode, LoginResult, PackageOffer, StationInfo, utc_now
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
 from gameops.server.events.base import record
@@ -144,8 +144,13 @@ async def _member_login(
     now = utc_now()
     rate = await hourly_rate(db, rules, station, user.is_member, now)
     balance = await payment_rows.lock_balance(db, user.id)
-    minimum = domain.minimum_balance(rules.min_balance, rate, rules.block_seconds)
-    block = domain.next_block(balance, rate, rules.block_seconds)
+    block: domain.Block | None
+    if attempt.package is not None:  # a package bought from the login view: the first block
+        block = await _package_block(db, station, user.is_member, attempt.package)
+        minimum = block.charge
+    else:
+        minimum = domain.minimum_balance(rules.min_balance, rate, rules.block_seconds)
+        block = domain.next_block(balance, rate, rules.block_seconds)
     if balance < minimum or block is None:
         raise Refused("balance_too_low", domain.balance_too_low(balance, minimum, rules.currency))
     session, play = _open(rules, station, now, block, rate, user=user)
@@ -176,6 +181,16 @@ async def _ticket_login(
     await _insert(db, session, play, ticket_id=ticket.id)
     ticket.seconds_left -= block.seconds
     return await _begin(db, rules, station, session, play, None, "Guest", ticket)
+
+
+async def _package_block(
+    db: AsyncSession, station: Station, member: bool, name: str
+) -> domain.Block:
+    plan = await pricing.plan_for(db, station)
+    for package in plan.packages:
+        if package.name == name and package.available_to(member):
+            return domain.Block(package.minutes * 60, package.price)
+    raise Refused("package_unavailable", f"The package {name!r} is not sold here now")
 
 
 async def _free_station(db: AsyncSession, station_id: uuid.UUID) -> Station:
@@ -484,7 +499,18 @@ async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID
     ]
     if rule is not None:
         lines.append(f"Now: {rule.name}")
+    offers = [
+        PackageOffer(
+            name=p.name,
+            minutes=p.minutes,
+            price=p.price,
+            text=f"{p.name}: {domain.duration_text(p.minutes * 60)} for "
+            f"{domain.money(p.price, rules.currency)}" + (" (members)" if p.members_only else ""),
+        )
+        for p in plan.packages
+    ]
     return StationInfo(
+        packages=offers,
         station_name=station.name,
         venue_name=rules.venue_name,
         currency=rules.currency,
