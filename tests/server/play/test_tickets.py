@@ -3,8 +3,10 @@ with the time left kept on the ticket, voided; codes stored only as a keyed hash
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gameops.protocol import Login, LoginResult, Logout, SessionEnd, SessionStart, WalletUpdate
@@ -89,3 +91,18 @@ async def test_only_staff_sell_tickets(live_server: LiveServer, admin: httpx.Asy
     assert refused.status_code == 401
     bad = await admin.post("/api/v1/tickets", json={"minutes": 0, "price": 500})
     assert bad.status_code == 422 and "detail" in bad.json()
+
+
+async def test_an_expired_ticket_is_refused(
+    live_server: LiveServer, admin: httpx.AsyncClient, database_url: str
+) -> None:
+    ticket = await sell(admin)
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        await conn.execute(update(GuestTicket).values(expires_at=past))
+    await engine.dispose()
+    agent = await pc(live_server, admin, "PC-14")
+    refused = await ticket_login(agent, str(ticket["code"]))
+    assert refused.code == "ticket_invalid"
+    await agent.close()
