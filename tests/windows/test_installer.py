@@ -146,7 +146,8 @@ def _drain(process: subprocess.Popen[bytes], into: bytearray) -> None:
 
 
 @pytest.fixture
-async def wine(tmp_path: Path) -> AsyncIterator[Wine]:
+async def fresh_windows(tmp_path: Path) -> AsyncIterator[Wine]:
+    """A prefix of its own (not the tier's shared one): the installer changes the machine."""
     prefix = Wine(tmp_path / "prefix")
     # A persistent wineserver: by default it exits a few seconds after the last program
     # (services do not count), and takes the service with it, as a PC switched off would.
@@ -161,8 +162,9 @@ async def wine(tmp_path: Path) -> AsyncIterator[Wine]:
 
 
 async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_it(
-    setup_exe: Path, wine: Wine, live_server: LiveServer, admin: httpx.AsyncClient
+    setup_exe: Path, fresh_windows: Wine, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
+    wine = fresh_windows
     station_id, token = await live_server.create_pc_station("PC-WINE-SETUP")
     code, output = await wine.run(
         str(setup_exe), "/S", f"/SERVER={live_server.base_url}", f"/STATION={station_id}",
@@ -211,8 +213,9 @@ async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_
 
 
 async def test_a_silent_install_without_the_token_fails_with_exit_code_2(
-    setup_exe: Path, wine: Wine
+    setup_exe: Path, fresh_windows: Wine
 ) -> None:
+    wine = fresh_windows
     code, _ = await wine.run(str(setup_exe), "/S", "/SERVER=ws://127.0.0.1:1", "/STATION=x")
     assert code == 2
     log = wine.path(r"C:\ProgramData\GameOps\install.log").read_text()
