@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "build" / "windows" / "gameops-agent-setup.exe"
 WINDOWS_PYTHON = ROOT / "build" / "windows" / "python" / "python.exe"
 PROGRAM = r"C:\Program Files\GameOps Agent"
+# How long the service manager waits for a service to reach its dispatcher: Wine's default
+# (10 s) is shorter than the Windows CPython takes to start on a loaded 2-core machine;
+# Windows' own is 30 s. Raised in the test prefix only; the installer does not touch it.
+SERVICE_START_TIMEOUT = (
+    "reg", "add", r"HKLM\System\CurrentControlSet\Control", "/v", "ServicesPipeTimeout",
+    "/t", "REG_DWORD", "/d", "180000", "/f",
+)  # fmt: skip
 READ_POLICY = """
 import sys, winreg
 key = r"Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System"
@@ -137,6 +144,11 @@ class Wine:
 
     def close(self) -> None:
         subprocess.run(["wineserver", "-k"], env=self.env, check=False, timeout=60)
+        subprocess.run(["wineserver", "-w"], env=self.env, check=False, timeout=60)
+
+    def restart(self) -> None:
+        self.close()
+        subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
 
 
 def _drain(process: subprocess.Popen[bytes], into: bytearray) -> None:
@@ -157,6 +169,9 @@ async def fresh_windows(tmp_path: Path) -> AsyncIterator[Wine]:
     )
     code, output = await prefix.run("wineboot", "--init", timeout=300)
     assert code == 0, output
+    code, output = await prefix.run(*SERVICE_START_TIMEOUT, timeout=120)
+    assert code == 0, output
+    await asyncio.to_thread(prefix.restart)  # services.exe reads the timeout when it starts
     yield prefix
     prefix.close()
 
