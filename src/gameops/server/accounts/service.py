@@ -25,6 +25,7 @@ from gameops.server.events.base import record
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users.domain import Role
+from gameops.server.users.events import UserTokensRevoked
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,7 @@ async def update_customer(
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
     if data.password is not None or changes.get("is_active", customer.is_active) is False:
         customer.token_version += 1  # every token issued before stops working
+        record(db, UserTokensRevoked(user_id=customer.id, actor_id=actor_id, reason="changed"))
     for name, value in changes.items():
         setattr(customer, name, value)
     if data.password is not None:
