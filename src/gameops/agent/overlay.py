@@ -56,6 +56,9 @@ class Overlay:
         self.station_name = station_name
         self.screen = screen or (0, 0, root.winfo_screenwidth(), root.winfo_screenheight())
         self.mode = ""
+        # True where the system cannot lock (Linux without logind or a screensaver): the lock
+        # view then grabs the keyboard and pointer for the whole display, not only for Tk.
+        self.hold_input = False
         self._build_corner()
         self._build_banner()
         self._build_lock_view()
@@ -198,4 +201,7 @@ class Overlay:
         self.lock.focus_force()
         # Another application may hold the grab; lifting every second still covers it.
         with contextlib.suppress(tk.TclError):
-            self.lock.grab_set()
+            if self.hold_input:
+                self.lock.grab_set_global()
+            else:
+                self.lock.grab_set()
