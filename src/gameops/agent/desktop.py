@@ -87,9 +87,14 @@ def process_alive(pid: int) -> Callable[[], bool]:
 
 class DesktopPart:
     def __init__(
-        self, station_name: str, control: SystemControl, blocker: KeyboardBlocker | None = None
+        self,
+        station_name: str,
+        control: SystemControl,
+        blocker: KeyboardBlocker | None = None,
+        language: str = "en",
     ) -> None:
         self.station_name = station_name
+        self.language = language
         self.control = control
         self.blocker = blocker
         if blocker is not None:
@@ -124,7 +129,7 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name, windows_virtual_screen())
+        overlay = Overlay(root, self.station_name, windows_virtual_screen(), self.language)
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
@@ -213,11 +218,12 @@ class InProcessOverlay:
     def __init__(
         self,
         station_name: str,
+        language: str,
         control: SystemControl,
         on_failure: Callable[[Exception], object],
         on_report: Callable[[dict[str, Any]], object] = lambda message: None,
     ) -> None:
-        self.part = DesktopPart(station_name, control, windows_blocker())
+        self.part = DesktopPart(station_name, control, windows_blocker(), language)
         self.part.report = on_report  # called on the overlay's threads
         self._on_failure = on_failure  # called on the overlay's thread
         self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
@@ -272,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="service channel port")
     parser.add_argument("--station", default="", help="station name to show")
     parser.add_argument("--control", default="auto", help="system control backend")
+    parser.add_argument("--language", default="en", help="what the customer reads (en, de)")
     parser.add_argument("--service-pid", type=int, default=0, help="exit some time after it")
     args = parser.parse_args(argv)
-    part = DesktopPart(args.station, select_control(args.control), windows_blocker())
+    part = DesktopPart(args.station, select_control(args.control), windows_blocker(), args.language)
     part.run(args.port, os.environ.get(SECRET_ENV, ""), process_alive(args.service_pid))
     return 0
 
