@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 import structlog
 
+# A token in a URL's query string (``/ws/dashboard?token=...``, ``?refresh_token=``): uvicorn
+# logs request lines with their query, and a log file must not hand out logins.
+_QUERY_TOKEN = re.compile(r"([?&](?:access_|refresh_)?token=)[^&\s\"'\\#]+", re.IGNORECASE)
+REDACTED = "[redacted]"
 
-def configure_logging(level: str = "INFO", fmt: Literal["console", "json"] = "console") -> None:
+
+def redact_query_tokens(_: object, __: str, rendered: str) -> str:
+    """The last step of every log line: whatever logged it (structlog, uvicorn's access and
+    error logs, a traceback), query-string tokens come out as ``[redacted]``."""
+    return _QUERY_TOKEN.sub(rf"\1{REDACTED}", rendered)
+
+
+def configure_logging(
+    level: str = "INFO",
+    fmt: Literal["console", "json"] = "console",
+    stream: TextIO | None = None,
+) -> None:
     """Route structlog and the standard library's logging through one renderer."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
@@ -32,12 +48,16 @@ def configure_logging(level: str = "INFO", fmt: Literal["console", "json"] = "co
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)  # None: stderr
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             # The PC agent logs with the standard library, its fields as the record's extra.
             foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+                redact_query_tokens,  # type: ignore[list-item]  # str in, str out
+            ],
         )
     )
     root = logging.getLogger()

@@ -14,6 +14,7 @@ import pytest
 from gameops.agent.channel import DesktopChannel
 from gameops.agent.control import SimulatedControl
 from gameops.agent.control.keyboard import (
+    ERROR_INVALID_HOOK_HANDLE,
     HC_ACTION,
     LLKHF_ALTDOWN,
     VK_ESCAPE,
@@ -21,6 +22,7 @@ from gameops.agent.control.keyboard import (
     VK_LWIN,
     VK_TAB,
     WH_KEYBOARD_LL,
+    WM_SYSKEYDOWN,
     KeyboardBlocker,
     should_swallow,
 )
@@ -36,14 +38,17 @@ class FakeHookApi:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.key = (VK_A, 0)
         self.ctrl_down = False
+        self.removed_by_windows: set[int] = set()
+        self.next_hook = 99
 
     def SetWindowsHookExW(self, hook_id: int, proc: Any) -> int:  # noqa: N802
         self.calls.append(("SetWindowsHookExW", (hook_id, proc)))
-        return 99
+        self.next_hook += 1
+        return self.next_hook - 1
 
     def UnhookWindowsHookEx(self, hook: int) -> bool:  # noqa: N802
         self.calls.append(("UnhookWindowsHookEx", (hook,)))
-        return True
+        return hook not in self.removed_by_windows
 
     def CallNextHookEx(self, n_code: int, w_param: int, l_param: int) -> int:  # noqa: N802
         self.calls.append(("CallNextHookEx", (n_code, w_param, l_param)))
@@ -54,6 +59,9 @@ class FakeHookApi:
 
     def read_key(self, l_param: int) -> tuple[int, int]:
         return self.key
+
+    def last_error(self) -> int:
+        return ERROR_INVALID_HOOK_HANDLE
 
 
 @pytest.mark.parametrize(
@@ -92,6 +100,55 @@ def test_the_hook_swallows_alt_tab_only_while_locked() -> None:
     blocker.uninstall()
     assert api.calls[-1:] == [("UnhookWindowsHookEx", (99,))]
     assert blocker.swallowed == 1
+
+
+def test_alt_is_also_read_from_the_syskeydown_message_as_wine_sends_it() -> None:
+    api = FakeHookApi()
+    blocker = KeyboardBlocker(api)
+    blocker.locked = True
+    api.key = (VK_TAB, 0)  # no LLKHF_ALTDOWN flag
+    assert blocker.on_key(HC_ACTION, WM_SYSKEYDOWN, 1) == 1
+
+
+def test_the_periodic_check_installs_a_fresh_hook_before_removing_the_old_one() -> None:
+    api = FakeHookApi()
+    removed: list[int] = []
+    blocker = KeyboardBlocker(api, on_removed=removed.append)
+    blocker.install()
+    blocker.check()
+    assert [name for name, _ in api.calls] == [
+        "SetWindowsHookExW", "SetWindowsHookExW", "UnhookWindowsHookEx",
+    ]  # fmt: skip
+    assert api.calls[-1] == ("UnhookWindowsHookEx", (99,)) and blocker.hook == 100
+    assert removed == [] and blocker.removals == 0
+
+    api.removed_by_windows.add(100)  # LowLevelHooksTimeout: Windows dropped it, silently
+    blocker.check()
+    assert blocker.hook == 101 and blocker.removals == 1 and removed == [1]
+
+
+def test_a_removed_hook_is_reported_to_the_service_as_tamper() -> None:
+    api = FakeHookApi()
+    blocker = KeyboardBlocker(api)
+    part = DesktopPart("PC-01", SimulatedControl(), blocker)
+    reported: list[dict[str, Any]] = []
+    part.report = reported.append
+    blocker.install()
+    api.removed_by_windows.add(99)
+    blocker.check()
+    assert [(r["op"], r["kind"], r["count"]) for r in reported] == [
+        ("tamper", "keyboard_hook_removed", 1)
+    ]
+
+
+async def test_the_channel_hands_the_overlays_tamper_reports_on() -> None:
+    reports: list[tuple[str, str, int]] = []
+    channel = DesktopChannel(lambda kind, detail, count: reports.append((kind, detail, count)))
+    channel._receive(b'{"op": "tamper", "kind": "keyboard_hook_removed", "detail": "x", ')
+    channel._receive(b'{"op": "tamper", "kind": "hook_removed", "detail": "x", "count": 2}')
+    channel._receive(b'{"op": "tamper", "kind": "no spaces or $"}')
+    channel._receive(b'{"op": "tamper", "kind": "overlay_note", "count": true}')
+    assert reports == [("hook_removed", "x", 2), ("overlay_note", "", 1)]  # not the cut one
 
 
 def test_ordinary_typing_passes_through_even_when_locked() -> None:

@@ -334,28 +334,24 @@ async def test_power_is_sampled_shown_and_kept_30_days(
 async def test_a_dead_plug_does_not_slow_the_other_stations(
     live_server: LiveServer, admin: httpx.AsyncClient, plug1: ShellySimulator
 ) -> None:
+    """The breaker, not the clock: once open, a sale on the dead plug's station is refused
+    without calling the plug at all, and the other station's sale goes through meanwhile.
+    (How fast is in the consoles bench; timing on a shared CI machine proves nothing.)"""
     hanging = ShellySimulator(gen=1, fault="timeout")
     await hanging.start()
     try:
         bad = await console(admin, shelly={"host": "127.0.0.1", "port": hanging.port})
         good = await console(admin, shelly=shelly_config(plug1))
-        started = time.monotonic()
-        assert (
-            await admin.post(
-                f"{API}/sessions/start", json={"station_id": bad["id"], "duration_minutes": 5}
-            )
-        ).status_code == 502
-        assert time.monotonic() - started < 2.5  # timeout x 2 tries + backoff, bounded
+        sale = {"station_id": bad["id"], "duration_minutes": 5}
+        assert (await admin.post(f"{API}/sessions/start", json=sale)).status_code == 502
         for _ in range(2):  # the breaker opens after three failed calls ...
             await watch(live_server).reconcile()
-        started = time.monotonic()
-        response = await admin.post(
-            f"{API}/sessions/start", json={"station_id": bad["id"], "duration_minutes": 5}
-        )
-        assert response.status_code == 502 and time.monotonic() - started < 0.3  # ... fast
-        started = time.monotonic()
+        calls = hanging.requests
+        refused = await admin.post(f"{API}/sessions/start", json=sale)
+        assert refused.status_code == 502 and "detail" in refused.json()
+        assert hanging.requests == calls  # ... and then the plug is not even asked
         await start_session(admin, good["id"], minutes=5)
-        assert time.monotonic() - started < 1 and plug1.relay.on
+        assert plug1.relay.on
     finally:
         await hanging.stop()
 

@@ -58,6 +58,14 @@ async def test_floor_lists_stations_by_zone_with_active_sessions(
     assert 29 * 60 < active["remaining_seconds"] <= 30 * 60
     assert active["amount_total"] == 300 and floor["server_time"].endswith("Z")
 
+    # Just the stations an event touched: the dashboard re-reads these, not the floor.
+    some = await admin.get(f"{API}/floor", params={"station_id": [busy, archived]})
+    assert some.status_code == 200, some.text
+    [only] = some.json()["stations"]  # the archived one is left out
+    assert only["id"] == busy and only["session"]["id"] == session["id"]
+    bad = await admin.get(f"{API}/floor", params={"station_id": "not-a-uuid"})
+    assert bad.status_code == 422
+
 
 async def test_floor_forgets_ended_sessions_and_shows_recent_alerts(
     live_server: LiveServer, admin: httpx.AsyncClient

@@ -10,7 +10,7 @@ import ssl
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 import structlog
@@ -35,20 +35,22 @@ def server_settings(database_url: str, data_dir: Path, **overrides: Any) -> Sett
         "admin_username": ADMIN_USERNAME,
         "admin_password": ADMIN_PASSWORD,
         "log_level": "WARNING",
+        # Most suites sell cash without a till; the shift tests turn it on.
+        "require_open_shift": False,
         **overrides,
     }
     return Settings(**values)
 
 
 @contextlib.contextmanager
-def production_logging(level: str = "WARNING") -> Iterator[None]:
+def production_logging(level: str = "WARNING", stream: TextIO | None = None) -> Iterator[None]:
     """Log as ``gameops serve`` does (plain tracebacks) while a test needs it: structlog's
     default renders each logged exception with rich, locals and all, which blocks the event
     loop for seconds when many background jobs fail at once (a database outage)."""
     saved = structlog.get_config()
     root = logging.getLogger()
     handlers, level_before = list(root.handlers), root.level
-    configure_logging(level)
+    configure_logging(level, stream=stream)
     try:
         yield
     finally:

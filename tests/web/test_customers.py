@@ -35,10 +35,12 @@ async def test_create_a_customer_top_up_and_read_the_ledger(open_page: OpenPage)
     await dialog.get_by_label("Username").fill("ada")
     await dialog.get_by_label("Full name").fill("Ada Lovelace")
     await dialog.get_by_label("Email").fill("not-an-email")
-    await dialog.get_by_role("button", name="Create").click()
-    await expect(dialog.locator(".error")).to_have_text("Email is not in a valid format.")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog.locator(".error")).to_have_text(
+        "The email address is not in a valid format."
+    )
     await dialog.get_by_label("Email").fill("ada@example.org")
-    await dialog.get_by_role("button", name="Create").click()
+    await dialog.get_by_role("button", name="Save").click()
     await expect(dialog).to_be_hidden()
 
     detail = page.locator("#customer-detail")
@@ -49,12 +51,12 @@ async def test_create_a_customer_top_up_and_read_the_ledger(open_page: OpenPage)
     await expect(page.locator("#topup-error")).to_be_hidden()
     await expect(detail.locator('[data-field="balance"]')).to_have_text("$12.50")
     first = detail.locator("#ledger-table tbody tr").first
-    await expect(first).to_contain_text("Topup")
+    await expect(first).to_contain_text("Top-up")
     await expect(first).to_contain_text("+$12.50")
     await expect(page.locator('#customers-table tr[data-username="ada"]')).to_contain_text("$12.50")
     await detail.get_by_label("Top up (USD)").fill("0")
     await detail.get_by_role("button", name="Top up").click()
-    await expect(page.locator("#topup-error")).to_contain_text("Amount must be a positive")
+    await expect(page.locator("#topup-error")).to_have_text("Enter an amount above zero.")
     await page.screenshot(path=screenshot_path("customers.png"))
 
 
@@ -75,7 +77,7 @@ async def test_sell_time_from_a_customers_balance_on_the_floor(
     await dialog.get_by_role("button", name=re.compile("Linus Short")).click()
     await expect(dialog.get_by_label("Payment")).to_have_value("BALANCE")
     await dialog.get_by_role("button", name="Start").click()  # 1 hour at $6.00 from $1.00
-    await expect(dialog.locator(".error")).to_have_text("Insufficient balance: $1.00 of $6.00.")
+    await expect(dialog.locator(".error")).to_have_text("Not enough balance: $1.00 of $6.00.")
 
     await dialog.get_by_role("button", name="Walk-in instead").click()
     await dialog.get_by_label("Search by name").fill("grace")
@@ -92,3 +94,74 @@ async def test_sell_time_from_a_customers_balance_on_the_floor(
     await expect(detail.locator('[data-field="balance"]')).to_have_text("$4.00")
     await expect(detail.locator("#ledger-table tbody tr").first).to_contain_text("-$6.00")
     await agent.close()
+
+
+async def test_edit_set_a_password_and_disable_a_customer(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    await _customer(admin, "ada", "Ada Lovelace", balance=0)
+    page = await open_page("/customers")
+    await page.get_by_role("button", name="Ada Lovelace").click()
+    detail = page.locator("#customer-detail")
+    await detail.get_by_label("Top up (USD)").fill("abc")
+    await detail.get_by_role("button", name="Top up").click()
+    await expect(page.locator("#topup-error")).to_have_text("Enter an amount, e.g. 10.00.")
+
+    await detail.get_by_role("button", name="Edit details").click()
+    dialog = page.locator("#customer-dialog")
+    await expect(dialog.get_by_label("Full name")).to_have_value("Ada Lovelace")
+    await expect(dialog.get_by_label("Username")).to_be_hidden()
+    await dialog.get_by_label("Full name").fill("Ada King")
+    await dialog.get_by_label("Phone").fill("+44 20 7946 0000")
+    await dialog.get_by_label("Member").check()
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(detail.locator("h2")).to_have_text("Ada King")
+    await expect(detail.locator('[data-field="contact"]')).to_have_text(
+        "ada · +44 20 7946 0000 · member"
+    )
+    # The typed amount and its error belong to Ada; they stay with her, not with a new one.
+    await expect(page.locator("#topup-error")).to_be_visible()
+
+    await detail.get_by_role("button", name="Set password").click()
+    secret = page.locator("#secret-dialog")
+    await secret.get_by_label("New password").fill("short")
+    await secret.get_by_role("button", name="Save").click()
+    await expect(secret.locator(".error")).to_have_text("The password needs at least 8 characters.")
+    await secret.get_by_label("New password").fill("ada-secret-1")
+    await secret.get_by_role("button", name="Save").click()
+    await expect(secret).to_be_hidden()
+    async with httpx.AsyncClient(base_url=live_server.base_url) as anonymous:
+        login = await anonymous.post(
+            f"{API}/auth/login", json={"username": "ada", "password": "ada-secret-1"}
+        )
+    assert login.status_code == 200
+
+    await detail.get_by_role("button", name="Disable").click()
+    await page.locator("#confirm-dialog").get_by_role("button", name="Disable").click()
+    await expect(detail.locator('[data-field="disabled"]')).to_be_visible()
+    await expect(detail.get_by_role("button", name="Enable")).to_be_visible()
+    customer = (await admin.get(f"{API}/customers", params={"q": "ada"})).json()["items"][0]
+    assert customer["is_active"] is False and customer["is_member"] is True
+
+    # A new customer's dialog is empty: nothing of Ada's, no old error.
+    await page.get_by_role("button", name="New customer").click()
+    new = page.locator("#customer-dialog")
+    await expect(new.locator("h2")).to_have_text("New customer")
+    for label in ("Username", "Full name", "Phone", "Email"):
+        await expect(new.get_by_label(label)).to_have_value("")
+    await expect(new.get_by_label("Member")).not_to_be_checked()
+    await expect(new.locator(".error")).to_be_hidden()
+    await new.get_by_label("Username").fill("bo")
+    await new.get_by_role("button", name="Save").click()
+    await expect(new.locator(".error")).to_have_text("The username needs at least 3 characters.")
+    await new.get_by_role("button", name="Cancel").click()
+    await page.get_by_role("button", name="New customer").click()
+    await expect(new.get_by_label("Username")).to_have_value("")
+    await expect(new.locator(".error")).to_be_hidden()
+    await new.get_by_label("Username").fill("bob")
+    await new.get_by_role("button", name="Save").click()
+    await expect(detail.locator("h2")).to_have_text("bob")
+    await expect(page.locator("#topup-error")).to_be_hidden()  # Ada's error is gone
+    await expect(detail.get_by_label("Top up (USD)")).to_have_value("")
+    events = (await admin.get(f"{API}/events", params={"type": "USER_UPDATED"})).json()["items"]
+    assert any(e["data"].get("password") == "changed" for e in events)

@@ -56,7 +56,7 @@ async def test_api_error_is_shown_in_the_dialog_that_caused_it(
     await expect(dialog).to_be_visible()
     await start_session(admin, station_id, minutes=10)  # another operator was quicker
     await dialog.get_by_role("button", name="Start").click()
-    await expect(dialog.locator(".error")).to_have_text("Station is busy.")
+    await expect(dialog.locator(".error")).to_have_text("This station is busy.")
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="Cancel").click()
     await expect(card(page, "PC-01").locator(".status")).to_have_text(IN_SESSION)
@@ -187,6 +187,6 @@ async def test_events_missed_while_the_feed_was_down_are_caught_up(
     await expect(rows).to_have_count(before)  # nothing arrives while down
     down = False
     await expect(badge).to_have_text("Live", timeout=15_000)
-    await expect(rows.first).to_contain_text("Station created")
+    await expect(rows.first).to_contain_text("was added")
     await expect(rows.first).to_contain_text("PC-MISSED")
     assert await page.evaluate("performance.getEntriesByType('navigation').length") == 1

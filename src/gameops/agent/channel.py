@@ -2,9 +2,13 @@
 loopback TCP socket. The service listens; the user-session part connects and proves itself
 with a per-run secret passed in its environment.
 
-service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N}
+service -> desktop: {"op": "view", ...}, {"op": "lock"}, {"op": "ping", "seq": N},
+                    {"op": "message", "id", "text", "by"} (a staff message, with "Got it")
 desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "seconds": N},
-                    {"op": "pong", "seq": N} (from the window loop's own thread)
+                    {"op": "pong", "seq": N} (from the window loop's own thread),
+                    {"op": "tamper", "kind": K, "detail": D, "count": N} (e.g. Windows
+                    removed the keyboard hook),
+                    {"op": "seen", "id": ...} (the customer clicked "Got it")
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .localwire import encode_line
@@ -23,6 +28,7 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 MAX_LINE = 64 * 1024
+MAX_UNSEEN = 20  # staff messages kept to show again to a restarted overlay
 
 
 class DesktopLink(Protocol):
@@ -46,8 +52,9 @@ class DesktopChannel:
     locked) so a restarted overlay shows it at once: a lock ordered while the overlay was
     dead still locks. Also the overlay's liveness: pings, and when it last answered."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_tamper: Callable[[str, str, int], None] | None = None) -> None:
         self.secret = secrets.token_urlsafe(24)
+        self.on_tamper = on_tamper  # (kind, detail, count) the overlay reported
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -58,6 +65,8 @@ class DesktopChannel:
         self._seq = 0
         self._answered_at: float | None = None  # monotonic; None: this child never answered
         self._caught_up = asyncio.Event()  # a pong answered the latest ping
+        self.on_seen: Callable[[str], None] = lambda command_id: None
+        self._messages: dict[str, dict[str, Any]] = {}  # staff messages not yet "Got it"
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -79,6 +88,10 @@ class DesktopChannel:
                 self._lock_pending = False
         elif message.get("op") == "lock":
             self._lock_pending = True
+        elif message.get("op") == "message":
+            self._messages[str(message.get("id"))] = message
+            while len(self._messages) > MAX_UNSEEN:
+                del self._messages[next(iter(self._messages))]  # the oldest
         self._broadcast(encode_line(message))
 
     def child_started(self) -> None:
@@ -105,9 +118,11 @@ class DesktopChannel:
         return time.monotonic() - self._answered_at
 
     def _state(self) -> list[dict[str, Any]]:
-        """What a newly connected overlay must show: the view, then the lock if one is due."""
+        """What a newly connected overlay must show: the view, then the lock if one is due,
+        then the staff messages the customer has not clicked "Got it" on."""
         state = [self._last_view] if self._last_view is not None else []
-        return state + ([{"op": "lock"}] if self._lock_pending else [])
+        lock = [{"op": "lock"}] if self._lock_pending else []
+        return state + lock + list(self._messages.values())  # and the messages not yet seen
 
     def _broadcast(self, line: bytes) -> None:
         for writer in list(self._writers):
@@ -153,11 +168,27 @@ class DesktopChannel:
             if isinstance(seq, int) and seq >= self._seq:
                 self._caught_up.set()
             return
+        if message.get("op") == "tamper":
+            self._tamper(message)
+            return
+        if message.get("op") == "seen" and isinstance(message.get("id"), str):
+            if self._messages.pop(message["id"], None) is not None:
+                self.on_seen(message["id"])
+            return
         if message.get("op") != "idle":
             return
         seconds = message.get("seconds")
         if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
             self.idle_seconds = float(seconds)
+
+    def _tamper(self, message: dict[str, Any]) -> None:
+        kind, detail, count = message.get("kind"), message.get("detail", ""), message.get("count")
+        if not (isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 64):
+            return
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            count = 1
+        if self.on_tamper is not None:
+            self.on_tamper(kind, str(detail)[:1000], count)
 
     async def _accept(self, reader: asyncio.StreamReader) -> bool:
         with contextlib.suppress(TimeoutError, ValueError):

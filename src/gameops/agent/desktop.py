@@ -35,6 +35,7 @@ POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
 IDLE_SAMPLE_SECONDS = 10.0  # input-idle time is read here: it exists only in the user's session
 RECONNECT_SECONDS = 1.0
 ORPHAN_SECONDS = 15.0  # the service gone this long: it is not coming back for this overlay
+HOLD_INPUT = "hold_input"  # from the lock thread to the window loop: no system lock here
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
 EXIT = {"op": "exit"}
 
@@ -86,15 +87,27 @@ def process_alive(pid: int) -> Callable[[], bool]:
 
 class DesktopPart:
     def __init__(
-        self, station_name: str, control: SystemControl, blocker: KeyboardBlocker | None = None
+        self,
+        station_name: str,
+        control: SystemControl,
+        blocker: KeyboardBlocker | None = None,
+        language: str = "en",
     ) -> None:
         self.station_name = station_name
+        self.language = language
         self.control = control
         self.blocker = blocker
+        if blocker is not None:
+            blocker.on_removed = self._hook_removed
+        # Where the overlay's own reports go: the service, over the channel (in a process of
+        # its own), or the agent's callback (InProcessOverlay).
+        self.report: Callable[[dict[str, Any]], object] = self._tell_service
         self.inbox: queue.Queue[dict[str, Any]] = queue.Queue()
         self.idle_seconds: float | None = None
         self._idle_sampled_at = -IDLE_SAMPLE_SECONDS
         self._service: socket.socket | None = None
+        # In the agent's process: "Got it" clicks go here instead of over the channel.
+        self.on_seen: Callable[[str], None] | None = None
 
     def run(self, port: int, secret: str, service_alive: Callable[[], bool]) -> None:
         """As its own process: the service's messages come over the local channel."""
@@ -116,18 +129,26 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name)
+        overlay = Overlay(root, self.station_name, windows_virtual_screen(), self.language)
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
         if self.blocker is not None:
-            self.blocker.install()  # on this thread: Tk's loop pumps the hook's messages
             self.blocker.locked = True
+            # On a thread of its own with its own message loop, never Tk's: Windows drops
+            # a low-level hook whose thread answers late (control/keyboard.py).
+            self.blocker.start()
         try:
             root.mainloop()
         finally:
             if self.blocker is not None:
-                self.blocker.uninstall()
+                self.blocker.stop()
+
+    def _hook_removed(self, count: int) -> None:
+        """On the hook's thread: Windows had removed the keyboard hook (now re-installed)."""
+        detail = "Windows removed the lock view's keyboard hook (it did not answer in time)"
+        self.report({"op": "tamper", "kind": "keyboard_hook_removed", "detail": detail,
+                     "count": count})  # fmt: skip
 
     def _drain(self, root: Any, overlay: Any) -> None:
         latest_view: dict[str, Any] | None = None
@@ -136,7 +157,11 @@ class DesktopPart:
             if message.get("op") == "view":
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
-                threading.Thread(target=self.control.lock_screen, daemon=True).start()
+                threading.Thread(target=self._lock, daemon=True).start()
+            elif message.get("op") == HOLD_INPUT:
+                overlay.hold_input = True
+            elif message.get("op") == "message":
+                overlay.show_message(message, self._seen)
             elif message.get("op") == "ping":
                 # Answered here, on the window loop's thread: a hung loop stops answering.
                 self._tell_service({"op": "pong", "seq": message.get("seq")})
@@ -149,6 +174,19 @@ class DesktopPart:
             if self.blocker is not None:
                 self.blocker.locked = latest_view.get("mode") not in USABLE_MODES
         root.after(POLL_MS, self._drain, root, overlay)
+
+    def _seen(self, command_id: str) -> None:
+        if self.on_seen is not None:
+            self.on_seen(command_id)
+        else:
+            self._tell_service({"op": "seen", "id": command_id})
+
+    def _lock(self) -> None:
+        """The system's lock; where there is none (no logind session, no screensaver), the
+        lock view is the lock and holds the keyboard and pointer (an X11 global grab)."""
+        self.control.lock_screen()
+        if getattr(self.control, "system_lock_available", True) is False:
+            self.inbox.put({"op": HOLD_INPUT})
 
     def _sample_idle(self) -> None:
         now = time.monotonic()
@@ -178,9 +216,15 @@ class InProcessOverlay:
     """
 
     def __init__(
-        self, station_name: str, control: SystemControl, on_failure: Callable[[Exception], object]
+        self,
+        station_name: str,
+        language: str,
+        control: SystemControl,
+        on_failure: Callable[[Exception], object],
+        on_report: Callable[[dict[str, Any]], object] = lambda message: None,
     ) -> None:
-        self.part = DesktopPart(station_name, control, windows_blocker())
+        self.part = DesktopPart(station_name, control, windows_blocker(), language)
+        self.part.report = on_report  # called on the overlay's threads
         self._on_failure = on_failure  # called on the overlay's thread
         self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
 
@@ -212,6 +256,15 @@ class InProcessOverlay:
             self._on_failure(err)
 
 
+def windows_virtual_screen() -> tuple[int, int, int, int] | None:
+    """On Windows, the rectangle around every monitor (Tk knows only the primary one)."""
+    if os.name != "nt":
+        return None
+    from .control.win32 import virtual_screen
+
+    return virtual_screen()
+
+
 def windows_blocker() -> KeyboardBlocker | None:
     if os.name != "nt":
         return None
@@ -225,9 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="service channel port")
     parser.add_argument("--station", default="", help="station name to show")
     parser.add_argument("--control", default="auto", help="system control backend")
+    parser.add_argument("--language", default="en", help="what the customer reads (en, de)")
     parser.add_argument("--service-pid", type=int, default=0, help="exit some time after it")
     args = parser.parse_args(argv)
-    part = DesktopPart(args.station, select_control(args.control), windows_blocker())
+    part = DesktopPart(args.station, select_control(args.control), windows_blocker(), args.language)
     part.run(args.port, os.environ.get(SECRET_ENV, ""), process_alive(args.service_pid))
     return 0
 

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from gameops.protocol import Goodbye, Heartbeat, Payload, StopReason, Tamper
+from gameops.i18n import words_in
+from gameops.protocol import Goodbye, Heartbeat, Payload, StationCommand, StopReason, Tamper
 
 from .backoff import Backoff
 from .channel import DesktopChannel, DesktopLink
 from .clock import Clock, SystemClock
+from .commands import CommandHooks, CommandRunner
 from .config import AgentConfig
 from .control import SystemControl
 from .effects import (
@@ -53,11 +55,15 @@ from .supervisor import (
 log = get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
-STOPPED_VIEW = {
-    "op": "view",
-    "mode": "locked",
-    "message": "The GameOps agent was stopped. Please see the front desk.",
-}
+
+
+def stopped_view(language: str) -> dict[str, str]:
+    """What the overlay shows once the agent has stopped."""
+    return {
+        "op": "view",
+        "mode": "locked",
+        "message": words_in(language, only="overlay.")("overlay.agent_stopped"),
+    }
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Agent:
             warning_seconds=config.session.warning_time,
             grace_seconds=config.session.grace_period,
             logs_off=config.system_logoff,
+            language=config.station.language,
         )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
@@ -116,6 +123,13 @@ class Agent:
         self.watch = OverlayWatch(config.system.overlay_restarts_per_minute)
         self._overlay_failing = False
         self._stop_asked: StopReason | None = None
+        self.commands = CommandRunner(  # staff commands (issue 12 §3)
+            parts.control,
+            CommandHooks(
+                self.link.send, self.link.flush, self._control_call, self._lock_screen,
+                self._show_message,
+            ),
+        )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -159,7 +173,7 @@ class Agent:
         self.link.send(goodbye)  # the server judges it: a stop in paid time is a tamper
         # Fail closed: a stopped agent enforces nothing, so the station is left locked.
         if (desktop := self._showing_desktop) is not None:
-            desktop.push(STOPPED_VIEW)
+            desktop.push(stopped_view(self.config.station.language))
         if self.config.system_lock:
             self._lock_screen()
         await self.link.flush(2.0)
@@ -207,17 +221,30 @@ class Agent:
         loop = asyncio.get_running_loop()
         overlay = InProcessOverlay(
             self.config.station.name,
+            self.config.station.language,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
+            lambda message: loop.call_soon_threadsafe(
+                self._overlay_tamper,
+                str(message.get("kind")),
+                str(message.get("detail", "")),
+                int(message.get("count", 1)),
+            ),
         )
+
+        def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
+            loop.call_soon_threadsafe(self.commands.seen, command_id)
+
+        overlay.part.on_seen = seen
         overlay.start()
         self.desktop = overlay
 
     async def _start_desktop_process(self) -> None:
-        self.desktop = self.channel = DesktopChannel()
+        self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
+        self.channel.on_seen = self.commands.seen
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
-            port, self.config.station.name, self.config.system.control
+            port, self.config.station.name, self.config.system.control, self.config.station.language
         )
         self.supervisor = Supervisor(
             command,
@@ -248,6 +275,8 @@ class Agent:
 
     def _on_message(self, message_id: UUID, payload: Payload) -> None:
         log.debug("agent_message", type=payload.TYPE, id=str(message_id))
+        if self.commands.handle(payload):
+            return
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
 
@@ -282,6 +311,11 @@ class Agent:
         elif self._overlay_failing and not failing and (report := self.watch.recovered(now)):
             self.link.send(report)
         self._overlay_failing = failing
+
+    def _overlay_tamper(self, kind: str, detail: str, count: int) -> None:
+        """The overlay saw tampering itself (Windows removed its keyboard hook, say)."""
+        log.error("overlay_reported_tamper", kind=kind, detail=detail, count=count)
+        self.link.send(Tamper(kind=kind, detail=detail, count=count))
 
     def _overlay_failed(self, err: Exception) -> None:
         fallback = "system lock" if self.config.system_lock else "none: features.auto_lock is off"
@@ -351,6 +385,19 @@ class Agent:
                 "message": view.message,
             }
         )
+
+    async def _control_call(self, func: Callable[..., T], *args: Any) -> T:
+        """A control call whose answer is wanted, on the control thread."""
+        if not self.parts.blocking_control:
+            return func(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._control_thread, func, *args)
+
+    def _show_message(self, command: StationCommand) -> bool:
+        if (desktop := self._showing_desktop) is None:
+            return False
+        message = {"op": "message", "id": str(command.id), "text": command.text}
+        desktop.push({**message, "by": command.by})
+        return True
 
     def _in_thread(self, pool: ThreadPoolExecutor, func: Callable[..., T], *args: Any) -> None:
         if not self.parts.blocking_control:

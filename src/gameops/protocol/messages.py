@@ -38,14 +38,12 @@ Text64 = Annotated[str, Meta(max_length=64, pattern=_NO_NUL)]
 Text128 = Annotated[str, Meta(max_length=128, pattern=_NO_NUL)]
 Text256 = Annotated[str, Meta(max_length=256, pattern=_NO_NUL)]
 Detail = Annotated[str, Meta(max_length=1000, pattern=_NO_NUL)]
-# ``specs``: flat facts about the PC (cpu_model, ram_mb, macs...), at most two levels deep.
+# ``specs``: facts about the PC (cpu_model, ram_mb, macs, interfaces...): scalars, lists of
+# scalars or of flat records (one per network interface), and flat records; no deeper.
 SpecKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=_NO_NUL)]
 SpecScalar = Text256 | int | float | bool | None
-SpecValue = (
-    SpecScalar
-    | Annotated[list[SpecScalar], Meta(max_length=32)]
-    | Annotated[dict[SpecKey, SpecScalar], Meta(max_length=32)]
-)
+SpecRecord = Annotated[dict[SpecKey, SpecScalar], Meta(max_length=32)]
+SpecValue = SpecScalar | Annotated[list[SpecScalar | SpecRecord], Meta(max_length=32)] | SpecRecord
 Specs = Annotated[dict[SpecKey, SpecValue], Meta(max_length=64)]
 
 
@@ -254,9 +252,65 @@ class Error(Payload, frozen=True):
     ref_id: UUID | None = None
 
 
+# --- staff commands (issue 12 §3): server -> agent, and the agent's results --------------
+
+CommandKind = Literal["message", "lock", "logoff", "restart", "shutdown"]
+MacAddress = Annotated[str, Meta(pattern=r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")]  # lower case
+Ipv4 = Annotated[str, Meta(pattern=r"^\d{1,3}(\.\d{1,3}){3}$")]
+CommandText = Annotated[str, Meta(max_length=500)]
+
+
+class StationCommand(Payload, frozen=True):
+    """Staff ask the station to do something now. The agent answers with
+    ``command_result`` (same ``id``) once it has done it, or could not."""
+
+    TYPE = "station_command"
+    id: UUID
+    kind: CommandKind
+    text: CommandText = ""  # the message to show, for ``message``
+    by: Annotated[str, Meta(max_length=64)] | None = None  # who sent it (shown with a message)
+
+
+class CommandResult(Payload, frozen=True):
+    """What came of a ``station_command`` or ``wake_relay``. For a message, ``seen`` says
+    the customer clicked "Got it" (a second result, after the one that says it is shown)."""
+
+    TYPE = "command_result"
+    id: UUID
+    ok: bool
+    detail: CommandText = ""
+    seen: bool = False
+
+
+class WakeRelay(Payload, frozen=True):
+    """Send a Wake-on-LAN magic packet for ``mac`` to ``address:port`` on this agent's
+    network, for a station on the same subnet that is switched off. Answered with
+    ``command_result``."""
+
+    TYPE = "wake_relay"
+    id: UUID
+    mac: MacAddress
+    address: Ipv4
+    port: Annotated[int, Meta(ge=1, le=65535)] = 9
+
+
+COMMAND_AGENT_MESSAGES = (CommandResult,)
+COMMAND_SERVER_MESSAGES = (StationCommand, WakeRelay)
+
+
 AGENT_MESSAGES: dict[str, type[Payload]] = {
     cls.TYPE: cls
-    for cls in (Auth, AgentHello, Heartbeat, StatusChange, SyncRequest, Ack, Tamper, Goodbye)
+    for cls in (
+        Auth,
+        AgentHello,
+        Heartbeat,
+        StatusChange,
+        SyncRequest,
+        Ack,
+        Tamper,
+        Goodbye,
+        *COMMAND_AGENT_MESSAGES,
+    )
 }
 SERVER_MESSAGES: dict[str, type[Payload]] = {
     cls.TYPE: cls
@@ -274,6 +328,7 @@ SERVER_MESSAGES: dict[str, type[Payload]] = {
         Replaced,
         Reconnect,
         Error,
+        *COMMAND_SERVER_MESSAGES,
     )
 }
 # Server commands the agent must acknowledge with ``ack``; the server records each ack.

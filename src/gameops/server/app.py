@@ -17,8 +17,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
 from gameops.server.auth.endpoints import router as auth_router
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.passwords import Passwords
+from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands import service as commands
+from gameops.server.commands.endpoints import router as commands_router
+from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
 from gameops.server.control.devices import DeviceHub
 from gameops.server.control.endpoints import router as control_router
@@ -34,6 +38,9 @@ from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
+from gameops.server.metrics import Metrics
+from gameops.server.observability import RequestContext, count_domain_events
+from gameops.server.observability import router as metrics_router
 from gameops.server.outbox.relay import OutboxRelay
 from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
@@ -44,20 +51,28 @@ from gameops.server.payments.sweeper import PaymentSweeper
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
-from gameops.server.realtime.agent_handlers import AgentServices
+from gameops.server.realtime.admission import Admission
+from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.receipts.endpoints import router as receipts_router
+from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
+from gameops.server.sessions.waiting import WaitingWatch
 from gameops.server.settings import Settings, get_settings
+from gameops.server.shifts.endpoints import router as shifts_router
+from gameops.server.shifts.service import ShiftTill
+from gameops.server.shop.endpoints import router as shop_router
 from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.endpoints import router as stations_router
+from gameops.server.throttle import Throttle, build_throttle
 from gameops.server.users.endpoints import router as users_router
 from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
@@ -77,8 +92,13 @@ class Services:
     relay: OutboxRelay
     dispatcher: EventDispatcher
     token_keys: TokenKeys
+    passwords: Passwords
+    throttle: Throttle
+    authenticator: Authenticator
+    metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -89,25 +109,32 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    waiting_for_pcs: WaitingWatch
+    wake_sender: WakeSender
+    command_sweeper: Periodic
 
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
-        await _bootstrap_admin(self.settings, self.database)
+        await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
         self.acks.start()
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.command_sweeper.start()
         self.payments_sweeper.start()
+        self.waiting_for_pcs.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.waiting_for_pcs.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
+        await self.command_sweeper.stop()
         await self.console_watch.stop()
         await self.consoles.close()
         await self.hub.close()
@@ -115,6 +142,7 @@ class Services:
         await self.expiry.stop()
         await self.relay.stop()
         await self.bus.close()
+        await self.throttle.close()
         await self.database.dispose()
 
 
@@ -138,23 +166,44 @@ def build_services(settings: Settings) -> Services:
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())
-    consoles = ConsoleController(
-        database, settings, DeviceHub(settings, secrets), DeviceHealth(database)
-    )
+    metrics = Metrics()
+    devices = DeviceHub(settings, secrets, metrics)
+    consoles = ConsoleController(database, settings, devices, DeviceHealth(database))
+    # Read at scrape time: /metrics (observability.py).
+    metrics.watch(relay.lag_seconds, lambda: relay.publish_failures, devices.breaker_states)
+    count_domain_events(dispatcher, metrics)
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
+    # Every payment joins the till's open shift; cash without one is refused.
+    ShiftTill(settings).subscribe(dispatcher)
+    # ...and gets its receipt, numbered in the same transaction.
+    Receipts(settings).subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
+    keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    throttle = build_throttle(
+        settings.redis_url,
+        settings.redis_prefix,
+        lambda rule: metrics.rate_limited.labels(rule.name).inc(),
+    )
     return Services(
         settings=settings,
         database=database,
         bus=bus,
         relay=relay,
         dispatcher=dispatcher,
-        token_keys=TokenKeys(settings.jwt_secret(), settings),
+        token_keys=keys,
+        passwords=passwords,
+        throttle=throttle,
+        authenticator=Authenticator(
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings), metrics
+        ),
+        metrics=metrics,
         device_secrets=secrets,
         hub=AgentHub(bus),
+        admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
@@ -165,6 +214,9 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
+        wake_sender=WakeSender(database),
+        command_sweeper=_command_sweeper(settings, database),
     )
 
 
@@ -176,23 +228,37 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.bus = services.bus
     state.relay = services.relay
     state.token_keys = services.token_keys
+    state.passwords = services.passwords
+    state.authenticator = services.authenticator
+    state.throttle = services.throttle
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
+    state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
-        services.settings, services.database, services.hub, services.acks
+        services.settings,
+        services.database,
+        services.hub,
+        services.admission,
+        services.acks,
+        AgentAuthLimits.from_settings(services.settings, services.throttle),
+        services.metrics,
     )
     state.feed_services = FeedServices(
-        services.settings, services.database, services.bus, services.token_keys.secret
+        services.settings,
+        services.database,
+        services.bus,
+        services.token_keys.secret,
+        services.metrics,
     )
 
 
-async def _bootstrap_admin(settings: Settings, database: Database) -> None:
+async def _bootstrap_admin(settings: Settings, database: Database, passwords: Passwords) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
     try:
         async with database.transaction() as db:
-            generated = await ensure_admin(db, settings.admin_username, password)
+            generated = await ensure_admin(db, passwords, settings.admin_username, password)
     except Conflict:
         return  # replicas started together on a new database: another one created it
     if generated:
@@ -218,6 +284,16 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
     return Periodic("presence-sweep", interval, sweep)
 
 
+def _command_sweeper(settings: Settings, database: Database) -> Periodic:
+    answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
+
+    async def sweep() -> None:
+        async with database.transaction() as db:
+            await commands.sweep_unanswered(db, answer, queue)
+
+    return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = build_services(app.state.settings)
@@ -238,6 +314,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GameOps", version=__version__, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    app.add_middleware(RequestContext)
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -252,8 +329,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     for router in (topups_router, reports_router, floor_router, control_router):
         api.include_router(router)
+    api.include_router(commands_router)
+    for router in (shifts_router, receipts_router, shop_router):
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)

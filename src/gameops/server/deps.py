@@ -10,13 +10,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.security import read_token
-from gameops.server.auth.service import TokenKeys
+from gameops.server.auth.service import Authenticator, TokenKeys
 from gameops.server.db.engine import Database
 from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.settings import Settings
+from gameops.server.throttle import Throttle
 from gameops.server.users.domain import Role
 
 S = TypeVar("S", bound=BaseModel)
@@ -41,9 +43,32 @@ def get_token_keys(request: Request) -> TokenKeys:
     return keys
 
 
+def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+def get_throttle(request: Request) -> Throttle:
+    throttle: Throttle = request.app.state.throttle
+    return throttle
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+# Rate limits for guesses of any secret (PC logins, ticket codes): see throttle.py.
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
@@ -76,6 +101,8 @@ async def user_from_access_token(secret: str, db: AsyncSession, token: str) -> U
     user = await db.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("User is unknown or disabled")
+    if user.token_version != claims.version:
+        raise Unauthorized("Token revoked (password, role or account changed); log in again")
     return user
 
 

@@ -54,6 +54,16 @@ class Unprocessable(GameOpsError):
     status_code = 422
 
 
+class TooManyRequests(GameOpsError):
+    """Rate limited; the answer carries ``Retry-After`` (seconds)."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+
 class BadGateway(GameOpsError):
     """A device or provider we depend on failed (a plug, a router, the payment gateway)."""
 
@@ -144,7 +154,12 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str,
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(GameOpsError)
     async def _domain(_: Request, exc: GameOpsError) -> JSONResponse:
-        return JSONResponse(_body(exc.detail, **exc.extra), status_code=exc.status_code)
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
+        return JSONResponse(
+            _body(exc.detail, **exc.extra), status_code=exc.status_code, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gameops.i18n import LANGUAGES
 
 SECRET_KEY_FILE = "secret_key"
 DEVICE_KEY_FILE = "device_key"
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
     log_level: str = "INFO"
+    # Bearer token Prometheus sends to scrape /metrics. Unset: /metrics answers 404.
+    metrics_token: SecretStr | None = None
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
@@ -47,11 +52,24 @@ class Settings(BaseSettings):
     max_session_minutes: int = Field(default=24 * 60, gt=0)
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    # A refresh token is used once. Presented again within this grace (two tabs refreshing
+    # at once) it is only refused; later, its whole family (that login) is revoked.
+    refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
+    # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
+    # attempts per account since its last success, failed logins per client address, and
+    # failed agent-token attempts per address and per station.
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_ip: str = "50 per 15 minutes"
+    agent_auth_limit_per_ip: str = "30 per minute"
+    agent_auth_limit_per_station: str = "10 per minute"
 
     heartbeat_interval_seconds: int = Field(default=30, gt=0)
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
     heartbeat_misses_allowed: int = Field(default=3, gt=0)
     agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Agent handshakes in progress at once; beyond, an agent is told to come back later
+    # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
+    agent_handshakes_at_once: int = Field(default=200, gt=0)
     # Repeated tamper reports of one kind from one station within this window are recorded
     # as one event with their count (an agent flooding them cannot flood the audit log).
     tamper_window_seconds: float = Field(default=10.0, gt=0)
@@ -69,7 +87,10 @@ class Settings(BaseSettings):
 
     # Money (issue 4). Time-of-day prices and daily reports read the clock in this zone.
     venue_timezone: str = "UTC"
+    # The dashboard's language for users who chose none (a gameops.i18n catalogue).
+    venue_language: str = "en"
     # Early stop: give the unused paid time back to the customer's balance, pro rata.
+    # (Older switch; ``stop_refund`` below says it in full and wins when set.)
     refund_unused_on_stop: bool = False
     # "none" disables CARD; "stripe" needs stripe_api_key.
     payment_gateway: Literal["none", "stripe"] = "none"
@@ -84,6 +105,28 @@ class Settings(BaseSettings):
     pending_payment_minutes: float = Field(default=15, gt=0)
     payments_sweep_seconds: float = Field(default=30.0, gt=0)
     idempotency_key_hours: int = Field(default=24, gt=0)
+
+    # The till (issue 13, docs/money.md). Early stop: the unused share of what was paid goes
+    # back in cash from the till, to the customer's balance, or not at all.
+    stop_refund: Literal["none", "balance", "cash"] | None = None
+    # Cash needs an open shift (a counted float); false only for a venue without a till.
+    require_open_shift: bool = True
+    # Notes and coins offered in the cash count, in minor units.
+    cash_denominations: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1]
+    )
+    # Tax in basis points (2000 = 20 %): the venue's rate for play time, and the default
+    # rate of a new product. Prices are entered gross (tax included) or net (tax added).
+    tax_rate_bp: int = Field(default=0, ge=0, le=10000)
+    prices_include_tax: bool = True
+    tax_name: str = "VAT"
+    # Printed on receipts.
+    venue_name: str = "GameOps venue"
+    venue_address: str = ""
+    venue_tax_id: str = ""
+    # A PC's paid time starts when its agent takes the session; past this, staff are
+    # prompted to move the sale to another station or refund it.
+    agent_start_wait_minutes: float = Field(default=5, gt=0)
 
     # Console devices (Shelly plugs, MikroTik routers); see docs/consoles.md.
     # Unset: generated on first run and stored in data_dir; encrypts device passwords at rest.
@@ -112,12 +155,36 @@ class Settings(BaseSettings):
     venue_router_username: str = "admin"
     venue_router_password: SecretStr | None = None
     stopped_client_check_seconds: float = Field(default=15.0, gt=0)
+    # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
+    # the magic packet itself; false: an online agent on the PC's subnet relays it.
+    wake_from_server: bool = False
+    # Where the server sends it; unset: the directed broadcast of the PC's reported subnet.
+    wake_broadcast_address: str | None = None
+    wake_port: int = Field(default=9, ge=1, le=65535)
+    # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
+    command_queue_minutes: int = Field(default=60, gt=0)
+    # A restart, shutdown, log-off or wake with no answer after this long is failed as such.
+    command_answer_seconds: int = Field(default=120, gt=0)
 
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("currency must be an ISO 4217 code such as USD or EUR")
+        return value
+
+    @field_validator(
+        "login_limit_per_account",
+        "login_limit_per_ip",
+        "agent_auth_limit_per_ip",
+        "agent_auth_limit_per_station",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as err:
+            raise ValueError("a rate limit such as '10 per 15 minutes'") from err
         return value
 
     @field_validator("venue_timezone")
@@ -129,12 +196,33 @@ class Settings(BaseSettings):
             raise ValueError("venue_timezone must be an IANA zone such as Europe/Berlin") from err
         return value
 
+    @field_validator("venue_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"venue_language must be one of {', '.join(LANGUAGES)}")
+        return value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.startswith("["):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("cash_denominations", mode="before")
+    @classmethod
+    def _split_denominations(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def stop_refund_mode(self) -> str:
+        """Where an early stop's unused money goes: none, balance or cash."""
+        if self.stop_refund is not None:
+            return self.stop_refund
+        return "balance" if self.refund_unused_on_stop else "none"
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Settings:

@@ -27,7 +27,7 @@ from gameops.logging import configure_logging
 from gameops.server.db.migrate import upgrade
 from gameops.server.runner import uvicorn_config
 from gameops.server.settings import Settings
-from gameops.sim.fleet import SimStation, simulated_agent
+from gameops.sim.fleet import SimStation, sim_network, simulated_agent
 from gameops.sim.shelly import ShellySimulator
 
 ADMIN_USERNAME = "admin"
@@ -137,11 +137,16 @@ class Demo:
         raise DemoError("the server did not start within 10 s")
 
     async def _fill(self, client: httpx.AsyncClient) -> list[SimStation]:
-        """Stations, agent tokens, consoles on plugs, customers; returns the PCs."""
+        """The till's shift (a 100.00 float), stations, agent tokens, consoles on plugs,
+        customers; returns the PCs."""
+        await _post(client, "/shifts", {"count": {"2000": 3, "1000": 2, "500": 4}})
         pcs = []
         for zone, (names, rate) in PC_ZONES.items():
             for name in names:
                 station = await _post(client, "/stations", _pc(name, zone, rate))
+                if name == NO_AGENT:  # its agent reported these before it was switched off
+                    specs = {**station["specs"], **sim_network(str(station["id"]))}
+                    await _send(client, "PATCH", f"/stations/{station['id']}", {"specs": specs})
                 token = await _post(client, f"/stations/{station['id']}/agent-token", None)
                 pcs.append(SimStation(str(station["id"]), name, str(token["token"])))
         for name, plug in zip(CONSOLES, self.plugs, strict=True):
@@ -162,9 +167,13 @@ def _pc(name: str, zone: str, rate: int) -> dict[str, Any]:
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: Any) -> dict[str, Any]:
-    response = await client.post(f"/api/v1{path}", json=body)
+    return await _send(client, "POST", path, body)
+
+
+async def _send(client: httpx.AsyncClient, method: str, path: str, body: Any) -> dict[str, Any]:
+    response = await client.request(method, f"/api/v1{path}", json=body)
     if response.status_code >= 400:
-        raise DemoError(f"POST {path}: HTTP {response.status_code} {response.text[:300]}")
+        raise DemoError(f"{method} {path}: HTTP {response.status_code} {response.text[:300]}")
     result: dict[str, Any] = response.json()
     return result
 

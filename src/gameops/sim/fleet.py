@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import signal
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,14 @@ STATUS_SECONDS = 0.5  # how often the live line is refreshed
 # are cancelled, so the simulator is gone within a second even with a thousand reconnecting.
 STOP_DEADLINE_SECONDS = 0.5
 SIM_SPECS = {"simulated": True, "cpu_model": "Simulated CPU", "cpu_threads": 8, "ram_mb": 16384}
+
+
+def sim_network(station_id: str) -> dict[str, Any]:
+    """A made-up MAC and an address on the loopback network (127.0.0.0/8) for a simulated
+    PC: staff can wake a switched-off one, relayed by another, and no packet leaves the host."""
+    raw = uuid.UUID(station_id).bytes
+    mac = ":".join(f"{b:02x}" for b in (0x02, *raw[:5]))  # locally administered
+    return {"macs": [mac], "interfaces": {mac: f"127.{raw[5]}.{raw[6]}.{raw[7] or 1}/8"}}
 
 
 class FleetError(Exception):
@@ -96,7 +105,10 @@ def simulated_agent(server: str, station: SimStation) -> Agent:
         }
     )
     parts = AgentParts(
-        control=SimulatedControl(), state=None, specs=SIM_SPECS, blocking_control=False
+        control=SimulatedControl(),
+        state=None,
+        specs={**SIM_SPECS, **sim_network(station.id)},
+        blocking_control=False,
     )
     return Agent(config, parts)
 

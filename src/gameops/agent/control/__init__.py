@@ -1,7 +1,7 @@
 """System control: one interface (lock, log off, keep awake, idle time, notify), three
 backends chosen at start-up: Windows (ctypes), Linux (loginctl & co.), Simulated."""
 
-from .base import SystemControl, select_control
+from .base import PowerAction, SystemControl, select_control
 from .simulated import SimulatedControl
 
-__all__ = ["SimulatedControl", "SystemControl", "select_control"]
+__all__ = ["PowerAction", "SimulatedControl", "SystemControl", "select_control"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Protocol
+from typing import Literal, Protocol
+
+PowerAction = Literal["restart", "shutdown"]
 
 
 class SystemControl(Protocol):
@@ -22,6 +24,9 @@ class SystemControl(Protocol):
         """Seconds since the last mouse or keyboard input; None when it cannot be read."""
 
     def notify(self, title: str, text: str) -> None: ...
+
+    def power(self, action: PowerAction) -> bool:
+        """Restart or shut the PC down now (a staff command); False when the system refused."""
 
 
 def resolve_backend(name: str) -> str:

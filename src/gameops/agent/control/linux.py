@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 
 from ..logs import get_logger
+from .base import PowerAction
 
 log = get_logger(__name__)
 
@@ -45,11 +46,22 @@ class LinuxControl:
         self._spawn = spawn
         self._inhibitor: subprocess.Popen[bytes] | None = None
         self._session = os.environ.get("XDG_SESSION_ID", "")
+        # False once neither logind nor a screensaver could lock: the overlay's lock view is
+        # then the lock, and holds the keyboard and pointer itself (``DesktopPart``).
+        self.system_lock_available: bool | None = None
 
     def lock_screen(self) -> None:
         # logind asks the desktop's locker; xdg-screensaver covers desktops without logind.
-        if not self._run(["loginctl", "lock-session", *self._session_arg()]):
-            self._run(["xdg-screensaver", "lock"])
+        locked = self._run(["loginctl", "lock-session", *self._session_arg()]) or self._run(
+            ["xdg-screensaver", "lock"]
+        )
+        if not locked and self.system_lock_available is not False:
+            log.error(
+                "system_lock_unavailable",
+                tried="loginctl lock-session, xdg-screensaver lock",
+                fallback="the overlay's lock view holds the keyboard and pointer",
+            )
+        self.system_lock_available = locked
 
     def log_off(self) -> None:
         if self._session:
@@ -78,6 +90,10 @@ class LinuxControl:
 
     def notify(self, title: str, text: str) -> None:
         self._run(["notify-send", "--app-name=GameOps", title, text])
+
+    def power(self, action: PowerAction) -> bool:
+        # Needs the right to (a root service, or polkit's rule for the agent's user).
+        return self._run(["systemctl", "reboot" if action == "restart" else "poweroff"])
 
     def _session_arg(self) -> list[str]:
         return [self._session] if self._session else []

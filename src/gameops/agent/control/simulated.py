@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from .base import PowerAction
+
 
 class SimulatedControl:
     name = "simulated"
@@ -33,6 +35,10 @@ class SimulatedControl:
 
     def notify(self, title: str, text: str) -> None:
         self._record("notify", title, text)
+
+    def power(self, action: PowerAction) -> bool:
+        self._record("power", action)
+        return True
 
     def names(self) -> list[str]:
         with self._lock:

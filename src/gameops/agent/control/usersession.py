@@ -7,7 +7,8 @@ environment (CreateEnvironmentBlock) plus the channel secret, and starts the chi
 user's desktop (CreateProcessAsUserW on ``winsta0\\default``).
 
 As in :mod:`.win32`, the calls go through a small fakeable layer named after the Win32
-functions; the tests assert the sequence on Linux. Untested on real Windows.
+functions; the tests assert the sequence on Linux, and the Wine tier (``tests/windows/``)
+runs the real calls on the Windows build of CPython.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import ctypes
 import subprocess
 from collections.abc import Sequence
 from ctypes import wintypes
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..supervisor import Child, NoUserSession
+from .win32 import Win32Functions, functions
 
 INFINITE = 0xFFFFFFFF
 MAXIMUM_ALLOWED = 0x02000000
@@ -128,44 +130,43 @@ class _ProcessInformation(ctypes.Structure):
 
 
 class CtypesSessionApi:
-    """The real calls. Untested on this project's CI (Linux)."""
+    """The real calls, through :class:`~.win32.Win32Functions` (prototypes in one place)."""
 
-    def _dll(self, name: str) -> Any:
-        return ctypes.WinDLL(name, use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    def __init__(self, win: Win32Functions | None = None) -> None:
+        self.win = win or functions()
 
     def _fail(self, call: str) -> OSError:
-        error = ctypes.get_last_error()  # type: ignore[attr-defined,unused-ignore]
+        error = self.win.last_error()
         return OSError(error, f"{call} failed (Win32 error {error})")
 
     def WTSGetActiveConsoleSessionId(self) -> int:  # noqa: N802
-        return int(self._dll("kernel32").WTSGetActiveConsoleSessionId())
+        return int(self.win.WTSGetActiveConsoleSessionId())
 
     def WTSQueryUserToken(self, session_id: int) -> int | None:  # noqa: N802
         token = wintypes.HANDLE()
-        if self._dll("wtsapi32").WTSQueryUserToken(session_id, ctypes.byref(token)):
+        if self.win.WTSQueryUserToken(session_id, ctypes.byref(token)):
             return int(token.value or 0)
-        if ctypes.get_last_error() == ERROR_NO_TOKEN:  # type: ignore[attr-defined,unused-ignore]
+        if self.win.last_error() == ERROR_NO_TOKEN:
             return None
         raise self._fail("WTSQueryUserToken")
 
     def DuplicateTokenEx(self, token: int) -> int:  # noqa: N802
         primary = wintypes.HANDLE()
-        if not self._dll("advapi32").DuplicateTokenEx(
-            wintypes.HANDLE(token), MAXIMUM_ALLOWED, None,
-            SECURITY_IDENTIFICATION, TOKEN_PRIMARY, ctypes.byref(primary),
+        if not self.win.DuplicateTokenEx(
+            token, MAXIMUM_ALLOWED, None, SECURITY_IDENTIFICATION, TOKEN_PRIMARY,
+            ctypes.byref(primary),
         ):  # fmt: skip
             raise self._fail("DuplicateTokenEx")
         return int(primary.value or 0)
 
     def CreateEnvironmentBlock(self, token: int) -> dict[str, str]:  # noqa: N802
         block = ctypes.c_void_p()
-        userenv = self._dll("userenv")
-        if not userenv.CreateEnvironmentBlock(ctypes.byref(block), wintypes.HANDLE(token), False):
+        if not self.win.CreateEnvironmentBlock(ctypes.byref(block), token, False):
             raise self._fail("CreateEnvironmentBlock")
         try:
             return _parse_environment_block(block.value or 0)
         finally:
-            userenv.DestroyEnvironmentBlock(block)
+            self.win.DestroyEnvironmentBlock(block)
 
     def CreateProcessAsUserW(  # noqa: N802
         self, token: int, command_line: str, environment: dict[str, str], desktop: str
@@ -173,8 +174,8 @@ class CtypesSessionApi:
         startup = _StartupInfo(cb=ctypes.sizeof(_StartupInfo), lpDesktop=desktop)
         info = _ProcessInformation()
         block = "".join(f"{key}={value}\0" for key, value in environment.items()) + "\0"
-        if not self._dll("advapi32").CreateProcessAsUserW(
-            wintypes.HANDLE(token), None, ctypes.create_unicode_buffer(command_line),
+        if not self.win.CreateProcessAsUserW(
+            token, None, ctypes.create_unicode_buffer(command_line),
             None, None, False, CREATE_UNICODE_ENVIRONMENT | CREATE_NO_WINDOW,
             ctypes.create_unicode_buffer(block), None,
             ctypes.byref(startup), ctypes.byref(info),
@@ -184,18 +185,19 @@ class CtypesSessionApi:
         return int(info.hProcess or 0), int(info.dwProcessId)
 
     def WaitForSingleObject(self, handle: int, milliseconds: int) -> int:  # noqa: N802
-        return int(self._dll("kernel32").WaitForSingleObject(wintypes.HANDLE(handle), milliseconds))
+        return int(self.win.WaitForSingleObject(handle, milliseconds))
 
     def GetExitCodeProcess(self, handle: int) -> int:  # noqa: N802
         code = wintypes.DWORD()
-        self._dll("kernel32").GetExitCodeProcess(wintypes.HANDLE(handle), ctypes.byref(code))
+        if not self.win.GetExitCodeProcess(handle, ctypes.byref(code)):
+            raise self._fail("GetExitCodeProcess")
         return int(code.value)
 
     def TerminateProcess(self, handle: int, exit_code: int) -> bool:  # noqa: N802
-        return bool(self._dll("kernel32").TerminateProcess(wintypes.HANDLE(handle), exit_code))
+        return bool(self.win.TerminateProcess(handle, exit_code))
 
     def CloseHandle(self, handle: int) -> bool:  # noqa: N802
-        return bool(self._dll("kernel32").CloseHandle(wintypes.HANDLE(handle)))
+        return bool(self.win.CloseHandle(handle))
 
 
 def _parse_environment_block(address: int) -> dict[str, str]:

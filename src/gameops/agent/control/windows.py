@@ -11,6 +11,7 @@ import threading
 
 from ..logs import get_logger
 from . import win32
+from .base import PowerAction
 from .win32 import Win32Api
 
 log = get_logger(__name__)
@@ -24,6 +25,13 @@ NOTIFY_FLAGS = (
     | win32.MB_TOPMOST
 )
 TICK_MASK = 0xFFFFFFFF  # GetTickCount wraps after 49.7 days
+# A staff restart or shutdown: planned maintenance, with this long to see the notice.
+POWER_REASON = (
+    win32.SHTDN_REASON_MAJOR_OTHER
+    | win32.SHTDN_REASON_MINOR_MAINTENANCE
+    | win32.SHTDN_REASON_FLAG_PLANNED
+)
+POWER_NOTICE_SECONDS = 10
 
 
 class WindowsControl:
@@ -64,3 +72,15 @@ class WindowsControl:
         )
         thread.start()
         self.last_notification = thread
+
+    def power(self, action: PowerAction) -> bool:
+        # Runs from the service (LocalSystem holds SeShutdownPrivilege); forced: a hung
+        # game must not keep the PC up. Not yet run on real Windows (see docs/agent.md).
+        notice = f"GameOps: {action} requested by staff"
+        reboot = action == "restart"
+        ok = self.api.InitiateSystemShutdownExW(
+            notice, POWER_NOTICE_SECONDS, True, reboot, POWER_REASON
+        )
+        if not ok:
+            log.error("windows_power_failed", action=action)
+        return ok

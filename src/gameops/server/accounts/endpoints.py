@@ -18,7 +18,15 @@ from gameops.server.accounts.schemas import (
     CustomerUpdate,
     LedgerEntryPublic,
 )
-from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, SettingsDep, StaffUser
+from gameops.server.deps import (
+    AdminUser,
+    CurrentUser,
+    DbDep,
+    PageDep,
+    PasswordsDep,
+    SettingsDep,
+    StaffUser,
+)
 from gameops.server.errors import Forbidden
 from gameops.server.schemas import Paginated
 from gameops.server.users.domain import Role
@@ -27,8 +35,11 @@ router = APIRouter(tags=["customers"])
 
 
 @router.post("/customers", status_code=status.HTTP_201_CREATED)
-async def create_customer(body: CustomerCreate, db: DbDep, staff: StaffUser) -> CustomerPublic:
-    return CustomerPublic.model_validate(await service.create_customer(db, body, staff.id))
+async def create_customer(
+    body: CustomerCreate, db: DbDep, passwords: PasswordsDep, staff: StaffUser
+) -> CustomerPublic:
+    customer = await service.create_customer(db, passwords, body, staff.id)
+    return CustomerPublic.model_validate(customer)
 
 
 @router.get("/customers", response_model=Paginated[CustomerPublic])
@@ -60,11 +71,11 @@ async def get_customer(user_id: uuid.UUID, db: DbDep, _: StaffUser) -> CustomerP
 
 @router.patch("/customers/{user_id}")
 async def update_customer(
-    user_id: uuid.UUID, body: CustomerUpdate, db: DbDep, staff: StaffUser
+    user_id: uuid.UUID, body: CustomerUpdate, db: DbDep, passwords: PasswordsDep, staff: StaffUser
 ) -> CustomerPublic:
     customer = await service.get_customer(db, user_id)
     return CustomerPublic.model_validate(
-        await service.update_customer(db, customer, body, staff.id)
+        await service.update_customer(db, passwords, customer, body, staff.id)
     )
 
 

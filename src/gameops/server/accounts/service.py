@@ -18,7 +18,7 @@ from gameops.server.accounts import repository
 from gameops.server.accounts.domain import LedgerKind, check_positive
 from gameops.server.accounts.events import BalanceMoved
 from gameops.server.accounts.schemas import CustomerCreate, CustomerUpdate
-from gameops.server.auth.security import hash_password
+from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import LedgerEntry, User
 from gameops.server.errors import BadRequest, Conflict, NotFound
 from gameops.server.events.base import record
@@ -121,10 +121,12 @@ async def get_customer(db: AsyncSession, user_id: uuid.UUID) -> User:
     return customer
 
 
-async def create_customer(db: AsyncSession, data: CustomerCreate, actor_id: uuid.UUID) -> User:
+async def create_customer(
+    db: AsyncSession, passwords: Passwords, data: CustomerCreate, actor_id: uuid.UUID
+) -> User:
     customer = User(
         role=Role.CUSTOMER,
-        password_hash=hash_password(data.password) if data.password else None,
+        password_hash=await passwords.hash(data.password) if data.password else None,
         balance=0,
         **data.model_dump(exclude={"password"}),
     )
@@ -143,13 +145,19 @@ async def create_customer(db: AsyncSession, data: CustomerCreate, actor_id: uuid
 
 
 async def update_customer(
-    db: AsyncSession, customer: User, data: CustomerUpdate, actor_id: uuid.UUID
+    db: AsyncSession,
+    passwords: Passwords,
+    customer: User,
+    data: CustomerUpdate,
+    actor_id: uuid.UUID,
 ) -> User:
     changes = data.model_dump(exclude_unset=True, exclude={"password"})
+    if data.password is not None or changes.get("is_active", customer.is_active) is False:
+        customer.token_version += 1  # every token issued before stops working
     for name, value in changes.items():
         setattr(customer, name, value)
     if data.password is not None:
-        customer.password_hash = hash_password(data.password)
+        customer.password_hash = await passwords.hash(data.password)
         changes["password"] = "changed"
     record_event(
         db,

@@ -1,4 +1,4 @@
-"""Passwords, JWTs and agent tokens. No I/O."""
+"""JWTs and agent tokens. No I/O. (Passwords: ``auth.passwords``.)"""
 
 from __future__ import annotations
 
@@ -11,29 +11,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import jwt
-from pwdlib import PasswordHash
 
 from gameops.server.errors import Unauthorized
 from gameops.server.users.domain import Role
 
 TokenKind = Literal["access", "refresh"]
-_password_hash = PasswordHash.recommended()  # argon2id
 _ALGORITHM = "HS256"
-
-
-def hash_password(password: str) -> str:
-    return _password_hash.hash(password)
-
-
-def verify_password(password: str, password_hash: str | None) -> bool:
-    if password_hash is None:
-        # Spend the same time as a real check so usernames cannot be probed by timing.
-        _password_hash.verify(password, _DUMMY_HASH)
-        return False
-    return _password_hash.verify(password, password_hash)
-
-
-_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -41,19 +24,34 @@ class TokenClaims:
     user_id: uuid.UUID
     role: Role
     kind: TokenKind
+    version: int  # the user's token version when issued (``users.token_version``)
+    token_id: str  # the jti; a refresh token's row id
+    family_id: uuid.UUID | None = None  # refresh tokens: the login they descend from
 
 
 def issue_token(
-    secret: str, user_id: uuid.UUID, role: Role, kind: TokenKind, now: datetime, ttl: timedelta
+    secret: str,
+    user_id: uuid.UUID,
+    role: Role,
+    kind: TokenKind,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    version: int = 0,
+    token_id: uuid.UUID | None = None,
+    family_id: uuid.UUID | None = None,
 ) -> str:
-    claims = {
+    claims: dict[str, object] = {
         "sub": str(user_id),
         "role": role.value,
         "typ": kind,
+        "ver": version,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
-        "jti": secrets.token_hex(8),
+        "jti": token_id.hex if token_id is not None else secrets.token_hex(8),
     }
+    if family_id is not None:
+        claims["fam"] = family_id.hex
     return jwt.encode(claims, secret, algorithm=_ALGORITHM)
 
 
@@ -67,8 +65,16 @@ def read_token(secret: str, token: str, expected: TokenKind) -> TokenClaims:
     if claims.get("typ") != expected:
         raise Unauthorized(f"Expected an {expected} token")
     try:
-        return TokenClaims(uuid.UUID(claims["sub"]), Role(claims["role"]), expected)
-    except (KeyError, ValueError) as err:
+        family = claims.get("fam")
+        return TokenClaims(
+            uuid.UUID(claims["sub"]),
+            Role(claims["role"]),
+            expected,
+            version=int(claims.get("ver", 0)),
+            token_id=str(claims.get("jti", "")),
+            family_id=uuid.UUID(family) if family is not None else None,
+        )
+    except (KeyError, ValueError, TypeError) as err:
         raise Unauthorized("Invalid token") from err
 
 

@@ -20,8 +20,13 @@ CLEAR_NAMES = ("DEVICE_RECOVERED", "TAMPER_LOCK_CLEARED")  # staff saw to it
 WATCHED_TYPES = tuple(t for t in EventType if t.value in ALERT_NAMES + CLEAR_NAMES)
 
 
-async def live_stations(db: AsyncSession) -> Sequence[Station]:
+async def live_stations(
+    db: AsyncSession, only: Sequence[uuid.UUID] | None = None
+) -> Sequence[Station]:
+    """Stations not archived; with ``only``, just those of them."""
     query = select(Station).where(Station.archived_at.is_(None))
+    if only is not None:
+        query = query.where(Station.id.in_(only))
     rows = await db.scalars(query.order_by(Station.zone, Station.name))
     return rows.all()
 
@@ -30,13 +35,17 @@ async def live_stations(db: AsyncSession) -> Sequence[Station]:
 HOLDING = (SessionStatus.ACTIVE, SessionStatus.PENDING_PAYMENT)
 
 
-async def holding_sessions(db: AsyncSession) -> Sequence[GameSession]:
-    """Every session that holds a station, with its customer loaded."""
+async def holding_sessions(
+    db: AsyncSession, only: Sequence[uuid.UUID] | None = None
+) -> Sequence[GameSession]:
+    """Every session that holds a station (of ``only``, if given), with its customer loaded."""
     query = (
         select(GameSession)
         .where(GameSession.status.in_(HOLDING))
         .options(selectinload(GameSession.user))
     )
+    if only is not None:
+        query = query.where(GameSession.station_id.in_(only))
     return (await db.scalars(query)).all()
 
 
@@ -52,11 +61,16 @@ async def pending_payments(
     return {row.session_id: row.id for row in await db.execute(query) if row.session_id}
 
 
-async def alerts_since(db: AsyncSession, since: datetime) -> Sequence[Event]:
-    """Agent and device errors, tamper reports and recoveries since ``since``, newest first."""
+async def alerts_since(
+    db: AsyncSession, since: datetime, only: Sequence[uuid.UUID] | None = None
+) -> Sequence[Event]:
+    """Agent and device errors, tamper reports and recoveries since ``since`` (of the
+    stations ``only``, if given), newest first."""
     query = (
         select(Event)
         .where(Event.type.in_(WATCHED_TYPES), Event.created_at >= since)
         .order_by(Event.id.desc())
     )
+    if only is not None:
+        query = query.where(Event.station_id.in_(only))
     return (await db.scalars(query)).all()

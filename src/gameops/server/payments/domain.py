@@ -23,8 +23,11 @@ class PaymentPurpose(StrEnum):
     SESSION_START = "SESSION_START"
     SESSION_EXTENSION = "SESSION_EXTENSION"
     TOPUP = "TOPUP"
-    # Money going back to a customer's balance (early stop); never counted as income.
+    # Money going back to a customer (early stop, a void): to the balance (method BALANCE)
+    # or from the till (CASH). Never income; subtracted from revenue.
     REFUND = "REFUND"
+    # Snacks and drinks sold at the desk (the small POS in ``shop``).
+    SHOP_SALE = "SHOP_SALE"
 
 
 class IntentStatus(StrEnum):

@@ -98,10 +98,12 @@ class Quote:
     time_price: int
     package: Package | None = None
     notes: tuple[str, ...] = field(default=())
+    # Prices entered net (GAMEOPS_PRICES_INCLUDE_TAX=false): the tax added on top.
+    tax_added: int = 0
 
     @property
     def amount(self) -> int:
-        return self.package.price if self.package else self.time_price
+        return (self.package.price if self.package else self.time_price) + self.tax_added
 
 
 def quote(plan: PricePlan, starts_at: datetime, minutes: int, member: bool, zone: tzinfo) -> Quote:

@@ -74,3 +74,6 @@ class QuotePublic(BaseModel):
     package: PackageIn | None
     segments: list[SegmentPublic]
     notes: list[str]
+    tax_added: int = Field(
+        default=0, description="tax added on top of net prices (0 when prices include tax)"
+    )

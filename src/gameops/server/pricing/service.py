@@ -7,6 +7,7 @@ quote endpoint uses, so the price shown is the price taken.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.pricing import domain, repository
 from gameops.server.pricing.schemas import PackageIn, QuotePublic, RatePlanIn, SegmentPublic
+from gameops.server.tax.domain import gross_price
 
 
 async def quote_for(
@@ -29,13 +31,18 @@ async def quote_for(
     minutes: int,
     starts_at: datetime,
     venue_timezone: str,
+    tax: tuple[int, bool] = (0, True),
 ) -> domain.Quote:
     """The price of ``minutes`` on ``station`` from ``starts_at``: its zone's plan, or
-    the station's own hourly rate when its zone has none."""
+    the station's own hourly rate when its zone has none. ``tax`` is the rate for play
+    time (basis points) and whether prices include it; if not, it is added on top."""
     row = await repository.by_zone(db, station.zone) if station.zone else None
     plan = plan_from_row(row) if row else _station_rate(station)
     member = bool(customer and customer.is_member)
-    return domain.quote(plan, starts_at, minutes, member, ZoneInfo(venue_timezone))
+    quote = domain.quote(plan, starts_at, minutes, member, ZoneInfo(venue_timezone))
+    rate_bp, includes_tax = tax
+    gross = gross_price(quote.amount, rate_bp, includes_tax=includes_tax)
+    return replace(quote, tax_added=gross - quote.amount)
 
 
 def _station_rate(station: Station) -> domain.PricePlan:
@@ -88,6 +95,7 @@ def quote_public(quote: domain.Quote, currency: str) -> QuotePublic:
             for s in quote.segments
         ],
         notes=list(quote.notes),
+        tax_added=quote.tax_added,
     )
 
 

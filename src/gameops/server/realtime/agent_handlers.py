@@ -14,12 +14,14 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Auth,
+    CommandResult,
     Error,
     Goodbye,
     Heartbeat,
     HeartbeatAck,
     NoSession,
     Payload,
+    SessionStart,
     StatusChange,
     SyncRequest,
     SyncResponse,
@@ -27,17 +29,40 @@ from gameops.protocol import (
     as_data,
     utc_now,
 )
+from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
+from gameops.server.db.models import AgentCommand
+from gameops.server.metrics import Metrics
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
+from gameops.server.sessions.service import start_clock
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
+from gameops.server.throttle import Rule, Throttle
+
+
+@dataclass(frozen=True)
+class AgentAuthLimits:
+    """Failed agent-token attempts, per client address and per station."""
+
+    throttle: Throttle
+    per_ip: Rule
+    per_station: Rule
+
+    @classmethod
+    def from_settings(cls, settings: Settings, throttle: Throttle) -> AgentAuthLimits:
+        return cls(
+            throttle,
+            Rule.of("agent-auth-ip", settings.agent_auth_limit_per_ip),
+            Rule.of("agent-auth-station", settings.agent_auth_limit_per_station),
+        )
 
 
 @dataclass(frozen=True)
@@ -47,7 +72,10 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
+    auth_limits: AgentAuthLimits
+    metrics: Metrics
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
@@ -60,6 +88,8 @@ async def sync_reply(
     now = utc_now()
     active = await sessions.active_on_station(db, station_id)
     if active is not None:
+        if active.waiting_since is not None:
+            start_clock(db, active)  # the PC is here and takes it with this answer
         return SyncResponse(session=session_info(active), server_time=now)
     if last_known is not None:
         previous = await sessions.get(db, last_known)
@@ -112,6 +142,8 @@ async def _sync(
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
+    queue_minutes = services.settings.command_queue_minutes
+    replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 
 
@@ -119,6 +151,16 @@ async def _ack(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, ack: Ack
 ) -> list[Payload]:
     services.acks.add(station_id, ack.id)
+    active = await sessions.active_on_station(db, station_id)
+    if active is None or active.waiting_since is None:
+        return []
+    command = await db.get(AgentCommand, ack.id)
+    if command is None or command.type != SessionStart.TYPE or command.session_id != active.id:
+        return []  # (a command to the station this sale was moved from finds no session)
+    # The PC took its session: the paid time runs from now. If the command reached it late,
+    # it holds an end too early: correct it.
+    if start_clock(db, active):
+        return [SyncResponse(session=session_info(active), server_time=utc_now())]
     return []
 
 
@@ -139,6 +181,13 @@ async def _goodbye(
     return []
 
 
+async def _command_result(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, result: CommandResult
+) -> list[Payload]:
+    await commands.record_result(db, station_id, result)
+    return []
+
+
 async def _auth_again(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, _: Auth
 ) -> list[Payload]:
@@ -154,4 +203,5 @@ HANDLERS: dict[type[Payload], Handler] = {
     Tamper: _tamper,
     Goodbye: _goodbye,
     Auth: _auth_again,
+    CommandResult: _command_result,
 }

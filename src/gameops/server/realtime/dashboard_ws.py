@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
@@ -21,6 +22,7 @@ from gameops.server.db.engine import Database
 from gameops.server.db.models import Event
 from gameops.server.deps import user_from_access_token
 from gameops.server.errors import GameOpsError
+from gameops.server.metrics import Metrics
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.settings import Settings
 
@@ -35,6 +37,7 @@ class FeedServices:
     database: Database
     bus: EventBus
     token_secret: str
+    metrics: Metrics
 
 
 TRY_AGAIN_LATER = 1013
@@ -52,16 +55,22 @@ async def dashboard_socket(websocket: WebSocket) -> None:
         await refuse(websocket, CloseCode.AUTH_FAILED, "a valid staff access token is required")
         return
     subscription = services.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
+    services.metrics.websockets.labels("dashboard").inc()
+    sent = services.metrics.messages
     try:
         async with services.database.sessionmaker() as db:
             last_id = await db.scalar(select(func.max(Event.id)))
         await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
-        await _pump(websocket, subscription)
+        sent.labels("dashboard", "out", "hello").inc()
+        await _pump(websocket, subscription, lambda: sent.labels("dashboard", "out", "event").inc())
     finally:
+        services.metrics.websockets.labels("dashboard").dec()
         services.bus.unsubscribe(subscription)
 
 
-async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
+async def _pump(
+    websocket: WebSocket, subscription: Subscription, count_sent: Callable[[], None]
+) -> None:
     """Forward events until the client leaves; read concurrently to notice it leaving."""
     reader = asyncio.create_task(_drain(websocket))
     # When the client leaves, end the wait for the next event too: a quiet bus must not keep
@@ -72,6 +81,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
             if reader.done():
                 return
             await websocket.send_text(json.dumps({"type": "event", "event": event}))
+            count_sent()
         if subscription.overflowed:
             await refuse(websocket, CloseCode(TRY_AGAIN_LATER), "feed overflow; resync")
     except Exception:  # the client went away while we were sending

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -111,3 +111,58 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+# Purposes that are revenue: what the customer bought (time, packages, snacks), whatever
+# paid for it. A top-up is not revenue: it is money held for the customer (liability).
+SALES = frozenset(
+    {PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION, PaymentPurpose.SHOP_SALE}
+)
+TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
+
+
+@dataclass(frozen=True)
+class MoneyFigures:
+    """The three figures of docs/money.md, for one window of time."""
+
+    money_in: dict[str, int]  # CASH, CARD and total: net of money paid back that way
+    revenue: int  # sales of any method (balance included) less refunds of sales
+    sales_by_method: dict[str, int]
+    topups: int
+    refunds: int
+
+
+def money_figures(rows: Iterable[PaymentRow]) -> MoneyFigures:
+    """Money in counts only what reached the till or the bank (cash, card); revenue counts
+    every sale once, whether paid now or from a balance topped up earlier."""
+    money_in = {method.value: 0 for method in TILL_METHODS}
+    by_method = {method.value: 0 for method in PaymentMethod}
+    topups = refunds = 0
+    for row in rows:
+        sign = -1 if row.purpose is PaymentPurpose.REFUND else 1
+        if row.method in TILL_METHODS:
+            money_in[row.method.value] += sign * row.amount
+        if row.purpose in SALES:
+            by_method[row.method.value] += row.amount
+        elif row.purpose is PaymentPurpose.REFUND:
+            refunds += row.amount
+        elif row.purpose is PaymentPurpose.TOPUP:
+            topups += row.amount
+    return MoneyFigures(
+        money_in={**money_in, "total": sum(money_in.values())},
+        revenue=sum(by_method.values()) - refunds,
+        sales_by_method=by_method,
+        topups=topups,
+        refunds=refunds,
+    )
+
+
+def tax_totals(lines: Iterable[Mapping[str, int]]) -> list[dict[str, int]]:
+    """Receipts' tax lines summed per rate, highest rate first (refunds are negative)."""
+    totals: dict[int, dict[str, int]] = {}
+    for line in lines:
+        rate = line["rate_bp"]
+        total = totals.setdefault(rate, {"rate_bp": rate, "net": 0, "tax": 0, "gross": 0})
+        for key in ("net", "tax", "gross"):
+            total[key] += line[key]
+    return [totals[rate] for rate in sorted(totals, reverse=True)]

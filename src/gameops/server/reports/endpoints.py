@@ -21,8 +21,10 @@ from gameops.server.reports.domain import (
     GroupBy,
     Totals,
     cash_by_operator,
+    money_figures,
     revenue,
     spreadsheet_safe,
+    tax_totals,
 )
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -122,6 +124,52 @@ async def shift_report(
         )
         return _csv("shift", rows)
     return report
+
+
+class Liability(BaseModel):
+    at_start: int
+    at_end: int
+    change: int
+
+
+class MoneyReport(BaseModel):
+    """The three figures of docs/money.md. Over any window without admin balance
+    adjustments, ``money_in.total - revenue == liability.change``."""
+
+    currency: str
+    since: datetime
+    until: datetime
+    money_in: dict[str, int]
+    revenue: int
+    sales_by_method: dict[str, int]
+    refunds: int
+    topups: int
+    liability: Liability
+    taxes: list[dict[str, int]]
+
+
+@router.get("/money", response_model=MoneyReport)
+async def money_report(
+    settings: SettingsDep, db: DbDep, _: StaffUser, since: Since, until: Until
+) -> MoneyReport:
+    """Money in (cash and card), revenue (what was sold, balance spending once) and the
+    balance liability (what customers hold)."""
+    _check_window(since, until)
+    figures = money_figures(await repository.completed_payments(db, since, until))
+    start = await repository.liability_at(db, since)
+    end = await repository.liability_at(db, until)
+    return MoneyReport(
+        currency=settings.currency,
+        since=since,
+        until=until,
+        money_in=figures.money_in,
+        revenue=figures.revenue,
+        sales_by_method=figures.sales_by_method,
+        refunds=figures.refunds,
+        topups=figures.topups,
+        liability=Liability(at_start=start, at_end=end, change=end - start),
+        taxes=tax_totals(await repository.receipt_taxes(db, since, until)),
+    )
 
 
 def _check_window(since: datetime, until: datetime) -> None:

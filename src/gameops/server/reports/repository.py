@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.db.models import GameSession, Payment, Station, User
+from gameops.server.db.models import GameSession, LedgerEntry, Payment, Receipt, Station, User
 from gameops.server.payments.domain import PaymentStatus
 from gameops.server.reports.domain import PaymentRow
 
@@ -48,3 +48,24 @@ async def completed_payments(
         )
         for row in await db.execute(query)
     ]
+
+
+async def liability_at(db: AsyncSession, moment: datetime) -> int:
+    """What customers held at ``moment``: each balance's last ledger entry before it."""
+    last = (
+        select(func.max(LedgerEntry.id))
+        .where(LedgerEntry.created_at < moment)
+        .group_by(LedgerEntry.user_id)
+    )
+    total = await db.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.balance_after), 0)).where(
+            LedgerEntry.id.in_(last)
+        )
+    )
+    return int(total or 0)
+
+
+async def receipt_taxes(db: AsyncSession, since: datetime, until: datetime) -> list[dict[str, int]]:
+    """The tax lines of every receipt issued in ``[since, until)``."""
+    query = select(Receipt.taxes).where(Receipt.issued_at >= since, Receipt.issued_at < until)
+    return [line for taxes in await db.scalars(query) for line in taxes]

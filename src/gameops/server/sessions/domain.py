@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -18,9 +19,15 @@ class SessionStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# A PC that takes its session within this of the sale keeps the sale's times (it was on).
+CLOCK_SLACK = timedelta(seconds=2)
+
+
 class EndReason(StrEnum):
     MANUAL_STOP = "manual_stop"
     EXPIRED = "expired"
+    # Given back whole: the PC never took the session (shifts.repository.VOIDED).
+    VOIDED = "voided"
 
 
 def price_minor_units(hourly_rate: int, minutes: int) -> int:
@@ -64,3 +71,44 @@ def unused_share(paid: int, started_at: datetime, ends_at: datetime, stopped_at:
     if booked <= timedelta(0):
         return 0
     return paid * (left // timedelta(microseconds=1)) // (booked // timedelta(microseconds=1))
+
+
+class RefundWay(StrEnum):
+    NONE = "none"
+    BALANCE = "balance"
+    CASH = "cash"
+
+
+@dataclass(frozen=True)
+class StopRefund:
+    """What an early stop gives back: how much, which way, and why, in plain words."""
+
+    amount: int
+    way: RefundWay
+    unused_seconds: int
+    reason: str
+
+
+def stop_refund(
+    mode: str,
+    paid: int,
+    started_at: datetime,
+    ends_at: datetime,
+    stopped_at: datetime,
+    *,
+    has_customer: bool,
+) -> StopRefund:
+    """The refund of stopping at ``stopped_at``, per the venue's ``stop_refund`` mode.
+    A guest has no balance: in balance mode a guest gets nothing back."""
+    unused = int(max(ends_at - max(stopped_at, started_at), timedelta(0)).total_seconds())
+    amount = unused_share(paid, started_at, ends_at, stopped_at)
+    way = RefundWay(mode)
+    if way is RefundWay.NONE:
+        return StopRefund(0, way, unused, "This venue does not refund unused time.")
+    if way is RefundWay.BALANCE and not has_customer:
+        return StopRefund(0, RefundWay.NONE, unused, "A guest has no balance to refund to.")
+    if amount <= 0:
+        return StopRefund(0, RefundWay.NONE, unused, "No paid time is left to refund.")
+    if way is RefundWay.BALANCE:
+        return StopRefund(amount, way, unused, "The unused time goes back to the balance.")
+    return StopRefund(amount, way, unused, "The unused time is paid back in cash.")

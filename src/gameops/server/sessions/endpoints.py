@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
-from gameops.server.payments.idempotency import IdempotencyKey
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.sessions import card_sales, repository, service
@@ -17,8 +18,10 @@ from gameops.server.sessions.schemas import (
     SessionCharged,
     SessionExtendRequest,
     SessionPublic,
+    SessionRow,
     SessionStartRequest,
     SessionStopped,
+    StopPreview,
 )
 from gameops.server.sessions.selling import Selling
 
@@ -76,17 +79,58 @@ async def stop_session(
     return await service.stop_session(settings, db, session_id, staff)
 
 
-@router.get("", response_model=Paginated[SessionPublic])
+class MoveRequest(BaseModel):
+    station_id: uuid.UUID
+
+
+@router.post("/{session_id}/move")
+async def move_session(
+    session_id: uuid.UUID, body: MoveRequest, db: DbDep, staff: StaffUser
+) -> SessionPublic:
+    """Move a sale its PC has not taken (offline, broken) to another PC, at the price paid."""
+    return SessionPublic.model_validate(
+        await service.move_session(db, session_id, body.station_id, staff)
+    )
+
+
+@router.post("/{session_id}/void", response_model=SessionStopped)
+async def void_session(
+    session_id: uuid.UUID,
+    settings: SettingsDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Give back, whole, a sale its PC has not taken: each payment the way it came."""
+
+    async def run() -> Answer:
+        voided = await service.void_session(settings, db, session_id, staff)
+        return 200, voided.model_dump(mode="json")
+
+    print_ = fingerprint("sessions.void", staff.id, {"session_id": str(session_id)})
+    return await answer_once(db, idempotency_key, print_, staff.id, run)
+
+
+@router.get("/{session_id}/stop-preview")
+async def stop_preview(
+    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, _: StaffUser
+) -> StopPreview:
+    """What stopping now gives back, how and why: shown before staff confirm the stop."""
+    return await service.preview_stop(settings, db, session_id)
+
+
+@router.get("", response_model=Paginated[SessionRow])
 async def list_sessions(
     db: DbDep,
     _: StaffUser,
     page: PageDep,
     status: SessionStatus | None = None,
     station_id: uuid.UUID | None = None,
-) -> Paginated[SessionPublic]:
+) -> Paginated[SessionRow]:
     rows, total = await repository.list_sessions(db, page.offset, page.per_page, status, station_id)
+    methods = await repository.payment_methods(db, [s.id for s in rows])
     return Paginated(
-        items=[SessionPublic.model_validate(s) for s in rows],
+        items=[SessionRow.of(s, methods.get(s.id, [])) for s in rows],
         meta=PageMeta.of(page.page, page.per_page, total),
     )
 

@@ -24,9 +24,10 @@ from gameops.server.db.engine import Database
 from gameops.server.events.base import typed
 from gameops.server.jobs import Periodic
 from gameops.server.sessions import repository, service
-from gameops.server.sessions.domain import SessionStatus, seconds_left
+from gameops.server.sessions.domain import seconds_left
 from gameops.server.sessions.events import (
     SessionCancelled,
+    SessionClockStarted,
     SessionEnded,
     SessionExpired,
     SessionExtended,
@@ -34,9 +35,18 @@ from gameops.server.sessions.events import (
 )
 
 log = structlog.get_logger(__name__)
-FOLLOWED = (SessionStarted, SessionExtended, SessionEnded, SessionExpired, SessionCancelled)
+FOLLOWED = (
+    SessionStarted,
+    SessionExtended,
+    SessionClockStarted,
+    SessionEnded,
+    SessionExpired,
+    SessionCancelled,
+)
 RETRY_SECONDS = 1.0
-EXPIRING_AT_ONCE = 4
+# Due sessions are expired in batches of up to this many, one transaction each: a burst of
+# thousands (a tournament's sessions ending in the same minute) costs tens of transactions.
+BATCH = 200
 
 
 class ExpiryScheduler:
@@ -44,11 +54,11 @@ class ExpiryScheduler:
         self._database = database
         self._bus = bus
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
-        # Sessions whose expiry is in flight: a sweep or an event must not start another.
+        # Due, waiting for the worker; then in flight. A sweep or an event must not re-arm
+        # a session in either.
+        self._due: set[uuid.UUID] = set()
         self._expiring: set[uuid.UUID] = set()
-        # A burst of due sessions is worked off a few at a time, earliest first: hundreds of
-        # interleaved transactions would all finish late together (and queue on the pool).
-        self._slots = asyncio.Semaphore(EXPIRING_AT_ONCE)
+        self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper = Periodic("expiry-sweep", sweep_seconds, self.sweep)
 
@@ -59,6 +69,7 @@ class ExpiryScheduler:
     async def start(self) -> None:
         subscription = self._bus.subscribe(DOMAIN)
         self._spawn(self._follow(subscription), "expiry-follow")
+        self._spawn(self._work(), "expiry-worker")
         await self.sweep()
         self._sweeper.start()
 
@@ -81,8 +92,8 @@ class ExpiryScheduler:
             self.arm(session_id, end_at)
 
     def arm(self, session_id: uuid.UUID, end_at: datetime) -> None:
-        if session_id in self._expiring:
-            return  # being expired right now; if it turns out not due, that re-arms it
+        if session_id in self._due or session_id in self._expiring:
+            return  # being expired; if it turns out not due, the worker re-arms it
         self.disarm(session_id)
         delay = seconds_left(end_at, utc_now())
         loop = asyncio.get_running_loop()
@@ -95,34 +106,38 @@ class ExpiryScheduler:
 
     def _fire(self, session_id: uuid.UUID) -> None:
         self._timers.pop(session_id, None)
-        self._expiring.add(session_id)
-        self._spawn(self._expire(session_id), f"expire-{session_id}")
+        self._due.add(session_id)
+        self._wake.set()
 
-    async def _expire(self, session_id: uuid.UUID) -> None:
-        try:
-            async with self._slots:
-                ends_at = await self._try_expire(session_id)
-        except Exception:
-            log.exception("expiring a session failed; retrying", session_id=str(session_id))
-            self._rearm_later(session_id)  # a timer: it fires after the finally below
-            return
-        finally:
-            self._expiring.discard(session_id)
-        if ends_at is not None:
-            self.arm(session_id, ends_at)
+    async def _work(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._due:
+                batch = {self._due.pop() for _ in range(min(BATCH, len(self._due)))}
+                self._expiring |= batch
+                try:
+                    still_running = await self._expire(batch)
+                except Exception:
+                    log.exception("expiring sessions failed; retrying", sessions=len(batch))
+                    for session_id in batch:
+                        self._rearm_later(session_id)
+                    continue
+                finally:
+                    self._expiring -= batch
+                for session_id, ends_at in still_running.items():
+                    self.arm(session_id, ends_at)
 
-    async def _try_expire(self, session_id: uuid.UUID) -> datetime | None:
-        """Expire the session if due. If it is still running, when it now ends."""
+    async def _expire(self, batch: set[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        """Expire what is due of ``batch``; when the others that still run now end."""
         async with self._database.transaction() as db:
-            if await service.expire_session(db, session_id):
-                log.info("session expired", session_id=str(session_id))
-                return None
-            still_active = await repository.get(db, session_id)
-        # Not claimed: extended meanwhile, ended by someone else, or the timer fired a hair
-        # early against the wall clock. Only a session still running needs a new timer.
-        if still_active is not None and still_active.status is SessionStatus.ACTIVE:
-            return still_active.scheduled_end_at
-        return None
+            expired = await service.expire_due(db, batch)
+            # Not claimed: extended meanwhile, ended by someone else, or the timer fired a
+            # hair early against the wall clock. Only a session still running needs a timer.
+            still_running = await repository.active_ends(db, batch - expired)
+        if expired:
+            log.info("sessions expired", count=len(expired))
+        return still_running
 
     def _rearm_later(self, session_id: uuid.UUID) -> None:
         loop = asyncio.get_running_loop()
@@ -130,7 +145,11 @@ class ExpiryScheduler:
 
     async def _follow(self, subscription: Subscription) -> None:
         async for event in typed(subscription, FOLLOWED):
-            if isinstance(event, SessionStarted | SessionExtended):
+            if isinstance(event, SessionClockStarted) and not event.restarted:
+                continue  # taken at once: the timer armed at the sale stands
+            # A PC's sale waiting for its agent cannot expire (the claim checks); its timer
+            # just finds it waiting, and the clock's start arms the new end.
+            if isinstance(event, SessionStarted | SessionExtended | SessionClockStarted):
                 self.arm(event.session_id, event.scheduled_end_at)
             elif isinstance(event, SessionEnded | SessionExpired | SessionCancelled):
                 self.disarm(event.session_id)

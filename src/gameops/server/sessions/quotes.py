@@ -18,6 +18,7 @@ from gameops.server.pricing import service as pricing
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import service
 from gameops.server.sessions.domain import SessionStatus, check_duration
+from gameops.server.sessions.service import time_tax
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 
@@ -60,7 +61,7 @@ async def quote_sale(
         starts_at = session.scheduled_end_at
         customer = await service.customer_of(db, session)
     quote = await pricing.quote_for(
-        db, station, customer, minutes, starts_at, settings.venue_timezone
+        db, station, customer, minutes, starts_at, settings.venue_timezone, time_tax(settings)
     )
     check_amount(quote.amount, settings.max_amount, "the price")
     return pricing.quote_public(quote, settings.currency)

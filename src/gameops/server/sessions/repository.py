@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from gameops.server.db.models import GameSession
+from gameops.server.db.models import GameSession, Payment
 from gameops.server.db.pages import fetch_page
+from gameops.server.payments.domain import PaymentMethod, PaymentPurpose, PaymentStatus
 from gameops.server.sessions.domain import EndReason, SessionStatus
 
 
@@ -42,27 +44,68 @@ async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSes
 
 
 async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
+    """The running sessions and their ends (not those waiting for their PC)."""
     query = select(GameSession.id, GameSession.scheduled_end_at).where(
-        GameSession.status == SessionStatus.ACTIVE
+        GameSession.status == SessionStatus.ACTIVE, GameSession.waiting_since.is_(None)
     )
     return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
 
 
-async def claim_expiry(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> bool:
-    """Mark the session EXPIRED if, and only if, it is still ACTIVE and due. The condition
-    makes the claim atomic: of two workers or replicas, exactly one gets the row back."""
+async def count_active(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(GameSession)
+    return int(await db.scalar(query.where(GameSession.status == SessionStatus.ACTIVE)) or 0)
+
+
+async def overdue_waiting(db: AsyncSession, waiting_before: datetime) -> Sequence[GameSession]:
+    """Sessions their PC has not taken since before ``waiting_before``, not yet flagged."""
+    query = select(GameSession).where(
+        GameSession.status == SessionStatus.ACTIVE,
+        GameSession.waiting_since < waiting_before,
+        GameSession.start_overdue_at.is_(None),
+    )
+    return list(await db.scalars(query))
+
+
+async def active_ends(
+    db: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, datetime]:
+    """The scheduled end of each of ``session_ids`` that is still ACTIVE."""
+    query = select(GameSession.id, GameSession.scheduled_end_at).where(
+        GameSession.id.in_(session_ids),
+        GameSession.status == SessionStatus.ACTIVE,
+        GameSession.waiting_since.is_(None),  # waiting for its PC: the clock's start arms it
+    )
+    return {row.id: row.scheduled_end_at for row in await db.execute(query)}
+
+
+async def claim_expiries(
+    db: AsyncSession, session_ids: Collection[uuid.UUID], now: datetime
+) -> list[GameSession]:
+    """Mark EXPIRED those of ``session_ids`` that are still ACTIVE and due, in one statement,
+    and return them. The condition makes the claim atomic: of two workers or replicas,
+    exactly one gets a row back."""
     result = await db.execute(
         update(GameSession)
         .where(
-            GameSession.id == session_id,
+            GameSession.id.in_(sorted(session_ids)),
             GameSession.status == SessionStatus.ACTIVE,
             GameSession.scheduled_end_at <= now,
+            GameSession.waiting_since.is_(None),  # a PC's clock runs once its agent has it
         )
         .values(status=SessionStatus.EXPIRED, actual_end_at=now, end_reason=EndReason.EXPIRED.value)
         .returning(GameSession.id)
         .execution_options(synchronize_session=False)
     )
-    return result.scalar_one_or_none() is not None
+    claimed = sorted(result.scalars())
+    if not claimed:
+        return []
+    query = (
+        select(GameSession)
+        .where(GameSession.id.in_(claimed))
+        .order_by(GameSession.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(await db.scalars(query))
 
 
 async def list_sessions(
@@ -72,10 +115,43 @@ async def list_sessions(
     status: SessionStatus | None,
     station_id: uuid.UUID | None,
 ) -> tuple[Sequence[GameSession], int]:
-    query = select(GameSession)
+    query = select(GameSession).options(selectinload(GameSession.user))
     if status is not None:
         query = query.where(GameSession.status == status)
     if station_id is not None:
         query = query.where(GameSession.station_id == station_id)
     order = (GameSession.started_at.desc(), GameSession.id)
     return await fetch_page(db, query, order, offset, limit)
+
+
+async def completed_payments(db: AsyncSession, session_id: uuid.UUID) -> Sequence[Payment]:
+    """What was paid for the session (start and extensions), oldest first."""
+    query = (
+        select(Payment)
+        .where(
+            Payment.session_id == session_id,
+            Payment.status == PaymentStatus.COMPLETED,
+            Payment.purpose.in_([PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION]),
+        )
+        .order_by(Payment.created_at, Payment.id)
+    )
+    return list(await db.scalars(query))
+
+
+async def payment_methods(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[PaymentMethod]]:
+    """How each session was paid: the methods of its completed payments, first used first."""
+    if not session_ids:
+        return {}
+    query = (
+        select(Payment.session_id, Payment.method)
+        .where(Payment.session_id.in_(session_ids), Payment.status == PaymentStatus.COMPLETED)
+        .order_by(Payment.created_at, Payment.id)
+    )
+    methods: dict[uuid.UUID, list[PaymentMethod]] = {}
+    for session_id, method in await db.execute(query):
+        used = methods.setdefault(cast(uuid.UUID, session_id), [])  # never null: in_() above
+        if method not in used:
+            used.append(method)
+    return methods

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -10,7 +11,10 @@ from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.schemas import Count, Schema
-from gameops.server.sessions.domain import SessionStatus, seconds_left
+from gameops.server.sessions.domain import RefundWay, SessionStatus, seconds_left
+
+if TYPE_CHECKING:
+    from gameops.server.db.models import GameSession
 
 
 class SessionStartRequest(BaseModel):
@@ -39,13 +43,35 @@ class SessionPublic(Schema):
     currency: str
     end_reason: str | None
     created_at: datetime
+    waiting_since: datetime | None = Field(
+        default=None, description="a PC that has not taken the session yet: its time waits"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_seconds(self) -> int:
         if self.status is not SessionStatus.ACTIVE:
             return 0
+        if self.waiting_since is not None:
+            return (self.duration_minutes + self.extended_minutes) * 60
         return int(seconds_left(self.scheduled_end_at, utc_now()))
+
+
+class SessionRow(SessionPublic):
+    """A session as the sessions list shows it: with its customer and how it was paid."""
+
+    customer_name: str | None = Field(description="full name, else username; null: walk-in")
+    payment_methods: list[PaymentMethod] = Field(
+        description="methods of its completed payments (sale and extensions), first used first"
+    )
+
+    @classmethod
+    def of(cls, session: GameSession, methods: list[PaymentMethod]) -> SessionRow:
+        """``session`` with its ``user`` loaded."""
+        customer = session.user
+        name = (customer.full_name or customer.username) if customer else None
+        public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+        return cls(**public, customer_name=name, payment_methods=methods)
 
 
 class SessionCharged(SessionPublic):
@@ -70,6 +96,20 @@ class SessionCardPending(BaseModel):
 
 
 class SessionStopped(SessionPublic):
-    refunded: int = Field(
-        default=0, description="unused paid time returned to the customer's balance"
+    refunded: int = Field(default=0, description="unused paid time given back")
+    refund_way: RefundWay = Field(
+        default=RefundWay.NONE, description="how: none, to the balance, or cash from the till"
     )
+    refund_reason: str = ""
+
+
+class StopPreview(BaseModel):
+    """What stopping now would give back, before staff confirm the stop."""
+
+    session_id: uuid.UUID
+    paid: int
+    currency: str
+    unused_seconds: int
+    refund: int
+    refund_way: RefundWay
+    explanation: str

@@ -11,6 +11,7 @@ together or not at all. Station control and the expiry scheduler react to those 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,17 +46,22 @@ from gameops.server.pricing.domain import Quote
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
 from gameops.server.sessions.domain import (
+    CLOCK_SLACK,
     EndReason,
+    RefundWay,
     SessionStatus,
+    StopRefund,
     check_duration,
     check_extension,
     scheduled_end,
-    unused_share,
+    stop_refund,
 )
 from gameops.server.sessions.events import (
+    SessionClockStarted,
     SessionEnded,
     SessionExpired,
     SessionExtended,
+    SessionMoved,
     SessionStarted,
 )
 from gameops.server.sessions.schemas import (
@@ -65,8 +71,10 @@ from gameops.server.sessions.schemas import (
     SessionPublic,
     SessionStartRequest,
     SessionStopped,
+    StopPreview,
 )
 from gameops.server.settings import Settings
+from gameops.server.stations import repository as stations_repository
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
     StationStatus,
@@ -79,7 +87,7 @@ START, EXTENSION = PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSIO
 # What selling time ends in: the paid session, a card sale waiting for the card, or a
 # refusal that was recorded (its FAILED payment commits; the answer is an error).
 Sale = SessionCharged | SessionCardPending | Refusal
-OFFLINE_WARNING = "The station's agent is offline; it will start the session when it reconnects."
+OFFLINE_WARNING = "The PC is offline: the paid time starts when it connects and takes the session."
 
 
 async def start_session(
@@ -234,8 +242,12 @@ async def begin(
     session: GameSession,
     actor_id: uuid.UUID | None,
 ) -> None:
-    """The session is paid: the station is taken and told to start."""
+    """The session is paid: the station is taken and told to start. A PC's clock waits
+    for its agent to take the session (:func:`start_clock`); a console's runs at once."""
     stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor_id, reason="session")
+    waits = station.type is StationType.PC
+    session.waiting_since = utc_now() if waits else None
+    session.start_overdue_at = None
     record(
         db,
         SessionStarted(
@@ -243,8 +255,121 @@ async def begin(
             actor_id=actor_id,
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
+            waiting_for_agent=waits,
+            customer_id=session.user_id,
         ),
     )
+
+
+def start_clock(db: AsyncSession, session: GameSession) -> bool:
+    """The PC's agent has the session: its paid time runs from now, for all it booked.
+    Taken within ``CLOCK_SLACK`` of the sale (the PC was on), the sale's times stand, as the
+    agent was told. Returns True if the end moved (the agent must be told the new one)."""
+    assert session.waiting_since is not None
+    now = utc_now()
+    waited = now - session.waiting_since
+    session.waiting_since = None
+    moved = waited > CLOCK_SLACK
+    if moved:
+        session.started_at = now
+        session.scheduled_end_at = scheduled_end(now, session.booked_minutes)
+    record(
+        db,
+        SessionClockStarted(
+            **_timing(session), waited_seconds=int(waited.total_seconds()), restarted=moved
+        ),
+    )
+    return moved
+
+
+async def move_session(
+    db: AsyncSession, session_id: uuid.UUID, station_id: uuid.UUID, actor: User
+) -> GameSession:
+    """Move a sale its PC never took to another PC, at the price paid; it waits there
+    for that PC's agent in turn."""
+    session = await _waiting(db, session_id, "moved")
+    if station_id == session.station_id:
+        raise BadRequest("The session is already on this station")
+    # Lock both stations in id order, so two moves cannot deadlock.
+    first, second = sorted([session.station_id, station_id])
+    locked = {s: await stations.get_station(db, s, lock=True) for s in (first, second)}
+    old, new = locked[session.station_id], locked[station_id]
+    if new.type is not StationType.PC:
+        raise Unprocessable("A sale can be moved to another PC only")
+    ensure_sellable(new.status, tamper_locked=new.tamper_locked_at is not None)
+    await _ensure_not_held(db, new.id)
+    _release_station(db, old, actor.id)
+    session.user = await _customer(db, session.user_id)  # the new PC greets them by name
+    session.station_id = new.id
+    await flush_one_active(db)
+    record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
+    await begin(db, new, session, actor.id)
+    return session
+
+
+async def void_session(
+    settings: Settings, db: AsyncSession, session_id: uuid.UUID, actor: User
+) -> SessionStopped:
+    """Give back a sale its PC never took, whole and in one step: each payment goes back
+    the way it came (cash from the till, balance to the balance; a card to the balance)."""
+    session = await _waiting(db, session_id, "refunded")
+    station = await stations.get_station(db, session.station_id, lock=True)
+    refunded, methods = await _give_back_payments(db, session, actor.id)
+    session.status = SessionStatus.STOPPED
+    session.actual_end_at = utc_now()
+    session.end_reason = EndReason.VOIDED.value
+    session.waiting_since = None
+    _release_station(db, station, actor.id)
+    record(
+        db,
+        SessionEnded(
+            **_timing(session),
+            actor_id=actor.id,
+            ended_at=session.actual_end_at,
+            reason=EndReason.VOIDED.value,
+            refunded=refunded,
+        ),
+    )
+    public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+    way = RefundWay.CASH if methods == {PaymentMethod.CASH} else RefundWay.BALANCE
+    return SessionStopped.model_validate(
+        {
+            **public,
+            "refunded": refunded,
+            "refund_way": way if refunded else RefundWay.NONE,
+            "refund_reason": "The PC never took the session: everything paid goes back.",
+        }
+    )
+
+
+async def _waiting(db: AsyncSession, session_id: uuid.UUID, what: str) -> GameSession:
+    session = await get_session(db, session_id, lock=True)
+    if session.status is not SessionStatus.ACTIVE or session.waiting_since is None:
+        raise Conflict(f"Only a sale its PC has not taken yet can be {what}")
+    return session
+
+
+async def _give_back_payments(
+    db: AsyncSession, session: GameSession, actor_id: uuid.UUID
+) -> tuple[int, set[PaymentMethod]]:
+    paid = await repository.completed_payments(db, session.id)
+    customer = await _customer(db, session.user_id)
+    if customer is None and any(p.method is PaymentMethod.CARD for p in paid):
+        raise Conflict(
+            "A guest's card payment cannot be given back here: refund it at the card terminal"
+        )
+    total = 0
+    for payment in paid:
+        charge = Charge.for_session(
+            session, payment.amount, payment.minutes, PaymentPurpose.REFUND, actor_id
+        )
+        if payment.method is PaymentMethod.CASH:
+            payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
+        else:
+            assert customer is not None
+            await payments.refund_amount(db, customer, charge, "a sale the PC never took")
+        total += payment.amount
+    return total, {p.method for p in paid}
 
 
 async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
@@ -264,7 +389,8 @@ async def stop_session(
     session.actual_end_at = utc_now()
     session.end_reason = EndReason.MANUAL_STOP.value
     _release_station(db, station, actor.id)
-    refunded = await _refund_unused(settings, db, session, actor.id)
+    refund = await _refund_unused(settings, db, session, actor.id)
+    refunded = refund.amount
     record(
         db,
         SessionEnded(
@@ -276,44 +402,76 @@ async def stop_session(
         ),
     )
     public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
-    return SessionStopped.model_validate({**public, "refunded": refunded})
+    return SessionStopped.model_validate(
+        {**public, "refunded": refunded, "refund_way": refund.way, "refund_reason": refund.reason}
+    )
+
+
+def refund_plan(settings: Settings, session: GameSession, at: datetime) -> StopRefund:
+    """What stopping ``session`` at ``at`` gives back (the stop dialog shows it first)."""
+    return stop_refund(
+        settings.stop_refund_mode,
+        session.amount_total,
+        session.started_at,
+        session.scheduled_end_at,
+        at,
+        has_customer=session.user_id is not None,
+    )
+
+
+async def preview_stop(settings: Settings, db: AsyncSession, session_id: uuid.UUID) -> StopPreview:
+    session = await get_session(db, session_id)
+    if session.status is not SessionStatus.ACTIVE:
+        raise BadRequest("Session already ended")
+    plan = refund_plan(settings, session, utc_now())
+    return StopPreview(
+        session_id=session.id,
+        paid=session.amount_total,
+        currency=session.currency,
+        unused_seconds=plan.unused_seconds,
+        refund=plan.amount,
+        refund_way=plan.way,
+        explanation=plan.reason,
+    )
 
 
 async def _refund_unused(
     settings: Settings, db: AsyncSession, session: GameSession, actor_id: uuid.UUID
-) -> int:
-    """With ``refund_unused_on_stop``, the unused share of what was paid goes back to the
-    customer's balance. Guests have no balance to take it, so they get nothing back here."""
-    if not settings.refund_unused_on_stop or session.user_id is None:
-        return 0
+) -> StopRefund:
+    """Give back the unused share of what was paid, the way the venue's ``stop_refund``
+    says: to the customer's balance or in cash from the till (which needs an open shift)."""
     assert session.actual_end_at is not None
-    amount = unused_share(
-        session.amount_total, session.started_at, session.scheduled_end_at, session.actual_end_at
-    )
+    plan = refund_plan(settings, session, session.actual_end_at)
+    if plan.amount <= 0:
+        return plan
+    minutes = plan.unused_seconds // 60
+    charge = Charge.for_session(session, plan.amount, minutes, PaymentPurpose.REFUND, actor_id)
+    if plan.way is RefundWay.CASH:
+        payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
+        return plan
     customer = await _customer(db, session.user_id)
-    if customer is None or amount <= 0:
-        return 0
-    unused_minutes = int((session.scheduled_end_at - session.actual_end_at).total_seconds() // 60)
-    charge = Charge.for_session(session, amount, unused_minutes, PaymentPurpose.REFUND, actor_id)
+    assert customer is not None  # balance refunds are planned for customers only
     await payments.refund_amount(db, customer, charge, "unused time after an early stop")
-    return amount
+    return plan
 
 
-async def expire_session(db: AsyncSession, session_id: uuid.UUID) -> bool:
-    """Expire a due session. Returns False if it was not due or another worker got it."""
-    if not await repository.claim_expiry(db, session_id, utc_now()):
-        return False
-    session = await get_session(db, session_id)
-    station = await stations.get_station(db, session.station_id, lock=True)
-    _release_station(db, station, actor_id=None)
-    assert session.actual_end_at is not None  # set by the claim
-    record(
-        db,
-        SessionExpired(
-            **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
-        ),
-    )
-    return True
+async def expire_due(db: AsyncSession, session_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Expire those of ``session_ids`` that are due, in one transaction; the ones expired.
+    A session that is not due, or that another worker got, is left alone."""
+    expired = await repository.claim_expiries(db, session_ids, utc_now())
+    if not expired:
+        return set()
+    held = await stations_repository.lock_many(db, {session.station_id for session in expired})
+    for session in expired:
+        _release_station(db, held[session.station_id], actor_id=None)
+        assert session.actual_end_at is not None  # set by the claim
+        record(
+            db,
+            SessionExpired(
+                **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
+            ),
+        )
+    return {session.id for session in expired}
 
 
 async def get_session(
@@ -343,9 +501,16 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    quote = await pricing.quote_for(db, station, customer, minutes, starts_at, venue_timezone)
+    quote = await pricing.quote_for(
+        db, station, customer, minutes, starts_at, venue_timezone, time_tax(settings)
+    )
     check_amount(quote.amount, settings.max_amount, "the price")
     return quote
+
+
+def time_tax(settings: Settings) -> tuple[int, bool]:
+    """Play time's tax rate and whether its prices include it."""
+    return settings.tax_rate_bp, settings.prices_include_tax
 
 
 def _quote_public(settings: Settings, quote: Quote) -> QuotePublic:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,19 @@ async def get_live(
         query = query.with_for_update()
     station: Station | None = await db.scalar(query)
     return station
+
+
+async def lock_many(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Station]:
+    """``station_ids`` locked for update, in id order (so two workers cannot deadlock)."""
+    query = (
+        select(Station)
+        .where(Station.id.in_(sorted(station_ids)))
+        .order_by(Station.id)
+        .with_for_update()
+    )
+    return {station.id: station for station in await db.scalars(query)}
 
 
 async def list_live(

@@ -6,14 +6,35 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from gameops.server.deps import AdminUser, DbDep, PageDep
+from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, PasswordsDep
 from gameops.server.schemas import Paginated
 from gameops.server.users import repository, service
 from gameops.server.users.domain import Role
-from gameops.server.users.schemas import UserCreate, UserPublic, UserUpdate
+from gameops.server.users.schemas import (
+    MyUpdate,
+    PasswordChange,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/users", tags=["users"])
 STAFF_ROLES = (Role.ADMIN, Role.OPERATOR)
+
+
+# Before /{user_id}: "me" is not a user id.
+@router.patch("/me")
+async def update_me(body: MyUpdate, db: DbDep, user: CurrentUser) -> UserPublic:
+    me = await service.get_user(db, user.id)  # the caller was read in a session of its own
+    return UserPublic.model_validate(await service.update_me(db, me, body))
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_my_password(
+    body: PasswordChange, db: DbDep, passwords: PasswordsDep, user: CurrentUser
+) -> None:
+    me = await service.get_user(db, user.id)
+    await service.change_own_password(db, passwords, me, body)
 
 
 @router.get("", response_model=Paginated[UserPublic])
@@ -23,8 +44,10 @@ async def list_staff(db: DbDep, _: AdminUser, page: PageDep) -> Paginated[UserPu
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_staff(body: UserCreate, db: DbDep, admin: AdminUser) -> UserPublic:
-    return UserPublic.model_validate(await service.create_user(db, body, admin.id))
+async def create_staff(
+    body: UserCreate, db: DbDep, passwords: PasswordsDep, admin: AdminUser
+) -> UserPublic:
+    return UserPublic.model_validate(await service.create_user(db, passwords, body, admin.id))
 
 
 @router.get("/{user_id}")
@@ -34,7 +57,7 @@ async def get_staff(user_id: uuid.UUID, db: DbDep, _: AdminUser) -> UserPublic:
 
 @router.patch("/{user_id}")
 async def update_staff(
-    user_id: uuid.UUID, body: UserUpdate, db: DbDep, admin: AdminUser
+    user_id: uuid.UUID, body: UserUpdate, db: DbDep, passwords: PasswordsDep, admin: AdminUser
 ) -> UserPublic:
     user = await service.get_user(db, user_id)
-    return UserPublic.model_validate(await service.update_user(db, user, body, admin))
+    return UserPublic.model_validate(await service.update_user(db, passwords, user, body, admin))

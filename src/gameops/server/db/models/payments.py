@@ -42,3 +42,5 @@ class Payment(Timestamped, Base):
     # CARD: the gateway's PaymentIntent id, how webhooks find the payment.
     gateway_intent_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     failure_reason: Mapped[str | None] = mapped_column(String(255))
+    # The till's shift it was taken in (every cash payment has one; see shifts/).
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shifts.id"), index=True)

@@ -55,6 +55,11 @@ class GameSession(Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # A PC's paid time starts when its agent takes the session: until then this is when
+    # the sale (or move) was made, and the clock does not run. None: running (or console).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When staff were told the PC has not taken it within the venue's wait.
+    start_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     station: Mapped[Station] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="raise")

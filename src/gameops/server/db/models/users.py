@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Integer,
     String,
     Uuid,
     text,
@@ -29,6 +30,11 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # In every token issued to the user; bumped on a password or role change and on
+    # disabling, which makes every token issued before useless.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The dashboard's language for this user (a gameops.i18n catalogue); null: the venue's.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Customers only (staff keep the defaults).
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))

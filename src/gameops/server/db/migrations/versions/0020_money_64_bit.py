@@ -1,7 +1,7 @@
 """Money columns 64-bit: a 32-bit integer overflows at 2,147,483,647 minor units.
 
 Revision ID: 0020
-Revises: 0030
+Revises: 0082
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0030"
+down_revision: str | None = "0082"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

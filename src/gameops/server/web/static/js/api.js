@@ -1,7 +1,7 @@
 // The REST API client: tokens (kept in localStorage), refresh before and after expiry,
 // and errors turned into plain words.
 
-import { money } from "./format.js";
+import { plainError } from "./errors.js";
 
 const KEY = "gameops.auth";
 const API = "/api/v1";
@@ -44,7 +44,18 @@ export async function login(username, password) {
 
 /** Forget the tokens and go to the login page; `reason` becomes a message there. */
 export function logout(reason = "") {
+  const auth = load();
   localStorage.removeItem(KEY);
+  if (auth?.refresh && !reason) {
+    // End the login on the server too (its refresh tokens stop working); keepalive lets the
+    // request finish while the page changes.
+    fetch(API + "/auth/logout", {
+      method: "POST",
+      keepalive: true,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: auth.refresh }),
+    }).catch(() => {});
+  }
   location.assign(reason ? `/login?reason=${encodeURIComponent(reason)}` : "/login");
 }
 
@@ -55,7 +66,16 @@ function refresh() {
   refreshing ??= (async () => {
     const auth = load();
     if (!auth) throw new ApiError(401, "Not logged in");
-    const response = await send("POST", "/auth/refresh", { refresh_token: auth.refresh }, null);
+    let response;
+    try {
+      response = await send("POST", "/auth/refresh", { refresh_token: auth.refresh }, null);
+    } catch (err) {
+      // Refresh tokens are used once: another tab may have just used ours and stored the
+      // next pair. Then that pair is ours too.
+      const now = load();
+      if (err instanceof ApiError && err.status === 401 && now && now.refresh !== auth.refresh) return now;
+      throw err;
+    }
     return store(await response.json());
   })().finally(() => {
     refreshing = null;
@@ -81,8 +101,9 @@ export async function accessToken({ force = false } = {}) {
   return auth.access;
 }
 
-async function send(method, path, body, token) {
+async function send(method, path, body, token, idempotencyKey = null) {
   const headers = { Accept: "application/json" };
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   if (body !== undefined && body !== null) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
@@ -93,7 +114,7 @@ async function send(method, path, body, token) {
       body: body === undefined || body === null ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "Cannot reach the server. Check the network and try again.");
+    throw new ApiError(0, plainError(0, null));
   }
   if (!response.ok) throw await errorOf(response);
   return response;
@@ -106,51 +127,55 @@ async function errorOf(response) {
   } catch {
     /* not JSON: keep the status line */
   }
-  return new ApiError(response.status, plainDetail(response.status, body), body);
+  return new ApiError(response.status, plainError(response.status, body), body);
 }
 
-function plainDetail(status, body) {
-  const text = typeof body?.detail === "string" ? body.detail : "";
-  const detail = text.charAt(0).toUpperCase() + text.slice(1);
-  if (status >= 500) return `The server failed (HTTP ${status}). Try again in a moment.`;
-  if (status === 403) return detail ? `Not allowed: ${detail.replace(/^Requires/, "requires")}.` : "Not allowed.";
-  if (status === 422 && Array.isArray(body?.errors) && body.errors.length) {
-    return body.errors.map(validationText).join(" ");
-  }
-  if (Number.isInteger(body?.balance) && Number.isInteger(body?.price)) {
-    return `${detail}: ${money(body.balance)} of ${money(body.price)}.`; // "Insufficient balance: $3.50 of $6.00."
-  }
-  if (detail) return detail.endsWith(".") ? detail : `${detail}.`;
-  return `The request failed (HTTP ${status}).`;
+/** A fresh key for one money-moving action (a sale, an extension, a top-up, a card
+ * confirmation): its retries reuse it, so the server applies it at most once. */
+export function newIdempotencyKey() {
+  // Not crypto.randomUUID(): that needs a secure context, and a venue's LAN may be plain HTTP.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `dash-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** One validation error as a sentence: "Email is not in a valid format." */
-function validationText(error) {
-  const field = String(error.loc?.[error.loc.length - 1] ?? "value").replaceAll("_", " ");
-  const name = field.charAt(0).toUpperCase() + field.slice(1);
-  if (error.type === "string_pattern_mismatch") return `${name} is not in a valid format.`;
-  if (error.type === "missing") return `${name} is required.`;
-  const message = String(error.msg ?? "is not valid").replace(/^(String|Value|Input|Value error,) /, "");
-  return `${name} ${message.charAt(0).toLowerCase()}${message.slice(1)}.`;
+/** One money-moving action that may be sent more than once (a double click, a retry after
+ * a network error): `run(send)` calls `send(key)` with the same key until the server gives a
+ * definite refusal (4xx), after which the next try is a new request with a new key. */
+export function oneAction() {
+  let key = newIdempotencyKey();
+  return {
+    async run(send) {
+      try {
+        return await send(key);
+      } catch (err) {
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500) key = newIdempotencyKey();
+        throw err;
+      }
+    },
+  };
 }
 
 /** Call the API; `params` become the query string. Returns parsed JSON, or null for 204;
- * with `raw`, the Response itself (a CSV export, say). */
-export async function api(method, path, { body = null, params = null, raw = false } = {}) {
+ * with `raw`, the Response itself (a CSV export, say). `idempotencyKey` goes with the
+ * request and its retry after a refused token. */
+export async function api(method, path, { body = null, params = null, raw = false, idempotencyKey = null } = {}) {
   const query = params ? queryString(params) : "";
   let response;
   try {
-    response = await send(method, path + query, body, await accessToken());
+    response = await send(method, path + query, body, await accessToken(), idempotencyKey);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
     // The access token was refused (expired early, server restarted with a new key...).
-    response = await send(method, path + query, body, await accessToken({ force: true }));
+    response = await send(method, path + query, body, await accessToken({ force: true }), idempotencyKey);
   }
   if (raw) return response;
   return response.status === 204 ? null : response.json();
 }
 
+/** `params` as a query string: an object (empty values left out), or URLSearchParams (a
+ * name given more than once, e.g. station_id=a&station_id=b). */
 export function queryString(params) {
+  if (params instanceof URLSearchParams) return params.size ? `?${params}` : "";
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== "" && value !== null && value !== undefined) search.set(key, value);
@@ -168,7 +193,7 @@ export function me() {
 
 /** Put an error's plain words in `element` (next to what caused it) and show it. */
 export function showError(element, err) {
-  element.textContent = err instanceof Error ? err.message : `Something went wrong: ${err}`;
+  element.textContent = err instanceof Error ? err.message : String(err);
   element.hidden = false;
 }
 

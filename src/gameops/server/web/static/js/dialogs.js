@@ -1,6 +1,7 @@
 // Native <dialog> helpers: open with focus inside, close on Cancel/Escape, errors shown in it.
 
 import { clearError, showError } from "./api.js";
+import { t } from "./i18n.js";
 
 /** Open `dialog`; `onSubmit(form)` runs on submit; the dialog closes when it resolves and
  * shows the error next to the form when it throws. If it resolves to a function, that runs
@@ -42,4 +43,21 @@ export function minutesPicker(form, onChange = () => {}) {
   form.elements.minutes.oninput = update;
   update();
   return chosen;
+}
+
+/** Copy `text` to the clipboard; without the Clipboard API (plain HTTP on the venue's LAN),
+ * by selecting `field` and the browser's copy command. Shows "Copied" on `button`. */
+export async function copyText(text, field, button) {
+  try {
+    // A browser may hold the promise while it asks for permission: not for long.
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error("no answer")), 800));
+    await Promise.race([navigator.clipboard.writeText(text), late]);
+  } catch {
+    field.focus();
+    field.select();
+    document.execCommand("copy");
+  }
+  const label = button.textContent;
+  button.textContent = t("common.copied");
+  setTimeout(() => { button.textContent = label; }, 1500);
 }

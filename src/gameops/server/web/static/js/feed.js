@@ -47,7 +47,9 @@ async function connect({ forceRefresh = false }) {
     return retryLater(); // the server is unreachable; a refused refresh has logged us out
   }
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/dashboard?token=${encodeURIComponent(token)}`);
+  // The token goes in the first message, never in the URL (URLs end up in logs).
+  socket = new WebSocket(`${scheme}://${location.host}/ws/dashboard`);
+  socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
   let syncing = null; // events that arrive while we catch up wait here
   socket.onmessage = async (message) => {
     const data = JSON.parse(message.data);

@@ -1,19 +1,38 @@
-// Display helpers: money, durations, times, names of statuses.
+// The one formatting module: money, durations and times in the user's language (Intl), in
+// the venue's currency and time zone; and element building.
+
+import { language, t } from "./i18n.js";
 
 const currency = document.body.dataset.currency || "USD";
-const moneyFormat = new Intl.NumberFormat(undefined, { style: "currency", currency });
+export const timeZone = document.body.dataset.timezone || undefined;
+const moneyFormat = new Intl.NumberFormat(language, { style: "currency", currency });
 export const currencyDigits = moneyFormat.resolvedOptions().maximumFractionDigits;
+const numberFormat = new Intl.NumberFormat(language);
 
 export function money(minorUnits) {
   return moneyFormat.format(minorUnits / 10 ** currencyDigits);
 }
 
-export function toMinorUnits(text) {
-  return Math.round(Number.parseFloat(text) * 10 ** currencyDigits);
+export function number(value) {
+  return numberFormat.format(value);
 }
 
+/** The amount typed in a money field ("6.50" or "6,50"), in minor units; NaN if none. */
+export function toMinorUnits(text) {
+  const cleaned = String(text).trim().replace(/\s/g, "").replace(",", ".");
+  if (!/^-?\d*\.?\d+$/.test(cleaned)) return Number.NaN;
+  return Math.round(Number.parseFloat(cleaned) * 10 ** currencyDigits);
+}
+
+const plainAmount = new Intl.NumberFormat(language, {
+  minimumFractionDigits: currencyDigits,
+  maximumFractionDigits: currencyDigits,
+  useGrouping: false,
+});
+
+/** An amount for a money field, as the user writes it ("6.50", "6,50"). */
 export function fromMinorUnits(minorUnits) {
-  return (minorUnits / 10 ** currencyDigits).toFixed(currencyDigits);
+  return plainAmount.format(minorUnits / 10 ** currencyDigits);
 }
 
 /** 1:05:09, or 04:09 under an hour. */
@@ -32,18 +51,30 @@ export function timeBand(seconds) {
   return "red";
 }
 
+const dateTimeFormat = new Intl.DateTimeFormat(language, { dateStyle: "short", timeStyle: "medium", timeZone });
+const timeFormat = new Intl.DateTimeFormat(language, { timeStyle: "short", timeZone });
+const secondsFormat = new Intl.DateTimeFormat(language, { timeStyle: "medium", timeZone });
+
+/** A moment in the venue's time zone, in the user's language; "—" for none. */
 export function dateTime(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+  return iso ? dateTimeFormat.format(new Date(iso)) : "—";
 }
 
 export function timeOfDay(iso) {
-  return iso ? new Date(iso).toLocaleTimeString(undefined, { timeStyle: "short" }) : "—";
+  return iso ? timeFormat.format(new Date(iso)) : "—";
 }
 
+export function timeWithSeconds(iso) {
+  return iso ? secondsFormat.format(new Date(iso)) : "—";
+}
+
+/** "1 hour", "2 hours", "45 min", "1 h 30 min". */
 export function minutesText(minutes) {
-  if (minutes % 60 === 0) return minutes === 60 ? "1 hour" : `${minutes / 60} hours`;
-  return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (!hours) return t("time.minutes", { count: rest });
+  if (!rest) return t("time.hours", { count: hours });
+  return t("time.hours_minutes", { hours, minutes: rest });
 }
 
 export function words(constant) {

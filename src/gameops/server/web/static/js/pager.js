@@ -1,6 +1,8 @@
 // The prev/next pager under a filtered table: which page is shown, and going back to the
 // first page when the filters change.
 
+import { t } from "./i18n.js";
+
 export class Pager {
   /** Wire `element` (the .pager) and the filter form to call `load` on every change. */
   constructor(element, filters, load) {
@@ -20,11 +22,12 @@ export class Pager {
     });
   }
 
-  /** Show where a loaded answer's `meta` puts us; `noun` names what is counted. */
+  /** Show where a loaded answer's `meta` puts us; `noun` is the catalogue key of what is
+   * counted (plural forms). */
   show(meta, noun) {
     this.pages = Math.max(1, meta.pages);
     const { page, pages } = this;
-    this.element.querySelector('[data-field="page"]').textContent = `Page ${page} of ${pages} · ${meta.total} ${noun}`;
+    this.element.querySelector('[data-field="page"]').textContent = `${t("pager.page", { page, pages })} · ${t(noun, { count: meta.total })}`;
     this.element.querySelector('[data-page="prev"]').disabled = page <= 1;
     this.element.querySelector('[data-page="next"]').disabled = page >= pages;
   }

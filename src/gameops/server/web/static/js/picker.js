@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { debounce, el, money } from "./format.js";
+import { t } from "./i18n.js";
 
 /** Wire the picker inside `form`; `onChange(customer|null)` runs on every choice. Returns a
  * function that gives the chosen customer (or null). */
@@ -19,7 +20,7 @@ export function customerPicker(form, onChange) {
     results.replaceChildren();
     if (customer) {
       form.querySelector('[data-field="chosen-name"]').textContent =
-        `${customer.full_name || customer.username} · balance ${money(customer.balance)}`;
+        t("picker.chosen", { name: customer.full_name || customer.username, balance: money(customer.balance) });
     } else {
       input.value = "";
     }
@@ -39,7 +40,7 @@ export function customerPicker(form, onChange) {
           return el("li", {}, button);
         }),
       );
-      if (!page.items.length) results.append(el("li", { class: "muted" }, "No customer matches."));
+      if (!page.items.length) results.append(el("li", { class: "muted" }, t("picker.none")));
     } catch (err) {
       results.replaceChildren(el("li", { class: "error" }, err.message));
     }

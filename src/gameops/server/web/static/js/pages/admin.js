@@ -1,11 +1,14 @@
-// Admin: stations (create, edit, agent tokens, archive) and staff accounts. Admins only;
-// the API refuses operators anyway, this page just does not offer them what they cannot do.
+// Admin: stations (create, edit, set up a PC, archive), staff accounts (create, role,
+// disable, reset a password) and rate plans. Admins only; the API refuses operators anyway,
+// this page just does not offer them what they cannot do.
 
 import { api, clearError, showError } from "../api.js";
-import { openDialog } from "../dialogs.js";
+import { copyText, openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
-import { debounce, el, fromMinorUnits, money, toMinorUnits, words } from "../format.js";
+import { debounce, el, fromMinorUnits, minutesText, money, toMinorUnits } from "../format.js";
+import { t, tEnum } from "../i18n.js";
 import { allPages } from "../lookups.js";
+import { editPlan } from "../planform.js";
 import { boot } from "../shell.js";
 
 const stationsBody = document.querySelector("#stations-table tbody");
@@ -24,6 +27,7 @@ async function loadStations() {
   try {
     const stations = await allPages("/stations");
     stationsBody.replaceChildren(...stations.map(stationRow));
+    if (!stations.length) stationsBody.append(el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("admin.no_stations"))));
     clearError(stationsError);
   } catch (err) {
     showError(stationsError, err);
@@ -31,15 +35,20 @@ async function loadStations() {
 }
 
 function stationRow(station) {
-  const agent = station.type === "CONSOLE" ? "—" : station.agent_connected ? "connected" : "not connected";
+  const agent = station.type === "CONSOLE" ? "—" : station.agent_connected ? t("admin.connected") : t("admin.not_connected");
+  const id = el("code", { class: "mono small", title: station.id }, station.id.slice(0, 8) + "…");
+  const copy = button(t("common.copy"), (event) => copyText(station.id, idField, event.currentTarget), "ghost");
+  const idField = el("input", { class: "visually-hidden", value: station.id, readonly: true, tabindex: -1, "aria-hidden": "true" });
+  copy.setAttribute("aria-label", t("admin.copy_id", { name: station.name }));
   return el(
     "tr",
     { "data-station-id": station.id, "data-name": station.name },
     el("td", {}, station.name),
-    el("td", {}, station.type === "CONSOLE" ? "Console" : "PC"),
+    el("td", { class: "id-cell" }, id, copy, idField),
+    el("td", {}, tEnum("station_type", station.type)),
     el("td", {}, station.zone ?? ""),
     el("td", {}, money(station.hourly_rate)),
-    el("td", {}, words(station.status)),
+    el("td", {}, tEnum("station_status", station.status)),
     el("td", {}, agent),
     el(
       "td",
@@ -47,9 +56,9 @@ function stationRow(station) {
       el(
         "div",
         { class: "actions" },
-        button("Edit", () => editStation(station)),
-        station.type === "PC" ? button("Issue agent token", () => issueToken(station)) : null,
-        button("Archive", () => archiveStation(station), "danger"),
+        button(t("common.edit"), () => editStation(station)),
+        station.type === "PC" ? button(t("setup.button"), () => setUpPc(station)) : null,
+        button(t("admin.archive"), () => archiveStation(station), "danger"),
       ),
     ),
   );
@@ -58,7 +67,7 @@ function stationRow(station) {
 function editStation(station = null) {
   const dialog = document.getElementById("station-dialog");
   const form = dialog.querySelector("form");
-  dialog.querySelector("h2").textContent = station ? `Edit ${station.name}` : "New station";
+  dialog.querySelector("h2").textContent = station ? t("customers.edit_title", { name: station.name }) : t("admin.new_station");
   form.reset();
   form.elements.type.disabled = Boolean(station); // a station's type is fixed once created
   if (station) {
@@ -69,7 +78,7 @@ function editStation(station = null) {
   }
   openDialog(dialog, async () => {
     const rate = toMinorUnits(form.elements.hourly_rate.value);
-    if (!Number.isFinite(rate)) throw new Error("Enter the rate per hour, e.g. 6.00");
+    if (!Number.isFinite(rate)) throw new Error(t("admin.rate_missing"));
     const body = {
       name: form.elements.name.value.trim(),
       zone: form.elements.zone.value.trim() || null,
@@ -88,37 +97,54 @@ function confirm(question, yes, action) {
   openDialog(dialog, action);
 }
 
-function issueToken(station) {
-  confirm(
-    `Issue a new agent token for ${station.name}? Its current token stops working and a connected agent is disconnected.`,
-    "Issue token",
-    async () => {
-      const issued = await api("POST", `/stations/${station.id}/agent-token`);
-      const dialog = document.getElementById("token-dialog");
-      dialog.querySelector('[data-field="station"]').textContent = station.name;
-      dialog.querySelector('[name="station_id"]').value = issued.station_id;
-      const input = dialog.querySelector('[name="token"]');
-      input.value = issued.token;
-      dialog.querySelector("[data-copy]").onclick = () => navigator.clipboard?.writeText(issued.token);
-      // The token lives only in this dialog: cleared when it closes, never stored.
-      dialog.addEventListener("close", () => { input.value = ""; }, { once: true });
-      return () => {
-        openDialog(dialog, null);
-        input.select();
-      };
-    },
-  );
+/** What the PC needs: the agent's config, or the Windows installer's silent line. */
+export function setupTexts(station, token, origin = location) {
+  const secure = origin.protocol === "https:";
+  const server = `${secure ? "wss" : "ws"}://${origin.host}`;
+  const cafile = secure ? " /CAFILE=C:\\ProgramData\\GameOps\\server-cert.pem" : "";
+  const silent = `gameops-agent-setup.exe /S /SERVER=${server} /STATION=${station.id} /TOKEN=${token}${cafile}`;
+  const config = [
+    "station:",
+    `  id: "${station.id}"`,
+    `  name: ${JSON.stringify(station.name)}`,
+    "backend:",
+    `  url: "${server}"`,
+    `  token: "${token}"`,
+    secure ? '  ca_file: "C:\\\\ProgramData\\\\GameOps\\\\server-cert.pem"' : null,
+  ].filter((line) => line !== null).join("\n");
+  return { silent, config, secure };
+}
+
+function setUpPc(station) {
+  confirm(t("setup.question", { name: station.name }), t("setup.issue"), async () => {
+    const issued = await api("POST", `/stations/${station.id}/agent-token`);
+    const dialog = document.getElementById("setup-dialog");
+    const form = dialog.querySelector("form");
+    const texts = setupTexts(station, issued.token);
+    dialog.querySelector('[data-field="station"]').textContent = station.name;
+    dialog.querySelector('[data-field="cafile"]').hidden = !texts.secure;
+    const values = { station_id: issued.station_id, token: issued.token, silent: texts.silent, config: texts.config };
+    for (const [name, value] of Object.entries(values)) form.elements[name].value = value;
+    for (const copy of dialog.querySelectorAll("[data-copy]")) {
+      const field = form.elements[copy.dataset.copy];
+      copy.onclick = () => copyText(field.value, field, copy);
+    }
+    // The token lives only in this dialog: cleared when it closes, never stored.
+    dialog.addEventListener("close", () => {
+      for (const name of ["token", "silent", "config"]) form.elements[name].value = "";
+    }, { once: true });
+    return () => {
+      openDialog(dialog, null);
+      form.elements.silent.select();
+    };
+  });
 }
 
 function archiveStation(station) {
-  confirm(
-    `Archive ${station.name}? It leaves the floor; its sessions and payments stay in the books.`,
-    "Archive",
-    async () => {
-      await api("DELETE", `/stations/${station.id}`);
-      return loadStations;
-    },
-  );
+  confirm(t("admin.archive_question", { name: station.name }), t("admin.archive"), async () => {
+    await api("DELETE", `/stations/${station.id}`);
+    return loadStations;
+  });
 }
 
 async function loadPlans() {
@@ -133,6 +159,8 @@ async function loadPlans() {
 }
 
 function planRow(plan) {
+  const rule = (r) => `${r.name} ${r.start.slice(0, 5)}–${r.end.slice(0, 5)}`;
+  const pack = (p) => `${p.name} (${minutesText(p.minutes)}) ${money(p.price)}`;
   return el(
     "tr",
     { "data-plan-id": plan.id, "data-zone": plan.zone },
@@ -140,60 +168,22 @@ function planRow(plan) {
     el("td", {}, plan.name),
     el("td", {}, money(plan.member_hourly_rate)),
     el("td", {}, money(plan.guest_hourly_rate)),
-    el("td", { class: "details" }, plan.rules.map((r) => `${r.name} ${r.start.slice(0, 5)}–${r.end.slice(0, 5)}`).join(", ")),
-    el("td", { class: "details" }, plan.packages.map((p) => `${p.name} ${money(p.price)}`).join(", ")),
+    el("td", { class: "details" }, plan.rules.map(rule).join(", ")),
+    el("td", { class: "details" }, plan.packages.map(pack).join(", ")),
     el(
       "td",
       {},
       el(
         "div",
         { class: "actions" },
-        button("Edit", () => editPlan(plan)),
-        button("Delete", () => confirm(`Delete the plan for ${plan.zone}? Its stations go back to their own hourly rates.`, "Delete", async () => {
+        button(t("common.edit"), () => editPlan(plan, loadPlans)),
+        button(t("common.delete"), () => confirm(t("plans.delete_question", { zone: plan.zone }), t("common.delete"), async () => {
           await api("DELETE", `/pricing/plans/${plan.id}`);
           return loadPlans;
         }), "danger"),
       ),
     ),
   );
-}
-
-function parseList(text, what) {
-  if (!text.trim()) return [];
-  try {
-    const value = JSON.parse(text);
-    if (Array.isArray(value)) return value;
-  } catch {
-    /* fall through */
-  }
-  throw new Error(`${what}: write a JSON list, like the example shown when the box is empty.`);
-}
-
-function editPlan(plan = null) {
-  const dialog = document.getElementById("plan-dialog");
-  const form = dialog.querySelector("form");
-  dialog.querySelector("h2").textContent = plan ? `Edit ${plan.name}` : "New rate plan";
-  form.reset();
-  if (plan) {
-    for (const name of ["zone", "name"]) form.elements[name].value = plan[name];
-    form.elements.member_hourly_rate.value = fromMinorUnits(plan.member_hourly_rate);
-    form.elements.guest_hourly_rate.value = fromMinorUnits(plan.guest_hourly_rate);
-    form.elements.rules.value = plan.rules.length ? JSON.stringify(plan.rules, null, 1) : "";
-    form.elements.packages.value = plan.packages.length ? JSON.stringify(plan.packages, null, 1) : "";
-  }
-  openDialog(dialog, async () => {
-    const body = {
-      zone: form.elements.zone.value.trim(),
-      name: form.elements.name.value.trim(),
-      member_hourly_rate: toMinorUnits(form.elements.member_hourly_rate.value),
-      guest_hourly_rate: toMinorUnits(form.elements.guest_hourly_rate.value),
-      rules: parseList(form.elements.rules.value, "Time rules"),
-      packages: parseList(form.elements.packages.value, "Packages"),
-    };
-    if (plan) await api("PUT", `/pricing/plans/${plan.id}`, { body });
-    else await api("POST", "/pricing/plans", { body });
-    return loadPlans;
-  });
 }
 
 async function loadStaff() {
@@ -212,18 +202,19 @@ function staffRow(user) {
   return el(
     "tr",
     { "data-user-id": user.id, "data-username": user.username },
-    el("td", {}, user.username + (self ? " (you)" : "")),
+    el("td", {}, user.username + (self ? ` (${t("events.you")})` : "")),
     el("td", {}, user.full_name),
-    el("td", {}, words(user.role)),
-    el("td", {}, user.is_active ? "yes" : "no"),
+    el("td", {}, t(`admin.role_${user.role.toLowerCase()}`)),
+    el("td", {}, user.is_active ? t("common.yes") : t("common.no")),
     el(
       "td",
       {},
       el(
         "div",
         { class: "actions" },
-        self ? null : button(`Make ${words(otherRole).toLowerCase()}`, () => patchUser(user, { role: otherRole })),
-        self ? null : button(user.is_active ? "Disable" : "Enable", () => patchUser(user, { is_active: !user.is_active })),
+        self ? null : button(t(`admin.make_${otherRole.toLowerCase()}`), () => patchUser(user, { role: otherRole })),
+        self ? null : button(user.is_active ? t("customers.disable") : t("customers.enable"), () => patchUser(user, { is_active: !user.is_active })),
+        self ? null : button(t("admin.reset_password"), () => resetPassword(user)),
       ),
     ),
   );
@@ -236,6 +227,17 @@ async function patchUser(user, body) {
   } catch (err) {
     showError(staffError, err);
   }
+}
+
+function resetPassword(user) {
+  const dialog = document.getElementById("reset-dialog");
+  const form = dialog.querySelector("form");
+  form.reset();
+  dialog.querySelector('[data-field="who"]').textContent = t("admin.reset_for", { name: user.full_name || user.username });
+  openDialog(dialog, async () => {
+    await api("PATCH", `/users/${user.id}`, { body: { password: form.elements.password.value } });
+    return null;
+  });
 }
 
 function newUser() {
@@ -257,7 +259,7 @@ if (!isAdmin) {
   document.getElementById("admin-body").hidden = false;
   document.getElementById("new-station").addEventListener("click", () => editStation());
   document.getElementById("new-user").addEventListener("click", newUser);
-  document.getElementById("new-plan").addEventListener("click", () => editPlan());
+  document.getElementById("new-plan").addEventListener("click", () => editPlan(null, loadPlans));
   const reload = debounce(loadStations, 200);
   feed.on("event", (event) => {
     if (event.type.startsWith("STATION_") || event.type.startsWith("AGENT_")) reload();

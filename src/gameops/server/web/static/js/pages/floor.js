@@ -1,32 +1,35 @@
-// The floor: a card per station, grouped by zone, updated from the live feed, with the
-// countdown ticking locally every second.
+// The floor: a card per station, grouped by zone (or a compact list), filtered and searched;
+// live events are applied to the cards they touch (the stations they name are re-read, in
+// one batched request), never the whole floor per event. The countdown ticks locally.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, oneAction, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
+import { moveTargets, stopQuestion, waitingText } from "./floor-till.js";
 import * as feed from "../feed.js";
-import { clock, debounce, el, money, timeBand, words } from "../format.js";
+import { clock, debounce, el, money, timeBand, timeWithSeconds } from "../format.js";
+import { t, tEnum } from "../i18n.js";
 import { customerPicker } from "../picker.js";
 import { boot } from "../shell.js";
 
 const root = document.getElementById("floor");
 const floorError = document.getElementById("floor-error");
 const summary = document.getElementById("floor-summary");
+const empty = document.getElementById("floor-empty");
+const tools = document.getElementById("floor-tools");
+const stations = new Map(); // station id -> the station as GET /floor gave it, events applied
 const cards = new Map(); // station id -> card
 const zones = new Map(); // zone name -> section
 let skewMs = 0; // server clock minus ours
 let isAdmin = false;
-const POWER_REFRESH_MS = 5_000;
+const BATCH_MS = 100; // events within this window cost one request
+const MAX_IDS = 500; // per request, as the API allows
+const POWER_SECONDS = Number(document.body.dataset.powerSeconds || 60);
+const ATTENTION = new Set(["ERROR", "TAMPER_LOCKED", "CLIENT_STOPPED", "PENDING"]);
 
-const STATUS_TEXT = {
-  ONLINE: "Available",
-  OFFLINE: "Offline",
-  IN_SESSION: "In session",
-  MAINTENANCE: "Maintenance",
-  ERROR: "Error", // a console's plug or router not answering, or a recent agent/device error
-  PENDING: "Waiting for card payment",
-  TAMPER_LOCKED: "Tamper lock",
-  CLIENT_STOPPED: "Client stopped",
-};
+if (document.body.dataset.card !== "yes") {
+  // No payment gateway: Card is not offered at all.
+  for (const option of document.querySelectorAll('option[value="CARD"]')) option.remove();
+}
 
 /** Show what the server would charge (GET /pricing/quote) in `price`, and the plan it
  * used in `basis`. Debounced; only the newest answer is shown. */
@@ -41,38 +44,121 @@ function quoter(price, basis) {
     try {
       const quote = await api("GET", "/pricing/quote", { params });
       if (mine !== asked) return;
-      price.textContent = `To pay: ${money(quote.amount)}`;
-      const via = quote.basis === "package" && quote.package ? ` · package ${quote.package.name}` : "";
-      basis.textContent = `${quote.plan}${quote.member ? " · member rate" : ""}${via}`;
+      price.textContent = t("floor.to_pay", { amount: money(quote.amount) });
+      const parts = [quote.plan];
+      if (quote.member) parts.push(t("floor.member_rate"));
+      if (quote.basis === "package" && quote.package) parts.push(t("floor.package", { name: quote.package.name }));
+      basis.textContent = parts.join(" · ");
     } catch (err) {
       if (mine === asked) price.textContent = err.message;
     }
   }, 150);
 }
 
-let loads = 0; // only the newest answer is drawn: an older one may arrive after it
+let loads = 0; // only the newest whole-floor answer is drawn
 
-async function load() {
+/** Read the whole floor: at start and after the feed (re)connects. */
+async function loadAll() {
   const mine = ++loads;
   try {
     const floor = await api("GET", "/floor");
     if (mine !== loads) return;
     skewMs = Date.parse(floor.server_time) - Date.now();
-    render(floor.stations);
+    stations.clear();
+    for (const station of floor.stations) stations.set(station.id, station);
+    render();
     clearError(floorError);
   } catch (err) {
     showError(floorError, err);
   }
 }
 
-function render(stations) {
+const wanted = new Set(); // stations to re-read
+let batch = null;
+
+/** Re-read these stations soon, together with any others named meanwhile. */
+function refresh(...ids) {
+  for (const id of ids) wanted.add(id);
+  batch ??= setTimeout(readWanted, BATCH_MS);
+}
+
+async function readWanted() {
+  batch = null;
+  const ids = [...wanted].slice(0, MAX_IDS);
+  for (const id of ids) wanted.delete(id);
+  if (wanted.size) refresh();
+  if (!ids.length) return;
+  try {
+    const floor = await api("GET", "/floor", { params: new URLSearchParams(ids.map((id) => ["station_id", id])) });
+    skewMs = Date.parse(floor.server_time) - Date.now();
+    const seen = new Set();
+    let moved = false;
+    for (const station of floor.stations) {
+      seen.add(station.id);
+      const before = stations.get(station.id);
+      moved ||= !before || before.zone !== station.zone || before.name !== station.name;
+      stations.set(station.id, station);
+    }
+    for (const id of ids) {
+      if (!seen.has(id) && stations.delete(id)) moved = true; // archived
+    }
+    if (moved) render();
+    else for (const id of seen) redraw(id);
+    clearError(floorError);
+  } catch (err) {
+    showError(floorError, err);
+  }
+}
+
+/** What an event says about a station, applied to it at once (the re-read confirms it). */
+const APPLY = {
+  STATION_STATUS_CHANGED: (station, data) => { station.status = data.to; },
+  AGENT_CONNECTED: (station) => { station.agent_connected = true; },
+  AGENT_DISCONNECTED: (station) => { station.agent_connected = false; },
+  SESSION_EXTENDED: (station, data) => {
+    if (!station.session) return;
+    station.session.scheduled_end_at = data.scheduled_end_at;
+    station.session.amount_total = data.amount_total;
+    station.session.booked_minutes = data.booked_minutes;
+  },
+};
+// These say all there is: no re-read needed.
+const COMPLETE = new Set(["STATION_STATUS_CHANGED", "AGENT_CONNECTED", "SESSION_EXTENDED"]);
+
+function onEvent(event) {
+  const id = event.station_id;
+  if (!id) return;
+  const station = stations.get(id);
+  if (event.type === "STATION_DELETED") {
+    if (stations.delete(id)) render();
+    return;
+  }
+  if (station && APPLY[event.type]) {
+    APPLY[event.type](station, event.data ?? {});
+    redraw(id);
+  }
+  if (!station || !COMPLETE.has(event.type)) refresh(id);
+}
+
+function redraw(id) {
+  const card = cards.get(id);
+  const station = stations.get(id);
+  if (!card || !station) return;
+  update(card, station);
+  filterCard(card);
+  renderSummary();
+}
+
+const byName = (a, b) => a.name.localeCompare(b.name, undefined, { numeric: true });
+
+function render() {
   const byZone = new Map();
-  for (const station of stations) {
-    const zone = station.zone || "No zone";
+  for (const station of [...stations.values()].sort(byName)) {
+    const zone = station.zone || "";
     if (!byZone.has(zone)) byZone.set(zone, []);
     byZone.get(zone).push(station);
   }
-  const names = [...byZone.keys()].sort((a, b) => (a === "No zone") - (b === "No zone") || a.localeCompare(b));
+  const names = [...byZone.keys()].sort((a, b) => (a === "") - (b === "") || a.localeCompare(b));
   names.forEach((zone, index) => place(root, zoneSection(zone), index));
   for (const [zone, section] of zones) {
     if (!byZone.has(zone)) {
@@ -80,23 +166,24 @@ function render(stations) {
       zones.delete(zone);
     }
   }
-  const seen = new Set();
   for (const [zone, list] of byZone) {
     const grid = zones.get(zone).querySelector(".cards");
     list.forEach((station, index) => {
-      seen.add(station.id);
       const card = cards.get(station.id) ?? createCard(station.id);
       update(card, station);
       place(grid, card.node, index);
     });
   }
   for (const [id, card] of cards) {
-    if (!seen.has(id)) {
+    if (!stations.has(id)) {
       card.node.remove();
       cards.delete(id);
     }
   }
-  renderSummary(stations);
+  empty.hidden = stations.size > 0;
+  tools.hidden = stations.size === 0;
+  fillZoneFilter(names);
+  applyFilters();
   tick();
 }
 
@@ -108,20 +195,83 @@ function place(parent, node, index) {
 
 function zoneSection(zone) {
   if (!zones.has(zone)) {
-    const title = el("h2", {}, zone);
-    zones.set(zone, el("section", { class: "zone", "aria-label": `Zone ${zone}` }, title, el("div", { class: "cards" })));
+    const name = zone || t("floor.no_zone");
+    const title = el("h2", {}, name);
+    zones.set(zone, el("section", { class: "zone", "data-zone": zone, "aria-label": t("floor.zone", { name }) }, title, el("div", { class: "cards" })));
   }
   return zones.get(zone);
 }
 
-function renderSummary(stations) {
-  const count = (status) => stations.filter((s) => s.status === status).length;
-  summary.textContent =
-    `${stations.length} stations · ${count("IN_SESSION")} in session · ` +
-    `${count("ONLINE")} available · ${count("OFFLINE")} offline · ${count("MAINTENANCE")} in maintenance`;
-  const locked = stations.filter((s) => s.tamper_locked_at).length;
-  if (locked) summary.textContent += ` · ${locked} tamper-locked`;
+function renderSummary() {
+  const all = [...stations.values()];
+  const count = (status) => all.filter((s) => s.status === status).length;
+  const parts = [
+    t("floor.count", { count: all.length }),
+    t("floor.count_in_session", { count: count("IN_SESSION") }),
+    t("floor.count_available", { count: count("ONLINE") }),
+    t("floor.count_offline", { count: count("OFFLINE") }),
+    t("floor.count_maintenance", { count: count("MAINTENANCE") }),
+  ];
+  const locked = all.filter((s) => s.tamper_locked_at).length;
+  if (locked) parts.push(t("floor.count_locked", { count: locked }));
+  summary.textContent = all.length ? parts.join(" · ") : "";
 }
+
+// ---- filters, search and the list view -------------------------------------------------
+
+const filterForm = document.getElementById("floor-filters");
+const VIEW_KEY = "gameops.floor.view";
+
+function fillZoneFilter(names) {
+  const select = filterForm.elements.zone;
+  const chosen = select.value;
+  select.replaceChildren(
+    el("option", { value: "*" }, t("floor.all_zones")),
+    ...names.map((zone) => el("option", { value: zone }, zone || t("floor.no_zone"))),
+  );
+  select.value = names.includes(chosen) ? chosen : "*";
+}
+
+function matchesFilters(station) {
+  const { status, zone, q } = filterForm.elements;
+  const shown = displayStatus(station);
+  if (status.value === "ATTENTION" ? !ATTENTION.has(shown) : status.value && status.value !== shown) return false;
+  if (zone.value !== "*" && (station.zone || "") !== zone.value) return false;
+  const text = q.value.trim().toLowerCase();
+  if (!text) return true;
+  return station.name.toLowerCase().includes(text) || (station.session?.customer_name ?? "").toLowerCase().includes(text);
+}
+
+function filterCard(card) {
+  card.node.hidden = !matchesFilters(card.station);
+}
+
+function applyFilters() {
+  let shown = 0;
+  for (const card of cards.values()) {
+    filterCard(card);
+    if (!card.node.hidden) shown += 1;
+  }
+  for (const section of zones.values()) section.hidden = ![...section.querySelectorAll(".card")].some((node) => !node.hidden);
+  const filtering = shown !== cards.size;
+  const note = document.getElementById("floor-shown");
+  note.hidden = !filtering;
+  note.textContent = t("floor.shown", { shown, count: cards.size });
+  renderSummary();
+}
+
+function setView(view) {
+  root.dataset.view = view;
+  localStorage.setItem(VIEW_KEY, view);
+  for (const button of document.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === view));
+}
+
+filterForm.addEventListener("input", debounce(applyFilters, 80));
+filterForm.addEventListener("submit", (event) => event.preventDefault());
+for (const button of document.querySelectorAll("[data-view]")) button.addEventListener("click", () => setView(button.dataset.view));
+setView(localStorage.getItem(VIEW_KEY) === "list" ? "list" : "cards");
+
+// ---- cards -------------------------------------------------------------------------------
 
 function createCard(id) {
   const part = (tag, cls) => el(tag, { class: cls });
@@ -133,20 +283,22 @@ function createCard(id) {
     type: part("span", "type"),
     status: part("span", "status"),
     customer: part("p", "customer"),
-    timer: el("p", { class: "timer", "aria-label": "Time left" }),
+    timer: el("p", { class: "timer", "aria-label": t("floor.time_left") }),
     power: el("p", { class: "power", hidden: true }),
     alert: el("p", { class: "alert", hidden: true }),
     guard: el("p", { class: "guard", role: "status", hidden: true }),
     note: el("p", { class: "note", hidden: true }),
     error: el("p", { class: "error", role: "alert", hidden: true }),
     buttons: {
-      start: el("button", { type: "button", class: "primary", "data-action": "start" }, "Start"),
-      extend: el("button", { type: "button", "data-action": "extend" }, "Extend"),
-      stop: el("button", { type: "button", class: "danger", "data-action": "stop" }, "Stop"),
+      start: el("button", { type: "button", class: "primary", "data-action": "start" }, t("floor.start")),
+      extend: el("button", { type: "button", "data-action": "extend" }, t("floor.extend")),
+      stop: el("button", { type: "button", class: "danger", "data-action": "stop" }, t("floor.stop")),
       maintenance: el("button", { type: "button", class: "ghost", "data-action": "maintenance" }),
-      confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, "Card paid"),
-      calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, "Call off"),
-      untamper: el("button", { type: "button", class: "danger", "data-action": "untamper" }, "Clear tamper lock"),
+      confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, t("floor.card_paid")),
+      calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, t("floor.call_off")),
+      untamper: el("button", { type: "button", class: "danger", "data-action": "untamper" }, t("floor.clear_tamper")),
+      move: el("button", { type: "button", "data-action": "move" }, t("floor.move")),
+      void: el("button", { type: "button", class: "danger", "data-action": "void" }, t("floor.refund_sale")),
     },
   };
   const head = el("header", {}, card.name, card.type);
@@ -178,13 +330,17 @@ function update(card, station) {
   const session = station.session;
   card.node.dataset.status = status;
   card.node.dataset.name = station.name;
-  card.node.setAttribute("aria-label", `${station.name}: ${STATUS_TEXT[status]}`);
+  card.node.setAttribute("aria-label", `${station.name}: ${tEnum("floor_status", status)}`);
   card.name.textContent = station.name;
-  card.type.textContent = station.type === "CONSOLE" ? "Console" : "PC";
-  const running = session?.status === "ACTIVE";
+  card.type.textContent = tEnum("station_type_short", station.type);
+  const waitingForPc = Boolean(session?.waiting_since);
+  const running = session?.status === "ACTIVE" && !waitingForPc;
   const agentGone = running && station.type === "PC" && !station.agent_connected && status !== "CLIENT_STOPPED";
-  card.status.textContent = STATUS_TEXT[status] + (agentGone ? " · agent offline" : "");
-  card.customer.textContent = session ? session.customer_name ?? "Walk-in customer" : "";
+  card.status.textContent = waitingForPc
+    ? t("floor.waiting_for_pc")
+    : tEnum("floor_status", status) + (agentGone ? ` · ${t("floor.agent_offline")}` : "");
+  card.node.dataset.waiting = waitingForPc ? (session.start_overdue ? "overdue" : "yes") : "";
+  card.customer.textContent = session ? session.customer_name ?? t("common.walk_in") : "";
   card.customer.hidden = !session;
   card.endsAt = running ? Date.parse(session.scheduled_end_at) - skewMs : null;
   card.timer.hidden = !running;
@@ -199,21 +355,24 @@ function update(card, station) {
   card.guard.dataset.flag = stillThere && !station.agent_connected ? "in-use" : "";
   const waiting = Boolean(session?.pending_payment_id);
   if (waiting) {
-    card.note.textContent = running
-      ? "An extension is waiting for the card payment."
-      : `Card payment of ${money(session.amount_total)} waiting.`;
+    card.note.textContent = running ? t("floor.extension_waiting") : t("floor.card_waiting", { amount: money(session.amount_total) });
     card.note.dataset.kind = "payment";
     card.note.hidden = false;
-  } else if (!session || card.note.dataset.kind === "payment") {
+  } else if (waitingForPc) {
+    card.note.textContent = waitingText(session);
+    card.note.dataset.kind = "waiting";
+    card.note.hidden = false;
+  } else if (!session || ["payment", "waiting"].includes(card.note.dataset.kind)) {
     card.note.hidden = true; // a sale's warning stays while its session runs
   }
   const b = card.buttons;
   b.start.hidden = Boolean(session) || !["ONLINE", "OFFLINE"].includes(station.status);
   b.extend.hidden = b.stop.hidden = !running;
   b.confirm.hidden = !waiting;
-  b.calloff.hidden = !session || running;
+  b.calloff.hidden = !session || session.status !== "PENDING_PAYMENT";
+  b.move.hidden = b.void.hidden = !waitingForPc;
   b.maintenance.hidden = !isAdmin || Boolean(session);
-  b.maintenance.textContent = station.status === "MAINTENANCE" ? "Back in service" : "Maintenance";
+  b.maintenance.textContent = station.status === "MAINTENANCE" ? t("floor.back_in_service") : t("floor.maintenance");
   b.untamper.hidden = !station.tamper_locked_at;
   if (station.tamper_locked_at) b.start.hidden = true;
 }
@@ -222,28 +381,29 @@ function update(card, station) {
 function guardText(station) {
   if (station.tamper_locked_at) {
     const lock = station.tamper_lock ?? {};
-    const at = new Date(station.tamper_locked_at).toLocaleTimeString();
-    return `Locked for tampering at ${at}: ${lock.detail || words(lock.kind || "tamper")}. Check the PC, then clear it.`;
+    const what = lock.detail || tEnum("tamper", lock.kind || "tamper");
+    return t("floor.tamper_locked", { at: timeWithSeconds(station.tamper_locked_at), what });
   }
   const stop = station.agent_stop;
   if (!stop || station.agent_connected) return "";
-  const at = new Date(station.agent_stopped_at).toLocaleTimeString();
-  const by = stop.by ? ` by ${stop.by}` : "";
-  const users = stop.users?.length ? ` · logged on: ${stop.users.join(", ")}` : "";
-  const inUse = stop.in_use ? ` · ⚠ in use: input ${stop.idle_seconds} s before the stop` : "";
-  const seen = stop.router_sees ? " · ⚠ the router still sees the PC" : "";
-  return `Client stopped (${words(stop.reason)})${by} at ${at}${users}${inUse}${seen}`;
+  const parts = [t("floor.client_stopped", { reason: tEnum("stop_reason", stop.reason), at: timeWithSeconds(station.agent_stopped_at) })];
+  if (stop.by) parts.push(t("floor.stopped_by", { by: stop.by }));
+  if (stop.users?.length) parts.push(t("floor.logged_on", { users: stop.users.join(", ") }));
+  if (stop.in_use) parts.push(t("floor.in_use", { seconds: stop.idle_seconds }));
+  if (stop.router_sees) parts.push(t("floor.router_sees"));
+  return parts.join(" · ");
 }
 
 function powerText(station) {
-  const relay = station.relay_on === false ? "plug off" : "plug on";
-  const at = station.power_at ? ` at ${new Date(station.power_at).toLocaleTimeString()}` : "";
+  const relay = station.relay_on === false ? t("floor.plug_off") : t("floor.plug_on");
+  const at = station.power_at ? ` · ${timeWithSeconds(station.power_at)}` : "";
   return `⚡ ${Math.round(station.power_watts)} W · ${relay}${at}`;
 }
 
 function alertText(alert) {
   const detail = alert.data.detail || alert.data.kind || alert.data.error || "";
-  return `${words(alert.type)} at ${new Date(alert.created_at).toLocaleTimeString()}${detail ? `: ${detail}` : ""}`;
+  const what = tEnum("event_type", alert.type);
+  return `${what} · ${timeWithSeconds(alert.created_at)}${detail ? `: ${detail}` : ""}`;
 }
 
 function tick() {
@@ -251,8 +411,10 @@ function tick() {
   for (const card of cards.values()) {
     if (card.endsAt === null) continue;
     const left = (card.endsAt - now) / 1000;
-    card.timer.textContent = clock(Math.ceil(left));
-    card.timer.dataset.band = timeBand(left);
+    const text = clock(Math.ceil(left));
+    if (card.timer.textContent !== text) card.timer.textContent = text;
+    const band = timeBand(left);
+    if (card.timer.dataset.band !== band) card.timer.dataset.band = band;
   }
 }
 
@@ -267,7 +429,7 @@ async function cardAction(card, name, call) {
   try {
     await call();
     cardError(card, null);
-    await load();
+    refresh(card.id);
   } catch (err) {
     cardError(card, err);
   } finally {
@@ -275,12 +437,14 @@ async function cardAction(card, name, call) {
   }
 }
 
+const confirmations = new Map(); // payment id -> its one action (the same key on a retry)
+
 const ACTIONS = {
   start(card) {
     const dialog = document.getElementById("start-dialog");
     const form = dialog.querySelector("form");
     const station = card.station;
-    dialog.querySelector("#start-title").textContent = `Start a session on ${station.name}`;
+    dialog.querySelector("#start-title").textContent = t("floor.start_title", { name: station.name });
     const basis = dialog.querySelector('[data-field="rate"]');
     basis.textContent = "";
     const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
@@ -297,6 +461,7 @@ const ACTIONS = {
       method.value = picked && picked.balance > 0 ? "BALANCE" : "CASH";
       ask();
     });
+    const sale = oneAction(); // a double click or a retry is the same sale
     openDialog(dialog, async () => {
       const body = {
         station_id: station.id,
@@ -304,48 +469,89 @@ const ACTIONS = {
         payment_method: method.value,
         user_id: customer()?.id ?? null,
       };
-      const started = await api("POST", "/sessions/start", { body });
+      const started = await sale.run((key) => api("POST", "/sessions/start", { body, idempotencyKey: key }));
       cardError(card, null);
       card.note.textContent = (started.warnings ?? []).join(" ");
       card.note.dataset.kind = "warning";
       card.note.hidden = !started.warnings?.length;
-      return load;
+      return () => refresh(station.id);
     });
   },
   extend(card) {
     const dialog = document.getElementById("extend-dialog");
     const form = dialog.querySelector("form");
     const station = card.station;
-    dialog.querySelector("#extend-title").textContent = `Extend ${station.name}`;
+    dialog.querySelector("#extend-title").textContent = t("floor.extend_title", { name: station.name });
     const basis = dialog.querySelector('[data-field="rate"]');
     basis.textContent = "";
     const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
     const session = station.session;
     const minutes = minutesPicker(form, (m) => quote({ station_id: station.id, minutes: m, session_id: session.id }));
     const method = form.elements.payment_method;
-    method.querySelector('[value="BALANCE"]').disabled = !station.session.customer_id;
-    method.value = station.session.customer_id ? "BALANCE" : "CASH";
+    method.querySelector('[value="BALANCE"]').disabled = !session.customer_id;
+    method.value = session.customer_id ? "BALANCE" : "CASH";
+    const extension = oneAction();
     openDialog(dialog, async () => {
       const body = { additional_minutes: minutes(), payment_method: method.value };
-      await api("PUT", `/sessions/${station.session.id}/extend`, { body });
+      await extension.run((key) => api("PUT", `/sessions/${session.id}/extend`, { body, idempotencyKey: key }));
       cardError(card, null);
-      return load;
+      return () => refresh(station.id);
     });
   },
-  stop(card) {
+  async stop(card) {
     const dialog = document.getElementById("stop-dialog");
     const station = card.station;
-    const left = clock(Math.ceil((card.endsAt - Date.now()) / 1000));
-    dialog.querySelector('[data-field="question"]').textContent =
-      `Stop the session on ${station.name} now? ${left} left; any refund follows the venue's settings.`;
+    try {
+      const { text } = await stopQuestion(station.session, station.name);
+      dialog.querySelector('[data-field="question"]').textContent = text;
+    } catch (err) {
+      return cardError(card, err);
+    }
     openDialog(dialog, async () => {
-      await api("DELETE", `/sessions/${station.session.id}`);
+      const stopped = await api("DELETE", `/sessions/${station.session.id}`);
       cardError(card, null);
-      return load;
+      const key = stopped.refund_way === "cash" ? "floor.refunded_cash" : "floor.refunded_balance";
+      card.note.textContent = stopped.refunded ? t(key, { amount: money(stopped.refunded) }) : "";
+      card.note.dataset.kind = "warning";
+      card.note.hidden = !stopped.refunded;
+      return () => refresh(station.id);
+    });
+  },
+  move(card) {
+    const dialog = document.getElementById("move-dialog");
+    const station = card.station;
+    const select = dialog.querySelector("select");
+    const free = moveTargets(select, [...cards.values()].map((c) => c.station).filter(Boolean), station);
+    dialog.querySelector('[data-field="question"]').textContent = free
+      ? t("floor.move_question", { name: station.name, amount: money(station.session.amount_total) })
+      : t("floor.move_none_free");
+    openDialog(dialog, async () => {
+      const target = select.value;
+      await api("POST", `/sessions/${station.session.id}/move`, { body: { station_id: target } });
+      cardError(card, null);
+      return () => refresh(station.id, target);
+    });
+  },
+  void(card) {
+    const dialog = document.getElementById("void-dialog");
+    const station = card.station;
+    dialog.querySelector('[data-field="question"]').textContent = t("floor.void_question", {
+      name: station.name,
+      amount: money(station.session.amount_total),
+    });
+    const giveBack = oneAction(); // a retry gives back once
+    openDialog(dialog, async () => {
+      await giveBack.run((key) => api("POST", `/sessions/${station.session.id}/void`, { idempotencyKey: key }));
+      cardError(card, null);
+      return () => refresh(station.id);
     });
   },
   async confirm(card) {
-    await cardAction(card, "confirm", () => api("POST", `/payments/${card.station.session.pending_payment_id}/confirm`));
+    const paymentId = card.station.session.pending_payment_id;
+    if (!confirmations.has(paymentId)) confirmations.set(paymentId, oneAction());
+    await cardAction(card, "confirm", () =>
+      confirmations.get(paymentId).run((key) => api("POST", `/payments/${paymentId}/confirm`, { idempotencyKey: key })),
+    );
   },
   async untamper(card) {
     await cardAction(card, "untamper", () => api("DELETE", `/stations/${card.station.id}/tamper-lock`));
@@ -354,31 +560,24 @@ const ACTIONS = {
     await cardAction(card, "calloff", () => api("DELETE", `/sessions/${card.station.session.id}`));
   },
   async maintenance(card) {
-    const station = card.station;
-    const status = station.status === "MAINTENANCE" ? "ONLINE" : "MAINTENANCE";
-    card.buttons.maintenance.disabled = true;
-    try {
-      await api("PATCH", `/stations/${station.id}`, { body: { status } });
-      cardError(card, null);
-      await load();
-    } catch (err) {
-      cardError(card, err);
-    } finally {
-      card.buttons.maintenance.disabled = false;
-    }
+    const status = card.station.status === "MAINTENANCE" ? "ONLINE" : "MAINTENANCE";
+    await cardAction(card, "maintenance", () => api("PATCH", `/stations/${card.station.id}`, { body: { status } }));
   },
 };
 
 const { isAdmin: admin } = await boot();
 isAdmin = admin;
-const reload = debounce(load, 100);
-feed.on("event", (event) => {
-  if (event.station_id || event.type.startsWith("SESSION_")) reload();
+document.getElementById("empty-admin").hidden = !isAdmin;
+document.getElementById("empty-operator").hidden = isAdmin;
+feed.on("event", onEvent);
+feed.on("sync", ({ gap }) => {
+  if (gap || !stations.size) loadAll();
 });
-feed.on("sync", () => reload());
-await load();
+await loadAll();
 setInterval(tick, 1000);
-// Plug readings change without audit events: refresh while consoles have plugs.
+// Plug readings change without audit events: re-read the plugged consoles (only those) as
+// often as the server samples them.
 setInterval(() => {
-  if ([...cards.values()].some((card) => card.station?.controller?.shelly)) reload();
-}, POWER_REFRESH_MS);
+  const plugged = [...stations.values()].filter((s) => s.controller?.shelly).map((s) => s.id);
+  if (plugged.length) refresh(...plugged);
+}, POWER_SECONDS * 1000);

@@ -1,9 +1,10 @@
-// Payments: a day's revenue (GET /reports/revenue), by hour and by method, and cash per
-// operator (GET /reports/shift). The day runs midnight to midnight on this browser's clock.
+// Payments: the day's money in, revenue and balances (GET /reports/money), payments by hour
+// and by method (GET /reports/revenue), and cash per operator (GET /reports/shift). The day runs midnight to midnight on this browser's clock.
 
 import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
-import { debounce, el, money, words } from "../format.js";
+import { debounce, el, money, number } from "../format.js";
+import { t, tEnum } from "../i18n.js";
 import { boot } from "../shell.js";
 
 const METHODS = { CASH: "#38d39f", CARD: "#4da3ff", BALANCE: "#b18cff" };
@@ -24,14 +25,15 @@ const revenue = (from, to, groupBy) =>
 async function load() {
   const { from, to, hours } = dayWindow();
   try {
-    const [byMethod, byStation, shift, ...byHour] = await Promise.all([
+    const [figures, byMethod, byStation, shift, ...byHour] = await Promise.all([
+      api("GET", "/reports/money", { params: { from, to } }),
       revenue(from, to, "method"),
       revenue(from, to, "station"),
       api("GET", "/reports/shift", { params: { from, to } }),
       // One window per hour: the report groups by day, method or station, not by hour.
       ...hours.slice(0, 24).map((h, i) => revenue(h.toISOString(), hours[i + 1].toISOString(), "method")),
     ]);
-    renderTotals(byMethod.total);
+    renderTotals(figures, byMethod.total);
     renderMethods(byMethod.groups);
     renderStations(byStation.groups);
     renderShift(shift.operators);
@@ -42,11 +44,24 @@ async function load() {
   }
 }
 
-function renderTotals(total) {
-  for (const field of ["gross", "refunds", "net"]) {
-    document.querySelector(`[data-field="${field}"]`).textContent = money(total[field]);
-  }
-  document.querySelector('[data-field="payments"]').textContent = String(total.payments);
+/** The headline: the three figures of docs/money.md, never added together. */
+function renderTotals(figures, total) {
+  const set = (field, text) => (document.querySelector(`[data-field="${field}"]`).textContent = text);
+  set("money_in", money(figures.money_in.total));
+  set("money_in_split", t("payments.money_in_split", { cash: money(figures.money_in.CASH), card: money(figures.money_in.CARD) }));
+  set("revenue", money(figures.revenue));
+  set("revenue_note", figures.refunds ? t("payments.revenue_note", { amount: money(figures.refunds) }) : "");
+  set("liability", money(figures.liability.at_end));
+  const change = figures.liability.change;
+  const signed = `${change > 0 ? "+" : "−"}${money(Math.abs(change))}`;
+  set("liability_change", change ? t("payments.liability_change", { amount: signed }) : "");
+  set("payments", number(total.payments));
+  const taxes = figures.taxes.filter((line) => line.rate_bp > 0);
+  const taxLines = document.getElementById("tax-lines");
+  taxLines.hidden = !taxes.length;
+  taxLines.textContent = taxes
+    .map((line) => t("payments.tax_line", { rate: line.rate_bp / 100, net: money(line.net), tax: money(line.tax), gross: money(line.gross) }))
+    .join(" · ");
 }
 
 function rows(table, items, cells, empty) {
@@ -56,16 +71,16 @@ function rows(table, items, cells, empty) {
 }
 
 function renderMethods(groups) {
-  rows("method-table", groups, (g) => [words(g.key), String(g.payments), money(g.gross), money(g.refunds), money(g.net)], "No payments this day.");
+  rows("method-table", groups, (g) => [tEnum("method", g.key), number(g.payments), money(g.gross), money(g.refunds), money(g.net)], t("payments.none"));
 }
 
 function renderStations(groups) {
-  rows("station-table", groups, (g) => [g.key, String(g.payments), money(g.net)], "No payments this day.");
+  rows("station-table", groups, (g) => [g.key, number(g.payments), money(g.net)], t("payments.none"));
 }
 
 function renderShift(operators) {
   const items = operators.map((o) => ({ ...o, key: o.operator }));
-  rows("shift-table", items, (o) => [o.operator, String(o.payments), money(o.cash)], "No cash taken this day.");
+  rows("shift-table", items, (o) => [o.operator, number(o.payments), money(o.cash)], t("payments.no_cash"));
 }
 
 function svg(tag, attributes = {}, ...children) {
@@ -95,14 +110,14 @@ function renderChart(hourGroups) {
       if (h <= 0) continue;
       base -= h;
       const bar = svg("rect", { x: left + hour * slot + 2, y: base, width: slot - 4, height: h, fill: colour, "data-hour": hour, "data-method": method });
-      bar.append(svg("title", {}, `${String(hour).padStart(2, "0")}:00 ${words(method)}: ${money(value(groups, method))}`));
+      bar.append(svg("title", {}, `${String(hour).padStart(2, "0")}:00 ${tEnum("method", method)}: ${money(value(groups, method))}`));
       chart.append(bar);
     }
     if (hour % 3 === 0) chart.append(svg("text", { x: left + hour * slot + 2, y: height - 6 }, `${String(hour).padStart(2, "0")}h`));
   });
   document.getElementById("chart").replaceChildren(chart);
   document.getElementById("legend").replaceChildren(
-    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, swatch(colour), words(method))),
+    ...Object.entries(METHODS).map(([method, colour]) => el("li", {}, swatch(colour), tEnum("method", method))),
   );
 }
 

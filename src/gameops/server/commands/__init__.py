@@ -1,0 +1,1 @@
+"""Staff commands to stations (issue 12 §3)."""

@@ -1,0 +1,66 @@
+"""What a receipt says: its lines and tax lines. Pure: no I/O.
+
+A receipt is issued for every completed sale, extension, top-up, refund and snack sale.
+Play time and snacks carry tax; a top-up does not (it is a prepayment: the tax is on the
+play it pays for, shown on that sale's receipt). A refund's lines are negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from gameops.server.payments.domain import PaymentPurpose
+from gameops.server.tax.domain import tax_lines
+
+
+class ReceiptKind(StrEnum):
+    SALE = "SALE"
+    EXTENSION = "EXTENSION"
+    TOPUP = "TOPUP"
+    REFUND = "REFUND"
+    SHOP = "SHOP"
+
+
+KIND_OF = {
+    PaymentPurpose.SESSION_START: ReceiptKind.SALE,
+    PaymentPurpose.SESSION_EXTENSION: ReceiptKind.EXTENSION,
+    PaymentPurpose.TOPUP: ReceiptKind.TOPUP,
+    PaymentPurpose.REFUND: ReceiptKind.REFUND,
+    PaymentPurpose.SHOP_SALE: ReceiptKind.SHOP,
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    quantity: int
+    unit_price: int
+    amount: int
+    rate_bp: int | None  # None: not taxed (a top-up)
+
+
+def time_line(kind: ReceiptKind, minutes: int, station: str | None, amount: int, rate: int) -> Line:
+    where = f" on {station}" if station else ""
+    text = {
+        ReceiptKind.SALE: f"Play time, {minutes} min{where}",
+        ReceiptKind.EXTENSION: f"Extra time, {minutes} min{where}",
+        ReceiptKind.REFUND: f"Refund of unused time{where}",
+    }[kind]
+    sign = -1 if kind is ReceiptKind.REFUND else 1
+    return Line(text, 1, sign * amount, sign * amount, rate)
+
+
+def topup_line(amount: int) -> Line:
+    return Line("Balance top-up", 1, amount, amount, None)
+
+
+def taxes(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    taxed = [(line.amount, line.rate_bp) for line in lines if line.rate_bp is not None]
+    return [asdict(t) for t in tax_lines(taxed)]
+
+
+def stored(lines: Sequence[Line]) -> list[dict[str, Any]]:
+    return [asdict(line) for line in lines]
