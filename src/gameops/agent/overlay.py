@@ -13,6 +13,8 @@ import tkinter as tk
 from collections.abc import Callable
 from typing import Any
 
+from gameops.i18n import words_in
+
 from .localwire import USABLE_MODES
 
 BAND_COLOURS = {"green": "#1e8e3e", "orange": "#f57c00", "red": "#d32f2f"}
@@ -48,14 +50,25 @@ def lock_geometry(area: ScreenArea) -> str:
 
 
 class Overlay:
-    def __init__(self, root: tk.Tk, station_name: str, screen: ScreenArea | None = None) -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        station_name: str,
+        screen: ScreenArea | None = None,
+        language: str = "en",
+    ) -> None:
         """``screen``: what the lock view covers; every monitor's rectangle (on Windows the
         virtual screen, from GetSystemMetrics), else Tk's screen, which on Windows is only
-        the primary monitor (and on X the whole X screen, every monitor already)."""
+        the primary monitor (and on X the whole X screen, every monitor already).
+        ``language``: the catalogue the customer reads."""
+        self.words = words_in(language, only="overlay.")
         self.root = root
         self.station_name = station_name
         self.screen = screen or (0, 0, root.winfo_screenwidth(), root.winfo_screenheight())
         self.mode = ""
+        # True where the system cannot lock (Linux without logind or a screensaver): the lock
+        # view then grabs the keyboard and pointer for the whole display, not only for Tk.
+        self.hold_input = False
         self._build_corner()
         self._build_banner()
         self._build_lock_view()
@@ -85,7 +98,9 @@ class Overlay:
         x = max(0, (self.root.winfo_screenwidth() - width) // 2)
         self.banner_geometry = f"{width}x{height}+{x}+0"
         self.banner = tk.Frame(self.root, background=BANNER_BACKGROUND)
-        self.banner_title = self._label(self.banner, "Session ended", 13, bold=True)
+        self.banner_title = self._label(
+            self.banner, self.words("overlay.session_ended"), 13, bold=True
+        )
         self.banner_countdown = self._label(self.banner, "", 18, bold=True)
         # Reserved for how to buy more time, once self-service exists (the view's "offer").
         self.banner_offer = self._label(self.banner, "", 11)
@@ -101,7 +116,7 @@ class Overlay:
         lock.protocol("WM_DELETE_WINDOW", lambda: None)
         for key in SWALLOWED_KEYS:
             lock.bind(key, lambda event: "break")
-        self.lock_title = self._label(lock, "Station locked", 44, bold=True)
+        self.lock_title = self._label(lock, self.words("overlay.station_locked"), 44, bold=True)
         self.lock_name = self._label(lock, self.station_name, 20)
         self.lock_message = self._label(lock, "", 16)
         self.lock_title.place(relx=0.5, rely=0.40, anchor="center")
@@ -155,7 +170,12 @@ class Overlay:
             window.destroy()
             seen(command_id)
 
-        button = tk.Button(window, text="Got it", font=("Helvetica", 14, "bold"), command=got_it)
+        button = tk.Button(
+            window,
+            text=self.words("overlay.got_it"),
+            font=("Helvetica", 14, "bold"),
+            command=got_it,
+        )
         button.pack(side="bottom", pady=16)
         self.messages[command_id] = window
         window.lift()
@@ -198,4 +218,7 @@ class Overlay:
         self.lock.focus_force()
         # Another application may hold the grab; lifting every second still covers it.
         with contextlib.suppress(tk.TclError):
-            self.lock.grab_set()
+            if self.hold_input:
+                self.lock.grab_set_global()
+            else:
+                self.lock.grab_set()

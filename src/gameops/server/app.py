@@ -31,7 +31,7 @@ from gameops.server.control.pc_agent import PcAgentControl
 from gameops.server.control.reconcile import ConsoleWatch
 from gameops.server.control.stopped import StoppedClientWatch
 from gameops.server.db.engine import Database, create_engine
-from gameops.server.errors import Conflict, install_handlers
+from gameops.server.errors import ERROR_RESPONSES, Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
@@ -230,6 +230,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.token_keys = services.token_keys
     state.passwords = services.passwords
     state.authenticator = services.authenticator
+    state.throttle = services.throttle
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
@@ -321,7 +322,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
         api.include_router(router)
     for router in (accounts_router, quotes_router, pricing_router, payments_router):

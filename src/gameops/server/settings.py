@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Agent handshakes in progress at once; beyond, an agent is told to come back later
     # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
     agent_handshakes_at_once: int = Field(default=200, gt=0)
+    # Repeated tamper reports of one kind from one station within this window are recorded
+    # as one event with their count (an agent flooding them cannot flood the audit log).
+    tamper_window_seconds: float = Field(default=10.0, gt=0)
     logoff_grace_seconds: int = Field(default=60, ge=0)
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.

@@ -17,21 +17,10 @@ const selected = new Set(); // station ids
 const tracked = new Map(); // command id -> { row, cardState, station }
 const early = new Map(); // command id -> feed events that came before the POST's answer
 
-const KIND_TEXT = {
-  message: t("commands.kind.message"),
-  lock: t("commands.kind.lock"),
-  logoff: t("commands.kind.logoff"),
-  restart: t("commands.kind.restart"),
-  shutdown: t("commands.kind.shutdown"),
-  wake: t("commands.kind.wake"),
-  clear_tamper: t("commands.kind.clear_tamper"),
-};
-const STATUS_TEXT = {
-  QUEUED: t("commands.status.QUEUED"),
-  SENT: t("commands.status.SENT"),
-  DONE: t("commands.status.DONE"),
-  FAILED: t("commands.status.FAILED"),
-};
+const KINDS = ["message", "lock", "logoff", "restart", "shutdown", "wake", "clear_tamper"];
+const KIND_TEXT = Object.fromEntries(KINDS.map((kind) => [kind, t(`commands.kind.${kind}`)]));
+const STATUSES = ["QUEUED", "SENT", "DONE", "FAILED"];
+const STATUS_TEXT = Object.fromEntries(STATUSES.map((status) => [status, t(`commands.status.${status}`)]));
 
 function cardOf(stationId) {
   return floor.querySelector(`.card[data-station-id="${stationId}"]`);
@@ -98,7 +87,7 @@ function askToConfirm(kind, outcomes) {
   dialog.querySelector("#command-confirm-title").textContent = t("commands.confirm_title", { kind: KIND_TEXT[kind] });
   const list = dialog.querySelector('[data-field="effects"]');
   list.replaceChildren(...outcomes.map((o) => el("li", {}, `${nameOf(o.station_id)}: ${o.extra.session_effect_text}`)));
-  dialog.querySelector('[type="submit"]').textContent = t("commands.confirm_anyway", { kind: KIND_TEXT[kind] });
+  dialog.querySelector('[type="submit"]').textContent = t("commands.anyway", { kind: KIND_TEXT[kind] });
   openDialog(dialog, async () => () => send(kind, outcomes.map((o) => o.station_id), { confirm: true }));
 }
 
@@ -113,7 +102,7 @@ function row(stationId, kind, text) {
 function refused(kind, outcome) {
   const { node, status } = row(outcome.station_id, kind, KIND_TEXT[kind]);
   node.dataset.status = "REFUSED";
-  status.textContent = t("commands.refused", { reason: outcome.error });
+  status.textContent = t("commands.refused", { error: outcome.error });
   if (outcome.extra?.offer === "wake") {
     const wake = el("button", { type: "button", class: "ghost" }, t("commands.wake_it"));
     wake.addEventListener("click", () => send("wake", [outcome.station_id]));
@@ -132,7 +121,7 @@ async function loadHistory() {
 }
 
 function track(command) {
-  const label = command.kind === "message" ? t("commands.message_quoted", { text: command.text }) : KIND_TEXT[command.kind];
+  const label = command.kind === "message" ? t("commands.message_label", { text: command.text }) : KIND_TEXT[command.kind];
   const { node, status } = row(command.station_id, command.kind, label);
   node.dataset.commandId = command.id;
   const entry = { node, status, command: { ...command } };
@@ -147,9 +136,9 @@ function show(entry) {
   node.dataset.status = command.status;
   node.dataset.seen = command.seen_at ? "yes" : "";
   let text = STATUS_TEXT[command.status] ?? command.status;
-  if (command.via_station_id && command.status === "SENT") text += ` (${t("commands.relayed_by", { name: nameOf(command.via_station_id) })})`;
+  if (command.via_station_id && command.status === "SENT") text += ` (${t("commands.relayed", { name: nameOf(command.via_station_id) })})`;
   if (command.detail) text += `: ${command.detail}`;
-  if (command.seen_at) text += ` · ${t("commands.got_it")}`;
+  if (command.seen_at) text += ` · ✓ ${t("commands.got_it")}`;
   status.textContent = text;
   const state = cardOf(command.station_id)?.querySelector(".command-state");
   if (state) {
