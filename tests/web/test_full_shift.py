@@ -48,10 +48,11 @@ async def _agent(
     return agent
 
 
-async def _shot(page: Page, name: str) -> None:
+async def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """A dialog is shot as the screen shows it; a page whole."""
     path = screenshot_path(name)
     await page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar stays at the top
-    await page.screenshot(path=path, full_page=True)
+    await page.screenshot(path=path, full_page=full_page)
     shutil.copy(path, DOCS / name)
 
 
@@ -122,7 +123,7 @@ async def test_a_full_shift(
     receipt = page.frame_locator("#print-dialog iframe")
     await expect(receipt.locator("body")).to_contain_text("Pixel Hall")
     await expect(receipt.locator("body")).to_contain_text(re.compile(r"2 \S Cola"))
-    await _shot(page, "till-receipt.png")
+    await _shot(page, "till-receipt.png", full_page=False)
     await page.locator("#print-dialog").get_by_role("button", name="Close").click()
 
     # PC-01's customer leaves early: the dialog says what comes back, and how.
@@ -130,7 +131,7 @@ async def test_a_full_shift(
     await card(page, "PC-01").get_by_role("button", name="Stop").click()
     stop = page.locator("#stop-dialog")
     await expect(stop).to_contain_text(re.compile(r"\$5\.\d\d is paid back in cash from the till"))
-    await _shot(page, "till-stop-preview.png")
+    await _shot(page, "till-stop-preview.png", full_page=False)
     await stop.get_by_role("button", name="Stop session").click()
     await expect(card(page, "PC-01").locator(".note")).to_contain_text("cash back")
 
@@ -152,6 +153,8 @@ async def test_a_full_shift(
     await page.goto(live_server.base_url + "/payments")
     money_in = page.locator('[data-field="money_in"]')
     await expect(money_in).to_contain_text("$")
+    await expect(page.locator("#tax-lines")).to_contain_text("Tax 20 %")
+    await expect(page.locator("#tax-lines")).to_contain_text("Tax 7 %")
     await _shot(page, "till-payments.png")
 
     # Close: the drawer should hold 100 + 6 + 20 + 5 - refund + 6 (PC-03); count $1 short.
@@ -177,6 +180,57 @@ async def test_a_full_shift(
     await expect(handover.locator("body")).to_contain_text("Shift handover — Pixel Hall")
     await expect(handover.locator("body")).to_contain_text("Variance (short)")
     await expect(handover.locator("body")).to_contain_text("Cash back")
-    await _shot(page, "till-handover.png")
+    await _shot(page, "till-handover.png", full_page=False)
     for agent in (*agents, late):
         await agent.close()
+
+
+async def test_till_and_shop_read_in_german_on_a_tablet(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    assert (await admin.patch(f"{API}/users/me", json={"language": "de"})).status_code == 200
+    cola = {"name": "Cola", "price": 250, "stock": 3}
+    assert (await admin.post(f"{API}/shop/products", json=cola)).status_code == 201
+    page = await open_page("/till", width=768, height=1024)
+    await page.reload()
+    await expect(page.locator("h1")).to_have_text("Kasse")
+    await expect(page.locator('[data-field="shift-state"]')).to_contain_text("Keine Schicht offen")
+    await expect(page.get_by_role("button", name="Schicht öffnen")).to_be_visible()
+    await _shot(page, "till-de-768.png")
+    await page.goto(live_server.base_url + "/shop")
+    await expect(page.locator('[data-product="Cola"]')).to_contain_text("3 auf Lager")
+    await expect(page.get_by_role("button", name="Verkaufen")).to_be_disabled()
+    await _shot(page, "shop-de-768.png")
+
+
+async def test_a_sale_the_pc_never_takes_is_moved_or_given_back_from_the_floor(
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    assert (await admin.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
+    await make_station(admin, "PC-DEAD", "Main hall")
+    alive = await make_station(admin, "PC-ALIVE", "Main hall")
+    agent = await _agent(live_server, admin, alive)
+    page = await open_page()
+    await _sell(page, "PC-DEAD", "60")
+    waiting = card(page, "PC-DEAD")
+    await expect(waiting.locator(".status")).to_have_text("Waiting for the PC")
+
+    await waiting.get_by_role("button", name="Move").click()
+    move = page.locator("#move-dialog")
+    await expect(move.get_by_label("To")).to_have_value(alive)
+    await move.get_by_role("button", name="Move").click()
+    await agent.expect(SessionStart)
+    await expect(card(page, "PC-ALIVE").locator(".status")).to_have_text("In session")
+    await expect(waiting.locator(".status")).to_have_text("Offline")
+
+    await _sell(page, "PC-DEAD", "30")
+    await expect(waiting.locator(".status")).to_have_text("Waiting for the PC")
+    await waiting.get_by_role("button", name="Refund").click()
+    refund = page.locator("#void-dialog")
+    await expect(refund).to_contain_text("Give back all $3.00")
+    await refund.get_by_role("button", name="Refund").click()
+    await expect(waiting.locator(".status")).to_have_text("Offline")
+    shift = (await admin.get(f"{API}/shifts/current")).json()
+    report = (await admin.get(f"{API}/shifts/{shift['id']}/report")).json()
+    assert report["voids"] == 1 and report["refunds"] == {"CASH": 300}
+    await agent.close()

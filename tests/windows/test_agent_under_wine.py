@@ -90,8 +90,8 @@ async def test_the_windows_agent_counts_down_extends_locks_and_logs_off(
     await eventually(lambda: station(admin, agent.station_id), lambda s: s["agent_connected"], 90)
     # The overlay, started in the user's session by the service: locked, no session yet.
     await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "wine-1-locked-before-session")
-    [started] = await eventually(lambda: _now(agent.logged("desktop_part_started")), bool, 30)
-    assert started["pid"] > 0
+    started = await eventually(lambda: _now(agent.logged("desktop_part_started")), bool, 30)
+    assert started[0]["pid"] > 0
 
     session: dict[str, Any] = {}
     for minutes, band in [(30, "green"), (8, "orange"), (4, "red")]:
@@ -122,3 +122,7 @@ async def test_the_windows_agent_counts_down_extends_locks_and_logs_off(
     await eventually(lambda: _now(agent.logged("windows_logoff_failed")), bool, 30)
     assert agent.logged("agent_log_off")
     assert agent.logged("windows_logoff_failed")[0]["in_service"] is True
+    # Usually one overlay process all along. On a starved machine a ping can go unanswered
+    # for 2 s and the overlay is restarted (then shown again with its state): said, not
+    # asserted.
+    print(f"overlay processes started: {len(agent.logged('desktop_part_started'))}")

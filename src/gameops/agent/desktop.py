@@ -35,6 +35,7 @@ POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
 IDLE_SAMPLE_SECONDS = 10.0  # input-idle time is read here: it exists only in the user's session
 RECONNECT_SECONDS = 1.0
 ORPHAN_SECONDS = 15.0  # the service gone this long: it is not coming back for this overlay
+HOLD_INPUT = "hold_input"  # from the lock thread to the window loop: no system lock here
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
 EXIT = {"op": "exit"}
 
@@ -128,7 +129,14 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name, windows_virtual_screen(), self.language)
+        # Login and logout from the customer go where the overlay's reports go.
+        overlay = Overlay(
+            root,
+            self.station_name,
+            windows_virtual_screen(),
+            self.language,
+            on_request=lambda request: self.report(request),
+        )
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
@@ -156,7 +164,9 @@ class DesktopPart:
             if message.get("op") == "view":
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
-                threading.Thread(target=self.control.lock_screen, daemon=True).start()
+                threading.Thread(target=self._lock, daemon=True).start()
+            elif message.get("op") == HOLD_INPUT:
+                overlay.hold_input = True
             elif message.get("op") == "message":
                 overlay.show_message(message, self._seen)
             elif message.get("op") == "ping":
@@ -177,6 +187,13 @@ class DesktopPart:
             self.on_seen(command_id)
         else:
             self._tell_service({"op": "seen", "id": command_id})
+
+    def _lock(self) -> None:
+        """The system's lock; where there is none (no logind session, no screensaver), the
+        lock view is the lock and holds the keyboard and pointer (an X11 global grab)."""
+        self.control.lock_screen()
+        if getattr(self.control, "system_lock_available", True) is False:
+            self.inbox.put({"op": HOLD_INPUT})
 
     def _sample_idle(self) -> None:
         now = time.monotonic()

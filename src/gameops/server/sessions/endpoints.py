@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
-from gameops.server.payments.idempotency import IdempotencyKey
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.sessions import card_sales, repository, service
@@ -93,12 +93,22 @@ async def move_session(
     )
 
 
-@router.post("/{session_id}/void")
+@router.post("/{session_id}/void", response_model=SessionStopped)
 async def void_session(
-    session_id: uuid.UUID, settings: SettingsDep, db: DbDep, staff: StaffUser
-) -> SessionStopped:
+    session_id: uuid.UUID,
+    settings: SettingsDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Give back, whole, a sale its PC has not taken: each payment the way it came."""
-    return await service.void_session(settings, db, session_id, staff)
+
+    async def run() -> Answer:
+        voided = await service.void_session(settings, db, session_id, staff)
+        return 200, voided.model_dump(mode="json")
+
+    print_ = fingerprint("sessions.void", staff.id, {"session_id": str(session_id)})
+    return await answer_once(db, idempotency_key, print_, staff.id, run)
 
 
 @router.get("/{session_id}/stop-preview")

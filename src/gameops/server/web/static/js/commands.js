@@ -56,7 +56,7 @@ function renderCount() {
 function selectAll(on) {
   for (const card of floor.querySelectorAll(".card[data-station-id]")) {
     const box = card.querySelector(".select input");
-    if (!box) continue;
+    if (!box || (on && card.closest("[hidden]"))) continue; // "all": all the filters show
     box.checked = on;
     box.dispatchEvent(new Event("change"));
   }

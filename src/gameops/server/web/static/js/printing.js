@@ -2,6 +2,7 @@
 // API's token: fetch them and show them in a dialog that prints just the page.
 
 import { api, showError } from "./api.js";
+import { tEnum } from "./i18n.js";
 
 /** Show `path` (an API page answering HTML) in the print dialog. */
 export async function showPrintable(path, title, params = {}) {
@@ -32,12 +33,8 @@ export async function download(path, params, filename) {
   URL.revokeObjectURL(link.href);
 }
 
-export const RECEIPT_KIND = {
-  SALE: "Play time",
-  EXTENSION: "Extra time",
-  TOPUP: "Top-up",
-  REFUND: "Refund",
-  SHOP: "Snacks and drinks",
-};
+/** A receipt's kind in words ("Top-up"). */
+export const receiptKind = (kind) => tEnum("receipt_kind", kind);
 
-export const METHOD_TEXT = { CASH: "Cash", CARD: "Card", BALANCE: "Balance" };
+/** How it was paid, in words. */
+export const methodText = (method) => tEnum("method", method);

@@ -539,8 +539,9 @@ const ACTIONS = {
       name: station.name,
       amount: money(station.session.amount_total),
     });
+    const giveBack = oneAction(); // a retry gives back once
     openDialog(dialog, async () => {
-      await api("POST", `/sessions/${station.session.id}/void`);
+      await giveBack.run((key) => api("POST", `/sessions/${station.session.id}/void`, { idempotencyKey: key }));
       cardError(card, null);
       return () => refresh(station.id);
     });

@@ -56,6 +56,12 @@ function renderTotals(figures, total) {
   const signed = `${change > 0 ? "+" : "−"}${money(Math.abs(change))}`;
   set("liability_change", change ? t("payments.liability_change", { amount: signed }) : "");
   set("payments", number(total.payments));
+  const taxes = figures.taxes.filter((line) => line.rate_bp > 0);
+  const taxLines = document.getElementById("tax-lines");
+  taxLines.hidden = !taxes.length;
+  taxLines.textContent = taxes
+    .map((line) => t("payments.tax_line", { rate: line.rate_bp / 100, net: money(line.net), tax: money(line.tax), gross: money(line.gross) }))
+    .join(" · ");
 }
 
 function rows(table, items, cells, empty) {

@@ -1,8 +1,9 @@
 // The small POS: tap products into a sale, sell for cash (walk-in) or on a customer's
 // balance; admins add products and stock. Each sale gets its receipt.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, oneAction, showError } from "../api.js";
 import { el, money, toMinorUnits } from "../format.js";
+import { t } from "../i18n.js";
 import { customerPicker } from "../picker.js";
 import { showPrintable } from "../printing.js";
 import { boot } from "../shell.js";
@@ -11,6 +12,7 @@ const error = document.getElementById("shop-error");
 const saleForm = document.getElementById("sale-form");
 const saleError = document.getElementById("sale-error");
 const cart = new Map(); // product id -> quantity
+let sale = oneAction(); // a double click or a retry is the same sale
 let products = [];
 let pricesIncludeTax = true;
 
@@ -37,9 +39,10 @@ function renderProducts() {
         { type: "button", class: "product", "data-product": product.name, disabled: product.stock <= (cart.get(product.id) ?? 0) },
         el("strong", {}, product.name),
         el("span", {}, money(product.price)),
-        el("span", { class: "muted small" }, `${product.stock} in stock`),
+        el("span", { class: "muted small" }, t("shop.in_stock", { count: product.stock })),
       );
       button.onclick = () => {
+        sale = oneAction(); // another cart: another sale
         cart.set(product.id, (cart.get(product.id) ?? 0) + 1);
         renderProducts();
         renderCart();
@@ -47,15 +50,15 @@ function renderProducts() {
       return button;
     }),
   );
-  if (!products.length) grid.append(el("p", { class: "muted" }, "No products yet. An admin adds them below."));
+  if (!products.length) grid.append(el("p", { class: "muted" }, t("shop.no_products")));
 }
 
 function renderManage() {
   const body = document.querySelector("#products-table tbody");
   body.replaceChildren(
     ...products.map((product) => {
-      const add = el("input", { type: "number", min: 1, step: 1, value: 10, "aria-label": `Stock to add to ${product.name}` });
-      const button = el("button", { type: "button" }, "Add");
+      const add = el("input", { type: "number", min: 1, step: 1, value: 10, "aria-label": t("shop.stock_to_add", { name: product.name }) });
+      const button = el("button", { type: "button" }, t("shop.add"));
       button.onclick = async () => {
         try {
           await api("PATCH", `/shop/products/${product.id}`, { body: { stock: product.stock + Number.parseInt(add.value, 10) } });
@@ -77,8 +80,9 @@ function renderCart() {
       const product = byId(id);
       const amount = product ? product.price * quantity : 0; // gross prices; net ones add tax at the sale
       total += amount;
-      const remove = el("button", { type: "button", class: "ghost", "aria-label": `Remove ${product?.name}` }, "✕");
+      const remove = el("button", { type: "button", class: "ghost", "aria-label": t("shop.remove", { name: product?.name }) }, "✕");
       remove.onclick = () => {
+        sale = oneAction();
         cart.delete(id);
         renderProducts();
         renderCart();
@@ -86,8 +90,8 @@ function renderCart() {
       return el("tr", {}, el("td", {}, product?.name ?? "?"), el("td", {}, String(quantity)), el("td", {}, money(amount)), el("td", {}, remove));
     }),
   );
-  if (!cart.size) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, "Tap products to add them.")));
-  document.querySelector('[data-field="total"]').textContent = money(total) + (pricesIncludeTax ? "" : " + tax");
+  if (!cart.size) body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("shop.tap"))));
+  document.querySelector('[data-field="total"]').textContent = pricesIncludeTax ? money(total) : t("shop.plus_tax", { amount: money(total) });
   document.querySelector('[data-field="sell"]').disabled = !cart.size;
 }
 
@@ -107,13 +111,15 @@ saleForm.addEventListener("submit", async (event) => {
       payment_method: method.value,
       user_id: customer()?.id ?? null,
     };
-    const sale = await api("POST", "/shop/sales", { body });
+    const sold = await sale.run((key) => api("POST", "/shop/sales", { body, idempotencyKey: key }));
+    sale = oneAction(); // the next sale is a new one
     cart.clear();
     clearError(saleError);
-    const [receipt] = (await api("GET", "/receipts", { params: { payment_id: sale.payment.id } })).items;
-    const print = el("button", { type: "button" }, "Print receipt");
-    print.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, `Receipt ${receipt.number}`, { paper: "80mm" });
-    document.getElementById("sale-result").replaceChildren(el("p", {}, `Sold: ${money(sale.total)} · receipt no. ${receipt.number} `), print);
+    const [receipt] = (await api("GET", "/receipts", { params: { payment_id: sold.payment.id } })).items;
+    const print = el("button", { type: "button" }, t("shop.print_receipt"));
+    print.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, t("till.receipt_title", { number: receipt.number }), { paper: "80mm" });
+    const text = t("shop.sold", { amount: money(sold.total), number: receipt.number });
+    document.getElementById("sale-result").replaceChildren(el("p", {}, `${text} `), print);
     document.getElementById("sale-result").hidden = false;
     await load();
   } catch (err) {

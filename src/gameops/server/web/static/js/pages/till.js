@@ -4,7 +4,8 @@
 import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
 import { dateTime, debounce, el, money } from "../format.js";
-import { METHOD_TEXT, RECEIPT_KIND, download, showPrintable } from "../printing.js";
+import { t } from "../i18n.js";
+import { download, methodText, receiptKind, showPrintable } from "../printing.js";
 import { boot } from "../shell.js";
 
 const error = document.getElementById("till-error");
@@ -25,7 +26,7 @@ function countRows() {
         "tr",
         {},
         el("td", {}, money(value)),
-        el("td", {}, el("input", { type: "number", min: 0, step: 1, inputmode: "numeric", name: `d${value}`, "aria-label": `Pieces of ${money(value)}`, value: 0 })),
+        el("td", {}, el("input", { type: "number", min: 0, step: 1, inputmode: "numeric", name: `d${value}`, "aria-label": t("till.pieces_of", { value: money(value) }), value: 0 })),
         el("td", { "data-value": value }, money(0)),
       ),
     ),
@@ -50,7 +51,8 @@ function showCount() {
   const preview = field("variance-preview");
   if (current && report) {
     const variance = total - report.expected_cash;
-    preview.textContent = variance === 0 ? "· exactly as expected" : `· ${variance < 0 ? "short" : "over"} by ${money(Math.abs(variance))}`;
+    const amount = money(Math.abs(variance));
+    preview.textContent = variance === 0 ? t("till.exact_preview") : t(variance < 0 ? "till.short_by" : "till.over_by", { amount });
     preview.dataset.sign = Math.sign(variance);
   } else {
     preview.textContent = "";
@@ -76,17 +78,17 @@ function renderShift() {
   const stats = document.getElementById("shift-stats");
   stats.hidden = !current;
   if (current) {
-    field("shift-state").textContent = `Open since ${dateTime(current.opened_at)} · ${report.payments} payments`;
+    field("shift-state").textContent = t("till.open_since", { since: dateTime(current.opened_at), count: report.payments });
     field("float").textContent = money(current.opening_float);
     field("cash_in").textContent = money(report.cash_in);
     field("cash_out").textContent = money(report.cash_out);
     field("expected").textContent = money(report.expected_cash);
-    field("count-title").textContent = "Count the drawer to close";
-    field("count-submit").textContent = "Close shift";
+    field("count-title").textContent = t("till.count_drawer");
+    field("count-submit").textContent = t("till.close_shift");
   } else {
-    field("shift-state").textContent = "No shift is open: cash cannot be taken until one is.";
-    field("count-title").textContent = "Count the float";
-    field("count-submit").textContent = "Open shift";
+    field("shift-state").textContent = t("till.none_open");
+    field("count-title").textContent = t("till.count_float");
+    field("count-submit").textContent = t("till.open_shift");
   }
   showCount();
 }
@@ -97,15 +99,15 @@ async function loadShifts() {
   body.replaceChildren(
     ...page.items.map((shift) => {
       const variance = shift.variance === null ? "—" : money(shift.variance);
-      const print = el("button", { type: "button", class: "ghost", "data-action": "handover" }, "Print");
+      const print = el("button", { type: "button", class: "ghost", "data-action": "handover" }, t("till.print"));
       const csv = el("button", { type: "button", class: "ghost", "data-action": "csv" }, "CSV");
-      print.onclick = () => showPrintable(`/shifts/${shift.id}/report`, "Shift handover", { format: "html" });
+      print.onclick = () => showPrintable(`/shifts/${shift.id}/report`, t("till.handover_title"), { format: "html" });
       csv.onclick = () => download(`/shifts/${shift.id}/report`, { format: "csv" }, `shift-${shift.opened_at.slice(0, 10)}.csv`).catch((err) => showError(error, err));
       return el(
         "tr",
         { "data-shift-id": shift.id },
         el("td", {}, dateTime(shift.opened_at)),
-        el("td", {}, shift.closed_at ? dateTime(shift.closed_at) : "open"),
+        el("td", {}, shift.closed_at ? dateTime(shift.closed_at) : t("till.still_open")),
         el("td", {}, shift.expected_cash === null ? "—" : money(shift.expected_cash)),
         el("td", {}, shift.counted_cash === null ? "—" : money(shift.counted_cash)),
         el("td", { "data-sign": Math.sign(shift.variance ?? 0) }, variance),
@@ -113,7 +115,7 @@ async function loadShifts() {
       );
     }),
   );
-  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No shifts yet.")));
+  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, t("till.no_shifts"))));
 }
 
 async function loadReceipts() {
@@ -123,7 +125,7 @@ async function loadReceipts() {
     ...page.items.map((receipt) => {
       const thermal = el("button", { type: "button", class: "ghost" }, "80 mm");
       const a4 = el("button", { type: "button", class: "ghost" }, "A4");
-      const title = `Receipt ${receipt.number}`;
+      const title = t("till.receipt_title", { number: receipt.number });
       thermal.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, title, { paper: "80mm" });
       a4.onclick = () => showPrintable(`/receipts/${receipt.id}/print`, title, { paper: "a4" });
       return el(
@@ -131,26 +133,28 @@ async function loadReceipts() {
         { "data-receipt": receipt.number },
         el("td", {}, String(receipt.number).padStart(6, "0")),
         el("td", {}, dateTime(receipt.issued_at)),
-        el("td", {}, RECEIPT_KIND[receipt.kind] ?? receipt.kind),
-        el("td", {}, receipt.customer ?? "Walk-in"),
-        el("td", {}, METHOD_TEXT[receipt.method] ?? receipt.method),
+        el("td", {}, receiptKind(receipt.kind)),
+        el("td", {}, receipt.customer ?? t("common.walk_in")),
+        el("td", {}, methodText(receipt.method)),
         el("td", {}, money(receipt.total)),
         el("td", {}, thermal, " ", a4),
       );
     }),
   );
-  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No receipts yet.")));
+  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "muted" }, t("till.no_receipts"))));
 }
 
 function showResult(shift) {
-  const sign = shift.variance < 0 ? "short" : shift.variance > 0 ? "over" : "exact";
+  const variance = shift.variance === 0
+    ? t("till.no_variance")
+    : t(shift.variance < 0 ? "till.variance_short" : "till.variance_over", { amount: money(shift.variance) });
   result.replaceChildren(
-    el("h3", {}, "Shift closed"),
-    el("p", {}, `Expected ${money(shift.expected_cash)} · counted ${money(shift.counted_cash)}`),
-    el("p", { class: "variance", "data-sign": Math.sign(shift.variance) }, sign === "exact" ? "No variance: the drawer is exact." : `Variance: ${money(shift.variance)} (${sign})`),
+    el("h3", {}, t("till.closed_title")),
+    el("p", {}, t("till.expected_counted", { expected: money(shift.expected_cash), counted: money(shift.counted_cash) })),
+    el("p", { class: "variance", "data-sign": Math.sign(shift.variance) }, variance),
   );
-  const print = el("button", { type: "button", class: "primary" }, "Print the handover");
-  print.onclick = () => showPrintable(`/shifts/${shift.id}/report`, "Shift handover", { format: "html" });
+  const print = el("button", { type: "button", class: "primary" }, t("till.print_handover"));
+  print.onclick = () => showPrintable(`/shifts/${shift.id}/report`, t("till.handover_title"), { format: "html" });
   result.append(print);
   result.hidden = false;
 }
