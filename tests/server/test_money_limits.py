@@ -103,6 +103,22 @@ async def test_money_and_counts_are_strict_json_integers(admin: httpx.AsyncClien
     assert await balance_of(admin, customer) == 0
 
 
+async def test_minutes_far_out_of_range_are_422(admin: httpx.AsyncClient) -> None:
+    """-2**31 minutes made a date out of range (500) before the duration was checked."""
+    station = await pc_station(admin)
+    session = (
+        await admin.post(
+            f"{API}/sessions/start", json={"station_id": station, "duration_minutes": 60}
+        )
+    ).json()
+    for minutes in (-(2**31) + 1, 2**31 - 1):
+        sale = {"station_id": station, "duration_minutes": minutes}
+        assert (await admin.post(f"{API}/sessions/start", json=sale)).status_code == 422
+        extension = {"additional_minutes": minutes}
+        extended = await admin.put(f"{API}/sessions/{session['id']}/extend", json=extension)
+        assert extended.status_code == 422, extended.text
+
+
 def test_check_amount_both_ways() -> None:
     check_amount(100, 100)
     check_amount(-100, 100)

@@ -7,6 +7,7 @@ import re
 import httpx
 from playwright.async_api import expect
 
+from gameops.protocol import SessionStart
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import ADMIN_PASSWORD, LiveServer
 from tests.support.sessions import start_session
@@ -201,9 +202,12 @@ async def test_sessions_page_lists_active_and_past_with_filters(
 
 
 async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
-    open_page: OpenPage, admin: httpx.AsyncClient
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    await make_station(admin, "PC-01", "Main hall")
+    pc = await make_station(admin, "PC-01", "Main hall")
+    issued = await admin.post(f"{API}/stations/{pc}/agent-token")
+    agent = await ScriptedAgent.connect(live_server.ws_url, pc, issued.json()["token"])
+    await agent.say_hello()  # its clock starts when its agent takes the session
     page = await open_page("/admin")
     await page.get_by_role("button", name="New rate plan").click()
     dialog = page.locator("#plan-dialog")
@@ -275,10 +279,13 @@ async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
     await start.get_by_label("Duration").select_option("180")
     await expect(start.locator('[data-field="price"]')).to_have_text("To pay: $20.00")
     await start.get_by_role("button", name="Start").click()
-    # PC-01 has no agent: the three paid hours wait for the PC to take them.
-    await expect(card(floor, "PC-01").locator(".note")).to_contain_text("3 hours paid")
+    await agent.expect(SessionStart)  # taken (acked): the clock starts
+    await expect(card(floor, "PC-01").locator(".timer")).to_have_text(
+        re.compile(r"^(3:00:00|2:59:5\d)$")
+    )
     sessions = (await admin.get(f"{API}/sessions")).json()["items"]
     assert sessions[0]["amount_total"] == 2000
+    await agent.close()
 
 
 async def test_sessions_pager_walks_pages_and_filters_return_to_the_first(

@@ -20,7 +20,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
 API = "/api/v1"
 WIDTHS = {1280: 800, 768: 1024}
 KEY_ON_SCREEN = re.compile(
-    r"\b(?:floor|admin|plans|setup|customers|events|error|common)\.[a-z_]+\b"
+    r"\b(?:floor|admin|plans|setup|customers|events|error|common|commands)\.[a-z_]+\b"
 )
 
 
@@ -78,7 +78,8 @@ async def _setup(page: Page) -> None:
 
 async def _plan(page: Page) -> None:
     await page.locator("#plans-table tbody tr button").first.click()
-    await expect(page.locator("#week-grid .slot[data-rule='0']").first).to_be_visible()
+    slot = page.locator("#week-grid .slot[data-rule='0']").first
+    await expect(slot).to_have_css("background-color", "rgb(77, 163, 255)")  # the rule's colour
 
 
 # name -> (path, how to get the screen ready)

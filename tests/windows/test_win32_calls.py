@@ -48,6 +48,14 @@ def test_wts_logoff_session_is_a_stub_on_wine_returning_false_not_implemented(
     assert calls["WTSLogoffSession"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
 
 
+def test_wts_send_message_is_a_stub_on_wine_returning_false_not_implemented(
+    calls: dict[str, Any],
+) -> None:
+    """How a service's notice reaches the console user (MessageBoxW would open on session
+    0's desktop); Wine does not implement it."""
+    assert calls["WTSSendMessageW"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
+
+
 def test_the_console_session_id_is_wines_session_1(calls: dict[str, Any]) -> None:
     assert calls["WTSGetActiveConsoleSessionId"] == 1
 
@@ -62,11 +70,11 @@ def test_keep_awake_sets_the_execution_state_and_it_reads_back_unsigned(
 
 
 def test_idle_time_from_get_last_input_info_and_get_tick_count(calls: dict[str, Any]) -> None:
-    # Nobody has typed on the virtual display yet: Wine's last input time is 0, so the idle
-    # time is the tick count, in seconds.
-    assert calls["GetLastInputInfo"] == 0
-    assert calls["GetTickCount"] > 0
-    assert calls["idle_seconds"] == pytest.approx(calls["GetTickCount"] / 1000, abs=5)
+    # Both in milliseconds since Wine's boot; the last input is 0 until someone types or
+    # moves the mouse on the display (the keyboard tests may have, before this one).
+    tick, last_input = calls["GetTickCount"], calls["GetLastInputInfo"]
+    assert 0 <= last_input <= tick
+    assert calls["idle_seconds"] == pytest.approx((tick - last_input) / 1000, abs=5)
 
 
 def test_the_virtual_screen_metrics_are_the_whole_x_display(calls: dict[str, Any]) -> None:
@@ -119,7 +127,7 @@ async def test_notify_shows_a_real_message_box_that_the_customer_closes(
     try:
         await eventually(lambda: _now(box.json_lines()), lambda lines: len(lines) >= 1, 60)
         assert box.json_lines()[0]["shown"] is True  # off the caller's thread, still open
-        window = await eventually(lambda: visible_window(windows_display, "GameOps Wine"), bool, 30)
+        window = await eventually(lambda: visible_window(windows_display, "GameOps Wine"), bool, 60)
         await asyncio.to_thread(lambda: save(windows_display.screenshot(), "wine-message-box"))
         # No window manager to activate it: a click on the box gives it the focus, and
         # Enter presses its default button, OK.
@@ -134,10 +142,14 @@ async def test_notify_shows_a_real_message_box_that_the_customer_closes(
         await box.kill()
 
 
-def test_exit_windows_ex_is_real_on_wine_and_ends_the_session_with_wineboot(wine: Wine) -> None:
-    """Wine implements ExitWindowsEx by running ``wineboot --end-session``: it answers TRUE.
-    Last in this module: it ends the other programs of the prefix's session."""
-    assert wine.probe("exit_windows") == {"ExitWindowsEx": True}
+def test_exit_windows_ex_is_real_on_wine_and_initiate_system_shutdown_a_stub(
+    wine: Wine,
+) -> None:
+    """Wine implements ExitWindowsEx by running ``wineboot --end-session``: it answers
+    TRUE. InitiateSystemShutdownExW (staff restart/shutdown) is a stub on Wine: TRUE, and
+    nothing shuts down. Last in this module: the log-off ends the prefix's other programs."""
+    answer = wine.probe("exit_windows")
+    assert answer == {"InitiateSystemShutdownExW": [True, 0], "ExitWindowsEx": True}
 
 
 async def _now(value: Any) -> Any:

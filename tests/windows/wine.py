@@ -92,13 +92,22 @@ class Wine:
         return [self.wine, str(self.python_exe), *args]
 
     def boot(self) -> None:
-        """Create the prefix and give its user the agent's source on PYTHONPATH in the
-        registry (HKCU\\Environment), where CreateEnvironmentBlock reads a user's
-        environment: the overlay a service starts in the user's session finds it there."""
+        """Create the prefix, then two settings in its registry:
+
+        - the agent's source on PYTHONPATH in the user's environment (HKCU\\Environment),
+          where CreateEnvironmentBlock reads it: the overlay a service starts in the user's
+          session finds the agent there, as it finds it installed on a venue PC;
+        - no window manager: the virtual display has none, and Wine would otherwise wait
+          2 s for one each time a full-screen window is hidden (the lock view giving way to
+          the timer), long enough for the service to take the overlay as frozen.
+        """
         self.python(["-c", "import sys; print(sys.version)"], timeout=BOOT_SECONDS)
+        self.set_registry("HKCU\\Environment", "PYTHONPATH", windows_path(SOURCE))
+        self.set_registry("HKCU\\Software\\Wine\\X11 Driver", "Managed", "N")
+
+    def set_registry(self, key: str, name: str, value: str) -> None:
         subprocess.run(
-            [self.wine, "reg", "add", "HKCU\\Environment", "/v", "PYTHONPATH", "/t", "REG_SZ",
-             "/d", windows_path(SOURCE), "/f"],
+            [self.wine, "reg", "add", key, "/v", name, "/t", "REG_SZ", "/d", value, "/f"],
             env=self.env(), stdin=subprocess.DEVNULL, capture_output=True, check=True,
             timeout=60,
         )  # fmt: skip

@@ -8,12 +8,13 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+from gameops.i18n import words_in
 from gameops.protocol import Goodbye, Heartbeat, Payload, StationCommand, StopReason, Tamper
 
 from .backoff import Backoff
@@ -54,11 +55,15 @@ from .supervisor import (
 log = get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
-STOPPED_VIEW = {
-    "op": "view",
-    "mode": "locked",
-    "message": "The GameOps agent was stopped. Please see the front desk.",
-}
+
+
+def stopped_view(language: str) -> dict[str, str]:
+    """What the overlay shows once the agent has stopped."""
+    return {
+        "op": "view",
+        "mode": "locked",
+        "message": words_in(language, only="overlay.")("overlay.agent_stopped"),
+    }
 
 
 @dataclass
@@ -86,6 +91,7 @@ class Agent:
             warning_seconds=config.session.warning_time,
             grace_seconds=config.session.grace_period,
             logs_off=config.system_logoff,
+            language=config.station.language,
         )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
@@ -123,6 +129,7 @@ class Agent:
                 self.link.send, self.link.flush, self._control_call, self._lock_screen,
                 self._show_message,
             ),
+            config.station.language,
         )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
@@ -167,7 +174,7 @@ class Agent:
         self.link.send(goodbye)  # the server judges it: a stop in paid time is a tamper
         # Fail closed: a stopped agent enforces nothing, so the station is left locked.
         if (desktop := self._showing_desktop) is not None:
-            desktop.push(STOPPED_VIEW)
+            desktop.push(stopped_view(self.config.station.language))
         if self.config.system_lock:
             self._lock_screen()
         await self.link.flush(2.0)
@@ -215,14 +222,10 @@ class Agent:
         loop = asyncio.get_running_loop()
         overlay = InProcessOverlay(
             self.config.station.name,
+            self.config.station.language,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
-            lambda message: loop.call_soon_threadsafe(
-                self._overlay_tamper,
-                str(message.get("kind")),
-                str(message.get("detail", "")),
-                int(message.get("count", 1)),
-            ),
+            lambda message: loop.call_soon_threadsafe(self._overlay_report, message),
         )
 
         def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
@@ -235,9 +238,10 @@ class Agent:
     async def _start_desktop_process(self) -> None:
         self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
         self.channel.on_seen = self.commands.seen
+        self.channel.on_request = self.desktop_request
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
-            port, self.config.station.name, self.config.system.control
+            port, self.config.station.name, self.config.system.control, self.config.station.language
         )
         self.supervisor = Supervisor(
             command,
@@ -272,6 +276,28 @@ class Agent:
             return
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
+
+    # --- self-service: what the customer asks for on the overlay -------------------
+
+    def desktop_request(self, request: dict[str, Any]) -> None:
+        """``{"op": "login", ...}`` or ``{"op": "logout"}`` from the overlay. Credentials
+        only pass through: never logged, queued offline or written to disk."""
+        now, online = self.parts.clock.now(), self.link.connected
+        if request.get("op") == "login":
+            keys = ("username", "secret", "ticket", "package")
+            fields = {key: str(request.get(key) or "") for key in keys}
+            self._execute(self.machine.login(now, online, **fields))
+        elif request.get("op") == "logout":
+            self._execute(self.machine.logout(now, online))
+        self._push_view()
+
+    def _overlay_report(self, message: dict[str, Any]) -> None:
+        """What the in-process overlay reports: tampering it saw, or the customer's login."""
+        if message.get("op") == "tamper":
+            kind, detail = str(message.get("kind")), str(message.get("detail", ""))
+            self._overlay_tamper(kind, detail, int(message.get("count", 1)))
+        elif message.get("op") in ("login", "logout"):
+            self.desktop_request(message)
 
     def _overlay_ended(self, end: Exit) -> None:
         now = self.parts.clock.now()
@@ -369,15 +395,24 @@ class Agent:
         if (desktop := self._showing_desktop) is None:
             return
         view = self.machine.view(self.parts.clock.now())
-        desktop.push(
-            {
-                "op": "view",
-                "mode": view.mode,
-                "remaining": view.remaining_seconds,
-                "band": view.band,
-                "message": view.message,
+        message: dict[str, Any] = {
+            "op": "view",
+            "mode": view.mode,
+            "remaining": view.remaining_seconds,
+            "band": view.band,
+            "message": view.message,
+        }
+        if view.login is not None:
+            login = view.login
+            message["login"] = {
+                **asdict(login),
+                "prices": list(login.prices),
+                "packages": [list(offer) for offer in login.packages],
             }
-        )
+            message["login"]["online"] = self.link.connected
+        if view.wallet:
+            message |= {"wallet": view.wallet, "logout": view.logout}
+        desktop.push(message)
 
     async def _control_call(self, func: Callable[..., T], *args: Any) -> T:
         """A control call whose answer is wanted, on the control thread."""

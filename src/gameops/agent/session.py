@@ -15,10 +15,14 @@ from enum import Enum
 from typing import Literal
 from uuid import UUID
 
+from gameops.i18n import DEFAULT, Words, words_in
 from gameops.protocol import (
     ACKED_COMMANDS,
     Ack,
     HeartbeatAck,
+    Login,
+    LoginResult,
+    Logout,
     NoSession,
     Payload,
     ServerHello,
@@ -27,11 +31,13 @@ from gameops.protocol import (
     SessionExtended,
     SessionInfo,
     SessionStart,
+    StationInfo,
     SyncRequest,
     SyncResponse,
     Tamper,
     TamperClear,
     TamperLock,
+    WalletUpdate,
 )
 
 from .clock import Instant
@@ -40,6 +46,7 @@ from .effects import (
     KeepAwake,
     Lock,
     LockReason,
+    LoginView,
     LogOff,
     Notify,
     Persist,
@@ -61,7 +68,9 @@ RETRY_SECONDS = 2.0  # how often the server is retried meanwhile (not the link's
 SAME_END_SECONDS = 5.0  # a later end than this is time added, not a correction
 # The server's answers to a sync: once one arrives, the session is what it says.
 SERVER_ANSWERS = (SyncResponse, SessionExpired, SessionEnd, NoSession, SessionExtended)
-TAMPER_LOCK_MESSAGE = "Station locked: tampering detected. Staff must clear it at the desk."
+TAMPER_LOCK_MESSAGE = words_in(DEFAULT, only="overlay.")("overlay.tamper_locked")  # English
+OFFLINE_LOGIN = "A new login needs the server. Please wait, or see the front desk."
+OFFLINE_LOGOUT = "Logging out needs the server; your time keeps running. Try again soon."
 
 
 _Handler = Callable[[Payload, Instant], list[Effect]]
@@ -79,9 +88,11 @@ class Phase(Enum):
 @dataclass(frozen=True)
 class SessionRules:
     warning_seconds: int = 300
+    last_warning_seconds: int = LAST_WARNING_SECONDS
     grace_seconds: int = 60
     checkpoint_seconds: float = 5.0  # how often a running session is saved to disk
     logs_off: bool = True  # only changes what the grace banner says; the runtime skips log-off
+    language: str = DEFAULT  # what the customer reads (a gameops.i18n catalogue)
 
 
 class SessionMachine:
@@ -89,6 +100,7 @@ class SessionMachine:
 
     def __init__(self, rules: SessionRules) -> None:
         self.rules = rules
+        self._words = words_in(rules.language, only="overlay.")
         self.phase = Phase.LOCKED
         self.session_id: UUID | None = None
         self.scheduled_end_at: datetime | None = None
@@ -105,6 +117,12 @@ class SessionMachine:
         self._awaiting_server = False  # expired offline; a sync answer is wanted first
         self._logoff_held = False  # the grace is over, locked; the log-off awaits the server
         self._retried_at = 0.0
+        # Self-service: what the login view shows, and what the balance buys past the
+        # current block (the server's last word on it, for this session only).
+        self.station_info: StationInfo | None = None
+        self.wallet: WalletUpdate | None = None
+        self._login_message = ""
+        self._login_wait_until = 0.0  # steady clock: throttled until then
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -116,7 +134,7 @@ class SessionMachine:
         effects: list[Effect] = []
         if tamper is not None:
             self.tamper_lock.resume(tamper, now)
-            self._show(now, TAMPER_LOCK_MESSAGE)
+            self._show(now, self._words("overlay.tamper_locked"))
             effects = [Lock("tamper"), KeepAwake(False)]
         if saved is None:
             return [Lock("no_session"), KeepAwake(False), *effects]
@@ -160,16 +178,110 @@ class SessionMachine:
     def view(self, now: Instant) -> View:
         message = self._message if now.steady < self._message_until else ""
         if self.tamper_lock.reason is not None:
-            return View("locked", None, TAMPER_LOCK_MESSAGE)
+            return View("locked", None, self._words("overlay.tamper_locked"))
         if self.phase is Phase.ENDING and self._logoff_held:
-            return View("locked", None, "Session ended. Checking with the front desk...")
+            return View("locked", None, self._words("overlay.checking"))
         if self.phase is Phase.ACTIVE:
-            return View("session", self.remaining_seconds(now), message)
+            wallet = self._wallet()
+            if wallet is None:
+                return View("session", self.remaining_seconds(now), message)
+            total = max(0, math.ceil(self._total_left(now)))
+            return View("session", total, message, wallet=wallet.balance_text, logout=True)
         if self.phase is Phase.ENDING:
             left = max(0, math.ceil(self._logoff_at - now.steady))
-            then = "log-off" if self.rules.logs_off else "the station locks"
-            return View("grace", left, f"Save your work now: {then} in {_clock_face(left)}")
-        return View("locked", None, message or "Please see the front desk.")
+            then = self._words(
+                "overlay.then_logoff" if self.rules.logs_off else "overlay.then_lock"
+            )
+            text = self._words("overlay.grace", then=then, clock=_clock_face(left))
+            return View("grace", left, text)
+        login = self._login_view(now)
+        idle = "Log in below, or see the front desk." if login else self._words("overlay.see_desk")
+        return View("locked", None, message or idle, login)
+
+    # --- self-service ---------------------------------------------------------------
+
+    def login(
+        self,
+        now: Instant,
+        online: bool,
+        username: str = "",
+        secret: str = "",
+        ticket: str = "",
+        package: str = "",
+    ) -> list[Effect]:
+        """The customer asks to log in. The credentials go to the server at once or not at
+        all: never queued, kept, or written anywhere."""
+        if self.phase is not Phase.LOCKED or self.tamper_lock.reason is not None:
+            return []
+        if not online:
+            self._login_message = OFFLINE_LOGIN
+            return []
+        if now.steady < self._login_wait_until:
+            return []
+        if ticket.strip():
+            request = Login(ticket=ticket.strip()[:64])
+        elif username.strip() and secret:
+            offered = (
+                {offer.name for offer in self.station_info.packages} if self.station_info else set()
+            )
+            request = Login(
+                username=username.strip()[:64],
+                secret=secret[:128],
+                package=package if package in offered else None,
+            )
+        else:
+            self._login_message = "Enter your username and PIN, or a guest ticket code."
+            return []
+        self._login_message = "Checking..."
+        return [Send(request, queue_offline=False)]
+
+    def logout(self, now: Instant, online: bool) -> list[Effect]:
+        if self.phase is not Phase.ACTIVE or self._wallet() is None or self.session_id is None:
+            return []
+        if not online:
+            self._show(now, OFFLINE_LOGOUT)
+            return []
+        return [Send(Logout(session_id=self.session_id), queue_offline=False)]
+
+    def _on_login_result(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, LoginResult)
+        self._login_message = payload.message
+        wait = payload.retry_after_seconds
+        self._login_wait_until = now.steady + wait if wait else 0.0
+        return []
+
+    def _on_station_info(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, StationInfo)
+        self.station_info = payload
+        return []
+
+    def _on_wallet(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, WalletUpdate)
+        self.wallet = payload
+        return []
+
+    def _wallet(self) -> WalletUpdate | None:
+        wallet = self.wallet
+        return wallet if wallet is not None and wallet.session_id == self.session_id else None
+
+    def _total_left(self, now: Instant) -> float:
+        """Paid time left: the current block, and what the balance buys after it."""
+        wallet = self._wallet()
+        return self._deadline - now.steady + (wallet.buys_seconds if wallet else 0)
+
+    def _login_view(self, now: Instant) -> LoginView | None:
+        info = self.station_info
+        if info is None or self.tamper_lock.reason is not None or self.phase is not Phase.LOCKED:
+            return None  # no login before the server said where this is (or while tampered)
+        wait = max(0, math.ceil(self._login_wait_until - now.steady))
+        return LoginView(
+            station=info.station_name,
+            venue=info.venue_name,
+            prices=tuple(info.lines),
+            packages=tuple((offer.name, offer.text) for offer in info.packages),
+            message=self._login_message,
+            wait_seconds=wait,
+        )
 
     def sync_request(self) -> SyncRequest:
         return SyncRequest(
@@ -182,11 +294,11 @@ class SessionMachine:
         """Fail closed: lock now, log off after the grace, until staff clear it."""
         if not self.tamper_lock.engage(reason, now, self.rules.grace_seconds):
             return []
-        self._show(now, TAMPER_LOCK_MESSAGE)
+        self._show(now, self._words("overlay.tamper_locked"))
         return [
             Lock("tamper"),
             KeepAwake(False),
-            Notify("Tampering detected: this station is locked. Save your work now.", "warning"),
+            Notify(self._words("overlay.tamper_notify"), "warning"),
             PersistTamperLock(self.tamper_lock.saved),
         ]
 
@@ -200,8 +312,8 @@ class SessionMachine:
         effects: list[Effect] = [PersistTamperLock(None)]
         grace = self.phase is Phase.ENDING and not self._logoff_held  # usable, to save work
         if self.phase is Phase.ACTIVE or grace:
-            self._show(now, "Unlocked by staff.")
-            effects += [Unlock(), Notify("Unlocked by staff.")]
+            self._show(now, self._words("overlay.unlocked"))
+            effects += [Unlock(), Notify(self._words("overlay.unlocked"))]
         if self.phase is Phase.ACTIVE:
             effects.append(KeepAwake(True))
         return effects
@@ -218,13 +330,18 @@ class SessionMachine:
             NoSession: self._on_no_session,
             TamperLock: self._on_tamper_lock,
             TamperClear: self._on_tamper_clear,
+            LoginResult: self._on_login_result,
+            StationInfo: self._on_station_info,
+            WalletUpdate: self._on_wallet,
             ServerHello: _ignore,
             HeartbeatAck: _ignore,
         }
 
     def _on_start(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SessionStart)
-        return self._begin(payload.id, payload.scheduled_end_at, now, "Session started. Have fun!")
+        return self._begin(
+            payload.id, payload.scheduled_end_at, now, self._words("overlay.started")
+        )
 
     def _on_sync(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SyncResponse)
@@ -239,13 +356,13 @@ class SessionMachine:
         assert isinstance(payload, SessionExtended)
         if payload.id != self.session_id:
             return [Send(self.sync_request())]
-        return self._begin(payload.id, payload.new_end_time, now, "Time added!")
+        return self._begin(payload.id, payload.new_end_time, now, self._words("overlay.time_added"))
 
     def _on_end(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SessionEnd)
         if self.session_id not in (None, payload.id):
             return [Send(self.sync_request())]
-        self._show(now, "Session stopped by staff.")
+        self._show(now, self._words("overlay.stopped"))
         return self._enter_locked(payload.id, "stopped")
 
     def _on_expired(self, payload: Payload, now: Instant) -> list[Effect]:
@@ -273,6 +390,7 @@ class SessionMachine:
     def _begin(self, session_id: UUID, end_at: datetime, now: Instant, text: str) -> list[Effect]:
         was_active = self.phase is Phase.ACTIVE
         self.phase, self.session_id, self.scheduled_end_at = Phase.ACTIVE, session_id, end_at
+        self._login_message, self._login_wait_until = "", 0.0
         self._logoff_held = False
         self._deadline = now.steady + self._seconds_until(end_at, now)
         self._warned = self._warnings_already_past(now)
@@ -291,7 +409,7 @@ class SessionMachine:
             return self._finish_grace(now)
         self.phase = Phase.ENDING
         self._logoff_at = now.steady + grace_seconds
-        return [Notify("Session ended. Save your work now.", "warning"), self._checkpoint(now)]
+        return [Notify(self._words("overlay.ended_save"), "warning"), self._checkpoint(now)]
 
     def _enter_locked(self, ended_id: UUID | None, reason: LockReason) -> list[Effect]:
         self.phase, self._ended_session_id = Phase.LOCKED, ended_id
@@ -299,7 +417,7 @@ class SessionMachine:
         return [Lock(reason), KeepAwake(False), Persist(None)]
 
     def _finish_grace(self, now: Instant) -> list[Effect]:
-        self._show(now, "Session ended. Please see the front desk.")
+        self._show(now, self._words("overlay.ended_desk"))
         # The lock first: it holds even where the log-off fails or is turned off.
         return [*self._enter_locked(self.session_id, "expired"), LogOff()]
 
@@ -323,7 +441,10 @@ class SessionMachine:
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
             return [*effects, *self._enter_ending(now, self.rules.grace_seconds)]
         capped_end = self._server_now(now) + timedelta(seconds=remaining)
-        return [*effects, *self._begin(saved.session_id, capped_end, now, "Session resumed.")]
+        return [
+            *effects,
+            *self._begin(saved.session_id, capped_end, now, self._words("overlay.resumed")),
+        ]
 
     # --- ticking --------------------------------------------------------------------
 
@@ -333,18 +454,18 @@ class SessionMachine:
         if same and self.scheduled_end_at is not None:
             added = (session.scheduled_end_at - self.scheduled_end_at).total_seconds()
             if added > SAME_END_SECONDS:
-                return "Time added!"
-        return "" if same and self.phase is Phase.ACTIVE else "Session resumed."
+                return self._words("overlay.time_added")
+        return "" if same and self.phase is Phase.ACTIVE else self._words("overlay.resumed")
 
     def _tick_active(self, now: Instant, link: LinkState) -> list[Effect]:
-        left = self._deadline - now.steady
-        if left <= 0:
+        if self._deadline - now.steady <= 0:
             return self._expire_locally(now, link)
+        left = self._total_left(now)
         effects: list[Effect] = []
         for threshold in self._thresholds():
             if left <= threshold and threshold not in self._warned:
                 self._warned.add(threshold)
-                text = f"{_minutes(threshold)} left. Save your game soon."
+                text = self._words("overlay.warning", left=self._minutes(threshold))
                 self._show(now, text)
                 effects.append(Notify(text, "warning"))
         if now.steady - self._last_checkpoint >= self.rules.checkpoint_seconds:
@@ -417,12 +538,15 @@ class SessionMachine:
         return (server_moment - self._server_now(now)).total_seconds()
 
     def _thresholds(self) -> list[int]:
-        return sorted({self.rules.warning_seconds, LAST_WARNING_SECONDS}, reverse=True)
+        return sorted({self.rules.warning_seconds, self.rules.last_warning_seconds}, reverse=True)
 
     def _warnings_already_past(self, now: Instant) -> set[int]:
         # A session that starts (or is extended to) below a threshold is not warned about it.
-        left = self._deadline - now.steady
+        left = self._total_left(now)
         return {threshold for threshold in self._thresholds() if left <= threshold}
+
+    def _minutes(self, seconds: int) -> str:
+        return _minutes_in(self._words, seconds)
 
     def _show(self, now: Instant, text: str) -> None:
         self._message, self._message_until = text, now.steady + MESSAGE_SHOWN_SECONDS
@@ -437,8 +561,7 @@ def _clock_face(seconds: int) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _minutes(seconds: int) -> str:
+def _minutes_in(words: Words, seconds: int) -> str:
     if seconds % 60:
-        return f"{seconds} seconds"
-    minutes = seconds // 60
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return words("overlay.seconds", count=seconds)
+    return words("overlay.minutes", count=seconds // 60)

@@ -12,6 +12,8 @@ the installer runs, elevated:
   with an error (``ChangeServiceConfig2``), and a pre-shutdown notification;
 - ``remove [--reason uninstall|update] [--by WHO]``: leaves the stop note next to the state
   file (:mod:`.goodbye`), stops the service, waits for it, and deletes it;
+- ``check --config PATH``: loads the config as the agent would; exit code 2 and the
+  message when it cannot be used (the installer refuses to go on);
 - ``run --config PATH``: the same host in a console, for trying it by hand.
 
 The service's stop and shutdown controls end in :meth:`Agent.stop`: ``SERVICE_CONTROL_STOP``
@@ -22,13 +24,16 @@ with reason ``service_stop``, ``SERVICE_CONTROL_SHUTDOWN`` and ``PRESHUTDOWN`` w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gameops.protocol import StopReason
+if TYPE_CHECKING:  # the service must reach its dispatcher fast: imports come later
+    import asyncio
+
+    from gameops.protocol import StopReason
 
 SERVICE_NAME = "GameOpsAgent"
 DISPLAY_NAME = "GameOps PC agent"
@@ -37,6 +42,7 @@ RESTART_AFTER_MS = 2000
 FAILURES_RESET_AFTER_S = 86400
 PRESHUTDOWN_TIMEOUT_MS = 10000  # time to say goodbye and lock before Windows goes down
 STOP_WAIT_SECONDS = 30
+START_WAIT_SECONDS = 120
 
 # The service controls (winsvc.h) that stop the agent, and the reason its goodbye gives.
 SERVICE_CONTROL_STOP = 1
@@ -63,6 +69,8 @@ class AgentHost:
 
     def run(self) -> int:
         """Run the agent until :meth:`stop`; the exit code (2: a configuration error)."""
+        import asyncio
+
         from .main import prepare
 
         prepared = prepare(self.config_path)
@@ -71,6 +79,8 @@ class AgentHost:
         return asyncio.run(self._serve(*prepared))
 
     async def _serve(self, config: Any, parts: Any) -> int:
+        import asyncio
+
         from .runtime import Agent
 
         agent = Agent(config, parts)
@@ -148,7 +158,6 @@ def service_class(config_path: Path) -> type[Any]:
 
 def install(config_path: Path, start: bool) -> None:
     import win32service
-    import win32serviceutil
 
     manager = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_ALL_ACCESS)
     try:
@@ -160,36 +169,60 @@ def install(config_path: Path, start: bool) -> None:
         )  # fmt: skip
         try:
             configure_recovery(handle)
+            print(f"installed {SERVICE_NAME}: {service_command(config_path)}")
+            if start:  # with this handle: Wine's OpenService may not find it yet
+                win32service.StartService(handle, None)
+                wait_for(handle, win32service.SERVICE_RUNNING, START_WAIT_SECONDS)
+                print(f"started {SERVICE_NAME}")
         finally:
             win32service.CloseServiceHandle(handle)
     finally:
         win32service.CloseServiceHandle(manager)
-    print(f"installed {SERVICE_NAME}: {service_command(config_path)}")
-    if start:
-        win32serviceutil.StartService(SERVICE_NAME)
-        win32serviceutil.WaitForServiceStatus(SERVICE_NAME, win32service.SERVICE_RUNNING, 30)
-        print(f"started {SERVICE_NAME}")
 
 
-def configure_recovery(handle: Any) -> None:
-    """Restart 2 s after every failure (a kill, a crash, an exit with an error), forever."""
+def wait_for(handle: Any, state: int, seconds: float) -> None:
     import win32service
 
-    win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_DESCRIPTION, DESCRIPTION)
+    deadline = time.monotonic() + seconds
+    while (now := win32service.QueryServiceStatus(handle)[1]) != state:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{SERVICE_NAME} is in state {now}, not {state}, after {seconds} s")
+        time.sleep(0.5)
+
+
+def configure_recovery(handle: Any) -> list[str]:
+    """Restart 2 s after every failure (a kill, a crash, an exit with an error), forever;
+    and time to say goodbye before a shutdown. The settings this service manager refused
+    (Wine's has no failure-actions flag) are returned, and said, not fatal."""
+    import pywintypes
+    import win32service
+
     restart = (win32service.SC_ACTION_RESTART, RESTART_AFTER_MS)
-    actions = {
-        "ResetPeriod": FAILURES_RESET_AFTER_S,
-        "RebootMsg": None,
-        "Command": None,
-        "Actions": [restart, restart, restart],
-    }
-    win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS, actions)
-    win32service.ChangeServiceConfig2(
-        handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, True
-    )
-    win32service.ChangeServiceConfig2(
-        handle, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, PRESHUTDOWN_TIMEOUT_MS
-    )
+    settings: list[tuple[str, int, Any]] = [
+        ("description", win32service.SERVICE_CONFIG_DESCRIPTION, DESCRIPTION),
+        (
+            "failure actions",
+            win32service.SERVICE_CONFIG_FAILURE_ACTIONS,
+            {
+                "ResetPeriod": FAILURES_RESET_AFTER_S,
+                "RebootMsg": None,
+                "Command": None,
+                "Actions": [restart, restart, restart],
+            },
+        ),
+        # Run the recovery actions also when the agent stops with an error, not only when
+        # the process dies.
+        ("failure actions flag", win32service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, True),
+        ("pre-shutdown", win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, PRESHUTDOWN_TIMEOUT_MS),
+    ]
+    refused = []
+    for name, level, value in settings:
+        try:
+            win32service.ChangeServiceConfig2(handle, level, value)
+        except pywintypes.error as err:
+            print(f"{SERVICE_NAME}: this service manager refused the {name}: {err.strerror}")
+            refused.append(name)
+    return refused
 
 
 def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -> None:
@@ -215,6 +248,19 @@ def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -
     print(f"removed {SERVICE_NAME}")
 
 
+def check(config_path: Path) -> int:
+    from .config import ConfigError, load_config
+    from .main import EXIT_CONFIG_ERROR
+
+    try:
+        load_config(config_path, {})
+    except ConfigError as err:
+        print(f"gameops-agent: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    print(f"{config_path}: ok")
+    return 0
+
+
 def dispatch(config_path: Path) -> None:
     """Started by the service control manager: hand this process to it."""
     import servicemanager
@@ -229,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m gameops.agent.winservice", description="The GameOps agent service."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("service", "run", "install"):
+    for name in ("service", "run", "install", "check"):
         command = commands.add_parser(name)
         command.add_argument("--config", type=Path, required=True)
         if name == "install":
@@ -243,8 +289,14 @@ def main(argv: list[str] | None = None) -> int:
         dispatch(args.config)
     elif args.command == "run":
         return AgentHost(args.config.resolve()).run()
+    elif args.command == "check":
+        return check(args.config)
     elif args.command == "install":
-        install(args.config.resolve(), args.start)
+        try:
+            install(args.config.resolve(), args.start)
+        except Exception as err:  # said in one line: the installer's log keeps 1 KB of it
+            print(f"{SERVICE_NAME}: {err!r}", file=sys.stderr)
+            return 3
     else:
         remove(args.state_file, args.reason, args.by)
     return 0

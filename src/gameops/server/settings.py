@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # Agent handshakes in progress at once; beyond, an agent is told to come back later
     # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
     agent_handshakes_at_once: int = Field(default=200, gt=0)
+    # Repeated tamper reports of one kind from one station within this window are recorded
+    # as one event with their count (an agent flooding them cannot flood the audit log).
+    tamper_window_seconds: float = Field(default=10.0, gt=0)
     logoff_grace_seconds: int = Field(default=60, ge=0)
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.
@@ -152,6 +155,14 @@ class Settings(BaseSettings):
     venue_router_username: str = "admin"
     venue_router_password: SecretStr | None = None
     stopped_client_check_seconds: float = Field(default=15.0, gt=0)
+    # Self-service at the PC (issue 12 §1): pay-as-you-go billing in blocks charged at
+    # each block's start; renewals a little ahead of a block's end.
+    play_block_seconds: int = Field(default=15 * 60, gt=0)
+    play_renew_lead_seconds: float = Field(default=30.0, ge=0)
+    play_renew_poll_seconds: float = Field(default=5.0, gt=0)
+    play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
+    ticket_valid_days: int = Field(default=30, gt=0)
+    login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False

@@ -122,6 +122,7 @@ async def test_offline_message_and_lock_wait_for_the_agent_power_commands_are_re
     await agent.send(SyncRequest())
     first, second = await agent.expect(StationCommand), await agent.expect(StationCommand)
     assert [first.kind, second.kind] == ["message", "lock"]  # in the order staff sent them
+    assert first.by == "admin"  # who sent it, shown with the message
     assert (await command(admin, message.json()["id"]))["status"] == "SENT"
     await agent.send(CommandResult(id=second.id, ok=True, detail="locked"))
     await eventually(lambda: command(admin, str(second.id)), lambda c: c["status"] == "DONE")

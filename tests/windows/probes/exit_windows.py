@@ -1,4 +1,6 @@
-"""ExitWindowsEx as the user-session agent calls it to log the customer off."""
+"""ExitWindowsEx as the user-session agent calls it to log the customer off, and
+InitiateSystemShutdownExW as the service restarts the PC for staff (with a 0 s notice
+and no reboot here, so that nothing waits)."""
 
 from __future__ import annotations
 
@@ -9,4 +11,7 @@ from gameops.agent.control import win32
 api = win32.CtypesWin32()
 flags = win32.EWX_LOGOFF | win32.EWX_FORCEIFHUNG
 reason = win32.SHTDN_REASON_MAJOR_OTHER | win32.SHTDN_REASON_FLAG_PLANNED
-print(json.dumps({"ExitWindowsEx": api.ExitWindowsEx(flags, reason)}))
+power = api.InitiateSystemShutdownExW("GameOps: Wine tier", 0, False, False, reason)
+power_error = api.win.last_error()
+logoff = api.ExitWindowsEx(flags, reason)
+print(json.dumps({"InitiateSystemShutdownExW": [power, power_error], "ExitWindowsEx": logoff}))

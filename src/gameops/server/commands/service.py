@@ -207,13 +207,13 @@ async def due_on_sync(db: AsyncSession, station_id: uuid.UUID, queue_minutes: in
     longer than ``queue_minutes`` fail as expired instead."""
     now = utc_now()
     wire: list[Payload] = []
-    for command in await repository.due_on_sync(db, station_id):
+    for command, by in await repository.due_on_sync(db, station_id):
         if expired(command.created_at, now, queue_minutes):
             detail = f"expired: the PC was offline for more than {queue_minutes} minutes"
             _finish(db, command, False, detail)
         else:
             command.status, command.sent_at = CommandStatus.SENT, now
-            wire.append(_wire(command, None))
+            wire.append(_wire(command, by))
     return wire
 
 

@@ -145,6 +145,17 @@ function sentence(event) {
     changes: Object.keys(d).filter((k) => k !== "user_id").map((k) => tEnum("change", k)).join(", "),
     plan: d.plan?.name ?? "",
     action: tEnum("plan_action", d.action),
+    command: tEnum("commands.kind", d.kind),
+    text: d.text ?? "",
+    counted: amount(d.counted_cash),
+    expected: amount(d.expected_cash),
+    variance: money(d.variance ?? 0),
+    float: amount(d.opening_float),
+    product: d.name ?? "",
+    change: tEnum("plan_action", d.change),
+    price: amount(d.price),
+    waited: minutesText(Math.round((d.waited_seconds ?? 0) / 60)),
+    from_station: d.from_station_id ? stations.get(d.from_station_id) ?? t("common.unknown_station") : "",
   };
   const key = variant(event, d);
   if (key) return capitalised(tParts(key, values));
@@ -166,6 +177,10 @@ function variant(event, d) {
       return d.seen ? `${key}.seen` : key;
     case "USER_UPDATED":
       return d.password ? `${key}.password` : key;
+    case "STATION_COMMAND":
+      return d.kind === "message" ? `${key}.message` : key;
+    case "STATION_COMMAND_RESULT":
+      return d.ok ? key : `${key}.failed`;
     case "PAYMENT_COMPLETED":
     case "PAYMENT_FAILED":
     case "PAYMENT_CREATED":
