@@ -145,7 +145,9 @@ def bench(seconds: float) -> None:
     server = start_server(port, data, None)
     xvfb = start_xvfb()
     env["DISPLAY"] = os.environ.get("DISPLAY", "")
-    python = windows_path(STAGED / "python.exe")
+    staged = data / "python"  # a copy: make windows-agent may restage meanwhile
+    shutil.copytree(STAGED, staged)
+    python = windows_path(staged / "python.exe")
     results: list[Measured] = []
     try:
         subprocess.run(["wineserver", "-p"], env=env, check=True)
@@ -157,8 +159,8 @@ def bench(seconds: float) -> None:
         subprocess.run(["wineserver", "-k"], env=env, check=True)  # read at services.exe start
         subprocess.run(["wineserver", "-w"], env=env, check=True)
         subprocess.run(["wineserver", "-p"], env=env, check=True)
-        site = windows_path(STAGED / "Lib" / "site-packages")
-        wine(env, python, "-m", "compileall", "-q", "-j", "0", site)
+        site = windows_path(staged / "Lib" / "site-packages")
+        wine(env, python, "-m", "compileall", "-q", site)  # no -j: no multiprocessing in Wine
         bare = subprocess.Popen(
             ["wine", python, "-c", "import time; time.sleep(600)"], env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
