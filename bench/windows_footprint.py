@@ -107,7 +107,7 @@ def write_config(path: Path, base_url: str, station_id: str, token: str, overlay
 
 
 def scenario(
-    env: dict[str, str], python: str, config: str, overlay: bool, seconds: float
+    env: dict[str, str], python: str, config: str, overlay: bool, seconds: float, log: Path
 ) -> list[Measured]:
     label = "service + overlay" if overlay else "service, no overlay"
     wine(env, python, "-m", "gameops.agent.winservice", "install", "--config", config, "--start")
@@ -115,7 +115,8 @@ def scenario(
         time.sleep(seconds)  # connected, idle (lock view when shown)
         service = find("gameops.agent.winservice service")
         if service is None:
-            raise SystemExit("the service process is not running")
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+            raise SystemExit(f"the service process is not running; its log:\n{tail}")
         found = [memory(label, "service", service)]
         if overlay:
             desktop = find("gameops.agent.desktop")
@@ -173,7 +174,7 @@ def bench(seconds: float) -> None:
         station_id, token = asyncio.run(provisioned(base_url))
         for overlay in (False, True):
             config = write_config(data / "agent.yaml", base_url, station_id, token, overlay)
-            results += scenario(env, python, config, overlay, seconds)
+            results += scenario(env, python, config, overlay, seconds, data / "agent.log")
     finally:
         subprocess.run(["wineserver", "-k"], env=env, check=False)
         server.terminate()
