@@ -80,7 +80,7 @@ def setup_exe() -> Path:
 
 def _newest_source() -> float:
     sources = [WINDOWS_PYTHON, *(ROOT / "scripts" / "windows").glob("installer*")]
-    for part in ("agent", "protocol"):
+    for part in ("agent", "protocol", "i18n"):
         sources += (ROOT / "src" / "gameops" / part).rglob("*.py")
     return max(path.stat().st_mtime for path in sources)
 
