@@ -66,8 +66,8 @@ def _need(condition: bool, reason: str) -> None:
 def setup_exe() -> Path:
     _need(shutil.which("wine") is not None, "wine missing (apt-get install wine64)")
     _need(shutil.which("makensis") is not None, "makensis missing (apt-get install nsis)")
-    if not WINDOWS_PYTHON.exists():  # .ci/run prepares it (scripts/windows/prepare.py)
-        pytest.skip(f"{WINDOWS_PYTHON} missing: run scripts/windows/prepare.py")
+    # .ci/run prepares it (scripts/windows/prepare.py) before the tests.
+    _need(WINDOWS_PYTHON.exists(), f"{WINDOWS_PYTHON} missing: run scripts/windows/prepare.py")
     if SETUP.exists() and SETUP.stat().st_mtime > _newest_source():
         return SETUP
     built = subprocess.run(
