@@ -209,6 +209,18 @@ async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_
     log = (data / "agent.log").read_text(errors="replace")
     assert "agent_starting" in log
 
+    # An update: the same setup run again, silently, with no option: the running agent
+    # says goodbye with reason "update", the config is kept, the new one connects again.
+    code, output = await wine.run(str(setup_exe), "/S", timeout=900)
+    assert code == 0, output + (data / "install.log").read_text(errors="replace")[-2000:]
+    [updated] = await eventually(
+        lambda: events(admin, "AGENT_STOPPED", station_id), lambda found: len(found) >= 1, 120
+    )
+    assert updated["data"]["reason"] == "update"
+    assert (updated["data"]["by"] or "").startswith("gameops-agent-setup.exe (")
+    await eventually(lambda: station(admin, station_id), lambda s: s["agent_connected"], 300)
+    assert f"token: '{token}'" in (data / "agent.yaml").read_text()
+
     # Uninstall: the agent says goodbye with reason "uninstall", then everything goes.
     code, output = await wine.run(str(program / "uninstall.exe"), "/S", timeout=900)
     assert code == 0, output
@@ -219,8 +231,8 @@ async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_
     )
     assert stopped["agent_stop"]["reason"] == "uninstall"
     assert stopped["agent_stop"]["by"].startswith("uninstall.exe (")
-    [goodbye] = await events(admin, "AGENT_STOPPED", station_id)
-    assert goodbye["data"]["reason"] == "uninstall"
+    goodbyes = await events(admin, "AGENT_STOPPED", station_id)
+    assert [g["data"]["reason"] for g in goodbyes] == ["update", "uninstall"]
     await eventually(_async(lambda: not program.exists() and not data.exists()), bool, 120)
     assert await wine.service_state() == "missing"
     assert await wine.policy("DisableTaskMgr") is None
