@@ -170,3 +170,15 @@ async def test_windows_live_in_redis_and_survive_its_outage(
         redis_proxy.restore()
         await redis.aclose()
         await server.close()
+
+
+async def test_guesses_of_the_current_password_are_limited(limited: LiveServer) -> None:
+    me = await limited.admin_client()
+    answers = []
+    for attempt in ("wrong-1", "wrong-2", "wrong-3", ADMIN_PASSWORD):
+        body = {"current_password": attempt, "new_password": "a-new-password-1"}
+        answers.append(await me.post("/api/v1/users/me/password", json=body))
+    assert [answer.status_code for answer in answers[:3]] == [400] * 3
+    _assert_throttled(answers[3])
+    lines = await events_of(await limited.admin_client(), "AUTH_THROTTLED")
+    assert [line["data"]["limit"] for line in lines] == ["password-change"]
