@@ -7,8 +7,9 @@ maintenance switch on another station: its ``STATION_STATUS_CHANGED`` and
 ``STATION_UPDATED`` events reach the page over /ws/dashboard) and measures in the page:
 
 * change -> paint: from sending the API call to the first animation frame after that
-  station's card shows the new status (the clocks are the same machine's); and from the
-  API's answer (the change committed) to that frame, the dashboard's own share;
+  station's card shows the new status (the clocks are the same machine's); from the API's
+  answer (the change committed) to that frame; and from the event's arrival on the page's
+  WebSocket to that frame: the page's own share;
 * frame time: the intervals between animation frames while the events arrive, and the same
   with no events (the baseline, measured in the same run), plus long tasks (> 50 ms);
 * for reference, what one event would cost if the page re-read the whole floor (as it did
@@ -77,6 +78,24 @@ PROBE = """
     attributes: true, attributeFilter: ["data-status"], subtree: true,
   });
 }
+"""
+
+
+# Runs before the page's own scripts: when each station's maintenance event arrives.
+ARRIVALS = """
+window.__arrived = {};
+const NativeSocket = window.WebSocket;
+window.WebSocket = class extends NativeSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (message) => {
+      const event = JSON.parse(message.data).event;
+      if (event?.type === "STATION_STATUS_CHANGED" && event.data?.to === "MAINTENANCE") {
+        window.__arrived[event.station_id] ??= Date.now();
+      }
+    });
+  }
+};
 """
 
 
@@ -222,6 +241,7 @@ async def bench(args: argparse.Namespace) -> None:
                 context = await browser.new_context(
                     viewport={"width": 1280, "height": 800}, bypass_csp=True
                 )
+                await context.add_init_script(ARRIVALS)
                 page = await context.new_page()
                 loaded = time.perf_counter()
                 await open_floor(page, base_url, args.stations)
@@ -233,12 +253,16 @@ async def bench(args: argparse.Namespace) -> None:
                 sent, answered = await change_stations(client, ids, args.rate, args.seconds)
                 busy = await changing
                 painted = await all_painted(page, len(sent))
+                arrived: dict[str, float] = await page.evaluate("window.__arrived")
                 await browser.close()
             reads = await floor_reads(client, ids[0])
         lags = {
             "change -> paint": [painted[i] - t for i, t in sent.items() if painted.get(i, -1) > 0],
             "committed -> paint": [
                 painted[i] - t for i, t in answered.items() if painted.get(i, -1) > 0
+            ],
+            "event in the page -> paint": [
+                painted[i] - t for i, t in arrived.items() if painted.get(i, -1) > 0
             ],
         }
         report(args, load_ms, idle, busy, lags, len(sent), reads)

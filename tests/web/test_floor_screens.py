@@ -71,7 +71,8 @@ async def test_filters_search_and_the_list_view(
     await page.get_by_role("button", name="List").click()
     await expect(page.locator("#floor")).to_have_attribute("data-view", "list")
     heights = await cards.evaluate_all("nodes => nodes.map((n) => n.offsetHeight)")
-    assert max(heights) < 60, heights  # a row, not a card
+    # A row, not a card (a station with a notice, "waiting for the PC", gets a second line).
+    assert sorted(heights)[len(heights) // 2] < 60 and max(heights) < 120, heights
     await page.screenshot(path=screenshot_path("floor-list.png"))
     await page.reload()  # the choice is remembered
     await expect(page.locator("#floor")).to_have_attribute("data-view", "list")

@@ -9,6 +9,8 @@ desktop -> service: {"op": "hello", "secret": ..., "pid": ...}, {"op": "idle", "
                     {"op": "tamper", "kind": K, "detail": D, "count": N} (e.g. Windows
                     removed the keyboard hook),
                     {"op": "seen", "id": ...} (the customer clicked "Got it")
+                    {"op": "login", "username", "secret", "ticket"}, {"op": "logout"}
+                    (the customer at the login view and the overlay; never logged)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ log = get_logger(__name__)
 
 MAX_LINE = 64 * 1024
 MAX_UNSEEN = 20  # staff messages kept to show again to a restarted overlay
+CUSTOMER_REQUESTS = ("login", "logout")
 
 
 class DesktopLink(Protocol):
@@ -55,6 +58,7 @@ class DesktopChannel:
     def __init__(self, on_tamper: Callable[[str, str, int], None] | None = None) -> None:
         self.secret = secrets.token_urlsafe(24)
         self.on_tamper = on_tamper  # (kind, detail, count) the overlay reported
+        self.on_request: Callable[[dict[str, Any]], None] = lambda _: None  # login, logout
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -167,6 +171,9 @@ class DesktopChannel:
             seq = message.get("seq")
             if isinstance(seq, int) and seq >= self._seq:
                 self._caught_up.set()
+            return
+        if message.get("op") in CUSTOMER_REQUESTS:
+            self.on_request(message)
             return
         if message.get("op") == "tamper":
             self._tamper(message)

@@ -129,7 +129,14 @@ class DesktopPart:
         from .overlay import Overlay
 
         root = tk.Tk(className="gameops-overlay")
-        overlay = Overlay(root, self.station_name, windows_virtual_screen(), self.language)
+        # Login and logout from the customer go where the overlay's reports go.
+        overlay = Overlay(
+            root,
+            self.station_name,
+            windows_virtual_screen(),
+            self.language,
+            on_request=lambda request: self.report(request),
+        )
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)

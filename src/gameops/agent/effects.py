@@ -109,12 +109,28 @@ Effect = (
 
 
 @dataclass(frozen=True)
+class LoginView:
+    """The lock view's login form: where this is, the prices here now, and the answer to the
+    last attempt (a refusal, or how long a throttled station must wait)."""
+
+    station: str = ""
+    venue: str = ""
+    prices: tuple[str, ...] = ()
+    message: str = ""
+    wait_seconds: int = 0
+    packages: tuple[tuple[str, str], ...] = ()  # (name, what it says) a member can buy here
+
+
+@dataclass(frozen=True)
 class View:
     """What the overlay shows right now."""
 
     mode: Mode
     remaining_seconds: int | None = None
     message: str = ""
+    login: LoginView | None = None  # the lock view's login form; None: no login here now
+    wallet: str = ""  # pay-as-you-go: the balance left (or a ticket's time)
+    logout: bool = False  # the customer may log out from the overlay
 
     @property
     def band(self) -> Band | None:

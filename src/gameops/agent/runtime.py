@@ -8,7 +8,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -129,6 +129,7 @@ class Agent:
                 self.link.send, self.link.flush, self._control_call, self._lock_screen,
                 self._show_message,
             ),
+            config.station.language,
         )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
@@ -224,12 +225,7 @@ class Agent:
             self.config.station.language,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
-            lambda message: loop.call_soon_threadsafe(
-                self._overlay_tamper,
-                str(message.get("kind")),
-                str(message.get("detail", "")),
-                int(message.get("count", 1)),
-            ),
+            lambda message: loop.call_soon_threadsafe(self._overlay_report, message),
         )
 
         def seen(command_id: str) -> None:  # a "Got it" click, on the overlay's thread
@@ -242,6 +238,7 @@ class Agent:
     async def _start_desktop_process(self) -> None:
         self.desktop = self.channel = DesktopChannel(self._overlay_tamper)
         self.channel.on_seen = self.commands.seen
+        self.channel.on_request = self.desktop_request
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
             port, self.config.station.name, self.config.system.control, self.config.station.language
@@ -279,6 +276,28 @@ class Agent:
             return
         self._execute(self.machine.handle(message_id, payload, self.parts.clock.now()))
         self._push_view()
+
+    # --- self-service: what the customer asks for on the overlay -------------------
+
+    def desktop_request(self, request: dict[str, Any]) -> None:
+        """``{"op": "login", ...}`` or ``{"op": "logout"}`` from the overlay. Credentials
+        only pass through: never logged, queued offline or written to disk."""
+        now, online = self.parts.clock.now(), self.link.connected
+        if request.get("op") == "login":
+            keys = ("username", "secret", "ticket", "package")
+            fields = {key: str(request.get(key) or "") for key in keys}
+            self._execute(self.machine.login(now, online, **fields))
+        elif request.get("op") == "logout":
+            self._execute(self.machine.logout(now, online))
+        self._push_view()
+
+    def _overlay_report(self, message: dict[str, Any]) -> None:
+        """What the in-process overlay reports: tampering it saw, or the customer's login."""
+        if message.get("op") == "tamper":
+            kind, detail = str(message.get("kind")), str(message.get("detail", ""))
+            self._overlay_tamper(kind, detail, int(message.get("count", 1)))
+        elif message.get("op") in ("login", "logout"):
+            self.desktop_request(message)
 
     def _overlay_ended(self, end: Exit) -> None:
         now = self.parts.clock.now()
@@ -376,15 +395,24 @@ class Agent:
         if (desktop := self._showing_desktop) is None:
             return
         view = self.machine.view(self.parts.clock.now())
-        desktop.push(
-            {
-                "op": "view",
-                "mode": view.mode,
-                "remaining": view.remaining_seconds,
-                "band": view.band,
-                "message": view.message,
+        message: dict[str, Any] = {
+            "op": "view",
+            "mode": view.mode,
+            "remaining": view.remaining_seconds,
+            "band": view.band,
+            "message": view.message,
+        }
+        if view.login is not None:
+            login = view.login
+            message["login"] = {
+                **asdict(login),
+                "prices": list(login.prices),
+                "packages": [list(offer) for offer in login.packages],
             }
-        )
+            message["login"]["online"] = self.link.connected
+        if view.wallet:
+            message |= {"wallet": view.wallet, "logout": view.logout}
+        desktop.push(message)
 
     async def _control_call(self, func: Callable[..., T], *args: Any) -> T:
         """A control call whose answer is wanted, on the control thread."""

@@ -20,6 +20,9 @@ from gameops.protocol import (
     ACKED_COMMANDS,
     Ack,
     HeartbeatAck,
+    Login,
+    LoginResult,
+    Logout,
     NoSession,
     Payload,
     ServerHello,
@@ -28,11 +31,13 @@ from gameops.protocol import (
     SessionExtended,
     SessionInfo,
     SessionStart,
+    StationInfo,
     SyncRequest,
     SyncResponse,
     Tamper,
     TamperClear,
     TamperLock,
+    WalletUpdate,
 )
 
 from .clock import Instant
@@ -41,6 +46,7 @@ from .effects import (
     KeepAwake,
     Lock,
     LockReason,
+    LoginView,
     LogOff,
     Notify,
     Persist,
@@ -63,6 +69,8 @@ SAME_END_SECONDS = 5.0  # a later end than this is time added, not a correction
 # The server's answers to a sync: once one arrives, the session is what it says.
 SERVER_ANSWERS = (SyncResponse, SessionExpired, SessionEnd, NoSession, SessionExtended)
 TAMPER_LOCK_MESSAGE = words_in(DEFAULT, only="overlay.")("overlay.tamper_locked")  # English
+OFFLINE_LOGIN = "A new login needs the server. Please wait, or see the front desk."
+OFFLINE_LOGOUT = "Logging out needs the server; your time keeps running. Try again soon."
 
 
 _Handler = Callable[[Payload, Instant], list[Effect]]
@@ -80,6 +88,7 @@ class Phase(Enum):
 @dataclass(frozen=True)
 class SessionRules:
     warning_seconds: int = 300
+    last_warning_seconds: int = LAST_WARNING_SECONDS
     grace_seconds: int = 60
     checkpoint_seconds: float = 5.0  # how often a running session is saved to disk
     logs_off: bool = True  # only changes what the grace banner says; the runtime skips log-off
@@ -108,6 +117,12 @@ class SessionMachine:
         self._awaiting_server = False  # expired offline; a sync answer is wanted first
         self._logoff_held = False  # the grace is over, locked; the log-off awaits the server
         self._retried_at = 0.0
+        # Self-service: what the login view shows, and what the balance buys past the
+        # current block (the server's last word on it, for this session only).
+        self.station_info: StationInfo | None = None
+        self.wallet: WalletUpdate | None = None
+        self._login_message = ""
+        self._login_wait_until = 0.0  # steady clock: throttled until then
 
     # --- inputs ---------------------------------------------------------------------
 
@@ -167,7 +182,11 @@ class SessionMachine:
         if self.phase is Phase.ENDING and self._logoff_held:
             return View("locked", None, self._words("overlay.checking"))
         if self.phase is Phase.ACTIVE:
-            return View("session", self.remaining_seconds(now), message)
+            wallet = self._wallet()
+            if wallet is None:
+                return View("session", self.remaining_seconds(now), message)
+            total = max(0, math.ceil(self._total_left(now)))
+            return View("session", total, message, wallet=wallet.balance_text, logout=True)
         if self.phase is Phase.ENDING:
             left = max(0, math.ceil(self._logoff_at - now.steady))
             then = self._words(
@@ -175,7 +194,94 @@ class SessionMachine:
             )
             text = self._words("overlay.grace", then=then, clock=_clock_face(left))
             return View("grace", left, text)
-        return View("locked", None, message or self._words("overlay.see_desk"))
+        login = self._login_view(now)
+        idle = "Log in below, or see the front desk." if login else self._words("overlay.see_desk")
+        return View("locked", None, message or idle, login)
+
+    # --- self-service ---------------------------------------------------------------
+
+    def login(
+        self,
+        now: Instant,
+        online: bool,
+        username: str = "",
+        secret: str = "",
+        ticket: str = "",
+        package: str = "",
+    ) -> list[Effect]:
+        """The customer asks to log in. The credentials go to the server at once or not at
+        all: never queued, kept, or written anywhere."""
+        if self.phase is not Phase.LOCKED or self.tamper_lock.reason is not None:
+            return []
+        if not online:
+            self._login_message = OFFLINE_LOGIN
+            return []
+        if now.steady < self._login_wait_until:
+            return []
+        if ticket.strip():
+            request = Login(ticket=ticket.strip()[:64])
+        elif username.strip() and secret:
+            offered = (
+                {offer.name for offer in self.station_info.packages} if self.station_info else set()
+            )
+            request = Login(
+                username=username.strip()[:64],
+                secret=secret[:128],
+                package=package if package in offered else None,
+            )
+        else:
+            self._login_message = "Enter your username and PIN, or a guest ticket code."
+            return []
+        self._login_message = "Checking..."
+        return [Send(request, queue_offline=False)]
+
+    def logout(self, now: Instant, online: bool) -> list[Effect]:
+        if self.phase is not Phase.ACTIVE or self._wallet() is None or self.session_id is None:
+            return []
+        if not online:
+            self._show(now, OFFLINE_LOGOUT)
+            return []
+        return [Send(Logout(session_id=self.session_id), queue_offline=False)]
+
+    def _on_login_result(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, LoginResult)
+        self._login_message = payload.message
+        wait = payload.retry_after_seconds
+        self._login_wait_until = now.steady + wait if wait else 0.0
+        return []
+
+    def _on_station_info(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, StationInfo)
+        self.station_info = payload
+        return []
+
+    def _on_wallet(self, payload: Payload, now: Instant) -> list[Effect]:
+        assert isinstance(payload, WalletUpdate)
+        self.wallet = payload
+        return []
+
+    def _wallet(self) -> WalletUpdate | None:
+        wallet = self.wallet
+        return wallet if wallet is not None and wallet.session_id == self.session_id else None
+
+    def _total_left(self, now: Instant) -> float:
+        """Paid time left: the current block, and what the balance buys after it."""
+        wallet = self._wallet()
+        return self._deadline - now.steady + (wallet.buys_seconds if wallet else 0)
+
+    def _login_view(self, now: Instant) -> LoginView | None:
+        info = self.station_info
+        if info is None or self.tamper_lock.reason is not None or self.phase is not Phase.LOCKED:
+            return None  # no login before the server said where this is (or while tampered)
+        wait = max(0, math.ceil(self._login_wait_until - now.steady))
+        return LoginView(
+            station=info.station_name,
+            venue=info.venue_name,
+            prices=tuple(info.lines),
+            packages=tuple((offer.name, offer.text) for offer in info.packages),
+            message=self._login_message,
+            wait_seconds=wait,
+        )
 
     def sync_request(self) -> SyncRequest:
         return SyncRequest(
@@ -224,6 +330,9 @@ class SessionMachine:
             NoSession: self._on_no_session,
             TamperLock: self._on_tamper_lock,
             TamperClear: self._on_tamper_clear,
+            LoginResult: self._on_login_result,
+            StationInfo: self._on_station_info,
+            WalletUpdate: self._on_wallet,
             ServerHello: _ignore,
             HeartbeatAck: _ignore,
         }
@@ -281,6 +390,7 @@ class SessionMachine:
     def _begin(self, session_id: UUID, end_at: datetime, now: Instant, text: str) -> list[Effect]:
         was_active = self.phase is Phase.ACTIVE
         self.phase, self.session_id, self.scheduled_end_at = Phase.ACTIVE, session_id, end_at
+        self._login_message, self._login_wait_until = "", 0.0
         self._logoff_held = False
         self._deadline = now.steady + self._seconds_until(end_at, now)
         self._warned = self._warnings_already_past(now)
@@ -348,9 +458,9 @@ class SessionMachine:
         return "" if same and self.phase is Phase.ACTIVE else self._words("overlay.resumed")
 
     def _tick_active(self, now: Instant, link: LinkState) -> list[Effect]:
-        left = self._deadline - now.steady
-        if left <= 0:
+        if self._deadline - now.steady <= 0:
             return self._expire_locally(now, link)
+        left = self._total_left(now)
         effects: list[Effect] = []
         for threshold in self._thresholds():
             if left <= threshold and threshold not in self._warned:
@@ -428,11 +538,11 @@ class SessionMachine:
         return (server_moment - self._server_now(now)).total_seconds()
 
     def _thresholds(self) -> list[int]:
-        return sorted({self.rules.warning_seconds, LAST_WARNING_SECONDS}, reverse=True)
+        return sorted({self.rules.warning_seconds, self.rules.last_warning_seconds}, reverse=True)
 
     def _warnings_already_past(self, now: Instant) -> set[int]:
         # A session that starts (or is extended to) below a threshold is not warned about it.
-        left = self._deadline - now.steady
+        left = self._total_left(now)
         return {threshold for threshold in self._thresholds() if left <= threshold}
 
     def _minutes(self, seconds: int) -> str:

@@ -152,6 +152,34 @@ class Goodbye(Payload, frozen=True):
     active_session_id: UUID | None = None
 
 
+# --- self-service at the PC (issue 12 §1) ----------------------------------------------
+# Credentials travel only in ``login``; the agent never queues it offline, writes it to disk
+# or logs it, and the server never logs it either.
+
+Secret = Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class Login(Payload, frozen=True):
+    """A customer at the PC: ``username`` (or member card number) with ``secret`` (password or
+    PIN), or a guest ``ticket`` code. The server answers with ``login_result``."""
+
+    TYPE = "login"
+    username: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    secret: Secret | None = None
+    ticket: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    package: Annotated[str, Meta(min_length=1, max_length=64)] | None = None  # by name
+
+    def __repr__(self) -> str:  # never show the secret or the code, even in a traceback
+        return f"Login(username={self.username!r}, secret=<hidden>, ticket=<hidden>)"
+
+
+class Logout(Payload, frozen=True):
+    """The customer logs out from the overlay: end the session, refund the unused time."""
+
+    TYPE = "logout"
+    session_id: UUID
+
+
 # --- server -> agent -------------------------------------------------------------------
 
 
@@ -252,6 +280,76 @@ class Error(Payload, frozen=True):
     ref_id: UUID | None = None
 
 
+# --- self-service at the PC (issue 12 §1), server -> agent --------------------------------
+
+LoginCode = Literal[
+    "ok",
+    "wrong_credentials",
+    "account_disabled",
+    "balance_too_low",
+    "already_logged_in",
+    "ticket_invalid",
+    "ticket_used_up",
+    "station_busy",
+    "throttled",
+    "logged_out",
+    "not_logged_in",
+    "package_unavailable",
+]
+
+
+class PackageOffer(Struct, frozen=True, kw_only=True):
+    """A package a member can buy from the login view: ``minutes`` of play for ``price``."""
+
+    name: Annotated[str, Meta(max_length=64)]
+    minutes: Positive
+    price: NonNegative
+    text: Annotated[str, Meta(max_length=120)]  # "3 hours: $12.00", for the view
+
+
+class LoginResult(Payload, frozen=True):
+    """The answer to ``login`` (and to ``logout``). ``message`` is for the customer, as is;
+    ``retry_after_seconds`` says how long the login view must wait when throttled."""
+
+    TYPE = "login_result"
+    ok: bool
+    code: LoginCode
+    message: Annotated[str, Meta(max_length=300)] = ""
+    session_id: UUID | None = None
+    retry_after_seconds: Annotated[float, Meta(ge=0)] | None = None
+    refunded: NonNegative = 0
+
+
+class StationInfo(Payload, frozen=True):
+    """What the login view shows: where this is and the prices that apply here now."""
+
+    TYPE = "station_info"
+    station_name: Annotated[str, Meta(max_length=64)]
+    venue_name: Annotated[str, Meta(max_length=128)]
+    currency: Annotated[str, Meta(min_length=3, max_length=3)]
+    member_hourly_rate: NonNegative
+    guest_hourly_rate: NonNegative
+    lines: Annotated[list[Annotated[str, Meta(max_length=120)]], Meta(max_length=16)] = field(
+        default_factory=list
+    )
+    self_service: bool = True  # False: the venue sells only at the desk
+    packages: Annotated[list[PackageOffer], Meta(max_length=16)] = field(default_factory=list)
+
+
+class WalletUpdate(Payload, frozen=True):
+    """Pay-as-you-go: what is left after this block was charged. ``buys_seconds``: the play
+    time the balance (or ticket) buys after the current block ends, at the current rate."""
+
+    TYPE = "wallet_update"
+    session_id: UUID
+    balance: NonNegative
+    currency: Annotated[str, Meta(min_length=3, max_length=3)]
+    balance_text: Annotated[str, Meta(max_length=64)]
+    buys_seconds: NonNegative
+    block_ends_at: UtcTime
+    ticket: bool = False
+
+
 # --- staff commands (issue 12 §3): server -> agent, and the agent's results --------------
 
 CommandKind = Literal["message", "lock", "logoff", "restart", "shutdown"]
@@ -309,6 +407,9 @@ AGENT_MESSAGES: dict[str, type[Payload]] = {
         Ack,
         Tamper,
         Goodbye,
+        # self-service
+        Login,
+        Logout,
         *COMMAND_AGENT_MESSAGES,
     )
 }
@@ -328,6 +429,10 @@ SERVER_MESSAGES: dict[str, type[Payload]] = {
         Replaced,
         Reconnect,
         Error,
+        # self-service
+        LoginResult,
+        StationInfo,
+        WalletUpdate,
         *COMMAND_SERVER_MESSAGES,
     )
 }

@@ -48,6 +48,10 @@ from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.runtime import gateway_from_settings
 from gameops.server.payments.sweeper import PaymentSweeper
+from gameops.server.play.control import PlayControl
+from gameops.server.play.endpoints import router as play_router
+from gameops.server.play.service import PlayDesk, PlayRules
+from gameops.server.play.throttle import PcLoginThrottle
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
@@ -112,6 +116,8 @@ class Services:
     waiting_for_pcs: WaitingWatch
     wake_sender: WakeSender
     command_sweeper: Periodic
+    play: PlayControl
+    play_desk: PlayDesk
 
     async def start(self) -> None:
         await self.bus.start()
@@ -125,6 +131,7 @@ class Services:
         self.command_sweeper.start()
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
+        self.play.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -132,6 +139,7 @@ class Services:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
         await self.waiting_for_pcs.stop()
+        await self.play.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
         await self.command_sweeper.stop()
@@ -179,6 +187,9 @@ def build_services(settings: Settings) -> Services:
     ShiftTill(settings).subscribe(dispatcher)
     # ...and gets its receipt, numbered in the same transaction.
     Receipts(settings).subscribe(dispatcher)
+    play_rules = PlayRules.from_settings(settings)
+    play = PlayControl(database, play_rules, settings.play_renew_poll_seconds)
+    play.subscribe(dispatcher)
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
@@ -217,6 +228,12 @@ def build_services(settings: Settings) -> Services:
         waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
         wake_sender=WakeSender(database),
         command_sweeper=_command_sweeper(settings, database),
+        play=play,
+        play_desk=PlayDesk(
+            play_rules,
+            PcLoginThrottle(throttle, settings.login_failures_per_minute),
+            passwords,
+        ),
     )
 
 
@@ -235,6 +252,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
     state.selling = services.selling
+    state.play_desk = services.play_desk
     state.wake_sender = services.wake_sender
     state.agent_services = AgentServices(
         services.settings,
@@ -244,6 +262,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
         services.metrics,
+        services.play_desk,
     )
     state.feed_services = FeedServices(
         services.settings,
@@ -332,6 +351,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(commands_router)
     for router in (shifts_router, receipts_router, shop_router):
         api.include_router(router)
+    api.include_router(play_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -155,6 +155,14 @@ class Settings(BaseSettings):
     venue_router_username: str = "admin"
     venue_router_password: SecretStr | None = None
     stopped_client_check_seconds: float = Field(default=15.0, gt=0)
+    # Self-service at the PC (issue 12 §1): pay-as-you-go billing in blocks charged at
+    # each block's start; renewals a little ahead of a block's end.
+    play_block_seconds: int = Field(default=15 * 60, gt=0)
+    play_renew_lead_seconds: float = Field(default=30.0, ge=0)
+    play_renew_poll_seconds: float = Field(default=5.0, gt=0)
+    play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
+    ticket_valid_days: int = Field(default=30, gt=0)
+    login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False

@@ -11,6 +11,8 @@ from gameops.server.schemas import Amount, PartialUpdate, Schema
 from gameops.server.users.schemas import Username
 
 Phone = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")
+CardNumber = Field(default=None, min_length=4, max_length=32, pattern=r"^[0-9A-Za-z-]+$")
+Pin = Field(default=None, pattern=r"^[0-9]{4,12}$", description="4 to 12 digits")
 Email = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -22,6 +24,10 @@ class CustomerCreate(BaseModel):
     is_member: bool = False
     # Optional: a customer who never logs in needs none; staff can set one later.
     password: str | None = Field(default=None, min_length=8, max_length=128)
+    # Self-service at the PC: a member card's number logs in like the username, and a PIN
+    # (digits) may stand in for the password there.
+    card_number: str | None = CardNumber
+    pin: str | None = Pin
 
 
 class CustomerUpdate(PartialUpdate):
@@ -33,6 +39,8 @@ class CustomerUpdate(PartialUpdate):
     is_member: bool | None = None
     is_active: bool | None = None
     password: str | None = Field(default=None, min_length=8, max_length=128)
+    card_number: str | None = CardNumber
+    pin: str | None = Pin
 
 
 class CustomerPublic(Schema):
@@ -44,6 +52,7 @@ class CustomerPublic(Schema):
     is_member: bool
     is_active: bool
     balance: int
+    card_number: str | None = None
     created_at: datetime
 
 

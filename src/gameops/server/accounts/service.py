@@ -25,6 +25,7 @@ from gameops.server.events.base import record
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users.domain import Role
+from gameops.server.users.events import UserTokensRevoked
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,12 @@ async def get_customer(db: AsyncSession, user_id: uuid.UUID) -> User:
 async def create_customer(
     db: AsyncSession, passwords: Passwords, data: CustomerCreate, actor_id: uuid.UUID
 ) -> User:
+    secret = data.password or data.pin
     customer = User(
         role=Role.CUSTOMER,
-        password_hash=await passwords.hash(data.password) if data.password else None,
+        password_hash=await passwords.hash(secret) if secret else None,
         balance=0,
-        **data.model_dump(exclude={"password"}),
+        **data.model_dump(exclude={"password", "pin"}),
     )
     db.add(customer)
     try:
@@ -151,13 +153,15 @@ async def update_customer(
     data: CustomerUpdate,
     actor_id: uuid.UUID,
 ) -> User:
-    changes = data.model_dump(exclude_unset=True, exclude={"password"})
-    if data.password is not None or changes.get("is_active", customer.is_active) is False:
+    changes = data.model_dump(exclude_unset=True, exclude={"password", "pin"})
+    secret = data.password or data.pin  # a PIN (self-service) or a password: one secret
+    if secret is not None or changes.get("is_active", customer.is_active) is False:
         customer.token_version += 1  # every token issued before stops working
+        record(db, UserTokensRevoked(user_id=customer.id, actor_id=actor_id, reason="changed"))
     for name, value in changes.items():
         setattr(customer, name, value)
-    if data.password is not None:
-        customer.password_hash = await passwords.hash(data.password)
+    if secret is not None:
+        customer.password_hash = await passwords.hash(secret)
         changes["password"] = "changed"
     record_event(
         db,

@@ -26,6 +26,7 @@ class PaymentPurpose(StrEnum):
     # Money going back to a customer (early stop, a void): to the balance (method BALANCE)
     # or from the till (CASH). Never income; subtracted from revenue.
     REFUND = "REFUND"
+    GUEST_TICKET = "GUEST_TICKET"  # play time sold at the desk, used at the PCs with a code
     # Snacks and drinks sold at the desk (the small POS in ``shop``).
     SHOP_SALE = "SHOP_SALE"
 

@@ -36,13 +36,18 @@ async def quote_for(
     """The price of ``minutes`` on ``station`` from ``starts_at``: its zone's plan, or
     the station's own hourly rate when its zone has none. ``tax`` is the rate for play
     time (basis points) and whether prices include it; if not, it is added on top."""
-    row = await repository.by_zone(db, station.zone) if station.zone else None
-    plan = plan_from_row(row) if row else _station_rate(station)
+    plan = await plan_for(db, station)
     member = bool(customer and customer.is_member)
     quote = domain.quote(plan, starts_at, minutes, member, ZoneInfo(venue_timezone))
     rate_bp, includes_tax = tax
     gross = gross_price(quote.amount, rate_bp, includes_tax=includes_tax)
     return replace(quote, tax_added=gross - quote.amount)
+
+
+async def plan_for(db: AsyncSession, station: Station) -> domain.PricePlan:
+    """The station's zone's plan, or the station's own hourly rate when its zone has none."""
+    row = await repository.by_zone(db, station.zone) if station.zone else None
+    return plan_from_row(row) if row else _station_rate(station)
 
 
 def _station_rate(station: Station) -> domain.PricePlan:

@@ -19,6 +19,8 @@ from gameops.protocol import (
     Goodbye,
     Heartbeat,
     HeartbeatAck,
+    Login,
+    Logout,
     NoSession,
     Payload,
     SessionStart,
@@ -34,6 +36,8 @@ from gameops.server.control.pc_agent import ended_message, expired_message, sess
 from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand
 from gameops.server.metrics import Metrics
+from gameops.server.play import service as play
+from gameops.server.play.service import PlayDesk
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.admission import Admission
@@ -76,6 +80,7 @@ class AgentServices:
     acks: AckRecorder
     auth_limits: AgentAuthLimits
     metrics: Metrics
+    play: PlayDesk
 
 
 Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list[Payload]]]
@@ -105,7 +110,7 @@ async def _hello(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
 ) -> list[Payload]:
     await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
-    return []
+    return [await play.station_info(db, services.play.rules, station_id)]  # the login view
 
 
 async def _heartbeat(
@@ -194,6 +199,22 @@ async def _auth_again(
     return [Error(detail="already authenticated")]
 
 
+# --- self-service at the PC (issue 12 §1) -------------------------------------------------
+
+
+async def _login(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, attempt: Login
+) -> list[Payload]:
+    return [await play.login(db, services.play, station_id, attempt)]
+
+
+async def _logout(
+    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, logout: Logout
+) -> list[Payload]:
+    result = await play.logout(db, station_id, logout.session_id)
+    return [result, await play.station_info(db, services.play.rules, station_id)]
+
+
 HANDLERS: dict[type[Payload], Handler] = {
     AgentHello: _hello,
     Heartbeat: _heartbeat,
@@ -204,4 +225,6 @@ HANDLERS: dict[type[Payload], Handler] = {
     Goodbye: _goodbye,
     Auth: _auth_again,
     CommandResult: _command_result,
+    Login: _login,
+    Logout: _logout,
 }

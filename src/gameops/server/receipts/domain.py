@@ -30,6 +30,7 @@ KIND_OF = {
     PaymentPurpose.TOPUP: ReceiptKind.TOPUP,
     PaymentPurpose.REFUND: ReceiptKind.REFUND,
     PaymentPurpose.SHOP_SALE: ReceiptKind.SHOP,
+    PaymentPurpose.GUEST_TICKET: ReceiptKind.SALE,  # play time on a ticket, sold at the desk
 }
 
 

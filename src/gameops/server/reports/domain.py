@@ -116,7 +116,12 @@ def spreadsheet_safe(value: object) -> object:
 # Purposes that are revenue: what the customer bought (time, packages, snacks), whatever
 # paid for it. A top-up is not revenue: it is money held for the customer (liability).
 SALES = frozenset(
-    {PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION, PaymentPurpose.SHOP_SALE}
+    {
+        PaymentPurpose.SESSION_START,
+        PaymentPurpose.SESSION_EXTENSION,
+        PaymentPurpose.SHOP_SALE,
+        PaymentPurpose.GUEST_TICKET,
+    }
 )
 TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD)
 

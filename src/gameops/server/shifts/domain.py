@@ -69,7 +69,12 @@ class Handover:
         return self.opening_float + self.cash_in - self.cash_out
 
 
-_SALES = (PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION, PaymentPurpose.SHOP_SALE)
+_SALES = (
+    PaymentPurpose.SESSION_START,
+    PaymentPurpose.SESSION_EXTENSION,
+    PaymentPurpose.SHOP_SALE,
+    PaymentPurpose.GUEST_TICKET,
+)
 
 
 def handover(opening_float: int, payments: Iterable[ShiftPayment]) -> Handover:

@@ -30,6 +30,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/till": ("till.html", "nav.till", "staff"),
     "/shop": ("shop.html", "nav.shop", "staff"),
     "/events": ("events.html", "nav.events", "staff"),
+    "/tickets": ("tickets.html", "nav.tickets", "staff"),
     "/admin": ("admin.html", "nav.admin", "admin"),
 }
 
@@ -91,6 +92,21 @@ async def catalogue(language: str) -> JSONResponse:
     if language not in i18n.LANGUAGES:
         return JSONResponse({"detail": "Unknown language"}, status_code=404)
     return JSONResponse(i18n.catalogue(language), headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/me")
+async def member_page(request: Request) -> HTMLResponse:
+    """The customer's own page (self-service): balance, sessions, top-ups, change PIN."""
+    context = _context(request, "member.title", "customer")
+    return templates.TemplateResponse(request, "me.html", context)
+
+
+@router.get("/tickets/print")
+async def ticket_print(request: Request) -> HTMLResponse:
+    """A guest ticket on 80 mm receipt paper; the code comes in the URL's fragment only."""
+    venue = request.app.state.settings.venue_name
+    context = {"venue": venue, "version": __version__}
+    return templates.TemplateResponse(request, "ticket_print.html", context)
 
 
 @router.get("/favicon.ico")

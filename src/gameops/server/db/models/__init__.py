@@ -10,6 +10,7 @@ from gameops.server.db.models.events import Event
 from gameops.server.db.models.idempotency import IdempotencyRecord
 from gameops.server.db.models.outbox import OutboxMessage
 from gameops.server.db.models.payments import Payment
+from gameops.server.db.models.play import GuestTicket, PlaySession
 from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.receipts import Receipt, ReceiptCounter
 from gameops.server.db.models.sessions import GameSession
@@ -24,10 +25,12 @@ __all__ = [
     "Base",
     "Event",
     "GameSession",
+    "GuestTicket",
     "IdempotencyRecord",
     "LedgerEntry",
     "OutboxMessage",
     "Payment",
+    "PlaySession",
     "PowerSample",
     "Product",
     "RatePlan",

@@ -42,3 +42,5 @@ class User(Timestamped, Base):
     # Prepaid balance in minor units: a cache of the ledger's sum, written in the same
     # transaction as each ledger row (accounts.service is the only writer).
     balance: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
+    # A member card's number: logs in at a PC instead of the username (self-service).
+    card_number: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -173,7 +173,13 @@ bar.addEventListener("click", (event) => {
 });
 
 let historyAsked = false;
-new MutationObserver(() => {
+const CONTAINERS = new Set(["cards", "zone"]);
+/** Cards (or zones of cards) came or went: not just a card's texts changing every second. */
+const cardsMoved = (m) =>
+  (m.target === floor || [...(m.target.classList ?? [])].some((c) => CONTAINERS.has(c))) &&
+  [...m.addedNodes, ...m.removedNodes].some((node) => node.nodeType === Node.ELEMENT_NODE);
+new MutationObserver((mutations) => {
+  if (!mutations.some(cardsMoved)) return;
   for (const card of floor.querySelectorAll(".card[data-station-id]")) equip(card);
   renderCount();
   if (!historyAsked && floor.querySelector(".card")) {

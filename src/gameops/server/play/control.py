@@ -1,0 +1,90 @@
+"""Self-service play's reactions: in the session's transaction, a login is closed when its
+session ends any other way (expiry, staff stop) and each charged block is told to the PC;
+in the background, blocks are renewed a little before they end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import WalletUpdate, utc_now
+from gameops.server.control.pc_agent import send_command
+from gameops.server.db.engine import Database
+from gameops.server.events.dispatch import EventDispatcher
+from gameops.server.jobs import Periodic
+from gameops.server.play import domain, repository, service
+from gameops.server.play.events import BlockCharged
+from gameops.server.play.service import PlayRules
+from gameops.server.sessions import events as session_events
+from gameops.server.sessions import service as sessions
+
+log = structlog.get_logger(__name__)
+
+
+class PlayControl:
+    def __init__(self, database: Database, rules: PlayRules, poll_seconds: float) -> None:
+        self._database = database
+        self._rules = rules
+        self._periodic = Periodic("play-renewals", poll_seconds, self.renew_due)
+
+    def subscribe(self, dispatcher: EventDispatcher) -> None:
+        dispatcher.handle(BlockCharged, self.block_charged)
+        dispatcher.handle(session_events.SessionExpired, self.expired)
+        dispatcher.handle(session_events.SessionEnded, self.ended)
+
+    def start(self) -> None:
+        self._periodic.start()
+
+    async def stop(self) -> None:
+        await self._periodic.stop()
+
+    async def renew_due(self) -> None:
+        """Charge the next block of every login whose block ends within the lead; each in a
+        transaction of its own, so one customer's trouble holds up nobody else."""
+        until = utc_now() + timedelta(seconds=self._rules.renew_lead_seconds)
+        async with self._database.sessionmaker() as db:
+            due = await repository.due_for_renewal(db, until)
+        for session_id in due:
+            try:
+                async with self._database.transaction() as db:
+                    await service.renew(db, self._rules, session_id)
+            except Exception:
+                log.exception("play block renewal failed", session_id=str(session_id))
+
+    async def block_charged(self, db: AsyncSession, event: BlockCharged) -> None:
+        assert event.station_id is not None
+        assert event.session_id is not None
+        text = (
+            domain.duration_text(event.balance)
+            if event.ticket_id is not None
+            else domain.money(event.balance, event.currency)
+        )
+        update = WalletUpdate(
+            session_id=event.session_id,
+            balance=event.balance,
+            currency=event.currency,
+            balance_text=text,
+            buys_seconds=event.buys_seconds,
+            block_ends_at=event.block_ends_at,
+            ticket=event.ticket_id is not None,
+        )
+        send_command(db, event.station_id, event.session_id, update)
+
+    async def expired(self, db: AsyncSession, event: session_events.SessionExpired) -> None:
+        play = await repository.open_play(db, event.session_id, lock=True)
+        if play is not None:
+            session = await sessions.get_session(db, event.session_id)
+            await service.close(db, play, session, event.ended_at, "expired")
+
+    async def ended(self, db: AsyncSession, event: session_events.SessionEnded) -> None:
+        """Stopped by staff (a logout closed its login already): refund the block's unused
+        share, unless the stop refunded the session already."""
+        play = await repository.open_play(db, event.session_id, lock=True)
+        if play is None:
+            return
+        session = await sessions.get_session(db, event.session_id)
+        if event.refunded > 0:
+            play.block_charge = 0  # refunded by the stop: nothing more to give back
+        await service.close(db, play, session, event.ended_at, "stopped")

@@ -1,0 +1,78 @@
+"""The Tk login view under Xvfb, in the Windows layout (the overlay as its own process): a
+customer types a username and PIN with the keyboard, plays, and logs out with the overlay's
+button. Screenshots land in build/screenshots (docs/agent-login-view.png is one)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gameops.agent.overlay import BAND_COLOURS, FORM_BACKGROUND, LOCK_BACKGROUND
+from gameops.server.settings import Settings
+from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.screen import (
+    SCREEN,
+    VirtualDisplay,
+    click_and_type,
+    require_display_tools,
+    wait_for_colour,
+)
+from tests.support.live_server import LiveServer
+from tests.support.money import balance_of, create_customer, ledger_of, top_up
+
+PIN = "2468"
+FORM_POINT = (SCREEN[0] // 2 - 140, int(SCREEN[1] * 0.49) + 4)  # the form's top-left area
+USERNAME_FIELD = (SCREEN[0] // 2, int(SCREEN[1] * 0.49) + 106)
+LOGOUT_BUTTON = (SCREEN[0] - 60, 112)  # the corner's "Log out", right of the balance
+CORNER_POINT = (SCREEN[0] - 20, 20)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"venue_name": "Pixel Lounge", "play_block_seconds": 900})
+
+
+async def keys(display: VirtualDisplay, *args: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "xdotool", *args, env={**os.environ, "DISPLAY": display.name}
+    )
+    assert await process.wait() == 0
+
+
+async def test_log_in_by_keyboard_play_and_log_out_with_the_button(
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    tmp_path: Path,
+    display: VirtualDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+    on_screen: list[RunningAgent],
+) -> None:
+    require_display_tools(input_too=True)
+    monkeypatch.setenv("DISPLAY", display.name)
+    customer = await create_customer(admin, pin=PIN)
+    assert (await top_up(admin, customer["id"], 1000)).status_code == 201
+    station_id, token = await live_server.create_pc_station("PC-07", hourly_rate=600)
+    config = agent_config(live_server.base_url, station_id, token, overlay=True)
+    running = RunningAgent(config, tmp_path / "state.json").start()
+    on_screen.append(running)
+    await wait_until(lambda: running.agent.machine.station_info is not None)
+
+    shot = await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-1-view")
+    assert shot.pixel(SCREEN[0] // 2, SCREEN[1] // 5) == LOCK_BACKGROUND
+    await click_and_type(display, USERNAME_FIELD, customer["username"])
+    await keys(display, "key", "Tab", "type", PIN)
+    await keys(display, "key", "Return")
+    await wait_until(lambda: running.mode() == "session", seconds=8)
+    await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "login-2-playing")
+
+    await click_and_type(display, LOGOUT_BUTTON, "")
+    await wait_until(lambda: running.mode() == "locked", seconds=8)
+    await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-3-logged-out")
+    ledger = await ledger_of(admin, customer["id"])
+    assert [entry["kind"] for entry in ledger].count("REFUND") == 1
+    assert sum(entry["amount"] for entry in ledger) == await balance_of(admin, customer["id"])
+    await running.stop()
