@@ -74,6 +74,19 @@ async def _sell(staff: httpx.AsyncClient, method: str, user: str | None = None) 
     return await staff.post(f"{API}/sessions/start", json=body)
 
 
+async def test_a_cash_refund_on_stop_says_it_needs_an_open_shift(till: httpx.AsyncClient) -> None:
+    assert (await till.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
+    sale = (await _sell(till, "CASH")).json()
+    shift = (await till.get(f"{API}/shifts/current")).json()
+    await till.post(f"{API}/shifts/{shift['id']}/close", json={"count": {"5000": 1, "100": 6}})
+    preview = (await till.get(f"{API}/sessions/{sale['id']}/stop-preview")).json()
+    assert preview["refund_way"] == "cash" and preview["needs_open_shift"] is True
+    assert "open a shift" in preview["explanation"]
+    refused = await till.delete(f"{API}/sessions/{sale['id']}")
+    assert refused.status_code == 409  # the session keeps running: no cash without a till
+    assert (await till.get(f"{API}/sessions/{sale['id']}")).json()["status"] == "ACTIVE"
+
+
 async def test_cash_needs_an_open_shift(till: httpx.AsyncClient) -> None:
     refused = await _sell(till, "CASH")
     assert refused.status_code == 409

@@ -61,6 +61,15 @@ async def _payments(page: Page) -> None:
     await expect(page.locator('[data-field="money_in"]')).not_to_have_text("—")
 
 
+async def _till(page: Page) -> None:
+    await expect(page.locator('[data-field="expected"]')).not_to_have_text("—")
+    await expect(page.locator("#receipts-table tbody tr").first).to_be_visible()
+
+
+async def _shop(page: Page) -> None:
+    await expect(page.locator("#products")).to_be_visible()
+
+
 async def _setup(page: Page) -> None:
     await page.locator('#stations-table tr[data-name="PC-12"] button').nth(2).click()
     await page.locator("#confirm-dialog [type=submit]").click()
@@ -81,6 +90,8 @@ SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "sessions": ("/sessions", _rows),
     "customers": ("/customers", _customer),
     "payments": ("/payments", _payments),
+    "till": ("/till", _till),
+    "shop": ("/shop", _shop),
     "events": ("/events", _rows),
     "admin": ("/admin", _rows),
     "admin-setup-pc": ("/admin", _setup),

@@ -99,6 +99,7 @@ async def handover_report(
             "report": report,
             "currency": settings.currency,
             "timezone": settings.venue_timezone,
+            "language": settings.venue_language,
             "venue": settings.venue_name,
         }
         return render("handover.html", context)
