@@ -50,8 +50,19 @@ async def _now(value: Any) -> Any:
 
 
 @pytest.fixture
+def system() -> str:
+    """The agent's ``system`` config: the service part, with the overlay in the user's
+    session (how venues install it)."""
+    return "{control: windows, service: true, overlay: separate"
+
+
+@pytest.fixture
 async def agent(
-    wine: Wine, live_server: LiveServer, tmp_path: Path, windows_display: VirtualDisplay
+    wine: Wine,
+    live_server: LiveServer,
+    tmp_path: Path,
+    windows_display: VirtualDisplay,
+    system: str,
 ) -> AsyncIterator[WindowsAgent]:
     station_id, token = await live_server.create_pc_station("PC-WINE")
     config = tmp_path / "config.yaml"
@@ -61,8 +72,7 @@ async def agent(
         f"backend: {{url: '{live_server.base_url}', token: '{token}'}}\n"
         "features: {show_overlay: true}\n"
         "session: {warning_time: 300, grace_period: 3}\n"
-        "system: {control: windows, service: true, overlay: separate, "
-        f"state_file: '{windows_path(tmp_path / 'state.json')}'}}\n"
+        f"system: {system}, state_file: '{windows_path(tmp_path / 'state.json')}'}}\n"
         f"log: {{file: '{windows_path(log_path)}', format: json, level: DEBUG}}\n"
     )
     process = wine.spawn("-m", "gameops.agent", "--config", windows_path(config))
@@ -113,6 +123,8 @@ async def test_the_windows_agent_counts_down_extends_locks_and_logs_off(
         30,
     )
     assert notices[0] == "Session started. Have fun!"
+    # Shown by the overlay (the corner's message line), so no system notice on top.
+    assert not agent.logged("windows_notify_failed")
 
     await end_soon(live_server, str(session["id"]), 0.3)
     await wait_for_colour(display, BANNER_POINT, BANNER_BACKGROUND, "wine-6-grace-banner")
@@ -126,3 +138,35 @@ async def test_the_windows_agent_counts_down_extends_locks_and_logs_off(
     # for 2 s and the overlay is restarted (then shown again with its state): said, not
     # asserted.
     print(f"overlay processes started: {len(agent.logged('desktop_part_started'))}")
+
+
+@pytest.mark.parametrize(
+    "system", ["{control: windows, service: false, overlay: in_process"], ids=["in_process"]
+)
+async def test_in_the_users_session_the_agent_logs_off_with_exit_windows_ex(
+    agent: WindowsAgent,
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    windows_display: VirtualDisplay,
+) -> None:
+    """The agent run in the customer's own session (no service): Tk on a thread of the
+    agent's process, the keyboard hook on another, ExitWindowsEx for the log-off, which
+    (really) ends the session's programs."""
+    display = windows_display
+    await eventually(lambda: station(admin, agent.station_id), lambda s: s["agent_connected"], 90)
+    await wait_for_colour(display, LOCK_POINT, LOCK_BACKGROUND, "wine-8-in-process-locked")
+    session = await start_session(admin, agent.station_id, minutes=30)
+    await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "wine-9-in-process-green")
+    assert not agent.logged("desktop_part_started")  # no second process
+
+    await end_soon(live_server, str(session["id"]), 0.3)
+    await wait_for_colour(display, BANNER_POINT, BANNER_BACKGROUND, "wine-10-in-process-grace")
+    await eventually(lambda: _now(agent.logged("agent_log_off")), bool, 30)
+    # A log-off ends the programs of the session, the agent among them (on a venue PC it
+    # starts again at the next logon): Wine's ExitWindowsEx runs wineboot --end-session,
+    # which closes the agent's windows and ends its process. The desktop is left bare.
+    code = await agent.process.wait(60)
+    await wait_for_colour(display, LOCK_POINT, "#000000", "wine-11-in-process-logged-off")
+    print(f"agent exit code after the log-off: {code}")
+    assert not agent.logged("windows_logoff_failed")
+    assert not agent.logged("overlay_failed")

@@ -34,6 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "build" / "windows" / "gameops-agent-setup.exe"
 WINDOWS_PYTHON = ROOT / "build" / "windows" / "python" / "python.exe"
 PROGRAM = r"C:\Program Files\GameOps Agent"
+# How long the service manager waits for a service to reach its dispatcher: Wine's default
+# (10 s) is shorter than the Windows CPython takes to start on a loaded 2-core machine;
+# Windows' own is 30 s. Raised in the test prefix only; the installer does not touch it.
+SERVICE_START_TIMEOUT = (
+    "reg", "add", r"HKLM\System\CurrentControlSet\Control", "/v", "ServicesPipeTimeout",
+    "/t", "REG_DWORD", "/d", "180000", "/f",
+)  # fmt: skip
 READ_POLICY = """
 import sys, winreg
 key = r"Software\\Microsoft\\Windows\\CurrentVersion\\Policies\\System"
@@ -137,6 +144,11 @@ class Wine:
 
     def close(self) -> None:
         subprocess.run(["wineserver", "-k"], env=self.env, check=False, timeout=60)
+        subprocess.run(["wineserver", "-w"], env=self.env, check=False, timeout=60)
+
+    def restart(self) -> None:
+        self.close()
+        subprocess.run(["wineserver", "-p"], env=self.env, check=True, timeout=60)
 
 
 def _drain(process: subprocess.Popen[bytes], into: bytearray) -> None:
@@ -146,7 +158,8 @@ def _drain(process: subprocess.Popen[bytes], into: bytearray) -> None:
 
 
 @pytest.fixture
-async def wine(tmp_path: Path) -> AsyncIterator[Wine]:
+async def fresh_windows(tmp_path: Path) -> AsyncIterator[Wine]:
+    """A prefix of its own (not the tier's shared one): the installer changes the machine."""
     prefix = Wine(tmp_path / "prefix")
     # A persistent wineserver: by default it exits a few seconds after the last program
     # (services do not count), and takes the service with it, as a PC switched off would.
@@ -156,13 +169,17 @@ async def wine(tmp_path: Path) -> AsyncIterator[Wine]:
     )
     code, output = await prefix.run("wineboot", "--init", timeout=300)
     assert code == 0, output
+    code, output = await prefix.run(*SERVICE_START_TIMEOUT, timeout=120)
+    assert code == 0, output
+    await asyncio.to_thread(prefix.restart)  # services.exe reads the timeout when it starts
     yield prefix
     prefix.close()
 
 
 async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_it(
-    setup_exe: Path, wine: Wine, live_server: LiveServer, admin: httpx.AsyncClient
+    setup_exe: Path, fresh_windows: Wine, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
+    wine = fresh_windows
     station_id, token = await live_server.create_pc_station("PC-WINE-SETUP")
     code, output = await wine.run(
         str(setup_exe), "/S", f"/SERVER={live_server.base_url}", f"/STATION={station_id}",
@@ -211,8 +228,9 @@ async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_
 
 
 async def test_a_silent_install_without_the_token_fails_with_exit_code_2(
-    setup_exe: Path, wine: Wine
+    setup_exe: Path, fresh_windows: Wine
 ) -> None:
+    wine = fresh_windows
     code, _ = await wine.run(str(setup_exe), "/S", "/SERVER=ws://127.0.0.1:1", "/STATION=x")
     assert code == 2
     log = wine.path(r"C:\ProgramData\GameOps\install.log").read_text()

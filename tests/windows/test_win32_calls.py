@@ -48,6 +48,14 @@ def test_wts_logoff_session_is_a_stub_on_wine_returning_false_not_implemented(
     assert calls["WTSLogoffSession"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
 
 
+def test_wts_send_message_is_a_stub_on_wine_returning_false_not_implemented(
+    calls: dict[str, Any],
+) -> None:
+    """How a service's notice reaches the console user (MessageBoxW would open on session
+    0's desktop); Wine does not implement it."""
+    assert calls["WTSSendMessageW"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
+
+
 def test_the_console_session_id_is_wines_session_1(calls: dict[str, Any]) -> None:
     assert calls["WTSGetActiveConsoleSessionId"] == 1
 
@@ -119,7 +127,7 @@ async def test_notify_shows_a_real_message_box_that_the_customer_closes(
     try:
         await eventually(lambda: _now(box.json_lines()), lambda lines: len(lines) >= 1, 60)
         assert box.json_lines()[0]["shown"] is True  # off the caller's thread, still open
-        window = await eventually(lambda: visible_window(windows_display, "GameOps Wine"), bool, 30)
+        window = await eventually(lambda: visible_window(windows_display, "GameOps Wine"), bool, 60)
         await asyncio.to_thread(lambda: save(windows_display.screenshot(), "wine-message-box"))
         # No window manager to activate it: a click on the box gives it the focus, and
         # Enter presses its default button, OK.

@@ -273,7 +273,12 @@ class Overlay:
         y = max(0, (self.root.winfo_screenheight() - height) // 3) + offset
         window.geometry(f"{width}x{height}+{x}+{y}")
         by = message.get("by")
-        title = self._label(window, f"Message from {by}" if by else "Message from staff", 13, True)
+        heading = (
+            self.words("overlay.message_from", name=by)
+            if by
+            else self.words("overlay.message_from_staff")
+        )
+        title = self._label(window, heading, 13, True)
         text = self._label(window, str(message.get("text", "")), 16)
         text.configure(wraplength=width - 40)
         for label in (title, text):

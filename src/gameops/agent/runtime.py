@@ -129,6 +129,7 @@ class Agent:
                 self.link.send, self.link.flush, self._control_call, self._lock_screen,
                 self._show_message,
             ),
+            config.station.language,
         )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------

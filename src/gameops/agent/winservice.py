@@ -24,14 +24,16 @@ with reason ``service_stop``, ``SERVICE_CONTROL_SHUTDOWN`` and ``PRESHUTDOWN`` w
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gameops.protocol import StopReason
+if TYPE_CHECKING:  # the service must reach its dispatcher fast: imports come later
+    import asyncio
+
+    from gameops.protocol import StopReason
 
 SERVICE_NAME = "GameOpsAgent"
 DISPLAY_NAME = "GameOps PC agent"
@@ -67,6 +69,8 @@ class AgentHost:
 
     def run(self) -> int:
         """Run the agent until :meth:`stop`; the exit code (2: a configuration error)."""
+        import asyncio
+
         from .main import prepare
 
         prepared = prepare(self.config_path)
@@ -75,6 +79,8 @@ class AgentHost:
         return asyncio.run(self._serve(*prepared))
 
     async def _serve(self, config: Any, parts: Any) -> int:
+        import asyncio
+
         from .runtime import Agent
 
         agent = Agent(config, parts)

@@ -174,17 +174,26 @@ async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str
 async def _serve(
     services: AgentServices, connection: AgentConnection, tampers: TamperCoalescer
 ) -> str:
-    """Read until the agent leaves, goes silent, or the connection is replaced."""
+    """Read until the agent leaves, goes silent, or the connection is replaced; record the
+    tamper reports held back as their windows close."""
     settings = services.settings
     silence_limit = settings.heartbeat_interval_seconds * settings.heartbeat_misses_allowed
+    heard_at = time.monotonic()
     while connection.close_reason is None:
+        wait = heard_at + silence_limit - time.monotonic()
+        if (due_at := tampers.next_due()) is not None:
+            wait = min(wait, due_at - time.monotonic())
         try:
-            message = await asyncio.wait_for(connection.websocket.receive(), silence_limit)
+            message = await asyncio.wait_for(connection.websocket.receive(), max(wait, 0))
         except TimeoutError:
-            connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
-            break
+            for report in tampers.due(time.monotonic()):
+                await _dispatch(services, connection.station_id, None, report)
+            if time.monotonic() - heard_at >= silence_limit:
+                connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
+            continue
         if message["type"] == "websocket.disconnect":
             return f"closed by agent (code {message.get('code')})"
+        heard_at = time.monotonic()
         frame = message.get("text") or message.get("bytes") or b""
         for reply in await _handle(services, connection.station_id, frame, tampers):
             connection.send(reply)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,14 +18,16 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy import func, select
 
 from gameops.protocol import CloseCode
-from gameops.server.bus import EVENTS, EventBus, Subscription
+from gameops.server.bus import DOMAIN, EVENTS, EventBus, Subscription
 from gameops.server.db.engine import Database
 from gameops.server.db.models import Event
 from gameops.server.deps import user_from_access_token
 from gameops.server.errors import GameOpsError
+from gameops.server.events.base import typed
 from gameops.server.metrics import Metrics
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.settings import Settings
+from gameops.server.users.events import UserTokensRevoked
 
 router = APIRouter()
 
@@ -51,10 +54,15 @@ async def dashboard_socket(websocket: WebSocket) -> None:
     token = bearer_or_query_token(websocket) or await _token_message(websocket, services)
     if token is None:
         return
-    if not await _is_staff(services, token):
+    user_id = await _staff_id(services, token)
+    if user_id is None:
         await refuse(websocket, CloseCode.AUTH_FAILED, "a valid staff access token is required")
         return
     subscription = services.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
+    # The user's tokens revoked (password, role, disabled): this feed ends too.
+    revocations = services.bus.subscribe(DOMAIN)
+    revoked = asyncio.create_task(_revoked(revocations, user_id))
+    revoked.add_done_callback(lambda _: subscription.end())
     services.metrics.websockets.labels("dashboard").inc()
     sent = services.metrics.messages
     try:
@@ -63,9 +71,20 @@ async def dashboard_socket(websocket: WebSocket) -> None:
         await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
         sent.labels("dashboard", "out", "hello").inc()
         await _pump(websocket, subscription, lambda: sent.labels("dashboard", "out", "event").inc())
+        if revoked.done() and not revoked.cancelled():
+            await refuse(websocket, CloseCode.AUTH_FAILED, "login revoked; log in again")
     finally:
         services.metrics.websockets.labels("dashboard").dec()
+        revoked.cancel()
+        services.bus.unsubscribe(revocations)
         services.bus.unsubscribe(subscription)
+
+
+async def _revoked(revocations: Subscription, user_id: uuid.UUID) -> None:
+    """Returns when ``user_id``'s tokens are revoked."""
+    async for event in typed(revocations, [UserTokensRevoked]):
+        if event.user_id == user_id:
+            return
 
 
 async def _pump(
@@ -114,10 +133,11 @@ async def _token_message(websocket: WebSocket, services: FeedServices) -> str | 
     return token
 
 
-async def _is_staff(services: FeedServices, token: str) -> bool:
+async def _staff_id(services: FeedServices, token: str) -> uuid.UUID | None:
+    """The user's id if the token is a valid staff access token."""
     try:
         async with services.database.sessionmaker() as db:
             user = await user_from_access_token(services.token_secret, db, token)
     except GameOpsError:
-        return False
-    return user.role.is_staff
+        return None
+    return user.id if user.role.is_staff else None

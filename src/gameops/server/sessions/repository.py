@@ -56,14 +56,24 @@ async def count_active(db: AsyncSession) -> int:
     return int(await db.scalar(query.where(GameSession.status == SessionStatus.ACTIVE)) or 0)
 
 
-async def overdue_waiting(db: AsyncSession, waiting_before: datetime) -> Sequence[GameSession]:
-    """Sessions their PC has not taken since before ``waiting_before``, not yet flagged."""
-    query = select(GameSession).where(
-        GameSession.status == SessionStatus.ACTIVE,
-        GameSession.waiting_since < waiting_before,
-        GameSession.start_overdue_at.is_(None),
+async def claim_overdue(
+    db: AsyncSession, waiting_before: datetime, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
+    """Flag the sessions their PC has not taken since before ``waiting_before`` and return
+    them (id, station, waiting since). One conditional UPDATE: of several replicas looking
+    at once, exactly one flags each session, so staff are told once."""
+    result = await db.execute(
+        update(GameSession)
+        .where(
+            GameSession.status == SessionStatus.ACTIVE,
+            GameSession.waiting_since < waiting_before,
+            GameSession.start_overdue_at.is_(None),
+        )
+        .values(start_overdue_at=now)
+        .returning(GameSession.id, GameSession.station_id, GameSession.waiting_since)
+        .execution_options(synchronize_session=False)
     )
-    return list(await db.scalars(query))
+    return [(row.id, row.station_id, row.waiting_since) for row in result]
 
 
 async def active_ends(

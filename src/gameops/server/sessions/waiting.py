@@ -33,14 +33,12 @@ class WaitingWatch:
     async def look(self) -> None:
         now = utc_now()
         async with self._database.transaction() as db:
-            for session in await repository.overdue_waiting(db, now - self._wait):
-                assert session.waiting_since is not None
-                session.start_overdue_at = now
+            for session_id, station_id, since in await repository.claim_overdue(
+                db, now - self._wait, now
+            ):
                 record(
                     db,
                     SessionStartOverdue(
-                        session_id=session.id,
-                        station_id=session.station_id,
-                        waiting_since=session.waiting_since,
+                        session_id=session_id, station_id=station_id, waiting_since=since
                     ),
                 )

@@ -22,6 +22,12 @@ MONEY_COLUMNS = {
     "sessions": ("amount_total",),
     "stations": ("hourly_rate",),
     "users": ("balance",),
+    # The till's (0080-0082): cash counts, receipts, the shop.
+    "shifts": ("opening_float", "counted_cash", "expected_cash", "variance"),
+    "shift_corrections": ("amount",),
+    "receipts": ("total",),
+    "products": ("price",),
+    "shop_sale_lines": ("unit_price", "amount"),
 }
 
 
