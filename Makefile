@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format types bench clean
+.PHONY: install run test lint format types bench clean windows-agent
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ format: install
 ## Load benchmarks (not part of `make test`); results go to docs/benchmarks.md by hand.
 bench: install
 	$(BIN)/python bench/agent_latency.py --agents 1000
+
+## build/windows/gameops-agent-setup.exe: the Windows CPython and wheels (prepare.py, cached
+## under build/windows/), the agent, and Debian's makensis (apt-get install nsis).
+windows-agent: install
+	$(BIN)/python scripts/windows/prepare.py
+	$(BIN)/python scripts/windows/installer.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

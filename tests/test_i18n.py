@@ -47,6 +47,21 @@ def test_every_key_the_dashboard_uses_has_words() -> None:
     assert sorted(used - set(i18n.catalogue("en"))) == []
 
 
+def test_every_word_the_agent_shows_exists() -> None:
+    agent = ROOT / "src" / "gameops" / "agent"
+    used = {
+        key
+        for path in agent.glob("*.py")
+        for key in re.findall(r"\"(overlay\.[a-z_]+)\"", path.read_text("utf-8"))
+    }
+    assert len(used) >= 15
+    assert sorted(used - set(i18n.catalogue("en"))) == []
+    words = i18n.words_in("de", only="overlay.")
+    assert words("overlay.minutes", count=2) == "2 Minuten"
+    with pytest.raises(KeyError):
+        words("floor.start")  # the agent keeps only its own words
+
+
 def test_the_catalogues_are_served_to_the_browser() -> None:
     served = json.loads((ROOT / "src/gameops/i18n/de.json").read_text("utf-8"))
     assert served == i18n.catalogue("de")

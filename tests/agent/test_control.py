@@ -22,7 +22,8 @@ class FakeWin32:
         self.returns = {"LockWorkStation": True, "WTSLogoffSession": True,
                         "ExitWindowsEx": True, "WTSGetActiveConsoleSessionId": 3,
                         "SetThreadExecutionState": 1, "GetTickCount": 100_000,
-                        "GetLastInputInfo": 40_000, "MessageBoxW": 1, **returns}  # fmt: skip
+                        "GetLastInputInfo": 40_000, "MessageBoxW": 1,
+                        "WTSSendMessageW": True, **returns}  # fmt: skip
 
     def __getattr__(self, function: str) -> Any:
         def call(*args: Any) -> Any:
@@ -80,6 +81,25 @@ def test_windows_notify_shows_a_topmost_message_box_off_the_calling_thread() -> 
     assert api.calls == [
         ("MessageBoxW", (0, "5 minutes left", "GameOps", flags | win32.MB_TOPMOST))
     ]
+
+
+def test_a_windows_service_notifies_the_console_user_with_wts_send_message() -> None:
+    """A service's own MessageBoxW would show on session 0's desktop, seen by nobody."""
+    api = FakeWin32()
+    control = WindowsControl(api, in_service=True)
+    control.notify("GameOps", "Time added!")
+    flags = win32.MB_ICONINFORMATION | win32.MB_SYSTEMMODAL | win32.MB_SETFOREGROUND
+    assert api.calls == [
+        ("WTSGetActiveConsoleSessionId", ()),
+        ("WTSSendMessageW", (3, "GameOps", "Time added!", flags | win32.MB_TOPMOST, 30)),
+    ]
+    assert control.last_notification is None  # no thread left blocked
+
+
+def test_a_windows_service_without_a_console_user_shows_no_notice() -> None:
+    api = FakeWin32(WTSGetActiveConsoleSessionId=win32.NO_CONSOLE_SESSION)
+    WindowsControl(api, in_service=True).notify("GameOps", "Time added!")
+    assert [name for name, _ in api.calls] == ["WTSGetActiveConsoleSessionId"]
 
 
 def test_windows_failed_log_off_is_logged(caplog: pytest.LogCaptureFixture) -> None:

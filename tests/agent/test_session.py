@@ -488,3 +488,26 @@ def test_the_log_off_hold_is_bounded_and_ends_when_the_server_answers(clock: Fak
     expired = SessionExpired(id=start.id, grace_seconds=5)
     again.handle(uuid4(), expired, clock.now())
     assert LogOff() in again.tick(clock.advance(1), "online")
+
+
+def test_the_customer_reads_the_stations_language(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(warning_seconds=300, grace_seconds=60, language="de"))
+    machine.start(clock.now(), None)
+    assert machine.view(clock.now()).message == "Bitte wenden Sie sich an den Tresen."
+    effects = machine.handle(uuid4(), start_message(6), clock.now())
+    assert [n.text for n in of_type(effects, Notify)] == ["Sitzung gestartet. Viel Spaß!"]
+    effects = run_for(machine, clock, 361)
+    warnings = [n.text for n in of_type(effects, Notify) if n.level == "warning"]
+    assert warnings == [
+        "Noch 5 Minuten. Speichern Sie bald.",
+        "Noch 1 Minute. Speichern Sie bald.",
+        "Sitzung beendet. Speichern Sie jetzt.",
+    ]
+    view = machine.view(clock.now())
+    assert view.mode == "grace" and view.message.startswith("Jetzt speichern: Abmeldung in 0:")
+
+
+def test_a_language_without_words_falls_back_to_english(clock: FakeClock) -> None:
+    machine = SessionMachine(SessionRules(language="xx"))
+    machine.start(clock.now(), None)
+    assert machine.view(clock.now()).message == "Please see the front desk."

@@ -41,7 +41,7 @@ def settings(settings: Settings, udp_receiver: socket.socket) -> Settings:
 
 
 def net_specs(mac: str, ip: str) -> Json:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": "255.0.0.0"}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/8"}}
 
 
 async def running_agent(
@@ -148,7 +148,9 @@ async def test_wake_relayed_by_an_agent_on_the_same_subnet(
     await relay.stop()
 
 
+@pytest.mark.parametrize("mode", ["separate", "in_process"])
 async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
+    mode: str,
     live_server: LiveServer,
     admin: httpx.AsyncClient,
     tmp_path: Path,
@@ -158,17 +160,24 @@ async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
 ) -> None:
     monkeypatch.setenv("DISPLAY", display.name)
     running, station_id = await running_agent(
-        live_server, tmp_path, "PC-MSG", overlay=True, grace=30
+        live_server, tmp_path, "PC-MSG", overlay=True, grace=30, overlay_mode=mode
     )
     on_screen.append(running)
-    await wait_until(lambda: running.agent.channel is not None and running.agent.channel.connected)
+    if mode == "separate":
+        await wait_until(
+            lambda: running.agent.channel is not None and running.agent.channel.connected
+        )
+    else:
+        await wait_until(
+            lambda: running.agent.desktop is not None and running.agent.desktop.showing
+        )
     message = await send(admin, station_id, kind="message", text="Please keep your feet off")
     shown = await finished(admin, message["id"])
     assert shown["detail"] == "shown on screen" and shown["seen_at"] is None
 
     width, height = MESSAGE_SIZE
     left, top = (SCREEN[0] - width) // 2, (SCREEN[1] - height) // 3
-    await wait_for_colour(display, (left + 4, top + 4), MESSAGE_BACKGROUND, "staff-message")
+    await wait_for_colour(display, (left + 4, top + 4), MESSAGE_BACKGROUND, f"staff-message-{mode}")
     button = (left + width // 2, top + height - 32)
     process = await asyncio.create_subprocess_exec(
         "xdotool", "mousemove", str(button[0]), str(button[1]), "click", "1",
@@ -179,4 +188,4 @@ async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
     assert seen["seen_at"] is not None
     events = (await admin.get("/api/v1/events", params={"type": "STATION_COMMAND_SEEN"})).json()
     assert [e["data"]["command_id"] for e in events["items"]] == [message["id"]]
-    await wait_for_colour(display, (left + 4, top + 4), "#111827", "staff-message-gone")
+    await wait_for_colour(display, (left + 4, top + 4), "#111827", f"staff-message-gone-{mode}")

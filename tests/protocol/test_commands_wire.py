@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
+from gameops.agent.specs import agent_hello, system_specs
 from gameops.protocol import (
     AGENT_MESSAGES,
     SERVER_MESSAGES,
+    AgentHello,
     CommandResult,
     ProtocolError,
     StationCommand,
@@ -82,3 +84,12 @@ def test_the_magic_packet_as_received_on_a_udp_socket() -> None:
     assert packet[:6] == b"\xff" * 6
     assert [packet[6 + 6 * i : 12 + 6 * i] for i in range(16)] == [mac] * 16
     assert packet == magic_packet("00:1a:2b:3c:4d:5e")
+
+
+def test_this_pcs_specs_with_its_interfaces_pass_the_hello_bounds() -> None:
+    """What the wake routing reads (``interfaces``) fits the protocol's specs limits."""
+    specs = system_specs()
+    _, hello = decode(encode(agent_hello(specs)), AGENT_MESSAGES)
+    assert isinstance(hello, AgentHello)
+    assert hello.specs["interfaces"] == specs["interfaces"]
+    assert all(isinstance(v, str) and "/" in v for v in specs["interfaces"].values())

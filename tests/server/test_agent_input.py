@@ -4,12 +4,26 @@ nested frames are refused with an ``error`` and nothing is stored."""
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import httpx
+import pytest
 
-from gameops.protocol import Error, Heartbeat, HeartbeatAck
+from gameops.protocol import Error, Heartbeat, HeartbeatAck, Tamper, encode
+from gameops.server.settings import Settings
 from tests.support.agent_client import ScriptedAgent
-from tests.support.live_server import LiveServer
+from tests.support.feeds import DashboardFeed
+from tests.support.live_server import LiveServer, server_settings
+from tests.support.money import events_of
+from tests.support.waiting import eventually
+
+WINDOW = 1.0
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return server_settings(database_url, tmp_path / "data", tamper_window_seconds=WINDOW)
 
 
 async def _station(admin: httpx.AsyncClient, station_id: str) -> dict[str, object]:
@@ -63,3 +77,54 @@ async def test_json_nested_five_thousand_deep_is_an_error_reply(
     await agent.send(Heartbeat(cpu=1, ram=1))
     await agent.expect(HeartbeatAck)
     await agent.close()
+
+
+async def test_ten_thousand_tamper_reports_in_five_seconds_are_a_few_counted_events(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    feed = await DashboardFeed.connect(live_server.ws_url, await live_server.login())
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    frame = encode(Tamper(kind="overlay_killed", detail="taskkill /f"))
+    started = time.monotonic()
+    for _ in range(10_000):
+        await agent.connection.send(frame)
+    sending = time.monotonic() - started
+    await agent.send(Heartbeat(cpu=1, ram=1))
+    await agent.expect(HeartbeatAck, timeout=30)  # the server has read all 10,000
+
+    def counted(events: list[dict[str, object]]) -> int:
+        mine = [e for e in events if e.get("station_id") == station_id]
+        return sum(int(e["data"].get("count", 1)) for e in mine)  # type: ignore[attr-defined]
+
+    tampers = await eventually(
+        lambda: events_of(admin, "AGENT_TAMPER"), lambda found: counted(found) == 10_000, 15
+    )
+    # One at once, then one per window while the flood lasts, then the rest.
+    assert len(tampers) <= sending / WINDOW + 3, (len(tampers), sending)
+    assert tampers[-1]["data"] == {"kind": "overlay_killed", "detail": "taskkill /f"}
+    pushed = await eventually(lambda: _events(feed), lambda events: counted(events) == 10_000, 15)
+    assert len(pushed) == len(tampers)
+    await agent.send(Heartbeat(cpu=1, ram=1))
+    await agent.expect(HeartbeatAck)  # the connection is still served
+    await agent.close()
+    await feed.close()
+
+
+async def test_reports_held_back_are_recorded_when_the_agent_disconnects(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    for _ in range(5):
+        await agent.send(Tamper(kind="clock_changed", detail="-1 h"))
+    await agent.close()
+    tampers = await eventually(
+        lambda: events_of(admin, "AGENT_TAMPER"),
+        lambda found: sum(int(e["data"].get("count", 1)) for e in found) == 5,
+    )
+    assert [e["data"].get("count", 1) for e in tampers] == [4, 1]  # newest first
+
+
+async def _events(feed: DashboardFeed) -> list[dict[str, object]]:
+    return [e for e in feed.events if e.get("type") == "AGENT_TAMPER"]

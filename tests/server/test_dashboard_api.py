@@ -68,6 +68,9 @@ async def test_every_user_changes_their_own_password_with_the_current_one(
             f"{API}/auth/login", json={"username": ADMIN_USERNAME, "password": "a-new-password"}
         )
     assert old.status_code == 401 and new.status_code == 200
+    # Every token issued before the change stops working: log in again.
+    assert (await admin.get(f"{API}/auth/me")).status_code == 401
+    admin.headers["Authorization"] = f"Bearer {new.json()['access_token']}"
     [audit] = [e for e in await events_of(admin, "USER_UPDATED") if "password" in e["data"]]
     assert audit["data"]["password"] == "changed" and audit["actor_id"] == audit["data"]["user_id"]
 

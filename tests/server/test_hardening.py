@@ -3,6 +3,7 @@ any request (a 500 on PostgreSQL before), customer search that treats % and _ as
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -105,3 +106,22 @@ async def test_customer_search_takes_percent_and_underscore_literally(
     assert await found("_") == ["ann_1"]
     assert await found("ANN") == ["ann_1", "annx1"]
     assert await found("\\") == []
+
+
+async def test_station_specs_over_rest_are_bounded_like_an_agents(
+    admin: httpx.AsyncClient,
+) -> None:
+    """500 levels of nesting were accepted and then could not be serialised: a 500."""
+    body = {"name": "PC-deep", "type": "PC", "hourly_rate": 600}
+    for specs in (
+        {"a": json.loads("[" * 500 + "]" * 500)},
+        {"a": {"b": {"c": 1}}},
+        {f"k{i}": i for i in range(65)},
+        {"cpu": "x" * 257},
+    ):
+        response = await admin.post(f"{API}/stations", json={**body, "specs": specs})
+        assert response.status_code == 422, response.text[:300]
+    fine = {"cpu_model": "Ryzen", "ram_mb": 32_000, "macs": ["aa:bb:cc:dd:ee:ff"], "gpu": None}
+    created = await admin.post(f"{API}/stations", json={**body, "specs": fine})
+    assert created.status_code == 201 and created.json()["specs"] == fine
+    assert (await admin.get(f"{API}/stations")).status_code == 200

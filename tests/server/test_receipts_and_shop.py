@@ -103,7 +103,7 @@ async def test_every_sale_top_up_and_refund_gets_a_receipt(venue: LiveServer) ->
     assert refund["taxes"][0]["tax"] == tax_in(-stopped["refunded"], 2000)
 
     thermal = await staff.get(f"{API}/receipts/{sale['id']}/print")
-    assert thermal.status_code == 200 and "size: 80mm auto" in thermal.text
+    assert thermal.status_code == 200 and "print-receipt-80mm.css" in thermal.text
     for text in (
         "Pixel Hall",
         "1 Arcade Lane",
@@ -114,7 +114,9 @@ async def test_every_sale_top_up_and_refund_gets_a_receipt(venue: LiveServer) ->
     ):
         assert text in thermal.text
     a4 = await staff.get(f"{API}/receipts/{topup['id']}/print", params={"paper": "a4"})
-    assert "size: A4" in a4.text and "Prepaid balance" in a4.text
+    assert "print-receipt-a4.css" in a4.text and "Prepaid balance" in a4.text
+    sheet = await staff.get("/static/css/print-receipt-80mm.css")
+    assert "size: 80mm auto" in sheet.text  # a file: the pages' CSP allows no inline style
 
     report = (
         await staff.get(
@@ -254,3 +256,19 @@ async def test_a_rolled_back_number_is_issued_again(database_url: str) -> None:
             assert await next_number(db) == first + 1
     finally:
         await database.dispose()
+
+
+async def test_a_retried_snack_sale_sells_once(venue: LiveServer) -> None:
+    staff = await venue.admin_client()
+    assert (await staff.post(f"{API}/shifts", json=FLOAT)).status_code == 201
+    cola = await staff.post(f"{API}/shop/products", json={"name": "Cola", "price": 250, "stock": 5})
+    body = {"items": [{"product_id": cola.json()["id"], "quantity": 2}], "payment_method": "CASH"}
+    headers = {"Idempotency-Key": "sale-7f3a"}
+    first = await staff.post(f"{API}/shop/sales", json=body, headers=headers)
+    again = await staff.post(f"{API}/shop/sales", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["payment"]["id"] == first.json()["payment"]["id"]
+    [product] = (await staff.get(f"{API}/shop/products")).json()
+    assert product["stock"] == 3
+    assert len(await _receipts(staff)) == 1

@@ -27,14 +27,15 @@ async def start_session(
 
 
 async def set_scheduled_end(database_url: str, session_id: str, end_at: datetime) -> None:
-    """Move a session's end in the database (as if it had been sold for less time)."""
+    """Move a session's end in the database (as if it had been sold for less time), its
+    clock running (as if its PC had taken it)."""
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
             await connection.execute(
                 update(GameSession)
                 .where(GameSession.id == uuid.UUID(session_id))
-                .values(scheduled_end_at=end_at)
+                .values(scheduled_end_at=end_at, waiting_since=None)
             )
     finally:
         await engine.dispose()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from gameops.server.bus import EVENTS
+from gameops.sim.demo import Demo
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -97,3 +99,29 @@ def open_page(browser: playwright_api.Browser, live_server: LiveServer) -> OpenP
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name
+
+
+# The `gameops demo` venue, for the screenshots in docs/.
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    venue = Demo(tmp_path / "demo", port=_free_port())
+    await venue.start()
+    yield venue
+    await venue.stop()
+
+
+@pytest.fixture
+async def demo_browser(chromium: Path, demo: Demo) -> AsyncIterator[playwright_api.Browser]:
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium), args=CHROMIUM_ARGS
+        )
+        yield browser
+        await browser.close()

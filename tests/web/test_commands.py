@@ -37,7 +37,7 @@ def settings(settings: Settings, udp_receiver: socket.socket) -> Settings:
 
 
 def net_specs(mac: str, ip: str) -> dict[str, Any]:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": "255.0.0.0"}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/8"}}
 
 
 async def pc_with_agent(
@@ -91,6 +91,12 @@ async def test_message_lock_restart_wake_a_selection_and_see_each_acked(
     page = await open_page()
     await expect(card(page, "PC-03").locator(".status")).to_have_text("Client stopped")
 
+    await page.get_by_label("Find").fill("PC-01")  # "Select all" takes what the filters show
+    await expect(card(page, "PC-02")).to_be_hidden()
+    await page.get_by_role("button", name="Select all").click()
+    await expect(page.locator('#command-bar [data-field="count"]')).to_have_text("1 selected")
+    await page.get_by_label("Find").fill("")
+    await expect(card(page, "PC-02")).to_be_visible()
     await select(page, "PC-01", "PC-02")
     await page.get_by_label("Message text").fill("Tournament starts in 10 minutes")
     await page.get_by_role("button", name="Send message").click()

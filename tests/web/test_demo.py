@@ -2,42 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from playwright.async_api import Browser, expect
 
 from gameops.sim.demo import ADMIN_PASSWORD, ADMIN_USERNAME, CONSOLES, SESSIONS, Demo
-from tests.web.conftest import CHROMIUM_ARGS, TIMEOUT_MS, screenshot_path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    venue = Demo(tmp_path / "demo", port=_free_port())
-    await venue.start()
-    yield venue
-    await venue.stop()
-
-
-@pytest.fixture
-async def demo_browser(chromium: Path, demo: Demo) -> AsyncIterator[Browser]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium), args=CHROMIUM_ARGS
-        )
-        yield browser
-        await browser.close()
+from tests.web.conftest import TIMEOUT_MS, screenshot_path
 
 
 async def test_demo_floor_is_alive(demo: Demo, demo_browser: Browser) -> None:

@@ -132,7 +132,8 @@ async def test_time_left_colour_bands(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     bands = {"PC-G": (11, "green"), "PC-O": (7, "orange"), "PC-R": (4, "red")}
-    ids = {name: await make_station(admin, name, "Main hall") for name in bands}
+    # Consoles: their time runs from the sale (a PC's waits for its agent to take it).
+    ids = {name: await make_station(admin, name, "Main hall", "CONSOLE") for name in bands}
     page = await open_page()
     for name, (minutes, _) in bands.items():
         await start_session(admin, ids[name], minutes=minutes)  # another screen sells
@@ -171,6 +172,7 @@ async def test_an_expiry_frees_the_card_without_a_reload(
     station_id = await make_station(admin, "PC-01", "Main hall")
     agent = await _agent(live_server, admin, station_id)
     session = await start_session(admin, station_id, minutes=30)
+    await agent.expect(SessionStart)  # the PC takes it (acks): its time runs
     page = await open_page()
     status = card(page, "PC-01").locator(".status")
     await expect(status).to_have_text("In session")

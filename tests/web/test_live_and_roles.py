@@ -27,10 +27,11 @@ async def _operator(admin: httpx.AsyncClient) -> tuple[str, str]:
 async def test_feed_reconnects_after_a_drop_and_resyncs(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    station_id = await make_station(admin, "PC-01", "Main hall")
+    # A console: its time runs from the sale (a PC's waits for its agent to take it).
+    station_id = await make_station(admin, "PC-01", "Main hall", "CONSOLE")
     page = await open_page()
     status = card(page, "PC-01").locator(".status")
-    await expect(status).to_have_text("Offline")
+    await expect(status).to_have_text("Available")
 
     await stop_server(live_server)
     badge = page.locator("#feed-status")
@@ -49,7 +50,7 @@ async def test_feed_reconnects_after_a_drop_and_resyncs(
 async def test_api_error_is_shown_in_the_dialog_that_caused_it(
     open_page: OpenPage, admin: httpx.AsyncClient
 ) -> None:
-    station_id = await make_station(admin, "PC-01", "Main hall")
+    station_id = await make_station(admin, "PC-01", "Main hall", "CONSOLE")  # runs at once
     page = await open_page()
     await card(page, "PC-01").get_by_role("button", name="Start").click()
     dialog = page.locator("#start-dialog")
@@ -133,7 +134,7 @@ async def test_logout_forgets_the_login(open_page: OpenPage, live_server: LiveSe
 
 async def test_keyboard_only_login_and_start(browser: Browser, live_server: LiveServer) -> None:
     admin = await live_server.admin_client()
-    await make_station(admin, "PC-01", "Main hall")
+    await make_station(admin, "PC-01", "Main hall", "CONSOLE")  # its time runs at once
     page = await browser.new_page()
     await page.goto(f"{live_server.base_url}/login")
     await page.keyboard.type("admin")

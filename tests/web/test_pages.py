@@ -7,6 +7,7 @@ import re
 import httpx
 from playwright.async_api import expect
 
+from gameops.protocol import SessionStart
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import ADMIN_PASSWORD, LiveServer
 from tests.support.sessions import start_session
@@ -146,12 +147,30 @@ async def test_events_page_appends_live_and_filters(
     await start_session(admin, station_id, minutes=15)
     await expect(first_row).to_contain_text("A walk-in session started on PC-01", timeout=2000)
     await expect(first_row).to_contain_text("15 min for $1.50")
+    other = await make_station(admin, "PC-07", "Main hall")
+    ann = await admin.post(f"{API}/customers", json={"username": "ann", "full_name": "Ann Lee"})
+    await admin.post(f"{API}/users/{ann.json()['id']}/topups", json={"amount": 1000})
+    await start_session(
+        admin, other, minutes=60, user_id=ann.json()["id"], payment_method="BALANCE"
+    )
+    sale = page.locator('#events-table tr[data-type="SESSION_CREATED"]').first
+    await expect(sale.locator('[data-field="sentence"]')).to_have_text(
+        re.compile(r"^Ann Lee started a session on PC-07: 1 hour for \$6\.00, until .+\.$")
+    )
+    await expect(sale.locator("a.customer")).to_have_attribute(
+        "href", f"/customers?id={ann.json()['id']}"
+    )
+    await expect(sale.locator("a.station")).to_have_text("PC-07")
+    debit = page.locator('#events-table tr[data-type="BALANCE_DEBIT"]').first
+    await expect(debit).to_contain_text("$6.00 was paid from the balance of Ann Lee; $4.00 left.")
+    await sale.get_by_text("Raw data").click()
+    await expect(sale.locator("pre")).to_contain_text('"type": "SESSION_CREATED"')
     await page.get_by_label("Type").select_option("STATION_CREATED")
     await page.get_by_role("button", name="Apply").click()
     rows = page.locator("#events-table tbody tr")
-    await expect(rows).to_have_count(1)
-    await make_station(admin, "PC-02", "Main hall")
     await expect(rows).to_have_count(2)
+    await make_station(admin, "PC-02", "Main hall")
+    await expect(rows).to_have_count(3)
     await expect(rows.first).to_contain_text("PC-02")
     await expect(page.locator("#events-table tbody")).not_to_contain_text("session started")
 
@@ -183,9 +202,12 @@ async def test_sessions_page_lists_active_and_past_with_filters(
 
 
 async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
-    open_page: OpenPage, admin: httpx.AsyncClient
+    open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
-    await make_station(admin, "PC-01", "Main hall")
+    pc = await make_station(admin, "PC-01", "Main hall")
+    issued = await admin.post(f"{API}/stations/{pc}/agent-token")
+    agent = await ScriptedAgent.connect(live_server.ws_url, pc, issued.json()["token"])
+    await agent.say_hello()  # its clock starts when its agent takes the session
     page = await open_page("/admin")
     await page.get_by_role("button", name="New rate plan").click()
     dialog = page.locator("#plan-dialog")
@@ -257,11 +279,13 @@ async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
     await start.get_by_label("Duration").select_option("180")
     await expect(start.locator('[data-field="price"]')).to_have_text("To pay: $20.00")
     await start.get_by_role("button", name="Start").click()
+    await agent.expect(SessionStart)  # taken (acked): the clock starts
     await expect(card(floor, "PC-01").locator(".timer")).to_have_text(
         re.compile(r"^(3:00:00|2:59:5\d)$")
     )
     sessions = (await admin.get(f"{API}/sessions")).json()["items"]
     assert sessions[0]["amount_total"] == 2000
+    await agent.close()
 
 
 async def test_sessions_pager_walks_pages_and_filters_return_to_the_first(

@@ -1,4 +1,4 @@
-"""The Payments page: a day's revenue by method and by hour, live."""
+"""The Payments page: money in, revenue and balances, and payments by method and hour, live."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ async def test_todays_revenue_by_method_and_hour_updates_live(
     assert topup.status_code == 201, topup.text
 
     page = await open_page("/payments")
-    await expect(page.locator('[data-field="gross"]')).to_have_text("$16.00")
+    # The headline keeps money in, revenue and balances apart: the top-up is not revenue.
+    await expect(page.locator('[data-field="money_in"]')).to_have_text("$16.00")
+    await expect(page.locator('[data-field="revenue"]')).to_have_text("$6.00")
+    await expect(page.locator('[data-field="liability"]')).to_have_text("$10.00")
     await expect(page.locator('[data-field="payments"]')).to_have_text("2")
     await expect(page.locator('#method-table tr[data-key="CASH"]')).to_contain_text("$16.00")
     await expect(page.locator('#station-table tr[data-key="PC-01"]')).to_contain_text("$6.00")
@@ -31,6 +34,7 @@ async def test_todays_revenue_by_method_and_hour_updates_live(
     await expect(page.locator('#chart rect[data-method="CASH"]')).to_have_count(1)
 
     await start_session(admin, other_id, minutes=30)  # another screen sells $3.00
-    await expect(page.locator('[data-field="gross"]')).to_have_text("$19.00")
+    await expect(page.locator('[data-field="money_in"]')).to_have_text("$19.00")
+    await expect(page.locator('[data-field="revenue"]')).to_have_text("$9.00")
     await expect(page.locator('#station-table tr[data-key="PC-02"]')).to_contain_text("$3.00")
     await page.screenshot(path=screenshot_path("payments.png"), full_page=True)

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -91,13 +92,22 @@ class Wine:
         return [self.wine, str(self.python_exe), *args]
 
     def boot(self) -> None:
-        """Create the prefix and give its user the agent's source on PYTHONPATH in the
-        registry (HKCU\\Environment), where CreateEnvironmentBlock reads a user's
-        environment: the overlay a service starts in the user's session finds it there."""
+        """Create the prefix, then two settings in its registry:
+
+        - the agent's source on PYTHONPATH in the user's environment (HKCU\\Environment),
+          where CreateEnvironmentBlock reads it: the overlay a service starts in the user's
+          session finds the agent there, as it finds it installed on a venue PC;
+        - no window manager: the virtual display has none, and Wine would otherwise wait
+          2 s for one each time a full-screen window is hidden (the lock view giving way to
+          the timer), long enough for the service to take the overlay as frozen.
+        """
         self.python(["-c", "import sys; print(sys.version)"], timeout=BOOT_SECONDS)
+        self.set_registry("HKCU\\Environment", "PYTHONPATH", windows_path(SOURCE))
+        self.set_registry("HKCU\\Software\\Wine\\X11 Driver", "Managed", "N")
+
+    def set_registry(self, key: str, name: str, value: str) -> None:
         subprocess.run(
-            [self.wine, "reg", "add", "HKCU\\Environment", "/v", "PYTHONPATH", "/t", "REG_SZ",
-             "/d", windows_path(SOURCE), "/f"],
+            [self.wine, "reg", "add", key, "/v", name, "/t", "REG_SZ", "/d", value, "/f"],
             env=self.env(), stdin=subprocess.DEVNULL, capture_output=True, check=True,
             timeout=60,
         )  # fmt: skip
@@ -126,10 +136,10 @@ class Wine:
         answer: dict[str, Any] = json.loads(lines[-1])
         return answer
 
-    async def spawn(self, *args: str, env: dict[str, str] | None = None) -> WineProcess:
-        process = await asyncio.create_subprocess_exec(
-            *self.command(*args), env=self.env(**(env or {})), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    def spawn(self, *args: str, env: dict[str, str] | None = None) -> WineProcess:
+        process = subprocess.Popen(
+            self.command(*args), env=self.env(**(env or {})), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         return WineProcess(process)
 
@@ -141,36 +151,45 @@ class Wine:
 
 
 class WineProcess:
-    """A Windows python under Wine: its output, read as it comes, line by line."""
+    """A Windows python under Wine: its output, read as it comes, line by line.
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    Plain ``subprocess`` with a reader thread, not asyncio's: Wine's own processes
+    (wineserver, services) can inherit the pipe and keep it open after the python exits,
+    and asyncio waits for the pipes to close before it reports an exit."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
         self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
-    async def _read(self) -> None:
+    def _read(self) -> None:
         assert self.process.stdout is not None
-        while line := await self.process.stdout.readline():
+        for line in self.process.stdout:
             self.lines.append(line.decode(errors="replace").rstrip())
 
-    def json_lines(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.lines if line.startswith("{")]
+    @property
+    def returncode(self) -> int | None:
+        return self.process.poll()
 
-    def said(self, event: str) -> list[dict[str, Any]]:
-        return [entry for entry in self.json_lines() if entry.get("event") == event]
+    def json_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in list(self.lines) if line.startswith("{")]
 
     async def send(self, line: str) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write(line.encode() + b"\n")
-        await self.process.stdin.drain()
+        stdin = self.process.stdin
+
+        def write() -> None:
+            stdin.write(line.encode() + b"\n")
+            stdin.flush()
+
+        await asyncio.to_thread(write)
 
     async def wait(self, seconds: float = 30) -> int:
-        code = await asyncio.wait_for(self.process.wait(), seconds)
-        await self._reader
-        return code
+        return await asyncio.to_thread(self.process.wait, seconds)
 
     async def kill(self) -> None:
-        if self.process.returncode is None:
+        if self.process.poll() is None:
             self.process.kill()
         await self.wait()
 

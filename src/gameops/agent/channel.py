@@ -30,6 +30,7 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 MAX_LINE = 64 * 1024
+MAX_UNSEEN = 20  # staff messages kept to show again to a restarted overlay
 CUSTOMER_REQUESTS = ("login", "logout")
 
 
@@ -69,6 +70,7 @@ class DesktopChannel:
         self._answered_at: float | None = None  # monotonic; None: this child never answered
         self._caught_up = asyncio.Event()  # a pong answered the latest ping
         self.on_seen: Callable[[str], None] = lambda command_id: None
+        self._messages: dict[str, dict[str, Any]] = {}  # staff messages not yet "Got it"
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=MAX_LINE)
@@ -90,6 +92,10 @@ class DesktopChannel:
                 self._lock_pending = False
         elif message.get("op") == "lock":
             self._lock_pending = True
+        elif message.get("op") == "message":
+            self._messages[str(message.get("id"))] = message
+            while len(self._messages) > MAX_UNSEEN:
+                del self._messages[next(iter(self._messages))]  # the oldest
         self._broadcast(encode_line(message))
 
     def child_started(self) -> None:
@@ -116,9 +122,11 @@ class DesktopChannel:
         return time.monotonic() - self._answered_at
 
     def _state(self) -> list[dict[str, Any]]:
-        """What a newly connected overlay must show: the view, then the lock if one is due."""
+        """What a newly connected overlay must show: the view, then the lock if one is due,
+        then the staff messages the customer has not clicked "Got it" on."""
         state = [self._last_view] if self._last_view is not None else []
-        return state + ([{"op": "lock"}] if self._lock_pending else [])
+        lock = [{"op": "lock"}] if self._lock_pending else []
+        return state + lock + list(self._messages.values())  # and the messages not yet seen
 
     def _broadcast(self, line: bytes) -> None:
         for writer in list(self._writers):
@@ -171,7 +179,8 @@ class DesktopChannel:
             self._tamper(message)
             return
         if message.get("op") == "seen" and isinstance(message.get("id"), str):
-            self.on_seen(message["id"])
+            if self._messages.pop(message["id"], None) is not None:
+                self.on_seen(message["id"])
             return
         if message.get("op") != "idle":
             return

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from gameops.i18n import words_in
 from gameops.protocol import CommandResult, Payload, StationCommand, WakeRelay
 from gameops.protocol.wake import send_magic_packet
 
@@ -39,9 +40,10 @@ class CommandHooks:
 
 
 class CommandRunner:
-    def __init__(self, control: Any, hooks: CommandHooks) -> None:
+    def __init__(self, control: Any, hooks: CommandHooks, language: str = "en") -> None:
         self._control = control
         self._hooks = hooks
+        self._words = words_in(language, only="overlay.")
         self._answers: OrderedDict[UUID, CommandResult] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -84,7 +86,8 @@ class CommandRunner:
         if command.kind == "message":
             if hooks.show_message(command):
                 return True, "shown on screen"
-            await hooks.control(self._control.notify, "Message from staff", command.text)
+            title = self._words("overlay.message_from_staff")
+            await hooks.control(self._control.notify, title, command.text)
             return True, "shown as a notification (no overlay: no Got it)"
         if command.kind == "lock":
             hooks.lock()

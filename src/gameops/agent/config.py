@@ -43,6 +43,8 @@ class _Section(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
 class StationConfig(_Section, frozen=True):
     id: UUID
     name: Annotated[str, Meta(min_length=1, max_length=64)]
+    # What the customer reads on the overlay: a gameops.i18n catalogue ("en", "de").
+    language: Annotated[str, Meta(pattern="^[a-z]{2}$")] = "en"
 
 
 class BackendConfig(_Section, frozen=True):

@@ -35,6 +35,7 @@ POLL_MS = 250  # views arrive once a second; polling faster only costs CPU
 IDLE_SAMPLE_SECONDS = 10.0  # input-idle time is read here: it exists only in the user's session
 RECONNECT_SECONDS = 1.0
 ORPHAN_SECONDS = 15.0  # the service gone this long: it is not coming back for this overlay
+HOLD_INPUT = "hold_input"  # from the lock thread to the window loop: no system lock here
 LOCKED_VIEW = {"op": "view", "mode": "locked", "message": "Connecting to the agent service..."}
 EXIT = {"op": "exit"}
 
@@ -90,8 +91,10 @@ class DesktopPart:
         station_name: str,
         control: SystemControl,
         blocker: KeyboardBlocker | None = None,
+        language: str = "en",
     ) -> None:
         self.station_name = station_name
+        self.language = language
         self.control = control
         self.blocker = blocker
         if blocker is not None:
@@ -127,7 +130,13 @@ class DesktopPart:
 
         root = tk.Tk(className="gameops-overlay")
         # Login and logout from the customer go where the overlay's reports go.
-        overlay = Overlay(root, self.station_name, lambda request: self.report(request))
+        overlay = Overlay(
+            root,
+            self.station_name,
+            windows_virtual_screen(),
+            self.language,
+            on_request=lambda request: self.report(request),
+        )
         overlay.render(LOCKED_VIEW)
         on_shown()
         root.after(POLL_MS, self._drain, root, overlay)
@@ -155,7 +164,9 @@ class DesktopPart:
             if message.get("op") == "view":
                 latest_view = message  # only the newest view is worth drawing
             elif message.get("op") == "lock":
-                threading.Thread(target=self.control.lock_screen, daemon=True).start()
+                threading.Thread(target=self._lock, daemon=True).start()
+            elif message.get("op") == HOLD_INPUT:
+                overlay.hold_input = True
             elif message.get("op") == "message":
                 overlay.show_message(message, self._seen)
             elif message.get("op") == "ping":
@@ -176,6 +187,13 @@ class DesktopPart:
             self.on_seen(command_id)
         else:
             self._tell_service({"op": "seen", "id": command_id})
+
+    def _lock(self) -> None:
+        """The system's lock; where there is none (no logind session, no screensaver), the
+        lock view is the lock and holds the keyboard and pointer (an X11 global grab)."""
+        self.control.lock_screen()
+        if getattr(self.control, "system_lock_available", True) is False:
+            self.inbox.put({"op": HOLD_INPUT})
 
     def _sample_idle(self) -> None:
         now = time.monotonic()
@@ -207,11 +225,12 @@ class InProcessOverlay:
     def __init__(
         self,
         station_name: str,
+        language: str,
         control: SystemControl,
         on_failure: Callable[[Exception], object],
         on_report: Callable[[dict[str, Any]], object] = lambda message: None,
     ) -> None:
-        self.part = DesktopPart(station_name, control, windows_blocker())
+        self.part = DesktopPart(station_name, control, windows_blocker(), language)
         self.part.report = on_report  # called on the overlay's threads
         self._on_failure = on_failure  # called on the overlay's thread
         self._thread = threading.Thread(target=self._show, name="agent-overlay", daemon=True)
@@ -244,6 +263,15 @@ class InProcessOverlay:
             self._on_failure(err)
 
 
+def windows_virtual_screen() -> tuple[int, int, int, int] | None:
+    """On Windows, the rectangle around every monitor (Tk knows only the primary one)."""
+    if os.name != "nt":
+        return None
+    from .control.win32 import virtual_screen
+
+    return virtual_screen()
+
+
 def windows_blocker() -> KeyboardBlocker | None:
     if os.name != "nt":
         return None
@@ -257,9 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True, help="service channel port")
     parser.add_argument("--station", default="", help="station name to show")
     parser.add_argument("--control", default="auto", help="system control backend")
+    parser.add_argument("--language", default="en", help="what the customer reads (en, de)")
     parser.add_argument("--service-pid", type=int, default=0, help="exit some time after it")
     args = parser.parse_args(argv)
-    part = DesktopPart(args.station, select_control(args.control), windows_blocker())
+    part = DesktopPart(args.station, select_control(args.control), windows_blocker(), args.language)
     part.run(args.port, os.environ.get(SECRET_ENV, ""), process_alive(args.service_pid))
     return 0
 

@@ -36,6 +36,7 @@ from gameops.protocol import (
     decode,
     encode,
 )
+from gameops.protocol.close_codes import retry_after
 
 from .backoff import Backoff
 from .logs import get_logger
@@ -43,6 +44,7 @@ from .logs import get_logger
 log = get_logger(__name__)
 
 REJECTED_HTTP_STATUSES = {401, 403, 404}
+BUSY_WAIT_LIMIT = 55.0  # seconds: the longest an agent waits because the server said so
 REJECTED_CLOSE_CODES = {CloseCode.AUTH_FAILED, CloseCode.UNKNOWN_STATION, CloseCode.FORBIDDEN}
 
 
@@ -50,6 +52,7 @@ class Outcome(Enum):
     LOST = "lost"  # network trouble, server crash: back off and retry
     REJECTED = "rejected"  # bad token or unknown station: log why, retry slowly
     RECONNECT = "reconnect"  # the server asked us to come back (restart, other replica)
+    BUSY = "busy"  # the server is busy or limiting us: come back after the delay it gave
     REPLACED = "replaced"  # another connection owns the station: stop, do not fight
     STOPPED = "stopped"  # we were asked to stop
 
@@ -175,6 +178,8 @@ class AgentLink:
             waiting.cancel()
 
     def _delay_after(self, outcome: Outcome, lived: float) -> float:
+        if outcome is Outcome.BUSY:
+            return self._reconnect_after
         if outcome is Outcome.RECONNECT:
             self.backoff.reset()
             return self._reconnect_after + self.backoff.spread(self.tuning.restart_spread)
@@ -286,6 +291,14 @@ class AgentLink:
         if code == CloseCode.SERVICE_RESTART:
             self._reconnect_after = 0.0
             return Outcome.RECONNECT
+        if code == CloseCode.TRY_AGAIN_LATER:
+            # Busy or rate limited: come back when the server said (it spread the agents
+            # out), never later than a minute from now.
+            asked = retry_after(ws.close_reason)
+            if asked is not None:
+                self._reconnect_after = min(asked, BUSY_WAIT_LIMIT)
+                log.info("agent_told_to_wait", seconds=round(self._reconnect_after, 1))
+                return Outcome.BUSY
         return Outcome.LOST
 
     def _log_rejected(self, why: str) -> None:

@@ -19,6 +19,15 @@ EXIT_CONFIG_ERROR = 2
 
 def run(config_path: Path) -> int:
     """Load the config, run the agent until SIGINT/SIGTERM; returns the exit code."""
+    prepared = prepare(config_path)
+    if isinstance(prepared, int):
+        return prepared
+    return asyncio.run(_serve(*prepared))
+
+
+def prepare(config_path: Path) -> tuple[AgentConfig, AgentParts] | int:
+    """The config and the parts the agent runs with, logging set up; or the exit code of a
+    configuration error (said on stderr). Shared with the Windows service host."""
     try:
         config = load_config(config_path, os.environ)
     except ConfigError as err:
@@ -38,8 +47,7 @@ def run(config_path: Path) -> int:
             fix="on a venue PC set features.auto_lock and features.auto_logout to true",
         )
     control = select_control(config.system.control, in_service=config.system.service)
-    parts = AgentParts(control=control, state=state_file_for(config, config_path))
-    return asyncio.run(_serve(config, parts))
+    return config, AgentParts(control=control, state=state_file_for(config, config_path))
 
 
 async def _serve(config: AgentConfig, parts: AgentParts) -> int:

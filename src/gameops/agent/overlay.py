@@ -18,6 +18,8 @@ import tkinter as tk
 from collections.abc import Callable
 from typing import Any
 
+from gameops.i18n import words_in
+
 from .localwire import USABLE_MODES
 
 BAND_COLOURS = {"green": "#1e8e3e", "orange": "#f57c00", "red": "#d32f2f"}
@@ -42,18 +44,43 @@ def format_remaining(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+ScreenArea = tuple[int, int, int, int]  # x, y, width, height
 FORM_BACKGROUND = "#1f2937"
 PAY_AS_YOU_GO = "Pay as you go"
 LOGIN_FONT = ("Helvetica", 14)
 Request = Callable[[dict[str, Any]], object]
 
 
+def lock_geometry(area: ScreenArea) -> str:
+    """A Tk geometry for ``area``. ``+-1920`` places a left edge 1920 pixels left of the
+    primary monitor's; a bare ``-1920`` would measure from the right edge instead."""
+    x, y, width, height = area
+    return f"{width}x{height}+{x}+{y}"
+
+
 class Overlay:
-    def __init__(self, root: tk.Tk, station_name: str, on_request: Request | None = None) -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        station_name: str,
+        screen: ScreenArea | None = None,
+        language: str = "en",
+        on_request: Request | None = None,
+    ) -> None:
+        """``screen``: what the lock view covers; every monitor's rectangle (on Windows the
+        virtual screen, from GetSystemMetrics), else Tk's screen, which on Windows is only
+        the primary monitor (and on X the whole X screen, every monitor already).
+        ``language``: the catalogue the customer reads. ``on_request``: where the
+        customer's login and logout go."""
+        self.words = words_in(language, only="overlay.")
         self.root = root
         self.station_name = station_name
+        self.screen = screen or (0, 0, root.winfo_screenwidth(), root.winfo_screenheight())
         self.on_request: Request = on_request or (lambda _: None)
         self.mode = ""
+        # True where the system cannot lock (Linux without logind or a screensaver): the lock
+        # view then grabs the keyboard and pointer for the whole display, not only for Tk.
+        self.hold_input = False
         self._build_corner()
         self._build_banner()
         self._build_lock_view()
@@ -92,7 +119,9 @@ class Overlay:
         x = max(0, (self.root.winfo_screenwidth() - width) // 2)
         self.banner_geometry = f"{width}x{height}+{x}+0"
         self.banner = tk.Frame(self.root, background=BANNER_BACKGROUND)
-        self.banner_title = self._label(self.banner, "Session ended", 13, bold=True)
+        self.banner_title = self._label(
+            self.banner, self.words("overlay.session_ended"), 13, bold=True
+        )
         self.banner_countdown = self._label(self.banner, "", 18, bold=True)
         # Reserved for how to buy more time, once self-service exists (the view's "offer").
         self.banner_offer = self._label(self.banner, "", 11)
@@ -104,12 +133,11 @@ class Overlay:
         lock = tk.Toplevel(self.root, background=LOCK_BACKGROUND)
         lock.overrideredirect(True)
         lock.attributes("-topmost", True)
-        width, height = self.root.winfo_screenwidth(), self.root.winfo_screenheight()
-        lock.geometry(f"{width}x{height}+0+0")
+        lock.geometry(lock_geometry(self.screen))
         lock.protocol("WM_DELETE_WINDOW", lambda: None)
         for key in SWALLOWED_KEYS:
             lock.bind(key, lambda event: "break")
-        self.lock_title = self._label(lock, "Station locked", 44, bold=True)
+        self.lock_title = self._label(lock, self.words("overlay.station_locked"), 44, bold=True)
         self.lock_name = self._label(lock, self.station_name, 20)
         self.lock_message = self._label(lock, "", 16)
         self.lock_title.place(relx=0.5, rely=0.30, anchor="center")
@@ -245,7 +273,12 @@ class Overlay:
         y = max(0, (self.root.winfo_screenheight() - height) // 3) + offset
         window.geometry(f"{width}x{height}+{x}+{y}")
         by = message.get("by")
-        title = self._label(window, f"Message from {by}" if by else "Message from staff", 13, True)
+        heading = (
+            self.words("overlay.message_from", name=by)
+            if by
+            else self.words("overlay.message_from_staff")
+        )
+        title = self._label(window, heading, 13, True)
         text = self._label(window, str(message.get("text", "")), 16)
         text.configure(wraplength=width - 40)
         for label in (title, text):
@@ -257,7 +290,12 @@ class Overlay:
             window.destroy()
             seen(command_id)
 
-        button = tk.Button(window, text="Got it", font=("Helvetica", 14, "bold"), command=got_it)
+        button = tk.Button(
+            window,
+            text=self.words("overlay.got_it"),
+            font=("Helvetica", 14, "bold"),
+            command=got_it,
+        )
         button.pack(side="bottom", pady=16)
         self.messages[command_id] = window
         window.lift()
@@ -309,4 +347,7 @@ class Overlay:
             self.lock.focus_force()
         # Another application may hold the grab; lifting every second still covers it.
         with contextlib.suppress(tk.TclError):
-            self.lock.grab_set()
+            if self.hold_input:
+                self.lock.grab_set_global()
+            else:
+                self.lock.grab_set()

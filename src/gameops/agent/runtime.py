@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+from gameops.i18n import words_in
 from gameops.protocol import Goodbye, Heartbeat, Payload, StationCommand, StopReason, Tamper
 
 from .backoff import Backoff
@@ -54,11 +55,15 @@ from .supervisor import (
 log = get_logger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 1.0
-STOPPED_VIEW = {
-    "op": "view",
-    "mode": "locked",
-    "message": "The GameOps agent was stopped. Please see the front desk.",
-}
+
+
+def stopped_view(language: str) -> dict[str, str]:
+    """What the overlay shows once the agent has stopped."""
+    return {
+        "op": "view",
+        "mode": "locked",
+        "message": words_in(language, only="overlay.")("overlay.agent_stopped"),
+    }
 
 
 @dataclass
@@ -86,6 +91,7 @@ class Agent:
             warning_seconds=config.session.warning_time,
             grace_seconds=config.session.grace_period,
             logs_off=config.system_logoff,
+            language=config.station.language,
         )
         self.machine = SessionMachine(rules)
         self.monitor = LoadMonitor(config.system.monitor_interval)
@@ -123,6 +129,7 @@ class Agent:
                 self.link.send, self.link.flush, self._control_call, self._lock_screen,
                 self._show_message,
             ),
+            config.station.language,
         )  # fmt: skip
 
     # --- lifecycle ------------------------------------------------------------------
@@ -167,7 +174,7 @@ class Agent:
         self.link.send(goodbye)  # the server judges it: a stop in paid time is a tamper
         # Fail closed: a stopped agent enforces nothing, so the station is left locked.
         if (desktop := self._showing_desktop) is not None:
-            desktop.push(STOPPED_VIEW)
+            desktop.push(stopped_view(self.config.station.language))
         if self.config.system_lock:
             self._lock_screen()
         await self.link.flush(2.0)
@@ -215,6 +222,7 @@ class Agent:
         loop = asyncio.get_running_loop()
         overlay = InProcessOverlay(
             self.config.station.name,
+            self.config.station.language,
             self.parts.control,
             lambda err: loop.call_soon_threadsafe(self._overlay_failed, err),
             lambda message: loop.call_soon_threadsafe(self._overlay_report, message),
@@ -233,7 +241,7 @@ class Agent:
         self.channel.on_request = self.desktop_request
         port = await self.channel.start()
         command = self.parts.overlay_command or desktop_command(
-            port, self.config.station.name, self.config.system.control
+            port, self.config.station.name, self.config.system.control, self.config.station.language
         )
         self.supervisor = Supervisor(
             command,

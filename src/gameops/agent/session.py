@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Literal
 from uuid import UUID
 
+from gameops.i18n import DEFAULT, Words, words_in
 from gameops.protocol import (
     ACKED_COMMANDS,
     Ack,
@@ -67,7 +68,7 @@ RETRY_SECONDS = 2.0  # how often the server is retried meanwhile (not the link's
 SAME_END_SECONDS = 5.0  # a later end than this is time added, not a correction
 # The server's answers to a sync: once one arrives, the session is what it says.
 SERVER_ANSWERS = (SyncResponse, SessionExpired, SessionEnd, NoSession, SessionExtended)
-TAMPER_LOCK_MESSAGE = "Station locked: tampering detected. Staff must clear it at the desk."
+TAMPER_LOCK_MESSAGE = words_in(DEFAULT, only="overlay.")("overlay.tamper_locked")  # English
 OFFLINE_LOGIN = "A new login needs the server. Please wait, or see the front desk."
 OFFLINE_LOGOUT = "Logging out needs the server; your time keeps running. Try again soon."
 
@@ -91,6 +92,7 @@ class SessionRules:
     grace_seconds: int = 60
     checkpoint_seconds: float = 5.0  # how often a running session is saved to disk
     logs_off: bool = True  # only changes what the grace banner says; the runtime skips log-off
+    language: str = DEFAULT  # what the customer reads (a gameops.i18n catalogue)
 
 
 class SessionMachine:
@@ -98,6 +100,7 @@ class SessionMachine:
 
     def __init__(self, rules: SessionRules) -> None:
         self.rules = rules
+        self._words = words_in(rules.language, only="overlay.")
         self.phase = Phase.LOCKED
         self.session_id: UUID | None = None
         self.scheduled_end_at: datetime | None = None
@@ -131,7 +134,7 @@ class SessionMachine:
         effects: list[Effect] = []
         if tamper is not None:
             self.tamper_lock.resume(tamper, now)
-            self._show(now, TAMPER_LOCK_MESSAGE)
+            self._show(now, self._words("overlay.tamper_locked"))
             effects = [Lock("tamper"), KeepAwake(False)]
         if saved is None:
             return [Lock("no_session"), KeepAwake(False), *effects]
@@ -175,9 +178,9 @@ class SessionMachine:
     def view(self, now: Instant) -> View:
         message = self._message if now.steady < self._message_until else ""
         if self.tamper_lock.reason is not None:
-            return View("locked", None, TAMPER_LOCK_MESSAGE)
+            return View("locked", None, self._words("overlay.tamper_locked"))
         if self.phase is Phase.ENDING and self._logoff_held:
-            return View("locked", None, "Session ended. Checking with the front desk...")
+            return View("locked", None, self._words("overlay.checking"))
         if self.phase is Phase.ACTIVE:
             wallet = self._wallet()
             if wallet is None:
@@ -186,10 +189,13 @@ class SessionMachine:
             return View("session", total, message, wallet=wallet.balance_text, logout=True)
         if self.phase is Phase.ENDING:
             left = max(0, math.ceil(self._logoff_at - now.steady))
-            then = "log-off" if self.rules.logs_off else "the station locks"
-            return View("grace", left, f"Save your work now: {then} in {_clock_face(left)}")
+            then = self._words(
+                "overlay.then_logoff" if self.rules.logs_off else "overlay.then_lock"
+            )
+            text = self._words("overlay.grace", then=then, clock=_clock_face(left))
+            return View("grace", left, text)
         login = self._login_view(now)
-        idle = "Log in below, or see the front desk." if login else "Please see the front desk."
+        idle = "Log in below, or see the front desk." if login else self._words("overlay.see_desk")
         return View("locked", None, message or idle, login)
 
     # --- self-service ---------------------------------------------------------------
@@ -288,11 +294,11 @@ class SessionMachine:
         """Fail closed: lock now, log off after the grace, until staff clear it."""
         if not self.tamper_lock.engage(reason, now, self.rules.grace_seconds):
             return []
-        self._show(now, TAMPER_LOCK_MESSAGE)
+        self._show(now, self._words("overlay.tamper_locked"))
         return [
             Lock("tamper"),
             KeepAwake(False),
-            Notify("Tampering detected: this station is locked. Save your work now.", "warning"),
+            Notify(self._words("overlay.tamper_notify"), "warning"),
             PersistTamperLock(self.tamper_lock.saved),
         ]
 
@@ -306,8 +312,8 @@ class SessionMachine:
         effects: list[Effect] = [PersistTamperLock(None)]
         grace = self.phase is Phase.ENDING and not self._logoff_held  # usable, to save work
         if self.phase is Phase.ACTIVE or grace:
-            self._show(now, "Unlocked by staff.")
-            effects += [Unlock(), Notify("Unlocked by staff.")]
+            self._show(now, self._words("overlay.unlocked"))
+            effects += [Unlock(), Notify(self._words("overlay.unlocked"))]
         if self.phase is Phase.ACTIVE:
             effects.append(KeepAwake(True))
         return effects
@@ -333,7 +339,9 @@ class SessionMachine:
 
     def _on_start(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SessionStart)
-        return self._begin(payload.id, payload.scheduled_end_at, now, "Session started. Have fun!")
+        return self._begin(
+            payload.id, payload.scheduled_end_at, now, self._words("overlay.started")
+        )
 
     def _on_sync(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SyncResponse)
@@ -348,13 +356,13 @@ class SessionMachine:
         assert isinstance(payload, SessionExtended)
         if payload.id != self.session_id:
             return [Send(self.sync_request())]
-        return self._begin(payload.id, payload.new_end_time, now, "Time added!")
+        return self._begin(payload.id, payload.new_end_time, now, self._words("overlay.time_added"))
 
     def _on_end(self, payload: Payload, now: Instant) -> list[Effect]:
         assert isinstance(payload, SessionEnd)
         if self.session_id not in (None, payload.id):
             return [Send(self.sync_request())]
-        self._show(now, "Session stopped by staff.")
+        self._show(now, self._words("overlay.stopped"))
         return self._enter_locked(payload.id, "stopped")
 
     def _on_expired(self, payload: Payload, now: Instant) -> list[Effect]:
@@ -401,7 +409,7 @@ class SessionMachine:
             return self._finish_grace(now)
         self.phase = Phase.ENDING
         self._logoff_at = now.steady + grace_seconds
-        return [Notify("Session ended. Save your work now.", "warning"), self._checkpoint(now)]
+        return [Notify(self._words("overlay.ended_save"), "warning"), self._checkpoint(now)]
 
     def _enter_locked(self, ended_id: UUID | None, reason: LockReason) -> list[Effect]:
         self.phase, self._ended_session_id = Phase.LOCKED, ended_id
@@ -409,7 +417,7 @@ class SessionMachine:
         return [Lock(reason), KeepAwake(False), Persist(None)]
 
     def _finish_grace(self, now: Instant) -> list[Effect]:
-        self._show(now, "Session ended. Please see the front desk.")
+        self._show(now, self._words("overlay.ended_desk"))
         # The lock first: it holds even where the log-off fails or is turned off.
         return [*self._enter_locked(self.session_id, "expired"), LogOff()]
 
@@ -433,7 +441,10 @@ class SessionMachine:
             self.session_id, self.scheduled_end_at = saved.session_id, saved.scheduled_end_at
             return [*effects, *self._enter_ending(now, self.rules.grace_seconds)]
         capped_end = self._server_now(now) + timedelta(seconds=remaining)
-        return [*effects, *self._begin(saved.session_id, capped_end, now, "Session resumed.")]
+        return [
+            *effects,
+            *self._begin(saved.session_id, capped_end, now, self._words("overlay.resumed")),
+        ]
 
     # --- ticking --------------------------------------------------------------------
 
@@ -443,8 +454,8 @@ class SessionMachine:
         if same and self.scheduled_end_at is not None:
             added = (session.scheduled_end_at - self.scheduled_end_at).total_seconds()
             if added > SAME_END_SECONDS:
-                return "Time added!"
-        return "" if same and self.phase is Phase.ACTIVE else "Session resumed."
+                return self._words("overlay.time_added")
+        return "" if same and self.phase is Phase.ACTIVE else self._words("overlay.resumed")
 
     def _tick_active(self, now: Instant, link: LinkState) -> list[Effect]:
         if self._deadline - now.steady <= 0:
@@ -454,7 +465,7 @@ class SessionMachine:
         for threshold in self._thresholds():
             if left <= threshold and threshold not in self._warned:
                 self._warned.add(threshold)
-                text = f"{_minutes(threshold)} left. Save your game soon."
+                text = self._words("overlay.warning", left=self._minutes(threshold))
                 self._show(now, text)
                 effects.append(Notify(text, "warning"))
         if now.steady - self._last_checkpoint >= self.rules.checkpoint_seconds:
@@ -534,6 +545,9 @@ class SessionMachine:
         left = self._total_left(now)
         return {threshold for threshold in self._thresholds() if left <= threshold}
 
+    def _minutes(self, seconds: int) -> str:
+        return _minutes_in(self._words, seconds)
+
     def _show(self, now: Instant, text: str) -> None:
         self._message, self._message_until = text, now.steady + MESSAGE_SHOWN_SECONDS
 
@@ -547,8 +561,7 @@ def _clock_face(seconds: int) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _minutes(seconds: int) -> str:
+def _minutes_in(words: Words, seconds: int) -> str:
     if seconds % 60:
-        return f"{seconds} seconds"
-    minutes = seconds // 60
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return words("overlay.seconds", count=seconds)
+    return words("overlay.minutes", count=seconds // 60)

@@ -3,10 +3,13 @@ load with every heartbeat."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import platform
 import shutil
 import socket
 import subprocess
+import sys
 from typing import Any
 
 import psutil
@@ -17,11 +20,20 @@ from . import AGENT_VERSION
 
 
 def os_description() -> str:
+    if sys.platform == "win32":
+        # Not platform.system() & co.: on Windows they ask WMI (Python 3.12+), which takes
+        # a second or more on a busy PC and aborts the process under Wine (its propsys.dll
+        # lacks VariantToString). The kernel's version is what WMI would say anyway.
+        version = sys.getwindowsversion()
+        machine = os.environ.get("PROCESSOR_ARCHITECTURE", "")
+        return f"Windows {version.major}.{version.minor}.{version.build} ({machine})"[:128]
     return f"{platform.system()} {platform.release()} ({platform.machine()})"[:128]
 
 
 def cpu_model() -> str:
-    if platform.system() == "Linux":
+    if sys.platform == "win32":  # set by Windows for every process; no WMI (see above)
+        return os.environ.get("PROCESSOR_IDENTIFIER", "") or "unknown"
+    if sys.platform == "linux":
         try:
             with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
                 for line in cpuinfo:
@@ -46,17 +58,18 @@ def mac_addresses() -> list[str]:
     return sorted(macs)
 
 
-def ipv4_interfaces() -> list[dict[str, str]]:
-    """Each interface with an IPv4 address: its MAC, address and netmask (the server picks a
-    PC on a sleeping PC's subnet to relay Wake-on-LAN)."""
+def ipv4_interfaces() -> dict[str, str]:
+    """Each interface's MAC and its IPv4 address with prefix ("192.168.1.21/24"): the
+    server picks a PC on a sleeping PC's subnet to relay Wake-on-LAN."""
     link_family = getattr(psutil, "AF_LINK", None)
-    found = []
+    found: dict[str, str] = {}
     for addresses in psutil.net_if_addrs().values():
         mac = next((a.address for a in addresses if a.family == link_family), "")
         mac = mac.lower().replace("-", ":")
         for address in addresses:
             if address.family == socket.AF_INET and address.netmask and mac not in MISSING_MACS:
-                found.append({"mac": mac, "ip": address.address, "netmask": address.netmask})
+                interface = ipaddress.IPv4Interface(f"{address.address}/{address.netmask}")
+                found.setdefault(mac, interface.with_prefixlen)
     return found
 
 

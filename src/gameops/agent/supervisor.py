@@ -84,11 +84,11 @@ async def launch_subprocess(command: Sequence[str], env: dict[str, str]) -> Chil
     return await asyncio.create_subprocess_exec(*command, env={**os.environ, **env})
 
 
-def desktop_command(port: int, station_name: str, control: str) -> list[str]:
+def desktop_command(port: int, station_name: str, control: str, language: str = "en") -> list[str]:
     return [
         sys.executable, "-m", "gameops.agent.desktop",
         "--port", str(port), "--station", station_name, "--control", control,
-        "--service-pid", str(os.getpid()),
+        "--language", language, "--service-pid", str(os.getpid()),
     ]  # fmt: skip
 
 

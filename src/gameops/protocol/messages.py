@@ -38,14 +38,12 @@ Text64 = Annotated[str, Meta(max_length=64, pattern=_NO_NUL)]
 Text128 = Annotated[str, Meta(max_length=128, pattern=_NO_NUL)]
 Text256 = Annotated[str, Meta(max_length=256, pattern=_NO_NUL)]
 Detail = Annotated[str, Meta(max_length=1000, pattern=_NO_NUL)]
-# ``specs``: flat facts about the PC (cpu_model, ram_mb, macs...), at most two levels deep.
+# ``specs``: facts about the PC (cpu_model, ram_mb, macs, interfaces...): scalars, lists of
+# scalars or of flat records (one per network interface), and flat records; no deeper.
 SpecKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=_NO_NUL)]
 SpecScalar = Text256 | int | float | bool | None
-SpecValue = (
-    SpecScalar
-    | Annotated[list[SpecScalar], Meta(max_length=32)]
-    | Annotated[dict[SpecKey, SpecScalar], Meta(max_length=32)]
-)
+SpecRecord = Annotated[dict[SpecKey, SpecScalar], Meta(max_length=32)]
+SpecValue = SpecScalar | Annotated[list[SpecScalar | SpecRecord], Meta(max_length=32)] | SpecRecord
 Specs = Annotated[dict[SpecKey, SpecValue], Meta(max_length=64)]
 
 

@@ -20,6 +20,7 @@ from gameops.server.auth.endpoints import router as auth_router
 from gameops.server.auth.passwords import Passwords
 from gameops.server.auth.service import Authenticator, LoginLimits, TokenKeys
 from gameops.server.bus import EventBus, create_bus
+from gameops.server.commands import service as commands
 from gameops.server.commands.endpoints import router as commands_router
 from gameops.server.commands.wake import WakeSender
 from gameops.server.control.consoles import ConsoleController
@@ -30,13 +31,16 @@ from gameops.server.control.pc_agent import PcAgentControl
 from gameops.server.control.reconcile import ConsoleWatch
 from gameops.server.control.stopped import StoppedClientWatch
 from gameops.server.db.engine import Database, create_engine
-from gameops.server.errors import Conflict, install_handlers
+from gameops.server.errors import ERROR_RESPONSES, Conflict, install_handlers
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
 from gameops.server.jobs import Periodic
+from gameops.server.metrics import Metrics
+from gameops.server.observability import RequestContext, count_domain_events
+from gameops.server.observability import router as metrics_router
 from gameops.server.outbox.relay import OutboxRelay
 from gameops.server.outbox.store import OutboxCommitCheck, staged_any
 from gameops.server.payments.endpoints import router as payments_router
@@ -51,6 +55,7 @@ from gameops.server.play.throttle import PcLoginThrottle
 from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
@@ -64,6 +69,7 @@ from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
 from gameops.server.sessions.quotes import router as quotes_router
 from gameops.server.sessions.selling import Selling
+from gameops.server.sessions.waiting import WaitingWatch
 from gameops.server.settings import Settings, get_settings
 from gameops.server.shifts.endpoints import router as shifts_router
 from gameops.server.shifts.service import ShiftTill
@@ -93,8 +99,10 @@ class Services:
     passwords: Passwords
     throttle: Throttle
     authenticator: Authenticator
+    metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -105,7 +113,9 @@ class Services:
     payments_sweeper: PaymentSweeper
     presence_sweeper: Periodic
     stopped_clients: StoppedClientWatch | None  # with a venue router configured
+    waiting_for_pcs: WaitingWatch
     wake_sender: WakeSender
+    command_sweeper: Periodic
     play: PlayControl
     play_desk: PlayDesk
 
@@ -118,7 +128,9 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.command_sweeper.start()
         self.payments_sweeper.start()
+        self.waiting_for_pcs.start()
         self.play.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
@@ -126,9 +138,11 @@ class Services:
     async def stop(self) -> None:
         if self.stopped_clients is not None:
             await self.stopped_clients.stop()
+        await self.waiting_for_pcs.stop()
         await self.play.stop()
         await self.payments_sweeper.stop()
         await self.presence_sweeper.stop()
+        await self.command_sweeper.stop()
         await self.console_watch.stop()
         await self.consoles.close()
         await self.hub.close()
@@ -160,9 +174,12 @@ def build_services(settings: Settings) -> Services:
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())
-    consoles = ConsoleController(
-        database, settings, DeviceHub(settings, secrets), DeviceHealth(database)
-    )
+    metrics = Metrics()
+    devices = DeviceHub(settings, secrets, metrics)
+    consoles = ConsoleController(database, settings, devices, DeviceHealth(database))
+    # Read at scrape time: /metrics (observability.py).
+    metrics.watch(relay.lag_seconds, lambda: relay.publish_failures, devices.breaker_states)
+    count_domain_events(dispatcher, metrics)
     # Station control reacts to the session events inside the session's transaction.
     PcAgentControl(settings.logoff_grace_seconds).subscribe(dispatcher)
     consoles.subscribe(dispatcher)
@@ -177,7 +194,11 @@ def build_services(settings: Settings) -> Services:
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
-    throttle = build_throttle(settings.redis_url, settings.redis_prefix)
+    throttle = build_throttle(
+        settings.redis_url,
+        settings.redis_prefix,
+        lambda rule: metrics.rate_limited.labels(rule.name).inc(),
+    )
     return Services(
         settings=settings,
         database=database,
@@ -188,10 +209,12 @@ def build_services(settings: Settings) -> Services:
         passwords=passwords,
         throttle=throttle,
         authenticator=Authenticator(
-            database, keys, passwords, throttle, LoginLimits.from_settings(settings)
+            database, keys, passwords, throttle, LoginLimits.from_settings(settings), metrics
         ),
+        metrics=metrics,
         device_secrets=secrets,
         hub=AgentHub(bus),
+        admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
@@ -202,7 +225,9 @@ def build_services(settings: Settings) -> Services:
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),
+        waiting_for_pcs=WaitingWatch(database, settings.agent_start_wait_minutes),
         wake_sender=WakeSender(database),
+        command_sweeper=_command_sweeper(settings, database),
         play=play,
         play_desk=PlayDesk(
             play_rules,
@@ -223,6 +248,7 @@ def _expose(app: FastAPI, services: Services) -> None:
     state.token_keys = services.token_keys
     state.passwords = services.passwords
     state.authenticator = services.authenticator
+    state.throttle = services.throttle
     state.device_secrets = services.device_secrets
     state.payment_gateway = services.payment_gateway
     state.time_sales = services.time_sales
@@ -233,12 +259,18 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
+        services.metrics,
         services.play_desk,
     )
     state.feed_services = FeedServices(
-        services.settings, services.database, services.bus, services.token_keys.secret
+        services.settings,
+        services.database,
+        services.bus,
+        services.token_keys.secret,
+        services.metrics,
     )
 
 
@@ -272,6 +304,16 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
     return Periodic("presence-sweep", interval, sweep)
 
 
+def _command_sweeper(settings: Settings, database: Database) -> Periodic:
+    answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
+
+    async def sweep() -> None:
+        async with database.transaction() as db:
+            await commands.sweep_unanswered(db, answer, queue)
+
+    return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     services = build_services(app.state.settings)
@@ -292,6 +334,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GameOps", version=__version__, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    app.add_middleware(RequestContext)
     if app.state.settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -299,7 +342,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, stations_router, sessions_router, events_router):
         api.include_router(router)
     for router in (accounts_router, quotes_router, pricing_router, payments_router):
@@ -312,6 +355,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(play_router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(agent_ws_router)
     app.include_router(dashboard_ws_router)
     mount_web(app)

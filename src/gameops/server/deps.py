@@ -18,6 +18,7 @@ from gameops.server.db.models import User
 from gameops.server.errors import Forbidden, Unauthorized
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.settings import Settings
+from gameops.server.throttle import Throttle
 from gameops.server.users.domain import Role
 
 S = TypeVar("S", bound=BaseModel)
@@ -52,6 +53,11 @@ def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+def get_throttle(request: Request) -> Throttle:
+    throttle: Throttle = request.app.state.throttle
+    return throttle
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -61,6 +67,8 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+# Rate limits for guesses of any secret (PC logins, ticket codes): see throttle.py.
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:

@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -74,6 +75,44 @@ class ServiceUnavailable(GameOpsError):
 
 
 RETRY_AFTER = {"Retry-After": "5"}
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: ``detail`` for people, and fields for programs as the error has
+    them (``balance`` and ``price`` for a short balance, ``maximum`` for an amount...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidBody(ErrorBody):
+    """422: a request that does not fit its schema has ``errors``, one per field; a rule of
+    the venue's (an amount over the maximum) only ``detail``."""
+
+    errors: list[ErrorItem] | None = None
+
+
+def _documented(model: type[BaseModel], description: str) -> dict[str, Any]:
+    return {"model": model, "description": description}
+
+
+# The error answers any API route may give, documented once in the OpenAPI schema.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented(ErrorBody, "The request cannot be carried out as it is"),
+    401: _documented(ErrorBody, "Not logged in, or the token has expired"),
+    403: _documented(ErrorBody, "Not allowed for this role"),
+    404: _documented(ErrorBody, "No such thing"),
+    409: _documented(ErrorBody, "Conflicts with the current state"),
+    422: _documented(InvalidBody, "Invalid input"),
+    503: _documented(ErrorBody, "The database (or a gateway) is unreachable; retry"),
+}
 
 
 def _unavailable() -> JSONResponse:

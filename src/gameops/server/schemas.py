@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from math import ceil
-from typing import ClassVar, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 T = TypeVar("T")
+
+# The most any amount of money can be, whatever GAMEOPS_MAX_AMOUNT says: exact in a
+# JavaScript number (the dashboard) and far inside the 64-bit columns.
+MAX_MONEY = 2**53 - 1
+# Money and counts in a request are JSON integers: not true, not "100", not 100.0.
+Amount = Annotated[StrictInt, Field(ge=-MAX_MONEY, le=MAX_MONEY, description="minor units")]
+Count = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class Schema(BaseModel):

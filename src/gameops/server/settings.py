@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     tls_certfile: Path | None = None
     tls_keyfile: Path | None = None
     log_level: str = "INFO"
+    # Bearer token Prometheus sends to scrape /metrics. Unset: /metrics answers 404.
+    metrics_token: SecretStr | None = None
     log_format: Literal["console", "json"] = "console"
 
     currency: str = "USD"
@@ -65,6 +67,12 @@ class Settings(BaseSettings):
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
     heartbeat_misses_allowed: int = Field(default=3, gt=0)
     agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Agent handshakes in progress at once; beyond, an agent is told to come back later
+    # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
+    agent_handshakes_at_once: int = Field(default=200, gt=0)
+    # Repeated tamper reports of one kind from one station within this window are recorded
+    # as one event with their count (an agent flooding them cannot flood the audit log).
+    tamper_window_seconds: float = Field(default=10.0, gt=0)
     logoff_grace_seconds: int = Field(default=60, ge=0)
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.
@@ -163,6 +171,8 @@ class Settings(BaseSettings):
     wake_port: int = Field(default=9, ge=1, le=65535)
     # A message or lock left for an offline PC is dropped (FAILED, "expired") after this.
     command_queue_minutes: int = Field(default=60, gt=0)
+    # A restart, shutdown, log-off or wake with no answer after this long is failed as such.
+    command_answer_seconds: int = Field(default=120, gt=0)
 
     @field_validator("currency")
     @classmethod

@@ -112,7 +112,10 @@ class Throttle:
 
 
 def build_throttle(
-    redis_url: str | None, prefix: str, on_throttled: Callable[[Rule], None] | None = None
+    redis_url: str | None,
+    prefix: str,
+    on_throttled: Callable[[Rule], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Throttle:
     """In Redis (with a pool of our own: short timeouts, closed on stop) when it is set."""
     if redis_url is None:
@@ -130,4 +133,4 @@ def build_throttle(
         connection_pool=pool,  # type: ignore[arg-type]  # passed on to redis-py
         wrap_exceptions=True,
     )
-    return Throttle(redis, MemoryStorage(), on_throttled, close=pool.disconnect)
+    return Throttle(redis, MemoryStorage(), on_throttled, clock, close=pool.disconnect)

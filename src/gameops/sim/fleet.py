@@ -43,8 +43,7 @@ def sim_network(station_id: str) -> dict[str, Any]:
     PC: staff can wake a switched-off one, relayed by another, and no packet leaves the host."""
     raw = uuid.UUID(station_id).bytes
     mac = ":".join(f"{b:02x}" for b in (0x02, *raw[:5]))  # locally administered
-    interface = {"mac": mac, "ip": f"127.{raw[5]}.{raw[6]}.{raw[7] or 1}", "netmask": "255.0.0.0"}
-    return {"macs": [mac], "interfaces": [interface]}
+    return {"macs": [mac], "interfaces": {mac: f"127.{raw[5]}.{raw[6]}.{raw[7] or 1}/8"}}
 
 
 class FleetError(Exception):

@@ -17,6 +17,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from gameops.protocol import CloseCode
+from tests.support.agent_client import ScriptedAgent
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer, server_settings
 from tests.support.money import events_of
@@ -106,12 +107,31 @@ async def test_agent_token_guesses_are_limited_per_station(limited: LiveServer) 
     url = f"{limited.ws_url}/ws/agent/{station_id}"
     for _ in range(2):
         assert (await _agent_close(url, "gat_wrong"))[0] == CloseCode.AUTH_FAILED
-    code, reason = await _agent_close(url, token)
+    code, reason = await _agent_close(url, "gat_wrong")
     assert code == CloseCode.TRY_AGAIN_LATER and "retry in" in reason
+    assert (await _agent_close(url, "gat_wrong"))[0] == CloseCode.TRY_AGAIN_LATER
     lines = await events_of(await limited.admin_client(), "AUTH_THROTTLED")
     assert [(line["data"]["limit"], line["data"]["key"]) for line in lines] == [
         ("agent-auth-station", station_id)
     ]
+    # The station's own agent is not locked out by someone else's guesses.
+    agent = await ScriptedAgent.connect(limited.ws_url, station_id, token)
+    await agent.close()
+
+
+async def test_an_address_that_keeps_failing_is_refused_before_any_lookup(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = await _server(database_url, tmp_path, agent_auth_limit_per_ip="3 per minute")
+    try:
+        station_id, token = await server.create_pc_station()
+        for _ in range(3):  # unknown stations: failures all the same
+            code, _ = await _agent_close(f"{server.ws_url}/ws/agent/{uuid.uuid4()}", token)
+            assert code == CloseCode.UNKNOWN_STATION
+        code, _ = await _agent_close(f"{server.ws_url}/ws/agent/{station_id}", token)
+        assert code == CloseCode.TRY_AGAIN_LATER
+    finally:
+        await server.close()
 
 
 @pytest.fixture
@@ -133,6 +153,7 @@ async def test_windows_live_in_redis_and_survive_its_outage(
         tmp_path,
         redis_url=redis_proxy.url("redis", "/0"),
         redis_prefix=prefix,
+        device_key=uuid.uuid4().hex,  # replicas (Redis) need explicit keys
         login_limit_per_account="3 per minute",
     )
     redis = aioredis.Redis(host=REDIS_HOST, port=REDIS_PORT)

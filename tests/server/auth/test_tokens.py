@@ -4,13 +4,17 @@ role change or disabling ends every token issued before (issue 11 §2)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
 
+from gameops.protocol import CloseCode
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer, server_settings
 from tests.support.money import events_of
 
@@ -130,3 +134,37 @@ async def test_a_customers_new_password_ends_their_tokens(
     assert changed.status_code == 200, changed.text
     assert await _me(client, pair["access_token"]) == 401
     assert (await _refresh(client, pair["refresh_token"])).status_code == 401
+
+
+async def _feed(server: LiveServer, token: str) -> websockets.ClientConnection:
+    ws = await websockets.connect(f"{server.ws_url}/ws/dashboard")
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    assert json.loads(await ws.recv())["type"] == "hello"
+    return ws
+
+
+async def test_a_revoked_users_open_dashboards_are_closed(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    body = {"username": "op1", "password": "operator-pass-1", "role": "OPERATOR"}
+    created = await admin.post(f"{API}/users", json=body)
+    assert created.status_code == 201, created.text
+    client = live_server.client()
+    operator = await _feed(
+        live_server, (await _login(client, "op1", "operator-pass-1"))["access_token"]
+    )
+    watcher = await _feed(live_server, await live_server.login())
+    disabled = await admin.patch(f"{API}/users/{created.json()['id']}", json={"is_active": False})
+    assert disabled.status_code == 200
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(operator.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+        CloseCode.AUTH_FAILED,
+        "login revoked; log in again",
+    )
+    # Everyone else's feed goes on, and shows the change.
+    seen = json.loads(await asyncio.wait_for(watcher.recv(), 10))
+    assert seen["event"]["type"] == "USER_UPDATED"
+    await watcher.close()

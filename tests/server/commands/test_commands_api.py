@@ -38,7 +38,7 @@ Json = dict[str, Any]
 
 
 def specs(mac: str, ip: str, netmask: str = "255.0.0.0") -> Json:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": netmask}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/{netmask}"}}
 
 
 async def online(
@@ -122,6 +122,7 @@ async def test_offline_message_and_lock_wait_for_the_agent_power_commands_are_re
     await agent.send(SyncRequest())
     first, second = await agent.expect(StationCommand), await agent.expect(StationCommand)
     assert [first.kind, second.kind] == ["message", "lock"]  # in the order staff sent them
+    assert first.by == "admin"  # who sent it, shown with the message
     assert (await command(admin, message.json()["id"]))["status"] == "SENT"
     await agent.send(CommandResult(id=second.id, ok=True, detail="locked"))
     await eventually(lambda: command(admin, str(second.id)), lambda c: c["status"] == "DONE")
@@ -319,4 +320,30 @@ async def test_a_command_left_queued_too_long_expires_instead_of_being_sent(
     dropped = await command(admin, stale["id"])
     assert dropped["status"] == "FAILED" and dropped["detail"].startswith("expired")
     assert (await command(admin, fresh["id"]))["status"] == "SENT"
+    await agent.close()
+
+
+@pytest.fixture
+async def impatient_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """Gives up on an answer after 1 s."""
+    server = LiveServer(settings.model_copy(update={"command_answer_seconds": 1}))
+    await server.start()
+    yield server
+    await server.close()
+
+
+async def test_a_restart_never_answered_is_failed_as_such(impatient_server: LiveServer) -> None:
+    admin = await impatient_server.admin_client()
+    station_id, token = await create_station_with_token(admin)
+    agent = await online(impatient_server, station_id, token)  # it will not answer
+    url = f"/api/v1/stations/{station_id}/commands"
+    sent = await eventually(
+        lambda: admin.post(url, json={"kind": "restart"}), lambda r: r.status_code == 201
+    )
+    lock = (await admin.post(url, json={"kind": "lock"})).json()
+    failed = await eventually(
+        lambda: command(admin, sent.json()["id"]), lambda c: c["status"] != "SENT"
+    )
+    assert failed["status"] == "FAILED" and failed["detail"].startswith("no answer from the PC")
+    assert (await command(admin, lock["id"]))["status"] == "SENT"  # sent again at the next sync
     await agent.close()

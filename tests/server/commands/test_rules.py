@@ -16,6 +16,7 @@ from gameops.server.commands.domain import (
     plan,
     redelivered_on_sync,
     route_wake,
+    unanswered,
     wake_mac,
 )
 from gameops.server.errors import BadRequest, Conflict
@@ -69,7 +70,7 @@ def test_wake_clear_tamper_message_and_console_rules() -> None:
 
 
 def interfaces(mac: str, ip: str, mask: str = "255.255.255.0") -> dict[str, object]:
-    return {"macs": [mac], "interfaces": [{"mac": mac, "ip": ip, "netmask": mask}]}
+    return {"macs": [mac], "interfaces": {mac: f"{ip}/{mask}"}}
 
 
 def test_wake_goes_through_an_online_agent_on_the_same_subnet() -> None:
@@ -99,6 +100,7 @@ def test_the_mac_to_wake() -> None:
     assert wake_mac(interfaces("aa:bb:cc:dd:ee:01", "10.0.0.2")) == "aa:bb:cc:dd:ee:01"
     assert wake_mac({"macs": ["aa:bb:cc:dd:ee:09"]}) == "aa:bb:cc:dd:ee:09"
     assert wake_mac({"interfaces": "junk", "macs": []}) is None
+    assert wake_mac({"interfaces": {"aa:bb:cc:dd:ee:01": "not an address"}}) is None
     assert wake_mac(None) is None
 
 
@@ -106,3 +108,15 @@ def test_a_queued_command_expires() -> None:
     sent = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     assert not expired(sent, sent + timedelta(minutes=60), 60)
     assert expired(sent, sent + timedelta(minutes=60, seconds=1), 60)
+
+
+def test_a_command_without_an_answer() -> None:
+    sent = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    later = sent + timedelta(seconds=121)
+    verdict = unanswered(CommandKind.RESTART, sent, later, 120, 60)
+    assert verdict is not None and verdict.startswith("no answer from the PC within 120 s")
+    assert unanswered(CommandKind.RESTART, sent, sent + timedelta(seconds=119), 120, 60) is None
+    # A message or lock is sent again at the next sync: only its expiry fails it.
+    assert unanswered(CommandKind.LOCK, sent, later, 120, 60) is None
+    gone = unanswered(CommandKind.MESSAGE, sent, sent + timedelta(minutes=61), 120, 60)
+    assert gone is not None and gone.startswith("expired")

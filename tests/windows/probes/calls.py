@@ -32,6 +32,10 @@ def main() -> None:
         api.WTSLogoffSession(win32.WTS_CURRENT_SERVER_HANDLE, 1, False),
         functions.last_error(),
     ]
+    found["WTSSendMessageW"] = [
+        api.WTSSendMessageW(1, "GameOps Wine", "Time added!", 0, 5),
+        functions.last_error(),
+    ]
     control.keep_awake(True)
     found["SetThreadExecutionState"] = [
         api.SetThreadExecutionState(win32.ES_CONTINUOUS),  # answers the previous state

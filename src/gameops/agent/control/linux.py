@@ -46,11 +46,22 @@ class LinuxControl:
         self._spawn = spawn
         self._inhibitor: subprocess.Popen[bytes] | None = None
         self._session = os.environ.get("XDG_SESSION_ID", "")
+        # False once neither logind nor a screensaver could lock: the overlay's lock view is
+        # then the lock, and holds the keyboard and pointer itself (``DesktopPart``).
+        self.system_lock_available: bool | None = None
 
     def lock_screen(self) -> None:
         # logind asks the desktop's locker; xdg-screensaver covers desktops without logind.
-        if not self._run(["loginctl", "lock-session", *self._session_arg()]):
-            self._run(["xdg-screensaver", "lock"])
+        locked = self._run(["loginctl", "lock-session", *self._session_arg()]) or self._run(
+            ["xdg-screensaver", "lock"]
+        )
+        if not locked and self.system_lock_available is not False:
+            log.error(
+                "system_lock_unavailable",
+                tried="loginctl lock-session, xdg-screensaver lock",
+                fallback="the overlay's lock view holds the keyboard and pointer",
+            )
+        self.system_lock_available = locked
 
     def log_off(self) -> None:
         if self._session:

@@ -21,6 +21,7 @@ from ctypes import wintypes
 from typing import Protocol
 
 from ..supervisor import Child, NoUserSession
+from . import win32
 from .win32 import Win32Functions, functions
 
 INFINITE = 0xFFFFFFFF
@@ -31,7 +32,7 @@ CREATE_UNICODE_ENVIRONMENT = 0x00000400
 CREATE_NO_WINDOW = 0x08000000
 ERROR_NO_TOKEN = 1008
 USER_DESKTOP = "winsta0\\default"
-NO_CONSOLE_SESSION = 0xFFFFFFFF
+NO_CONSOLE_SESSION = win32.NO_CONSOLE_SESSION
 
 
 class SessionApi(Protocol):

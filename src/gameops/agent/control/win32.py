@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 # Win32 constants used by the backend.
 WTS_CURRENT_SERVER_HANDLE = 0
+NO_CONSOLE_SESSION = 0xFFFFFFFF  # WTSGetActiveConsoleSessionId: no session attached
 EWX_LOGOFF = 0x00000000
 EWX_FORCEIFHUNG = 0x00000010
 SHTDN_REASON_MAJOR_OTHER = 0x00000000
@@ -65,6 +66,13 @@ PROTOTYPES: dict[str, tuple[str, Any, tuple[Any, ...]]] = {
     "SetThreadExecutionState": ("kernel32", DWORD, (DWORD,)),
     "GetTickCount": ("kernel32", DWORD, ()),
     "WTSLogoffSession": ("wtsapi32", BOOL, (HANDLE, DWORD, BOOL)),
+    # server, session, title, its length in bytes, message, its length, style, timeout (s),
+    # the answer, wait: a service's message box on a user's desktop
+    "WTSSendMessageW": (
+        "wtsapi32",
+        BOOL,
+        (HANDLE, DWORD, LPCWSTR, DWORD, LPCWSTR, DWORD, DWORD, DWORD, POINTER, BOOL),
+    ),
     # machine, message, timeout, force apps closed, reboot, reason (staff restart/shutdown)
     "InitiateSystemShutdownExW": ("advapi32", BOOL, (LPCWSTR, LPCWSTR, DWORD, BOOL, BOOL, DWORD)),
     # Starting the overlay in the user's session (usersession.py)
@@ -181,6 +189,10 @@ class Win32Api(Protocol):
         self, message: str, timeout: int, force: bool, reboot: bool, reason: int
     ) -> bool: ...
 
+    def WTSSendMessageW(  # noqa: N802
+        self, session_id: int, title: str, text: str, style: int, timeout: int
+    ) -> bool: ...
+
 
 class _LastInputInfo(ctypes.Structure):
     _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint)]
@@ -225,6 +237,21 @@ class CtypesWin32:
         return bool(
             self.win.InitiateSystemShutdownExW(None, message, timeout, force, reboot, reason)
         )
+
+    def WTSSendMessageW(  # noqa: N802
+        self, session_id: int, title: str, text: str, style: int, timeout: int
+    ) -> bool:
+        answer = ctypes.c_uint32()
+        # bWait FALSE: returns at once (the answer is IDASYNC); the box closes itself.
+        sent = self.win.WTSSendMessageW(
+            None, session_id, title, _utf16_bytes(title), text, _utf16_bytes(text),
+            style, timeout, ctypes.byref(answer), False,
+        )  # fmt: skip
+        return bool(sent)
+
+
+def _utf16_bytes(text: str) -> int:
+    return len(text.encode("utf-16-le"))
 
 
 def virtual_screen(win: Win32Functions | None = None) -> tuple[int, int, int, int]:

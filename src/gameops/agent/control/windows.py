@@ -25,6 +25,7 @@ NOTIFY_FLAGS = (
     | win32.MB_TOPMOST
 )
 TICK_MASK = 0xFFFFFFFF  # GetTickCount wraps after 49.7 days
+NOTIFY_SECONDS = 30  # a service's notice closes itself after this long
 # A staff restart or shutdown: planned maintenance, with this long to see the notice.
 POWER_REASON = (
     win32.SHTDN_REASON_MAJOR_OTHER
@@ -66,6 +67,17 @@ class WindowsControl:
         return idle_ms / 1000
 
     def notify(self, title: str, text: str) -> None:
+        if self.in_service:
+            # A service's own MessageBoxW would open on session 0's desktop, which nobody
+            # sees, and block its thread for good: ask Windows to show it to the console's
+            # user instead (WTSSendMessageW, without waiting for the answer).
+            session_id = self.api.WTSGetActiveConsoleSessionId()
+            if session_id == win32.NO_CONSOLE_SESSION:
+                log.info("windows_notify_skipped", why="no user session on the console")
+                return
+            if not self.api.WTSSendMessageW(session_id, title, text, NOTIFY_FLAGS, NOTIFY_SECONDS):
+                log.warning("windows_notify_failed", session_id=session_id)
+            return
         # MessageBoxW blocks until the customer clicks OK: never on the caller's thread.
         thread = threading.Thread(
             target=self.api.MessageBoxW, args=(0, text, title, NOTIFY_FLAGS), daemon=True

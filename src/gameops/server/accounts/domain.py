@@ -20,6 +20,15 @@ def check_positive(amount: int, what: str = "amount") -> None:
         raise Unprocessable(f"{what} must be a positive number of minor units")
 
 
+def check_amount(amount: int, maximum: int, what: str = "amount") -> None:
+    """At most ``maximum`` minor units (GAMEOPS_MAX_AMOUNT) either way."""
+    if abs(amount) > maximum:
+        raise Unprocessable(
+            f"{what} is over the maximum of {maximum} minor units (GAMEOPS_MAX_AMOUNT)",
+            maximum=maximum,
+        )
+
+
 def check_currency(currency: str | None, venue_currency: str) -> None:
     """Money is kept in one currency per venue: anything else is refused, not converted."""
     if currency is not None and currency != venue_currency:

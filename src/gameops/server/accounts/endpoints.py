@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from gameops.server.accounts import repository, service
-from gameops.server.accounts.domain import check_currency
+from gameops.server.accounts.domain import check_amount, check_currency
 from gameops.server.accounts.schemas import (
     AdjustmentRequest,
     AdjustmentResult,
@@ -94,6 +94,7 @@ async def adjust_balance(
 ) -> AdjustmentResult:
     currency = settings.currency
     check_currency(body.currency, currency)
+    check_amount(body.amount, settings.max_amount)
     customer = await service.get_customer(db, user_id)
     movement = service.Movement(currency=currency, reason=body.reason, actor_id=admin.id)
     entry = await service.adjust(db, customer, body.amount, movement)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from gameops.server.accounts.domain import LedgerKind
-from gameops.server.schemas import PartialUpdate, Schema
+from gameops.server.schemas import Amount, PartialUpdate, Schema
 from gameops.server.users.schemas import Username
 
 Phone = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()-]{3,32}$")
@@ -70,13 +70,13 @@ class LedgerEntryPublic(Schema):
 
 
 class TopUpRequest(BaseModel):
-    amount: int = Field(description="minor units, more than zero")
+    amount: Amount = Field(description="minor units, more than zero")
     method: Literal["CASH", "CARD"] = "CASH"
     currency: str | None = Field(default=None, description="defaults to the venue's currency")
 
 
 class AdjustmentRequest(BaseModel):
-    amount: int = Field(description="signed minor units: positive adds, negative takes")
+    amount: Amount = Field(description="signed minor units: positive adds, negative takes")
     reason: str = Field(min_length=3, max_length=255)
     currency: str | None = None
 

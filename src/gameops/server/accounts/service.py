@@ -25,6 +25,7 @@ from gameops.server.events.base import record
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users.domain import Role
+from gameops.server.users.events import UserTokensRevoked
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ async def update_customer(
     secret = data.password or data.pin  # a PIN (self-service) or a password: one secret
     if secret is not None or changes.get("is_active", customer.is_active) is False:
         customer.token_version += 1  # every token issued before stops working
+        record(db, UserTokensRevoked(user_id=customer.id, actor_id=actor_id, reason="changed"))
     for name, value in changes.items():
         setattr(customer, name, value)
     if secret is not None:

@@ -17,6 +17,7 @@ from gameops.server.db.models import RefreshToken, User
 from gameops.server.errors import TooManyRequests, Unauthorized
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
+from gameops.server.metrics import Metrics
 from gameops.server.settings import Settings
 from gameops.server.throttle import Rule, Throttle, Throttled
 from gameops.server.users import repository as users
@@ -56,8 +57,10 @@ class Authenticator:
         passwords: Passwords,
         throttle: Throttle,
         limits: LoginLimits,
+        metrics: Metrics,
     ) -> None:
         self._database = database
+        self._failures = metrics.login_failures
         self._keys = keys
         self._passwords = passwords
         self._throttle = throttle
@@ -69,6 +72,7 @@ class Authenticator:
             await self._throttle.check(self._limits.per_ip, client_ip)
             await self._throttle.acquire(self._limits.per_account, account)
         except Throttled as err:
+            self._failures.labels("throttled").inc()
             await throttled(self._database, err)
             raise _too_many(err) from err
         # Read in a session of its own and hash with no connection held: on SQLite the only
@@ -78,6 +82,7 @@ class Authenticator:
         valid = await self._passwords.verify(password, user.password_hash if user else None)
         if user is None or not valid or not user.is_active:
             await self._throttle.fail(self._limits.per_ip, client_ip)
+            self._failures.labels("credentials").inc()
             raise Unauthorized("Incorrect username or password")
         await self._throttle.reset(self._limits.per_account, account)
         async with self._database.transaction() as db:

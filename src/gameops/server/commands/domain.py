@@ -16,6 +16,7 @@ Either needs ``confirm`` while a session runs: the first request is refused with
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,6 +139,20 @@ def expired(created_at: datetime, now: datetime, queue_minutes: int) -> bool:
     return now - created_at > timedelta(minutes=queue_minutes)
 
 
+def unanswered(
+    kind: CommandKind, sent_at: datetime, now: datetime, answer_seconds: int, queue_minutes: int
+) -> str | None:
+    """What a command sent at ``sent_at`` with no answer yet has come to: None while it may
+    still come. A message or lock is sent again at the agent's next sync until it expires."""
+    if kind in QUEUES_OFFLINE:
+        if expired(sent_at, now, queue_minutes):
+            return f"expired: no answer from the PC within {queue_minutes} minutes"
+        return None
+    if now - sent_at > timedelta(seconds=answer_seconds):
+        return f"no answer from the PC within {answer_seconds} s: it may or may not have done it"
+    return None
+
+
 def redelivered_on_sync(kind: CommandKind) -> bool:
     """Whether a command still without a result is sent again when its agent syncs. Never a
     restart or shutdown: the agent coming back from one must not do it again."""
@@ -149,9 +164,10 @@ def redelivered_on_sync(kind: CommandKind) -> bool:
 
 @dataclass(frozen=True)
 class Interface:
-    """A network interface as an agent reports it in its specs (``interfaces``)."""
+    """A network interface as an agent reports it in its specs: ``interfaces`` maps each
+    MAC to its IPv4 address with prefix, ``{"aa:bb:cc:dd:ee:ff": "192.168.1.21/24"}``."""
 
-    mac: str | None
+    mac: str
     ip: str
     netmask: str
 
@@ -166,20 +182,19 @@ def reported_interfaces(specs: dict[str, object] | None) -> list[Interface]:
     """The IPv4 interfaces in an agent's specs; anything malformed is skipped."""
     found: list[Interface] = []
     raw = (specs or {}).get("interfaces")
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict):
+    for mac, address in raw.items() if isinstance(raw, dict) else []:
+        try:
+            interface = ipaddress.IPv4Interface(str(address))
+        except ValueError:
             continue
-        ip, netmask, mac = item.get("ip"), item.get("netmask"), item.get("mac")
-        if isinstance(ip, str) and isinstance(netmask, str):
-            found.append(Interface(mac if isinstance(mac, str) else None, ip, netmask))
+        found.append(Interface(str(mac), str(interface.ip), str(interface.netmask)))
     return found
 
 
 def wake_mac(specs: dict[str, object] | None) -> str | None:
     """The MAC to wake: the one on an interface with an address, else the first reported."""
     for interface in reported_interfaces(specs):
-        if interface.mac:
-            return interface.mac
+        return interface.mac
     macs = (specs or {}).get("macs")
     return str(macs[0]) if isinstance(macs, list) and macs else None
 
@@ -195,7 +210,7 @@ def route_wake(
 
     ``relays``: (station id, specs) of the PCs whose agents are online now.
     """
-    target = next((i for i in reported_interfaces(target_specs) if i.mac), None)
+    target = next(iter(reported_interfaces(target_specs)), None)
     if from_server:
         fallback = directed_broadcast(target.ip, target.netmask) if target else "255.255.255.255"
         return WakeRoute(server_address or fallback)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.commands.domain import QUEUES_OFFLINE, CommandStatus
-from gameops.server.db.models import Station, StationCommandRecord
+from gameops.server.db.models import Station, StationCommandRecord, User
 from gameops.server.db.pages import fetch_page
 from gameops.server.stations.domain import StationType
 
@@ -38,12 +39,14 @@ async def for_result(
     return record
 
 
-async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> Sequence[Record]:
-    """Commands to (re)send to an agent that syncs: queued ones, and messages or locks sent
-    earlier that never got a result (the agent may have missed them), oldest first."""
+async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> list[tuple[Record, str]]:
+    """Commands to (re)send to an agent that syncs, with who sent them: queued ones, and
+    messages or locks sent earlier that never got a result (the agent may have missed
+    them), oldest first."""
     unanswered_kinds = [kind for kind in QUEUES_OFFLINE]
     query = (
-        select(Record)
+        select(Record, User.username)
+        .join(User, User.id == Record.requested_by)
         .where(
             Record.station_id == station_id,
             or_(
@@ -52,7 +55,20 @@ async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> Sequence[Recor
             ),
         )
         .order_by(Record.created_at)
-        .with_for_update()
+        .with_for_update(of=Record)
+    )
+    return [(row[0], row[1]) for row in (await db.execute(query)).all()]
+
+
+async def unanswered(db: AsyncSession, sent_before: datetime) -> Sequence[Record]:
+    """Commands sent before ``sent_before`` still without an answer; rows another replica's
+    sweep holds are skipped (it is deciding them)."""
+    query = (
+        select(Record)
+        .where(Record.status == CommandStatus.SENT, Record.sent_at < sent_before)
+        .order_by(Record.sent_at)
+        .limit(500)
+        .with_for_update(skip_locked=True)
     )
     return (await db.scalars(query)).all()
 

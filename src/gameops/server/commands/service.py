@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from gameops.server.commands.domain import (
     expired,
     plan,
     route_wake,
+    unanswered,
     wake_mac,
 )
 from gameops.server.commands.events import (
@@ -205,14 +207,28 @@ async def due_on_sync(db: AsyncSession, station_id: uuid.UUID, queue_minutes: in
     longer than ``queue_minutes`` fail as expired instead."""
     now = utc_now()
     wire: list[Payload] = []
-    for command in await repository.due_on_sync(db, station_id):
+    for command, by in await repository.due_on_sync(db, station_id):
         if expired(command.created_at, now, queue_minutes):
             detail = f"expired: the PC was offline for more than {queue_minutes} minutes"
             _finish(db, command, False, detail)
         else:
             command.status, command.sent_at = CommandStatus.SENT, now
-            wire.append(_wire(command, None))
+            wire.append(_wire(command, by))
     return wire
+
+
+async def sweep_unanswered(db: AsyncSession, answer_seconds: int, queue_minutes: int) -> int:
+    """Fail the commands whose answer is not coming (see ``domain.unanswered``)."""
+    now = utc_now()
+    cutoff = now - timedelta(seconds=min(answer_seconds, queue_minutes * 60))
+    decided = 0
+    for command in await repository.unanswered(db, cutoff):
+        assert command.sent_at is not None  # SENT
+        verdict = unanswered(command.kind, command.sent_at, now, answer_seconds, queue_minutes)
+        if verdict is not None:
+            _finish(db, command, False, verdict)
+            decided += 1
+    return decided
 
 
 def _target(station: Station, in_session: bool) -> Target:

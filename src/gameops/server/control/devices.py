@@ -19,8 +19,9 @@ import aiohttp
 from gameops.devices.errors import DeviceConnectionError, DeviceError
 from gameops.devices.routeros import RouterOs, normalize_mac
 from gameops.devices.shelly import ShellyPlug, create_plug
-from gameops.server.control.resilience import CircuitBreaker, backoff_delays
+from gameops.server.control.resilience import BreakerState, CircuitBreaker, backoff_delays
 from gameops.server.db.models import Station
+from gameops.server.metrics import Metrics
 from gameops.server.settings import Settings
 from gameops.server.stations.device_secrets import DeviceSecrets
 
@@ -50,9 +51,11 @@ class DeviceHub:
         self,
         settings: Settings,
         secrets: DeviceSecrets,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
+        self._metrics = metrics or Metrics()
         self._secrets = secrets
         self._clock = clock
         self._http: aiohttp.ClientSession | None = None
@@ -123,7 +126,9 @@ class DeviceHub:
                 self._settings.device_breaker_failures, self._settings.device_breaker_reset_seconds
             ),
         )
+        outcomes = self._metrics.device_calls
         if not breaker.allows(self._clock()):
+            outcomes.labels("skipped").inc()
             raise DeviceUnavailable(f"{label} is not answering (retrying later)")
         delays = backoff_delays(
             self._settings.device_retries, self._settings.device_backoff_seconds
@@ -134,15 +139,24 @@ class DeviceHub:
             except DeviceConnectionError:
                 if delay is None:
                     breaker.failed(self._clock())
+                    outcomes.labels("unreachable").inc()
                     raise
                 await asyncio.sleep(delay)
             except DeviceError:
                 breaker.succeeded()  # it answered: alive, though it refused this call
+                outcomes.labels("refused").inc()
                 raise
             else:
                 breaker.succeeded()
+                outcomes.labels("ok").inc()
                 return result
         raise AssertionError("unreachable")
+
+    def breaker_states(self) -> dict[str, int]:
+        """Each device's breaker: 0 closed, 1 half-open, 2 open (for the metrics)."""
+        now = self._clock()
+        order = [BreakerState.CLOSED, BreakerState.HALF_OPEN, BreakerState.OPEN]
+        return {label: order.index(b.state(now)) for label, b in self._breakers.items()}
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None:

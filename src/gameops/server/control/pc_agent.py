@@ -66,7 +66,8 @@ def send_command(
         payload=as_data(payload),
     )
     db.add(command)
-    stage(db, AGENT_COMMANDS, {"station_id": str(station_id), "frame": encode(payload, command.id)})
+    message = {"station_id": str(station_id), "frame": encode(payload, command.id)}
+    stage(db, AGENT_COMMANDS, {**message, "type": payload.TYPE})
 
 
 class PcAgentControl:

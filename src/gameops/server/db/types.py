@@ -37,3 +37,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+# Money in minor units: 64-bit on every backend (a 32-bit column overflows at 21 million
+# in a two-decimal currency). The largest amount one request may move is a setting.
+Money = BigInteger

@@ -25,6 +25,12 @@ class FloorSession(BaseModel):
     currency: str
     customer_id: uuid.UUID | None
     customer_name: str | None
+    waiting_since: datetime | None = Field(
+        default=None, description="a PC that has not taken the session yet: its time waits"
+    )
+    start_overdue: bool = Field(
+        default=False, description="waiting longer than the venue allows: move or refund"
+    )
 
 
 class FloorAlert(BaseModel):

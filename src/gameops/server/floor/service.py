@@ -49,19 +49,20 @@ def _session(
     session: GameSession, pending: dict[uuid.UUID, uuid.UUID], now: datetime
 ) -> FloorSession:
     customer = session.user
-    running = session.status is SessionStatus.ACTIVE
     return FloorSession(
         id=session.id,
         status=session.status,
         pending_payment_id=pending.get(session.id),
         started_at=session.started_at,
         scheduled_end_at=session.scheduled_end_at,
-        remaining_seconds=int(seconds_left(session.scheduled_end_at, now)) if running else 0,
+        remaining_seconds=_remaining(session, now),
         booked_minutes=session.booked_minutes,
         amount_total=session.amount_total,
         currency=session.currency,
         customer_id=customer.id if customer else None,
         customer_name=(customer.full_name or customer.username) if customer else None,
+        waiting_since=session.waiting_since,
+        start_overdue=session.start_overdue_at is not None,
     )
 
 
@@ -69,3 +70,11 @@ def _alert(event: Event) -> FloorAlert:
     return FloorAlert(
         event_id=event.id, type=event.type, created_at=event.created_at, data=event.data
     )
+
+
+def _remaining(session: GameSession, now: datetime) -> int:
+    if session.status is not SessionStatus.ACTIVE:
+        return 0
+    if session.waiting_since is not None:
+        return session.booked_minutes * 60  # nothing used yet: the clock has not started
+    return int(seconds_left(session.scheduled_end_at, now))

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.accounts import service as accounts
-from gameops.server.accounts.domain import check_currency, check_positive
+from gameops.server.accounts.domain import check_amount, check_currency, check_positive
 from gameops.server.accounts.schemas import CustomerPublic, TopUpRequest
 from gameops.server.db.models import Payment, User
 from gameops.server.payments import card
@@ -35,6 +35,7 @@ async def top_up(
     gateway: PaymentGateway | None,
 ) -> Answer:
     check_positive(body.amount)
+    check_amount(body.amount, settings.max_amount)
     check_currency(body.currency, settings.currency)
     customer = await accounts.get_customer(db, user_id)
     charge = payments.Charge(

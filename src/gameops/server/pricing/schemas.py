@@ -4,18 +4,18 @@ import uuid
 from datetime import datetime, time
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from gameops.server.schemas import Schema
 
-HourlyRate = Annotated[int, Field(ge=0, le=10_000_000, description="minor units per hour")]
+HourlyRate = Annotated[StrictInt, Field(ge=0, le=10_000_000, description="minor units per hour")]
 
 
 class TimeRuleIn(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     start: time = Field(description="local venue time, e.g. 18:00")
     end: time = Field(description="at or before start: the window runs past midnight")
-    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+    days: list[Annotated[StrictInt, Field(ge=0, le=6)]] = Field(
         default_factory=list, description="weekdays the window starts on, 0 = Monday; [] = all"
     )
     member_hourly_rate: HourlyRate
@@ -32,8 +32,8 @@ class TimeRuleIn(BaseModel):
 
 class PackageIn(BaseModel):
     name: str = Field(min_length=1, max_length=64)
-    minutes: int = Field(gt=0, le=24 * 60)
-    price: int = Field(ge=0, le=100_000_000)
+    minutes: StrictInt = Field(gt=0, le=24 * 60)
+    price: StrictInt = Field(ge=0, le=100_000_000)
     members_only: bool = False
 
 

@@ -23,6 +23,7 @@ from gameops.protocol import (
     Logout,
     NoSession,
     Payload,
+    SessionStart,
     StatusChange,
     SyncRequest,
     SyncResponse,
@@ -33,13 +34,17 @@ from gameops.protocol import (
 from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
+from gameops.server.db.models import AgentCommand
+from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
 from gameops.server.play.service import PlayDesk
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
+from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
+from gameops.server.sessions.service import start_clock
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
@@ -71,8 +76,10 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
+    metrics: Metrics
     play: PlayDesk
 
 
@@ -86,6 +93,8 @@ async def sync_reply(
     now = utc_now()
     active = await sessions.active_on_station(db, station_id)
     if active is not None:
+        if active.waiting_since is not None:
+            start_clock(db, active)  # the PC is here and takes it with this answer
         return SyncResponse(session=session_info(active), server_time=now)
     if last_known is not None:
         previous = await sessions.get(db, last_known)
@@ -147,6 +156,16 @@ async def _ack(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, ack: Ack
 ) -> list[Payload]:
     services.acks.add(station_id, ack.id)
+    active = await sessions.active_on_station(db, station_id)
+    if active is None or active.waiting_since is None:
+        return []
+    command = await db.get(AgentCommand, ack.id)
+    if command is None or command.type != SessionStart.TYPE or command.session_id != active.id:
+        return []  # (a command to the station this sale was moved from finds no session)
+    # The PC took its session: the paid time runs from now. If the command reached it late,
+    # it holds an end too early: correct it.
+    if start_clock(db, active):
+        return [SyncResponse(session=session_info(active), server_time=utc_now())]
     return []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import structlog
@@ -16,9 +17,11 @@ from gameops.protocol import (
     Payload,
     ProtocolError,
     ServerHello,
+    Tamper,
     decode,
     utc_now,
 )
+from gameops.protocol.close_codes import retry_reason
 from gameops.server.auth.security import hash_agent_token, same_hash
 from gameops.server.auth.service import throttled
 from gameops.server.errors import GameOpsError
@@ -29,6 +32,7 @@ from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.stations import repository as stations
+from gameops.server.stations.coalesce import TamperCoalescer
 from gameops.server.throttle import Throttled
 
 log = structlog.get_logger(__name__)
@@ -39,10 +43,48 @@ router = APIRouter()
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
+    delay = services.admission.enter()
+    if delay is not None:
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return
+    try:
+        connection = await _open(services, websocket, station_id)
+    finally:
+        services.admission.leave()
+    if connection is None:
+        return
+    tampers = TamperCoalescer(services.settings.tamper_window_seconds)
+    reason = "connection lost"
+    services.metrics.websockets.labels("agent").inc()
+    try:
+        reason = await _serve(services, connection, tampers)
+    finally:
+        services.metrics.websockets.labels("agent").dec()
+        services.hub.unregister(connection)
+        for report in tampers.drain():  # what the last window held back
+            await _dispatch(services, connection.station_id, None, report)
+        connection.close(CloseCode.NORMAL, reason)
+        await connection.wait_closed()
+        async with services.database.transaction() as db:
+            await presence.mark_disconnected(
+                db,
+                connection.station_id,
+                connection.connection_id,
+                connection.close_reason or reason,
+            )
+
+
+async def _open(
+    services: AgentServices, websocket: WebSocket, station_id: str
+) -> AgentConnection | None:
+    """The handshake: authenticate, greet, take over the station's connection."""
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
-        return
-    connection = AgentConnection(websocket, station_uuid)
+        return None
+    sent = services.metrics.messages
+    connection = AgentConnection(
+        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+    )
     # The hello is queued before the connection can receive commands from the bus: the agent
     # drops a connection whose first frame is anything else.
     connection.send(
@@ -52,19 +94,14 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         )
     )
     await services.hub.register(connection)
-    reason = "connection lost"
     try:
         async with services.database.transaction() as db:
             await presence.mark_connected(db, station_uuid, connection.connection_id)
-        reason = await _serve(services, connection)
-    finally:
+    except BaseException:
         services.hub.unregister(connection)
-        connection.close(CloseCode.NORMAL, reason)
-        await connection.wait_closed()
-        async with services.database.transaction() as db:
-            await presence.mark_disconnected(
-                db, station_uuid, connection.connection_id, connection.close_reason or reason
-            )
+        connection.close(CloseCode.NORMAL, "server error")
+        raise
+    return connection
 
 
 async def _authenticate(
@@ -78,20 +115,22 @@ async def _authenticate(
             return None
     limits, client = services.auth_limits, websocket.client.host if websocket.client else "unknown"
     try:
+        # An address that keeps failing is refused before its token is even looked up.
         await limits.throttle.check(limits.per_ip, client)
-        await limits.throttle.check(limits.per_station, station_id)
+        station_uuid, refusal = await _check_token(services, station_id, token)
+        if refusal is None:
+            # A right token always gets in: failures by others on this station (tokens are
+            # 256 random bits, never guessed) must not lock its agent out.
+            return station_uuid
+        await limits.throttle.fail(limits.per_ip, client)
+        await limits.throttle.acquire(limits.per_station, station_id)
     except Throttled as err:
         await throttled(services.database, err)
-        reason = f"too many failed attempts; retry in {err.retry_after} s"
+        reason = retry_reason("too many failed attempts", err.retry_after)
         await refuse(websocket, CloseCode.TRY_AGAIN_LATER, reason)
         return None
-    station_uuid, refusal = await _check_token(services, station_id, token)
-    if refusal is not None:
-        await limits.throttle.fail(limits.per_ip, client)
-        await limits.throttle.fail(limits.per_station, station_id)
-        await refuse(websocket, *refusal)
-        return None
-    return station_uuid
+    await refuse(websocket, *refusal)
+    return None
 
 
 async def _check_token(
@@ -132,31 +171,61 @@ async def _first_message_token(websocket: WebSocket, wait_seconds: float) -> str
     return payload.token
 
 
-async def _serve(services: AgentServices, connection: AgentConnection) -> str:
-    """Read until the agent leaves, goes silent, or the connection is replaced."""
+async def _serve(
+    services: AgentServices, connection: AgentConnection, tampers: TamperCoalescer
+) -> str:
+    """Read until the agent leaves, goes silent, or the connection is replaced; record the
+    tamper reports held back as their windows close."""
     settings = services.settings
     silence_limit = settings.heartbeat_interval_seconds * settings.heartbeat_misses_allowed
+    heard_at = time.monotonic()
     while connection.close_reason is None:
+        wait = heard_at + silence_limit - time.monotonic()
+        if (due_at := tampers.next_due()) is not None:
+            wait = min(wait, due_at - time.monotonic())
         try:
-            message = await asyncio.wait_for(connection.websocket.receive(), silence_limit)
+            message = await asyncio.wait_for(connection.websocket.receive(), max(wait, 0))
         except TimeoutError:
-            connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
-            break
+            for report in tampers.due(time.monotonic()):
+                await _dispatch(services, connection.station_id, None, report)
+            if time.monotonic() - heard_at >= silence_limit:
+                connection.close(CloseCode.HEARTBEAT_TIMEOUT, f"no heartbeat for {silence_limit} s")
+            continue
         if message["type"] == "websocket.disconnect":
             return f"closed by agent (code {message.get('code')})"
+        heard_at = time.monotonic()
         frame = message.get("text") or message.get("bytes") or b""
-        for reply in await _handle(services, connection.station_id, frame):
+        for reply in await _handle(services, connection.station_id, frame, tampers):
             connection.send(reply)
     return connection.close_reason or "closed"
 
 
 async def _handle(
-    services: AgentServices, station_id: uuid.UUID, frame: str | bytes
+    services: AgentServices, station_id: uuid.UUID, frame: str | bytes, tampers: TamperCoalescer
 ) -> list[Payload]:
+    received = services.metrics.messages
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
+        received.labels("agent", "in", "invalid").inc()
         return [Error(detail=err.detail, ref_id=err.message_id)]
+    received.labels("agent", "in", payload.TYPE).inc()
+    if isinstance(payload, Tamper):
+        report = tampers.offer(payload, time.monotonic())
+        if report is None:
+            return []  # counted; recorded with the others when its window closes
+        payload = report
+    # The agent's message id is the request id of everything logged while handling it.
+    with structlog.contextvars.bound_contextvars(
+        request_id=str(message_id), station_id=str(station_id)
+    ):
+        return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _dispatch(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID | None, payload: Payload
+) -> list[Payload]:
+    """``payload``'s handler in a transaction of its own; its replies, or an error."""
     try:
         async with services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)

@@ -10,19 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy import func, select
 
 from gameops.protocol import CloseCode
-from gameops.server.bus import EVENTS, EventBus, Subscription
+from gameops.server.bus import DOMAIN, EVENTS, EventBus, Subscription
 from gameops.server.db.engine import Database
 from gameops.server.db.models import Event
 from gameops.server.deps import user_from_access_token
 from gameops.server.errors import GameOpsError
+from gameops.server.events.base import typed
+from gameops.server.metrics import Metrics
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
 from gameops.server.settings import Settings
+from gameops.server.users.events import UserTokensRevoked
 
 router = APIRouter()
 
@@ -35,6 +40,7 @@ class FeedServices:
     database: Database
     bus: EventBus
     token_secret: str
+    metrics: Metrics
 
 
 TRY_AGAIN_LATER = 1013
@@ -48,20 +54,42 @@ async def dashboard_socket(websocket: WebSocket) -> None:
     token = bearer_or_query_token(websocket) or await _token_message(websocket, services)
     if token is None:
         return
-    if not await _is_staff(services, token):
+    user_id = await _staff_id(services, token)
+    if user_id is None:
         await refuse(websocket, CloseCode.AUTH_FAILED, "a valid staff access token is required")
         return
     subscription = services.bus.subscribe(EVENTS, maxsize=FEED_BACKLOG)
+    # The user's tokens revoked (password, role, disabled): this feed ends too.
+    revocations = services.bus.subscribe(DOMAIN)
+    revoked = asyncio.create_task(_revoked(revocations, user_id))
+    revoked.add_done_callback(lambda _: subscription.end())
+    services.metrics.websockets.labels("dashboard").inc()
+    sent = services.metrics.messages
     try:
         async with services.database.sessionmaker() as db:
             last_id = await db.scalar(select(func.max(Event.id)))
         await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
-        await _pump(websocket, subscription)
+        sent.labels("dashboard", "out", "hello").inc()
+        await _pump(websocket, subscription, lambda: sent.labels("dashboard", "out", "event").inc())
+        if revoked.done() and not revoked.cancelled():
+            await refuse(websocket, CloseCode.AUTH_FAILED, "login revoked; log in again")
     finally:
+        services.metrics.websockets.labels("dashboard").dec()
+        revoked.cancel()
+        services.bus.unsubscribe(revocations)
         services.bus.unsubscribe(subscription)
 
 
-async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
+async def _revoked(revocations: Subscription, user_id: uuid.UUID) -> None:
+    """Returns when ``user_id``'s tokens are revoked."""
+    async for event in typed(revocations, [UserTokensRevoked]):
+        if event.user_id == user_id:
+            return
+
+
+async def _pump(
+    websocket: WebSocket, subscription: Subscription, count_sent: Callable[[], None]
+) -> None:
     """Forward events until the client leaves; read concurrently to notice it leaving."""
     reader = asyncio.create_task(_drain(websocket))
     # When the client leaves, end the wait for the next event too: a quiet bus must not keep
@@ -72,6 +100,7 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
             if reader.done():
                 return
             await websocket.send_text(json.dumps({"type": "event", "event": event}))
+            count_sent()
         if subscription.overflowed:
             await refuse(websocket, CloseCode(TRY_AGAIN_LATER), "feed overflow; resync")
     except Exception:  # the client went away while we were sending
@@ -104,10 +133,11 @@ async def _token_message(websocket: WebSocket, services: FeedServices) -> str | 
     return token
 
 
-async def _is_staff(services: FeedServices, token: str) -> bool:
+async def _staff_id(services: FeedServices, token: str) -> uuid.UUID | None:
+    """The user's id if the token is a valid staff access token."""
     try:
         async with services.database.sessionmaker() as db:
             user = await user_from_access_token(services.token_secret, db, token)
     except GameOpsError:
-        return False
-    return user.role.is_staff
+        return None
+    return user.id if user.role.is_staff else None

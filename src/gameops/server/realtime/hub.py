@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -31,8 +31,14 @@ class AgentConnection:
     """One agent's socket. Everything sent goes through one queue and one writer task, so
     frames keep their order and a slow socket never blocks the sender."""
 
-    def __init__(self, websocket: WebSocket, station_id: uuid.UUID) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        station_id: uuid.UUID,
+        count_sent: Callable[[str], None] = lambda _: None,
+    ) -> None:
         self.websocket = websocket
+        self._count_sent = count_sent  # by message type, for the metrics
         self.station_id = station_id
         self.connection_id = uuid.uuid4()
         self.connected_at = time.time()
@@ -42,11 +48,12 @@ class AgentConnection:
         self._writer = asyncio.create_task(self._write(), name=f"agent-writer-{station_id}")
 
     def send(self, payload: Payload, message_id: uuid.UUID | None = None) -> None:
-        self.send_frame(encode(payload, message_id))
+        self.send_frame(encode(payload, message_id), payload.TYPE)
 
-    def send_frame(self, frame: str) -> None:
+    def send_frame(self, frame: str, message_type: str = "unknown") -> None:
         try:
             self._outgoing.put_nowait(frame)
+            self._count_sent(message_type)
         except asyncio.QueueFull:
             log.warning("agent not reading; closing", station_id=str(self.station_id))
             self.close(CloseCode.HEARTBEAT_TIMEOUT, "agent is not reading its messages")
@@ -123,7 +130,7 @@ class AgentHub:
         async for message in subscription:
             connection = self._connections.get(uuid.UUID(message["station_id"]))
             if connection is not None:
-                connection.send_frame(message["frame"])
+                connection.send_frame(message["frame"], message.get("type", "unknown"))
 
     async def _follow_presence(self, subscription: Subscription) -> None:
         async for message in subscription:

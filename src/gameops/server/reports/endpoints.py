@@ -7,7 +7,7 @@ import csv
 import io
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
@@ -31,6 +31,10 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Since = Annotated[datetime, Query(alias="from", description="ISO 8601 with a zone; inclusive")]
 Until = Annotated[datetime, Query(alias="to", description="ISO 8601 with a zone; exclusive")]
 Format = Annotated[Literal["json", "csv"], Query(description="csv: a spreadsheet export")]
+# format=csv answers with a spreadsheet file instead of JSON.
+AS_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 
 
 class RevenueLine(BaseModel):
@@ -65,7 +69,7 @@ class ShiftReport(BaseModel):
     total_cash: int
 
 
-@router.get("/revenue", response_model=RevenueReport)
+@router.get("/revenue", response_model=RevenueReport, responses=AS_CSV)
 async def revenue_report(
     settings: SettingsDep,
     db: DbDep,
@@ -93,7 +97,7 @@ async def revenue_report(
     return report
 
 
-@router.get("/shift", response_model=ShiftReport)
+@router.get("/shift", response_model=ShiftReport, responses=AS_CSV)
 async def shift_report(
     settings: SettingsDep,
     db: DbDep,

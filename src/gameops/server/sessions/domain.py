@@ -19,9 +19,15 @@ class SessionStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# A PC that takes its session within this of the sale keeps the sale's times (it was on).
+CLOCK_SLACK = timedelta(seconds=2)
+
+
 class EndReason(StrEnum):
     MANUAL_STOP = "manual_stop"
     EXPIRED = "expired"
+    # Given back whole: the PC never took the session (shifts.repository.VOIDED).
+    VOIDED = "voided"
 
 
 def price_minor_units(hourly_rate: int, minutes: int) -> int:

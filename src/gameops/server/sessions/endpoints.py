@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
-from gameops.server.payments.idempotency import IdempotencyKey
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.payments.runtime import GatewayDep
 from gameops.server.schemas import PageMeta, Paginated
 from gameops.server.sessions import card_sales, repository, service
@@ -76,6 +77,38 @@ async def stop_session(
     if session.status is SessionStatus.PENDING_PAYMENT:
         return await card_sales.cancel_card_sale(db, gateway, session, staff.id)
     return await service.stop_session(settings, db, session_id, staff)
+
+
+class MoveRequest(BaseModel):
+    station_id: uuid.UUID
+
+
+@router.post("/{session_id}/move")
+async def move_session(
+    session_id: uuid.UUID, body: MoveRequest, db: DbDep, staff: StaffUser
+) -> SessionPublic:
+    """Move a sale its PC has not taken (offline, broken) to another PC, at the price paid."""
+    return SessionPublic.model_validate(
+        await service.move_session(db, session_id, body.station_id, staff)
+    )
+
+
+@router.post("/{session_id}/void", response_model=SessionStopped)
+async def void_session(
+    session_id: uuid.UUID,
+    settings: SettingsDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Give back, whole, a sale its PC has not taken: each payment the way it came."""
+
+    async def run() -> Answer:
+        voided = await service.void_session(settings, db, session_id, staff)
+        return 200, voided.model_dump(mode="json")
+
+    print_ = fingerprint("sessions.void", staff.id, {"session_id": str(session_id)})
+    return await answer_once(db, idempotency_key, print_, staff.id, run)
 
 
 @router.get("/{session_id}/stop-preview")

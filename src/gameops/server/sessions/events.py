@@ -36,10 +36,57 @@ class SessionStarted(SessionTiming, frozen=True, kw_only=True):
 
     duration_minutes: int
     customer_name: str | None = None
+    # A PC: the paid clock waits for its agent to take the session (SessionClockStarted).
+    waiting_for_agent: bool = False
+    customer_id: uuid.UUID | None = None
+
+    def audit(self) -> AuditLine:
+        customer = {"user_id": str(self.customer_id), "customer_name": self.customer_name}
+        return AuditLine(
+            EventType.SESSION_CREATED,
+            self._timing(
+                duration_minutes=self.duration_minutes,
+                waiting_for_agent=self.waiting_for_agent,
+                **(customer if self.customer_id else {}),
+            ),
+        )
+
+
+class SessionClockStarted(SessionTiming, frozen=True, kw_only=True):
+    """The PC's agent took the session: its paid time runs from now."""
+
+    waited_seconds: int
+    # False: taken within the slack of the sale, whose times stand.
+    restarted: bool = True
 
     def audit(self) -> AuditLine:
         return AuditLine(
-            EventType.SESSION_CREATED, self._timing(duration_minutes=self.duration_minutes)
+            EventType.SESSION_CLOCK_STARTED, self._timing(waited_seconds=self.waited_seconds)
+        )
+
+
+class SessionStartOverdue(DomainEvent, frozen=True, kw_only=True):
+    """The PC has not taken its session within the venue's wait: staff should move the
+    sale to another station or give it back."""
+
+    session_id: uuid.UUID
+    station_id: uuid.UUID
+    waiting_since: datetime
+
+    def audit(self) -> AuditLine:
+        return AuditLine(
+            EventType.SESSION_START_OVERDUE, {"waiting_since": self.waiting_since.isoformat()}
+        )
+
+
+class SessionMoved(SessionTiming, frozen=True, kw_only=True):
+    """A sale the PC never took, moved to another station (``station_id`` is the new one)."""
+
+    from_station_id: uuid.UUID
+
+    def audit(self) -> AuditLine:
+        return AuditLine(
+            EventType.SESSION_MOVED, self._timing(from_station_id=str(self.from_station_id))
         )
 
 
@@ -84,4 +131,12 @@ class SessionCancelled(DomainEvent, frozen=True, kw_only=True):
         return AuditLine(EventType.SESSION_CANCELLED, {"reason": self.reason})
 
 
-SESSION_EVENTS = (SessionStarted, SessionExtended, SessionEnded, SessionExpired, SessionCancelled)
+SESSION_EVENTS = (
+    SessionStarted,
+    SessionExtended,
+    SessionEnded,
+    SessionExpired,
+    SessionCancelled,
+    SessionClockStarted,
+    SessionMoved,
+)

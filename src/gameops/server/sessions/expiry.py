@@ -27,6 +27,7 @@ from gameops.server.sessions import repository, service
 from gameops.server.sessions.domain import seconds_left
 from gameops.server.sessions.events import (
     SessionCancelled,
+    SessionClockStarted,
     SessionEnded,
     SessionExpired,
     SessionExtended,
@@ -34,7 +35,14 @@ from gameops.server.sessions.events import (
 )
 
 log = structlog.get_logger(__name__)
-FOLLOWED = (SessionStarted, SessionExtended, SessionEnded, SessionExpired, SessionCancelled)
+FOLLOWED = (
+    SessionStarted,
+    SessionExtended,
+    SessionClockStarted,
+    SessionEnded,
+    SessionExpired,
+    SessionCancelled,
+)
 RETRY_SECONDS = 1.0
 # Due sessions are expired in batches of up to this many, one transaction each: a burst of
 # thousands (a tournament's sessions ending in the same minute) costs tens of transactions.
@@ -137,7 +145,11 @@ class ExpiryScheduler:
 
     async def _follow(self, subscription: Subscription) -> None:
         async for event in typed(subscription, FOLLOWED):
-            if isinstance(event, SessionStarted | SessionExtended):
+            if isinstance(event, SessionClockStarted) and not event.restarted:
+                continue  # taken at once: the timer armed at the sale stands
+            # A PC's sale waiting for its agent cannot expire (the claim checks); its timer
+            # just finds it waiting, and the clock's start arms the new end.
+            if isinstance(event, SessionStarted | SessionExtended | SessionClockStarted):
                 self.arm(event.session_id, event.scheduled_end_at)
             elif isinstance(event, SessionEnded | SessionExpired | SessionCancelled):
                 self.disarm(event.session_id)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
 from gameops.server.accounts import service as accounts
+from gameops.server.accounts.domain import check_amount
 from gameops.server.deps import DbDep, SettingsDep, StaffUser
 from gameops.server.errors import BadRequest
 from gameops.server.pricing import service as pricing
@@ -62,4 +63,5 @@ async def quote_sale(
     quote = await pricing.quote_for(
         db, station, customer, minutes, starts_at, settings.venue_timezone, time_tax(settings)
     )
+    check_amount(quote.amount, settings.max_amount, "the price")
     return pricing.quote_public(quote, settings.currency)

@@ -5,13 +5,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from gameops.server.db.models import GameSession, Payment
 from gameops.server.db.pages import fetch_page
-from gameops.server.payments.domain import PaymentMethod, PaymentStatus
+from gameops.server.payments.domain import PaymentMethod, PaymentPurpose, PaymentStatus
 from gameops.server.sessions.domain import EndReason, SessionStatus
 
 
@@ -44,10 +44,36 @@ async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSes
 
 
 async def all_active(db: AsyncSession) -> Sequence[tuple[uuid.UUID, datetime]]:
+    """The running sessions and their ends (not those waiting for their PC)."""
     query = select(GameSession.id, GameSession.scheduled_end_at).where(
-        GameSession.status == SessionStatus.ACTIVE
+        GameSession.status == SessionStatus.ACTIVE, GameSession.waiting_since.is_(None)
     )
     return [(row.id, row.scheduled_end_at) for row in await db.execute(query)]
+
+
+async def count_active(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(GameSession)
+    return int(await db.scalar(query.where(GameSession.status == SessionStatus.ACTIVE)) or 0)
+
+
+async def claim_overdue(
+    db: AsyncSession, waiting_before: datetime, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, datetime]]:
+    """Flag the sessions their PC has not taken since before ``waiting_before`` and return
+    them (id, station, waiting since). One conditional UPDATE: of several replicas looking
+    at once, exactly one flags each session, so staff are told once."""
+    result = await db.execute(
+        update(GameSession)
+        .where(
+            GameSession.status == SessionStatus.ACTIVE,
+            GameSession.waiting_since < waiting_before,
+            GameSession.start_overdue_at.is_(None),
+        )
+        .values(start_overdue_at=now)
+        .returning(GameSession.id, GameSession.station_id, GameSession.waiting_since)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row.id, row.station_id, row.waiting_since) for row in result]
 
 
 async def active_ends(
@@ -55,7 +81,9 @@ async def active_ends(
 ) -> dict[uuid.UUID, datetime]:
     """The scheduled end of each of ``session_ids`` that is still ACTIVE."""
     query = select(GameSession.id, GameSession.scheduled_end_at).where(
-        GameSession.id.in_(session_ids), GameSession.status == SessionStatus.ACTIVE
+        GameSession.id.in_(session_ids),
+        GameSession.status == SessionStatus.ACTIVE,
+        GameSession.waiting_since.is_(None),  # waiting for its PC: the clock's start arms it
     )
     return {row.id: row.scheduled_end_at for row in await db.execute(query)}
 
@@ -72,6 +100,7 @@ async def claim_expiries(
             GameSession.id.in_(sorted(session_ids)),
             GameSession.status == SessionStatus.ACTIVE,
             GameSession.scheduled_end_at <= now,
+            GameSession.waiting_since.is_(None),  # a PC's clock runs once its agent has it
         )
         .values(status=SessionStatus.EXPIRED, actual_end_at=now, end_reason=EndReason.EXPIRED.value)
         .returning(GameSession.id)
@@ -103,6 +132,20 @@ async def list_sessions(
         query = query.where(GameSession.station_id == station_id)
     order = (GameSession.started_at.desc(), GameSession.id)
     return await fetch_page(db, query, order, offset, limit)
+
+
+async def completed_payments(db: AsyncSession, session_id: uuid.UUID) -> Sequence[Payment]:
+    """What was paid for the session (start and extensions), oldest first."""
+    query = (
+        select(Payment)
+        .where(
+            Payment.session_id == session_id,
+            Payment.status == PaymentStatus.COMPLETED,
+            Payment.purpose.in_([PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSION]),
+        )
+        .order_by(Payment.created_at, Payment.id)
+    )
+    return list(await db.scalars(query))
 
 
 async def payment_methods(

@@ -10,7 +10,7 @@ from gameops.protocol import utc_now
 from gameops.server.payments.domain import PaymentMethod
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.pricing.schemas import QuotePublic
-from gameops.server.schemas import Schema
+from gameops.server.schemas import Count, Schema
 from gameops.server.sessions.domain import RefundWay, SessionStatus, seconds_left
 
 if TYPE_CHECKING:
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
 
 class SessionStartRequest(BaseModel):
     station_id: uuid.UUID
-    duration_minutes: int = Field(description="paid minutes, 1 up to the configured maximum")
+    duration_minutes: Count = Field(description="paid minutes, 1 up to the configured maximum")
     user_id: uuid.UUID | None = None
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 
 class SessionExtendRequest(BaseModel):
-    additional_minutes: int
+    additional_minutes: Count
     payment_method: PaymentMethod = PaymentMethod.CASH
 
 
@@ -43,12 +43,17 @@ class SessionPublic(Schema):
     currency: str
     end_reason: str | None
     created_at: datetime
+    waiting_since: datetime | None = Field(
+        default=None, description="a PC that has not taken the session yet: its time waits"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def remaining_seconds(self) -> int:
         if self.status is not SessionStatus.ACTIVE:
             return 0
+        if self.waiting_since is not None:
+            return (self.duration_minutes + self.extended_minutes) * 60
         return int(seconds_left(self.scheduled_end_at, utc_now()))
 
 

@@ -23,7 +23,7 @@ from gameops.server.payments.domain import PaymentMethod, Refusal
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer, answer_once, fingerprint, stored_answer
 from gameops.server.sessions import repository, service
-from gameops.server.sessions.domain import SessionStatus
+from gameops.server.sessions.domain import SessionStatus, check_duration
 from gameops.server.sessions.schemas import (
     SessionCardPending,
     SessionExtendRequest,
@@ -81,6 +81,8 @@ class Selling:
             sale = await service.start_session(self._settings, db, body, staff, self._gateway)
             return _answer(sale, 201)
 
+        # Before any arithmetic on it: -2**31 minutes is no date (a 500 schemathesis found).
+        check_duration(body.duration_minutes, self._settings.max_session_minutes)
         print_ = fingerprint("sessions.start", staff.id, body.model_dump(mode="json"))
         until = utc_now() + timedelta(minutes=body.duration_minutes)
         on_site = body.payment_method is not PaymentMethod.CARD  # a card sale waits for the card
@@ -97,6 +99,9 @@ class Selling:
             )
             return _answer(sale, 200)
 
+        check_duration(
+            body.additional_minutes, self._settings.max_session_minutes, "additional_minutes"
+        )
         request = {"session_id": str(session_id), **body.model_dump(mode="json")}
         print_ = fingerprint("sessions.extend", staff.id, request)
         async with self._database.sessionmaker() as db:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
+from gameops.server.accounts.domain import check_amount
 from gameops.server.db.models import GameSession, Payment, Station, User
 from gameops.server.errors import (
     BadRequest,
@@ -45,6 +46,7 @@ from gameops.server.pricing.domain import Quote
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
 from gameops.server.sessions.domain import (
+    CLOCK_SLACK,
     EndReason,
     RefundWay,
     SessionStatus,
@@ -55,9 +57,11 @@ from gameops.server.sessions.domain import (
     stop_refund,
 )
 from gameops.server.sessions.events import (
+    SessionClockStarted,
     SessionEnded,
     SessionExpired,
     SessionExtended,
+    SessionMoved,
     SessionStarted,
 )
 from gameops.server.sessions.schemas import (
@@ -83,7 +87,7 @@ START, EXTENSION = PaymentPurpose.SESSION_START, PaymentPurpose.SESSION_EXTENSIO
 # What selling time ends in: the paid session, a card sale waiting for the card, or a
 # refusal that was recorded (its FAILED payment commits; the answer is an error).
 Sale = SessionCharged | SessionCardPending | Refusal
-OFFLINE_WARNING = "The station's agent is offline; it will start the session when it reconnects."
+OFFLINE_WARNING = "The PC is offline: the paid time starts when it connects and takes the session."
 
 
 async def start_session(
@@ -238,8 +242,12 @@ async def begin(
     session: GameSession,
     actor_id: uuid.UUID | None,
 ) -> None:
-    """The session is paid: the station is taken and told to start."""
+    """The session is paid: the station is taken and told to start. A PC's clock waits
+    for its agent to take the session (:func:`start_clock`); a console's runs at once."""
     stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor_id, reason="session")
+    waits = station.type is StationType.PC
+    session.waiting_since = utc_now() if waits else None
+    session.start_overdue_at = None
     record(
         db,
         SessionStarted(
@@ -247,8 +255,121 @@ async def begin(
             actor_id=actor_id,
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
+            waiting_for_agent=waits,
+            customer_id=session.user_id,
         ),
     )
+
+
+def start_clock(db: AsyncSession, session: GameSession) -> bool:
+    """The PC's agent has the session: its paid time runs from now, for all it booked.
+    Taken within ``CLOCK_SLACK`` of the sale (the PC was on), the sale's times stand, as the
+    agent was told. Returns True if the end moved (the agent must be told the new one)."""
+    assert session.waiting_since is not None
+    now = utc_now()
+    waited = now - session.waiting_since
+    session.waiting_since = None
+    moved = waited > CLOCK_SLACK
+    if moved:
+        session.started_at = now
+        session.scheduled_end_at = scheduled_end(now, session.booked_minutes)
+    record(
+        db,
+        SessionClockStarted(
+            **_timing(session), waited_seconds=int(waited.total_seconds()), restarted=moved
+        ),
+    )
+    return moved
+
+
+async def move_session(
+    db: AsyncSession, session_id: uuid.UUID, station_id: uuid.UUID, actor: User
+) -> GameSession:
+    """Move a sale its PC never took to another PC, at the price paid; it waits there
+    for that PC's agent in turn."""
+    session = await _waiting(db, session_id, "moved")
+    if station_id == session.station_id:
+        raise BadRequest("The session is already on this station")
+    # Lock both stations in id order, so two moves cannot deadlock.
+    first, second = sorted([session.station_id, station_id])
+    locked = {s: await stations.get_station(db, s, lock=True) for s in (first, second)}
+    old, new = locked[session.station_id], locked[station_id]
+    if new.type is not StationType.PC:
+        raise Unprocessable("A sale can be moved to another PC only")
+    ensure_sellable(new.status, tamper_locked=new.tamper_locked_at is not None)
+    await _ensure_not_held(db, new.id)
+    _release_station(db, old, actor.id)
+    session.user = await _customer(db, session.user_id)  # the new PC greets them by name
+    session.station_id = new.id
+    await flush_one_active(db)
+    record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
+    await begin(db, new, session, actor.id)
+    return session
+
+
+async def void_session(
+    settings: Settings, db: AsyncSession, session_id: uuid.UUID, actor: User
+) -> SessionStopped:
+    """Give back a sale its PC never took, whole and in one step: each payment goes back
+    the way it came (cash from the till, balance to the balance; a card to the balance)."""
+    session = await _waiting(db, session_id, "refunded")
+    station = await stations.get_station(db, session.station_id, lock=True)
+    refunded, methods = await _give_back_payments(db, session, actor.id)
+    session.status = SessionStatus.STOPPED
+    session.actual_end_at = utc_now()
+    session.end_reason = EndReason.VOIDED.value
+    session.waiting_since = None
+    _release_station(db, station, actor.id)
+    record(
+        db,
+        SessionEnded(
+            **_timing(session),
+            actor_id=actor.id,
+            ended_at=session.actual_end_at,
+            reason=EndReason.VOIDED.value,
+            refunded=refunded,
+        ),
+    )
+    public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+    way = RefundWay.CASH if methods == {PaymentMethod.CASH} else RefundWay.BALANCE
+    return SessionStopped.model_validate(
+        {
+            **public,
+            "refunded": refunded,
+            "refund_way": way if refunded else RefundWay.NONE,
+            "refund_reason": "The PC never took the session: everything paid goes back.",
+        }
+    )
+
+
+async def _waiting(db: AsyncSession, session_id: uuid.UUID, what: str) -> GameSession:
+    session = await get_session(db, session_id, lock=True)
+    if session.status is not SessionStatus.ACTIVE or session.waiting_since is None:
+        raise Conflict(f"Only a sale its PC has not taken yet can be {what}")
+    return session
+
+
+async def _give_back_payments(
+    db: AsyncSession, session: GameSession, actor_id: uuid.UUID
+) -> tuple[int, set[PaymentMethod]]:
+    paid = await repository.completed_payments(db, session.id)
+    customer = await _customer(db, session.user_id)
+    if customer is None and any(p.method is PaymentMethod.CARD for p in paid):
+        raise Conflict(
+            "A guest's card payment cannot be given back here: refund it at the card terminal"
+        )
+    total = 0
+    for payment in paid:
+        charge = Charge.for_session(
+            session, payment.amount, payment.minutes, PaymentPurpose.REFUND, actor_id
+        )
+        if payment.method is PaymentMethod.CASH:
+            payments.record_payment(db, charge, PaymentMethod.CASH, PaymentStatus.COMPLETED)
+        else:
+            assert customer is not None
+            await payments.refund_amount(db, customer, charge, "a sale the PC never took")
+        total += payment.amount
+    return total, {p.method for p in paid}
 
 
 async def _ensure_not_held(db: AsyncSession, station_id: uuid.UUID) -> None:
@@ -380,9 +501,11 @@ async def _quote(
     starts_at: datetime,
 ) -> Quote:
     venue_timezone = settings.venue_timezone
-    return await pricing.quote_for(
+    quote = await pricing.quote_for(
         db, station, customer, minutes, starts_at, venue_timezone, time_tax(settings)
     )
+    check_amount(quote.amount, settings.max_amount, "the price")
+    return quote
 
 
 def time_tax(settings: Settings) -> tuple[int, bool]:

@@ -32,6 +32,8 @@ class TillSettings(BaseModel):
     currency: str
     denominations: list[int]
     require_open_shift: bool
+    prices_include_tax: bool
+    stop_refund: str
 
 
 @router.get("/till")
@@ -41,6 +43,8 @@ async def till_settings(settings: SettingsDep, _: StaffUser) -> TillSettings:
         currency=settings.currency,
         denominations=sorted(settings.cash_denominations, reverse=True),
         require_open_shift=settings.require_open_shift,
+        prices_include_tax=settings.prices_include_tax,
+        stop_refund=settings.stop_refund_mode,
     )
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from gameops.server.deps import AdminUser, DbDep, SettingsDep, StaffUser
 from gameops.server.payments.domain import Refusal
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.shop import repository, service
 from gameops.server.shop.schemas import (
     ProductCreate,
@@ -50,10 +51,20 @@ async def update_product(
     responses={400: {"description": "Insufficient balance (payment recorded FAILED)"}},
 )
 async def sell(
-    body: ShopSaleCreate, settings: SettingsDep, db: DbDep, staff: StaffUser
-) -> ShopSalePublic | JSONResponse:
-    """Sell to a walk-in (CASH, needs an open shift) or on a customer's balance."""
-    sale = await service.sell(settings, db, body, staff)
-    if isinstance(sale, Refusal):
-        return JSONResponse(sale.body(), status_code=sale.status_code)
-    return sale
+    body: ShopSaleCreate,
+    settings: SettingsDep,
+    db: DbDep,
+    staff: StaffUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Sell to a walk-in (CASH, needs an open shift) or on a customer's balance. With an
+    ``Idempotency-Key``, a retry gets the first answer and sells nothing again."""
+
+    async def run() -> Answer:
+        sale = await service.sell(settings, db, body, staff)
+        if isinstance(sale, Refusal):
+            return sale.status_code, sale.body()
+        return 201, sale.model_dump(mode="json")
+
+    print_ = fingerprint("shop.sale", staff.id, body.model_dump(mode="json"))
+    return await answer_once(db, idempotency_key, print_, staff.id, run)

@@ -4,18 +4,28 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StrictInt
 
 from gameops.server.schemas import PartialUpdate, Schema
 from gameops.server.stations.domain import StationStatus, StationType
 
 StationName = Annotated[str, Field(min_length=1, max_length=64)]
 HourlyRate = Annotated[
-    int, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
+    StrictInt, Field(ge=0, le=100_000_000, description="price per hour in minor units (cents)")
 ]
 Zone = Annotated[str, Field(max_length=64)]
+# Facts about the PC, as an agent reports them (gameops.protocol.messages.Specs): at most two
+# levels deep, 64 keys. Deeper JSON could not even be written back out (a 500).
+SpecKey = Annotated[str, Field(min_length=1, max_length=64)]
+SpecScalar = Annotated[str, Field(max_length=256)] | StrictInt | float | bool | None
+SpecValue = (
+    SpecScalar
+    | Annotated[list[SpecScalar], Field(max_length=32)]
+    | Annotated[dict[SpecKey, SpecScalar], Field(max_length=32)]
+)
+Specs = Annotated[dict[SpecKey, SpecValue], Field(max_length=64)]
 Host = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:\-\[\]]+$")]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 Mac = Annotated[
     str, Field(pattern=r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$", description="console MAC")
 ]
@@ -65,7 +75,7 @@ class StationCreate(BaseModel):
     type: StationType
     hourly_rate: HourlyRate
     zone: Zone | None = None
-    specs: dict[str, Any] = Field(default_factory=dict)
+    specs: Specs = Field(default_factory=dict)
     controller: ControllerConfig | None = None
 
 
@@ -75,7 +85,7 @@ class StationUpdate(PartialUpdate):
     name: StationName | None = None
     hourly_rate: HourlyRate | None = None
     zone: Zone | None = None
-    specs: dict[str, Any] | None = None
+    specs: Specs | None = None
     status: StationStatus | None = Field(
         default=None, description="only MAINTENANCE or ONLINE (back in service)"
     )

@@ -9,10 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.models import User
 from gameops.server.errors import BadRequest, Conflict, NotFound
+from gameops.server.events.base import record
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
 from gameops.server.users import repository
 from gameops.server.users.domain import Role
+from gameops.server.users.events import UserTokensRevoked
 from gameops.server.users.schemas import MyUpdate, PasswordChange, UserCreate, UserUpdate
 
 
@@ -51,6 +53,7 @@ async def update_user(
         raise Conflict("You cannot disable yourself or change your own role")
     if revokes_tokens(user, changes, data.password):
         user.token_version += 1
+        record(db, UserTokensRevoked(user_id=user.id, actor_id=actor.id, reason="user changed"))
     for name, value in changes.items():
         setattr(user, name, value)
     if data.password is not None:

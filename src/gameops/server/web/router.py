@@ -27,6 +27,8 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/sessions": ("sessions.html", "nav.sessions", "staff"),
     "/customers": ("customers.html", "nav.customers", "staff"),
     "/payments": ("payments.html", "nav.payments", "staff"),
+    "/till": ("till.html", "nav.till", "staff"),
+    "/shop": ("shop.html", "nav.shop", "staff"),
     "/events": ("events.html", "nav.events", "staff"),
     "/tickets": ("tickets.html", "nav.tickets", "staff"),
     "/admin": ("admin.html", "nav.admin", "admin"),

@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Uuid, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.protocol import utc_now
 from gameops.server.accounts.domain import LedgerKind
 from gameops.server.db.models.base import Base, enum_column
-from gameops.server.db.types import BigIntPK, UTCDateTime
+from gameops.server.db.types import BigIntPK, Money, UTCDateTime
 
 
 class LedgerEntry(Base):
@@ -30,8 +30,8 @@ class LedgerEntry(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[LedgerKind] = mapped_column(enum_column(LedgerKind))
     # Signed: credits are positive, debits negative.
-    amount: Mapped[int] = mapped_column(Integer)
-    balance_after: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Money)
+    balance_after: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(255), default="")
     payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id"), index=True)

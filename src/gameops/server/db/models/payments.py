@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.server.db.models.base import Base, Timestamped, enum_column
-from gameops.server.db.types import UTCDateTime
+from gameops.server.db.types import Money, UTCDateTime
 from gameops.server.payments.domain import PaymentMethod, PaymentPurpose, PaymentStatus
 
 
@@ -30,7 +30,7 @@ class Payment(Timestamped, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id"), index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus))

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.server.db.models.base import Base, Timestamped
-from gameops.server.db.types import UTCDateTime
+from gameops.server.db.types import Money, UTCDateTime
 
 _OPEN = text("ended_at IS NULL")
 
@@ -31,7 +31,7 @@ class GuestTicket(Timestamped, Base):
     hint: Mapped[str] = mapped_column(String(8))  # the code's last characters, for staff
     seconds_total: Mapped[int] = mapped_column(Integer)
     seconds_left: Mapped[int] = mapped_column(Integer)
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -70,10 +70,10 @@ class PlaySession(Timestamped, Base):
     station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("guest_tickets.id"))
-    hourly_rate: Mapped[int] = mapped_column(Integer)  # the current block's
+    hourly_rate: Mapped[int] = mapped_column(Money)  # the current block's
     block_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     block_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    block_charge: Mapped[int] = mapped_column(Integer)
+    block_charge: Mapped[int] = mapped_column(Money)
     blocks: Mapped[int] = mapped_column(Integer, default=1)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(32))

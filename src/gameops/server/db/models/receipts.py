@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.protocol import utc_now
 from gameops.server.db.models.base import Base, enum_column
-from gameops.server.db.types import UTCDateTime
+from gameops.server.db.types import Money, UTCDateTime
 from gameops.server.payments.domain import PaymentMethod
 from gameops.server.receipts.domain import ReceiptKind
 
@@ -41,7 +41,7 @@ class Receipt(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
     # Signed: a refund's total is negative.
-    total: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from gameops.server.db.models.base import Base, Timestamped, enum_column
 from gameops.server.db.models.stations import Station
 from gameops.server.db.models.users import User
-from gameops.server.db.types import UTCDateTime
+from gameops.server.db.types import Money, UTCDateTime
 from gameops.server.sessions.domain import SessionStatus
 
 
@@ -51,10 +51,15 @@ class GameSession(Timestamped, Base):
     actual_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_minutes: Mapped[int] = mapped_column(Integer)
     extended_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    amount_total: Mapped[int] = mapped_column(Integer, default=0)
+    amount_total: Mapped[int] = mapped_column(Money, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     end_reason: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # A PC's paid time starts when its agent takes the session: until then this is when
+    # the sale (or move) was made, and the clock does not run. None: running (or console).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When staff were told the PC has not taken it within the venue's wait.
+    start_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     station: Mapped[Station] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="raise")

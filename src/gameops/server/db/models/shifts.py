@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Uuid, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.protocol import utc_now
 from gameops.server.db.models.base import Base, enum_column
-from gameops.server.db.types import BigIntPK, UTCDateTime
+from gameops.server.db.types import BigIntPK, Money, UTCDateTime
 from gameops.server.shifts.domain import ShiftStatus
 
 
@@ -36,14 +36,14 @@ class Shift(Base):
     status: Mapped[ShiftStatus] = mapped_column(enum_column(ShiftStatus))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     opened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    opening_float: Mapped[int] = mapped_column(Integer)
+    opening_float: Mapped[int] = mapped_column(Money)
     opening_count: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     closing_count: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    counted_cash: Mapped[int | None] = mapped_column(Integer)
-    expected_cash: Mapped[int | None] = mapped_column(Integer)
-    variance: Mapped[int | None] = mapped_column(Integer)
+    counted_cash: Mapped[int | None] = mapped_column(Money)
+    expected_cash: Mapped[int | None] = mapped_column(Money)
+    variance: Mapped[int | None] = mapped_column(Money)
     note: Mapped[str] = mapped_column(String(500), default="")
 
 
@@ -55,7 +55,7 @@ class ShiftCorrection(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shifts.id"), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.protocol import utc_now
 from gameops.server.db.models.base import Base, Timestamped
-from gameops.server.db.types import BigIntPK, UTCDateTime
+from gameops.server.db.types import BigIntPK, Money, UTCDateTime
 
 
 class Product(Timestamped, Base):
@@ -25,7 +25,7 @@ class Product(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     category: Mapped[str] = mapped_column(String(64), default="")
     # As entered: gross or net per GAMEOPS_PRICES_INCLUDE_TAX.
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(Money)
     tax_rate_bp: Mapped[int] = mapped_column(Integer)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -42,7 +42,7 @@ class ShopSaleLine(Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
     name: Mapped[str] = mapped_column(String(128))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)
-    amount: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Money)
+    amount: Mapped[int] = mapped_column(Money)
     tax_rate_bp: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     Uuid,
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.protocol import utc_now
 from gameops.server.db.models.base import Base, Timestamped, enum_column
-from gameops.server.db.types import UTCDateTime
+from gameops.server.db.types import Money, UTCDateTime
 from gameops.server.stations.domain import StationStatus, StationType
 
 
@@ -45,7 +44,7 @@ class Station(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(64))
     type: Mapped[StationType] = mapped_column(enum_column(StationType))
     zone: Mapped[str | None] = mapped_column(String(64))
-    hourly_rate: Mapped[int] = mapped_column(Integer)
+    hourly_rate: Mapped[int] = mapped_column(Money)
     status: Mapped[StationStatus] = mapped_column(enum_column(StationStatus))
     specs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

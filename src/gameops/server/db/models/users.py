@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gameops.server.db.models.base import Base, Timestamped, enum_column
+from gameops.server.db.types import Money
 from gameops.server.users.domain import Role
 
 
@@ -40,6 +41,6 @@ class User(Timestamped, Base):
     is_member: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Prepaid balance in minor units: a cache of the ledger's sum, written in the same
     # transaction as each ledger row (accounts.service is the only writer).
-    balance: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    balance: Mapped[int] = mapped_column(Money, default=0, server_default=text("0"))
     # A member card's number: logs in at a PC instead of the username (self-service).
     card_number: Mapped[str | None] = mapped_column(String(32), unique=True)

@@ -2,7 +2,7 @@
 card numbers.
 
 Revision ID: 0070
-Revises: 0082
+Revises: 0083
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0070"
-down_revision: str | None = "0082"
+down_revision: str | None = "0083"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("hint", sa.String(length=8), nullable=False),
         sa.Column("seconds_total", sa.Integer(), nullable=False),
         sa.Column("seconds_left", sa.Integer(), nullable=False),
-        sa.Column("price", sa.Integer(), nullable=False),
+        sa.Column("price", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
@@ -58,10 +58,10 @@ def upgrade() -> None:
         sa.Column("station_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=True),
         sa.Column("ticket_id", sa.Uuid(), nullable=True),
-        sa.Column("hourly_rate", sa.Integer(), nullable=False),
+        sa.Column("hourly_rate", sa.BigInteger(), nullable=False),
         sa.Column("block_started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("block_ends_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("block_charge", sa.Integer(), nullable=False),
+        sa.Column("block_charge", sa.BigInteger(), nullable=False),
         sa.Column("blocks", sa.Integer(), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("end_reason", sa.String(length=32), nullable=True),

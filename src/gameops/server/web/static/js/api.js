@@ -172,7 +172,10 @@ export async function api(method, path, { body = null, params = null, raw = fals
   return response.status === 204 ? null : response.json();
 }
 
+/** `params` as a query string: an object (empty values left out), or URLSearchParams (a
+ * name given more than once, e.g. station_id=a&station_id=b). */
 export function queryString(params) {
+  if (params instanceof URLSearchParams) return params.size ? `?${params}` : "";
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== "" && value !== null && value !== undefined) search.set(key, value);

@@ -7,6 +7,7 @@ import { api, clearError, showError } from "./api.js";
 import { openDialog } from "./dialogs.js";
 import * as feed from "./feed.js";
 import { el } from "./format.js";
+import { t } from "./i18n.js";
 
 const floor = document.getElementById("floor");
 const bar = document.getElementById("command-bar");
@@ -16,16 +17,10 @@ const selected = new Set(); // station ids
 const tracked = new Map(); // command id -> { row, cardState, station }
 const early = new Map(); // command id -> feed events that came before the POST's answer
 
-const KIND_TEXT = {
-  message: "Message",
-  lock: "Lock",
-  logoff: "Log off",
-  restart: "Restart",
-  shutdown: "Shut down",
-  wake: "Wake",
-  clear_tamper: "Clear tamper lock",
-};
-const STATUS_TEXT = { QUEUED: "Queued until it is back online", SENT: "Sent", DONE: "Done", FAILED: "Failed" };
+const KINDS = ["message", "lock", "logoff", "restart", "shutdown", "wake", "clear_tamper"];
+const KIND_TEXT = Object.fromEntries(KINDS.map((kind) => [kind, t(`commands.kind.${kind}`)]));
+const STATUSES = ["QUEUED", "SENT", "DONE", "FAILED"];
+const STATUS_TEXT = Object.fromEntries(STATUSES.map((status) => [status, t(`commands.status.${status}`)]));
 
 function cardOf(stationId) {
   return floor.querySelector(`.card[data-station-id="${stationId}"]`);
@@ -39,7 +34,7 @@ function nameOf(stationId) {
 function equip(card) {
   if (card.querySelector(".select")) return;
   const id = card.dataset.stationId;
-  const box = el("input", { type: "checkbox", "aria-label": `Select ${card.dataset.name ?? "station"}` });
+  const box = el("input", { type: "checkbox", "aria-label": t("commands.select", { name: card.dataset.name ?? "" }) });
   box.checked = selected.has(id);
   box.addEventListener("change", () => {
     if (box.checked) selected.add(id);
@@ -54,14 +49,14 @@ function equip(card) {
 function renderCount() {
   for (const id of [...selected]) if (!cardOf(id)) selected.delete(id); // archived meanwhile
   const count = bar.querySelector('[data-field="count"]');
-  count.textContent = selected.size ? `${selected.size} selected` : "No stations selected";
+  count.textContent = selected.size ? t("commands.selected", { count: selected.size }) : t("commands.none_selected");
   for (const button of bar.querySelectorAll("[data-kind]")) button.disabled = !selected.size;
 }
 
 function selectAll(on) {
   for (const card of floor.querySelectorAll(".card[data-station-id]")) {
     const box = card.querySelector(".select input");
-    if (!box) continue;
+    if (!box || (on && card.closest("[hidden]"))) continue; // "all": all the filters show
     box.checked = on;
     box.dispatchEvent(new Event("change"));
   }
@@ -89,10 +84,10 @@ async function send(kind, stationIds, { confirm = false } = {}) {
 
 function askToConfirm(kind, outcomes) {
   const dialog = document.getElementById("command-confirm-dialog");
-  dialog.querySelector("#command-confirm-title").textContent = `${KIND_TEXT[kind]} during a paid session?`;
+  dialog.querySelector("#command-confirm-title").textContent = t("commands.confirm_title", { kind: KIND_TEXT[kind] });
   const list = dialog.querySelector('[data-field="effects"]');
   list.replaceChildren(...outcomes.map((o) => el("li", {}, `${nameOf(o.station_id)}: ${o.extra.session_effect_text}`)));
-  dialog.querySelector('[type="submit"]').textContent = `${KIND_TEXT[kind]} anyway`;
+  dialog.querySelector('[type="submit"]').textContent = t("commands.anyway", { kind: KIND_TEXT[kind] });
   openDialog(dialog, async () => () => send(kind, outcomes.map((o) => o.station_id), { confirm: true }));
 }
 
@@ -107,9 +102,9 @@ function row(stationId, kind, text) {
 function refused(kind, outcome) {
   const { node, status } = row(outcome.station_id, kind, KIND_TEXT[kind]);
   node.dataset.status = "REFUSED";
-  status.textContent = `Refused: ${outcome.error}`;
+  status.textContent = t("commands.refused", { error: outcome.error });
   if (outcome.extra?.offer === "wake") {
-    const wake = el("button", { type: "button", class: "ghost" }, "Wake it");
+    const wake = el("button", { type: "button", class: "ghost" }, t("commands.wake_it"));
     wake.addEventListener("click", () => send("wake", [outcome.station_id]));
     node.append(" ", wake);
   }
@@ -126,7 +121,7 @@ async function loadHistory() {
 }
 
 function track(command) {
-  const label = command.kind === "message" ? `Message “${command.text}”` : KIND_TEXT[command.kind];
+  const label = command.kind === "message" ? t("commands.message_label", { text: command.text }) : KIND_TEXT[command.kind];
   const { node, status } = row(command.station_id, command.kind, label);
   node.dataset.commandId = command.id;
   const entry = { node, status, command: { ...command } };
@@ -141,9 +136,9 @@ function show(entry) {
   node.dataset.status = command.status;
   node.dataset.seen = command.seen_at ? "yes" : "";
   let text = STATUS_TEXT[command.status] ?? command.status;
-  if (command.via_station_id && command.status === "SENT") text += ` (relayed by ${nameOf(command.via_station_id)})`;
+  if (command.via_station_id && command.status === "SENT") text += ` (${t("commands.relayed", { name: nameOf(command.via_station_id) })})`;
   if (command.detail) text += `: ${command.detail}`;
-  if (command.seen_at) text += " · ✓ Got it";
+  if (command.seen_at) text += ` · ✓ ${t("commands.got_it")}`;
   status.textContent = text;
   const state = cardOf(command.station_id)?.querySelector(".command-state");
   if (state) {
@@ -178,7 +173,13 @@ bar.addEventListener("click", (event) => {
 });
 
 let historyAsked = false;
-new MutationObserver(() => {
+const CONTAINERS = new Set(["cards", "zone"]);
+/** Cards (or zones of cards) came or went: not just a card's texts changing every second. */
+const cardsMoved = (m) =>
+  (m.target === floor || [...(m.target.classList ?? [])].some((c) => CONTAINERS.has(c))) &&
+  [...m.addedNodes, ...m.removedNodes].some((node) => node.nodeType === Node.ELEMENT_NODE);
+new MutationObserver((mutations) => {
+  if (!mutations.some(cardsMoved)) return;
   for (const card of floor.querySelectorAll(".card[data-station-id]")) equip(card);
   renderCount();
   if (!historyAsked && floor.querySelector(".card")) {

@@ -24,8 +24,15 @@ export function toMinorUnits(text) {
   return Math.round(Number.parseFloat(cleaned) * 10 ** currencyDigits);
 }
 
+const plainAmount = new Intl.NumberFormat(language, {
+  minimumFractionDigits: currencyDigits,
+  maximumFractionDigits: currencyDigits,
+  useGrouping: false,
+});
+
+/** An amount for a money field, as the user writes it ("6.50", "6,50"). */
 export function fromMinorUnits(minorUnits) {
-  return (minorUnits / 10 ** currencyDigits).toFixed(currencyDigits);
+  return plainAmount.format(minorUnits / 10 ** currencyDigits);
 }
 
 /** 1:05:09, or 04:09 under an hour. */

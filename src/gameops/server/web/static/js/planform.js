@@ -139,14 +139,16 @@ function drawWeek(rules) {
     for (let hour = 0; hour < 24; hour += 1) {
       const index = ruleAt(rules, day, hour);
       const rule = rules[index];
-      cells.push(el("span", {
+      const slot = el("span", {
         class: "slot",
         "data-day": day,
         "data-hour": hour,
         "data-rule": index < 0 ? "" : String(index),
-        style: index < 0 ? null : `background:${COLOURS[index % COLOURS.length]}`,
         title: `${dayName(day, "long")} ${String(hour).padStart(2, "0")}:00 · ${rule ? rule.name || t("plans.rule_n", { n: index + 1 }) : t("plans.base_rate")}`,
-      }));
+      });
+      // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+      if (index >= 0) slot.style.background = COLOURS[index % COLOURS.length];
+      cells.push(slot);
     }
   }
   grid.replaceChildren(...cells);

@@ -1,7 +1,7 @@
 // What every staff page shares: the login check, who is logged in, the nav, the feed badge,
 // the user's own settings (language, password).
 
-import { api, isLoggedIn, logout, me } from "./api.js";
+import { api, isLoggedIn, login, logout, me } from "./api.js";
 import { openDialog } from "./dialogs.js";
 import * as feed from "./feed.js";
 import { language, rememberLanguage, t, tEnum } from "./i18n.js";
@@ -49,6 +49,8 @@ function mySettings(user) {
     if (form.elements.new_password.value) {
       const body = { current_password: form.elements.current_password.value, new_password: form.elements.new_password.value };
       await api("POST", "/users/me/password", { body });
+      // The change ends every login of this user, this one too: log in again with it.
+      await login(user.username, body.new_password);
     }
     if (chosen !== (user.language ?? null)) {
       await api("PATCH", "/users/me", { body: { language: chosen } });

@@ -35,6 +35,7 @@ async function load() {
   const mine = ++loads;
   try {
     const result = await api("GET", "/events", { params: { ...current(), page: pager.page, per_page: PER_PAGE } });
+    await learnNames(result.items);
     if (mine !== loads) return;
     body.replaceChildren(...result.items.map((event) => row(event)));
     // Events streamed while this page was being fetched may be newer than what it returned.
@@ -86,20 +87,32 @@ function customerLink(userId, name = null) {
   if (!userId) return t("common.walk_in");
   if (staff.has(userId)) return staff.get(userId);
   if (userId === me.id) return me.full_name || me.username;
-  const known = name ?? customers.get(userId);
-  const node = link(`/customers?id=${userId}`, known ?? t("events.a_customer"), "customer");
-  if (!known) nameLater(userId, node);
-  return node;
+  return link(`/customers?id=${userId}`, name ?? customers.get(userId) ?? t("events.a_customer"), "customer");
 }
 
-async function nameLater(userId, node) {
-  try {
-    const customer = await api("GET", `/customers/${userId}`);
-    customers.set(userId, customer.full_name || customer.username);
-    node.textContent = customers.get(userId);
-  } catch {
-    /* a staff account, or gone: keep "a customer" */
+const asked = new Map(); // customer id -> its request, one per customer
+
+/** Learn the names of the customers `events` name (once each), before they are drawn. */
+function learnNames(events) {
+  const ids = new Set(events.map((e) => e.data?.user_id).filter((id) => id && !staff.has(id) && id !== me.id));
+  for (const id of ids) {
+    if (!asked.has(id)) {
+      const request = api("GET", `/customers/${id}`)
+        .then((customer) => customers.set(id, customer.full_name || customer.username))
+        .catch(() => {}); // a staff account (operators may not list staff), or gone
+      asked.set(id, request);
+    }
   }
+  return Promise.all([...ids].map((id) => asked.get(id)));
+}
+
+/** A sentence starts with a capital, even when it starts with "a customer". */
+function capitalised(parts) {
+  const first = parts[0];
+  const upper = (text) => text.charAt(0).toLocaleUpperCase() + text.slice(1);
+  if (typeof first === "string") parts[0] = upper(first);
+  else if (first instanceof Node) first.textContent = upper(first.textContent);
+  return parts;
 }
 
 /** The event as a sentence: its parts (text and links) to append. */
@@ -132,9 +145,20 @@ function sentence(event) {
     changes: Object.keys(d).filter((k) => k !== "user_id").map((k) => tEnum("change", k)).join(", "),
     plan: d.plan?.name ?? "",
     action: tEnum("plan_action", d.action),
+    command: tEnum("commands.kind", d.kind),
+    text: d.text ?? "",
+    counted: amount(d.counted_cash),
+    expected: amount(d.expected_cash),
+    variance: money(d.variance ?? 0),
+    float: amount(d.opening_float),
+    product: d.name ?? "",
+    change: tEnum("plan_action", d.change),
+    price: amount(d.price),
+    waited: minutesText(Math.round((d.waited_seconds ?? 0) / 60)),
+    from_station: d.from_station_id ? stations.get(d.from_station_id) ?? t("common.unknown_station") : "",
   };
   const key = variant(event, d);
-  if (key) return tParts(key, values);
+  if (key) return capitalised(tParts(key, values));
   return tParts("event.OTHER", { what: words(event.type), station }); // a type with no words yet
 }
 
@@ -153,6 +177,10 @@ function variant(event, d) {
       return d.seen ? `${key}.seen` : key;
     case "USER_UPDATED":
       return d.password ? `${key}.password` : key;
+    case "STATION_COMMAND":
+      return d.kind === "message" ? `${key}.message` : key;
+    case "STATION_COMMAND_RESULT":
+      return d.ok ? key : `${key}.failed`;
     case "PAYMENT_COMPLETED":
     case "PAYMENT_FAILED":
     case "PAYMENT_CREATED":
@@ -175,16 +203,19 @@ function matches(event) {
 
 const recent = []; // the last live events, to re-apply after a reload of the table
 
-function remember(event) {
+async function remember(event) {
   recent.push(event);
   if (recent.length > PER_PAGE) recent.shift();
+  if (event.type === "STATION_CREATED") stations.set(event.station_id, event.data.name);
+  await learnNames([event]);
   prepend(event);
 }
 
+/** Put a live event in its place, newest first (names may arrive out of order). */
 function prepend(event) {
   if (!matches(event) || body.querySelector(`[data-event-id="${event.id}"]`)) return;
-  if (event.type === "STATION_CREATED") stations.set(event.station_id, event.data.name);
-  body.prepend(row(event, true));
+  const older = [...body.children].find((tr) => Number(tr.dataset.eventId) < event.id) ?? null;
+  body.insertBefore(row(event, true), older);
   while (body.children.length > PER_PAGE) body.lastElementChild.remove();
 }
 

@@ -4,6 +4,7 @@
 
 import { api, clearError, oneAction, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
+import { moveTargets, stopQuestion, waitingText } from "./floor-till.js";
 import * as feed from "../feed.js";
 import { clock, debounce, el, money, timeBand, timeWithSeconds } from "../format.js";
 import { t, tEnum } from "../i18n.js";
@@ -296,6 +297,8 @@ function createCard(id) {
       confirm: el("button", { type: "button", class: "primary", "data-action": "confirm" }, t("floor.card_paid")),
       calloff: el("button", { type: "button", class: "danger", "data-action": "calloff" }, t("floor.call_off")),
       untamper: el("button", { type: "button", class: "danger", "data-action": "untamper" }, t("floor.clear_tamper")),
+      move: el("button", { type: "button", "data-action": "move" }, t("floor.move")),
+      void: el("button", { type: "button", class: "danger", "data-action": "void" }, t("floor.refund_sale")),
     },
   };
   const head = el("header", {}, card.name, card.type);
@@ -330,9 +333,13 @@ function update(card, station) {
   card.node.setAttribute("aria-label", `${station.name}: ${tEnum("floor_status", status)}`);
   card.name.textContent = station.name;
   card.type.textContent = tEnum("station_type_short", station.type);
-  const running = session?.status === "ACTIVE";
+  const waitingForPc = Boolean(session?.waiting_since);
+  const running = session?.status === "ACTIVE" && !waitingForPc;
   const agentGone = running && station.type === "PC" && !station.agent_connected && status !== "CLIENT_STOPPED";
-  card.status.textContent = tEnum("floor_status", status) + (agentGone ? ` · ${t("floor.agent_offline")}` : "");
+  card.status.textContent = waitingForPc
+    ? t("floor.waiting_for_pc")
+    : tEnum("floor_status", status) + (agentGone ? ` · ${t("floor.agent_offline")}` : "");
+  card.node.dataset.waiting = waitingForPc ? (session.start_overdue ? "overdue" : "yes") : "";
   card.customer.textContent = session ? session.customer_name ?? t("common.walk_in") : "";
   card.customer.hidden = !session;
   card.endsAt = running ? Date.parse(session.scheduled_end_at) - skewMs : null;
@@ -351,14 +358,19 @@ function update(card, station) {
     card.note.textContent = running ? t("floor.extension_waiting") : t("floor.card_waiting", { amount: money(session.amount_total) });
     card.note.dataset.kind = "payment";
     card.note.hidden = false;
-  } else if (!session || card.note.dataset.kind === "payment") {
+  } else if (waitingForPc) {
+    card.note.textContent = waitingText(session);
+    card.note.dataset.kind = "waiting";
+    card.note.hidden = false;
+  } else if (!session || ["payment", "waiting"].includes(card.note.dataset.kind)) {
     card.note.hidden = true; // a sale's warning stays while its session runs
   }
   const b = card.buttons;
   b.start.hidden = Boolean(session) || !["ONLINE", "OFFLINE"].includes(station.status);
   b.extend.hidden = b.stop.hidden = !running;
   b.confirm.hidden = !waiting;
-  b.calloff.hidden = !session || running;
+  b.calloff.hidden = !session || session.status !== "PENDING_PAYMENT";
+  b.move.hidden = b.void.hidden = !waitingForPc;
   b.maintenance.hidden = !isAdmin || Boolean(session);
   b.maintenance.textContent = station.status === "MAINTENANCE" ? t("floor.back_in_service") : t("floor.maintenance");
   b.untamper.hidden = !station.tamper_locked_at;
@@ -486,13 +498,50 @@ const ACTIONS = {
       return () => refresh(station.id);
     });
   },
-  stop(card) {
+  async stop(card) {
     const dialog = document.getElementById("stop-dialog");
     const station = card.station;
-    const left = clock(Math.ceil((card.endsAt - Date.now()) / 1000));
-    dialog.querySelector('[data-field="question"]').textContent = t("floor.stop_question", { name: station.name, left });
+    try {
+      const { text } = await stopQuestion(station.session, station.name);
+      dialog.querySelector('[data-field="question"]').textContent = text;
+    } catch (err) {
+      return cardError(card, err);
+    }
     openDialog(dialog, async () => {
-      await api("DELETE", `/sessions/${station.session.id}`);
+      const stopped = await api("DELETE", `/sessions/${station.session.id}`);
+      cardError(card, null);
+      const key = stopped.refund_way === "cash" ? "floor.refunded_cash" : "floor.refunded_balance";
+      card.note.textContent = stopped.refunded ? t(key, { amount: money(stopped.refunded) }) : "";
+      card.note.dataset.kind = "warning";
+      card.note.hidden = !stopped.refunded;
+      return () => refresh(station.id);
+    });
+  },
+  move(card) {
+    const dialog = document.getElementById("move-dialog");
+    const station = card.station;
+    const select = dialog.querySelector("select");
+    const free = moveTargets(select, [...cards.values()].map((c) => c.station).filter(Boolean), station);
+    dialog.querySelector('[data-field="question"]').textContent = free
+      ? t("floor.move_question", { name: station.name, amount: money(station.session.amount_total) })
+      : t("floor.move_none_free");
+    openDialog(dialog, async () => {
+      const target = select.value;
+      await api("POST", `/sessions/${station.session.id}/move`, { body: { station_id: target } });
+      cardError(card, null);
+      return () => refresh(station.id, target);
+    });
+  },
+  void(card) {
+    const dialog = document.getElementById("void-dialog");
+    const station = card.station;
+    dialog.querySelector('[data-field="question"]').textContent = t("floor.void_question", {
+      name: station.name,
+      amount: money(station.session.amount_total),
+    });
+    const giveBack = oneAction(); // a retry gives back once
+    openDialog(dialog, async () => {
+      await giveBack.run((key) => api("POST", `/sessions/${station.session.id}/void`, { idempotencyKey: key }));
       cardError(card, null);
       return () => refresh(station.id);
     });

@@ -1,5 +1,5 @@
-import { ApiError, isLoggedIn, login, showError } from "../api.js";
-import { t } from "../i18n.js";
+import { ApiError, api, isLoggedIn, login, showError } from "../api.js";
+import { rememberLanguage, t } from "../i18n.js";
 
 const REASONS = { expired: "login.expired" };
 
@@ -22,6 +22,8 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     await login(form.elements.username.value.trim(), form.elements.password.value);
+    const user = await api("GET", "/auth/me");
+    rememberLanguage(user.language || ""); // the first page comes in the user's language
     location.assign("/");
   } catch (err) {
     if (err instanceof ApiError && err.status === 422) {

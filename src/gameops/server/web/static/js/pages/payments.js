@@ -1,5 +1,5 @@
-// Payments: a day's revenue (GET /reports/revenue), by hour and by method, and cash per
-// operator (GET /reports/shift). The day runs midnight to midnight on this browser's clock.
+// Payments: the day's money in, revenue and balances (GET /reports/money), payments by hour
+// and by method (GET /reports/revenue), and cash per operator (GET /reports/shift). The day runs midnight to midnight on this browser's clock.
 
 import { api, clearError, showError } from "../api.js";
 import * as feed from "../feed.js";
@@ -25,14 +25,15 @@ const revenue = (from, to, groupBy) =>
 async function load() {
   const { from, to, hours } = dayWindow();
   try {
-    const [byMethod, byStation, shift, ...byHour] = await Promise.all([
+    const [figures, byMethod, byStation, shift, ...byHour] = await Promise.all([
+      api("GET", "/reports/money", { params: { from, to } }),
       revenue(from, to, "method"),
       revenue(from, to, "station"),
       api("GET", "/reports/shift", { params: { from, to } }),
       // One window per hour: the report groups by day, method or station, not by hour.
       ...hours.slice(0, 24).map((h, i) => revenue(h.toISOString(), hours[i + 1].toISOString(), "method")),
     ]);
-    renderTotals(byMethod.total);
+    renderTotals(figures, byMethod.total);
     renderMethods(byMethod.groups);
     renderStations(byStation.groups);
     renderShift(shift.operators);
@@ -43,11 +44,24 @@ async function load() {
   }
 }
 
-function renderTotals(total) {
-  for (const field of ["gross", "refunds", "net"]) {
-    document.querySelector(`[data-field="${field}"]`).textContent = money(total[field]);
-  }
-  document.querySelector('[data-field="payments"]').textContent = number(total.payments);
+/** The headline: the three figures of docs/money.md, never added together. */
+function renderTotals(figures, total) {
+  const set = (field, text) => (document.querySelector(`[data-field="${field}"]`).textContent = text);
+  set("money_in", money(figures.money_in.total));
+  set("money_in_split", t("payments.money_in_split", { cash: money(figures.money_in.CASH), card: money(figures.money_in.CARD) }));
+  set("revenue", money(figures.revenue));
+  set("revenue_note", figures.refunds ? t("payments.revenue_note", { amount: money(figures.refunds) }) : "");
+  set("liability", money(figures.liability.at_end));
+  const change = figures.liability.change;
+  const signed = `${change > 0 ? "+" : "−"}${money(Math.abs(change))}`;
+  set("liability_change", change ? t("payments.liability_change", { amount: signed }) : "");
+  set("payments", number(total.payments));
+  const taxes = figures.taxes.filter((line) => line.rate_bp > 0);
+  const taxLines = document.getElementById("tax-lines");
+  taxLines.hidden = !taxes.length;
+  taxLines.textContent = taxes
+    .map((line) => t("payments.tax_line", { rate: line.rate_bp / 100, net: money(line.net), tax: money(line.tax), gross: money(line.gross) }))
+    .join(" · ");
 }
 
 function rows(table, items, cells, empty) {

@@ -1,0 +1,530 @@
+"""Thousands of agents on one server process, against a bare floor measured in the same run.
+
+The load generator runs in ``--procs`` processes (each its own event loop) so that it is not
+the bottleneck. Each simulated agent speaks the real protocol: hello, heartbeats every 30 s,
+acks, and on a refused handshake it waits as a real agent does (the server's "retry in N s"
+on a 1013 close, else 1-5 s of jitter).
+
+* ``--floor``: a bare FastAPI + uvicorn server (``bench/floor_server.py``) holding the same
+  number of WebSockets, deflate off; POST /push/{n} sends one frame to socket n. Measured:
+  time until all are connected, memory per connection, POST returned -> frame received.
+* GameOps (``gameops serve``, its own process, a fresh SQLite or PostgreSQL database):
+  time until every agent is online (cold start), memory per connection, the server's CPU
+  while only heartbeats flow, start -> agent for ``--sessions`` sales, the expiry lag when
+  those sessions all end within the same minute, and the time until every agent is online
+  again after the server restarts (SIGTERM, start again: a reconnect storm).
+
+Figures are printed as ratios to the floor where the issue asks for them::
+
+    python bench/fleet_scale.py --agents 10000 --procs 4 --floor [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import websockets
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from gameops.protocol import (
+    ACKED_COMMANDS,
+    SERVER_MESSAGES,
+    Ack,
+    AgentHello,
+    Heartbeat,
+    SessionExpired,
+    SessionStart,
+    decode,
+    encode,
+)
+from gameops.protocol.close_codes import CloseCode, retry_after
+
+console = Console()
+ADMIN_PASSWORD = "bench-admin-password"
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+HERE = Path(__file__).resolve().parent
+
+
+# --- the load generator (child processes) ------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    """One child's share of the agents and what they saw."""
+
+    url: str  # ws base; "{id}" is replaced by the agent's station id (or floor index)
+    agents: list[tuple[str, str]]  # (id, token)
+    connected: set[str] = field(default_factory=set)
+    refused: int = 0
+    started: dict[str, float] = field(default_factory=dict)  # session id -> monotonic
+    expired: dict[str, float] = field(default_factory=dict)  # session id -> wall clock
+    pushed: dict[str, float] = field(default_factory=dict)  # floor push id -> monotonic
+    sending: set[asyncio.Future[None]] = field(default_factory=set)
+
+
+async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    while not stop.is_set():
+        try:
+            async with websockets.connect(
+                fleet.url.replace("{id}", ident),
+                additional_headers=headers,
+                compression=None,
+                max_queue=16,
+                open_timeout=60,
+            ) as ws:
+                if token:
+                    await ws.send(encode(AgentHello(agent_version="bench", os="bench", specs={})))
+                fleet.connected.add(ident)
+                beats = asyncio.create_task(_heartbeats(ws)) if token else None
+                try:
+                    async for frame in ws:
+                        _on_frame(fleet, frame, ws)
+                finally:
+                    fleet.connected.discard(ident)
+                    if beats is not None:
+                        beats.cancel()
+                code = ws.close_code
+                reason = ws.close_reason
+        except websockets.ConnectionClosed as closed:
+            fleet.connected.discard(ident)
+            code = closed.rcvd.code if closed.rcvd else None
+            reason = closed.rcvd.reason if closed.rcvd else None
+        except (OSError, TimeoutError, websockets.InvalidHandshake):
+            code, reason = None, None
+        fleet.refused += 1
+        asked = retry_after(reason) if code == CloseCode.TRY_AGAIN_LATER else None
+        restart = code == CloseCode.SERVICE_RESTART
+        await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
+
+
+def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> None:
+    received = time.monotonic()
+    if isinstance(frame, str) and frame.startswith("push:"):
+        fleet.pushed[frame[5:]] = received
+        return
+    message_id, payload = decode(frame, SERVER_MESSAGES)
+    if isinstance(payload, SessionStart):
+        fleet.started[str(payload.id)] = received
+    elif isinstance(payload, SessionExpired):
+        fleet.expired[str(payload.id)] = time.time()
+    if payload.TYPE in ACKED_COMMANDS:
+        ack = asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
+        fleet.sending.add(ack)  # a reference until it is sent
+        ack.add_done_callback(fleet.sending.discard)
+
+
+async def _heartbeats(ws: Any) -> None:
+    await asyncio.sleep(random.uniform(0, 30))
+    while True:
+        await ws.send(encode(Heartbeat(cpu=random.uniform(1, 30), ram=40)))
+        await asyncio.sleep(30)
+
+
+def child_main(pipe: Connection, url: str, agents: list[tuple[str, str]], ramp: float) -> None:
+    asyncio.run(_child(pipe, Fleet(url, agents), ramp))
+
+
+async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
+    stop = asyncio.Event()
+
+    async def later(ident: str, token: str) -> None:
+        await asyncio.sleep(random.uniform(0, ramp))
+        await _agent(fleet, ident, token, stop)
+
+    tasks = [asyncio.create_task(later(i, t)) for i, t in fleet.agents]
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, pipe.recv)
+        if command == "status":
+            pipe.send((len(fleet.connected), fleet.refused))
+        elif command == "results":
+            pipe.send((fleet.started, fleet.expired, fleet.pushed))
+        elif command == "stop":
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            pipe.send("stopped")
+            return
+
+
+class LoadGenerator:
+    def __init__(self, procs: int, url: str, agents: list[tuple[str, str]], ramp: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.procs = []
+        for share in range(procs):
+            mine, theirs = context.Pipe()
+            chunk = agents[share::procs]
+            process = context.Process(target=child_main, args=(theirs, url, chunk, ramp))
+            process.start()
+            self.pipes.append(mine)
+            self.procs.append(process)
+
+    def ask(self, command: str) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(command)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def connected(self) -> int:
+        return sum(count for count, _ in self.ask("status"))
+
+    def refused(self) -> int:
+        return sum(refused for _, refused in self.ask("status"))
+
+    def results(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        started: dict[str, float] = {}
+        expired: dict[str, float] = {}
+        pushed: dict[str, float] = {}
+        for s, e, p in self.ask("results"):
+            started.update(s)
+            expired.update(e)
+            pushed.update(p)
+        return started, expired, pushed
+
+    def stop(self) -> None:
+        self.ask("stop")
+        for process in self.procs:
+            process.join(10)
+
+
+# --- the servers ----------------------------------------------------------------------------
+
+
+def start_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                            stderr=open(log, "ab"))  # fmt: skip
+
+
+async def wait_healthy(base_url: str, path: str = "/health") -> None:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for _ in range(600):
+            try:
+                if (await client.get(path)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{base_url} did not become healthy in 60 s")
+
+
+def rss(pid: int) -> int:
+    return int(psutil.Process(pid).memory_info().rss)
+
+
+async def wait_all(
+    progress: Progress, label: str, count: int, probe: Any, limit: float
+) -> float | None:
+    """Seconds until ``probe()`` reaches ``count``; None if not within ``limit``."""
+    task = progress.add_task(label, total=count)
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        done = await probe()
+        progress.update(task, completed=done)
+        if done >= count:
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    return None
+
+
+def percentile(samples: list[float], q: int) -> float:
+    if len(samples) < 2:
+        return samples[0] if samples else float("nan")
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+# --- the runs -------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    connect_s: float | None = None
+    kb_per_connection: float = 0.0
+    idle_rss_mib: float = 0.0
+    push_p99_ms: float = 0.0
+    heartbeat_core_pct: float = 0.0
+    expiry_p99_ms: float = 0.0
+    expiry_n: int = 0
+    reconnect_s: float | None = None
+    refused: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) -> Figures:
+    port = args.port + 1
+    server = start_process(
+        [sys.executable, str(HERE / "floor_server.py"), "--port", str(port)], {}, work / "floor.log"
+    )
+    figures = Figures()
+    try:
+        await wait_healthy(f"http://127.0.0.1:{port}", "/health")
+        idle = rss(server.pid)
+        agents = [(str(n), "") for n in range(args.agents)]
+        load = LoadGenerator(args.procs, f"ws://127.0.0.1:{port}/ws/{{id}}", agents, args.ramp)
+
+        async def connected() -> int:
+            return load.connected()
+
+        figures.connect_s = await wait_all(
+            progress, "floor: connecting", args.agents, connected, 180
+        )
+        figures.idle_rss_mib = idle / 2**20
+        figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
+        returned: dict[str, float] = {}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for n in random.sample(range(args.agents), min(args.sessions, args.agents)):
+                push = uuid.uuid4().hex
+                returned[push] = time.monotonic()  # sent: the frame may beat the answer
+                await client.post(f"/push/{n}", params={"id": push})
+        await asyncio.sleep(1)
+        _, _, pushed = load.results()
+        lat = [(pushed[p] - t) * 1000 for p, t in returned.items() if p in pushed]
+        figures.push_p99_ms = percentile(lat, 99)
+        figures.extra["push_n"] = len(lat)
+        load.stop()
+    finally:
+        server.terminate()
+        server.wait(30)
+    return figures
+
+
+async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) -> Figures:
+    pg_name = None
+    if args.postgres:
+        pg_name, database_url = await fresh_postgres()
+    else:
+        database_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+    env = {
+        "GAMEOPS_DATABASE_URL": database_url,
+        "GAMEOPS_DATA_DIR": str(work / "data"),
+        "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "GAMEOPS_LOG_LEVEL": "WARNING",
+        "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",
+    }
+    gameops = [sys.executable, "-m", "gameops.cli", "serve", "--port", str(args.port)]
+    base = f"http://127.0.0.1:{args.port}"
+    server = start_process(gameops, env, work / "server.log")
+    figures = Figures()
+    load = None
+    try:
+        await wait_healthy(base)
+        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+            login = await client.post(
+                "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+            )
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            agents = await create_stations(client, args.agents, progress)
+            idle = rss(server.pid)
+            load = LoadGenerator(args.procs, f"ws://127.0.0.1:{args.port}/ws/agent/{{id}}",
+                                 agents, args.ramp)  # fmt: skip
+
+            async def online() -> int:
+                page = await client.get(
+                    "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
+                )
+                return int(page.json()["meta"]["total"])
+
+            figures.connect_s = await wait_all(
+                progress, "gameops: cold start", args.agents, online, 180
+            )
+            figures.idle_rss_mib = idle / 2**20
+            figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
+            figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
+            figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
+            figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
+            # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
+            server.send_signal(signal.SIGTERM)
+            server.wait(60)
+            server = start_process(gameops, env, work / "server.log")
+            await wait_healthy(base)
+            figures.reconnect_s = await wait_all(
+                progress, "gameops: after a restart", args.agents, online, 180
+            )
+            figures.refused = load.refused()
+    finally:
+        if load is not None:
+            load.stop()
+        server.terminate()
+        server.wait(30)
+        if pg_name:
+            await drop_postgres(pg_name)
+    return figures
+
+
+async def create_stations(
+    client: httpx.AsyncClient, count: int, progress: Progress
+) -> list[tuple[str, str]]:
+    task = progress.add_task("creating stations", total=count)
+    agents: list[tuple[str, str]] = []
+    limit = asyncio.Semaphore(32)
+
+    async def one(index: int) -> None:
+        async with limit:
+            body = {"name": f"BENCH-{index:05d}", "type": "PC", "hourly_rate": 600}
+            station = (await client.post("/api/v1/stations", json=body)).json()
+            token = (await client.post(f"/api/v1/stations/{station['id']}/agent-token")).json()
+            agents.append((station["id"], token["token"]))
+            progress.advance(task)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return agents
+
+
+async def cpu_share(pid: int, seconds: float) -> float:
+    """The server's CPU over ``seconds`` while only heartbeats flow, in % of one core."""
+    process = psutil.Process(pid)
+    before = process.cpu_times()
+    await asyncio.sleep(seconds)
+    after = process.cpu_times()
+    used = (after.user - before.user) + (after.system - before.system)
+    return 100 * used / seconds
+
+
+async def sell(
+    client: httpx.AsyncClient,
+    load: LoadGenerator,
+    agents: list[tuple[str, str]],
+    args: argparse.Namespace,
+    progress: Progress,
+) -> tuple[float, dict[str, datetime]]:
+    """1-minute sessions on ``--sessions`` stations; start -> agent p99 in ms and the ends."""
+    task = progress.add_task("starting sessions", total=args.sessions)
+    returned: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    ends: dict[str, datetime] = {}
+    limit = asyncio.Semaphore(args.concurrency)
+
+    async def one(station_id: str) -> None:
+        async with limit:
+            sent_at = time.monotonic()
+            response = await client.post(
+                "/api/v1/sessions/start", json={"station_id": station_id, "duration_minutes": 1}
+            )
+            returned_at = time.monotonic()
+            body = response.json()
+            returned[body["id"]], sent[body["id"]] = returned_at, sent_at
+            ends[body["id"]] = datetime.fromisoformat(body["scheduled_end_at"])
+            progress.advance(task)
+
+    sample = random.sample(agents, min(args.sessions, len(agents)))
+    await asyncio.gather(*(one(station_id) for station_id, _ in sample))
+    await asyncio.sleep(2)
+    started, _, _ = load.results()
+    lat = [(started[s] - t) * 1000 for s, t in returned.items() if s in started]
+    whole = [(started[s] - t) * 1000 for s, t in sent.items() if s in started]
+    console.print(f"start request sent -> agent p99: {percentile(whole, 99):.1f} ms "
+                  f"({len(whole)} of {len(sent)} received)")  # fmt: skip
+    return percentile(lat, 99), ends
+
+
+async def expiry_lag(
+    load: LoadGenerator, ends: dict[str, datetime], progress: Progress
+) -> tuple[float, int]:
+    task = progress.add_task("waiting for the expiries", total=len(ends))
+    deadline = max(ends.values()).timestamp() + 30
+    expired: dict[str, float] = {}
+    while time.time() < deadline:
+        _, expired, _ = load.results()
+        progress.update(task, completed=len(expired))
+        if len(expired) >= len(ends):
+            break
+        await asyncio.sleep(1)
+    lags = [(expired[s] - ends[s].timestamp()) * 1000 for s in ends if s in expired]
+    return percentile(lags, 99), len(lags)
+
+
+async def fresh_postgres() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"gameops_bench_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(PG_ADMIN)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    return name, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_postgres(name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await connection.close()
+
+
+def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> None:
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    table = Table(title=f"{args.agents} agents, {args.procs} load processes, {backend}")
+    for column in ("measure", "floor", "GameOps", "ratio", "target"):
+        table.add_column(column)
+
+    def row(name: str, f: float | None, g: float | None, fmt: str, target: str) -> None:
+        ratio = f"{g / f:.1f}x" if f and g is not None else "—"
+        shown_f = "—" if f is None else format(f, fmt)
+        shown_g = "not within 180 s" if g is None else format(g, fmt)
+        table.add_row(name, shown_f, shown_g, ratio, target)
+
+    f = floor or Figures()
+    row("all connected, cold start (s)", f.connect_s, ours.connect_s, ".1f", "≤ 60 s")
+    row("all online again after a restart (s)", None, ours.reconnect_s, ".1f", "≤ 60 s")
+    row("memory per connection (KB)", f.kb_per_connection, ours.kb_per_connection, ".0f", "≤ 2x")
+    row("idle server RSS (MiB)", f.idle_rss_mib, ours.idle_rss_mib, ".0f", "")
+    row("start answered -> agent p99 (floor: POST -> socket), ms", f.push_p99_ms,
+        ours.push_p99_ms, ".1f", "≤ 5x")  # fmt: skip
+    row("heartbeats: server CPU, % of a core", None, ours.heartbeat_core_pct, ".1f", "< 20 %")
+    row(f"expiry lag p99, {ours.expiry_n} in a minute (ms)", None, ours.expiry_p99_ms, ".0f",
+        "< 250 ms")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"refused or failed handshakes (retried): {ours.refused}; machine: {platform.machine()} "
+        f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"load average {os.getloadavg()[0]:.1f} at the end, Python {platform.python_version()}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+async def bench(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="gameops-fleet-"))
+    with Progress(console=console) as progress:
+        floor = await run_floor(args, work, progress) if args.floor else None
+        ours = await run_gameops(args, work, progress)
+    report(args, floor, ours)
+    console.print(f"logs in {work}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--agents", type=int, default=10_000)
+    parser.add_argument("--procs", type=int, default=4, help="load generator processes")
+    parser.add_argument("--sessions", type=int, default=2000, help="sales (and expiries)")
+    parser.add_argument("--concurrency", type=int, default=20, help="concurrent sales")
+    parser.add_argument("--ramp", type=float, default=5.0, help="spread the first connects")
+    parser.add_argument("--heartbeat-window", type=float, default=30.0)
+    parser.add_argument("--port", type=int, default=8770)
+    parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
+    parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

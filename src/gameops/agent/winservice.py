@@ -1,0 +1,309 @@
+"""The Windows service host: the agent as the ``GameOpsAgent`` service, on pywin32's service
+framework (``win32serviceutil.ServiceFramework``; docs/agent.md says why this one).
+
+``python.exe -m gameops.agent.winservice service --config PATH`` is the command line the
+service is registered with: python.exe itself is the service's program, and
+``servicemanager.StartServiceCtrlDispatcher`` connects it to the service control manager
+(no ``pythonservice.exe``, no Python class in the registry). The other commands are what
+the installer runs, elevated:
+
+- ``install --config PATH [--start]``: registers the service (automatic start, LocalSystem),
+  with recovery actions that restart it after 2 s on every failure, also when it stops
+  with an error (``ChangeServiceConfig2``), and a pre-shutdown notification;
+- ``remove [--reason uninstall|update] [--by WHO]``: leaves the stop note next to the state
+  file (:mod:`.goodbye`), stops the service, waits for it, and deletes it;
+- ``check --config PATH``: loads the config as the agent would; exit code 2 and the
+  message when it cannot be used (the installer refuses to go on);
+- ``run --config PATH``: the same host in a console, for trying it by hand.
+
+The service's stop and shutdown controls end in :meth:`Agent.stop`: ``SERVICE_CONTROL_STOP``
+with reason ``service_stop``, ``SERVICE_CONTROL_SHUTDOWN`` and ``PRESHUTDOWN`` with
+``shutdown``, so the agent says goodbye with that reason before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the service must reach its dispatcher fast: imports come later
+    import asyncio
+
+    from gameops.protocol import StopReason
+
+SERVICE_NAME = "GameOpsAgent"
+DISPLAY_NAME = "GameOps PC agent"
+DESCRIPTION = "Enforces paid gaming time on this PC (GameOps)."
+RESTART_AFTER_MS = 2000
+FAILURES_RESET_AFTER_S = 86400
+PRESHUTDOWN_TIMEOUT_MS = 10000  # time to say goodbye and lock before Windows goes down
+STOP_WAIT_SECONDS = 30
+START_WAIT_SECONDS = 120
+
+# The service controls (winsvc.h) that stop the agent, and the reason its goodbye gives.
+SERVICE_CONTROL_STOP = 1
+SERVICE_CONTROL_SHUTDOWN = 5
+SERVICE_CONTROL_PRESHUTDOWN = 15
+STOP_REASONS: dict[int, StopReason] = {
+    SERVICE_CONTROL_STOP: "service_stop",
+    SERVICE_CONTROL_SHUTDOWN: "shutdown",
+    SERVICE_CONTROL_PRESHUTDOWN: "shutdown",
+}
+
+
+class AgentHost:
+    """The agent, run on the calling thread with its own event loop; :meth:`stop` may be
+    called from any thread (the service control handler's), even before the agent is up."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+        self._guard = threading.Lock()
+        self._stop_reason: StopReason | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._agent: Any = None
+        self.started = threading.Event()  # the agent runs (its loop is up)
+
+    def run(self) -> int:
+        """Run the agent until :meth:`stop`; the exit code (2: a configuration error)."""
+        import asyncio
+
+        from .main import prepare
+
+        prepared = prepare(self.config_path)
+        if isinstance(prepared, int):
+            return prepared
+        return asyncio.run(self._serve(*prepared))
+
+    async def _serve(self, config: Any, parts: Any) -> int:
+        import asyncio
+
+        from .runtime import Agent
+
+        agent = Agent(config, parts)
+        with self._guard:
+            self._loop, self._agent = asyncio.get_running_loop(), agent
+            if self._stop_reason is not None:
+                agent.stop(self._stop_reason)
+        self.started.set()
+        return await agent.run()
+
+    def stop(self, reason: StopReason) -> None:
+        with self._guard:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._agent.stop, self._stop_reason)
+
+    def stop_for_control(self, control: int) -> bool:
+        """A service control: stop for it if it is one that stops the agent."""
+        reason = STOP_REASONS.get(control)
+        if reason is not None:
+            self.stop(reason)
+        return reason is not None
+
+
+def service_command(config_path: Path) -> str:
+    """The service's command line: this interpreter running this module."""
+    python = Path(sys.executable)
+    if python.name.lower() == "pythonw.exe":
+        python = python.with_name("python.exe")
+    return f'"{python}" -m gameops.agent.winservice service --config "{config_path}"'
+
+
+def service_class(config_path: Path) -> type[Any]:
+    """The pywin32 service class running the agent with ``config_path`` (Windows only:
+    pywin32 is imported here)."""
+    import servicemanager
+    import win32service
+    import win32serviceutil
+
+    class AgentService(win32serviceutil.ServiceFramework):
+        _svc_name_ = SERVICE_NAME
+        _svc_display_name_ = DISPLAY_NAME
+        _svc_description_ = DESCRIPTION
+
+        def __init__(self, args: Any) -> None:
+            super().__init__(args)
+            self.host = AgentHost(config_path)
+
+        def GetAcceptedControls(self) -> int:
+            accepted: int = super().GetAcceptedControls()  # type: ignore[no-untyped-call]
+            return accepted | win32service.SERVICE_ACCEPT_PRESHUTDOWN
+
+        def SvcStop(self) -> None:
+            self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=15000)
+            self.host.stop_for_control(SERVICE_CONTROL_STOP)
+
+        def SvcShutdown(self) -> None:
+            self.host.stop_for_control(SERVICE_CONTROL_SHUTDOWN)
+
+        def SvcOtherEx(self, control: int, event_type: int, data: Any) -> None:
+            if control == SERVICE_CONTROL_PRESHUTDOWN:
+                self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=15000)
+            self.host.stop_for_control(control)
+
+        def SvcDoRun(self) -> None:
+            servicemanager.LogInfoMsg(f"{SERVICE_NAME}: starting ({self.host.config_path})")
+            code = self.host.run()
+            if code != 0:
+                # A non-zero exit is a failure: the recovery actions start it again.
+                raise SystemExit(f"{SERVICE_NAME}: the agent exited with code {code}")
+
+    return AgentService
+
+
+def install(config_path: Path, start: bool) -> None:
+    import win32service
+
+    manager = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_ALL_ACCESS)
+    try:
+        handle = win32service.CreateService(
+            manager, SERVICE_NAME, DISPLAY_NAME, win32service.SERVICE_ALL_ACCESS,
+            win32service.SERVICE_WIN32_OWN_PROCESS, win32service.SERVICE_AUTO_START,
+            win32service.SERVICE_ERROR_NORMAL, service_command(config_path),
+            None, False, None, None, None,
+        )  # fmt: skip
+        try:
+            configure_recovery(handle)
+            print(f"installed {SERVICE_NAME}: {service_command(config_path)}")
+            if start:  # with this handle: Wine's OpenService may not find it yet
+                win32service.StartService(handle, None)
+                wait_for(handle, win32service.SERVICE_RUNNING, START_WAIT_SECONDS)
+                print(f"started {SERVICE_NAME}")
+        finally:
+            win32service.CloseServiceHandle(handle)
+    finally:
+        win32service.CloseServiceHandle(manager)
+
+
+def wait_for(handle: Any, state: int, seconds: float) -> None:
+    import win32service
+
+    deadline = time.monotonic() + seconds
+    while (now := win32service.QueryServiceStatus(handle)[1]) != state:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{SERVICE_NAME} is in state {now}, not {state}, after {seconds} s")
+        time.sleep(0.5)
+
+
+def configure_recovery(handle: Any) -> list[str]:
+    """Restart 2 s after every failure (a kill, a crash, an exit with an error), forever;
+    and time to say goodbye before a shutdown. The settings this service manager refused
+    (Wine's has no failure-actions flag) are returned, and said, not fatal."""
+    import pywintypes
+    import win32service
+
+    restart = (win32service.SC_ACTION_RESTART, RESTART_AFTER_MS)
+    settings: list[tuple[str, int, Any]] = [
+        ("description", win32service.SERVICE_CONFIG_DESCRIPTION, DESCRIPTION),
+        (
+            "failure actions",
+            win32service.SERVICE_CONFIG_FAILURE_ACTIONS,
+            {
+                "ResetPeriod": FAILURES_RESET_AFTER_S,
+                "RebootMsg": None,
+                "Command": None,
+                "Actions": [restart, restart, restart],
+            },
+        ),
+        # Run the recovery actions also when the agent stops with an error, not only when
+        # the process dies.
+        ("failure actions flag", win32service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, True),
+        ("pre-shutdown", win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, PRESHUTDOWN_TIMEOUT_MS),
+    ]
+    refused = []
+    for name, level, value in settings:
+        try:
+            win32service.ChangeServiceConfig2(handle, level, value)
+        except pywintypes.error as err:
+            print(f"{SERVICE_NAME}: this service manager refused the {name}: {err.strerror}")
+            refused.append(name)
+    return refused
+
+
+def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -> None:
+    import pywintypes
+    import win32service
+    import win32serviceutil
+
+    from .goodbye import note_path
+
+    note = note_path(state_path) if reason is not None and state_path is not None else None
+    if note is not None:  # the agent's goodbye gives this reason, and who
+        note.write_text(f"{reason}\n{by or ''}\n", encoding="utf-8")
+    try:
+        win32serviceutil.StopService(SERVICE_NAME)
+        win32serviceutil.WaitForServiceStatus(
+            SERVICE_NAME, win32service.SERVICE_STOPPED, STOP_WAIT_SECONDS
+        )
+    except pywintypes.error as err:  # not running (1062), or already gone (1060)
+        print(f"stop {SERVICE_NAME}: {err.strerror}")
+        if note is not None:  # no agent read it: it must not explain a later stop
+            note.unlink(missing_ok=True)
+    win32serviceutil.RemoveService(SERVICE_NAME)
+    print(f"removed {SERVICE_NAME}")
+
+
+def check(config_path: Path) -> int:
+    from .config import ConfigError, load_config
+    from .main import EXIT_CONFIG_ERROR
+
+    try:
+        load_config(config_path, {})
+    except ConfigError as err:
+        print(f"gameops-agent: {err}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    print(f"{config_path}: ok")
+    return 0
+
+
+def dispatch(config_path: Path) -> None:
+    """Started by the service control manager: hand this process to it."""
+    import servicemanager
+
+    servicemanager.Initialize()
+    servicemanager.PrepareToHostSingle(service_class(config_path))
+    servicemanager.StartServiceCtrlDispatcher()  # type: ignore[no-untyped-call]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m gameops.agent.winservice", description="The GameOps agent service."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("service", "run", "install", "check"):
+        command = commands.add_parser(name)
+        command.add_argument("--config", type=Path, required=True)
+        if name == "install":
+            command.add_argument("--start", action="store_true")
+    removing = commands.add_parser("remove")
+    removing.add_argument("--state-file", type=Path)
+    removing.add_argument("--reason", choices=["uninstall", "update"])
+    removing.add_argument("--by")
+    args = parser.parse_args(argv)
+    if args.command == "service":
+        dispatch(args.config)
+    elif args.command == "run":
+        return AgentHost(args.config.resolve()).run()
+    elif args.command == "check":
+        return check(args.config)
+    elif args.command == "install":
+        try:
+            install(args.config.resolve(), args.start)
+        except Exception as err:  # said in one line: the installer's log keeps 1 KB of it
+            print(f"{SERVICE_NAME}: {err!r}", file=sys.stderr)
+            return 3
+    else:
+        remove(args.state_file, args.reason, args.by)
+    return 0
+
+
+if __name__ == "__main__":
+    from .lean import defer_unused_imports
+
+    defer_unused_imports()
+    sys.exit(main())

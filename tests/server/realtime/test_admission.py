@@ -1,0 +1,80 @@
+"""Admission control: a storm of agent handshakes is told to come back later, at once and
+spread out, instead of queueing until the handshakes time out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from pathlib import Path
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from gameops.protocol import CloseCode, ServerHello
+from gameops.protocol.close_codes import retry_after, retry_reason
+from gameops.server.realtime.admission import MAX_DELAY_SECONDS, Admission, retry_ceiling
+from gameops.sim.fleet import SimStation, simulated_agent
+from tests.support.live_server import LiveServer, server_settings
+from tests.support.waiting import eventually
+
+
+def test_the_close_reason_carries_the_delay_both_ways() -> None:
+    assert retry_after(retry_reason("server busy", 4.24)) == 4.2
+    assert retry_after("too many failed attempts; retry in 60 s") == 60
+    assert retry_after("closed") is None and retry_after(None) is None
+
+
+def test_handshakes_beyond_capacity_are_refused_with_a_spread_delay() -> None:
+    now = [0.0]
+    gate = Admission(2, rng=random.Random(7), clock=lambda: now[0])
+    assert gate.enter() is None and gate.enter() is None
+    delays = [gate.enter() for _ in range(400)]
+    assert all(d is not None and 1.0 <= d <= MAX_DELAY_SECONDS for d in delays)
+    assert max(d for d in delays if d is not None) > 20  # a storm is spread over tens of s
+    assert gate.refused == 400 and gate.in_progress == 2
+    gate.leave()
+    assert gate.enter() is None  # a finished handshake makes room at once
+    now[0] = 60.0  # the storm is over: a lone refusal gets a short delay
+    lone = gate.enter()
+    assert lone is not None and lone <= retry_ceiling(1, 2) <= 2.5
+
+
+async def test_a_busy_server_turns_agents_away_and_they_come_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = LiveServer(
+        server_settings(database_url, tmp_path / "data", agent_handshakes_at_once=1)
+    )
+    await server.start()
+    try:
+        station_id, token = await server.create_pc_station()
+        url = f"{server.ws_url}/ws/agent/{station_id}"
+        # A handshake in progress: connected, authentication not sent yet.
+        holder = await websockets.connect(url)
+        async with websockets.connect(url) as refused:
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(refused.recv(), 10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == CloseCode.TRY_AGAIN_LATER
+        delay = retry_after(closed.value.rcvd.reason)
+        assert delay is not None and 1.0 <= delay <= MAX_DELAY_SECONDS
+
+        agent = simulated_agent(server.base_url, SimStation(station_id, "PC", token))
+        running = asyncio.create_task(agent.run())
+        await eventually(lambda: _async(agent.link.attempts), lambda n: n >= 1, timeout=10)
+        await holder.close()  # the first handshake gives up: room for the agent's retry
+        await eventually(lambda: _async(agent.link.connected), bool, timeout=40)
+        assert agent.link.attempts >= 2  # turned away once, back after the given delay
+        agent.stop()
+        await asyncio.wait_for(running, 10)
+
+        async with websockets.connect(f"{url}?token={token}") as later:
+            assert json.loads(await later.recv())["type"] == ServerHello.TYPE
+    finally:
+        await server.close()
+
+
+async def _async(value: object) -> object:
+    return value
