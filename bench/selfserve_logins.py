@@ -119,7 +119,7 @@ async def round_trip(pc: Pc, request: Payload, answer: type[Payload]) -> tuple[f
     assert pc.ws is not None
     sent = time.monotonic()
     await pc.ws.send(encode(request))
-    payload = await expect(pc.ws, answer, 120)
+    payload = await expect(pc.ws, answer, 600)
     return time.monotonic() - sent, payload
 
 
@@ -130,12 +130,12 @@ async def log_in(pc: Pc) -> tuple[float, bool]:
     assert pc.ws is not None
     sent = time.monotonic()
     await pc.ws.send(encode(Login(username=pc.username, secret=PIN)))
-    result = await expect(pc.ws, LoginResult, 120)
+    result = await expect(pc.ws, LoginResult, 600)
     assert isinstance(result, LoginResult)
     if not result.ok:
         REFUSALS[result.message] = REFUSALS.get(result.message, 0) + 1
         return time.monotonic() - sent, False
-    await expect(pc.ws, SessionStart, 120)
+    await expect(pc.ws, SessionStart, 600)
     return time.monotonic() - sent, True
 
 
