@@ -53,7 +53,9 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         services.admission.leave()
     if connection is None:
         return
-    tampers = TamperCoalescer(services.settings.tamper_window_seconds)
+    tampers = TamperCoalescer(
+        services.settings.tamper_window_seconds, burst=services.settings.tamper_burst
+    )
     reason = "connection lost"
     services.metrics.websockets.labels("agent").inc()
     try:
