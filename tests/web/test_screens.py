@@ -100,8 +100,6 @@ SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "admin": ("/admin", _rows),
     "admin-setup-pc": ("/admin", _setup),
     "admin-rate-plan": ("/admin", _plan),
-    "till": ("/till", _page),
-    "shop": ("/shop", _page),
     "tickets": ("/tickets", _page),
 }
 
