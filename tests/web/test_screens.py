@@ -82,6 +82,10 @@ async def _plan(page: Page) -> None:
     await expect(slot).to_have_css("background-color", "rgb(77, 163, 255)")  # the rule's colour
 
 
+async def _page(page: Page) -> None:
+    await expect(page.locator("main h1")).to_be_visible()
+
+
 # name -> (path, how to get the screen ready)
 SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "floor": ("/", _floor),
@@ -96,6 +100,7 @@ SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "admin": ("/admin", _rows),
     "admin-setup-pc": ("/admin", _setup),
     "admin-rate-plan": ("/admin", _plan),
+    "tickets": ("/tickets", _page),
 }
 
 
