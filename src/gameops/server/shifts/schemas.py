@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from gameops.server.schemas import Schema
+from gameops.server.schemas import Amount, Schema
 from gameops.server.shifts.domain import ShiftStatus
 
-Count = dict[int, int]  # {denomination in minor units: pieces}
+# {denomination in minor units: pieces}; the keys arrive as JSON strings, the pieces strict.
+Count = dict[int, Annotated[StrictInt, Field(ge=0, le=1_000_000)]]
 
 _COUNT = 'pieces per note or coin, keyed by its value in minor units: {"2000": 3}'
 
@@ -24,7 +26,7 @@ class ShiftClose(BaseModel):
 
 
 class CorrectionCreate(BaseModel):
-    amount: int = Field(description="signed: money found (+) or missing (-) after the close")
+    amount: Amount = Field(description="signed: money found (+) or missing (-) after the close")
     reason: str = Field(min_length=1, max_length=255)
 
 
