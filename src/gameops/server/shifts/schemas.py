@@ -2,13 +2,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
-from gameops.server.schemas import Schema
+from gameops.server.schemas import Amount, Schema
 from gameops.server.shifts.domain import ShiftStatus
 
-Count = dict[int, int]  # {denomination in minor units: pieces}
+# {denomination in minor units: pieces}, bounded so that no total can overflow (issue 11 §3).
+Count = Annotated[
+    dict[
+        Annotated[int, Field(gt=0, le=100_000_000)],
+        Annotated[StrictInt, Field(ge=0, le=1_000_000)],
+    ],
+    Field(max_length=64),
+]
 
 _COUNT = 'pieces per note or coin, keyed by its value in minor units: {"2000": 3}'
 
@@ -24,7 +32,7 @@ class ShiftClose(BaseModel):
 
 
 class CorrectionCreate(BaseModel):
-    amount: int = Field(description="signed: money found (+) or missing (-) after the close")
+    amount: Amount = Field(description="signed: money found (+) or missing (-) after the close")
     reason: str = Field(min_length=1, max_length=255)
 
 
