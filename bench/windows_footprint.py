@@ -107,7 +107,7 @@ def write_config(path: Path, base_url: str, station_id: str, token: str, overlay
 
 
 def scenario(
-    env: dict[str, str], python: str, config: str, overlay: bool, seconds: float
+    env: dict[str, str], python: str, config: str, overlay: bool, seconds: float, log: Path
 ) -> list[Measured]:
     label = "service + overlay" if overlay else "service, no overlay"
     wine(env, python, "-m", "gameops.agent.winservice", "install", "--config", config, "--start")
@@ -115,7 +115,8 @@ def scenario(
         time.sleep(seconds)  # connected, idle (lock view when shown)
         service = find("gameops.agent.winservice service")
         if service is None:
-            raise SystemExit("the service process is not running")
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+            raise SystemExit(f"the service process is not running; its log:\n{tail}")
         found = [memory(label, "service", service)]
         if overlay:
             desktop = find("gameops.agent.desktop")
@@ -145,7 +146,9 @@ def bench(seconds: float) -> None:
     server = start_server(port, data, None)
     xvfb = start_xvfb()
     env["DISPLAY"] = os.environ.get("DISPLAY", "")
-    python = windows_path(STAGED / "python.exe")
+    staged = data / "python"  # a copy: make windows-agent may restage meanwhile
+    shutil.copytree(STAGED, staged)
+    python = windows_path(staged / "python.exe")
     results: list[Measured] = []
     try:
         subprocess.run(["wineserver", "-p"], env=env, check=True)
@@ -157,8 +160,8 @@ def bench(seconds: float) -> None:
         subprocess.run(["wineserver", "-k"], env=env, check=True)  # read at services.exe start
         subprocess.run(["wineserver", "-w"], env=env, check=True)
         subprocess.run(["wineserver", "-p"], env=env, check=True)
-        site = windows_path(STAGED / "Lib" / "site-packages")
-        wine(env, python, "-m", "compileall", "-q", "-j", "0", site)
+        site = windows_path(staged / "Lib" / "site-packages")
+        wine(env, python, "-m", "compileall", "-q", site)  # no -j: no multiprocessing in Wine
         bare = subprocess.Popen(
             ["wine", python, "-c", "import time; time.sleep(600)"], env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -171,7 +174,7 @@ def bench(seconds: float) -> None:
         station_id, token = asyncio.run(provisioned(base_url))
         for overlay in (False, True):
             config = write_config(data / "agent.yaml", base_url, station_id, token, overlay)
-            results += scenario(env, python, config, overlay, seconds)
+            results += scenario(env, python, config, overlay, seconds, data / "agent.log")
     finally:
         subprocess.run(["wineserver", "-k"], env=env, check=False)
         server.terminate()

@@ -244,7 +244,7 @@ Section "Agent" SecAgent
 
   ; Compiled once here rather than at each start of the service (the standard library
   ; ships compiled; the wheels and the agent do not).
-  !insertmacro Run '${PYTHON} -m compileall -q -j 0 "$INSTDIR\python\Lib\site-packages"'
+  !insertmacro Run '${PYTHON} -m compileall -q "$INSTDIR\python\Lib\site-packages"'
 
   ; The data folder: config (with the token), signed state file, logs. SYSTEM and
   ; Administrators only; the customer's account cannot read or change anything in it.

@@ -26,7 +26,7 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
             "play_block_seconds": 2,
-            "play_renew_lead_seconds": 1.0,
+            "play_renew_lead_seconds": 1.5,  # slack for a busy machine
             "play_renew_poll_seconds": 0.1,
             "venue_name": "Pixel Lounge",
         }

@@ -13,6 +13,7 @@ from gameops.protocol import (
     SERVER_MESSAGES,
     Ack,
     Heartbeat,
+    Login,
     ProtocolError,
     SessionInfo,
     SessionStart,
@@ -87,3 +88,12 @@ def test_naive_times_are_refused() -> None:
     )
     with pytest.raises(ProtocolError, match=r"scheduled_end_at|started_at"):
         decode(frame, SERVER_MESSAGES)
+
+
+def test_a_login_never_shows_its_secret_or_ticket_code() -> None:
+    login = Login(username="ada", secret="73915", ticket="ABCD-EFGH-JKLM")
+    shown = f"{login!r} {login!s} {[login]}"
+    assert "73915" not in shown and "EFGH" not in shown
+    assert "ada" in shown
+    _, decoded = decode(encode(login), AGENT_MESSAGES)
+    assert decoded == login  # the wire still carries it: only to the server

@@ -23,7 +23,9 @@ WINDOW = 1.0
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return server_settings(database_url, tmp_path / "data", tamper_window_seconds=WINDOW)
+    return server_settings(
+        database_url, tmp_path / "data", tamper_window_seconds=WINDOW, tamper_burst=1
+    )
 
 
 async def _station(admin: httpx.AsyncClient, station_id: str) -> dict[str, object]:

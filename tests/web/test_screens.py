@@ -61,6 +61,15 @@ async def _payments(page: Page) -> None:
     await expect(page.locator('[data-field="money_in"]')).not_to_have_text("—")
 
 
+async def _till(page: Page) -> None:
+    await expect(page.locator('[data-field="expected"]')).not_to_have_text("—")
+    await expect(page.locator("#receipts-table tbody tr").first).to_be_visible()
+
+
+async def _shop(page: Page) -> None:
+    await expect(page.locator("#products")).to_be_visible()
+
+
 async def _setup(page: Page) -> None:
     await page.locator('#stations-table tr[data-name="PC-12"] button').nth(2).click()
     await page.locator("#confirm-dialog [type=submit]").click()
@@ -73,6 +82,10 @@ async def _plan(page: Page) -> None:
     await expect(slot).to_have_css("background-color", "rgb(77, 163, 255)")  # the rule's colour
 
 
+async def _page(page: Page) -> None:
+    await expect(page.locator("main h1")).to_be_visible()
+
+
 # name -> (path, how to get the screen ready)
 SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "floor": ("/", _floor),
@@ -81,10 +94,13 @@ SCREENS: dict[str, tuple[str, Callable[[Page], Awaitable[None]]]] = {
     "sessions": ("/sessions", _rows),
     "customers": ("/customers", _customer),
     "payments": ("/payments", _payments),
+    "till": ("/till", _till),
+    "shop": ("/shop", _shop),
     "events": ("/events", _rows),
     "admin": ("/admin", _rows),
     "admin-setup-pc": ("/admin", _setup),
     "admin-rate-plan": ("/admin", _plan),
+    "tickets": ("/tickets", _page),
 }
 
 
@@ -160,7 +176,10 @@ async def test_every_screen_in_every_language_and_width(
             await expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")
             await expect(page.locator("html")).to_have_attribute("lang", language)
             await ready(page)
-            await _check(page, language, english_only)
+            try:
+                await _check(page, language, english_only)
+            except AssertionError as err:
+                raise AssertionError(f"{name} at {width} px in {language}: {err}") from err
             await page.screenshot(path=DOCS / f"{name}-{language}-{width}.png")
         assert errors == []
         await context.close()

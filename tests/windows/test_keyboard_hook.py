@@ -22,6 +22,10 @@ from tests.agent.screen import VirtualDisplay
 from tests.support.waiting import eventually
 from tests.windows.wine import PROBES, Wine, WineProcess, wait_for_colour, windows_path
 
+# The first test of a run also creates the Wine prefix (up to 3 minutes on a busy machine).
+pytestmark = pytest.mark.timeout(300)
+
+
 LOCK_POINT = (512, 150)
 VK_A, VK_LMENU, VK_LCONTROL = 0x41, 0xA4, 0xA2
 WM_KEYDOWN, WM_KEYUP = 0x0100, 0x0101

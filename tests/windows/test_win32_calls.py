@@ -16,6 +16,10 @@ from tests.agent.screen import VirtualDisplay, save
 from tests.support.waiting import eventually
 from tests.windows.wine import PROBES, Wine, windows_path
 
+# The first test of a run also creates the Wine prefix (up to 3 minutes on a busy machine).
+pytestmark = pytest.mark.timeout(300)
+
+
 ERROR_CALL_NOT_IMPLEMENTED = 120
 IDOK = 1
 

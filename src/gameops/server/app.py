@@ -233,6 +233,7 @@ def build_services(settings: Settings) -> Services:
             play_rules,
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
+            database,
         ),
     )
 

@@ -1,5 +1,6 @@
 """Printable pages (receipts, the shift handover) and CSV exports: rendered on the server
-so they print the same from any browser, with money formatted by Babel."""
+so they print the same from any browser, in the venue's language (the catalogues of
+``gameops.i18n``), money and times formatted by Babel."""
 
 from __future__ import annotations
 
@@ -9,33 +10,36 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gameops import i18n
+from gameops.i18n import formatting
 
 _TEMPLATES = Path(__file__).parent / "web" / "templates" / "print"
 _ENV = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
-def money(amount: int, currency: str, locale: str = "en") -> str:
-    """Minor units as the venue reads them: 1250 USD is $12.50."""
-    digits = 0 if currency in {"JPY", "KRW", "ISK", "CLP", "VND"} else 2
-    return str(format_currency(amount / 10**digits, currency, locale=locale))
-
-
 def render(template: str, context: Mapping[str, Any]) -> HTMLResponse:
+    """``context`` has ``currency``, ``timezone`` and ``language``: the page gets ``t`` (the
+    catalogue's words), ``money`` and ``local_time`` (Babel, the language's way)."""
     currency = str(context.get("currency", "USD"))
-    zone = ZoneInfo(str(context.get("timezone", "UTC")))
+    zone = str(context.get("timezone", "UTC"))
+    language = str(context.get("language", "en"))
 
     def as_money(amount: int | None) -> str:
-        return "" if amount is None else money(amount, currency)
+        return "" if amount is None else formatting.money(amount, currency, language)
 
     def as_time(moment: datetime | None) -> str:
-        return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return "" if moment is None else formatting.moment(moment, zone, language, "short")
 
-    page = _ENV.get_template(template).render(**context, money=as_money, local_time=as_time)
+    def words(key: str, **values: object) -> str:
+        return i18n.translate(language, key, **values)
+
+    page = _ENV.get_template(template).render(
+        **context, money=as_money, local_time=as_time, t=words
+    )
     return HTMLResponse(page)
 
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     # Repeated tamper reports of one kind from one station within this window are recorded
     # as one event with their count (an agent flooding them cannot flood the audit log).
     tamper_window_seconds: float = Field(default=10.0, gt=0)
+    # ...after the first this many of the window, which are recorded at once: a kill loop's
+    # few reports a minute each reach the dashboard, a flood does not.
+    tamper_burst: int = Field(default=5, gt=0)
     logoff_grace_seconds: int = Field(default=60, ge=0)
     expiry_sweep_seconds: float = Field(default=30.0, gt=0)
     # Transport-level pings; the protocol heartbeat already proves liveness, so these can be rare.

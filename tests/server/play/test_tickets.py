@@ -51,7 +51,9 @@ async def test_a_ticket_used_on_two_pcs_in_turn_keeps_its_time(
     assert bye.code == "logged_out" and "went back on your ticket" in bye.message
     await first.expect(SessionEnd)
     listed = (await admin.get("/api/v1/tickets")).json()["items"][0]
-    assert 58 <= listed["seconds_left"] <= 60  # the unused part of the block came back
+    # The unused part of the current block came back (a renewal may have taken a second
+    # block before the logout on a busy machine: at most that one is spent).
+    assert 56 <= listed["seconds_left"] <= 60
 
     on_second = await ticket_login(second, code)
     assert on_second.ok, on_second

@@ -64,3 +64,15 @@ def test_many_kinds_share_one_overflow_bucket() -> None:
     for i in range(4, 1000):
         assert rule.offer(Tamper(kind=f"k{i}"), 1) is None
     assert rule.due(5) == [Tamper(kind=OVERFLOW_KIND, detail="k999: ", count=996)]
+
+
+def test_a_few_reports_in_a_window_each_go_through_and_a_flood_is_held() -> None:
+    """A kill loop reports each overlay death (its running count, then the lock): each
+    reaches the dashboard. Only what comes beyond ``burst`` in one window is held."""
+    rule = TamperCoalescer(window=10, burst=5)
+    loop = [killed(count=n) for n in (1, 2, 3)] + [killed(count=4, lock=True)]
+    assert [rule.offer(report, now=float(n)) for n, report in enumerate(loop)] == loop
+    for n in range(4, 6):
+        assert rule.offer(killed(count=n), now=5.0) == killed(count=n)
+    assert rule.offer(killed(count=6), now=5.5) is None  # the sixth in ten seconds
+    assert rule.due(10.0) == [killed(count=6)]

@@ -153,6 +153,16 @@ def _stale(user: User | None, version: int) -> str | None:
     return None
 
 
+async def guard(throttle: Throttle, database: Database, rule: Rule, key: str) -> None:
+    """Count an attempt at ``rule`` for ``key``: past the limit, 429 with ``Retry-After``
+    (and the burst's one audit line). For any route that takes guesses of a secret."""
+    try:
+        await throttle.acquire(rule, key)
+    except Throttled as err:
+        await throttled(database, err)
+        raise _too_many(err) from err
+
+
 def _too_many(err: Throttled) -> TooManyRequests:
     return TooManyRequests(
         f"Too many attempts; try again in {err.retry_after} s", retry_after=err.retry_after

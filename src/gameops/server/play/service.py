@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import Login, LoginCode, LoginResult, PackageOffer, StationInfo, utc_now
 from gameops.server.auth.passwords import Passwords
+from gameops.server.db.engine import Database
 from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
 from gameops.server.events.base import record
 from gameops.server.payments import repository as payment_rows
@@ -93,7 +94,10 @@ async def login(
     try:
         if attempt.ticket is not None:
             return await _ticket_login(db, rules, station_id, attempt.ticket)
-        return await _member_login(db, rules, desk.passwords, station_id, attempt)
+        # The PIN is checked before this transaction touches the database: argon2 takes
+        # tens of milliseconds (far more on a busy machine) and no connection waits on it.
+        user_id = await _check_secret(desk, attempt)
+        return await _member_login(db, rules, user_id, station_id, attempt)
     except Refused as refused:
         if refused.counts and await throttle.failed(keys):
             _record_burst(db, station_id, attempt)
@@ -122,20 +126,29 @@ def _record_burst(db: AsyncSession, station_id: uuid.UUID, attempt: Login) -> No
     )
 
 
+async def _check_secret(desk: PlayDesk, attempt: Login) -> uuid.UUID:
+    """The member whose PIN or password this is, read in a session of its own and checked
+    with no connection held; refused (a counted guess) otherwise."""
+    if not attempt.username or not attempt.secret:
+        raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
+    async with desk.database.sessionmaker() as db:
+        user = await repository.member_by_login(db, attempt.username.strip())
+    hashed = user.password_hash if user is not None else None
+    if not await desk.passwords.verify(attempt.secret, hashed) or user is None:
+        raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
+    return user.id
+
+
 async def _member_login(
     db: AsyncSession,
     rules: PlayRules,
-    passwords: Passwords,
+    user_id: uuid.UUID,
     station_id: uuid.UUID,
     attempt: Login,
 ) -> LoginResult:
-    if not attempt.username or not attempt.secret:
-        raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
-    user = await repository.member_by_login(db, attempt.username.strip())
-    hashed = user.password_hash if user is not None else None
-    # argon2 takes tens of milliseconds: off the event loop (Passwords does it in a thread).
-    if not await passwords.verify(attempt.secret, hashed) or user is None:
-        raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
+    user = await db.get(User, user_id)
+    if user is None:
+        raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS)
     if not user.is_active:
         raise Refused("account_disabled", domain.ACCOUNT_DISABLED)
     station = await _free_station(db, station_id)
@@ -483,6 +496,7 @@ class PlayDesk:
     rules: PlayRules
     throttle: LoginThrottle
     passwords: Passwords
+    database: Database  # the PIN check reads in a session of its own
 
 
 async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID) -> StationInfo:

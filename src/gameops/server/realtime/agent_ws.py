@@ -53,7 +53,9 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         services.admission.leave()
     if connection is None:
         return
-    tampers = TamperCoalescer(services.settings.tamper_window_seconds)
+    tampers = TamperCoalescer(
+        services.settings.tamper_window_seconds, burst=services.settings.tamper_burst
+    )
     reason = "connection lost"
     services.metrics.websockets.labels("agent").inc()
     try:
@@ -85,8 +87,16 @@ async def _open(
     connection = AgentConnection(
         websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
     )
-    # The hello is queued before the connection can receive commands from the bus: the agent
-    # drops a connection whose first frame is anything else.
+    try:
+        async with services.database.transaction() as db:
+            await presence.mark_connected(db, station_uuid, connection.connection_id)
+    except BaseException:
+        connection.close(CloseCode.NORMAL, "server error")
+        raise
+    # The station is online before the agent hears hello (whoever reads the station after
+    # the agent connected sees it connected), and the hello is queued before the connection
+    # can receive commands from the bus: the agent drops a connection whose first frame is
+    # anything else. A command published in between is in the agent's sync_request answer.
     connection.send(
         ServerHello(
             server_time=utc_now(),
@@ -94,13 +104,6 @@ async def _open(
         )
     )
     await services.hub.register(connection)
-    try:
-        async with services.database.transaction() as db:
-            await presence.mark_connected(db, station_uuid, connection.connection_id)
-    except BaseException:
-        services.hub.unregister(connection)
-        connection.close(CloseCode.NORMAL, "server error")
-        raise
     return connection
 
 

@@ -1,13 +1,15 @@
 """What a receipt says: its lines and tax lines. Pure: no I/O.
 
 A receipt is issued for every completed sale, extension, top-up, refund and snack sale.
-Play time and snacks carry tax; a top-up does not (it is a prepayment: the tax is on the
-play it pays for, shown on that sale's receipt). A refund's lines are negative.
+Its words are in the venue's language, fixed when it is issued (it is a copy of what the
+customer was given). Play time and snacks carry tax; a top-up does not (it is a
+prepayment: the tax is on the play it pays for, shown on that sale's receipt). A refund's
+lines are negative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -43,19 +45,20 @@ class Line:
     rate_bp: int | None  # None: not taxed (a top-up)
 
 
-def time_line(kind: ReceiptKind, minutes: int, station: str | None, amount: int, rate: int) -> Line:
-    where = f" on {station}" if station else ""
-    text = {
-        ReceiptKind.SALE: f"Play time, {minutes} min{where}",
-        ReceiptKind.EXTENSION: f"Extra time, {minutes} min{where}",
-        ReceiptKind.REFUND: f"Refund of unused time{where}",
-    }[kind]
+Words = Callable[..., str]  # a catalogue lookup: words("receipt.line_SALE", minutes=60)
+
+
+def time_line(
+    words: Words, kind: ReceiptKind, minutes: int, station: str | None, amount: int, rate: int
+) -> Line:
+    where = words("receipt.on_station", station=station) if station else ""
+    text = words(f"receipt.line_{kind.value}", minutes=minutes, where=where).strip()
     sign = -1 if kind is ReceiptKind.REFUND else 1
     return Line(text, 1, sign * amount, sign * amount, rate)
 
 
-def topup_line(amount: int) -> Line:
-    return Line("Balance top-up", 1, amount, amount, None)
+def topup_line(words: Words, amount: int) -> Line:
+    return Line(words("receipt.line_TOPUP"), 1, amount, amount, None)
 
 
 def taxes(lines: Sequence[Line]) -> list[dict[str, Any]]:

@@ -60,6 +60,7 @@ async def print_receipt(
         "paper": paper,
         "currency": receipt.currency,
         "timezone": settings.venue_timezone,
+        "language": settings.venue_language,
         "venue": {
             "name": settings.venue_name,
             "address": settings.venue_address,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gameops import i18n
 from gameops.server.db.models import Payment, Receipt
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.payments.domain import PaymentStatus
@@ -25,6 +26,8 @@ from gameops.server.settings import Settings
 class Receipts:
     def __init__(self, settings: Settings) -> None:
         self._time_rate = settings.tax_rate_bp
+        language = settings.venue_language
+        self._words = lambda key, **values: i18n.translate(language, key, **values)
 
     def subscribe(self, dispatcher: EventDispatcher) -> None:
         dispatcher.handle(PaymentChanged, self.on_payment)
@@ -58,8 +61,11 @@ class Receipts:
         self, db: AsyncSession, kind: ReceiptKind, payment: Payment, event: PaymentChanged
     ) -> list[Line]:
         if kind is ReceiptKind.TOPUP:
-            return [topup_line(payment.amount)]
+            return [topup_line(self._words, payment.amount)]
         if kind is ReceiptKind.SHOP:
             return await repository.shop_lines(db, payment.id)
         station = await repository.station_name(db, event.station_id)
-        return [time_line(kind, payment.minutes, station, payment.amount, self._time_rate)]
+        line = time_line(
+            self._words, kind, payment.minutes, station, payment.amount, self._time_rate
+        )
+        return [line]

@@ -113,3 +113,6 @@ class StopPreview(BaseModel):
     refund: int
     refund_way: RefundWay
     explanation: str
+    needs_open_shift: bool = Field(
+        default=False, description="cash back needs an open shift and none is open: open one"
+    )

@@ -74,6 +74,8 @@ from gameops.server.sessions.schemas import (
     StopPreview,
 )
 from gameops.server.settings import Settings
+from gameops.server.shifts import repository as shifts
+from gameops.server.shifts.service import NO_SHIFT
 from gameops.server.stations import repository as stations_repository
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import (
@@ -424,6 +426,12 @@ async def preview_stop(settings: Settings, db: AsyncSession, session_id: uuid.UU
     if session.status is not SessionStatus.ACTIVE:
         raise BadRequest("Session already ended")
     plan = refund_plan(settings, session, utc_now())
+    explanation = plan.reason
+    blocked = plan.way is RefundWay.CASH and plan.amount > 0 and settings.require_open_shift
+    if blocked and await shifts.open_shift(db) is None:
+        explanation = f"{plan.reason} {NO_SHIFT}."
+    else:
+        blocked = False
     return StopPreview(
         session_id=session.id,
         paid=session.amount_total,
@@ -431,7 +439,8 @@ async def preview_stop(settings: Settings, db: AsyncSession, session_id: uuid.UU
         unused_seconds=plan.unused_seconds,
         refund=plan.amount,
         refund_way=plan.way,
-        explanation=plan.reason,
+        explanation=explanation,
+        needs_open_shift=blocked,
     )
 
 

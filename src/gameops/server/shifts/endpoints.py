@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from gameops.server.accounts.domain import check_amount
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.printing import csv_response, render
 from gameops.server.schemas import PageMeta, Paginated
@@ -81,8 +82,9 @@ async def close_shift(
 
 @router.post("/{shift_id}/corrections", status_code=status.HTTP_201_CREATED)
 async def correct_shift(
-    shift_id: uuid.UUID, body: CorrectionCreate, db: DbDep, staff: StaffUser
+    shift_id: uuid.UUID, body: CorrectionCreate, settings: SettingsDep, db: DbDep, staff: StaffUser
 ) -> CorrectionPublic:
+    check_amount(body.amount, settings.max_amount, "the correction")
     return CorrectionPublic.model_validate(await service.correct(db, shift_id, body, staff))
 
 
@@ -99,6 +101,7 @@ async def handover_report(
             "report": report,
             "currency": settings.currency,
             "timezone": settings.venue_timezone,
+            "language": settings.venue_language,
             "venue": settings.venue_name,
         }
         return render("handover.html", context)

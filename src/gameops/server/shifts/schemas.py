@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, StrictInt
 from gameops.server.schemas import Amount, Schema
 from gameops.server.shifts.domain import ShiftStatus
 
-# {denomination in minor units: pieces}, bounded so that no total can overflow (issue 11 §3).
+# {denomination in minor units: pieces}; the keys arrive as JSON strings, the pieces strict;
+# bounded so that no total can overflow (issue 11 §3).
 Count = Annotated[
     dict[
         Annotated[int, Field(gt=0, le=100_000_000)],

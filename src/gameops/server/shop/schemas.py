@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from gameops.server.payments.schemas import PaymentPublic
 from gameops.server.schemas import PartialUpdate, Schema
@@ -15,20 +15,22 @@ MAX_PRICE = 10_000_000
 class ProductCreate(BaseModel):
     name: str = Field(min_length=1, max_length=128)
     category: str = Field(default="", max_length=64)
-    price: int = Field(ge=0, le=MAX_PRICE, description="minor units, gross or net per the venue")
-    tax_rate_bp: int | None = Field(
+    price: StrictInt = Field(
+        ge=0, le=MAX_PRICE, description="minor units, gross or net per the venue"
+    )
+    tax_rate_bp: StrictInt | None = Field(
         default=None, ge=0, le=10000, description="basis points; unset: the venue's rate"
     )
-    stock: int = Field(default=0, ge=0, le=1_000_000)
+    stock: StrictInt = Field(default=0, ge=0, le=1_000_000)
 
 
 class ProductUpdate(PartialUpdate):
     NOT_NULL = ("name", "price", "tax_rate_bp", "stock", "active", "category")
     name: str | None = Field(default=None, min_length=1, max_length=128)
     category: str | None = Field(default=None, max_length=64)
-    price: int | None = Field(default=None, ge=0, le=MAX_PRICE)
-    tax_rate_bp: int | None = Field(default=None, ge=0, le=10000)
-    stock: int | None = Field(default=None, ge=0, le=1_000_000)
+    price: StrictInt | None = Field(default=None, ge=0, le=MAX_PRICE)
+    tax_rate_bp: StrictInt | None = Field(default=None, ge=0, le=10000)
+    stock: StrictInt | None = Field(default=None, ge=0, le=1_000_000)
     active: bool | None = None
 
 
@@ -45,7 +47,7 @@ class ProductPublic(Schema):
 
 class SaleItem(BaseModel):
     product_id: uuid.UUID
-    quantity: int = Field(ge=1, le=1000)
+    quantity: StrictInt = Field(ge=1, le=1000)
 
 
 class ShopSaleCreate(BaseModel):

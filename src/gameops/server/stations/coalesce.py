@@ -3,9 +3,10 @@ reports to record out.
 
 An agent (or someone holding its token) may send thousands of tamper reports a second.
 Each recorded one is an audit row and a push to every dashboard, so repeats are coalesced:
-for each kind (and lock flag) the first report of a burst goes through at once, the rest
-within ``window`` seconds are only counted, and their total goes as one report when the
-window closes. A steady flood thus becomes one event per kind per window, with a count.
+for each kind (and lock flag) the first ``burst`` reports within ``window`` seconds go
+through at once (a real agent reports each overlay death of a kill loop, a few a minute),
+the rest are only counted, and their total goes as one report when the window closes. A
+steady flood thus becomes a few events per kind per window, with a count.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ OVERFLOW_KIND = "other"  # reports of kinds beyond ``max_kinds`` are counted und
 @dataclass
 class _Window:
     closes_at: float
+    passed: int = 1  # reports let through since the window opened
     count: int = 0  # reports held back since the window opened
     detail: str = ""  # the latest held report's
 
 
 class TamperCoalescer:
-    def __init__(self, window: float, max_kinds: int = 16) -> None:
+    def __init__(self, window: float, max_kinds: int = 16, burst: int = 1) -> None:
         self.window = window
+        self.burst = burst
         self.max_kinds = max_kinds
         self._windows: dict[tuple[str, bool], _Window] = {}
 
@@ -41,6 +44,9 @@ class TamperCoalescer:
             key = (OVERFLOW_KIND, report.lock)
         window = self._windows.get(key)
         if window is not None and now < window.closes_at:
+            if window.passed < self.burst and not window.count:
+                window.passed += 1
+                return report
             window.count += report.count
             window.detail = report.detail or window.detail
             return None

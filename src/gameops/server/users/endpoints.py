@@ -6,8 +6,19 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from gameops.server.deps import AdminUser, CurrentUser, DbDep, PageDep, PasswordsDep
+from gameops.server.auth.service import guard
+from gameops.server.deps import (
+    AdminUser,
+    CurrentUser,
+    DatabaseDep,
+    DbDep,
+    PageDep,
+    PasswordsDep,
+    SettingsDep,
+    ThrottleDep,
+)
 from gameops.server.schemas import Paginated
+from gameops.server.throttle import Rule
 from gameops.server.users import repository, service
 from gameops.server.users.domain import Role
 from gameops.server.users.schemas import (
@@ -31,10 +42,20 @@ async def update_me(body: MyUpdate, db: DbDep, user: CurrentUser) -> UserPublic:
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 async def change_my_password(
-    body: PasswordChange, db: DbDep, passwords: PasswordsDep, user: CurrentUser
+    body: PasswordChange,
+    db: DbDep,
+    passwords: PasswordsDep,
+    user: CurrentUser,
+    throttle: ThrottleDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
 ) -> None:
-    me = await service.get_user(db, user.id)
-    await service.change_own_password(db, passwords, me, body)
+    """Rate-limited like logins: guesses of the current password past the per-account limit
+    answer 429 with ``Retry-After``."""
+    rule = Rule.of("password-change", settings.login_limit_per_account)
+    await guard(throttle, database, rule, str(user.id))
+    await service.change_own_password(db, passwords, user, body)
+    await throttle.reset(rule, str(user.id))
 
 
 @router.get("", response_model=Paginated[UserPublic])

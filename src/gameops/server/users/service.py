@@ -75,14 +75,16 @@ async def change_own_password(
     db: AsyncSession, passwords: Passwords, user: User, data: PasswordChange
 ) -> None:
     """The user's own password, only with the current one (a walked-away-from desk is not
-    enough to take over the account). Every token issued before stops working."""
+    enough to take over the account). Every token issued before stops working. ``user`` is
+    the caller as read for authentication: both hashes run before this transaction's first
+    query, so no connection is held while they do."""
     if not await passwords.verify(data.current_password, user.password_hash):
         raise BadRequest("The current password is not right")
-    user.password_hash = await passwords.hash(data.new_password)
-    user.token_version += 1
-    record_event(
-        db, EventType.USER_UPDATED, actor_id=user.id, data=_audit(user, password="changed")
-    )
+    new_hash = await passwords.hash(data.new_password)
+    me = await get_user(db, user.id)
+    me.password_hash = new_hash
+    me.token_version += 1
+    record_event(db, EventType.USER_UPDATED, actor_id=me.id, data=_audit(me, password="changed"))
 
 
 async def ensure_admin(

@@ -193,8 +193,20 @@ function secretDialog() {
   const form = dialog.querySelector("form");
   form.reset();
   dialog.querySelector('[data-field="who"]').textContent = selected.full_name || selected.username;
+  const secret = form.elements.secret;
+  const kind = () => form.elements.kind.value;
+  const shape = () => {
+    const pin = kind() === "pin";
+    secret.inputMode = pin ? "numeric" : "text";
+    secret.setAttribute("aria-describedby", "");
+  };
+  for (const radio of form.elements.kind) radio.onchange = shape;
+  shape();
   openDialog(dialog, async () => {
-    await api("PATCH", `/customers/${selected.id}`, { body: { password: form.elements.password.value } });
+    const value = secret.value;
+    if (kind() === "pin" && !/^[0-9]{4,12}$/.test(value)) throw new Error(t("customers.pin_format"));
+    const body = kind() === "pin" ? { pin: value } : { password: value };
+    await api("PATCH", `/customers/${selected.id}`, { body });
     return null;
   });
 }

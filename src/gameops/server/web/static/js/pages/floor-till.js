@@ -23,7 +23,8 @@ export async function stopQuestion(session, stationName) {
     why: preview.explanation,
   };
   const how = t(`floor.stop_refund_${preview.refund_way}`, values);
-  return { text: `${t("floor.stop_preview", values)} ${how}`, preview };
+  const shift = preview.needs_open_shift ? ` ${t("floor.stop_needs_shift")}` : "";
+  return { text: `${t("floor.stop_preview", values)} ${how}${shift}`, preview };
 }
 
 /** Fill the move dialog's station list: PCs that are free now. */

@@ -266,7 +266,7 @@ function setView(view) {
   for (const button of document.querySelectorAll("[data-view]")) button.setAttribute("aria-pressed", String(button.dataset.view === view));
 }
 
-filterForm.addEventListener("input", debounce(applyFilters, 80));
+filterForm.addEventListener("input", applyFilters); // at once: "Select all" takes what is shown
 filterForm.addEventListener("submit", (event) => event.preventDefault());
 for (const button of document.querySelectorAll("[data-view]")) button.addEventListener("click", () => setView(button.dataset.view));
 setView(localStorage.getItem(VIEW_KEY) === "list" ? "list" : "cards");

@@ -1,7 +1,8 @@
 // Guest tickets: sell one (its code shown once, with a printable 80 mm ticket), list and void.
 
 import { api, clearError, showError } from "../api.js";
-import { dateTime, el, money, toMinorUnits } from "../format.js";
+import { dateTime, el, minutesText, money, toMinorUnits } from "../format.js";
+import { t } from "../i18n.js";
 import { boot } from "../shell.js";
 
 const form = document.getElementById("ticket-form");
@@ -10,15 +11,14 @@ const error = document.getElementById("tickets-error");
 const sold = document.getElementById("ticket-sold");
 
 function left(seconds) {
-  const minutes = Math.floor(seconds / 60);
-  return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min` : `${minutes} min`;
+  return minutesText(Math.floor(seconds / 60));
 }
 
 function row(ticket) {
   const voided = ticket.voided_at !== null;
-  const button = el("button", { type: "button", disabled: voided }, voided ? "Voided" : "Void");
+  const button = el("button", { type: "button", disabled: voided }, voided ? t("tickets.voided") : t("tickets.void"));
   button.addEventListener("click", async () => {
-    if (!confirm(`Void the ticket ending in ${ticket.hint}? Its time is lost.`)) return;
+    if (!confirm(t("tickets.void_question", { hint: ticket.hint }))) return;
     try {
       await api("POST", `/tickets/${ticket.id}/void`);
       await load();
