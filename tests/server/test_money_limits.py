@@ -126,3 +126,15 @@ def test_check_amount_both_ways() -> None:
         with pytest.raises(Unprocessable):
             check_amount(amount, 100)
     assert MAX_MONEY == 2**53 - 1
+
+
+async def test_till_amounts_are_bounded_too(admin: httpx.AsyncClient) -> None:
+    """schemathesis: a shift correction of 1.8e22 was a 500 on PostgreSQL."""
+    shift = await admin.post(f"{API}/shifts", json={"count": {"2000": 1}})
+    assert shift.status_code == 201, shift.text
+    path = f"{API}/shifts/{shift.json()['id']}/corrections"
+    for amount in (18128696037097219293184, True, "5"):
+        response = await admin.post(path, json={"amount": amount, "reason": "found"})
+        assert response.status_code == 422, response.text
+    huge_count = {"count": {"100000000": 10**20}}
+    assert (await admin.post(f"{API}/shifts", json=huge_count)).status_code == 422

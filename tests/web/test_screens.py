@@ -176,7 +176,10 @@ async def test_every_screen_in_every_language_and_width(
             await expect(page.locator("#feed-status")).to_have_attribute("data-state", "live")
             await expect(page.locator("html")).to_have_attribute("lang", language)
             await ready(page)
-            await _check(page, language, english_only)
+            try:
+                await _check(page, language, english_only)
+            except AssertionError as err:
+                raise AssertionError(f"{name} at {width} px in {language}: {err}") from err
             await page.screenshot(path=DOCS / f"{name}-{language}-{width}.png")
         assert errors == []
         await context.close()

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -134,6 +134,17 @@ def connection_lost(err: BaseException) -> bool:
     return isinstance(err, ConnectionError | SQLTimeoutError | TimeoutError)
 
 
+TAKEN = "That value is already taken by another record"
+
+
+def unique_violation(err: DBAPIError) -> bool:
+    """The statement broke a UNIQUE constraint (PostgreSQL 23505, SQLite's message)."""
+    if not isinstance(err, IntegrityError):
+        return False
+    orig = err.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
+
+
 def _body(detail: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, **extra}
 
@@ -178,6 +189,9 @@ def install_handlers(app: FastAPI) -> None:
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         if connection_lost(exc):
             return _unavailable()
+        if unique_violation(exc):  # a race or a check a service forgot: still not a 500
+            log.warning("unique value taken", error=repr(exc)[:300])
+            return JSONResponse(_body(TAKEN), status_code=409)
         log.error("database error", error=repr(exc)[:500])
         return JSONResponse(_body("Internal server error"), status_code=500)
 

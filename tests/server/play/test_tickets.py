@@ -91,8 +91,14 @@ async def test_only_staff_sell_tickets(live_server: LiveServer, admin: httpx.Asy
     anonymous = live_server.client()
     refused = await anonymous.post("/api/v1/tickets", json={"minutes": 60, "price": 500})
     assert refused.status_code == 401
-    bad = await admin.post("/api/v1/tickets", json={"minutes": 0, "price": 500})
-    assert bad.status_code == 422 and "detail" in bad.json()
+    for body in (
+        {"minutes": 0, "price": 500},
+        {"minutes": "60", "price": 500},  # strict integers (issue 11 §3)
+        {"minutes": 60, "price": True},
+        {"minutes": 60, "price": 500.0},
+    ):
+        bad = await admin.post("/api/v1/tickets", json=body)
+        assert bad.status_code == 422 and "detail" in bad.json(), body
 
 
 async def test_an_expired_ticket_is_refused(

@@ -4,14 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from gameops.server.schemas import Schema
 
 
 class TicketCreate(BaseModel):
-    minutes: int = Field(gt=0, le=24 * 60, description="play time on the ticket")
-    price: int = Field(ge=0, le=10_000_000, description="minor units paid at the desk")
+    minutes: StrictInt = Field(gt=0, le=24 * 60, description="play time on the ticket")
+    price: StrictInt = Field(ge=0, le=10_000_000, description="minor units paid at the desk")
     method: Literal["CASH"] = "CASH"
 
 

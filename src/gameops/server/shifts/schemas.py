@@ -9,8 +9,15 @@ from pydantic import BaseModel, Field, StrictInt
 from gameops.server.schemas import Amount, Schema
 from gameops.server.shifts.domain import ShiftStatus
 
-# {denomination in minor units: pieces}; the keys arrive as JSON strings, the pieces strict.
-Count = dict[int, Annotated[StrictInt, Field(ge=0, le=1_000_000)]]
+# {denomination in minor units: pieces}; the keys arrive as JSON strings, the pieces strict;
+# bounded so that no total can overflow (issue 11 §3).
+Count = Annotated[
+    dict[
+        Annotated[int, Field(gt=0, le=100_000_000)],
+        Annotated[StrictInt, Field(ge=0, le=1_000_000)],
+    ],
+    Field(max_length=64),
+]
 
 _COUNT = 'pieces per note or coin, keyed by its value in minor units: {"2000": 3}'
 
