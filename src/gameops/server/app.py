@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,7 +37,7 @@ from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
-from gameops.server.jobs import Periodic
+from gameops.server.jobs import Periodic, finish_within
 from gameops.server.metrics import Metrics
 from gameops.server.observability import RequestContext, count_domain_events
 from gameops.server.observability import router as metrics_router
@@ -82,6 +82,10 @@ from gameops.server.users.service import ensure_admin
 from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
+# Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
+# one part gets when earlier ones used it up (15 parts: 10 + 15 * 0.2 = 13 s at worst).
+STOP_SECONDS = 10.0
+STOP_STEP_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -136,22 +140,33 @@ class Services:
             self.stopped_clients.start()
 
     async def stop(self) -> None:
+        """Stops the parts in order, all within ``STOP_SECONDS`` (a replica exits within 15 s
+        of SIGTERM): each part gets what is left of that, at least ``STOP_STEP_SECONDS``; one
+        that does not finish in it is cancelled and left behind, and the next one stops."""
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if self.stopped_clients is not None:
-            await self.stopped_clients.stop()
-        await self.waiting_for_pcs.stop()
-        await self.play.stop()
-        await self.payments_sweeper.stop()
-        await self.presence_sweeper.stop()
-        await self.command_sweeper.stop()
-        await self.console_watch.stop()
-        await self.consoles.close()
-        await self.hub.close()
-        await self.acks.stop()
-        await self.expiry.stop()
-        await self.relay.stop()
-        await self.bus.close()
-        await self.throttle.close()
-        await self.database.dispose()
+            steps.append(("stopped-client watch", self.stopped_clients.stop))
+        steps += [
+            ("waiting-for-PC watch", self.waiting_for_pcs.stop),
+            ("play control", self.play.stop),
+            ("payments sweeper", self.payments_sweeper.stop),
+            ("presence sweeper", self.presence_sweeper.stop),
+            ("command sweeper", self.command_sweeper.stop),
+            ("console watch", self.console_watch.stop),
+            ("consoles", self.consoles.close),
+            ("agent hub", self.hub.close),
+            ("acks", self.acks.stop),
+            ("expiry", self.expiry.stop),
+            ("outbox relay", self.relay.stop),
+            ("bus", self.bus.close),
+            ("throttle", self.throttle.close),
+            ("database", self.database.dispose),
+        ]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_SECONDS
+        for what, stop in steps:
+            left = max(deadline - loop.time(), STOP_STEP_SECONDS)
+            await finish_within(stop(), left, what)
 
 
 def build_services(settings: Settings) -> Services:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import Literal
 
 import pytest
 from sqlalchemy import func, select
@@ -90,3 +92,80 @@ async def test_a_message_published_twice_is_delivered_once(bus: EventBus) -> Non
     await bus.publish_batch([Envelope("test", {"n": 1}, 1), Envelope("test", {"n": 2}, 2)])
     await bus.publish_batch([Envelope("test", {"n": 3}, 3)])
     assert [m["n"] for m in await _received(subscription, 3)] == [1, 2, 3]
+
+
+class _WatchedWake(asyncio.Event):
+    """The relay's wake event, telling the test once the relay waits on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited_on = asyncio.Event()
+
+    async def wait(self) -> Literal[True]:
+        self.waited_on.set()
+        return await super().wait()
+
+
+class _StuckBus(InProcessBus):
+    """A bus whose publish never answers and, like a driver stuck in a thread, does not
+    unwind when cancelled: only ``let_go`` ends it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.publishing = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def publish_batch(self, batch: Sequence[Envelope]) -> None:
+        self.publishing.set()
+        while not self.let_go.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.let_go.wait()
+
+
+async def _stops_within(relay: OutboxRelay, seconds: float) -> bool:
+    stopping = asyncio.create_task(relay.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    return bool(done)
+
+
+async def test_stop_ends_the_relay_when_a_commit_wakes_it_in_the_same_turn(
+    database: Database,
+) -> None:
+    # Shutdown: the last commits (acks flushed, stations let go) wake the relay, and stop
+    # cancels it in the same loop turn. Python 3.11's asyncio.wait_for swallowed that cancel,
+    # the relay ran on, and stop waited on it for ever.
+    wake = _WatchedWake()
+    relay = OutboxRelay(database, InProcessBus(), wake, poll_seconds=60, keep_sent=timedelta(1))
+    relay.start()
+    await asyncio.wait_for(wake.waited_on.wait(), 5)
+    wake.set()
+    await asyncio.sleep(0)  # one turn: the wake has fired; the relay has not run yet
+    stopped = await _stops_within(relay, 10)
+    assert relay._task is not None
+    relay._task.cancel()  # if the relay ran on, end it for the next test
+    assert stopped, "OutboxRelay.stop did not return"
+    assert relay._task.cancelled()
+
+
+async def test_stop_returns_in_its_bound_when_the_bus_never_answers(database: Database) -> None:
+    bus = _StuckBus()
+    relay = OutboxRelay(
+        database, bus, asyncio.Event(), poll_seconds=0.05, keep_sent=timedelta(1), stop_seconds=0.5
+    )
+    async with database.transaction() as db:
+        stage(db, "test", {"n": 1})
+    relay.start()
+    await asyncio.wait_for(bus.publishing.wait(), 5)
+    try:
+        # The bound is 0.5 s (+ 1 s for the lock); 10 s is slack for a busy machine.
+        assert await _stops_within(relay, 10), "OutboxRelay.stop did not return"
+    finally:
+        # The stuck bus swallowed the relay's cancel: let it go, and end the relay for good
+        # (a cancel that lands while the bus lets go is swallowed too: cancel till it ends).
+        bus.let_go.set()
+        assert relay._task is not None
+        for _ in range(50):
+            relay._task.cancel()
+            if (await asyncio.wait({relay._task}, timeout=0.1))[0]:
+                break
+        await relay._leader.release()  # PostgreSQL: the lock the relay took again meanwhile

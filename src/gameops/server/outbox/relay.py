@@ -24,12 +24,15 @@ from gameops.protocol import utc_now
 from gameops.server.bus import Envelope, EventBus
 from gameops.server.db.engine import Database
 from gameops.server.db.models import OutboxMessage
+from gameops.server.jobs import finish_within
 from gameops.server.outbox import store
 
 log = structlog.get_logger(__name__)
 BATCH = 500
 # Any constant unique to GameOps among the venue database's advisory locks.
 RELAY_LOCK_KEY = 0x6A6D_0B0C
+# How long ``OutboxRelay.stop`` gives the advisory lock's connection to close.
+RELEASE_SECONDS = 1.0
 
 
 class RelayLeader:
@@ -85,12 +88,14 @@ class OutboxRelay:
         poll_seconds: float,
         keep_sent: timedelta,
         prune_every_seconds: float = 60.0,
+        stop_seconds: float = 5.0,
     ) -> None:
         self._database = database
         self._bus = bus
         self._poll = poll_seconds
         self._keep_sent = keep_sent
         self._prune_every = prune_every_seconds
+        self._stop_seconds = stop_seconds
         self._leader: RelayLeader | SoleRelay = (
             SoleRelay()
             if database.engine.dialect.name == "sqlite"
@@ -115,20 +120,28 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        """Sends what is committed by now (best effort), then stops."""
+        """Sends what is committed by now (best effort), then stops: within ``stop_seconds``
+        plus ``RELEASE_SECONDS`` whatever the bus and the database do. A part that has not
+        answered by then is cancelled and left behind (``jobs.finish_within``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._stop_seconds
+        stopped = True
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.drain(), 5)
-        await self._leader.release()
+            stopped = await finish_within(self._task, self._stop_seconds, "outbox relay loop")
+        if stopped:  # else the loop is stuck on the bus or the database: so would a drain be
+            await finish_within(self.drain(), deadline - loop.time(), "outbox final drain")
+        await finish_within(self._leader.release(), RELEASE_SECONDS, "outbox relay lock release")
 
     async def _run(self) -> None:
         failures = 0
         while True:
+            # Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that comes in
+            # the loop turn the wake fires (CPython gh-86296), and the relay would run on
+            # after ``stop`` cancelled it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self.drain()
