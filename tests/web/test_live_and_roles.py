@@ -137,6 +137,8 @@ async def test_keyboard_only_login_and_start(browser: Browser, live_server: Live
     await make_station(admin, "PC-01", "Main hall", "CONSOLE")  # its time runs at once
     page = await browser.new_page()
     await page.goto(f"{live_server.base_url}/login")
+    # The form takes a submit once its script runs (the button is enabled then).
+    await expect(page.locator('#login-form button[type="submit"]')).to_be_enabled()
     await page.keyboard.type("admin")
     await page.keyboard.press("Tab")
     await page.keyboard.type("admin-password-123")

@@ -35,3 +35,4 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+form.querySelector('button[type="submit"]').disabled = false;
