@@ -43,6 +43,9 @@ from typing import Any
 import httpx
 import psutil
 import websockets
+
+# Run as `python bench/fleet_scale.py`: bench/ is on the path, its sibling scripts importable.
+from agent_latency import drop_postgres, fresh_postgres  # type: ignore[import-not-found]
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -62,7 +65,6 @@ from gameops.protocol.close_codes import CloseCode, retry_after
 
 console = Console()
 ADMIN_PASSWORD = "bench-admin-password"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 HERE = Path(__file__).resolve().parent
 
 
@@ -452,24 +454,6 @@ async def expiry_lag(
         await asyncio.sleep(1)
     lags = [(expired[s] - ends[s].timestamp()) * 1000 for s in ends if s in expired]
     return percentile(lags, 99), len(lags)
-
-
-async def fresh_postgres() -> tuple[str, str]:
-    import asyncpg
-
-    name = f"gameops_bench_{uuid.uuid4().hex[:8]}"
-    connection = await asyncpg.connect(PG_ADMIN)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    return name, f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-
-
-async def drop_postgres(name: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(PG_ADMIN)
-    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await connection.close()
 
 
 def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> None:
