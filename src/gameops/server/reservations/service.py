@@ -85,8 +85,10 @@ async def book(
         if await repository.insert(db, reservation):
             break
     else:
-        where = f"No PC in {body.zone!r} is" if body.zone else f"{candidates[0].name} is"
-        raise Conflict(f"{where} free then; choose another time", starts_at=starts_at.isoformat())
+        taken = (
+            f"No PC in {body.zone!r} is free" if body.zone else f"{candidates[0].name} is booked"
+        )
+        raise Conflict(f"{taken} then; choose another time", starts_at=starts_at.isoformat())
     if rules.deposit:
         movement = accounts.Movement(
             currency=rules.currency,
