@@ -14,6 +14,7 @@ from tests.support.live_server import LiveServer
 from tests.support.money import create_customer, top_up
 
 DEPOSIT = 500
+RATE = 3600  # per hour: one minor unit a second
 PIN = "2468"
 
 
@@ -26,6 +27,7 @@ def settings(settings: Settings) -> Settings:
             "reservation_no_show_minutes": 10,
             "reservation_poll_seconds": 3600,  # the tests tick the worker with their own clock
             "venue_name": "Pixel Lounge",
+            "play_block_seconds": 60,  # at 36.00/h (RATE) a block costs 0.60
         }
     )
 
@@ -50,7 +52,7 @@ async def member(
 
 
 async def pc(admin: httpx.AsyncClient, name: str, zone: str | None = None) -> str:
-    body = {"name": name, "type": "PC", "hourly_rate": 3600, "zone": zone}
+    body = {"name": name, "type": "PC", "hourly_rate": RATE, "zone": zone}
     response = await admin.post("/api/v1/stations", json=body)
     assert response.status_code == 201, response.text
     station_id: str = response.json()["id"]

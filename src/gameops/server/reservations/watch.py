@@ -29,7 +29,7 @@ class ReservationWatch:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._database = database
-        self._rules = rules
+        self.rules = rules
         self._clock = clock
         self._periodic = Periodic("reservations", poll_seconds, self.tick)
 
@@ -43,21 +43,20 @@ class ReservationWatch:
         """Announce and release what is due at ``now`` (the clock's time if not given).
         Returns how many were announced and released."""
         now = now or self._clock()
-        rules = self._rules
+        rules = self.rules
+        # No-shows first: a booking past its deadline is released, never announced.
+        async with self._database.sessionmaker() as db:
+            no_shows = await repository.due_no_shows(db, now, rules.no_show)
+        released = sum([await self._each(service.release_no_show, i, now) for i in no_shows])
         async with self._database.sessionmaker() as db:
             announce = await repository.due_to_announce(db, now, rules.notice)
-            no_shows = await repository.due_no_shows(db, now, rules.no_show)
-        announced = released = 0
-        for reservation_id in announce:
-            announced += await self._each(service.announce_due, reservation_id, now)
-        for reservation_id in no_shows:
-            released += await self._each(service.release_no_show, reservation_id, now)
+        announced = sum([await self._each(service.announce_due, i, now) for i in announce])
         return announced, released
 
     async def _each(self, step: service.Step, reservation_id: uuid.UUID, now: datetime) -> bool:
         try:
             async with self._database.transaction() as db:
-                return await step(db, self._rules, reservation_id, now)
+                return await step(db, self.rules, reservation_id, now)
         except Exception:
             log.exception("reservation step failed", reservation=str(reservation_id))
             return False
