@@ -129,3 +129,22 @@ async def test_only_the_member_logs_in_and_the_deposit_pays_for_play(
     # Checked in: the worker leaves it alone.
     assert await live_server.services.reservations.tick(start + timedelta(minutes=30)) == (0, 0)
     await agent.close()
+
+
+async def test_a_member_already_playing_there_is_checked_in_not_released(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station, agent = await pc_with_agent(admin, live_server)
+    ada, as_ada = await member(live_server, admin, 2000)
+    await agent.send(Login(username=ada["username"], secret=PIN))  # before any booking
+    assert (await agent.expect(LoginResult)).ok
+    start = at(0.5)
+    booked = (await book(as_ada, start, 60, station_id=station)).json()
+    watch = live_server.services.reservations
+    assert await watch.tick(start + timedelta(minutes=10)) == (0, 0)  # not a no-show
+    found = await reservation(admin, booked)
+    assert (found["status"], found["deposit_outcome"]) == ("CHECKED_IN", "CREDITED")
+    ledger = await ledger_of(admin, ada["id"])
+    assert sum(e["amount"] for e in ledger) == await balance_of(admin, ada["id"])
+    assert sorted(e["amount"] for e in ledger if "deposit" in e["reason"]) == [-DEPOSIT, DEPOSIT]
+    await agent.close()

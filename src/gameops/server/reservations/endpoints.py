@@ -26,6 +26,8 @@ from gameops.server.reservations.schemas import (
 from gameops.server.users.domain import Role
 
 router = APIRouter(tags=["reservations"])
+# Days the timeline may show: far enough either way, and clear of datetime's limits.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @router.get("/reservations/options")
@@ -64,7 +66,8 @@ async def day_of_bookings(
     settings: SettingsDep,
     _: StaffUser,
     day: Annotated[
-        date | None, Query(description="a day on the venue's clock; today if unset")
+        date | None,
+        Query(description="a day on the venue's clock; today if unset", ge=FIRST_DAY, le=LAST_DAY),
     ] = None,
 ) -> list[ReservationPublic]:
     """Every booking that touches the day (any status), for the timeline."""

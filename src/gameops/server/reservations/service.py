@@ -30,6 +30,7 @@ from gameops.server.reservations.events import (
     ReservationReleased,
 )
 from gameops.server.reservations.schemas import ReservationCreate
+from gameops.server.sessions import repository as sessions
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
 from gameops.server.stations.domain import StationType
@@ -264,14 +265,20 @@ async def announce_due(
 async def release_no_show(
     db: AsyncSession, rules: ReservationRules, reservation_id: uuid.UUID, now: datetime
 ) -> bool:
-    """Nobody logged in by the deadline: free the PC, keep or refund the deposit."""
+    """Nobody logged in by the deadline: free the PC, keep or refund the deposit. A member
+    playing at the PC already (logged in before it was held) is checked in instead."""
     reservation = await repository.get(db, reservation_id, lock=True)
     if reservation is None:
         return False
     if not domain.no_show_due(reservation.status, reservation.starts_at, rules.no_show, now):
         return False  # checked in or cancelled meanwhile, or another replica released it
-    outcome = domain.no_show_outcome(rules, reservation.deposit)
     customer = await accounts.get_customer(db, reservation.user_id)
+    playing = await sessions.active_on_station(db, reservation.station_id)
+    if playing is not None and playing.user_id == reservation.user_id:
+        # Logged in there before the PC was held (or sold the time at the desk): here.
+        await check_in(db, reservation, customer, playing.id, now, rules.currency)
+        return False
+    outcome = domain.no_show_outcome(rules, reservation.deposit)
     if outcome is DepositOutcome.REFUNDED:
         await _give_back(db, rules, reservation, customer, "reservation no-show", None)
     _close(reservation, ReservationStatus.NO_SHOW, outcome, now, None)
