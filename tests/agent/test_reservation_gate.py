@@ -14,10 +14,10 @@ import pytest
 
 from gameops.server.settings import Settings
 from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.test_selfserve import PIN, log_in, login_view
 from tests.support.live_server import LiveServer
 from tests.support.money import balance_of, create_customer, top_up
 
-PIN = "73915"
 DEPOSIT = 300
 
 
@@ -42,12 +42,13 @@ async def member(
     return customer, live_server.client(await live_server.login(customer["username"], PIN))
 
 
-def login_view(running: RunningAgent) -> Any:
-    return running.agent.machine.view(running.agent.parts.clock.now()).login
-
-
-def log_in(running: RunningAgent, username: str) -> None:
-    running.agent.desktop_request({"op": "login", "username": username, "secret": PIN})
+async def book_from_now(member: httpx.AsyncClient, station_id: str) -> datetime:
+    """Book the PC for the member from the current minute, for an hour: held at once."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    body = {"starts_at": start.isoformat(), "minutes": 60, "station_id": station_id}
+    booked = await member.post("/api/v1/reservations", json=body)
+    assert booked.status_code == 201, booked.text
+    return start
 
 
 async def start_agent(
@@ -70,12 +71,7 @@ async def test_the_login_view_holds_the_pc_for_its_member(
     assert login_view(running).reserved == ""
     ada, as_ada = await member(live_server, admin, "Ada Lovelace")
     bob, _ = await member(live_server, admin, "Bob Gamer")
-    start = datetime.now(UTC).replace(second=0, microsecond=0)
-    booked = await as_ada.post(
-        "/api/v1/reservations",
-        json={"starts_at": start.isoformat(), "minutes": 60, "station_id": station_id},
-    )
-    assert booked.status_code == 201, booked.text
+    start = await book_from_now(as_ada, station_id)
     reserved = f"Reserved for Ada at {start:%H:%M}"
     await wait_until(lambda: login_view(running).reserved == reserved)
 
@@ -100,12 +96,7 @@ async def test_a_no_show_frees_the_login_view(
     running = await start_agent(live_server, tmp_path, station_id, token)
     _, as_ada = await member(live_server, admin, "Ada Lovelace")
     bob, _ = await member(live_server, admin, "Bob Gamer")
-    start = datetime.now(UTC).replace(second=0, microsecond=0)
-    booked = await as_ada.post(
-        "/api/v1/reservations",
-        json={"starts_at": start.isoformat(), "minutes": 60, "station_id": station_id},
-    )
-    assert booked.status_code == 201, booked.text
+    start = await book_from_now(as_ada, station_id)
     await wait_until(lambda: login_view(running).reserved.startswith("Reserved for Ada"))
 
     assert await live_server.services.reservations.tick(start + timedelta(minutes=10)) == (0, 1)

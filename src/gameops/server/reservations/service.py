@@ -91,13 +91,8 @@ async def book(
         )
         raise Conflict(f"{taken} then; choose another time", starts_at=starts_at.isoformat())
     if rules.deposit:
-        movement = accounts.Movement(
-            currency=rules.currency,
-            reason=f"reservation deposit, {station.name}",
-            actor_id=actor.id,
-            station_id=station.id,
-        )
-        await accounts.debit(db, customer, rules.deposit, LedgerKind.DEBIT, movement)
+        reason = f"reservation deposit, {station.name}"
+        await _move_deposit(db, rules.currency, reservation, customer, reason, actor.id, take=True)
     about = _about(reservation, customer, actor.id)
     record(db, ReservationBooked(**about, deposit=reservation.deposit, zone=reservation.zone))
     if _window_open(rules, reservation, now):
@@ -159,7 +154,8 @@ async def cancel(
     )
     customer = await accounts.get_customer(db, reservation.user_id)
     if outcome is DepositOutcome.REFUNDED:
-        await _give_back(db, rules, reservation, customer, "reservation cancelled", actor.id)
+        reason = "reservation cancelled: deposit refunded"
+        await _move_deposit(db, rules.currency, reservation, customer, reason, actor.id)
     _close(reservation, ReservationStatus.CANCELLED, outcome, now, actor.id)
     about = _about(reservation, customer, actor.id)
     record(
@@ -205,14 +201,8 @@ async def check_in(
     ledger entry), just before play is charged from it. Returns what was credited."""
     credited = creditable(reservation)
     if credited:
-        movement = accounts.Movement(
-            currency=currency,
-            reason="reservation deposit credited against play",
-            actor_id=customer.id,
-            session_id=session_id,
-            station_id=reservation.station_id,
-        )
-        await accounts.credit(db, customer, credited, LedgerKind.REFUND, movement)
+        reason = "reservation deposit credited against play"
+        await _move_deposit(db, currency, reservation, customer, reason, customer.id, session_id)
         reservation.deposit_outcome = DepositOutcome.CREDITED
     reservation.status = ReservationStatus.CHECKED_IN
     reservation.checked_in_at, reservation.session_id = now, session_id
@@ -280,7 +270,8 @@ async def release_no_show(
         return False
     outcome = domain.no_show_outcome(rules, reservation.deposit)
     if outcome is DepositOutcome.REFUNDED:
-        await _give_back(db, rules, reservation, customer, "reservation no-show", None)
+        reason = "reservation no-show: deposit refunded"
+        await _move_deposit(db, rules.currency, reservation, customer, reason, None)
     _close(reservation, ReservationStatus.NO_SHOW, outcome, now, None)
     about = _about(reservation, customer, None)
     record(db, ReservationReleased(**about, deposit=reservation.deposit, outcome=outcome))
@@ -296,21 +287,30 @@ def _window_open(rules: ReservationRules, reservation: Reservation, now: datetim
     )
 
 
-async def _give_back(
+async def _move_deposit(
     db: AsyncSession,
-    rules: ReservationRules,
+    currency: str,
     reservation: Reservation,
     customer: User,
-    why: str,
+    reason: str,
     actor_id: uuid.UUID | None,
+    session_id: uuid.UUID | None = None,
+    *,
+    take: bool = False,
 ) -> None:
+    """The deposit's one ledger entry: taken at booking (DEBIT), or back on the balance
+    (REFUND: cancelled, a refunded no-show, or credited against play at check-in)."""
     movement = accounts.Movement(
-        currency=rules.currency,
-        reason=f"{why}: deposit refunded",
+        currency=currency,
+        reason=reason,
         actor_id=actor_id,
+        session_id=session_id,
         station_id=reservation.station_id,
     )
-    await accounts.credit(db, customer, reservation.deposit, LedgerKind.REFUND, movement)
+    if take:
+        await accounts.debit(db, customer, reservation.deposit, LedgerKind.DEBIT, movement)
+    else:
+        await accounts.credit(db, customer, reservation.deposit, LedgerKind.REFUND, movement)
 
 
 def _close(
