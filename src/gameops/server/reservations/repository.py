@@ -69,6 +69,18 @@ async def get(
     return reservation
 
 
+async def lock(db: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
+    """The booking, locked after its station: a login at the PC locks the station before
+    it checks the booking in, so taking the two in the other order here could deadlock."""
+    station_id = await db.scalar(
+        select(Reservation.station_id).where(Reservation.id == reservation_id)
+    )
+    if station_id is None:
+        return None
+    await db.execute(select(Station.id).where(Station.id == station_id).with_for_update())
+    return await get(db, reservation_id, lock=True)
+
+
 async def holding(
     db: AsyncSession, station_id: uuid.UUID, now: datetime, notice: timedelta
 ) -> Reservation | None:

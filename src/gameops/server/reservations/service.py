@@ -140,7 +140,7 @@ async def cancel(
     keep_deposit: bool,
     now: datetime,
 ) -> Reservation:
-    reservation = await repository.get(db, reservation_id, lock=True)
+    reservation = await repository.lock(db, reservation_id)
     by_staff = actor.role is not Role.CUSTOMER
     if reservation is None or (not by_staff and reservation.user_id != actor.id):
         raise NotFound("Reservation not found")
@@ -243,7 +243,7 @@ async def announce_due(
     db: AsyncSession, rules: ReservationRules, reservation_id: uuid.UUID, now: datetime
 ) -> bool:
     """The booking's notice window opened: its PC is held from now (and says so)."""
-    reservation = await repository.get(db, reservation_id, lock=True)
+    reservation = await repository.lock(db, reservation_id)
     if reservation is None or reservation.announced_at is not None:
         return False
     if not _window_open(rules, reservation, now):
@@ -257,7 +257,7 @@ async def release_no_show(
 ) -> bool:
     """Nobody logged in by the deadline: free the PC, keep or refund the deposit. A member
     playing at the PC already (logged in before it was held) is checked in instead."""
-    reservation = await repository.get(db, reservation_id, lock=True)
+    reservation = await repository.lock(db, reservation_id)
     if reservation is None:
         return False
     if not domain.no_show_due(reservation.status, reservation.starts_at, rules.no_show, now):
