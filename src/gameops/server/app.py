@@ -64,6 +64,9 @@ from gameops.server.realtime.hub import AgentHub
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
+from gameops.server.reservations import service as reservations
+from gameops.server.reservations.endpoints import router as reservations_router
+from gameops.server.reservations.watch import ReservationWatch
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
@@ -83,7 +86,7 @@ from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
 # Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
-# one part gets when earlier ones used it up (15 parts: 10 + 15 * 0.2 = 13 s at worst).
+# one part gets when earlier ones used it up (16 parts: 10 + 16 * 0.2 = 13.2 s at worst).
 STOP_SECONDS = 10.0
 STOP_STEP_SECONDS = 0.2
 
@@ -122,6 +125,7 @@ class Services:
     command_sweeper: Periodic
     play: PlayControl
     play_desk: PlayDesk
+    reservations: ReservationWatch
 
     async def start(self) -> None:
         await self.bus.start()
@@ -136,6 +140,7 @@ class Services:
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
         self.play.start()
+        self.reservations.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -149,6 +154,7 @@ class Services:
         steps += [
             ("waiting-for-PC watch", self.waiting_for_pcs.stop),
             ("play control", self.play.stop),
+            ("reservations", self.reservations.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
             ("command sweeper", self.command_sweeper.stop),
@@ -249,6 +255,11 @@ def build_services(settings: Settings) -> Services:
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
             database,
+        ),
+        reservations=ReservationWatch(
+            database,
+            reservations.rules_from_settings(settings),
+            settings.reservation_poll_seconds,
         ),
     )
 
@@ -368,6 +379,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (shifts_router, receipts_router, shop_router):
         api.include_router(router)
     api.include_router(play_router)
+    api.include_router(reservations_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
