@@ -56,10 +56,15 @@ from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.admission import Admission
-from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
+from gameops.server.realtime.agent_handlers import (
+    AgentAuthLimits,
+    AgentServices,
+    HeartbeatCorrections,
+)
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
+from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
@@ -83,7 +88,7 @@ from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
 # Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
-# one part gets when earlier ones used it up (15 parts: 10 + 15 * 0.2 = 13 s at worst).
+# one part gets when earlier ones used it up (16 parts: 10 + 16 * 0.2 = 13.2 s at worst).
 STOP_SECONDS = 10.0
 STOP_STEP_SECONDS = 0.2
 
@@ -106,6 +111,7 @@ class Services:
     metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    heartbeats: HeartbeatBatcher
     admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
@@ -128,6 +134,7 @@ class Services:
         self.relay.start()
         await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
+        self.heartbeats.start()
         self.acks.start()
         await self.expiry.start()
         self.console_watch.start()
@@ -155,6 +162,7 @@ class Services:
             ("console watch", self.console_watch.stop),
             ("consoles", self.consoles.close),
             ("agent hub", self.hub.close),
+            ("heartbeats", self.heartbeats.stop),
             ("acks", self.acks.stop),
             ("expiry", self.expiry.stop),
             ("outbox relay", self.relay.stop),
@@ -209,6 +217,7 @@ def build_services(settings: Settings) -> Services:
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    hub = AgentHub(bus)
     throttle = build_throttle(
         settings.redis_url,
         settings.redis_prefix,
@@ -228,7 +237,8 @@ def build_services(settings: Settings) -> Services:
         ),
         metrics=metrics,
         device_secrets=secrets,
-        hub=AgentHub(bus),
+        hub=hub,
+        heartbeats=_heartbeats(settings, database, hub),
         admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
@@ -274,6 +284,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.heartbeats,
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
@@ -317,6 +328,12 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
             await presence.sweep_stale(db, silent_for)
 
     return Periodic("presence-sweep", interval, sweep)
+
+
+def _heartbeats(settings: Settings, database: Database, hub: AgentHub) -> HeartbeatBatcher:
+    # Within half an interval, so the stale-presence sweep never sees a live agent as gone.
+    flush = min(settings.heartbeat_flush_seconds, settings.heartbeat_interval_seconds / 2)
+    return HeartbeatBatcher(database, flush, HeartbeatCorrections(settings, database, hub))
 
 
 def _command_sweeper(settings: Settings, database: Database) -> Periodic:

@@ -122,6 +122,15 @@ class AgentHub:
             # closed by its own heartbeat limit, and the station row names the newest.
             log.warning("could not announce an agent connection", error=repr(err)[:200])
 
+    def send_to(
+        self, station_id: uuid.UUID, connection_id: uuid.UUID, payloads: list[Payload]
+    ) -> None:
+        """Send to the station's connection here, if it is still ``connection_id``."""
+        connection = self._connections.get(station_id)
+        if connection is not None and connection.connection_id == connection_id:
+            for payload in payloads:
+                connection.send(payload)
+
     def unregister(self, connection: AgentConnection) -> None:
         if self._connections.get(connection.station_id) is connection:
             del self._connections[connection.station_id]
