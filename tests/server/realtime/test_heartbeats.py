@@ -158,20 +158,20 @@ async def test_the_last_beats_are_written_when_the_server_stops(live_server: Liv
 async def test_a_beating_agent_is_never_swept_offline_while_its_beats_wait(
     database_url: str, tmp_path: Path
 ) -> None:
-    # Short clocks: silent 2 s closes a connection, 4 s unheard sweeps a row (the sweep runs
-    # every 2 s); beats are flushed every second.
+    # Short clocks: silent 4 s closes a connection, 8 s unheard sweeps a row (the sweep runs
+    # every 4 s); beats are flushed every 2 s.
     settings = server_settings(
-        database_url, tmp_path / "data", heartbeat_interval_seconds=2, heartbeat_misses_allowed=1
+        database_url, tmp_path / "data", heartbeat_interval_seconds=4, heartbeat_misses_allowed=1
     )
     server = LiveServer(settings)
     await server.start()
     try:
         station_id, token = await server.create_pc_station()
-        agent = await ScriptedAgent.connect(server.ws_url, station_id, token, auto_ack=False)
-        beating = asyncio.create_task(_beat(agent, every=0.3))
+        agent = await ScriptedAgent.connect(server.ws_url, station_id, token)
+        beating = asyncio.create_task(_beat(agent, every=0.5))
         admin = await server.admin_client()
         loop = asyncio.get_running_loop()
-        until = loop.time() + 8  # four sweeps
+        until = loop.time() + 12  # three sweeps
         seen: list[datetime] = []
         while loop.time() < until:
             station = await _station_json(admin, station_id)
@@ -194,6 +194,7 @@ async def test_a_beating_agent_is_never_swept_offline_while_its_beats_wait(
 async def _beat(agent: ScriptedAgent, every: float) -> None:
     while True:
         await agent.send(Heartbeat(cpu=1, ram=1))
+        await agent.expect(HeartbeatAck)
         await asyncio.sleep(every)
 
 
