@@ -56,6 +56,7 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Heartbeat,
+    Reconnect,
     SessionExpired,
     SessionStart,
     decode,
@@ -88,6 +89,9 @@ class Fleet:
 async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     while not stop.is_set():
+        told_to_wait: float | None = (
+            None  # a server going away says when to come back (``reconnect``)
+        )
         try:
             async with websockets.connect(
                 fleet.url.replace("{id}", ident),
@@ -102,7 +106,8 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
                 beats = asyncio.create_task(_heartbeats(ws)) if token else None
                 try:
                     async for frame in ws:
-                        _on_frame(fleet, frame, ws)
+                        told = _on_frame(fleet, frame, ws)
+                        told_to_wait = told if told is not None else told_to_wait
                 finally:
                     fleet.connected.discard(ident)
                     if beats is not None:
@@ -117,16 +122,21 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             code, reason = None, None
         fleet.refused += 1
         asked = retry_after(reason) if code == CloseCode.TRY_AGAIN_LATER else None
+        if told_to_wait is not None:  # as the agent: the server's delay plus its own spread
+            asked = told_to_wait + random.uniform(0, 5)
         restart = code == CloseCode.SERVICE_RESTART
         await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
 
 
-def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> None:
+def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> float | None:
+    """Records what the bench measures; the delay a ``reconnect`` asks for, if it is one."""
     received = time.monotonic()
     if isinstance(frame, str) and frame.startswith("push:"):
         fleet.pushed[frame[5:]] = received
-        return
+        return None
     message_id, payload = decode(frame, SERVER_MESSAGES)
+    if isinstance(payload, Reconnect):
+        return payload.after_seconds
     if isinstance(payload, SessionStart):
         fleet.started[str(payload.id)] = received
     elif isinstance(payload, SessionExpired):
@@ -135,6 +145,7 @@ def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> None:
         ack = asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
         fleet.sending.add(ack)  # a reference until it is sent
         ack.add_done_callback(fleet.sending.discard)
+    return None
 
 
 async def _heartbeats(ws: Any) -> None:
@@ -269,6 +280,7 @@ class Figures:
     expiry_p99_ms: float = 0.0
     expiry_n: int = 0
     reconnect_s: float | None = None
+    exit_s: float = 0.0  # SIGTERM -> the server process has exited
     refused: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -356,8 +368,10 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
+            signalled = time.monotonic()
             server.send_signal(signal.SIGTERM)
             server.wait(60)
+            figures.exit_s = time.monotonic() - signalled
             server = start_process(gameops, env, work / "server.log")
             await wait_healthy(base)
             figures.reconnect_s = await wait_all(
@@ -471,6 +485,7 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     f = floor or Figures()
     row("all connected, cold start (s)", f.connect_s, ours.connect_s, ".1f", "≤ 60 s")
     row("all online again after a restart (s)", None, ours.reconnect_s, ".1f", "≤ 60 s")
+    row("SIGTERM -> server exited (s)", None, ours.exit_s, ".1f", "≤ 15 s")
     row("memory per connection (KB)", f.kb_per_connection, ours.kb_per_connection, ".0f", "≤ 2x")
     row("idle server RSS (MiB)", f.idle_rss_mib, ours.idle_rss_mib, ".0f", "")
     row("start answered -> agent p99 (floor: POST -> socket), ms", f.push_p99_ms,

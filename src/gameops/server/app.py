@@ -90,6 +90,8 @@ log = structlog.get_logger(__name__)
 # Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
 # one part gets when earlier ones used it up (16 parts: 10 + 16 * 0.2 = 13.2 s at worst).
 STOP_SECONDS = 10.0
+# The agents' reconnect messages leave within this at shutdown (before the steps above).
+SEND_AWAY_SECONDS = 2.0
 STOP_STEP_SECONDS = 0.2
 
 
@@ -344,6 +346,14 @@ def _command_sweeper(settings: Settings, database: Database) -> Periodic:
             await commands.sweep_unanswered(db, answer, queue)
 
     return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
+
+
+async def before_shutdown(app: FastAPI) -> None:
+    """Once the server has stopped accepting, before its sockets are cut: the agents are
+    told to reconnect, spread out (to another replica, or to this one restarted)."""
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None:
+        await services.hub.send_away(within=SEND_AWAY_SECONDS)
 
 
 @asynccontextmanager
