@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import platform
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -364,7 +365,11 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             )
             figures.idle_rss_mib = idle / 2**20
             figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
+            profile = start_profile(args, server.pid, work / "heartbeats.py-spy.txt")
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
+            if profile is not None:
+                profile.wait(60)
+                figures.extra["profile"] = top_functions(work / "heartbeats.py-spy.txt")
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
@@ -405,6 +410,33 @@ async def create_stations(
 
     await asyncio.gather(*(one(i) for i in range(count)))
     return agents
+
+
+def start_profile(args: argparse.Namespace, pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server over the heartbeat window (``--py-spy PATH``): only
+    samples holding the GIL, so that waiting in the event loop is not counted."""
+    if not args.py_spy:
+        return None
+    command = [args.py_spy, "record", "-p", str(pid), "-d", str(int(args.heartbeat_window)),
+               "--format", "raw", "--nonblocking", "--gil", "-o", str(out)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
+    """(function, % of samples in it, % of samples under it) from py-spy's collapsed stacks,
+    the most own time first; line numbers dropped so a function is one row."""
+    own: dict[str, int] = {}
+    under: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        total += int(samples)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
+        for frame in set(frames):
+            under[frame] = under.get(frame, 0) + int(samples)
+    ranked = sorted(own, key=own.__getitem__, reverse=True)[:count]
+    return [(f, 100 * own[f] / total, 100 * under[f] / total) for f in ranked]
 
 
 async def cpu_share(pid: int, seconds: float) -> float:
@@ -494,6 +526,10 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     row(f"expiry lag p99, {ours.expiry_n} in a minute (ms)", None, ours.expiry_p99_ms, ".0f",
         "< 250 ms")  # fmt: skip
     console.print(table)
+    if "profile" in ours.extra:
+        console.print("server profile over the heartbeat window (py-spy), most own time first:")
+        for function, own, under in ours.extra["profile"]:
+            console.print(f"  {own:5.1f} % own  {under:5.1f} % under  {function}")
     console.print(
         f"refused or failed handshakes (retried): {ours.refused}; machine: {platform.machine()} "
         f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
@@ -522,6 +558,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8770)
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
     parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
+    parser.add_argument("--py-spy", help="py-spy's path: profile the heartbeat window")
     asyncio.run(bench(parser.parse_args()))
 
 
