@@ -11,14 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from gameops.protocol import Heartbeat, HeartbeatAck, SessionStart, SyncResponse, utc_now
-from gameops.server.db.engine import create_engine
+from gameops.server.db.engine import Database, create_engine
 from gameops.server.db.models import Station
 from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher, StationView, disagrees
 from gameops.server.settings import Settings
 from tests.support.agent_client import ScriptedAgent
-from tests.support.live_server import LiveServer, server_settings
+from tests.support.databases import PG_HOST, PG_PORT
+from tests.support.live_server import LiveServer, production_logging, server_settings
+from tests.support.proxy import TcpProxy
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
 
@@ -201,3 +204,36 @@ async def _beat(agent: ScriptedAgent, every: float) -> None:
 async def _station_json(admin: httpx.AsyncClient, station_id: str) -> dict[str, Any]:
     found: dict[str, Any] = (await admin.get(f"/api/v1/stations/{station_id}")).json()
     return found
+
+
+async def test_beats_whose_flush_failed_wait_for_the_next_one(
+    live_server: LiveServer, backend: str, database_url: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the outage is a cut TCP connection: a database server's")
+    proxy = TcpProxy(PG_HOST, PG_PORT)
+    await proxy.start()
+    url = make_url(database_url).set(port=proxy.port).render_as_string(hide_password=False)
+    database = Database(create_engine(url))
+
+    async def no_corrections(station_id: uuid.UUID, beat: Beat) -> None:
+        raise AssertionError("nothing to correct")
+
+    batcher = HeartbeatBatcher(database, 300, no_corrections)
+    first, second = [uuid.UUID((await live_server.create_pc_station())[0]) for _ in range(2)]
+    try:
+        batcher.note(first, uuid.uuid4(), Heartbeat(cpu=5, ram=1))
+        batcher.note(second, uuid.uuid4(), Heartbeat(cpu=7, ram=1))
+        await proxy.cut()
+        with production_logging():
+            await batcher.flush(correct=False)  # the database is unreachable
+        assert batcher.pending == 2 and batcher.flushes == 0
+        batcher.note(first, uuid.uuid4(), Heartbeat(cpu=6, ram=1))  # newer than the kept one
+        proxy.restore()
+        await batcher.flush(correct=False)
+        assert batcher.pending == 0 and batcher.flushes == 1
+        assert (await _row(live_server, str(first))).metrics["cpu"] == 6
+        assert (await _row(live_server, str(second))).metrics["cpu"] == 7
+    finally:
+        await database.dispose()
+        await proxy.close()
