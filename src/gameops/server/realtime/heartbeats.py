@@ -87,7 +87,8 @@ class HeartbeatBatcher:
         self._flush_at = flush_at
         self._clock = clock
         self._pending: dict[uuid.UUID, Beat] = {}
-        self._full = asyncio.Event()
+        self._wake = asyncio.Event()  # flush now: enough waiting, or stopping
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.flushes = 0  # transactions that wrote beats (for tests and the bench)
 
@@ -98,30 +99,33 @@ class HeartbeatBatcher:
     def note(self, station_id: uuid.UUID, connection_id: uuid.UUID, beat: Heartbeat) -> None:
         self._pending[station_id] = Beat.of(connection_id, beat, self._clock())
         if len(self._pending) >= self._flush_at:
-            self._full.set()
+            self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="heartbeat-flush")
 
     async def stop(self) -> None:
-        """Stop the timer and write what is waiting (without corrections: the agents are
-        being told to go)."""
+        """Let a flush under way finish, then write what is still waiting (without
+        corrections: the agents are being told to go)."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await self._task
             self._task = None
         await self.flush(correct=False)
 
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), self._flush_seconds)
+                await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
+            if self._stopping:
+                return
             await self.flush()
 
     async def flush(self, *, correct: bool = True) -> None:
         """Write every waiting beat; then correct the agents that disagreed. A chunk whose
         transaction fails goes back to wait for the next flush (unless newer beats came)."""
-        self._full.clear()
+        self._wake.clear()
         beats, self._pending = self._pending, {}
         for chunk in _chunks(beats, FLUSH_CHUNK):
             try:
