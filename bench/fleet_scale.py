@@ -355,9 +355,14 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                                  agents, args.ramp)  # fmt: skip
 
             async def online() -> int:
-                page = await client.get(
-                    "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
-                )
+                try:
+                    page = await client.get(
+                        "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
+                    )
+                except httpx.TransportError:
+                    # A keep-alive connection closed under the storm (the server's loop
+                    # stalled past its keep-alive timeout): ask again next time.
+                    return 0
                 return int(page.json()["meta"]["total"])
 
             figures.connect_s = await wait_all(
