@@ -160,8 +160,8 @@ def bench(seconds: float) -> None:
         subprocess.run(["wineserver", "-k"], env=env, check=True)  # read at services.exe start
         subprocess.run(["wineserver", "-w"], env=env, check=True)
         subprocess.run(["wineserver", "-p"], env=env, check=True)
-        site = windows_path(staged / "Lib" / "site-packages")
-        wine(env, python, "-m", "compileall", "-q", site)  # no -j: no multiprocessing in Wine
+        # As the installer does (no -j: no multiprocessing in Wine).
+        wine(env, python, "-m", "compileall", "-q", windows_path(staged / "Lib"))
         bare = subprocess.Popen(
             ["wine", python, "-c", "import time; time.sleep(600)"], env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

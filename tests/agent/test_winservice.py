@@ -1,11 +1,13 @@
 """The Windows service host's part that runs anywhere: the agent on the host's thread,
 stopped from another thread (the service control handler's) with the reason the service
-control stands for, against the real server. The pywin32 part runs under Wine in
-``tests/windows/test_installer.py``."""
+control stands for, against the real server; and the service's part of pywin32's
+framework (:class:`AgentService`) against a fake service manager. The pywin32 part runs
+under Wine in ``tests/windows/test_installer.py``."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,7 +17,11 @@ from gameops.agent.winservice import (
     SERVICE_CONTROL_PRESHUTDOWN,
     SERVICE_CONTROL_SHUTDOWN,
     SERVICE_CONTROL_STOP,
+    SERVICE_RUNNING,
+    SERVICE_START_PENDING,
+    SERVICE_STOP_PENDING,
     AgentHost,
+    AgentService,
     service_command,
 )
 from tests.agent.agentproc import events, station
@@ -99,3 +105,92 @@ def test_the_service_runs_this_interpreter_on_the_module(tmp_path: Path) -> None
 
 async def _done(thread: threading.Thread) -> bool:
     return not thread.is_alive()
+
+
+class FakeScm:
+    """pywin32's ``servicemanager`` / ``win32service`` as :class:`AgentService` uses them."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Callable[[int, int, object], None]] = {}
+        self.statuses: list[tuple[int, ...]] = []
+        self.logged: list[str] = []
+
+    def RegisterServiceCtrlHandler(  # noqa: N802 - pywin32's name
+        self, name: str, handler: Callable[[int, int, object], None], extended: bool
+    ) -> int:
+        assert extended  # the handler takes the event type and data too
+        self.handlers[name] = handler
+        return 7
+
+    def SetServiceStatus(self, handle: int, status: tuple[int, ...]) -> None:  # noqa: N802
+        assert handle == 7
+        self.statuses.append(status)
+
+    def LogInfoMsg(self, text: str) -> None:  # noqa: N802
+        self.logged.append(text)
+
+
+class FakeHost:
+    def __init__(self, code: int = 0) -> None:
+        self.config_path = Path("agent.yaml")
+        self.code = code
+        self.controls: list[int] = []
+
+    def run(self) -> int:
+        return self.code
+
+    def stop_for_control(self, control: int) -> bool:
+        self.controls.append(control)
+        return True
+
+
+def service(host: FakeHost) -> tuple[AgentService, FakeScm]:
+    scm = FakeScm()
+    return AgentService(["GameOpsAgent"], scm, host), scm  # type: ignore[arg-type]
+
+
+def test_the_service_reports_running_then_stopping_and_takes_stop_and_shutdown_controls() -> None:
+    agent_service, scm = service(FakeHost())
+    agent_service.SvcRun()
+    own_process, accepts_all = 0x10, 0x1 | 0x4 | 0x100  # stop, shutdown, pre-shutdown
+    assert scm.statuses == [
+        (own_process, SERVICE_RUNNING, accepts_all, 0, 0, 0, 5000),
+        (own_process, SERVICE_STOP_PENDING, accepts_all, 0, 0, 1, 5000),
+    ]
+    assert scm.logged == ["GameOpsAgent: starting (agent.yaml)"]
+
+
+@pytest.mark.parametrize(
+    ("control", "reported"),
+    [
+        (SERVICE_CONTROL_STOP, SERVICE_STOP_PENDING),
+        (SERVICE_CONTROL_PRESHUTDOWN, SERVICE_STOP_PENDING),
+        (SERVICE_CONTROL_SHUTDOWN, None),  # the system is going down: nobody reads it
+        (SERVICE_CONTROL_INTERROGATE, SERVICE_RUNNING),  # the state it is in
+    ],
+)
+def test_each_control_reaches_the_agent_with_the_status_the_manager_expects(
+    control: int, reported: int | None
+) -> None:
+    host = FakeHost()
+    agent_service, scm = service(host)
+    agent_service.report(SERVICE_RUNNING)
+    scm.statuses.clear()
+    scm.handlers["GameOpsAgent"](control, 0, None)  # the service manager's thread
+    assert host.controls == [control]
+    assert [status[1] for status in scm.statuses] == ([] if reported is None else [reported])
+    if reported == SERVICE_STOP_PENDING:
+        assert scm.statuses[0][6] == 15000  # the stop may take this long: goodbye, lock
+
+
+def test_an_agent_that_exits_with_an_error_fails_the_service_so_it_is_restarted() -> None:
+    agent_service, scm = service(FakeHost(code=2))
+    with pytest.raises(SystemExit, match="exited with code 2"):
+        agent_service.SvcRun()  # pywin32's host reports SERVICE_STOPPED with an error
+    assert [status[1] for status in scm.statuses] == [SERVICE_RUNNING]
+
+
+def test_nothing_is_accepted_while_the_service_starts() -> None:
+    agent_service, scm = service(FakeHost())
+    agent_service.report(SERVICE_START_PENDING)
+    assert scm.statuses[-1][2] == 0
