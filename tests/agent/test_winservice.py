@@ -6,9 +6,12 @@ under Wine in ``tests/windows/test_installer.py``."""
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +25,8 @@ from gameops.agent.winservice import (
     SERVICE_STOP_PENDING,
     AgentHost,
     AgentService,
+    configure_recovery,
+    install,
     service_command,
 )
 from tests.agent.agentproc import events, station
@@ -194,3 +199,113 @@ def test_nothing_is_accepted_while_the_service_starts() -> None:
     agent_service, scm = service(FakeHost())
     agent_service.report(SERVICE_START_PENDING)
     assert scm.statuses[-1][2] == 0
+
+
+class FakePywintypesError(Exception):
+    def __init__(self, code: int, function: str, strerror: str) -> None:
+        super().__init__(code, function, strerror)
+        self.strerror = strerror
+
+
+class FakeWin32Service(types.ModuleType):
+    """pywin32's ``win32service`` as :func:`configure_recovery` and :func:`install` call it
+    (the constants are winsvc.h's), recording every call; ``refuse`` holds the info levels
+    this service manager rejects, as Wine's does the failure-actions flag."""
+
+    SC_ACTION_RESTART = 1
+    SERVICE_CONFIG_DESCRIPTION = 1
+    SERVICE_CONFIG_FAILURE_ACTIONS = 2
+    SERVICE_CONFIG_FAILURE_ACTIONS_FLAG = 4
+    SERVICE_CONFIG_PRESHUTDOWN_INFO = 7
+    SC_MANAGER_ALL_ACCESS = 0xF003F
+    SERVICE_ALL_ACCESS = 0xF01FF
+    SERVICE_WIN32_OWN_PROCESS = 0x10
+    SERVICE_AUTO_START = 2
+    SERVICE_ERROR_NORMAL = 1
+    SERVICE_RUNNING = 4
+
+    def __init__(self, refuse: tuple[int, ...] = ()) -> None:
+        super().__init__("win32service")
+        self.refuse = refuse
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def ChangeServiceConfig2(self, handle: int, level: int, value: Any) -> None:  # noqa: N802
+        self.calls.append(("ChangeServiceConfig2", (handle, level, value)))
+        if level in self.refuse:
+            raise FakePywintypesError(
+                124, "ChangeServiceConfig2", "The system call level is not correct."
+            )
+
+    def OpenSCManager(self, *args: Any) -> str:  # noqa: N802
+        self.calls.append(("OpenSCManager", args))
+        return "manager"
+
+    def CreateService(self, *args: Any) -> str:  # noqa: N802
+        self.calls.append(("CreateService", args))
+        return "service"
+
+    def CloseServiceHandle(self, handle: str) -> None:  # noqa: N802
+        self.calls.append(("CloseServiceHandle", (handle,)))
+
+
+@pytest.fixture
+def scm(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeWin32Service]:
+    def install(refuse: tuple[int, ...] = ()) -> FakeWin32Service:
+        fake = FakeWin32Service(refuse)
+        pywintypes = types.ModuleType("pywintypes")
+        pywintypes.error = FakePywintypesError  # type: ignore[attr-defined]
+        monkeypatch.setitem(sys.modules, "win32service", fake)
+        monkeypatch.setitem(sys.modules, "pywintypes", pywintypes)
+        return fake
+
+    return install
+
+
+def test_recovery_restarts_the_service_2_s_after_every_failure_and_gives_time_at_shutdown(
+    scm: Callable[..., FakeWin32Service],
+) -> None:
+    """Not provable under Wine (it refuses the flag and never restarts a killed service):
+    the settings the service manager is asked for."""
+    fake = scm()
+    assert configure_recovery(7) == []
+    restart = (FakeWin32Service.SC_ACTION_RESTART, 2000)
+    assert fake.calls == [
+        ("ChangeServiceConfig2", (7, 1, "Enforces paid gaming time on this PC (GameOps).")),
+        ("ChangeServiceConfig2", (7, 2, {
+            "ResetPeriod": 86400, "RebootMsg": None, "Command": None,
+            "Actions": [restart, restart, restart],  # the last repeats: every failure
+        })),
+        ("ChangeServiceConfig2", (7, 4, True)),  # an exit with an error is a failure too
+        ("ChangeServiceConfig2", (7, 7, 10000)),  # pre-shutdown: 10 s to say goodbye
+    ]  # fmt: skip
+
+
+def test_a_setting_the_service_manager_refuses_is_said_and_the_others_still_applied(
+    scm: Callable[..., FakeWin32Service], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = scm(refuse=(FakeWin32Service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG,))
+    assert configure_recovery(7) == ["failure actions flag"]
+    assert [call[1][1] for call in fake.calls] == [1, 2, 4, 7]
+    assert "refused the failure actions flag: The system call level is not correct." in (
+        capsys.readouterr().out
+    )
+
+
+def test_install_registers_an_automatic_localsystem_service_running_this_module(
+    scm: Callable[..., FakeWin32Service], tmp_path: Path
+) -> None:
+    fake = scm()
+    install(tmp_path / "agent.yaml", start=False)
+    name, args = fake.calls[1]
+    assert name == "CreateService"
+    assert args[1:8] == (
+        "GameOpsAgent", "GameOps PC agent", FakeWin32Service.SERVICE_ALL_ACCESS,
+        FakeWin32Service.SERVICE_WIN32_OWN_PROCESS, FakeWin32Service.SERVICE_AUTO_START,
+        FakeWin32Service.SERVICE_ERROR_NORMAL, service_command(tmp_path / "agent.yaml"),
+    )  # fmt: skip
+    assert args[-2:] == (None, None)  # no account, no password: LocalSystem
+    assert [c[1][1] for c in fake.calls if c[0] == "ChangeServiceConfig2"] == [1, 2, 4, 7]
+    assert fake.calls[-2:] == [
+        ("CloseServiceHandle", ("service",)),
+        ("CloseServiceHandle", ("manager",)),
+    ]

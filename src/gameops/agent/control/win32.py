@@ -275,7 +275,6 @@ class CtypesWin32:
         )  # fmt: skip
         return bool(sent)
 
-
     def enable_privilege(self, name: str) -> int:
         """OpenProcessToken, LookupPrivilegeValueW, AdjustTokenPrivileges. It succeeds
         also when the token lacks the privilege, and says so only in the last error."""
@@ -287,7 +286,9 @@ class CtypesWin32:
             wanted = _TokenPrivilege(PrivilegeCount=1, Attributes=SE_PRIVILEGE_ENABLED)
             if not self.win.LookupPrivilegeValueW(None, name, ctypes.byref(wanted.Luid)):
                 return self.win.last_error()
-            if not self.win.AdjustTokenPrivileges(token, False, ctypes.byref(wanted), 0, None, None):
+            if not self.win.AdjustTokenPrivileges(
+                token, False, ctypes.byref(wanted), 0, None, None
+            ):
                 return self.win.last_error()
             return self.win.last_error()  # 0, or ERROR_NOT_ALL_ASSIGNED
         finally:
