@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gameops.agent import winservice
 from gameops.agent.winservice import (
     SERVICE_CONTROL_PRESHUTDOWN,
     SERVICE_CONTROL_SHUTDOWN,
@@ -27,6 +28,7 @@ from gameops.agent.winservice import (
     AgentService,
     configure_recovery,
     install,
+    secure_data_folder,
     service_command,
 )
 from tests.agent.agentproc import events, station
@@ -309,3 +311,54 @@ def test_install_registers_an_automatic_localsystem_service_running_this_module(
         ("CloseServiceHandle", ("service",)),
         ("CloseServiceHandle", ("manager",)),
     ]
+
+
+class FakeWin32Security:
+    """pywin32's ``win32security`` as :func:`secure_data_folder` calls it (the constants
+    are winnt.h's and accctrl.h's); records the DACL and where it was set."""
+
+    WinLocalSystemSid, WinBuiltinAdministratorsSid = 22, 26
+    ACL_REVISION = 2
+    SE_FILE_OBJECT = 1
+    DACL_SECURITY_INFORMATION = 0x4
+    PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000
+
+    def __init__(self) -> None:
+        self.set: list[tuple[Any, ...]] = []
+
+    class ACL:
+        def __init__(self) -> None:
+            self.entries: list[tuple[int, int, int, str]] = []
+
+        def AddAccessAllowedAceEx(self, revision: int, flags: int, mask: int, sid: str) -> None:  # noqa: N802
+            self.entries.append((revision, flags, mask, sid))
+
+    def CreateWellKnownSid(self, kind: int) -> str:  # noqa: N802
+        return {22: "S-1-5-18", 26: "S-1-5-32-544"}[kind]
+
+    def SetNamedSecurityInfo(self, *args: Any) -> None:  # noqa: N802
+        self.set.append(args)
+
+
+def test_the_data_folder_is_for_system_and_administrators_only(tmp_path: Path) -> None:
+    """Wine's icacls is a stub and Wine keeps no file security (it reads back its default
+    DACL whatever was set): the DACL the installer sets, against a fake."""
+    security = FakeWin32Security()
+    secure_data_folder(tmp_path, security)
+    [(path, kind, what, owner, group, dacl, sacl)] = security.set
+    assert (path, kind, owner, group, sacl) == (str(tmp_path), 1, None, None, None)
+    assert what == 0x4 | 0x80000000  # the DACL, protected: nothing inherited from above
+    full_control, files_and_folders_below = 0x1F01FF, 0x1 | 0x2  # (OI)(CI)F
+    assert dacl.entries == [
+        (2, files_and_folders_below, full_control, "S-1-5-18"),  # SYSTEM
+        (2, files_and_folders_below, full_control, "S-1-5-32-544"),  # Administrators
+    ]  # and nobody else: not Users, not Everyone, not the customer
+
+
+def test_a_folder_that_cannot_be_secured_stops_the_installer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    security = types.ModuleType("win32security")  # one that refuses: no such function
+    monkeypatch.setitem(sys.modules, "win32security", security)
+    assert winservice.main(["secure", "--dir", str(tmp_path)]) == winservice.EXIT_NOT_SECURED
+    assert "its permissions could not be set" in capsys.readouterr().err

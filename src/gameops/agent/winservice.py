@@ -15,6 +15,8 @@ the installer runs, elevated:
   file (:mod:`.goodbye`), stops the service, waits for it, and deletes it;
 - ``check --config PATH``: loads the config as the agent would; exit code 2 and the
   message when it cannot be used (the installer refuses to go on);
+- ``secure --dir PATH``: the data folder for SYSTEM and Administrators only; exit code 4
+  when that fails (the installer refuses to go on);
 - ``run --config PATH``: the same host in a console, for trying it by hand.
 
 The service's stop and shutdown controls end in :meth:`Agent.stop`: ``SERVICE_CONTROL_STOP``
@@ -47,6 +49,10 @@ STOP_WAIT_SECONDS = 30
 START_WAIT_SECONDS = 120
 
 STOP_WAIT_HINT_MS = 15000  # how long the service manager is told a stop may take
+# winnt.h: the data folder's access entries (full control, inherited by files and folders).
+FILE_ALL_ACCESS = 0x001F01FF
+OBJECT_INHERIT_ACE, CONTAINER_INHERIT_ACE = 0x1, 0x2
+EXIT_NOT_SECURED = 4
 
 # winsvc.h: the service's states and type, the controls it accepts, and those that stop the
 # agent (with the reason its goodbye gives).
@@ -286,6 +292,28 @@ def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -
     print(f"removed {SERVICE_NAME}")
 
 
+def secure_data_folder(path: Path, security: Any = None) -> None:
+    """Give the data folder (the token, the signed state file) a protected DACL: full
+    control for SYSTEM and Administrators, inherited by everything in it, and nothing
+    inherited from above, so the customer's account cannot read or change a thing there.
+    What ``icacls /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F``
+    does, through pywin32's ``win32security`` (``security``: it, or a fake), so the
+    installer fails when it cannot be done. ``SetNamedSecurityInfo`` applies the
+    inheritable entries to what the folder already holds."""
+    if security is None:
+        import win32security as security
+    everything_below = OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE
+    dacl = security.ACL()
+    for well_known in (security.WinLocalSystemSid, security.WinBuiltinAdministratorsSid):
+        sid = security.CreateWellKnownSid(well_known)
+        dacl.AddAccessAllowedAceEx(security.ACL_REVISION, everything_below, FILE_ALL_ACCESS, sid)
+    security.SetNamedSecurityInfo(
+        str(path), security.SE_FILE_OBJECT,
+        security.DACL_SECURITY_INFORMATION | security.PROTECTED_DACL_SECURITY_INFORMATION,
+        None, None, dacl, None,
+    )  # fmt: skip
+
+
 def check(config_path: Path) -> int:
     from .config import ConfigError, load_config
     from .main import EXIT_CONFIG_ERROR
@@ -318,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--config", type=Path, required=True)
         if name == "install":
             command.add_argument("--start", action="store_true")
+    securing = commands.add_parser("secure")
+    securing.add_argument("--dir", type=Path, required=True)
     removing = commands.add_parser("remove")
     removing.add_argument("--state-file", type=Path)
     removing.add_argument("--reason", choices=["uninstall", "update"])
@@ -329,6 +359,13 @@ def main(argv: list[str] | None = None) -> int:
         return AgentHost(args.config.resolve()).run()
     elif args.command == "check":
         return check(args.config)
+    elif args.command == "secure":
+        try:
+            secure_data_folder(args.dir)
+        except Exception as err:  # the installer stops: the token must not be readable
+            print(f"{args.dir}: its permissions could not be set: {err!r}", file=sys.stderr)
+            return EXIT_NOT_SECURED
+        print(f"{args.dir}: SYSTEM and Administrators only")
     elif args.command == "install":
         try:
             install(args.config.resolve(), args.start)
