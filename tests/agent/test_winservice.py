@@ -136,6 +136,9 @@ class FakeScm:
     def LogInfoMsg(self, text: str) -> None:  # noqa: N802
         self.logged.append(text)
 
+    def SetEventSourceName(self, name: str) -> None:  # noqa: N802
+        self.logged.append(f"source: {name}")
+
 
 class FakeHost:
     def __init__(self, code: int = 0) -> None:
@@ -164,7 +167,7 @@ def test_the_service_reports_running_then_stopping_and_takes_stop_and_shutdown_c
         (own_process, SERVICE_RUNNING, accepts_all, 0, 0, 0, 5000),
         (own_process, SERVICE_STOP_PENDING, accepts_all, 0, 0, 1, 5000),
     ]
-    assert scm.logged == ["GameOpsAgent: starting (agent.yaml)"]
+    assert scm.logged == ["source: GameOpsAgent", "GameOpsAgent: starting (agent.yaml)"]
 
 
 @pytest.mark.parametrize(

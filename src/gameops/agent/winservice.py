@@ -136,8 +136,8 @@ class AgentService:
     The part of ``win32serviceutil.ServiceFramework`` the agent needs, on ``servicemanager``
     and ``win32service`` alone: ``win32serviceutil`` imports ``win32api`` and ``win32con``
     too, 3.9 MB of the service's memory under Wine (docs/benchmarks.md). ``scm`` is
-    whatever answers ``RegisterServiceCtrlHandler``, ``SetServiceStatus`` and
-    ``LogInfoMsg`` (pywin32's modules, or a fake); ``host`` runs the agent.
+    whatever answers ``RegisterServiceCtrlHandler``, ``SetServiceStatus``, ``LogInfoMsg``
+    and ``SetEventSourceName`` (pywin32's modules, or a fake); ``host`` runs the agent.
     """
 
     def __init__(self, args: Sequence[str], scm: Any, host: AgentHost) -> None:
@@ -147,6 +147,7 @@ class AgentService:
         self.state = SERVICE_START_PENDING
         # From here on the service manager sends controls to ``control`` (another thread).
         self.status_handle = scm.RegisterServiceCtrlHandler(args[0], self.control, True)
+        scm.SetEventSourceName(SERVICE_NAME)  # its event log entries say GameOpsAgent
 
     def report(self, state: int, wait_hint_ms: int = 5000) -> None:
         """SetServiceStatus: the state, and which controls it takes (none while starting)."""
@@ -190,6 +191,7 @@ def service_class(config_path: Path) -> type[AgentService]:
         RegisterServiceCtrlHandler = staticmethod(servicemanager.RegisterServiceCtrlHandler)
         SetServiceStatus = staticmethod(win32service.SetServiceStatus)
         LogInfoMsg = staticmethod(servicemanager.LogInfoMsg)
+        SetEventSourceName = staticmethod(servicemanager.SetEventSourceName)
 
     class Service(AgentService):
         _svc_name_ = SERVICE_NAME
