@@ -21,6 +21,7 @@ pytestmark = pytest.mark.timeout(300)
 
 
 ERROR_CALL_NOT_IMPLEMENTED = 120
+ERROR_NO_SUCH_PRIVILEGE = 1313
 IDOK = 1
 
 
@@ -44,6 +45,16 @@ def test_lock_workstation_is_a_stub_on_wine_returning_false_not_implemented(
     calls: dict[str, Any],
 ) -> None:
     assert calls["LockWorkStation"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
+
+
+def test_the_shutdown_privilege_is_enabled_in_the_process_token_for_real(
+    calls: dict[str, Any],
+) -> None:
+    """OpenProcessToken, LookupPrivilegeValueW and AdjustTokenPrivileges are Wine's real
+    ones (wineserver keeps the token): SeShutdownPrivilege is held and enabled (0); a
+    privilege that does not exist is ERROR_NO_SUCH_PRIVILEGE. Whether a LocalSystem service
+    holds it disabled, as Microsoft documents, only real Windows can show."""
+    assert calls["enable_privilege"] == [0, ERROR_NO_SUCH_PRIVILEGE]
 
 
 def test_wts_logoff_session_is_a_stub_on_wine_returning_false_not_implemented(
