@@ -86,7 +86,9 @@ async def create(admin: httpx.AsyncClient, count: int) -> list[Pc]:
     async def one(index: int) -> None:
         async with limit:
             body = {"name": f"T-{index:04d}", "type": "PC", "hourly_rate": RATE}
-            station = (await admin.post("/api/v1/stations", json=body)).json()
+            created = await admin.post("/api/v1/stations", json=body)
+            assert created.status_code == 201, created.text
+            station = created.json()
             token = (await admin.post(f"/api/v1/stations/{station['id']}/agent-token")).json()
             name = f"player{index:04d}"
             member = await admin.post("/api/v1/customers", json={"username": name, "pin": PIN})

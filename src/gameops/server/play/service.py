@@ -134,7 +134,7 @@ async def _check_secret(desk: PlayDesk, attempt: Login) -> uuid.UUID:
     async with desk.database.sessionmaker() as db:
         user = await repository.member_by_login(db, attempt.username.strip())
     hashed = user.password_hash if user is not None else None
-    if not await desk.passwords.verify(attempt.secret, hashed) or user is None:
+    if not await desk.passwords.verify(attempt.secret, hashed, pin=True) or user is None:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
     return user.id
 
