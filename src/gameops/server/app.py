@@ -61,6 +61,7 @@ from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.price_board import PriceBoard
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
@@ -122,6 +123,7 @@ class Services:
     command_sweeper: Periodic
     play: PlayControl
     play_desk: PlayDesk
+    price_board: PriceBoard
 
     async def start(self) -> None:
         await self.bus.start()
@@ -136,6 +138,7 @@ class Services:
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
         self.play.start()
+        self.price_board.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -149,6 +152,7 @@ class Services:
         steps += [
             ("waiting-for-PC watch", self.waiting_for_pcs.stop),
             ("play control", self.play.stop),
+            ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
             ("command sweeper", self.command_sweeper.stop),
@@ -208,6 +212,7 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    hub = AgentHub(bus)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
     throttle = build_throttle(
         settings.redis_url,
@@ -228,7 +233,7 @@ def build_services(settings: Settings) -> Services:
         ),
         metrics=metrics,
         device_secrets=secrets,
-        hub=AgentHub(bus),
+        hub=hub,
         admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
@@ -250,6 +255,7 @@ def build_services(settings: Settings) -> Services:
             passwords,
             database,
         ),
+        price_board=PriceBoard(database, hub, play_rules),
     )
 
 

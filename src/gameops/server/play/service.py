@@ -489,6 +489,14 @@ def _timing(session: GameSession) -> dict[str, Any]:
 # --- what the login view shows ------------------------------------------------------------
 
 
+async def next_price_change(db: AsyncSession, rules: PlayRules, now: datetime) -> datetime:
+    """The next moment after ``now`` at which any station's rate may change (a time-of-day
+    rule's start or end in any plan, or the venue's midnight)."""
+    every_rule = tuple(rule for plan in await pricing.all_plans(db) for rule in plan.rules)
+    local = now.astimezone(ZoneInfo(rules.venue_timezone))
+    return pricing_domain.next_change(every_rule, local).astimezone(now.tzinfo)
+
+
 @dataclass(frozen=True)
 class PlayDesk:
     """What the agent socket needs for self-service: the rules and the attempt limits."""
@@ -499,9 +507,12 @@ class PlayDesk:
     database: Database  # the PIN check reads in a session of its own
 
 
-async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID) -> StationInfo:
+async def station_info(
+    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, at: datetime | None = None
+) -> StationInfo:
+    """What the login view shows: where this is, and the prices in force ``at`` (now)."""
     station = await stations.get_station(db, station_id)
-    now = utc_now()
+    now = at or utc_now()
     plan = await pricing.plan_for(db, station)
     local = now.astimezone(ZoneInfo(rules.venue_timezone))
     rule = pricing_domain.rule_at(plan.rules, local)
