@@ -46,6 +46,7 @@ from rich.table import Table
 from gameops.protocol import (
     SERVER_MESSAGES,
     AgentHello,
+    Error,
     Login,
     LoginResult,
     NoSession,
@@ -71,7 +72,9 @@ class Pc:
     ws: websockets.ClientConnection | None = None
 
 
-async def expect(ws: websockets.ClientConnection, kind: type[Payload], seconds: float) -> Payload:
+async def expect(
+    ws: websockets.ClientConnection, kind: type[Payload] | tuple[type[Payload], ...], seconds: float
+) -> Payload:
     async with asyncio.timeout(seconds):
         while True:
             _, payload = decode(await ws.recv(), SERVER_MESSAGES)
@@ -132,7 +135,10 @@ async def log_in(pc: Pc) -> tuple[float, bool]:
     assert pc.ws is not None
     sent = time.monotonic()
     await pc.ws.send(encode(Login(username=pc.username, secret=PIN)))
-    result = await expect(pc.ws, LoginResult, 600)
+    result = await expect(pc.ws, (LoginResult, Error), 600)
+    if isinstance(result, Error):  # the server could not handle it: a failed login
+        REFUSALS[f"error: {result.detail}"] = REFUSALS.get(f"error: {result.detail}", 0) + 1
+        return time.monotonic() - sent, False
     assert isinstance(result, LoginResult)
     if not result.ok:
         REFUSALS[result.message] = REFUSALS.get(result.message, 0) + 1

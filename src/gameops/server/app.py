@@ -254,6 +254,7 @@ def build_services(settings: Settings) -> Services:
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
             database,
+            asyncio.Semaphore(settings.play_logins_at_once),
         ),
         price_board=PriceBoard(database, hub, play_rules),
     )

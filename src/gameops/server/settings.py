@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
     ticket_valid_days: int = Field(default=30, gt=0)
     login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
+    # PC logins handled at once; the rest wait their turn (500 at a tournament's start took
+    # every pooled connection, and the pool's wait timed out for logins and heartbeats).
+    play_logins_at_once: int = Field(default=8, gt=0)
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False

@@ -10,6 +10,7 @@ when the money runs out. The ``play_sessions`` row says how the current block wa
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -353,10 +354,13 @@ async def renew(db: AsyncSession, rules: PlayRules, session_id: uuid.UUID) -> bo
     """Charge the next block of a session whose block ends within the lead; False if it
     was not due (another worker renewed it) or nothing pays for it (it will run out)."""
     now = utc_now()
+    # The session's row before the login's, as the expiry and a staff stop take them: in
+    # the opposite order a renewal running late into its block's last moment deadlocks
+    # with the expiry.
+    session = await sessions.get_session(db, session_id, lock=True)
     play = await repository.open_play(db, session_id, lock=True)
     if play is None or not domain.renewal_due(play.block_ends_at, now, rules.renew_lead_seconds):
         return False
-    session = await sessions.get_session(db, session_id, lock=True)
     if session.status is not SessionStatus.ACTIVE:
         return False
     station = await stations.get_station(db, session.station_id)
@@ -406,10 +410,10 @@ def _extend(
 async def logout(db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID) -> LoginResult:
     """The customer logs out: the session stops, the unused share of the block goes back
     (one ledger entry, or the seconds back on the ticket), the station locks."""
-    play = await repository.open_play(db, session_id, lock=True)
-    if play is None or play.station_id != station_id:
+    session = await sessions.find_session(db, session_id, lock=True)  # first, as in renew
+    play = await repository.open_play(db, session_id, lock=True) if session else None
+    if session is None or play is None or play.station_id != station_id:
         return LoginResult(ok=False, code="not_logged_in", message="Not logged in here")
-    session = await sessions.get_session(db, session_id, lock=True)
     station = await stations.get_station(db, station_id, lock=True)
     now = utc_now()
     refunded, returned = await close(db, play, session, now, LOGOUT)
@@ -505,6 +509,9 @@ class PlayDesk:
     throttle: LoginThrottle
     passwords: Passwords
     database: Database  # the PIN check reads in a session of its own
+    # Logins in their transaction at once: the others queue here, not on the connection
+    # pool, whose wait times out and which heartbeats and timers need too.
+    turns: asyncio.Semaphore
 
 
 async def station_info(
