@@ -29,6 +29,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("guest_tickets") as batch:
-        batch.drop_constraint("ck_guest_tickets_amount_left_within_total", type_="check")
+        batch.drop_constraint("amount_left_within_total", type_="check")
         batch.drop_column("amount_left")
         batch.drop_column("amount_total")
