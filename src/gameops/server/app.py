@@ -66,6 +66,7 @@ from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.price_board import PriceBoard
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
@@ -134,6 +135,7 @@ class Services:
     play: PlayControl
     play_desk: PlayDesk
     reservations: ReservationWatch
+    price_board: PriceBoard
 
     async def start(self) -> None:
         await self.bus.start()
@@ -150,6 +152,7 @@ class Services:
         self.waiting_for_pcs.start()
         self.play.start()
         self.reservations.start()
+        self.price_board.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -164,6 +167,7 @@ class Services:
             ("waiting-for-PC watch", self.waiting_for_pcs.stop),
             ("play control", self.play.stop),
             ("reservations", self.reservations.stop),
+            ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
             ("command sweeper", self.command_sweeper.stop),
@@ -224,6 +228,7 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    hub = AgentHub(bus)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
     hub = AgentHub(bus)
     throttle = build_throttle(
@@ -267,12 +272,14 @@ def build_services(settings: Settings) -> Services:
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
             database,
+            asyncio.Semaphore(settings.play_logins_at_once),
         ),
         reservations=ReservationWatch(
             database,
             reservations.rules_from_settings(settings),
             settings.reservation_poll_seconds,
         ),
+        price_board=PriceBoard(database, hub, play_rules),
     )
 
 

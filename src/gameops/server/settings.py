@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     reservation_no_show_keeps_deposit: bool = True
     reservation_days_ahead: int = Field(default=30, gt=0)  # the furthest a booking may start
     reservation_poll_seconds: float = Field(default=5.0, gt=0)
+    # PC logins handled at once; the rest wait their turn (500 at a tournament's start took
+    # every pooled connection, and the pool's wait timed out for logins and heartbeats).
+    play_logins_at_once: int = Field(default=8, gt=0)
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False
