@@ -132,6 +132,7 @@ class View:
     login: LoginView | None = None  # the lock view's login form; None: no login here now
     wallet: str = ""  # pay-as-you-go: the balance left (or a ticket's time)
     logout: bool = False  # the customer may log out from the overlay
+    offer: str = ""  # the grace banner's line on how to play on
 
     @property
     def band(self) -> Band | None:

@@ -123,8 +123,9 @@ class Overlay:
             self.banner, self.words("overlay.session_ended"), 13, bold=True
         )
         self.banner_countdown = self._label(self.banner, "", 18, bold=True)
-        # Reserved for how to buy more time, once self-service exists (the view's "offer").
+        # How to play on: log in here, or see the desk (the view's "offer").
         self.banner_offer = self._label(self.banner, "", 11)
+        self.banner_offer.configure(wraplength=width - 20)
         for label in (self.banner_title, self.banner_countdown, self.banner_offer):
             label.configure(background=BANNER_BACKGROUND)
             label.pack(fill="both", expand=True)

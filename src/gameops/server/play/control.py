@@ -67,7 +67,7 @@ class PlayControl:
         assert event.session_id is not None
         text = (
             domain.duration_text(event.balance)
-            if event.ticket_id is not None
+            if event.balance_is_time
             else domain.money(event.balance, event.currency)
         )
         update = WalletUpdate(
