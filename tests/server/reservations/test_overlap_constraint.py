@@ -21,8 +21,13 @@ from tests.support.live_server import LiveServer
 T0 = datetime(2030, 1, 1, 18, 0, tzinfo=UTC)
 
 
-def _row(station: uuid.UUID, user: uuid.UUID, start: datetime, minutes: int,
-         status: ReservationStatus = ReservationStatus.BOOKED) -> Reservation:  # fmt: skip
+def _row(
+    station: uuid.UUID,
+    user: uuid.UUID,
+    start: datetime,
+    minutes: int,
+    status: ReservationStatus = ReservationStatus.BOOKED,
+) -> Reservation:
     return Reservation(
         station_id=station,
         user_id=user,
