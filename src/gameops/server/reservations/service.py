@@ -182,14 +182,13 @@ async def admit(
 ) -> Reservation | None:
     """Who may log in at the PC now. The member's own booking holding it: returned (check it
     in once the login succeeds); another's: :class:`HeldForAnother`; none: None."""
-    held = await repository.holding(db, station_id, now, rules.notice)
+    held = await notice(db, rules, station_id, now)
     if held is None:
         return None
-    if held.user_id != user_id:
-        customer = await accounts.get_customer(db, held.user_id)
-        name = domain.display_name(customer.full_name, customer.username)
-        raise HeldForAnother(domain.refusal_text(name, held.starts_at, rules.venue_timezone))
-    return held
+    name, booking = held
+    if booking.user_id != user_id:
+        raise HeldForAnother(domain.refusal_text(name, booking.starts_at, rules.venue_timezone))
+    return booking
 
 
 async def check_in(
