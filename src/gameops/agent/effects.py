@@ -119,6 +119,7 @@ class LoginView:
     message: str = ""
     wait_seconds: int = 0
     packages: tuple[tuple[str, str], ...] = ()  # (name, what it says) a member can buy here
+    reserved: str = ""  # "Reserved for Ada at 18:00": only Ada may log in here now
 
 
 @dataclass(frozen=True)

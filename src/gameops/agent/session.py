@@ -293,6 +293,7 @@ class SessionMachine:
             packages=tuple((offer.name, offer.text) for offer in info.packages),
             message=self._login_message,
             wait_seconds=wait,
+            reserved=info.reserved.text if info.reserved is not None else "",
         )
 
     def sync_request(self) -> SyncRequest:

@@ -150,7 +150,9 @@ async def issue_many(
     """``request`` on each station; a station that refuses does not stop the others (the
     rules refuse before anything is written, so one transaction holds them all)."""
     outcomes: list[tuple[uuid.UUID, Record | Refusal]] = []
-    for station_id in dict.fromkeys(station_ids):
+    asked = {station_id: place for place, station_id in enumerate(dict.fromkeys(station_ids))}
+    # In id order, as every writer locks stations, so two selections cannot deadlock.
+    for station_id in sorted(asked):
         try:
             outcomes.append(
                 (station_id, await issue(db, settings, wake, station_id, request, actor))
@@ -159,7 +161,7 @@ async def issue_many(
             if _audited(err):  # in this transaction: it commits with the other stations' commands
                 _refused(db, station_id, request, actor, err)
             outcomes.append((station_id, Refusal(err.status_code, err.detail, err.extra)))
-    return outcomes
+    return sorted(outcomes, key=lambda outcome: asked[outcome[0]])
 
 
 async def _deliver(

@@ -20,10 +20,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.protocol import Login, LoginCode, LoginResult, PackageOffer, StationInfo, utc_now
+from gameops.protocol import (
+    Login,
+    LoginCode,
+    LoginResult,
+    PackageOffer,
+    ReservedNotice,
+    StationInfo,
+    utc_now,
+)
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.engine import Database
-from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
+from gameops.server.db.models import (
+    GameSession,
+    GuestTicket,
+    PlaySession,
+    Reservation,
+    Station,
+    User,
+)
 from gameops.server.events.base import record
 from gameops.server.payments import repository as payment_rows
 from gameops.server.payments import service as payments
@@ -34,6 +49,9 @@ from gameops.server.play.events import BlockCharged, PlayLoggedIn, PlayLoggedOut
 from gameops.server.play.throttle import LoginThrottle
 from gameops.server.pricing import domain as pricing_domain
 from gameops.server.pricing import service as pricing
+from gameops.server.reservations import domain as reservation_rules
+from gameops.server.reservations import service as reservations
+from gameops.server.reservations.domain import ReservationRules
 from gameops.server.sessions import events as session_events
 from gameops.server.sessions import service as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -57,6 +75,7 @@ class PlayRules:
     venue_name: str
     ticket_secret: str
     ticket_valid_days: int
+    reservations: ReservationRules
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlayRules:
@@ -69,6 +88,7 @@ class PlayRules:
             venue_name=settings.venue_name,
             ticket_secret=settings.jwt_secret(),
             ticket_valid_days=settings.ticket_valid_days,
+            reservations=reservations.rules_from_settings(settings),
         )
 
 
@@ -156,8 +176,11 @@ async def _member_login(
     if (where := await repository.open_login_station(db, user_id=user.id)) is not None:
         raise Refused("already_logged_in", domain.already_logged_in(where))
     now = utc_now()
+    booking = await _admit(db, rules, station.id, user.id, now)
     rate = await hourly_rate(db, rules, station, user.is_member, now)
-    balance = await payment_rows.lock_balance(db, user.id)
+    # A booking's deposit is credited against this play: it counts towards the minimum.
+    deposit = reservations.creditable(booking) if booking is not None else 0
+    balance = await payment_rows.lock_balance(db, user.id) + deposit
     block: domain.Block | None
     if attempt.package is not None:  # a package bought from the login view: the first block
         block = await _package_block(db, station, user.is_member, attempt.package)
@@ -169,6 +192,8 @@ async def _member_login(
         raise Refused("balance_too_low", domain.balance_too_low(balance, minimum, rules.currency))
     session, play = _open(rules, station, now, block, rate, user=user)
     await _insert(db, session, play, user_id=user.id)
+    if booking is not None:  # credited only now that nothing can refuse the login
+        await reservations.check_in(db, booking, user, session.id, now, rules.currency)
     charge = _charge(session, block, PaymentPurpose.SESSION_START, user.id)
     if block.charge > 0:
         await payments.pay_from_balance(db, user, charge)
@@ -185,6 +210,7 @@ async def _ticket_login(
     if ticket is None or ticket.voided_at is not None or ticket.expires_at <= now:
         raise Refused("ticket_invalid", domain.TICKET_INVALID, counts=True)
     station = await _free_station(db, station_id)
+    await _admit(db, rules, station.id, None, now)  # a booked PC is its member's alone
     if (where := await repository.open_login_station(db, ticket_id=ticket.id)) is not None:
         raise Refused("already_logged_in", domain.ticket_in_use(where))
     rate = await hourly_rate(db, rules, station, False, now)
@@ -195,6 +221,20 @@ async def _ticket_login(
     await _insert(db, session, play, ticket_id=ticket.id)
     _spend(ticket, block)
     return await _begin(db, rules, station, session, play, None, "Guest", ticket)
+
+
+async def _admit(
+    db: AsyncSession,
+    rules: PlayRules,
+    station_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    now: datetime,
+) -> Reservation | None:
+    """The member's own booking of this PC, if it holds it now; refused if another's does."""
+    try:
+        return await reservations.admit(db, rules.reservations, station_id, user_id, now)
+    except reservations.HeldForAnother as held:
+        raise Refused("reserved", held.message) from held
 
 
 def _ticket_block(ticket: GuestTicket, rate: int, block_seconds: int) -> domain.Block | None:
@@ -543,7 +583,8 @@ class PlayDesk:
 async def station_info(
     db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, at: datetime | None = None
 ) -> StationInfo:
-    """What the login view shows: where this is, and the prices in force ``at`` (now)."""
+    """What the login view shows: where this is, the prices in force ``at`` (now) and whom
+    the PC is held for then (the worker's clock for a booking's notice)."""
     station = await stations.get_station(db, station_id)
     now = at or utc_now()
     plan = await pricing.plan_for(db, station)
@@ -568,6 +609,7 @@ async def station_info(
         for p in plan.packages
     ]
     return StationInfo(
+        reserved=await _reserved(db, rules, station_id, now),
         packages=offers,
         station_name=station.name,
         venue_name=rules.venue_name,
@@ -575,4 +617,17 @@ async def station_info(
         member_hourly_rate=rates.member,
         guest_hourly_rate=rates.guest,
         lines=lines,
+    )
+
+
+async def _reserved(
+    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, now: datetime
+) -> ReservedNotice | None:
+    held = await reservations.notice(db, rules.reservations, station_id, now)
+    if held is None:
+        return None
+    name, booking = held
+    text = reservation_rules.notice_text(name, booking.starts_at, rules.venue_timezone)
+    return ReservedNotice(
+        name=name[:64], starts_at=booking.starts_at, ends_at=booking.ends_at, text=text[:120]
     )

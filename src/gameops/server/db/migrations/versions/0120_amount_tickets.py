@@ -1,7 +1,7 @@
 """Guest tickets for an amount (money spent at the station's rate), not only for minutes.
 
 Revision ID: 0120
-Revises: 0070
+Revises: 0100
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0120"
-down_revision: str | None = "0070"
+down_revision: str | None = "0100"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
