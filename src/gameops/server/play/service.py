@@ -352,6 +352,9 @@ async def _begin(
         ),
     )
     await sessions.begin(db, station, session, user.id if user else None)
+    # The PC itself asked for this session: its paid time runs from the login, as the
+    # blocks do (waiting for the agent to take it moved the start, not the blocks).
+    sessions.start_clock(db, session)
     _block_charged(db, rules, play, user, ticket)
     return LoginResult(ok=True, code="ok", message=f"Welcome, {name}!", session_id=session.id)
 
