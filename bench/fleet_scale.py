@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import platform
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -56,6 +57,7 @@ from gameops.protocol import (
     Ack,
     AgentHello,
     Heartbeat,
+    Reconnect,
     SessionExpired,
     SessionStart,
     decode,
@@ -88,6 +90,9 @@ class Fleet:
 async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     while not stop.is_set():
+        told_to_wait: float | None = (
+            None  # a server going away says when to come back (``reconnect``)
+        )
         try:
             async with websockets.connect(
                 fleet.url.replace("{id}", ident),
@@ -102,7 +107,8 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
                 beats = asyncio.create_task(_heartbeats(ws)) if token else None
                 try:
                     async for frame in ws:
-                        _on_frame(fleet, frame, ws)
+                        told = _on_frame(fleet, frame, ws)
+                        told_to_wait = told if told is not None else told_to_wait
                 finally:
                     fleet.connected.discard(ident)
                     if beats is not None:
@@ -117,16 +123,21 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             code, reason = None, None
         fleet.refused += 1
         asked = retry_after(reason) if code == CloseCode.TRY_AGAIN_LATER else None
+        if told_to_wait is not None:  # as the agent: the server's delay plus its own spread
+            asked = told_to_wait + random.uniform(0, 5)
         restart = code == CloseCode.SERVICE_RESTART
         await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
 
 
-def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> None:
+def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> float | None:
+    """Records what the bench measures; the delay a ``reconnect`` asks for, if it is one."""
     received = time.monotonic()
     if isinstance(frame, str) and frame.startswith("push:"):
         fleet.pushed[frame[5:]] = received
-        return
+        return None
     message_id, payload = decode(frame, SERVER_MESSAGES)
+    if isinstance(payload, Reconnect):
+        return payload.after_seconds
     if isinstance(payload, SessionStart):
         fleet.started[str(payload.id)] = received
     elif isinstance(payload, SessionExpired):
@@ -135,6 +146,7 @@ def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> None:
         ack = asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
         fleet.sending.add(ack)  # a reference until it is sent
         ack.add_done_callback(fleet.sending.discard)
+    return None
 
 
 async def _heartbeats(ws: Any) -> None:
@@ -269,6 +281,7 @@ class Figures:
     expiry_p99_ms: float = 0.0
     expiry_n: int = 0
     reconnect_s: float | None = None
+    exit_s: float = 0.0  # SIGTERM -> the server process has exited
     refused: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -342,9 +355,14 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                                  agents, args.ramp)  # fmt: skip
 
             async def online() -> int:
-                page = await client.get(
-                    "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
-                )
+                try:
+                    page = await client.get(
+                        "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
+                    )
+                except httpx.TransportError:
+                    # A keep-alive connection closed under the storm (the server's loop
+                    # stalled past its keep-alive timeout): ask again next time.
+                    return 0
                 return int(page.json()["meta"]["total"])
 
             figures.connect_s = await wait_all(
@@ -352,12 +370,18 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             )
             figures.idle_rss_mib = idle / 2**20
             figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
+            profile = start_profile(args, server.pid, work / "heartbeats.py-spy.txt")
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
+            if profile is not None:
+                profile.wait(60)
+                figures.extra["profile"] = top_functions(work / "heartbeats.py-spy.txt")
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
+            signalled = time.monotonic()
             server.send_signal(signal.SIGTERM)
             server.wait(60)
+            figures.exit_s = time.monotonic() - signalled
             server = start_process(gameops, env, work / "server.log")
             await wait_healthy(base)
             figures.reconnect_s = await wait_all(
@@ -391,6 +415,33 @@ async def create_stations(
 
     await asyncio.gather(*(one(i) for i in range(count)))
     return agents
+
+
+def start_profile(args: argparse.Namespace, pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server over the heartbeat window (``--py-spy PATH``): only
+    samples holding the GIL, so that waiting in the event loop is not counted."""
+    if not args.py_spy:
+        return None
+    command = [args.py_spy, "record", "-p", str(pid), "-d", str(int(args.heartbeat_window)),
+               "--format", "raw", "--nonblocking", "--gil", "-o", str(out)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
+    """(function, % of samples in it, % of samples under it) from py-spy's collapsed stacks,
+    the most own time first; line numbers dropped so a function is one row."""
+    own: dict[str, int] = {}
+    under: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        total += int(samples)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
+        for frame in set(frames):
+            under[frame] = under.get(frame, 0) + int(samples)
+    ranked = sorted(own, key=own.__getitem__, reverse=True)[:count]
+    return [(f, 100 * own[f] / total, 100 * under[f] / total) for f in ranked]
 
 
 async def cpu_share(pid: int, seconds: float) -> float:
@@ -471,6 +522,7 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     f = floor or Figures()
     row("all connected, cold start (s)", f.connect_s, ours.connect_s, ".1f", "≤ 60 s")
     row("all online again after a restart (s)", None, ours.reconnect_s, ".1f", "≤ 60 s")
+    row("SIGTERM -> server exited (s)", None, ours.exit_s, ".1f", "≤ 15 s")
     row("memory per connection (KB)", f.kb_per_connection, ours.kb_per_connection, ".0f", "≤ 2x")
     row("idle server RSS (MiB)", f.idle_rss_mib, ours.idle_rss_mib, ".0f", "")
     row("start answered -> agent p99 (floor: POST -> socket), ms", f.push_p99_ms,
@@ -479,6 +531,10 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     row(f"expiry lag p99, {ours.expiry_n} in a minute (ms)", None, ours.expiry_p99_ms, ".0f",
         "< 250 ms")  # fmt: skip
     console.print(table)
+    if "profile" in ours.extra:
+        console.print("server profile over the heartbeat window (py-spy), most own time first:")
+        for function, own, under in ours.extra["profile"]:
+            console.print(f"  {own:5.1f} % own  {under:5.1f} % under  {function}")
     console.print(
         f"refused or failed handshakes (retried): {ours.refused}; machine: {platform.machine()} "
         f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
@@ -507,6 +563,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8770)
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
     parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
+    parser.add_argument("--py-spy", help="py-spy's path: profile the heartbeat window")
     asyncio.run(bench(parser.parse_args()))
 
 

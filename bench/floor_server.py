@@ -1,5 +1,6 @@
 """The bare floor for bench/fleet_scale.py: FastAPI + uvicorn holding WebSockets and
-nothing else (deflate off, as GameOps runs). POST /push/{n}?id=X sends "push:X" to socket n."""
+nothing else (deflate off, as GameOps runs). POST /push/{n}?id=X sends "push:X" to socket n;
+/echo/{n} answers each frame."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ async def hold(websocket: WebSocket, name: str) -> None:
         pass
     finally:
         sockets.pop(name, None)
+
+
+@app.websocket("/echo/{name}")
+async def echo(websocket: WebSocket, name: str) -> None:
+    """Answers every frame with a short one (bench/heartbeat_cost.py's floor)."""
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.receive_text()
+            await websocket.send_text("ack")
+    except WebSocketDisconnect:
+        pass
 
 
 @app.post("/push/{name}")

@@ -20,6 +20,7 @@ from gameops.protocol import (
     CloseCode,
     Heartbeat,
     Payload,
+    Reconnect,
     Replaced,
     ServerHello,
     SessionStart,
@@ -210,6 +211,31 @@ async def test_service_restart_close_reconnects_soon(start_server: Any) -> None:
     task = asyncio.create_task(link.run())
     await wait_until(lambda: server.connections == 2 and link.connected, seconds=3)
     assert link.backoff.attempt == 0
+    link.stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_reconnect_message_is_honoured_with_the_servers_delay(start_server: Any) -> None:
+    connected_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def script(ws: ServerConnection) -> None:
+        connected_at.append(loop.time())
+        await ws.send(hello())
+        await server.read(ws, 2)
+        if server.connections == 1:  # going away: come back in 0.8 s
+            await ws.send(encode(Reconnect(after_seconds=0.8)))
+            await ws.close(CloseCode.SERVICE_RESTART, "restarting")
+        else:
+            await ws.wait_closed()
+
+    server, url = await start_server(script)
+    link, _ = make_link(url, restart_spread=0.3)
+    task = asyncio.create_task(link.run())
+    await wait_until(lambda: server.connections == 2 and link.connected, seconds=5)
+    waited = connected_at[1] - connected_at[0]
+    assert 0.8 <= waited < 0.8 + 0.3 + 0.7  # its delay, its own spread, a handshake
+    assert link.backoff.attempt == 0  # asked to come back: no failure to back off from
     link.stop()
     await asyncio.wait_for(task, 5)
 

@@ -137,8 +137,11 @@ async def test_heartbeat_is_acked_and_corrects_a_lost_command(
     await agent.expect(HeartbeatAck)
     correction = await agent.expect(SyncResponse)
     assert str(correction.session.id) == session["id"]
-    station = await _station(admin, station_id)
-    assert station["metrics"]["cpu"] == 12.5 and station["last_seen_at"] is not None
+    # Written with the next batch of heartbeats, a flush later.
+    station = await eventually(
+        lambda: _station(admin, station_id), lambda s: s["metrics"].get("cpu") == 12.5
+    )
+    assert station["last_seen_at"] is not None
     await agent.close()
 
 

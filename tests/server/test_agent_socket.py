@@ -18,6 +18,7 @@ from gameops.protocol import (
     Error,
     Heartbeat,
     HeartbeatAck,
+    Reconnect,
     Replaced,
     ServerHello,
     SessionStart,
@@ -240,6 +241,8 @@ async def test_server_shutdown_tells_agents_to_reconnect(live_server: LiveServer
     station_id, token = await live_server.create_pc_station()
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
     await live_server.stop()
+    told = await agent.expect(Reconnect)  # when: tests/server/realtime/test_graceful_shutdown
+    assert told.after_seconds >= 0
     with pytest.raises(ConnectionClosed) as closed:
         await agent.next()
     assert closed.value.rcvd is not None

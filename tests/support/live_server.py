@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 import structlog
-import uvicorn
 
 from gameops.logging import configure_logging
-from gameops.server.runner import uvicorn_config
+from gameops.server.runner import GameOpsServer, uvicorn_config
 from gameops.server.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class LiveServer:
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"{settings.scheme}://127.0.0.1:{self.port}"
         self.ws_url = f"{settings.scheme.replace('http', 'ws')}://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
+        self._server: GameOpsServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._clients: list[httpx.AsyncClient] = []
 
@@ -86,7 +85,7 @@ class LiveServer:
         if self._socket.fileno() == -1:  # uvicorn closes its socket on shutdown: same port again
             self._socket = _bound_socket(self.port)
         config = uvicorn_config(self.settings, "127.0.0.1", self.port)
-        self._server = uvicorn.Server(config)
+        self._server = GameOpsServer(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
         for _ in range(500):

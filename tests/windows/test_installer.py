@@ -52,7 +52,11 @@ except FileNotFoundError:
     print(None)
 """
 
-pytestmark = pytest.mark.timeout(1800)  # a loaded 2-core machine: minutes per step
+pytestmark = [
+    pytest.mark.timeout(1800),  # a loaded 2-core machine: minutes per step
+    # One worker under pytest-xdist: it builds build/windows/gameops-agent-setup.exe once.
+    pytest.mark.xdist_group("installer"),
+]
 
 
 def _need(condition: bool, reason: str) -> None:

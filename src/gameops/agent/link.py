@@ -45,6 +45,7 @@ log = get_logger(__name__)
 
 REJECTED_HTTP_STATUSES = {401, 403, 404}
 BUSY_WAIT_LIMIT = 55.0  # seconds: the longest an agent waits because the server said so
+# (busy, or going away: then it adds its own spread of up to ``restart_spread``)
 REJECTED_CLOSE_CODES = {CloseCode.AUTH_FAILED, CloseCode.UNKNOWN_STATION, CloseCode.FORBIDDEN}
 
 
@@ -271,7 +272,7 @@ class AgentLink:
             log.warning("agent_replaced", hint="another agent connected for this station")
             return Outcome.REPLACED
         if isinstance(payload, Reconnect):
-            self._reconnect_after = payload.after_seconds
+            self._reconnect_after = min(payload.after_seconds, BUSY_WAIT_LIMIT)
             return Outcome.RECONNECT
         if isinstance(payload, Error):
             log.warning("agent_server_error", detail=payload.detail, ref_id=payload.ref_id)

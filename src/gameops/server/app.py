@@ -56,14 +56,23 @@ from gameops.server.pricing.endpoints import router as pricing_router
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.admission import Admission
-from gameops.server.realtime.agent_handlers import AgentAuthLimits, AgentServices
+from gameops.server.realtime.agent_handlers import (
+    AgentAuthLimits,
+    AgentServices,
+    HeartbeatCorrections,
+)
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
+from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.price_board import PriceBoard
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
+from gameops.server.reservations import service as reservations
+from gameops.server.reservations.endpoints import router as reservations_router
+from gameops.server.reservations.watch import ReservationWatch
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
@@ -83,8 +92,10 @@ from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
 # Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
-# one part gets when earlier ones used it up (15 parts: 10 + 15 * 0.2 = 13 s at worst).
+# one part gets when earlier ones used it up (16 parts: 10 + 16 * 0.2 = 13.2 s at worst).
 STOP_SECONDS = 10.0
+# The agents' reconnect messages leave within this at shutdown (before the steps above).
+SEND_AWAY_SECONDS = 2.0
 STOP_STEP_SECONDS = 0.2
 
 
@@ -106,6 +117,7 @@ class Services:
     metrics: Metrics
     device_secrets: DeviceSecrets
     hub: AgentHub
+    heartbeats: HeartbeatBatcher
     admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
@@ -122,12 +134,15 @@ class Services:
     command_sweeper: Periodic
     play: PlayControl
     play_desk: PlayDesk
+    reservations: ReservationWatch
+    price_board: PriceBoard
 
     async def start(self) -> None:
         await self.bus.start()
         self.relay.start()
         await _bootstrap_admin(self.settings, self.database, self.passwords)
         await self.hub.start()
+        self.heartbeats.start()
         self.acks.start()
         await self.expiry.start()
         self.console_watch.start()
@@ -136,6 +151,8 @@ class Services:
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
         self.play.start()
+        self.reservations.start()
+        self.price_board.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -149,12 +166,15 @@ class Services:
         steps += [
             ("waiting-for-PC watch", self.waiting_for_pcs.stop),
             ("play control", self.play.stop),
+            ("reservations", self.reservations.stop),
+            ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
             ("command sweeper", self.command_sweeper.stop),
             ("console watch", self.console_watch.stop),
             ("consoles", self.consoles.close),
             ("agent hub", self.hub.close),
+            ("heartbeats", self.heartbeats.stop),
             ("acks", self.acks.stop),
             ("expiry", self.expiry.stop),
             ("outbox relay", self.relay.stop),
@@ -208,7 +228,9 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    hub = AgentHub(bus)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
+    hub = AgentHub(bus)
     throttle = build_throttle(
         settings.redis_url,
         settings.redis_prefix,
@@ -228,7 +250,8 @@ def build_services(settings: Settings) -> Services:
         ),
         metrics=metrics,
         device_secrets=secrets,
-        hub=AgentHub(bus),
+        hub=hub,
+        heartbeats=_heartbeats(settings, database, hub),
         admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
@@ -249,7 +272,14 @@ def build_services(settings: Settings) -> Services:
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
             database,
+            asyncio.Semaphore(settings.play_logins_at_once),
         ),
+        reservations=ReservationWatch(
+            database,
+            reservations.rules_from_settings(settings),
+            settings.reservation_poll_seconds,
+        ),
+        price_board=PriceBoard(database, hub, play_rules),
     )
 
 
@@ -274,6 +304,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.settings,
         services.database,
         services.hub,
+        services.heartbeats,
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),
@@ -319,6 +350,12 @@ def _presence_sweeper(settings: Settings, database: Database) -> Periodic:
     return Periodic("presence-sweep", interval, sweep)
 
 
+def _heartbeats(settings: Settings, database: Database, hub: AgentHub) -> HeartbeatBatcher:
+    # Within half an interval, so the stale-presence sweep never sees a live agent as gone.
+    flush = min(settings.heartbeat_flush_seconds, settings.heartbeat_interval_seconds / 2)
+    return HeartbeatBatcher(database, flush, HeartbeatCorrections(settings, database, hub))
+
+
 def _command_sweeper(settings: Settings, database: Database) -> Periodic:
     answer, queue = settings.command_answer_seconds, settings.command_queue_minutes
 
@@ -327,6 +364,14 @@ def _command_sweeper(settings: Settings, database: Database) -> Periodic:
             await commands.sweep_unanswered(db, answer, queue)
 
     return Periodic("command-sweep", min(30.0, max(0.5, answer / 4)), sweep)
+
+
+async def before_shutdown(app: FastAPI) -> None:
+    """Once the server has stopped accepting, before its sockets are cut: the agents are
+    told to reconnect, spread out (to another replica, or to this one restarted)."""
+    services: Services | None = getattr(app.state, "services", None)
+    if services is not None:
+        await services.hub.send_away(within=SEND_AWAY_SECONDS)
 
 
 @asynccontextmanager
@@ -368,6 +413,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (shifts_router, receipts_router, shop_router):
         api.include_router(router)
     api.include_router(play_router)
+    api.include_router(reservations_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
 
 from gameops.logging import configure_logging
-from gameops.server.app import create_app
+from gameops.server.app import before_shutdown, create_app
 from gameops.server.db.migrate import upgrade
 from gameops.server.settings import Settings, get_settings
+
+
+class GameOpsServer(uvicorn.Server):
+    """uvicorn, stopping gracefully for the agents: on SIGTERM it stops accepting, tells each
+    agent to ``reconnect`` after a jittered delay and closes it with 1012, and only then lets
+    uvicorn cut what is left, drain requests and run the lifespan's shutdown."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # no new connection from here on (uvicorn's own close repeats it)
+        for sock in sockets or []:
+            sock.close()
+        if isinstance(self.config.app, FastAPI):
+            await before_shutdown(self.config.app)
+        await super().shutdown(sockets)
 
 
 def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uvicorn.Config:
@@ -29,8 +46,8 @@ def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uv
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
         **{
-            # On SIGTERM open sockets are closed (agents get 1012 and reconnect); requests
-            # still running get this long to finish.
+            # On SIGTERM the agents are sent away (GameOpsServer), other sockets closed;
+            # requests still running get this long to finish.
             "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
             **extra,
         },
@@ -60,4 +77,4 @@ def serve(host: str, port: int, migrate: bool, console: Console) -> None:
         f"log in as [bold]{settings.admin_username}[/] with GAMEOPS_ADMIN_PASSWORD, or the "
         "password printed below on the very first start."
     )
-    uvicorn.Server(uvicorn_config(settings, host, port)).run()
+    GameOpsServer(uvicorn_config(settings, host, port)).run()

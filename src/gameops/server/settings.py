@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     heartbeat_interval_seconds: int = Field(default=30, gt=0)
     # A station whose agent sent nothing for this many heartbeat intervals is offline.
     heartbeat_misses_allowed: int = Field(default=3, gt=0)
+    # Heartbeats are written in one transaction this often (last seen, metrics), not one
+    # each; the database's last_seen_at lags by this much. At most half an interval.
+    heartbeat_flush_seconds: float = Field(default=2.0, gt=0)
     agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
     # Agent handshakes in progress at once; beyond, an agent is told to come back later
     # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
@@ -166,6 +169,19 @@ class Settings(BaseSettings):
     play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
     ticket_valid_days: int = Field(default=30, gt=0)
     login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
+    # Reservations (issue 12 §2): a deposit taken from the balance at booking (0: none),
+    # credited against play when the member logs in at the booked PC. The PC is held for
+    # the member from ``reservation_notice_minutes`` before the start; nobody logged in by
+    # ``reservation_no_show_minutes`` after it: released, the deposit kept or refunded.
+    reservation_deposit: int = Field(default=500, ge=0)
+    reservation_notice_minutes: float = Field(default=15, ge=0)
+    reservation_no_show_minutes: float = Field(default=15, gt=0)
+    reservation_no_show_keeps_deposit: bool = True
+    reservation_days_ahead: int = Field(default=30, gt=0)  # the furthest a booking may start
+    reservation_poll_seconds: float = Field(default=5.0, gt=0)
+    # PC logins handled at once; the rest wait their turn (500 at a tournament's start took
+    # every pooled connection, and the pool's wait timed out for logins and heartbeats).
+    play_logins_at_once: int = Field(default=8, gt=0)
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gameops.protocol import Error, Heartbeat
+from gameops.protocol import Error, SyncRequest
 from gameops.server.realtime.agent_handlers import HANDLERS
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import (
@@ -71,10 +71,10 @@ async def test_an_agent_messages_log_lines_carry_its_message_id(
     async def broken(*_: Any) -> list[Any]:
         raise RuntimeError("handler bug")
 
-    monkeypatch.setitem(HANDLERS, Heartbeat, broken)
+    monkeypatch.setitem(HANDLERS, SyncRequest, broken)
     station_id, token = await live_server.create_pc_station()
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
-    message_id = await agent.send(Heartbeat(cpu=1, ram=1))
+    message_id = await agent.send(SyncRequest())
     reply = await agent.expect(Error)
     assert reply.ref_id == message_id
 

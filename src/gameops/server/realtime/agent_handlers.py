@@ -1,5 +1,6 @@
 """What the server does with each message an agent sends. Each handler runs in its own
-transaction and returns the replies to send; it never touches the socket itself."""
+transaction and returns the replies to send; it never touches the socket itself.
+Heartbeats are the exception: answered at once and written in batches (``heartbeats.py``)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from gameops.protocol import (
     CommandResult,
     Error,
     Goodbye,
-    Heartbeat,
-    HeartbeatAck,
     Login,
     Logout,
     NoSession,
@@ -28,19 +27,19 @@ from gameops.protocol import (
     SyncRequest,
     SyncResponse,
     Tamper,
-    as_data,
     utc_now,
 )
 from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
-from gameops.server.db.models import AgentCommand
+from gameops.server.db.models import AgentCommand, GameSession
 from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
 from gameops.server.play.service import PlayDesk
 from gameops.server.realtime import presence
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.admission import Admission
+from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -76,6 +75,7 @@ class AgentServices:
     settings: Settings
     database: Database
     hub: AgentHub
+    heartbeats: HeartbeatBatcher
     admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
@@ -87,23 +87,56 @@ Handler = Callable[[AgentServices, AsyncSession, uuid.UUID, Any], Awaitable[list
 
 
 async def sync_reply(
-    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
+    settings: Settings, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
 ) -> Payload:
     """Flow 10: tell a (re)connecting agent what it should be doing now."""
     now = utc_now()
     active = await sessions.active_on_station(db, station_id)
-    if active is not None:
-        if active.waiting_since is not None:
-            start_clock(db, active)  # the PC is here and takes it with this answer
+    if active is not None and (waiting := await _still_waiting(db, active)) is not None:
+        start_clock(db, waiting)  # the PC is here and takes it with this answer
+    if active is not None and active.status is SessionStatus.ACTIVE:  # (read again if it waited)
         return SyncResponse(session=session_info(active), server_time=now)
     if last_known is not None:
         previous = await sessions.get(db, last_known)
         if previous is not None and previous.station_id == station_id:
             if previous.status is SessionStatus.EXPIRED:
-                return expired_message(previous, services.settings.logoff_grace_seconds)
+                return expired_message(previous, settings.logoff_grace_seconds)
             if previous.status is SessionStatus.STOPPED:
                 return ended_message(previous)
     return NoSession(server_time=now)
+
+
+async def _still_waiting(db: AsyncSession, active: GameSession) -> GameSession | None:
+    """``active`` locked and read again if its clock waits for this PC, else None. Locked, as
+    an extension locks it: the clock's start must not overwrite an end extended meanwhile."""
+    if active.waiting_since is None:
+        return None
+    locked = await sessions.active_on_station(db, active.station_id, lock=True)
+    if locked is None or locked.id != active.id or locked.waiting_since is None:
+        return None
+    return locked
+
+
+class HeartbeatCorrections:
+    """What an agent whose heartbeat disagreed with the server missed (a lost command, a
+    forgotten tamper lock), decided again in a transaction of its own and sent to the
+    connection that beat (``HeartbeatBatcher`` calls this after its flush)."""
+
+    def __init__(self, settings: Settings, database: Database, hub: AgentHub) -> None:
+        self._settings = settings
+        self._database = database
+        self._hub = hub
+
+    async def __call__(self, station_id: uuid.UUID, beat: Beat) -> None:
+        async with self._database.transaction() as db:
+            station = await stations.get_station(db, station_id)
+            replies: list[Payload] = []
+            if (correction := defences.tamper_correction(station, beat.tamper_locked)) is not None:
+                replies.append(correction)
+            active = await sessions.active_on_station(db, station_id)
+            if beat.session_id != (active.id if active is not None else None):
+                replies.append(await sync_reply(self._settings, db, station_id, beat.session_id))
+        self._hub.send_to(station_id, beat.connection_id, replies)
 
 
 async def _hello(
@@ -111,23 +144,6 @@ async def _hello(
 ) -> list[Payload]:
     await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
     return [await play.station_info(db, services.play.rules, station_id)]  # the login view
-
-
-async def _heartbeat(
-    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, beat: Heartbeat
-) -> list[Payload]:
-    now = utc_now()
-    metrics = {**as_data(beat), "at": now.isoformat()}
-    station = await presence.record_heartbeat(db, station_id, metrics)
-    replies: list[Payload] = [HeartbeatAck(server_time=now)]
-    if (correction := defences.tamper_correction(station, beat.tamper_locked)) is not None:
-        replies.append(correction)
-    # The agent and the server disagree on the session: a command was lost; correct it.
-    active = await sessions.active_on_station(db, station_id)
-    server_session = active.id if active is not None else None
-    if beat.active_session_id != server_session:
-        replies.append(await sync_reply(services, db, station_id, beat.active_session_id))
-    return replies
 
 
 async def _status_change(
@@ -143,7 +159,7 @@ async def _status_change(
 async def _sync(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    replies = [await sync_reply(services, db, station_id, request.last_known_session_id)]
+    replies = [await sync_reply(services.settings, db, station_id, request.last_known_session_id)]
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
@@ -157,7 +173,7 @@ async def _ack(
 ) -> list[Payload]:
     services.acks.add(station_id, ack.id)
     active = await sessions.active_on_station(db, station_id)
-    if active is None or active.waiting_since is None:
+    if active is None or (active := await _still_waiting(db, active)) is None:
         return []
     command = await db.get(AgentCommand, ack.id)
     if command is None or command.type != SessionStart.TYPE or command.session_id != active.id:
@@ -217,7 +233,6 @@ async def _logout(
 
 HANDLERS: dict[type[Payload], Handler] = {
     AgentHello: _hello,
-    Heartbeat: _heartbeat,
     StatusChange: _status_change,
     SyncRequest: _sync,
     Ack: _ack,

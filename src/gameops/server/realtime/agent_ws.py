@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -14,6 +15,9 @@ from gameops.protocol import (
     Auth,
     CloseCode,
     Error,
+    Heartbeat,
+    HeartbeatAck,
+    Login,
     Payload,
     ProtocolError,
     ServerHello,
@@ -198,21 +202,27 @@ async def _serve(
             return f"closed by agent (code {message.get('code')})"
         heard_at = time.monotonic()
         frame = message.get("text") or message.get("bytes") or b""
-        for reply in await _handle(services, connection.station_id, frame, tampers):
+        for reply in await _handle(services, connection, frame, tampers):
             connection.send(reply)
     return connection.close_reason or "closed"
 
 
 async def _handle(
-    services: AgentServices, station_id: uuid.UUID, frame: str | bytes, tampers: TamperCoalescer
+    services: AgentServices,
+    connection: AgentConnection,
+    frame: str | bytes,
+    tampers: TamperCoalescer,
 ) -> list[Payload]:
-    received = services.metrics.messages
+    received, station_id = services.metrics.messages, connection.station_id
     try:
         message_id, payload = decode(frame, AGENT_MESSAGES)
     except ProtocolError as err:
         received.labels("agent", "in", "invalid").inc()
         return [Error(detail=err.detail, ref_id=err.message_id)]
     received.labels("agent", "in", payload.TYPE).inc()
+    if isinstance(payload, Heartbeat):  # no transaction: kept for the next batched write
+        services.heartbeats.note(station_id, connection.connection_id, payload)
+        return [HeartbeatAck(server_time=utc_now())]
     if isinstance(payload, Tamper):
         report = tampers.offer(payload, time.monotonic())
         if report is None:
@@ -228,9 +238,11 @@ async def _handle(
 async def _dispatch(
     services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID | None, payload: Payload
 ) -> list[Payload]:
-    """``payload``'s handler in a transaction of its own; its replies, or an error."""
+    """``payload``'s handler in a transaction of its own; its replies, or an error. A
+    login waits for its turn first (``PlayDesk.turns``)."""
+    turn = services.play.turns if isinstance(payload, Login) else contextlib.nullcontext()
     try:
-        async with services.database.transaction() as db:
+        async with turn, services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
     except GameOpsError as err:
         return [Error(detail=err.detail, ref_id=message_id)]

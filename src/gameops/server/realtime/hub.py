@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -18,13 +19,23 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketState
 
-from gameops.protocol import CloseCode, Payload, Replaced, encode
+from gameops.protocol import CloseCode, Payload, Reconnect, Replaced, encode
 from gameops.server.bus import AGENT_COMMANDS, DOMAIN, PRESENCE, EventBus, Message, Subscription
 from gameops.server.events.base import typed
 from gameops.server.stations.events import AgentAccessEnded
 
 log = structlog.get_logger(__name__)
 OUTGOING_LIMIT = 256
+# A server going away spreads its agents' reconnects so that whoever takes them (the other
+# replicas, or this one restarted) sees about this many handshakes a second...
+RECONNECTS_PER_SECOND = 250
+# ...over at least a second and at most this long (agents wait at most a minute in all).
+RECONNECT_SPREAD_LIMIT = 30.0
+
+
+def reconnect_spread(agents: int) -> float:
+    """The window over which ``agents`` told to reconnect are spread, in seconds."""
+    return min(RECONNECT_SPREAD_LIMIT, max(1.0, agents / RECONNECTS_PER_SECOND))
 
 
 class AgentConnection:
@@ -81,8 +92,9 @@ class AgentConnection:
 
 
 class AgentHub:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, rng: random.Random | None = None) -> None:
         self._bus = bus
+        self._rng = rng or random.Random()
         self._origin = uuid.uuid4().hex
         self._connections: dict[uuid.UUID, AgentConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -93,10 +105,38 @@ class AgentHub:
     def is_connected_here(self, station_id: uuid.UUID) -> bool:
         return station_id in self._connections
 
+    def stations_here(self) -> list[uuid.UUID]:
+        """The stations whose agents this replica holds now."""
+        return list(self._connections)
+
+    def send_here(self, station_id: uuid.UUID, payload: Payload) -> bool:
+        """Send to an agent connected to this replica; False if it is not (any longer)."""
+        connection = self._connections.get(station_id)
+        if connection is None:
+            return False
+        connection.send(payload)
+        return True
+
     async def start(self) -> None:
         self._spawn(self._deliver(self._bus.subscribe(AGENT_COMMANDS)), "hub-commands")
         self._spawn(self._follow_presence(self._bus.subscribe(PRESENCE)), "hub-presence")
         self._spawn(self._follow_access(self._bus.subscribe(DOMAIN)), "hub-access")
+
+    async def send_away(self, within: float) -> None:
+        """Graceful shutdown: tell every agent here to ``reconnect`` after its own random
+        delay (so they do not all come back in the same second), close each with 1012, and
+        give the frames up to ``within`` seconds to leave."""
+        connections = tuple(self._connections.values())
+        spread = reconnect_spread(len(connections))
+        for connection in connections:
+            delay = round(self._rng.uniform(0, spread), 2)
+            connection.send(Reconnect(after_seconds=delay))
+            connection.close(CloseCode.SERVICE_RESTART, "server shutting down")
+        closed = asyncio.gather(*(connection.wait_closed() for connection in connections))
+        try:
+            await asyncio.wait_for(closed, within)
+        except TimeoutError:
+            log.warning("agents still being told to reconnect at shutdown", agents=len(self))
 
     async def close(self) -> None:
         for connection in tuple(self._connections.values()):
@@ -121,6 +161,15 @@ class AgentHub:
             # The agent is served all the same; an older connection on another replica is
             # closed by its own heartbeat limit, and the station row names the newest.
             log.warning("could not announce an agent connection", error=repr(err)[:200])
+
+    def send_to(
+        self, station_id: uuid.UUID, connection_id: uuid.UUID, payloads: list[Payload]
+    ) -> None:
+        """Send to the station's connection here, if it is still ``connection_id``."""
+        connection = self._connections.get(station_id)
+        if connection is not None and connection.connection_id == connection_id:
+            for payload in payloads:
+                connection.send(payload)
 
     def unregister(self, connection: AgentConnection) -> None:
         if self._connections.get(connection.station_id) is connection:

@@ -60,8 +60,9 @@ async def mark_disconnected(
 async def sweep_stale(db: AsyncSession, silent_for: timedelta) -> int:
     """Mark offline the stations whose agent has said nothing for ``silent_for``.
 
-    A live connection refreshes ``last_seen_at`` with every heartbeat and is closed by its
-    own server after the same silence; what this finds are rows left "connected" by a
+    A live connection refreshes ``last_seen_at`` with every heartbeat (written in batches,
+    ``heartbeats.py``: at most a flush behind) and is closed by its own server after one
+    interval less of silence; what this finds are rows left "connected" by a
     server process that died without closing them.
     """
     cutoff = utc_now() - silent_for
@@ -86,15 +87,6 @@ async def record_hello(
     station.agent_version = version
     station.specs = {**specs, "os": os_name}
     station.last_seen_at = utc_now()
-
-
-async def record_heartbeat(
-    db: AsyncSession, station_id: uuid.UUID, metrics: dict[str, Any]
-) -> Station:
-    station = await stations.get_station(db, station_id)
-    station.last_seen_at = utc_now()
-    station.metrics = metrics
-    return station
 
 
 def _follow_presence(db: AsyncSession, station: Station, reason: str) -> None:

@@ -23,15 +23,29 @@ async def get(db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False) ->
     return session
 
 
-async def active_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
-    """The station's active session, with its customer loaded."""
+async def active_on_station(
+    db: AsyncSession, station_id: uuid.UUID, *, lock: bool = False
+) -> GameSession | None:
+    """The station's active session, with its customer loaded (locked: and read again)."""
     query = (
         select(GameSession)
         .where(GameSession.station_id == station_id, GameSession.status == SessionStatus.ACTIVE)
         .options(selectinload(GameSession.user))
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     session: GameSession | None = await db.scalar(query)
     return session
+
+
+async def active_ids_on(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """station id -> its active session's id, for those of ``station_ids`` that have one."""
+    query = select(GameSession.station_id, GameSession.id).where(
+        GameSession.station_id.in_(station_ids), GameSession.status == SessionStatus.ACTIVE
+    )
+    return {station_id: session_id for station_id, session_id in (await db.execute(query)).all()}
 
 
 async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
@@ -76,3 +78,35 @@ async def stopped_clients(db: AsyncSession) -> list[tuple[uuid.UUID, list[str]]]
     )
     stations = (await db.scalars(query)).all()
     return [(s.id, [str(mac) for mac in (s.specs or {}).get("macs") or []]) for s in stations]
+
+
+async def record_heartbeats(
+    db: AsyncSession, seen: Mapping[uuid.UUID, tuple[datetime, dict[str, Any]]]
+) -> None:
+    """Last seen and metrics of many stations in one statement (executed for each), in id
+    order so that two replicas flushing at once cannot deadlock. A row already seen later
+    (its agent reconnected since: ``mark_connected`` wrote a newer time) is left alone."""
+    table = cast(Table, Station.__table__)
+    statement = (
+        update(table)
+        .where(
+            table.c.id == bindparam("station_id"),
+            or_(table.c.last_seen_at.is_(None), table.c.last_seen_at < bindparam("seen_at")),
+        )
+        .values(last_seen_at=bindparam("seen_at"), metrics=bindparam("beat_metrics"))
+    )
+    rows = [
+        {"station_id": station_id, "seen_at": at, "beat_metrics": metrics}
+        for station_id, (at, metrics) in sorted(seen.items())
+    ]
+    await db.execute(statement, rows)
+
+
+async def tamper_locked(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, bool]:
+    """Whether each live station of ``station_ids`` holds a tamper lock."""
+    query = select(Station.id, Station.tamper_locked_at.is_not(None)).where(
+        Station.id.in_(station_ids), Station.archived_at.is_(None)
+    )
+    return {station_id: bool(locked) for station_id, locked in (await db.execute(query)).all()}
