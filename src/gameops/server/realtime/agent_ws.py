@@ -69,13 +69,17 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
             await _dispatch(services, connection.station_id, None, report)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
-        async with services.database.transaction() as db:
-            await presence.mark_disconnected(
-                db,
-                connection.station_id,
-                connection.connection_id,
-                connection.close_reason or reason,
-            )
+        # Told to reconnect (the server is going away): the station stays online until its
+        # agent is back (here or on another replica) or the presence sweep finds it silent.
+        # Ten thousand disconnects would not fit in a shutdown, and every station would flicker.
+        if not services.hub.sending_away:
+            async with services.database.transaction() as db:
+                await presence.mark_disconnected(
+                    db,
+                    connection.station_id,
+                    connection.connection_id,
+                    connection.close_reason or reason,
+                )
 
 
 async def _open(
