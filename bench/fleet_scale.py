@@ -344,7 +344,10 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
     load = None
     try:
         await wait_healthy(base)
-        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        # No keep-alive: under the storm the server's loop can stall past its keep-alive
+        # timeout and close a connection just as a request goes out on it.
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=no_reuse) as client:
             login = await client.post(
                 "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
             )
@@ -368,15 +371,20 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             figures.connect_s = await wait_all(
                 progress, "gameops: cold start", args.agents, online, 180
             )
+            console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s)")
             figures.idle_rss_mib = idle / 2**20
             figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
             profile = start_profile(args, server.pid, work / "heartbeats.py-spy.txt")
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
+            console.print(f"heartbeats: {figures.heartbeat_core_pct:.1f} % of a core; "
+                          f"{figures.kb_per_connection:.0f} KB per connection")  # fmt: skip
             if profile is not None:
                 profile.wait(60)
                 figures.extra["profile"] = top_functions(work / "heartbeats.py-spy.txt")
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
+            console.print(f"start -> agent p99 {figures.push_p99_ms:.1f} ms; expiry lag p99 "
+                          f"{figures.expiry_p99_ms:.0f} ms ({figures.expiry_n})")  # fmt: skip
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
             signalled = time.monotonic()
             server.send_signal(signal.SIGTERM)

@@ -51,6 +51,13 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         return
     try:
         connection = await _open(services, websocket, station_id)
+    except Exception as err:
+        # The database failed or kept it waiting too long (a reconnect storm queued on
+        # SQLite's one connection): come back later, spread out, rather than an error.
+        log.warning("agent handshake failed; told to retry", error=repr(err)[:200])
+        delay = services.admission.turn_away()
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return
     finally:
         services.admission.leave()
     if connection is None:
