@@ -307,7 +307,7 @@ async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) ->
         figures.idle_rss_mib = idle / 2**20
         figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
         returned: dict[str, float] = {}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             for n in random.sample(range(args.agents), min(args.sessions, args.agents)):
                 push = uuid.uuid4().hex
                 returned[push] = time.monotonic()  # sent: the frame may beat the answer
@@ -317,6 +317,8 @@ async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) ->
         lat = [(pushed[p] - t) * 1000 for p, t in returned.items() if p in pushed]
         figures.push_p99_ms = percentile(lat, 99)
         figures.extra["push_n"] = len(lat)
+        console.print(f"floor: connected in {figures.connect_s} s, {figures.kb_per_connection:.0f}"
+                      f" KB per connection, POST -> socket p99 {figures.push_p99_ms:.1f} ms")  # fmt: skip
         load.stop()
     finally:
         server.terminate()
