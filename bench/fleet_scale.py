@@ -317,8 +317,9 @@ async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) ->
         lat = [(pushed[p] - t) * 1000 for p, t in returned.items() if p in pushed]
         figures.push_p99_ms = percentile(lat, 99)
         figures.extra["push_n"] = len(lat)
-        console.print(f"floor: connected in {figures.connect_s} s, {figures.kb_per_connection:.0f}"
-                      f" KB per connection, POST -> socket p99 {figures.push_p99_ms:.1f} ms")  # fmt: skip
+        console.print(f"floor: connected in {figures.connect_s} s, "
+                      f"{figures.kb_per_connection:.0f} KB per connection, "
+                      f"POST -> socket p99 {figures.push_p99_ms:.1f} ms")  # fmt: skip
         load.stop()
     finally:
         server.terminate()
