@@ -46,6 +46,7 @@ from rich.table import Table
 from gameops.protocol import (
     SERVER_MESSAGES,
     AgentHello,
+    Error,
     Login,
     LoginResult,
     NoSession,
@@ -71,7 +72,9 @@ class Pc:
     ws: websockets.ClientConnection | None = None
 
 
-async def expect(ws: websockets.ClientConnection, kind: type[Payload], seconds: float) -> Payload:
+async def expect(
+    ws: websockets.ClientConnection, kind: type[Payload] | tuple[type[Payload], ...], seconds: float
+) -> Payload:
     async with asyncio.timeout(seconds):
         while True:
             _, payload = decode(await ws.recv(), SERVER_MESSAGES)
@@ -86,7 +89,9 @@ async def create(admin: httpx.AsyncClient, count: int) -> list[Pc]:
     async def one(index: int) -> None:
         async with limit:
             body = {"name": f"T-{index:04d}", "type": "PC", "hourly_rate": RATE}
-            station = (await admin.post("/api/v1/stations", json=body)).json()
+            created = await admin.post("/api/v1/stations", json=body)
+            assert created.status_code == 201, created.text
+            station = created.json()
             token = (await admin.post(f"/api/v1/stations/{station['id']}/agent-token")).json()
             name = f"player{index:04d}"
             member = await admin.post("/api/v1/customers", json={"username": name, "pin": PIN})
@@ -130,7 +135,10 @@ async def log_in(pc: Pc) -> tuple[float, bool]:
     assert pc.ws is not None
     sent = time.monotonic()
     await pc.ws.send(encode(Login(username=pc.username, secret=PIN)))
-    result = await expect(pc.ws, LoginResult, 600)
+    result = await expect(pc.ws, (LoginResult, Error), 600)
+    if isinstance(result, Error):  # the server could not handle it: a failed login
+        REFUSALS[f"error: {result.detail}"] = REFUSALS.get(f"error: {result.detail}", 0) + 1
+        return time.monotonic() - sent, False
     assert isinstance(result, LoginResult)
     if not result.ok:
         REFUSALS[result.message] = REFUSALS.get(result.message, 0) + 1

@@ -13,6 +13,7 @@ RSS under Wine counts Wine's own mapped DLLs (ntdll, kernel32, ...) in each proc
 Windows shares between processes too; USS is the pages the process alone owns.
 
     python bench/windows_footprint.py [--seconds 20]
+    python bench/windows_footprint.py --tls    # wss://, the agent pinned to the server
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from pathlib import Path
 
 import psutil
 from agent_footprint import free_port, provision, start_server, start_xvfb
+
+from gameops.server.tls import write_self_signed
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGED = ROOT / "build" / "windows" / "stage" / "python"
@@ -92,12 +95,15 @@ def memory(scenario: str, name: str, process: psutil.Process) -> Measured:
     )
 
 
-def write_config(path: Path, base_url: str, station_id: str, token: str, overlay: bool) -> str:
+def write_config(
+    path: Path, base_url: str, station_id: str, token: str, overlay: bool, tls: Path | None
+) -> str:
     state = windows_path(path.with_name("agent-state.json"))
     log = windows_path(path.with_name("agent.log"))
+    pinned = f", ca_file: '{windows_path(tls / 'cert.pem')}'" if tls else ""
     path.write_text(
         f"station: {{id: '{station_id}', name: BENCH-WIN}}\n"
-        f"backend: {{url: '{base_url}', token: '{token}'}}\n"
+        f"backend: {{url: '{base_url}', token: '{token}'{pinned}}}\n"
         f"features: {{show_overlay: {str(overlay).lower()}}}\n"
         "system: {control: windows, service: true, overlay: separate, "
         f"state_file: '{state}'}}\n"
@@ -128,13 +134,13 @@ def scenario(
         wine(env, python, "-m", "gameops.agent.winservice", "remove")
 
 
-async def provisioned(base_url: str) -> tuple[str, str]:
-    client, station_id, token = await provision(base_url, None)
+async def provisioned(base_url: str, tls: Path | None) -> tuple[str, str]:
+    client, station_id, token = await provision(base_url, tls)
     await client.aclose()
     return station_id, token
 
 
-def bench(seconds: float) -> None:
+def bench(seconds: float, use_tls: bool) -> None:
     if not (STAGED / "python.exe").exists():
         raise SystemExit(f"{STAGED} missing: make windows-agent first")
     data = Path(tempfile.mkdtemp(prefix="gameops-winfoot-"))
@@ -142,8 +148,11 @@ def bench(seconds: float) -> None:
     prefix.mkdir()
     env = wine_env(prefix)
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = start_server(port, data, None)
+    tls = data / "tls" if use_tls else None
+    if tls is not None:  # wss:// with the agent pinned to the server's own certificate
+        write_self_signed(tls, ["127.0.0.1"])
+    base_url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    server = start_server(port, data, tls)
     xvfb = start_xvfb()
     env["DISPLAY"] = os.environ.get("DISPLAY", "")
     staged = data / "python"  # a copy: make windows-agent may restage meanwhile
@@ -160,8 +169,8 @@ def bench(seconds: float) -> None:
         subprocess.run(["wineserver", "-k"], env=env, check=True)  # read at services.exe start
         subprocess.run(["wineserver", "-w"], env=env, check=True)
         subprocess.run(["wineserver", "-p"], env=env, check=True)
-        site = windows_path(staged / "Lib" / "site-packages")
-        wine(env, python, "-m", "compileall", "-q", site)  # no -j: no multiprocessing in Wine
+        # As the installer does (no -j: no multiprocessing in Wine).
+        wine(env, python, "-m", "compileall", "-q", windows_path(staged / "Lib"))
         bare = subprocess.Popen(
             ["wine", python, "-c", "import time; time.sleep(600)"], env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -171,9 +180,9 @@ def bench(seconds: float) -> None:
         assert baseline is not None
         results.append(memory("baseline", "bare python.exe", baseline))
         bare.kill()
-        station_id, token = asyncio.run(provisioned(base_url))
+        station_id, token = asyncio.run(provisioned(base_url, tls))
         for overlay in (False, True):
-            config = write_config(data / "agent.yaml", base_url, station_id, token, overlay)
+            config = write_config(data / "agent.yaml", base_url, station_id, token, overlay, tls)
             results += scenario(env, python, config, overlay, seconds, data / "agent.log")
     finally:
         subprocess.run(["wineserver", "-k"], env=env, check=False)
@@ -190,16 +199,18 @@ def bench(seconds: float) -> None:
     for row in results:
         print(f"{row.scenario:22} {row.process:16} RSS {row.rss_mb:6} PSS {row.pss_mb:6} "
               f"USS {row.uss_mb:6} MB")  # fmt: skip
-    print(json.dumps({"machine": machine, "date": when, "targets": TARGETS,
+    transport = "wss:// pinned" if tls else "ws://"
+    print(json.dumps({"machine": machine, "date": when, "transport": transport, "targets": TARGETS,
                       "results": [asdict(r) for r in results]}))  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="idle before measuring")
+    parser.add_argument("--tls", action="store_true", help="wss://, agent pinned to the cert")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    bench(args.seconds)
+    bench(args.seconds, args.tls)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,8 @@ def test_the_example_config_used_unchanged_is_refused_with_the_fix(
         TOKEN[:20] + " " + TOKEN[21:],
         "Bearer " + TOKEN,
     ],
+    # TOKEN is random: ids that stay put, so every pytest-xdist worker collects the same tests
+    ids=["cut-short", "one-too-many", "no-prefix", "a-space", "bearer"],
 )
 def test_a_malformed_token_is_refused_without_repeating_it(tmp_path: Path, token: str) -> None:
     path = write(

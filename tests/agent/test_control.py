@@ -23,7 +23,7 @@ class FakeWin32:
                         "ExitWindowsEx": True, "WTSGetActiveConsoleSessionId": 3,
                         "SetThreadExecutionState": 1, "GetTickCount": 100_000,
                         "GetLastInputInfo": 40_000, "MessageBoxW": 1,
-                        "WTSSendMessageW": True, **returns}  # fmt: skip
+                        "WTSSendMessageW": True, "enable_privilege": 0, **returns}  # fmt: skip
 
     def __getattr__(self, function: str) -> Any:
         def call(*args: Any) -> Any:

@@ -1,9 +1,16 @@
-"""The agent's entry point keeps unused library imports out of memory, and nothing breaks."""
+"""The agent's entry point keeps unused library imports out of memory, and nothing breaks:
+the deferred modules load on first use, and OpenSSL loads only when TLS may be needed."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import subprocess
 import sys
+import uuid
+from pathlib import Path
+
+import pytest
 
 PROBE = """
 import sys
@@ -27,4 +34,47 @@ def test_unused_imports_are_deferred_until_first_use() -> None:
         "False False False",  # the server's logging and models, the overlay's Tk: not loaded
         "True True",
         "['module', 'module']",
+    ]
+
+
+TLS_PROBE = """
+import sys
+from gameops.agent.lean import defer_unused_imports
+defer_unused_imports()
+from gameops.agent.main import prepare
+from pathlib import Path
+config, parts = prepare(Path(sys.argv[1]))
+import asyncio.sslproto, hashlib, hmac
+import gameops.agent.link, gameops.agent.runtime  # everything the agent process loads
+print(asyncio.sslproto.ssl is not None, "_ssl" in sys.modules, sys.modules["_hashlib"])
+print(hmac.new(b"key", b"state", hashlib.sha256).hexdigest())
+"""
+
+
+@pytest.mark.parametrize(
+    ("url", "proxy", "tls_loaded"),
+    [
+        ("ws://server.lan:8000", "none", False),
+        ("http://server.lan:8000", "none", False),
+        ("wss://server.lan:8000", "none", True),
+        ("ws://server.lan:8000", "https://proxy.lan:3128", True),  # the proxy may be TLS
+        ("ws://server.lan:8000", "system", True),
+    ],
+)
+def test_openssl_is_loaded_only_for_a_server_or_proxy_that_may_need_it(
+    tmp_path: Path, url: str, proxy: str, tls_loaded: bool
+) -> None:
+    config = tmp_path / "agent.yaml"
+    config.write_text(
+        f"station: {{id: '{uuid.uuid4()}', name: PC-LEAN}}\n"
+        f"backend: {{url: '{url}', token: 'gat_{'x' * 43}', proxy: '{proxy}'}}\n"
+        "system: {control: simulated}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", TLS_PROBE, str(config)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.splitlines() == [
+        f"{tls_loaded} {tls_loaded} None",  # hashes: CPython's own, never OpenSSL's
+        hmac.new(b"key", b"state", hashlib.sha256).hexdigest(),  # the same HMAC as OpenSSL's
     ]

@@ -29,15 +29,18 @@ from gameops.agent.session import Phase, SessionMachine, SessionRules
 from gameops.protocol import (
     Ack,
     NoSession,
+    PackageOffer,
     SessionEnd,
     SessionExpired,
     SessionExtended,
     SessionInfo,
     SessionStart,
+    StationInfo,
     SyncRequest,
     SyncResponse,
     Tamper,
     TamperClear,
+    WalletUpdate,
 )
 
 E = TypeVar("E")
@@ -511,3 +514,58 @@ def test_a_language_without_words_falls_back_to_english(clock: FakeClock) -> Non
     machine = SessionMachine(SessionRules(language="xx"))
     machine.start(clock.now(), None)
     assert machine.view(clock.now()).message == "Please see the front desk."
+
+
+def _info(packages: bool, self_service: bool = True) -> StationInfo:
+    offers = [PackageOffer(name="3 h", minutes=180, price=1200, text="3 h: $12.00")]
+    return StationInfo(
+        station_name="PC-1",
+        venue_name="Pixel Lounge",
+        currency="USD",
+        member_hourly_rate=600,
+        guest_hourly_rate=800,
+        self_service=self_service,
+        packages=offers if packages else [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("info", "offer"),
+    [
+        (None, "To play on, see the front desk."),
+        (_info(packages=True, self_service=False), "To play on, see the front desk."),
+        (_info(packages=False), "To play on: log in here (balance or guest ticket)."),
+        (_info(packages=True), "To play on: log in here (balance, package or guest ticket)."),
+    ],
+)
+def test_the_grace_banner_says_how_to_play_on(
+    clock: FakeClock, info: StationInfo | None, offer: str
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=60))
+    if info is not None:
+        machine.handle(uuid4(), info, clock.now())
+    machine.handle(uuid4(), start_message(1), clock.now())
+    run_for(machine, clock, 60)
+    view = machine.view(clock.now())
+    assert (view.mode, view.offer) == ("grace", offer)
+
+
+def test_a_spent_balance_is_topped_up_at_the_desk_before_logging_in_again(
+    clock: FakeClock,
+) -> None:
+    machine = SessionMachine(SessionRules(grace_seconds=60))
+    machine.handle(uuid4(), _info(packages=True), clock.now())
+    start = start_message(1)
+    machine.handle(uuid4(), start, clock.now())
+    spent = WalletUpdate(
+        session_id=start.id,
+        balance=0,
+        currency="USD",
+        balance_text="$0.00",
+        buys_seconds=0,
+        block_ends_at=start.scheduled_end_at,
+    )
+    machine.handle(uuid4(), spent, clock.now())
+    run_for(machine, clock, 60)
+    offer = machine.view(clock.now()).offer
+    assert offer == "To play on: top up or buy a ticket at the desk, then log in here."

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from gameops.protocol import Ack, SessionStart, SyncRequest, SyncResponse, utc_now
 from gameops.server.db.engine import create_engine
@@ -120,6 +120,44 @@ async def test_a_late_ack_restarts_the_clock_and_corrects_the_agent(
     session = await _session(admin, sale["id"])
     assert _at(session["scheduled_end_at"]) == corrected.session.scheduled_end_at
     await agent.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # row locks: SQLite has one writer
+async def test_the_clock_start_keeps_an_extension_made_meanwhile(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """The PC connects while an extension of its waiting sale is being written: the clock's
+    start waits for it and runs for the extended time (it overwrote the end before)."""
+    station_id, token = await live_server.create_pc_station("PC-LATE")
+    sale = await _sell(admin, station_id)
+    url = live_server.settings.database_url
+    await _sold_ago(url, sale["id"], timedelta(minutes=10))  # the clock restarts on connect
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as extension:
+            async with extension.begin():
+                await extension.execute(
+                    update(GameSession)
+                    .where(GameSession.id == uuid.UUID(sale["id"]))
+                    .values(extended_minutes=30)
+                )
+                agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+                await agent.send(SyncRequest())
+                await eventually(lambda: _lock_waits(engine), lambda waits: waits > 0)
+            synced = await agent.expect(SyncResponse)
+    finally:
+        await engine.dispose()
+    assert synced.session is not None
+    assert synced.session.scheduled_end_at > utc_now() + timedelta(minutes=89)
+    session = await _session(admin, sale["id"])
+    assert _at(session["scheduled_end_at"]) == synced.session.scheduled_end_at
+    await agent.close()
+
+
+async def _lock_waits(engine: Any) -> int:
+    async with engine.connect() as connection:
+        waits = await connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+    return int(waits)
 
 
 @pytest.fixture

@@ -21,10 +21,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
-TIMEOUT_MS = 5_000
+# How long an action, a navigation or an `expect` waits for its condition. Not a latency
+# bound (tests that claim one pass their own timeout): `make test` runs two workers on a
+# 2-core machine shared with other suites, where a page's first load can take over 5 s.
+TIMEOUT_MS = 15_000
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="pip install playwright")
 Browser = playwright_api.Browser
+playwright_api.expect.set_options(timeout=TIMEOUT_MS)
 Page = playwright_api.Page
 
 OpenPage = Callable[..., Awaitable["playwright_api.Page"]]

@@ -8,8 +8,9 @@ the policies back.
 What Wine's service manager does not do, and so is not exercised here (docs/agent.md):
 the recovery actions (the failure-actions flag is refused, "invalid level"; a killed
 service process stays RUNNING in ``sc query`` and is not restarted), the customer's desktop
-session (the overlay's ``WTSQueryUserToken``) and ACLs (icacls runs; Wine does not enforce
-them). The installer is built first when it is missing (``make windows-agent``).
+session (the overlay's ``WTSQueryUserToken``) and ACLs (the data folder's DACL is set
+through win32security; Wine neither keeps nor enforces it). The installer is built first
+when it is missing (``make windows-agent``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ except FileNotFoundError:
     print(None)
 """
 
-pytestmark = pytest.mark.timeout(1800)  # a loaded 2-core machine: minutes per step
+pytestmark = [
+    pytest.mark.timeout(1800),  # a loaded 2-core machine: minutes per step
+    # One worker under pytest-xdist: it builds build/windows/gameops-agent-setup.exe once.
+    pytest.mark.xdist_group("installer"),
+]
 
 
 def _need(condition: bool, reason: str) -> None:
@@ -197,6 +202,13 @@ async def test_silent_install_runs_the_agent_as_a_service_and_uninstall_removes_
     config = (data / "agent.yaml").read_text()
     assert f"id: '{station_id}'" in config and f"token: '{token}'" in config
     assert "service: true" in config and (data / "lockdown.json").exists()
+    # The data folder's DACL was set through win32security (Wine keeps none: its effect is
+    # proven against a fake in tests/agent/test_winservice.py), and no step failed.
+    steps = (data / "install.log").read_text(errors="replace").split("> ")
+    [secured] = [step for step in steps if "gameops.agent.winservice secure" in step]
+    assert "SYSTEM and Administrators only" in secured and secured.rstrip().endswith(
+        "exit code 0"
+    ), secured
     assert await wine.policy("DisableTaskMgr") == 1
     assert await wine.policy("DisableRegistryTools") == 1
 

@@ -14,13 +14,14 @@ from gameops.agent.control import win32
 from gameops.agent.control.windows import AWAKE_FLAGS
 from tests.agent.screen import VirtualDisplay, save
 from tests.support.waiting import eventually
-from tests.windows.wine import PROBES, Wine, windows_path
+from tests.windows.wine import ONE_PREFIX, PROBES, Wine, windows_path
 
 # The first test of a run also creates the Wine prefix (up to 3 minutes on a busy machine).
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), ONE_PREFIX]
 
 
 ERROR_CALL_NOT_IMPLEMENTED = 120
+ERROR_NO_SUCH_PRIVILEGE = 1313
 IDOK = 1
 
 
@@ -44,6 +45,16 @@ def test_lock_workstation_is_a_stub_on_wine_returning_false_not_implemented(
     calls: dict[str, Any],
 ) -> None:
     assert calls["LockWorkStation"] == [False, ERROR_CALL_NOT_IMPLEMENTED]
+
+
+def test_the_shutdown_privilege_is_enabled_in_the_process_token_for_real(
+    calls: dict[str, Any],
+) -> None:
+    """OpenProcessToken, LookupPrivilegeValueW and AdjustTokenPrivileges are Wine's real
+    ones (wineserver keeps the token): SeShutdownPrivilege is held and enabled (0); a
+    privilege that does not exist is ERROR_NO_SUCH_PRIVILEGE. Whether a LocalSystem service
+    holds it disabled, as Microsoft documents, only real Windows can show."""
+    assert calls["enable_privilege"] == [0, ERROR_NO_SUCH_PRIVILEGE]
 
 
 def test_wts_logoff_session_is_a_stub_on_wine_returning_false_not_implemented(

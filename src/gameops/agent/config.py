@@ -117,6 +117,12 @@ class AgentConfig(Struct, frozen=True, kw_only=True):
         return f"{base}/{self.station.id}"
 
     @property
+    def uses_tls(self) -> bool:
+        """Whether the agent may open a TLS connection: a ``wss://`` server, or a proxy
+        (which may be ``https://``, or the PC's own)."""
+        return self.ws_url.startswith("wss://") or self.backend.proxy != "none"
+
+    @property
     def system_actions_opt_in(self) -> bool:
         """Linux outside a service: most likely a developer trying the agent on their own
         desktop, whose session must not be locked or ended unless they ask for it."""

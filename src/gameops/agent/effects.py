@@ -119,6 +119,7 @@ class LoginView:
     message: str = ""
     wait_seconds: int = 0
     packages: tuple[tuple[str, str], ...] = ()  # (name, what it says) a member can buy here
+    reserved: str = ""  # "Reserved for Ada at 18:00": only Ada may log in here now
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class View:
     login: LoginView | None = None  # the lock view's login form; None: no login here now
     wallet: str = ""  # pay-as-you-go: the balance left (or a ticket's time)
     logout: bool = False  # the customer may log out from the overlay
+    offer: str = ""  # the grace banner's line on how to play on
 
     @property
     def band(self) -> Band | None:

@@ -1,18 +1,23 @@
-"""Entry points: ``gameops agent --config PATH`` (via :func:`run`) and ``gameops-agent``."""
+"""Entry points: ``gameops agent --config PATH`` (via :func:`run`) and ``gameops-agent``.
+
+``asyncio`` and the runtime are imported only once the config is read: a station that
+connects without TLS then never loads ``ssl`` (:func:`~gameops.agent.lean.leave_out_tls`).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import logs
 from .config import AgentConfig, ConfigError, load_config
-from .control import select_control
-from .runtime import Agent, AgentParts, state_file_for
+from .lean import leave_out_tls
+
+if TYPE_CHECKING:
+    from .runtime import AgentParts
 
 EXIT_CONFIG_ERROR = 2
 
@@ -22,6 +27,8 @@ def run(config_path: Path) -> int:
     prepared = prepare(config_path)
     if isinstance(prepared, int):
         return prepared
+    import asyncio
+
     return asyncio.run(_serve(*prepared))
 
 
@@ -33,6 +40,11 @@ def prepare(config_path: Path) -> tuple[AgentConfig, AgentParts] | int:
     except ConfigError as err:
         print(f"gameops-agent: {err}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    if not config.uses_tls:
+        leave_out_tls()
+    from .control import select_control
+    from .runtime import AgentParts, state_file_for
+
     logs.configure(config.log.level, config.log.format, config.log.file)
     log = logs.get_logger(__name__)
     log.info(
@@ -51,6 +63,11 @@ def prepare(config_path: Path) -> tuple[AgentConfig, AgentParts] | int:
 
 
 async def _serve(config: AgentConfig, parts: AgentParts) -> int:
+    import asyncio
+    import signal
+
+    from .runtime import Agent
+
     agent = Agent(config, parts)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -123,8 +123,9 @@ class Overlay:
             self.banner, self.words("overlay.session_ended"), 13, bold=True
         )
         self.banner_countdown = self._label(self.banner, "", 18, bold=True)
-        # Reserved for how to buy more time, once self-service exists (the view's "offer").
+        # How to play on: log in here, or see the desk (the view's "offer").
         self.banner_offer = self._label(self.banner, "", 11)
+        self.banner_offer.configure(wraplength=width - 20)
         for label in (self.banner_title, self.banner_countdown, self.banner_offer):
             label.configure(background=BANNER_BACKGROUND)
             label.pack(fill="both", expand=True)
@@ -151,6 +152,8 @@ class Overlay:
         form = tk.Frame(self.lock, background=FORM_BACKGROUND, padx=20, pady=12)
         self.login_venue = self._label(form, "", 16, bold=True)
         self.login_prices = self._label(form, "", 12)
+        self.login_reserved = self._label(form, "", 14, bold=True)
+        self.login_reserved.configure(foreground="#fbbf24")
         self.username = self._entry(form)
         self.secret = self._entry(form, show="*")
         self.ticket = self._entry(form)
@@ -170,6 +173,7 @@ class Overlay:
         # One narrow column, captions above fields: the form stays in the screen's middle.
         self.login_venue.pack(pady=(0, 2))
         self.login_prices.pack(pady=(0, 8))
+        self.login_reserved.pack(pady=(0, 8))
         for text, entry in rows:
             caption = self._label(form, text, 11)
             caption.configure(background=FORM_BACKGROUND)
@@ -178,7 +182,12 @@ class Overlay:
         self.package_menu.pack(fill="x", pady=(2, 0))
         self.login_button.pack(pady=(8, 4))
         self.login_feedback.pack()
-        for label in (self.login_venue, self.login_prices, self.login_feedback):
+        for label in (
+            self.login_venue,
+            self.login_prices,
+            self.login_reserved,
+            self.login_feedback,
+        ):
             label.configure(background=FORM_BACKGROUND)
         for entry in (self.username, self.secret, self.ticket):
             entry.bind("<Return>", lambda event: self._log_in())
@@ -226,6 +235,7 @@ class Overlay:
         self.login_venue.configure(text=f"{venue} · {station}" if venue else station)
         self.login_prices.configure(text="   ".join(str(p) for p in login.get("prices") or []))
         self._show_packages([(str(n), str(t)) for n, t in login.get("packages") or []])
+        self.login_reserved.configure(text=str(login.get("reserved") or ""))
         wait = int(login.get("wait_seconds") or 0)
         feedback = str(login.get("message") or "")
         if not login.get("online", True):

@@ -412,6 +412,8 @@ class Agent:
             message["login"]["online"] = self.link.connected
         if view.wallet:
             message |= {"wallet": view.wallet, "logout": view.logout}
+        if view.offer:
+            message["offer"] = view.offer
         desktop.push(message)
 
     async def _control_call(self, func: Callable[..., T], *args: Any) -> T:

@@ -193,12 +193,24 @@ class SessionMachine:
                 "overlay.then_logoff" if self.rules.logs_off else "overlay.then_lock"
             )
             text = self._words("overlay.grace", then=then, clock=_clock_face(left))
-            return View("grace", left, text)
+            return View("grace", left, text, offer=self._offer())
         login = self._login_view(now)
         idle = "Log in below, or see the front desk." if login else self._words("overlay.see_desk")
         return View("locked", None, message or idle, login)
 
     # --- self-service ---------------------------------------------------------------
+
+    def _offer(self) -> str:
+        """How to play on, for the grace banner: log in at this PC (from the balance, with a
+        package, with a guest ticket) where the server offers self-service; the desk for
+        what only the desk sells (a top-up or a ticket once the balance or ticket is spent),
+        or where there is no login view."""
+        info, wallet = self.station_info, self._wallet()
+        if info is None or not info.self_service:
+            return self._words("overlay.offer_desk")
+        if wallet is not None and wallet.balance <= 0:
+            return self._words("overlay.offer_top_up")
+        return self._words("overlay.offer_packages" if info.packages else "overlay.offer_login")
 
     def login(
         self,
@@ -281,6 +293,7 @@ class SessionMachine:
             packages=tuple((offer.name, offer.text) for offer in info.packages),
             message=self._login_message,
             wait_seconds=wait,
+            reserved=info.reserved.text if info.reserved is not None else "",
         )
 
     def sync_request(self) -> SyncRequest:

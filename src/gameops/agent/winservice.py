@@ -1,5 +1,6 @@
 """The Windows service host: the agent as the ``GameOpsAgent`` service, on pywin32's service
-framework (``win32serviceutil.ServiceFramework``; docs/agent.md says why this one).
+host (``servicemanager``; docs/agent.md says why this one) with :class:`AgentService`, the
+part of ``win32serviceutil.ServiceFramework`` the agent needs.
 
 ``python.exe -m gameops.agent.winservice service --config PATH`` is the command line the
 service is registered with: python.exe itself is the service's program, and
@@ -14,6 +15,8 @@ the installer runs, elevated:
   file (:mod:`.goodbye`), stops the service, waits for it, and deletes it;
 - ``check --config PATH``: loads the config as the agent would; exit code 2 and the
   message when it cannot be used (the installer refuses to go on);
+- ``secure --dir PATH``: the data folder for SYSTEM and Administrators only; exit code 4
+  when that fails (the installer refuses to go on);
 - ``run --config PATH``: the same host in a console, for trying it by hand.
 
 The service's stop and shutdown controls end in :meth:`Agent.stop`: ``SERVICE_CONTROL_STOP``
@@ -27,6 +30,7 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +48,18 @@ PRESHUTDOWN_TIMEOUT_MS = 10000  # time to say goodbye and lock before Windows go
 STOP_WAIT_SECONDS = 30
 START_WAIT_SECONDS = 120
 
-# The service controls (winsvc.h) that stop the agent, and the reason its goodbye gives.
+STOP_WAIT_HINT_MS = 15000  # how long the service manager is told a stop may take
+# winnt.h: the data folder's access entries (full control, inherited by files and folders).
+FILE_ALL_ACCESS = 0x001F01FF
+OBJECT_INHERIT_ACE, CONTAINER_INHERIT_ACE = 0x1, 0x2
+EXIT_NOT_SECURED = 4
+
+# winsvc.h: the service's states and type, the controls it accepts, and those that stop the
+# agent (with the reason its goodbye gives).
+SERVICE_WIN32_OWN_PROCESS = 0x10
+SERVICE_STOPPED, SERVICE_START_PENDING, SERVICE_STOP_PENDING, SERVICE_RUNNING = 1, 2, 3, 4
+SERVICE_ACCEPT_STOP, SERVICE_ACCEPT_SHUTDOWN, SERVICE_ACCEPT_PRESHUTDOWN = 0x1, 0x4, 0x100
+ACCEPTED_CONTROLS = SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PRESHUTDOWN
 SERVICE_CONTROL_STOP = 1
 SERVICE_CONTROL_SHUTDOWN = 5
 SERVICE_CONTROL_PRESHUTDOWN = 15
@@ -69,13 +84,13 @@ class AgentHost:
 
     def run(self) -> int:
         """Run the agent until :meth:`stop`; the exit code (2: a configuration error)."""
-        import asyncio
-
         from .main import prepare
 
-        prepared = prepare(self.config_path)
+        prepared = prepare(self.config_path)  # before asyncio: it may leave ssl out
         if isinstance(prepared, int):
             return prepared
+        import asyncio
+
         return asyncio.run(self._serve(*prepared))
 
     async def _serve(self, config: Any, parts: Any) -> int:
@@ -114,46 +129,77 @@ def service_command(config_path: Path) -> str:
     return f'"{python}" -m gameops.agent.winservice service --config "{config_path}"'
 
 
-def service_class(config_path: Path) -> type[Any]:
-    """The pywin32 service class running the agent with ``config_path`` (Windows only:
-    pywin32 is imported here)."""
+class AgentService:
+    """The service as pywin32's host runs it (``servicemanager.PrepareToHostSingle``
+    instantiates it with the service's arguments and calls :meth:`SvcRun`).
+
+    The part of ``win32serviceutil.ServiceFramework`` the agent needs, on ``servicemanager``
+    and ``win32service`` alone: ``win32serviceutil`` imports ``win32api`` and ``win32con``
+    too, 3.9 MB of the service's memory under Wine (docs/benchmarks.md). ``scm`` is
+    whatever answers ``RegisterServiceCtrlHandler``, ``SetServiceStatus``, ``LogInfoMsg``
+    and ``SetEventSourceName`` (pywin32's modules, or a fake); ``host`` runs the agent.
+    """
+
+    def __init__(self, args: Sequence[str], scm: Any, host: AgentHost) -> None:
+        self.scm = scm
+        self.host = host
+        self.checkpoint = 0
+        self.state = SERVICE_START_PENDING
+        # From here on the service manager sends controls to ``control`` (another thread).
+        self.status_handle = scm.RegisterServiceCtrlHandler(args[0], self.control, True)
+        scm.SetEventSourceName(SERVICE_NAME)  # its event log entries say GameOpsAgent
+
+    def report(self, state: int, wait_hint_ms: int = 5000) -> None:
+        """SetServiceStatus: the state, and which controls it takes (none while starting)."""
+        self.state = state
+        accepted = 0 if state == SERVICE_START_PENDING else ACCEPTED_CONTROLS
+        if state in (SERVICE_RUNNING, SERVICE_STOPPED):
+            checkpoint = 0
+        else:
+            self.checkpoint += 1
+            checkpoint = self.checkpoint
+        status = (SERVICE_WIN32_OWN_PROCESS, state, accepted, 0, 0, checkpoint, wait_hint_ms)
+        self.scm.SetServiceStatus(self.status_handle, status)
+
+    def control(self, control: int, event_type: int, data: Any) -> None:
+        """The service control handler: stop, shutdown and pre-shutdown stop the agent with
+        their reason; anything else (interrogate) is answered with the current state."""
+        if control in (SERVICE_CONTROL_STOP, SERVICE_CONTROL_PRESHUTDOWN):
+            self.report(SERVICE_STOP_PENDING, wait_hint_ms=STOP_WAIT_HINT_MS)
+        elif control != SERVICE_CONTROL_SHUTDOWN:  # shutdown: no status report is read
+            self.report(self.state)
+        self.host.stop_for_control(control)
+
+    def SvcRun(self) -> None:  # the name pywin32's host calls
+        self.report(SERVICE_RUNNING)
+        self.scm.LogInfoMsg(f"{SERVICE_NAME}: starting ({self.host.config_path})")
+        code = self.host.run()
+        if code != 0:
+            # A non-zero exit is a failure: the recovery actions start it again.
+            raise SystemExit(f"{SERVICE_NAME}: the agent exited with code {code}")
+        # The host reports SERVICE_STOPPED once this returns.
+        self.report(SERVICE_STOP_PENDING)
+
+
+def service_class(config_path: Path) -> type[AgentService]:
+    """What pywin32's host instantiates: :class:`AgentService` on pywin32's modules, running
+    the agent with ``config_path`` (Windows only: pywin32 is imported here)."""
     import servicemanager
     import win32service
-    import win32serviceutil
 
-    class AgentService(win32serviceutil.ServiceFramework):
+    class PyWin32:
+        RegisterServiceCtrlHandler = staticmethod(servicemanager.RegisterServiceCtrlHandler)
+        SetServiceStatus = staticmethod(win32service.SetServiceStatus)
+        LogInfoMsg = staticmethod(servicemanager.LogInfoMsg)
+        SetEventSourceName = staticmethod(servicemanager.SetEventSourceName)
+
+    class Service(AgentService):
         _svc_name_ = SERVICE_NAME
-        _svc_display_name_ = DISPLAY_NAME
-        _svc_description_ = DESCRIPTION
 
-        def __init__(self, args: Any) -> None:
-            super().__init__(args)
-            self.host = AgentHost(config_path)
+        def __init__(self, args: Sequence[str]) -> None:
+            super().__init__(args, PyWin32, AgentHost(config_path))
 
-        def GetAcceptedControls(self) -> int:
-            accepted: int = super().GetAcceptedControls()  # type: ignore[no-untyped-call]
-            return accepted | win32service.SERVICE_ACCEPT_PRESHUTDOWN
-
-        def SvcStop(self) -> None:
-            self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=15000)
-            self.host.stop_for_control(SERVICE_CONTROL_STOP)
-
-        def SvcShutdown(self) -> None:
-            self.host.stop_for_control(SERVICE_CONTROL_SHUTDOWN)
-
-        def SvcOtherEx(self, control: int, event_type: int, data: Any) -> None:
-            if control == SERVICE_CONTROL_PRESHUTDOWN:
-                self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=15000)
-            self.host.stop_for_control(control)
-
-        def SvcDoRun(self) -> None:
-            servicemanager.LogInfoMsg(f"{SERVICE_NAME}: starting ({self.host.config_path})")
-            code = self.host.run()
-            if code != 0:
-                # A non-zero exit is a failure: the recovery actions start it again.
-                raise SystemExit(f"{SERVICE_NAME}: the agent exited with code {code}")
-
-    return AgentService
+    return Service
 
 
 def install(config_path: Path, start: bool) -> None:
@@ -248,6 +294,28 @@ def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -
     print(f"removed {SERVICE_NAME}")
 
 
+def secure_data_folder(path: Path, security: Any = None) -> None:
+    """Give the data folder (the token, the signed state file) a protected DACL: full
+    control for SYSTEM and Administrators, inherited by everything in it, and nothing
+    inherited from above, so the customer's account cannot read or change a thing there.
+    What ``icacls /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F``
+    does, through pywin32's ``win32security`` (``security``: it, or a fake), so the
+    installer fails when it cannot be done. ``SetNamedSecurityInfo`` applies the
+    inheritable entries to what the folder already holds."""
+    if security is None:
+        import win32security as security
+    everything_below = OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE
+    dacl = security.ACL()
+    for well_known in (security.WinLocalSystemSid, security.WinBuiltinAdministratorsSid):
+        sid = security.CreateWellKnownSid(well_known)
+        dacl.AddAccessAllowedAceEx(security.ACL_REVISION, everything_below, FILE_ALL_ACCESS, sid)
+    security.SetNamedSecurityInfo(
+        str(path), security.SE_FILE_OBJECT,
+        security.DACL_SECURITY_INFORMATION | security.PROTECTED_DACL_SECURITY_INFORMATION,
+        None, None, dacl, None,
+    )  # fmt: skip
+
+
 def check(config_path: Path) -> int:
     from .config import ConfigError, load_config
     from .main import EXIT_CONFIG_ERROR
@@ -280,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--config", type=Path, required=True)
         if name == "install":
             command.add_argument("--start", action="store_true")
+    securing = commands.add_parser("secure")
+    securing.add_argument("--dir", type=Path, required=True)
     removing = commands.add_parser("remove")
     removing.add_argument("--state-file", type=Path)
     removing.add_argument("--reason", choices=["uninstall", "update"])
@@ -291,6 +361,13 @@ def main(argv: list[str] | None = None) -> int:
         return AgentHost(args.config.resolve()).run()
     elif args.command == "check":
         return check(args.config)
+    elif args.command == "secure":
+        try:
+            secure_data_folder(args.dir)
+        except Exception as err:  # the installer stops: the token must not be readable
+            print(f"{args.dir}: its permissions could not be set: {err!r}", file=sys.stderr)
+            return EXIT_NOT_SECURED
+        print(f"{args.dir}: SYSTEM and Administrators only")
     elif args.command == "install":
         try:
             install(args.config.resolve(), args.start)

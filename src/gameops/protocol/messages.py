@@ -295,6 +295,7 @@ LoginCode = Literal[
     "logged_out",
     "not_logged_in",
     "package_unavailable",
+    "reserved",
 ]
 
 
@@ -320,6 +321,16 @@ class LoginResult(Payload, frozen=True):
     refunded: NonNegative = 0
 
 
+class ReservedNotice(Struct, frozen=True, kw_only=True):
+    """The PC is held for a member's booking (issue 12 §2), from a while before it starts
+    until they log in or the booking is released: only they may log in here meanwhile."""
+
+    name: Annotated[str, Meta(max_length=64)]  # the member's first name
+    starts_at: UtcTime
+    ends_at: UtcTime
+    text: Annotated[str, Meta(max_length=120)]  # "Reserved for Ada at 18:00", as is
+
+
 class StationInfo(Payload, frozen=True):
     """What the login view shows: where this is and the prices that apply here now."""
 
@@ -334,6 +345,9 @@ class StationInfo(Payload, frozen=True):
     )
     self_service: bool = True  # False: the venue sells only at the desk
     packages: Annotated[list[PackageOffer], Meta(max_length=16)] = field(default_factory=list)
+    # Sent again whenever a booking starts or stops holding the PC (no ack: the next
+    # agent_hello gets a fresh one anyway).
+    reserved: ReservedNotice | None = None
 
 
 class WalletUpdate(Payload, frozen=True):

@@ -66,9 +66,13 @@ from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.price_board import PriceBoard
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
+from gameops.server.reservations import service as reservations
+from gameops.server.reservations.endpoints import router as reservations_router
+from gameops.server.reservations.watch import ReservationWatch
 from gameops.server.sessions.card_sales import CardTimeSales
 from gameops.server.sessions.endpoints import router as sessions_router
 from gameops.server.sessions.expiry import ExpiryScheduler
@@ -130,6 +134,8 @@ class Services:
     command_sweeper: Periodic
     play: PlayControl
     play_desk: PlayDesk
+    reservations: ReservationWatch
+    price_board: PriceBoard
 
     async def start(self) -> None:
         await self.bus.start()
@@ -145,6 +151,8 @@ class Services:
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
         self.play.start()
+        self.reservations.start()
+        self.price_board.start()
         if self.stopped_clients is not None:
             self.stopped_clients.start()
 
@@ -158,6 +166,8 @@ class Services:
         steps += [
             ("waiting-for-PC watch", self.waiting_for_pcs.stop),
             ("play control", self.play.stop),
+            ("reservations", self.reservations.stop),
+            ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
             ("command sweeper", self.command_sweeper.stop),
@@ -218,6 +228,7 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
+    hub = AgentHub(bus)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
     hub = AgentHub(bus)
     throttle = build_throttle(
@@ -261,7 +272,14 @@ def build_services(settings: Settings) -> Services:
             PcLoginThrottle(throttle, settings.login_failures_per_minute),
             passwords,
             database,
+            asyncio.Semaphore(settings.play_logins_at_once),
         ),
+        reservations=ReservationWatch(
+            database,
+            reservations.rules_from_settings(settings),
+            settings.reservation_poll_seconds,
+        ),
+        price_board=PriceBoard(database, hub, play_rules),
     )
 
 
@@ -395,6 +413,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (shifts_router, receipts_router, shop_router):
         api.include_router(router)
     api.include_router(play_router)
+    api.include_router(reservations_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

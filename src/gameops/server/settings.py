@@ -169,6 +169,19 @@ class Settings(BaseSettings):
     play_min_balance: int = Field(default=0, ge=0)  # minor units; 0: one block's price
     ticket_valid_days: int = Field(default=30, gt=0)
     login_failures_per_minute: int = Field(default=5, gt=0)  # per station and per account
+    # Reservations (issue 12 §2): a deposit taken from the balance at booking (0: none),
+    # credited against play when the member logs in at the booked PC. The PC is held for
+    # the member from ``reservation_notice_minutes`` before the start; nobody logged in by
+    # ``reservation_no_show_minutes`` after it: released, the deposit kept or refunded.
+    reservation_deposit: int = Field(default=500, ge=0)
+    reservation_notice_minutes: float = Field(default=15, ge=0)
+    reservation_no_show_minutes: float = Field(default=15, gt=0)
+    reservation_no_show_keeps_deposit: bool = True
+    reservation_days_ahead: int = Field(default=30, gt=0)  # the furthest a booking may start
+    reservation_poll_seconds: float = Field(default=5.0, gt=0)
+    # PC logins handled at once; the rest wait their turn (500 at a tournament's start took
+    # every pooled connection, and the pool's wait timed out for logins and heartbeats).
+    play_logins_at_once: int = Field(default=8, gt=0)
     # Wake-on-LAN (staff "wake" command). True: the server is on the venue's LAN and sends
     # the magic packet itself; false: an online agent on the PC's subnet relays it.
     wake_from_server: bool = False

@@ -117,6 +117,23 @@ async def test_offline_message_and_lock_wait_for_the_agent_power_commands_are_re
     assert shutdown.status_code == 409 and "needs its agent connected" in shutdown.json()["detail"]
     bad = await admin.post(url, json={"kind": "format_disk"})
     assert bad.status_code == 422
+    refusals = [e for e in await audit(admin, station_id) if e["type"].endswith("_REFUSED")]
+    assert [e["data"] for e in refusals] == [  # audited like the rest: who, what, when, why
+        {
+            "kind": "shutdown",
+            "status": "REFUSED",
+            "by": "admin",
+            "detail": shutdown.json()["detail"],
+        },
+        {
+            "kind": "restart",
+            "status": "REFUSED",
+            "by": "admin",
+            "detail": restart.json()["detail"],
+            "offer": "wake",
+        },
+    ]
+    assert all(e["actor_id"] and e["created_at"] for e in refusals)
 
     agent = await online(live_server, station_id, token)
     await agent.send(SyncRequest())
@@ -153,6 +170,8 @@ async def test_restart_and_shutdown_in_paid_time_ask_for_confirmation(
     assert (await agent.expect(SessionEnd)).id is not None
     ended = await admin.get(f"/api/v1/sessions/{session['id']}")
     assert ended.json()["status"] == "STOPPED"
+    kinds = [e["type"] for e in await audit(admin, station_id)]
+    assert "STATION_COMMAND_REFUSED" not in kinds  # a question to confirm is not a refusal
     await agent.close()
 
 
@@ -293,6 +312,14 @@ async def test_a_selection_each_sent_queued_or_refused_and_clear_tamper(
     clear = {"kind": "clear_tamper", "station_ids": [on_id, off_id]}
     cleared, refused = (await admin.post("/api/v1/commands", json=clear)).json()["outcomes"]
     assert cleared["command"]["status"] == "DONE" and refused["error"].endswith("not tamper-locked")
+    refusals = {
+        e["station_id"]: e["data"]
+        for station in (console_id, off_id)
+        for e in await audit(admin, station)
+        if e["type"] == "STATION_COMMAND_REFUSED"
+    }
+    assert refusals[console_id]["kind"] == "message" and "console" in refusals[console_id]["detail"]
+    assert refusals[off_id]["kind"] == "clear_tamper"
     assert await agent.expect(TamperClear)
     await agent.close()
 

@@ -28,7 +28,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return server_settings(
         database_url,
         tmp_path / "data",
-        device_timeout_seconds=1.5,
+        # Longer than any test here waits: a held device call ends when the test says so.
+        device_timeout_seconds=60,
         device_retries=0,
         console_power_grace_seconds=0,
         device_reconcile_seconds=3600,
@@ -66,14 +67,16 @@ async def test_no_transaction_waits_on_a_console_device(
     plug.fault = "timeout"  # the plug takes the request and never answers
     sale = asyncio.create_task(_start(admin, station["id"]))
     await eventually(lambda: _requests(plug), lambda n: n >= 1)
-    # The sale is waiting on the plug. Its station row is not locked meanwhile (nor, on
-    # SQLite, the one connection): staff can still change the station, and sell a PC.
+    # The sale is waiting on the plug (for as long as the test needs: its device timeout is
+    # a minute). Its station row is not locked meanwhile (nor, on SQLite, the one
+    # connection): staff can still change the station, and sell a PC.
     edited = await admin.patch(f"{API}/stations/{station['id']}", json={"zone": "lounge"})
     assert edited.status_code == 200, edited.text
     pc = await admin.post(f"{API}/stations", json={"name": "PC-1", "type": "PC", "hourly_rate": 1})
     sold = await _start(admin, pc.json()["id"])
     assert sold.status_code == 201, sold.text
     assert not sale.done(), "the device call was over before the others could go on"
+    await plug.stop()  # the plug goes away mid-request: the sale fails, nothing is sold
     refused = await sale
     assert refused.status_code == 502, refused.text
     sessions = (await admin.get(f"{API}/sessions", params={"station_id": station["id"]})).json()

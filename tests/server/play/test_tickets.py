@@ -9,7 +9,15 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gameops.protocol import Login, LoginResult, Logout, SessionEnd, SessionStart, WalletUpdate
+from gameops.protocol import (
+    Login,
+    LoginResult,
+    Logout,
+    SessionEnd,
+    SessionExpired,
+    SessionStart,
+    WalletUpdate,
+)
 from gameops.server.db.models import GuestTicket
 from tests.server.play.test_login import pc
 from tests.support.agent_client import ScriptedAgent
@@ -114,3 +122,55 @@ async def test_an_expired_ticket_is_refused(
     refused = await ticket_login(agent, str(ticket["code"]))
     assert refused.code == "ticket_invalid"
     await agent.close()
+
+
+async def test_an_amount_ticket_is_spent_at_the_rate_and_keeps_what_is_left(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    sold = await admin.post("/api/v1/tickets", json={"amount": 9, "price": 9})  # 9 s of play
+    assert sold.status_code == 201, sold.text
+    ticket = sold.json()
+    assert (ticket["amount_total"], ticket["amount_left"], ticket["seconds_total"]) == (9, 9, 0)
+    first = await pc(live_server, admin, "PC-15")
+    on_first = await ticket_login(first, str(ticket["code"]))
+    assert on_first.ok, on_first
+    await first.expect(SessionStart)
+    wallet = await first.expect(WalletUpdate)  # one 2 s block at 1 a second taken
+    assert (wallet.balance, wallet.balance_text, wallet.buys_seconds) == (7, "$0.07", 7)
+    assert wallet.ticket
+
+    assert on_first.session_id is not None
+    await first.send(Logout(session_id=on_first.session_id))
+    bye = await first.expect(LoginResult)
+    assert bye.code == "logged_out" and "went back on your ticket" in bye.message, bye
+    await first.expect(SessionEnd)
+    listed = (await admin.get("/api/v1/tickets")).json()["items"][0]
+    # The block's unused share came back (a renewal may have taken one more block first).
+    assert 5 <= listed["amount_left"] <= 9 and listed["seconds_left"] == 0
+    left = listed["amount_left"]
+
+    second = await pc(live_server, admin, "PC-16")
+    assert (await ticket_login(second, str(ticket["code"]))).ok
+    await second.expect(SessionStart)
+    assert (await second.expect(WalletUpdate)).balance == left - 2
+    await second.expect(SessionExpired, timeout=15)  # spent to nothing
+    spent = (await admin.get("/api/v1/tickets")).json()["items"][0]
+    assert spent["amount_left"] == 0
+    used_up = await ticket_login(second, str(ticket["code"]))
+    assert (used_up.code, used_up.message) == ("ticket_used_up", "This ticket has no money left")
+    await first.close()
+    await second.close()
+
+
+async def test_a_ticket_is_for_minutes_or_an_amount(admin: httpx.AsyncClient) -> None:
+    for body in (
+        {"price": 500},
+        {"minutes": 60, "amount": 500, "price": 500},
+        {"amount": 0, "price": 0},
+        {"amount": "500", "price": 500},
+    ):
+        bad = await admin.post("/api/v1/tickets", json=body)
+        assert bad.status_code == 422 and "detail" in bad.json(), body
+    sold = (await admin.post("/api/v1/tickets", json={"amount": 500, "price": 500})).json()
+    voided = await admin.post(f"/api/v1/tickets/{sold['id']}/void")
+    assert voided.json()["amount_left"] == 0 and voided.json()["amount_total"] == 500

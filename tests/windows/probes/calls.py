@@ -27,6 +27,10 @@ def main() -> None:
     }
 
     found["LockWorkStation"] = [api.LockWorkStation(), functions.last_error()]
+    found["enable_privilege"] = [
+        api.enable_privilege(win32.SE_SHUTDOWN_NAME),
+        api.enable_privilege("SeNoSuchPrivilege"),
+    ]
     found["WTSGetActiveConsoleSessionId"] = api.WTSGetActiveConsoleSessionId()
     found["WTSLogoffSession"] = [
         api.WTSLogoffSession(win32.WTS_CURRENT_SERVER_HANDLE, 1, False),

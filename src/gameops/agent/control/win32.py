@@ -40,6 +40,13 @@ SM_CXSCREEN, SM_CYSCREEN = 0, 1
 SM_XVIRTUALSCREEN, SM_YVIRTUALSCREEN = 76, 77
 SM_CXVIRTUALSCREEN, SM_CYVIRTUALSCREEN = 78, 79
 SM_CMONITORS = 80
+# A restart or shutdown needs this privilege enabled in the caller's token; LocalSystem
+# holds it, disabled (AdjustTokenPrivileges answers ERROR_NOT_ALL_ASSIGNED when not held).
+SE_SHUTDOWN_NAME = "SeShutdownPrivilege"
+TOKEN_ADJUST_PRIVILEGES = 0x0020
+TOKEN_QUERY = 0x0008
+SE_PRIVILEGE_ENABLED = 0x00000002
+ERROR_NOT_ALL_ASSIGNED = 1300
 
 # Win32 types by size, the same on every OS (ctypes.wintypes' DWORD is 64 bits on Linux,
 # where the tests build fake functions with these prototypes).
@@ -75,6 +82,12 @@ PROTOTYPES: dict[str, tuple[str, Any, tuple[Any, ...]]] = {
     ),
     # machine, message, timeout, force apps closed, reboot, reason (staff restart/shutdown)
     "InitiateSystemShutdownExW": ("advapi32", BOOL, (LPCWSTR, LPCWSTR, DWORD, BOOL, BOOL, DWORD)),
+    # Enabling SeShutdownPrivilege before InitiateSystemShutdownExW: the process token,
+    # the privilege's LUID, and the change (token, disable all, new state, size, old, size)
+    "GetCurrentProcess": ("kernel32", HANDLE, ()),
+    "OpenProcessToken": ("advapi32", BOOL, (HANDLE, DWORD, POINTER)),
+    "LookupPrivilegeValueW": ("advapi32", BOOL, (LPCWSTR, LPCWSTR, POINTER)),
+    "AdjustTokenPrivileges": ("advapi32", BOOL, (HANDLE, BOOL, POINTER, DWORD, POINTER, POINTER)),
     # Starting the overlay in the user's session (usersession.py)
     "WTSQueryUserToken": ("wtsapi32", BOOL, (DWORD, POINTER)),
     "DuplicateTokenEx": ("advapi32", BOOL, (HANDLE, DWORD, POINTER, INT, INT, POINTER)),
@@ -193,9 +206,22 @@ class Win32Api(Protocol):
         self, session_id: int, title: str, text: str, style: int, timeout: int
     ) -> bool: ...
 
+    def enable_privilege(self, name: str) -> int:
+        """Enable ``name`` in this process's token; 0, or the Win32 error."""
+
 
 class _LastInputInfo(ctypes.Structure):
     _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint)]
+
+
+class _Luid(ctypes.Structure):
+    _fields_ = [("LowPart", DWORD), ("HighPart", ctypes.c_int32)]
+
+
+class _TokenPrivilege(ctypes.Structure):
+    """TOKEN_PRIVILEGES with its one LUID_AND_ATTRIBUTES (16 bytes, no padding)."""
+
+    _fields_ = [("PrivilegeCount", DWORD), ("Luid", _Luid), ("Attributes", DWORD)]
 
 
 class CtypesWin32:
@@ -248,6 +274,25 @@ class CtypesWin32:
             style, timeout, ctypes.byref(answer), False,
         )  # fmt: skip
         return bool(sent)
+
+    def enable_privilege(self, name: str) -> int:
+        """OpenProcessToken, LookupPrivilegeValueW, AdjustTokenPrivileges. It succeeds
+        also when the token lacks the privilege, and says so only in the last error."""
+        token = HANDLE()
+        access = TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY
+        if not self.win.OpenProcessToken(self.win.GetCurrentProcess(), access, ctypes.byref(token)):
+            return self.win.last_error()
+        try:
+            wanted = _TokenPrivilege(PrivilegeCount=1, Attributes=SE_PRIVILEGE_ENABLED)
+            if not self.win.LookupPrivilegeValueW(None, name, ctypes.byref(wanted.Luid)):
+                return self.win.last_error()
+            if not self.win.AdjustTokenPrivileges(
+                token, False, ctypes.byref(wanted), 0, None, None
+            ):
+                return self.win.last_error()
+            return self.win.last_error()  # 0, or ERROR_NOT_ALL_ASSIGNED
+        finally:
+            self.win.CloseHandle(token)
 
 
 def _utf16_bytes(text: str) -> int:

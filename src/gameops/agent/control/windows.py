@@ -86,8 +86,12 @@ class WindowsControl:
         self.last_notification = thread
 
     def power(self, action: PowerAction) -> bool:
-        # Runs from the service (LocalSystem holds SeShutdownPrivilege); forced: a hung
-        # game must not keep the PC up. Not yet run on real Windows (see docs/agent.md).
+        # Runs from the service: LocalSystem holds SeShutdownPrivilege, but disabled, and
+        # InitiateSystemShutdownExW needs it enabled. Forced: a hung game must not keep the
+        # PC up. Not yet run on real Windows (see docs/agent.md).
+        error = self.api.enable_privilege(win32.SE_SHUTDOWN_NAME)
+        if error:  # the call below then fails too, and says so
+            log.warning("windows_shutdown_privilege_not_enabled", error=error)
         notice = f"GameOps: {action} requested by staff"
         reboot = action == "restart"
         ok = self.api.InitiateSystemShutdownExW(

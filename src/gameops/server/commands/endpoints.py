@@ -16,7 +16,7 @@ from gameops.server.commands.schemas import (
     CommandPublic,
 )
 from gameops.server.commands.service import CommandRequest, Refusal, ServerWake
-from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
+from gameops.server.deps import DatabaseDep, DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.errors import NotFound
 from gameops.server.schemas import Paginated
 
@@ -39,15 +39,17 @@ def _request(body: CommandCreate) -> CommandRequest:
 async def command_station(
     station_id: uuid.UUID,
     body: CommandCreate,
-    db: DbDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     wake: WakeDep,
     staff: StaffUser,
 ) -> CommandPublic:
     """Send a command to one station. 409 with ``offer: "wake"`` for a restart of an offline
     PC; 409 with ``confirm_required`` and ``session_effect_text`` for a restart or shutdown
-    during a paid session (send again with ``confirm: true``)."""
-    command = await service.issue(db, settings, wake, station_id, _request(body), staff)
+    during a paid session (send again with ``confirm: true``). A refusal is audited too
+    (``STATION_COMMAND_REFUSED``)."""
+    request = _request(body)
+    command = await service.issue_one(database, settings, wake, station_id, request, staff)
     return CommandPublic.model_validate(command)
 
 

@@ -67,3 +67,26 @@ class StationCommandSeen(DomainEvent, frozen=True, kw_only=True):
 
     def audit(self) -> AuditLine:
         return AuditLine(EventType.STATION_COMMAND_SEEN, {"command_id": str(self.command_id)})
+
+
+class StationCommandRefused(DomainEvent, frozen=True, kw_only=True):
+    """Staff asked for a command the rules refused (a restart of an offline PC...): nothing
+    was sent, but who asked for what, when, and why not is kept like any other command."""
+
+    station_id: uuid.UUID
+    actor_id: uuid.UUID
+    kind: CommandKind
+    by: str
+    detail: str
+    offer: str | None = None
+
+    def audit(self) -> AuditLine:
+        data: dict[str, Any] = {
+            "kind": self.kind.value,
+            "status": "REFUSED",
+            "by": self.by,
+            "detail": self.detail,
+        }
+        if self.offer is not None:
+            data["offer"] = self.offer
+        return AuditLine(EventType.STATION_COMMAND_REFUSED, data)

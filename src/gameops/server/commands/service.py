@@ -34,8 +34,10 @@ from gameops.server.commands.domain import (
 from gameops.server.commands.events import (
     StationCommandFinished,
     StationCommandIssued,
+    StationCommandRefused,
     StationCommandSeen,
 )
+from gameops.server.db.engine import Database
 from gameops.server.db.models import Station, StationCommandRecord, User
 from gameops.server.errors import GameOpsError, NotFound
 from gameops.server.events.base import record as record_event
@@ -77,6 +79,27 @@ class Refusal:
     status_code: int
     detail: str
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def issue_one(
+    database: Database,
+    settings: Settings,
+    wake: ServerWake,
+    station_id: uuid.UUID,
+    request: CommandRequest,
+    actor: User,
+) -> Record:
+    """:func:`issue` in a transaction of its own, so that a refusal, which rolls it back,
+    can still be audited: in the next transaction (on SQLite the one connection is free only
+    then)."""
+    try:
+        async with database.transaction() as db:
+            return await issue(db, settings, wake, station_id, request, actor)
+    except GameOpsError as err:
+        if _audited(err):
+            async with database.transaction() as db:
+                _refused(db, station_id, request, actor, err)
+        raise
 
 
 async def issue(
@@ -127,14 +150,18 @@ async def issue_many(
     """``request`` on each station; a station that refuses does not stop the others (the
     rules refuse before anything is written, so one transaction holds them all)."""
     outcomes: list[tuple[uuid.UUID, Record | Refusal]] = []
-    for station_id in dict.fromkeys(station_ids):
+    asked = {station_id: place for place, station_id in enumerate(dict.fromkeys(station_ids))}
+    # In id order, as every writer locks stations, so two selections cannot deadlock.
+    for station_id in sorted(asked):
         try:
             outcomes.append(
                 (station_id, await issue(db, settings, wake, station_id, request, actor))
             )
         except GameOpsError as err:
+            if _audited(err):  # in this transaction: it commits with the other stations' commands
+                _refused(db, station_id, request, actor, err)
             outcomes.append((station_id, Refusal(err.status_code, err.detail, err.extra)))
-    return outcomes
+    return sorted(outcomes, key=lambda outcome: asked[outcome[0]])
 
 
 async def _deliver(
@@ -266,6 +293,33 @@ def _issued(db: AsyncSession, command: Record, actor: User) -> None:
             via_station_id=command.via_station_id,
             session_id=command.session_id,
             session_effect=command.session_effect.value if command.session_effect else None,
+        ),
+    )
+
+
+def _audited(err: GameOpsError) -> bool:
+    """A refusal of the rules is audited; an unknown station, or a restart waiting for
+    staff to confirm it (a question, asked again with ``confirm``), is not."""
+    return not isinstance(err, NotFound) and not err.extra.get("confirm_required")
+
+
+def _refused(
+    db: AsyncSession,
+    station_id: uuid.UUID,
+    request: CommandRequest,
+    actor: User,
+    err: GameOpsError,
+) -> None:
+    offer = err.extra.get("offer")
+    record_event(
+        db,
+        StationCommandRefused(
+            station_id=station_id,
+            actor_id=actor.id,
+            kind=request.kind,
+            by=actor.username,
+            detail=err.detail[:500],
+            offer=str(offer) if offer is not None else None,
         ),
     )
 

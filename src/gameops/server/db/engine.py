@@ -28,6 +28,7 @@ from gameops.server.errors import CommitUnknown, connection_lost
 
 log = structlog.get_logger(__name__)
 _AFTER_COMMIT = "gameops_after_commit"
+_LAST = "gameops_last_before_commit"
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -76,6 +77,14 @@ def after_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
     off; its failure is logged and fails nothing. Messages for other processes go through
     the outbox (``outbox.store.stage``), which survives a crash after the commit."""
     db.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+def last_before_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run ``hook`` as this transaction's last work, right before its COMMIT (after the
+    domain events are settled). For a write that takes a lock every concurrent transaction
+    needs, such as the receipt counter's: taken last, it is held for the COMMIT and little
+    else, not for the rest of the transaction. A failure rolls the transaction back."""
+    db.info.setdefault(_LAST, []).append(hook)
 
 
 class CommitCheck(Protocol):
@@ -140,6 +149,9 @@ class Database:
         """COMMIT. If the connection is lost during it, the change may or may not be saved:
         wait for the database and look for what it wrote, so the caller hears the truth
         (success, or an error for a change that is not there) rather than a guess."""
+        await db.flush()
+        for hook in db.info.pop(_LAST, []):
+            await hook()
         await db.flush()
         marker = self._commit_check.marker(db) if self._commit_check is not None else None
         try:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.bus import DOMAIN, EVENTS
-from gameops.server.db.models import Event
+from gameops.server.db.models import Event, Station
 from gameops.server.events.base import DomainEvent, take_recorded
 from gameops.server.events.schemas import EventPublic
 from gameops.server.outbox.store import stage
@@ -35,7 +37,9 @@ class EventDispatcher:
 
     async def settle(self, db: AsyncSession) -> None:
         audit_rows: list[Event] = []
+        locked: set[uuid.UUID] = set()
         while recorded := take_recorded(db):
+            await _lock_stations(db, {e.station_id for e in recorded} - locked - {None}, locked)
             for event in recorded:
                 row = _audit_row(event)
                 if row is not None:
@@ -49,6 +53,22 @@ class EventDispatcher:
             await db.flush()  # the feed shows each row with its id
             for row in audit_rows:
                 stage(db, EVENTS, EventPublic.model_validate(row).model_dump(mode="json"))
+
+
+async def _lock_stations(
+    db: AsyncSession, station_ids: set[uuid.UUID | None], locked: set[uuid.UUID]
+) -> None:
+    """Hold the row lock of each station an event is about, until the commit, before any
+    of its event and outbox rows takes an id. Two transactions about one station then take
+    their ids in the order they commit, so the relay publishes a station's events (the
+    dashboards' feed, the agent's commands) in the order they happened, even when a writer
+    (an agent's ack, a tamper report) did not lock the station for its own sake. In id
+    order, as everywhere, so that two transactions cannot deadlock on them."""
+    ids = sorted(i for i in station_ids if i is not None)
+    if ids:
+        query = select(Station.id).where(Station.id.in_(ids)).order_by(Station.id)
+        await db.execute(query.with_for_update())
+        locked.update(ids)
 
 
 def _audit_row(event: DomainEvent) -> Event | None:

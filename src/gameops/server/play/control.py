@@ -17,6 +17,12 @@ from gameops.server.jobs import Periodic
 from gameops.server.play import domain, repository, service
 from gameops.server.play.events import BlockCharged
 from gameops.server.play.service import PlayRules
+from gameops.server.reservations.events import (
+    ReservationCancelled,
+    ReservationEvent,
+    ReservationHeld,
+    ReservationReleased,
+)
 from gameops.server.sessions import events as session_events
 from gameops.server.sessions import service as sessions
 
@@ -31,6 +37,9 @@ class PlayControl:
 
     def subscribe(self, dispatcher: EventDispatcher) -> None:
         dispatcher.handle(BlockCharged, self.block_charged)
+        # A booking starts or stops holding a PC: its login view hears it at once.
+        for held_or_not in (ReservationHeld, ReservationCancelled, ReservationReleased):
+            dispatcher.handle(held_or_not, self.login_view_changed)
         dispatcher.handle(session_events.SessionExpired, self.expired)
         dispatcher.handle(session_events.SessionEnded, self.ended)
 
@@ -58,7 +67,7 @@ class PlayControl:
         assert event.session_id is not None
         text = (
             domain.duration_text(event.balance)
-            if event.ticket_id is not None
+            if event.balance_is_time
             else domain.money(event.balance, event.currency)
         )
         update = WalletUpdate(
@@ -71,6 +80,12 @@ class PlayControl:
             ticket=event.ticket_id is not None,
         )
         send_command(db, event.station_id, event.session_id, update)
+
+    async def login_view_changed(self, db: AsyncSession, event: ReservationEvent) -> None:
+        assert event.station_id is not None
+        at = event.held_at if isinstance(event, ReservationHeld) else None
+        info = await service.station_info(db, self._rules, event.station_id, at)
+        send_command(db, event.station_id, None, info)
 
     async def expired(self, db: AsyncSession, event: session_events.SessionExpired) -> None:
         play = await repository.open_play(db, event.session_id, lock=True)

@@ -122,6 +122,10 @@ def ticket_in_use(station_name: str) -> str:
     return f"This ticket is in use at {station_name}"
 
 
+def ticket_used_up(amount: bool) -> str:
+    return f"This ticket has no {'money' if amount else 'time'} left"
+
+
 def throttled(retry_after: float) -> str:
     return f"Too many attempts; try again in {math.ceil(retry_after)} s"
 

@@ -41,9 +41,10 @@ class BlockCharged(DomainEvent, frozen=True, kw_only=True):
     charge: int
     hourly_rate: int
     block_ends_at: datetime
-    balance: int  # what is left after it: minor units, or a ticket's seconds
+    balance: int  # what is left after it: minor units, or a time ticket's seconds
     buys_seconds: int
     currency: str
+    balance_is_time: bool = False  # a time ticket's: ``balance`` counts seconds
 
     def audit(self) -> AuditLine:
         data = _who(self.user_id, self.ticket_id, None)
@@ -62,18 +63,24 @@ class TicketSold(DomainEvent, frozen=True, kw_only=True):
     seconds: int
     price: int
     hint: str
+    amount: int | None = None  # an amount ticket's value (its seconds are 0)
 
     def audit(self) -> AuditLine:
-        data = {"ticket_id": str(self.ticket_id), "minutes": self.seconds // 60}
+        data: dict[str, Any] = {"ticket_id": str(self.ticket_id), "minutes": self.seconds // 60}
+        if self.amount is not None:
+            data["value"] = self.amount
         return AuditLine(EventType.TICKET_SOLD, data | {"price": self.price, "hint": self.hint})
 
 
 class TicketVoided(DomainEvent, frozen=True, kw_only=True):
     ticket_id: uuid.UUID
     seconds_left: int
+    amount_left: int | None = None
 
     def audit(self) -> AuditLine:
-        data = {"ticket_id": str(self.ticket_id), "seconds_left": self.seconds_left}
+        data: dict[str, Any] = {"ticket_id": str(self.ticket_id), "seconds_left": self.seconds_left}
+        if self.amount_left is not None:
+            data["amount_left"] = self.amount_left
         return AuditLine(EventType.TICKET_VOIDED, data)
 
 

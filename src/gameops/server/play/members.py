@@ -43,7 +43,7 @@ async def change_pin(db: AsyncSession, passwords: Passwords, user: User, body: P
         raise Forbidden("Unknown customer")
     if not await passwords.verify(body.current, customer.password_hash):
         raise BadRequest("The current PIN or password is wrong")
-    customer.password_hash = await passwords.hash(body.new_pin)
+    customer.password_hash = await passwords.hash_pin(body.new_pin)
     customer.token_version += 1  # tokens issued before the change stop working
     record(
         db,

@@ -4,15 +4,28 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from gameops.server.schemas import Schema
 
 
 class TicketCreate(BaseModel):
-    minutes: StrictInt = Field(gt=0, le=24 * 60, description="play time on the ticket")
+    """N minutes, or an amount spent at the station's guest rate: one of the two."""
+
+    minutes: StrictInt | None = Field(
+        default=None, gt=0, le=24 * 60, description="play time on the ticket"
+    )
+    amount: StrictInt | None = Field(
+        default=None, gt=0, le=10_000_000, description="minor units of play on the ticket"
+    )
     price: StrictInt = Field(ge=0, le=10_000_000, description="minor units paid at the desk")
     method: Literal["CASH"] = "CASH"
+
+    @model_validator(mode="after")
+    def _minutes_or_amount(self) -> TicketCreate:
+        if (self.minutes is None) == (self.amount is None):
+            raise ValueError("a ticket is for minutes or for an amount: give one of the two")
+        return self
 
 
 class TicketPublic(Schema):
@@ -20,6 +33,8 @@ class TicketPublic(Schema):
     hint: str
     seconds_total: int
     seconds_left: int
+    amount_total: int | None = Field(description="an amount ticket's value; null: minutes")
+    amount_left: int | None
     price: int
     currency: str
     expires_at: datetime

@@ -10,6 +10,7 @@ when the money runs out. The ``play_sessions`` row says how the current block wa
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,10 +20,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.protocol import Login, LoginCode, LoginResult, PackageOffer, StationInfo, utc_now
+from gameops.protocol import (
+    Login,
+    LoginCode,
+    LoginResult,
+    PackageOffer,
+    ReservedNotice,
+    StationInfo,
+    utc_now,
+)
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.engine import Database
-from gameops.server.db.models import GameSession, GuestTicket, PlaySession, Station, User
+from gameops.server.db.models import (
+    GameSession,
+    GuestTicket,
+    PlaySession,
+    Reservation,
+    Station,
+    User,
+)
 from gameops.server.events.base import record
 from gameops.server.payments import repository as payment_rows
 from gameops.server.payments import service as payments
@@ -33,6 +49,9 @@ from gameops.server.play.events import BlockCharged, PlayLoggedIn, PlayLoggedOut
 from gameops.server.play.throttle import LoginThrottle
 from gameops.server.pricing import domain as pricing_domain
 from gameops.server.pricing import service as pricing
+from gameops.server.reservations import domain as reservation_rules
+from gameops.server.reservations import service as reservations
+from gameops.server.reservations.domain import ReservationRules
 from gameops.server.sessions import events as session_events
 from gameops.server.sessions import service as sessions
 from gameops.server.sessions.domain import SessionStatus
@@ -56,6 +75,7 @@ class PlayRules:
     venue_name: str
     ticket_secret: str
     ticket_valid_days: int
+    reservations: ReservationRules
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlayRules:
@@ -68,6 +88,7 @@ class PlayRules:
             venue_name=settings.venue_name,
             ticket_secret=settings.jwt_secret(),
             ticket_valid_days=settings.ticket_valid_days,
+            reservations=reservations.rules_from_settings(settings),
         )
 
 
@@ -134,7 +155,7 @@ async def _check_secret(desk: PlayDesk, attempt: Login) -> uuid.UUID:
     async with desk.database.sessionmaker() as db:
         user = await repository.member_by_login(db, attempt.username.strip())
     hashed = user.password_hash if user is not None else None
-    if not await desk.passwords.verify(attempt.secret, hashed) or user is None:
+    if not await desk.passwords.verify(attempt.secret, hashed, pin=True) or user is None:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
     return user.id
 
@@ -155,8 +176,11 @@ async def _member_login(
     if (where := await repository.open_login_station(db, user_id=user.id)) is not None:
         raise Refused("already_logged_in", domain.already_logged_in(where))
     now = utc_now()
+    booking = await _admit(db, rules, station.id, user.id, now)
     rate = await hourly_rate(db, rules, station, user.is_member, now)
-    balance = await payment_rows.lock_balance(db, user.id)
+    # A booking's deposit is credited against this play: it counts towards the minimum.
+    deposit = reservations.creditable(booking) if booking is not None else 0
+    balance = await payment_rows.lock_balance(db, user.id) + deposit
     block: domain.Block | None
     if attempt.package is not None:  # a package bought from the login view: the first block
         block = await _package_block(db, station, user.is_member, attempt.package)
@@ -168,6 +192,8 @@ async def _member_login(
         raise Refused("balance_too_low", domain.balance_too_low(balance, minimum, rules.currency))
     session, play = _open(rules, station, now, block, rate, user=user)
     await _insert(db, session, play, user_id=user.id)
+    if booking is not None:  # credited only now that nothing can refuse the login
+        await reservations.check_in(db, booking, user, session.id, now, rules.currency)
     charge = _charge(session, block, PaymentPurpose.SESSION_START, user.id)
     if block.charge > 0:
         await payments.pay_from_balance(db, user, charge)
@@ -184,16 +210,45 @@ async def _ticket_login(
     if ticket is None or ticket.voided_at is not None or ticket.expires_at <= now:
         raise Refused("ticket_invalid", domain.TICKET_INVALID, counts=True)
     station = await _free_station(db, station_id)
+    await _admit(db, rules, station.id, None, now)  # a booked PC is its member's alone
     if (where := await repository.open_login_station(db, ticket_id=ticket.id)) is not None:
         raise Refused("already_logged_in", domain.ticket_in_use(where))
-    block = domain.ticket_block(ticket.seconds_left, rules.block_seconds)
-    if block is None:
-        raise Refused("ticket_used_up", "This ticket has no time left")
     rate = await hourly_rate(db, rules, station, False, now)
+    block = _ticket_block(ticket, rate, rules.block_seconds)
+    if block is None:
+        raise Refused("ticket_used_up", domain.ticket_used_up(ticket.amount_left is not None))
     session, play = _open(rules, station, now, block, rate, ticket=ticket)
     await _insert(db, session, play, ticket_id=ticket.id)
-    ticket.seconds_left -= block.seconds
+    _spend(ticket, block)
     return await _begin(db, rules, station, session, play, None, "Guest", ticket)
+
+
+async def _admit(
+    db: AsyncSession,
+    rules: PlayRules,
+    station_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    now: datetime,
+) -> Reservation | None:
+    """The member's own booking of this PC, if it holds it now; refused if another's does."""
+    try:
+        return await reservations.admit(db, rules.reservations, station_id, user_id, now)
+    except reservations.HeldForAnother as held:
+        raise Refused("reserved", held.message) from held
+
+
+def _ticket_block(ticket: GuestTicket, rate: int, block_seconds: int) -> domain.Block | None:
+    """The next block on a ticket: its minutes, or what its amount buys at ``rate``."""
+    if ticket.amount_left is not None:
+        return domain.next_block(ticket.amount_left, rate, block_seconds)
+    return domain.ticket_block(ticket.seconds_left, block_seconds)
+
+
+def _spend(ticket: GuestTicket, block: domain.Block) -> None:
+    if ticket.amount_left is not None:
+        ticket.amount_left -= block.charge
+    else:
+        ticket.seconds_left -= block.seconds
 
 
 async def _package_block(
@@ -308,8 +363,12 @@ def _block_charged(
     user: User | None,
     ticket: GuestTicket | None,
 ) -> None:
-    left = ticket.seconds_left if ticket is not None else user.balance if user else 0
-    buys = left if ticket is not None else domain.seconds_bought(left, play.hourly_rate)
+    time_ticket = ticket is not None and ticket.amount_left is None
+    if ticket is not None:
+        left = ticket.seconds_left if ticket.amount_left is None else ticket.amount_left
+    else:
+        left = user.balance if user else 0
+    buys = left if time_ticket else domain.seconds_bought(left, play.hourly_rate)
     record(
         db,
         BlockCharged(
@@ -325,6 +384,7 @@ def _block_charged(
             balance=left,
             buys_seconds=buys,
             currency=rules.currency,
+            balance_is_time=time_ticket,
         ),
     )
 
@@ -353,10 +413,13 @@ async def renew(db: AsyncSession, rules: PlayRules, session_id: uuid.UUID) -> bo
     """Charge the next block of a session whose block ends within the lead; False if it
     was not due (another worker renewed it) or nothing pays for it (it will run out)."""
     now = utc_now()
+    # The session's row before the login's, as the expiry and a staff stop take them: in
+    # the opposite order a renewal running late into its block's last moment deadlocks
+    # with the expiry.
+    session = await sessions.get_session(db, session_id, lock=True)
     play = await repository.open_play(db, session_id, lock=True)
     if play is None or not domain.renewal_due(play.block_ends_at, now, rules.renew_lead_seconds):
         return False
-    session = await sessions.get_session(db, session_id, lock=True)
     if session.status is not SessionStatus.ACTIVE:
         return False
     station = await stations.get_station(db, session.station_id)
@@ -364,7 +427,7 @@ async def renew(db: AsyncSession, rules: PlayRules, session_id: uuid.UUID) -> bo
     ticket = await repository.get_ticket(db, play.ticket_id, lock=True) if play.ticket_id else None
     rate = await hourly_rate(db, rules, station, bool(user and user.is_member), play.block_ends_at)
     if ticket is not None:
-        block = domain.ticket_block(ticket.seconds_left, rules.block_seconds)
+        block = _ticket_block(ticket, rate, rules.block_seconds)
     elif user is not None:
         balance = await payment_rows.lock_balance(db, user.id)
         block = domain.next_block(balance, rate, rules.block_seconds)
@@ -373,7 +436,7 @@ async def renew(db: AsyncSession, rules: PlayRules, session_id: uuid.UUID) -> bo
     if block is None:
         return False
     if ticket is not None:
-        ticket.seconds_left -= block.seconds
+        _spend(ticket, block)
     elif user is not None and block.charge > 0:
         charge = _charge(session, block, PaymentPurpose.SESSION_EXTENSION, None)
         await payments.pay_from_balance(db, user, charge)
@@ -406,12 +469,13 @@ def _extend(
 async def logout(db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID) -> LoginResult:
     """The customer logs out: the session stops, the unused share of the block goes back
     (one ledger entry, or the seconds back on the ticket), the station locks."""
-    play = await repository.open_play(db, session_id, lock=True)
-    if play is None or play.station_id != station_id:
+    session = await sessions.find_session(db, session_id, lock=True)  # first, as in renew
+    play = await repository.open_play(db, session_id, lock=True) if session else None
+    if session is None or play is None or play.station_id != station_id:
         return LoginResult(ok=False, code="not_logged_in", message="Not logged in here")
-    session = await sessions.get_session(db, session_id, lock=True)
     station = await stations.get_station(db, station_id, lock=True)
     now = utc_now()
+    on_ticket = play.ticket_id is not None
     refunded, returned = await close(db, play, session, now, LOGOUT)
     session.status, session.actual_end_at, session.end_reason = SessionStatus.STOPPED, now, LOGOUT
     idle = status_after_session(station.status, station.type, station.agent_connected)
@@ -423,28 +487,32 @@ async def logout(db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID)
             actor_id=session.user_id,
             ended_at=now,
             reason=LOGOUT,
-            refunded=refunded,
+            refunded=0 if on_ticket else refunded,  # to the balance
         ),
     )
-    return LoginResult(
-        ok=True, code="logged_out", message=_goodbye(refunded, returned), refunded=refunded
-    )
+    goodbye = _goodbye(refunded if on_ticket else 0, returned, session.currency)
+    return LoginResult(ok=True, code="logged_out", message=goodbye, refunded=refunded)
 
 
 async def close(
     db: AsyncSession, play: PlaySession, session: GameSession, now: datetime, reason: str
 ) -> tuple[int, int]:
     """End the login: refund the block's unused share to the member (one REFUND ledger
-    entry) or give its unused seconds back to the ticket. Returns (refunded, seconds)."""
+    entry) or give it back to the ticket (its seconds, or its share of the amount).
+    Returns (money refunded, seconds returned)."""
     play.ended_at, play.end_reason = now, reason
+    amount = domain.unused_refund(play.block_charge, play.block_started_at, play.block_ends_at, now)
     if play.ticket_id is not None:
         ticket = await repository.get_ticket(db, play.ticket_id, lock=True)
         seconds = domain.unused_seconds(play.block_started_at, play.block_ends_at, now)
-        if ticket is not None:
+        if ticket is not None and ticket.amount_total is not None:
+            ticket.amount_left = min(ticket.amount_total, (ticket.amount_left or 0) + amount)
+            seconds = 0
+        elif ticket is not None:
             ticket.seconds_left = min(ticket.seconds_total, ticket.seconds_left + seconds)
-        _logged_out(db, play, 0, seconds)
-        return 0, seconds
-    amount = domain.unused_refund(play.block_charge, play.block_started_at, play.block_ends_at, now)
+            amount = 0
+        _logged_out(db, play, amount, seconds)
+        return amount, seconds
     customer = await sessions.customer_of(db, session)
     if customer is not None and amount > 0:
         minutes = domain.unused_seconds(play.block_started_at, play.block_ends_at, now) // 60
@@ -469,9 +537,11 @@ def _logged_out(db: AsyncSession, play: PlaySession, refunded: int, seconds: int
     )
 
 
-def _goodbye(refunded: int, seconds: int) -> str:
+def _goodbye(to_ticket: int, seconds: int, currency: str) -> str:
     if seconds:
         return f"Logged out. {domain.duration_text(seconds)} went back on your ticket."
+    if to_ticket:
+        return f"Logged out. {domain.money(to_ticket, currency)} went back on your ticket."
     return "Logged out. Thank you!"
 
 
@@ -489,6 +559,14 @@ def _timing(session: GameSession) -> dict[str, Any]:
 # --- what the login view shows ------------------------------------------------------------
 
 
+async def next_price_change(db: AsyncSession, rules: PlayRules, now: datetime) -> datetime:
+    """The next moment after ``now`` at which any station's rate may change (a time-of-day
+    rule's start or end in any plan, or the venue's midnight)."""
+    every_rule = tuple(rule for plan in await pricing.all_plans(db) for rule in plan.rules)
+    local = now.astimezone(ZoneInfo(rules.venue_timezone))
+    return pricing_domain.next_change(every_rule, local).astimezone(now.tzinfo)
+
+
 @dataclass(frozen=True)
 class PlayDesk:
     """What the agent socket needs for self-service: the rules and the attempt limits."""
@@ -497,11 +575,18 @@ class PlayDesk:
     throttle: LoginThrottle
     passwords: Passwords
     database: Database  # the PIN check reads in a session of its own
+    # Logins in their transaction at once: the others queue here, not on the connection
+    # pool, whose wait times out and which heartbeats and timers need too.
+    turns: asyncio.Semaphore
 
 
-async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID) -> StationInfo:
+async def station_info(
+    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, at: datetime | None = None
+) -> StationInfo:
+    """What the login view shows: where this is, the prices in force ``at`` (now) and whom
+    the PC is held for then (the worker's clock for a booking's notice)."""
     station = await stations.get_station(db, station_id)
-    now = utc_now()
+    now = at or utc_now()
     plan = await pricing.plan_for(db, station)
     local = now.astimezone(ZoneInfo(rules.venue_timezone))
     rule = pricing_domain.rule_at(plan.rules, local)
@@ -524,6 +609,7 @@ async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID
         for p in plan.packages
     ]
     return StationInfo(
+        reserved=await _reserved(db, rules, station_id, now),
         packages=offers,
         station_name=station.name,
         venue_name=rules.venue_name,
@@ -531,4 +617,17 @@ async def station_info(db: AsyncSession, rules: PlayRules, station_id: uuid.UUID
         member_hourly_rate=rates.member,
         guest_hourly_rate=rates.guest,
         lines=lines,
+    )
+
+
+async def _reserved(
+    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, now: datetime
+) -> ReservedNotice | None:
+    held = await reservations.notice(db, rules.reservations, station_id, now)
+    if held is None:
+        return None
+    name, booking = held
+    text = reservation_rules.notice_text(name, booking.starts_at, rules.venue_timezone)
+    return ReservedNotice(
+        name=name[:64], starts_at=booking.starts_at, ends_at=booking.ends_at, text=text[:120]
     )

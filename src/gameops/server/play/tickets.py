@@ -1,5 +1,5 @@
-"""Guest tickets: sold at the desk (the code shown once, only its HMAC kept), voided by staff,
-used at the PCs through :func:`gameops.server.play.service.login`."""
+"""Guest tickets: sold at the desk for N minutes or an amount (the code shown once, only its
+HMAC kept), voided by staff, used at the PCs through :func:`gameops.server.play.service.login`."""
 
 from __future__ import annotations
 
@@ -23,13 +23,15 @@ from gameops.server.play.service import PlayRules
 
 async def sell(db: AsyncSession, rules: PlayRules, body: TicketCreate, staff: User) -> TicketSale:
     code = domain.new_ticket_code()
-    seconds = body.minutes * 60
+    seconds = (body.minutes or 0) * 60  # an amount ticket has no seconds of its own
     ticket = GuestTicket(
         id=uuid.uuid4(),
         code_hash=domain.code_hash(code, rules.ticket_secret),
         hint=domain.ticket_hint(code),
         seconds_total=seconds,
         seconds_left=seconds,
+        amount_total=body.amount,
+        amount_left=body.amount,
         price=body.price,
         currency=rules.currency,
         expires_at=utc_now() + timedelta(days=rules.ticket_valid_days),
@@ -39,7 +41,7 @@ async def sell(db: AsyncSession, rules: PlayRules, body: TicketCreate, staff: Us
         charge = Charge(
             amount=body.price,
             currency=rules.currency,
-            minutes=body.minutes,
+            minutes=body.minutes or 0,
             purpose=PaymentPurpose.GUEST_TICKET,
             actor_id=staff.id,
         )
@@ -53,6 +55,7 @@ async def sell(db: AsyncSession, rules: PlayRules, body: TicketCreate, staff: Us
             actor_id=staff.id,
             ticket_id=ticket.id,
             seconds=seconds,
+            amount=body.amount,
             price=body.price,
             hint=ticket.hint,
         ),
@@ -70,5 +73,13 @@ async def void(db: AsyncSession, ticket_id: uuid.UUID, staff: User) -> TicketPub
         raise Conflict("Ticket already voided")
     ticket.voided_at, ticket.voided_by = utc_now(), staff.id
     left, ticket.seconds_left = ticket.seconds_left, 0
-    record(db, TicketVoided(actor_id=staff.id, ticket_id=ticket.id, seconds_left=left))
+    amount_left = ticket.amount_left
+    if ticket.amount_left is not None:
+        ticket.amount_left = 0
+    record(
+        db,
+        TicketVoided(
+            actor_id=staff.id, ticket_id=ticket.id, seconds_left=left, amount_left=amount_left
+        ),
+    )
     return TicketPublic.model_validate(ticket)

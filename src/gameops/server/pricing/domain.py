@@ -151,7 +151,7 @@ def _stretches(
         local = cursor.astimezone(zone)
         rule = rule_at(plan.rules, local)
         rate = rule.rates.hourly(member) if rule else plan.rates.hourly(member)
-        cut = min(ends_at, _next_boundary(plan.rules, local).astimezone(starts_at.tzinfo))
+        cut = min(ends_at, next_change(plan.rules, local).astimezone(starts_at.tzinfo))
         name = rule.name if rule else None
         if out and out[-1][2:] == (rate, name):
             out[-1] = (out[-1][0], cut, rate, name)
@@ -161,8 +161,9 @@ def _stretches(
     return out
 
 
-def _next_boundary(rules: tuple[TimeRule, ...], local: datetime) -> datetime:
-    """The first local midnight or rule edge after ``local`` (always later than it)."""
+def next_change(rules: tuple[TimeRule, ...], local: datetime) -> datetime:
+    """The first local midnight or rule edge after ``local`` (always later than it): the
+    next moment the rate in force may change."""
     zone = local.tzinfo
     day = local.date()
     edges = {time(0)} | {rule.start for rule in rules} | {rule.end for rule in rules}

@@ -50,6 +50,10 @@ async def plan_for(db: AsyncSession, station: Station) -> domain.PricePlan:
     return plan_from_row(row) if row else _station_rate(station)
 
 
+async def all_plans(db: AsyncSession) -> list[domain.PricePlan]:
+    return [plan_from_row(row) for row in await repository.all_plans(db)]
+
+
 def _station_rate(station: Station) -> domain.PricePlan:
     rate = station.hourly_rate
     return domain.PricePlan("station rate", domain.Rates(member=rate, guest=rate))

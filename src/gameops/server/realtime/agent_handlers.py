@@ -32,7 +32,7 @@ from gameops.protocol import (
 from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
-from gameops.server.db.models import AgentCommand
+from gameops.server.db.models import AgentCommand, GameSession
 from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
 from gameops.server.play.service import PlayDesk
@@ -92,9 +92,9 @@ async def sync_reply(
     """Flow 10: tell a (re)connecting agent what it should be doing now."""
     now = utc_now()
     active = await sessions.active_on_station(db, station_id)
-    if active is not None:
-        if active.waiting_since is not None:
-            start_clock(db, active)  # the PC is here and takes it with this answer
+    if active is not None and (waiting := await _still_waiting(db, active)) is not None:
+        start_clock(db, waiting)  # the PC is here and takes it with this answer
+    if active is not None and active.status is SessionStatus.ACTIVE:  # (read again if it waited)
         return SyncResponse(session=session_info(active), server_time=now)
     if last_known is not None:
         previous = await sessions.get(db, last_known)
@@ -104,6 +104,17 @@ async def sync_reply(
             if previous.status is SessionStatus.STOPPED:
                 return ended_message(previous)
     return NoSession(server_time=now)
+
+
+async def _still_waiting(db: AsyncSession, active: GameSession) -> GameSession | None:
+    """``active`` locked and read again if its clock waits for this PC, else None. Locked, as
+    an extension locks it: the clock's start must not overwrite an end extended meanwhile."""
+    if active.waiting_since is None:
+        return None
+    locked = await sessions.active_on_station(db, active.station_id, lock=True)
+    if locked is None or locked.id != active.id or locked.waiting_since is None:
+        return None
+    return locked
 
 
 class HeartbeatCorrections:
@@ -162,7 +173,7 @@ async def _ack(
 ) -> list[Payload]:
     services.acks.add(station_id, ack.id)
     active = await sessions.active_on_station(db, station_id)
-    if active is None or active.waiting_since is None:
+    if active is None or (active := await _still_waiting(db, active)) is None:
         return []
     command = await db.get(AgentCommand, ack.id)
     if command is None or command.type != SessionStart.TYPE or command.session_id != active.id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 
@@ -16,6 +17,7 @@ from gameops.protocol import (
     Error,
     Heartbeat,
     HeartbeatAck,
+    Login,
     Payload,
     ProtocolError,
     ServerHello,
@@ -247,9 +249,11 @@ async def _handle(
 async def _dispatch(
     services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID | None, payload: Payload
 ) -> list[Payload]:
-    """``payload``'s handler in a transaction of its own; its replies, or an error."""
+    """``payload``'s handler in a transaction of its own; its replies, or an error. A
+    login waits for its turn first (``PlayDesk.turns``)."""
+    turn = services.play.turns if isinstance(payload, Login) else contextlib.nullcontext()
     try:
-        async with services.database.transaction() as db:
+        async with turn, services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
     except GameOpsError as err:
         return [Error(detail=err.detail, ref_id=message_id)]

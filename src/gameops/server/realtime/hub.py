@@ -106,6 +106,18 @@ class AgentHub:
     def is_connected_here(self, station_id: uuid.UUID) -> bool:
         return station_id in self._connections
 
+    def stations_here(self) -> list[uuid.UUID]:
+        """The stations whose agents this replica holds now."""
+        return list(self._connections)
+
+    def send_here(self, station_id: uuid.UUID, payload: Payload) -> bool:
+        """Send to an agent connected to this replica; False if it is not (any longer)."""
+        connection = self._connections.get(station_id)
+        if connection is None:
+            return False
+        connection.send(payload)
+        return True
+
     async def start(self) -> None:
         self._spawn(self._deliver(self._bus.subscribe(AGENT_COMMANDS)), "hub-commands")
         self._spawn(self._follow_presence(self._bus.subscribe(PRESENCE)), "hub-presence")

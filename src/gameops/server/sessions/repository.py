@@ -23,13 +23,17 @@ async def get(db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False) ->
     return session
 
 
-async def active_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
-    """The station's active session, with its customer loaded."""
+async def active_on_station(
+    db: AsyncSession, station_id: uuid.UUID, *, lock: bool = False
+) -> GameSession | None:
+    """The station's active session, with its customer loaded (locked: and read again)."""
     query = (
         select(GameSession)
         .where(GameSession.station_id == station_id, GameSession.status == SessionStatus.ACTIVE)
         .options(selectinload(GameSession.user))
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
     session: GameSession | None = await db.scalar(query)
     return session
 

@@ -486,10 +486,16 @@ async def expire_due(db: AsyncSession, session_ids: Collection[uuid.UUID]) -> se
 async def get_session(
     db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
 ) -> GameSession:
-    session = await repository.get(db, session_id, lock=lock)
+    session = await find_session(db, session_id, lock=lock)
     if session is None:
         raise NotFound("Session not found")
     return session
+
+
+async def find_session(
+    db: AsyncSession, session_id: uuid.UUID, *, lock: bool = False
+) -> GameSession | None:
+    return await repository.get(db, session_id, lock=lock)
 
 
 def _release_station(db: AsyncSession, station: Station, actor_id: uuid.UUID | None) -> None:

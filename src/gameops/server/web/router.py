@@ -31,6 +31,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "/shop": ("shop.html", "nav.shop", "staff"),
     "/events": ("events.html", "nav.events", "staff"),
     "/tickets": ("tickets.html", "nav.tickets", "staff"),
+    "/reservations": ("reservations.html", "nav.reservations", "staff"),
     "/admin": ("admin.html", "nav.admin", "admin"),
 }
 

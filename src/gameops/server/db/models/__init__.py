@@ -13,6 +13,7 @@ from gameops.server.db.models.payments import Payment
 from gameops.server.db.models.play import GuestTicket, PlaySession
 from gameops.server.db.models.pricing import RatePlan
 from gameops.server.db.models.receipts import Receipt, ReceiptCounter
+from gameops.server.db.models.reservations import Reservation
 from gameops.server.db.models.sessions import GameSession
 from gameops.server.db.models.shifts import Shift, ShiftCorrection
 from gameops.server.db.models.shop import Product, ShopSaleLine
@@ -37,6 +38,7 @@ __all__ = [
     "Receipt",
     "ReceiptCounter",
     "RefreshToken",
+    "Reservation",
     "Shift",
     "ShiftCorrection",
     "ShopSaleLine",

@@ -16,14 +16,21 @@ _OPEN = text("ended_at IS NULL")
 
 
 class GuestTicket(Timestamped, Base):
-    """Play time sold at the desk and used at any PC with a code. Only the code's HMAC is
-    stored (``code_hash``); the time left stays on the ticket between PCs."""
+    """Play sold at the desk and used at any PC with a code: N minutes (``seconds_*``), or
+    an amount (``amount_*``, spent block by block at the station's guest rate; its seconds
+    are 0). Only the code's HMAC is stored (``code_hash``); what is left stays on the
+    ticket between PCs."""
 
     __tablename__ = "guest_tickets"
     __table_args__ = (
         CheckConstraint("seconds_left >= 0", name="seconds_left_not_negative"),
         CheckConstraint("seconds_left <= seconds_total", name="seconds_left_within_total"),
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint(
+            "(amount_total IS NULL AND amount_left IS NULL) OR "
+            "(amount_left >= 0 AND amount_left <= amount_total)",
+            name="amount_left_within_total",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -32,6 +39,8 @@ class GuestTicket(Timestamped, Base):
     seconds_total: Mapped[int] = mapped_column(Integer)
     seconds_left: Mapped[int] = mapped_column(Integer)
     price: Mapped[int] = mapped_column(Money)
+    amount_total: Mapped[int | None] = mapped_column(Money)  # an amount ticket's value
+    amount_left: Mapped[int | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

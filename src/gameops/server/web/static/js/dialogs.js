@@ -57,7 +57,14 @@ export async function copyText(text, field, button) {
     field.select();
     document.execCommand("copy");
   }
+  showCopied(button);
+}
+
+export const COPIED_MS = 1500;
+
+/** "Copied" on `button` for `ms`, then its own label again. */
+export function showCopied(button, ms = COPIED_MS) {
   const label = button.textContent;
   button.textContent = t("common.copied");
-  setTimeout(() => { button.textContent = label; }, 1500);
+  setTimeout(() => { button.textContent = label; }, ms);
 }

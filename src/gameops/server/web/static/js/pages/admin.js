@@ -3,7 +3,7 @@
 // this page just does not offer them what they cannot do.
 
 import { api, clearError, showError } from "../api.js";
-import { copyText, openDialog } from "../dialogs.js";
+import { COPIED_MS, copyText, openDialog, showCopied } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { debounce, el, fromMinorUnits, minutesText, money, toMinorUnits } from "../format.js";
 import { t, tEnum } from "../i18n.js";
@@ -16,6 +16,9 @@ const staffBody = document.querySelector("#staff-table tbody");
 const stationsError = document.getElementById("stations-error");
 const staffError = document.getElementById("staff-error");
 let me = null;
+// When each station's id was copied: a live event right after the click reloads the table,
+// and the new row's button keeps saying "Copied" for the rest of the time it would have.
+const copiedAt = new Map();
 
 const button = (label, onClick, cls = "") => {
   const node = el("button", { type: "button", class: cls || null }, label);
@@ -37,9 +40,14 @@ async function loadStations() {
 function stationRow(station) {
   const agent = station.type === "CONSOLE" ? "—" : station.agent_connected ? t("admin.connected") : t("admin.not_connected");
   const id = el("code", { class: "mono small", title: station.id }, station.id.slice(0, 8) + "…");
-  const copy = button(t("common.copy"), (event) => copyText(station.id, idField, event.currentTarget), "ghost");
+  const copy = button(t("common.copy"), (event) => {
+    copiedAt.set(station.id, Date.now());
+    return copyText(station.id, idField, event.currentTarget);
+  }, "ghost");
   const idField = el("input", { class: "visually-hidden", value: station.id, readonly: true, tabindex: -1, "aria-hidden": "true" });
   copy.setAttribute("aria-label", t("admin.copy_id", { name: station.name }));
+  const copiedFor = Date.now() - (copiedAt.get(station.id) ?? -Infinity);
+  if (copiedFor < COPIED_MS) showCopied(copy, COPIED_MS - copiedFor);
   return el(
     "tr",
     { "data-station-id": station.id, "data-name": station.name },

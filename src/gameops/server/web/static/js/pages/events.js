@@ -155,6 +155,7 @@ function sentence(event) {
     change: tEnum("plan_action", d.change),
     price: amount(d.price),
     waited: minutesText(Math.round((d.waited_seconds ?? 0) / 60)),
+    starts: d.starts_at ? dateTime(d.starts_at) : "",
     from_station: d.from_station_id ? stations.get(d.from_station_id) ?? t("common.unknown_station") : "",
   };
   const key = variant(event, d);

@@ -4,6 +4,7 @@
 
 import { api, clearError, oneAction, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
+import "./floor-bookings.js";
 import { moveTargets, stopQuestion, waitingText } from "./floor-till.js";
 import * as feed from "../feed.js";
 import { clock, debounce, el, money, timeBand, timeWithSeconds } from "../format.js";

@@ -67,6 +67,7 @@ async function showAccount() {
   $("me-ledger").replaceChildren(
     ...ledger.items.map((e) => item(`${e.reason || e.kind.toLowerCase()} · ${when(e.created_at)}`, money(e.amount))),
   );
+  await showBookings();
   $("me-login").hidden = true;
   $("me-account").hidden = false;
   $("me-logout").hidden = false;
@@ -105,6 +106,72 @@ $("me-pin-form").addEventListener("submit", async (event) => {
   }
   result.hidden = false;
   form.reset();
+});
+
+// --- bookings: a PC or any PC in a zone, for a time; the deposit comes off the balance ---
+
+async function showBookings() {
+  const [options, mine] = await Promise.all([call("GET", "/reservations/options"), call("GET", "/me/reservations")]);
+  const select = $("me-book-form").elements.where;
+  if (!select.options.length) {
+    for (const zone of options.zones) select.append(new Option(`Any PC in ${zone}`, `zone:${zone}`));
+    for (const pc of options.stations) select.append(new Option(pc.zone ? `${pc.name} (${pc.zone})` : pc.name, `station:${pc.id}`));
+  }
+  const deposit = options.deposit ? `A deposit of ${money(options.deposit)} comes off your balance now; ` : "";
+  const noShow = options.no_show_keeps_deposit ? "kept" : "refunded";
+  $("me-book-terms").textContent =
+    `${deposit}it pays for your play when you log in at the booked PC. ` +
+    `Cancel before the start for it back; not there ${options.no_show_minutes} min after the start: the PC is released and the deposit ${noShow}.`;
+  const list = $("me-bookings");
+  list.replaceChildren(...mine.map(bookingItem));
+  if (!mine.length) list.append(item("No bookings", ""));
+}
+
+function bookingItem(booking) {
+  const li = item(`${booking.station_name} · ${when(booking.starts_at)}`, booking.status.toLowerCase().replace("_", " "));
+  li.dataset.reservationId = booking.id;
+  if (booking.status === "BOOKED" && Date.parse(booking.starts_at) > Date.now()) {
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "ghost";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", async () => {
+      try {
+        await call("POST", `/reservations/${booking.id}/cancel`, {});
+        await showAccount();
+      } catch (err) {
+        bookResult(err.message, "error");
+      }
+    });
+    li.append(cancel);
+  }
+  return li;
+}
+
+function bookResult(text, kind) {
+  const result = $("me-book-result");
+  result.textContent = text;
+  result.className = kind;
+  result.hidden = false;
+}
+
+$("me-book-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const [kind, value] = form.elements.where.value.split(/:(.*)/s);
+  const starts = new Date(form.elements.starts_at.value); // the phone's clock is the venue's
+  if (Number.isNaN(starts.getTime())) return bookResult("Choose when.", "error");
+  try {
+    const booked = await call("POST", "/reservations", {
+      [kind === "zone" ? "zone" : "station_id"]: value,
+      starts_at: starts.toISOString(),
+      minutes: Number(form.elements.minutes.value),
+    });
+    bookResult(`Booked: ${booked.message}, ${when(booked.starts_at)}.`, "notice");
+    await showAccount();
+  } catch (err) {
+    bookResult(err.message, "error");
+  }
 });
 
 $("me-logout").addEventListener("click", () => showLogin());

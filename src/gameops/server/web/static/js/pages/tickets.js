@@ -1,4 +1,5 @@
-// Guest tickets: sell one (its code shown once, with a printable 80 mm ticket), list and void.
+// Guest tickets: sell one for minutes or an amount (its code shown once, with a printable 80 mm
+// ticket), list them with what is left on each, void one.
 
 import { api, clearError, showError } from "../api.js";
 import { dateTime, el, minutesText, money, toMinorUnits } from "../format.js";
@@ -10,8 +11,36 @@ const body = document.querySelector("#tickets-table tbody");
 const error = document.getElementById("tickets-error");
 const sold = document.getElementById("ticket-sold");
 
-function left(seconds) {
-  return minutesText(Math.floor(seconds / 60));
+function left(ticket) {
+  if (ticket.amount_total !== null) return money(ticket.amount_left);
+  return minutesText(Math.floor(ticket.seconds_left / 60));
+}
+
+// The minutes or the amount field, as the kind of ticket asks; an amount's price follows it
+// until staff change the price themselves.
+const kind = form.elements.kind;
+let priceTouched = false;
+function showKind() {
+  for (const label of form.querySelectorAll("[data-kind]")) label.hidden = label.dataset.kind !== kind.value;
+  if (kind.value === "amount" && !priceTouched) form.elements.price.value = form.elements.amount.value;
+}
+kind.addEventListener("change", showKind);
+form.elements.price.addEventListener("input", () => (priceTouched = true));
+form.elements.amount.addEventListener("input", () => {
+  if (!priceTouched) form.elements.price.value = form.elements.amount.value;
+});
+
+showKind(); // a reload may bring the form back on "amount"
+
+function saleBody() {
+  const price = toMinorUnits(form.elements.price.value);
+  if (kind.value === "amount") return { amount: toMinorUnits(form.elements.amount.value), price };
+  return { minutes: Number(form.elements.minutes.value), price };
+}
+
+function printFragment(ticket) {
+  const what = ticket.amount_total !== null ? { value: money(ticket.amount_total) } : { minutes: ticket.seconds_total / 60 };
+  return new URLSearchParams({ code: ticket.code, ...what, expires: ticket.expires_at });
 }
 
 function row(ticket) {
@@ -30,7 +59,7 @@ function row(ticket) {
     "tr",
     { "data-ticket-id": ticket.id },
     el("td", {}, `…${ticket.hint}`),
-    el("td", {}, left(ticket.seconds_left)),
+    el("td", {}, left(ticket)),
     el("td", {}, money(ticket.price)),
     el("td", {}, dateTime(ticket.created_at)),
     el("td", {}, dateTime(ticket.expires_at)),
@@ -53,12 +82,9 @@ form.addEventListener("submit", async (event) => {
   const button = form.querySelector("button");
   button.disabled = true;
   try {
-    const ticket = await api("POST", "/tickets", {
-      body: { minutes: Number(form.elements.minutes.value), price: toMinorUnits(form.elements.price.value) },
-    });
+    const ticket = await api("POST", "/tickets", { body: saleBody() });
     document.getElementById("ticket-code").textContent = ticket.code;
-    const fragment = new URLSearchParams({ code: ticket.code, minutes: ticket.seconds_total / 60, expires: ticket.expires_at });
-    document.getElementById("ticket-print").href = `/tickets/print#${fragment}`;
+    document.getElementById("ticket-print").href = `/tickets/print#${printFragment(ticket)}`;
     sold.hidden = false;
     clearError(error);
     await load();

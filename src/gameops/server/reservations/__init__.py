@@ -1,0 +1,1 @@
+"""Reservations: members book a PC ahead (issue 12 §2)."""

@@ -1,0 +1,147 @@
+"""Every query of reservations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from gameops.server.db.models import Reservation, Station, User
+from gameops.server.reservations.domain import ACTIVE, ReservationStatus
+from gameops.server.stations.domain import StationType
+
+# The name of the PostgreSQL exclusion constraint and the text of the SQLite triggers'
+# abort (0100 migration): how an overlap is told from any other integrity error.
+OVERLAP = "reservations_no_overlap"
+
+
+async def insert(db: AsyncSession, reservation: Reservation) -> bool:
+    """Add ``reservation``; False when the database refuses it as overlapping an active
+    booking of its station. Concurrent bookings cannot both pass: on PostgreSQL the second
+    insert waits on the first's transaction and fails once it commits; SQLite has one
+    writer at a time, and its trigger checks under that lock."""
+    try:
+        async with db.begin_nested():
+            db.add(reservation)
+            await db.flush()
+    except IntegrityError as err:
+        if OVERLAP not in str(err.orig):
+            raise
+        return False
+    return True
+
+
+def _overlapping(starts_at: datetime, ends_at: datetime) -> list[ColumnElement[bool]]:
+    return [
+        Reservation.status.in_(ACTIVE),
+        Reservation.starts_at < ends_at,
+        Reservation.ends_at > starts_at,
+    ]
+
+
+async def free_pcs_in_zone(
+    db: AsyncSession, zone: str, starts_at: datetime, ends_at: datetime
+) -> Sequence[Station]:
+    """The zone's PCs with no active booking then, by name (the database has the last word:
+    another booking may take one before this one is written)."""
+    taken = exists().where(Reservation.station_id == Station.id, *_overlapping(starts_at, ends_at))
+    query = select(Station).where(
+        Station.zone == zone,
+        Station.type == StationType.PC,
+        Station.archived_at.is_(None),
+        ~taken,
+    )
+    return (await db.scalars(query.order_by(Station.name))).all()
+
+
+async def get(
+    db: AsyncSession, reservation_id: uuid.UUID, *, lock: bool = False
+) -> Reservation | None:
+    query = select(Reservation).where(Reservation.id == reservation_id)
+    if lock:
+        query = query.with_for_update()
+    reservation: Reservation | None = await db.scalar(query)
+    return reservation
+
+
+async def lock(db: AsyncSession, reservation_id: uuid.UUID) -> Reservation | None:
+    """The booking, locked after its station: a login at the PC locks the station before
+    it checks the booking in, so taking the two in the other order here could deadlock."""
+    station_id = await db.scalar(
+        select(Reservation.station_id).where(Reservation.id == reservation_id)
+    )
+    if station_id is None:
+        return None
+    await db.execute(select(Station.id).where(Station.id == station_id).with_for_update())
+    return await get(db, reservation_id, lock=True)
+
+
+async def holding(
+    db: AsyncSession, station_id: uuid.UUID, now: datetime, notice: timedelta
+) -> Reservation | None:
+    """The booking that holds the station at ``now``: BOOKED, its notice window open."""
+    query = select(Reservation).where(
+        Reservation.station_id == station_id,
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.starts_at <= now + notice,
+        Reservation.ends_at > now,
+    )
+    reservation: Reservation | None = await db.scalar(query.order_by(Reservation.starts_at))
+    return reservation
+
+
+async def due_to_announce(db: AsyncSession, now: datetime, notice: timedelta) -> list[uuid.UUID]:
+    query = select(Reservation.id).where(
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.announced_at.is_(None),
+        Reservation.starts_at <= now + notice,
+        Reservation.ends_at > now,
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def due_no_shows(db: AsyncSession, now: datetime, no_show: timedelta) -> list[uuid.UUID]:
+    query = select(Reservation.id).where(
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.starts_at <= now - no_show,
+    )
+    return list((await db.scalars(query.order_by(Reservation.starts_at))).all())
+
+
+Row = tuple[Reservation, str, str, str | None]  # the booking, station, username, full name
+
+
+async def between(db: AsyncSession, start: datetime, end: datetime) -> list[Row]:
+    """Every booking (any status) that overlaps ``[start, end)``, with names, by start."""
+    customer = aliased(User)
+    query = (
+        select(Reservation, Station.name, customer.username, customer.full_name)
+        .join(Station, Station.id == Reservation.station_id)
+        .join(customer, customer.id == Reservation.user_id)
+        .where(Reservation.starts_at < end, Reservation.ends_at > start)
+        .order_by(Reservation.starts_at, Station.name)
+    )
+    return [tuple(row) for row in (await db.execute(query)).all()]  # type: ignore[misc]
+
+
+async def of_member(db: AsyncSession, user_id: uuid.UUID, since: datetime, limit: int) -> list[Row]:
+    query = (
+        select(Reservation, Station.name, User.username, User.full_name)
+        .join(Station, Station.id == Reservation.station_id)
+        .join(User, User.id == Reservation.user_id)
+        .where(Reservation.user_id == user_id, Reservation.ends_at > since)
+        .order_by(Reservation.starts_at)
+        .limit(limit)
+    )
+    return [tuple(row) for row in (await db.execute(query)).all()]  # type: ignore[misc]
+
+
+async def bookable(db: AsyncSession) -> Sequence[Station]:
+    """The PCs a member may book (consoles are sold at the desk)."""
+    query = select(Station).where(Station.type == StationType.PC, Station.archived_at.is_(None))
+    return (await db.scalars(query.order_by(Station.zone, Station.name))).all()
