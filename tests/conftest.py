@@ -21,6 +21,35 @@ from tests.support.databases import (
 )
 from tests.support.live_server import LiveServer, server_settings
 
+# `make test` runs on pytest-xdist workers (--dist loadgroup). The tests of a module listed
+# here share an expensive set-up, or must not run beside each other, so they run on one
+# worker, one after another; the largest group is handed out first. (xdist's own
+# `xdist_group` mark does nothing with pytest 9.2: it renames `item._nodeid`, which pytest
+# no longer reads, so the groups go by module here.)
+XDIST_GROUPS = {
+    # One Wine prefix per process (tests/windows/conftest.py `wine`): booted once.
+    "tests/windows/test_agent_under_wine.py": "wine",
+    "tests/windows/test_keyboard_hook.py": "wine",
+    "tests/windows/test_win32_calls.py": "wine",
+    # Builds build/windows/gameops-agent-setup.exe once (and not twice into the same path).
+    "tests/windows/test_installer.py": "installer",
+    # One three-replica nginx cluster at a time on a 2-core machine.
+    "tests/deploy/test_failover.py": "failover",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            group = XDIST_GROUPS.get(nodeid.split("::", 1)[0])
+            return group if group is not None else str(super()._split_scope(nodeid))
+
+    return ModuleGroups(config, log)
+
 
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:

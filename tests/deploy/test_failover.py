@@ -31,9 +31,6 @@ from tests.support.sessions import set_scheduled_end
 
 AGENTS = 12
 BACK_WITHIN_SECONDS = 30  # the bound for a killed replica's agents
-# One cluster (three replicas and nginx) at a time under pytest-xdist: two at once on the
-# 2-core CI machine would measure the machine, not the failover.
-pytestmark = pytest.mark.xdist_group("failover")
 
 
 @pytest.fixture

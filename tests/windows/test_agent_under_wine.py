@@ -25,10 +25,10 @@ from tests.agent.test_overlay import CORNER_POINT, LOCK_POINT
 from tests.support.live_server import LiveServer
 from tests.support.sessions import end_soon, start_session
 from tests.support.waiting import eventually
-from tests.windows.wine import ONE_PREFIX, Wine, WineProcess, wait_for_colour, windows_path
+from tests.windows.wine import Wine, WineProcess, wait_for_colour, windows_path
 
 # The first test of a run also creates the Wine prefix (up to 3 minutes on a busy machine).
-pytestmark = [pytest.mark.timeout(300), ONE_PREFIX]
+pytestmark = pytest.mark.timeout(300)
 
 
 BANNER_POINT = (512, 4)  # the grace banner, top centre

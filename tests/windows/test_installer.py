@@ -52,11 +52,7 @@ except FileNotFoundError:
     print(None)
 """
 
-pytestmark = [
-    pytest.mark.timeout(1800),  # a loaded 2-core machine: minutes per step
-    # One worker under pytest-xdist: it builds build/windows/gameops-agent-setup.exe once.
-    pytest.mark.xdist_group("installer"),
-]
+pytestmark = pytest.mark.timeout(1800)  # a loaded 2-core machine: minutes per step
 
 
 def _need(condition: bool, reason: str) -> None:

@@ -20,10 +20,10 @@ from gameops.agent.control.keyboard import VK_ESCAPE, VK_LWIN, VK_TAB, WM_SYSKEY
 from gameops.agent.overlay import LOCK_BACKGROUND
 from tests.agent.screen import VirtualDisplay
 from tests.support.waiting import eventually
-from tests.windows.wine import ONE_PREFIX, PROBES, Wine, WineProcess, wait_for_colour, windows_path
+from tests.windows.wine import PROBES, Wine, WineProcess, wait_for_colour, windows_path
 
 # The first test of a run also creates the Wine prefix (up to 3 minutes on a busy machine).
-pytestmark = [pytest.mark.timeout(300), ONE_PREFIX]
+pytestmark = pytest.mark.timeout(300)
 
 
 LOCK_POINT = (512, 150)

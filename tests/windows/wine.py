@@ -29,9 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src"
 PROBES = Path(__file__).resolve().parent / "probes"
 BOOT_SECONDS = 180  # a first prefix takes 10-40 s on the 2-core CI machine
-# `make test` runs on pytest-xdist workers and the `wine` fixture is one per process: the
-# tier's tests go to one worker together (--dist loadgroup), which boots the prefix once.
-ONE_PREFIX = pytest.mark.xdist_group("wine")
 
 
 def require_wine() -> str:
