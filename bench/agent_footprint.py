@@ -80,6 +80,7 @@ def start_server(port: int, data_dir: Path, tls: Path | None) -> subprocess.Pope
         "GAMEOPS_DATA_DIR": str(data_dir),
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",
+        "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",  # sells its session without a till, as the tests
     }
     gameops = Path(sys.executable).with_name("gameops")
     log = (data_dir / "server.log").open("wb")

@@ -307,7 +307,7 @@ async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) ->
         figures.idle_rss_mib = idle / 2**20
         figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
         returned: dict[str, float] = {}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             for n in random.sample(range(args.agents), min(args.sessions, args.agents)):
                 push = uuid.uuid4().hex
                 returned[push] = time.monotonic()  # sent: the frame may beat the answer
@@ -317,6 +317,9 @@ async def run_floor(args: argparse.Namespace, work: Path, progress: Progress) ->
         lat = [(pushed[p] - t) * 1000 for p, t in returned.items() if p in pushed]
         figures.push_p99_ms = percentile(lat, 99)
         figures.extra["push_n"] = len(lat)
+        console.print(f"floor: connected in {figures.connect_s} s, "
+                      f"{figures.kb_per_connection:.0f} KB per connection, "
+                      f"POST -> socket p99 {figures.push_p99_ms:.1f} ms")  # fmt: skip
         load.stop()
     finally:
         server.terminate()
@@ -344,7 +347,10 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
     load = None
     try:
         await wait_healthy(base)
-        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        # No keep-alive: under the storm the server's loop can stall past its keep-alive
+        # timeout and close a connection just as a request goes out on it.
+        no_reuse = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=base, timeout=120, limits=no_reuse) as client:
             login = await client.post(
                 "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
             )
@@ -368,15 +374,20 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             figures.connect_s = await wait_all(
                 progress, "gameops: cold start", args.agents, online, 180
             )
+            console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s)")
             figures.idle_rss_mib = idle / 2**20
             figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
             profile = start_profile(args, server.pid, work / "heartbeats.py-spy.txt")
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
+            console.print(f"heartbeats: {figures.heartbeat_core_pct:.1f} % of a core; "
+                          f"{figures.kb_per_connection:.0f} KB per connection")  # fmt: skip
             if profile is not None:
                 profile.wait(60)
                 figures.extra["profile"] = top_functions(work / "heartbeats.py-spy.txt")
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
+            console.print(f"start -> agent p99 {figures.push_p99_ms:.1f} ms; expiry lag p99 "
+                          f"{figures.expiry_p99_ms:.0f} ms ({figures.expiry_n})")  # fmt: skip
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
             signalled = time.monotonic()
             server.send_signal(signal.SIGTERM)

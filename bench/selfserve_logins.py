@@ -22,6 +22,7 @@ import asyncio
 import os
 import platform
 import statistics
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -177,6 +178,11 @@ async def ledger_check(database_url: str, count: int) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 def stats(samples: list[float]) -> list[str]:
     ms = sorted(s * 1000 for s in samples)
     q = statistics.quantiles(ms, n=100, method="inclusive")
@@ -210,15 +216,24 @@ async def bench(args: argparse.Namespace) -> None:
         console.print("baseline: sync_request from every PC at once...")
         baseline = await asyncio.gather(*(round_trip(pc, SyncRequest(), NoSession) for pc in pcs))
         console.print("logins: every member at once...")
+        server_cpu = cpu_seconds(server.pid)
         logins = await asyncio.gather(*(log_in(pc) for pc in pcs))
+        # CPU the server spent per login (argon2 threads included): unlike the latencies,
+        # it does not depend on how busy the rest of the machine is.
+        cpu_ms = (cpu_seconds(server.pid) - server_cpu) * 1000 / len(pcs)
         checks = await ledger_check(database_url, len(pcs))
+        checks["server CPU ms per login"] = round(cpu_ms, 1)
         report(args, [t for t, _ in baseline], logins, checks)
     finally:
         for pc in pcs:
             if pc.ws is not None:
                 await pc.ws.close()
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not leave it running
+            server.kill()
+            server.wait(30)
         await drop_postgres(pg_name)
 
 
@@ -243,7 +258,7 @@ def report(
     console.print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {os.getloadavg()}"
     )
 
 

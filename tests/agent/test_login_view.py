@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,11 @@ from gameops.server.settings import Settings
 from tests.agent.harness import RunningAgent, agent_config, wait_until
 from tests.agent.screen import (
     SCREEN,
+    Screenshot,
     VirtualDisplay,
     click_and_type,
     require_display_tools,
+    save,
     wait_for_colour,
 )
 from tests.support.live_server import LiveServer
@@ -75,4 +78,53 @@ async def test_log_in_by_keyboard_play_and_log_out_with_the_button(
     ledger = await ledger_of(admin, customer["id"])
     assert [entry["kind"] for entry in ledger].count("REFUND") == 1
     assert sum(entry["amount"] for entry in ledger) == await balance_of(admin, customer["id"])
+    await running.stop()
+
+
+NOTICE = "#fbbf24"  # the booking notice's amber (the refusal line, empty here, shares it)
+
+
+def amber_rows(shot: Screenshot) -> list[int]:
+    """Rows of the form's upper half with amber text in them."""
+    top, bottom = int(SCREEN[1] * 0.45), int(SCREEN[1] * 0.62)
+    left, right = SCREEN[0] // 2 - 200, SCREEN[0] // 2 + 200
+    return [
+        y
+        for y in range(top, bottom)
+        if any(shot.pixel(x, y) == NOTICE for x in range(left, right, 2))
+    ]
+
+
+async def test_a_booked_pc_says_whom_it_is_reserved_for(
+    live_server: LiveServer,
+    admin: httpx.AsyncClient,
+    tmp_path: Path,
+    display: VirtualDisplay,
+    monkeypatch: pytest.MonkeyPatch,
+    on_screen: list[RunningAgent],
+) -> None:
+    require_display_tools()
+    monkeypatch.setenv("DISPLAY", display.name)
+    customer = await create_customer(admin, pin=PIN, full_name="Ada Lovelace")
+    assert (await top_up(admin, customer["id"], 1000)).status_code == 201
+    station_id, token = await live_server.create_pc_station("PC-08", hourly_rate=600)
+    config = agent_config(live_server.base_url, station_id, token, overlay=True)
+    running = RunningAgent(config, tmp_path / "state.json").start()
+    on_screen.append(running)
+    await wait_until(lambda: running.agent.machine.station_info is not None)
+    shot = await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "reserved-1-free")
+    assert amber_rows(shot) == []
+
+    member = live_server.client(await live_server.login(customer["username"], PIN))
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    body = {"starts_at": start.isoformat(), "minutes": 60, "station_id": station_id}
+    assert (await member.post("/api/v1/reservations", json=body)).status_code == 201
+    await wait_until(lambda: running.agent.machine.station_info.reserved is not None)  # type: ignore[union-attr]
+    for _ in range(50):  # the overlay process redraws on its next view update
+        shot = await asyncio.to_thread(display.screenshot)
+        if amber_rows(shot):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.to_thread(save, shot, "reserved-2-held")
+    assert amber_rows(shot), "no 'Reserved for Ada' line on the login view"
     await running.stop()

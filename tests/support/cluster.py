@@ -103,8 +103,10 @@ class Replica:
 
 
 async def wait_healthy(
-    base_url: str, process: asyncio.subprocess.Process, seconds: float = 60
+    base_url: str, process: asyncio.subprocess.Process, seconds: float = 120
 ) -> None:
+    # Generous: three replicas importing and migrating at once on a shared, loaded 2-core
+    # machine took 58 s (about 3 s when it is quiet).
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
         while time.monotonic() < deadline:

@@ -173,12 +173,14 @@ class Overlay:
         # One narrow column, captions above fields: the form stays in the screen's middle.
         self.login_venue.pack(pady=(0, 2))
         self.login_prices.pack(pady=(0, 8))
-        self.login_reserved.pack(pady=(0, 8))
+        captions = []
         for text, entry in rows:
             caption = self._label(form, text, 11)
             caption.configure(background=FORM_BACKGROUND)
             caption.pack(anchor="w")
             entry.pack(fill="x", pady=(0, 6))
+            captions.append(caption)
+        self._first_caption = captions[0]  # the booking notice goes above, when there is one
         self.package_menu.pack(fill="x", pady=(2, 0))
         self.login_button.pack(pady=(8, 4))
         self.login_feedback.pack()
@@ -204,6 +206,17 @@ class Overlay:
             menu.add_command(label=label, command=lambda value=label: self.package.set(value))
         if self.package.get() not in names:
             self.package.set(PAY_AS_YOU_GO)
+
+    def _show_reserved(self, text: str) -> None:
+        """The booking notice ("Reserved for Ada at 18:00") above the fields; no room is taken
+        when the PC is free."""
+        if text == str(self.login_reserved.cget("text")):
+            return
+        self.login_reserved.configure(text=text)
+        if text:
+            self.login_reserved.pack(pady=(0, 8), before=self._first_caption)
+        else:
+            self.login_reserved.pack_forget()
 
     def _entry(self, parent: tk.Misc, show: str = "") -> tk.Entry:
         return tk.Entry(parent, font=LOGIN_FONT, width=20, show=show)
@@ -235,7 +248,7 @@ class Overlay:
         self.login_venue.configure(text=f"{venue} · {station}" if venue else station)
         self.login_prices.configure(text="   ".join(str(p) for p in login.get("prices") or []))
         self._show_packages([(str(n), str(t)) for n, t in login.get("packages") or []])
-        self.login_reserved.configure(text=str(login.get("reserved") or ""))
+        self._show_reserved(str(login.get("reserved") or ""))
         wait = int(login.get("wait_seconds") or 0)
         feedback = str(login.get("message") or "")
         if not login.get("online", True):

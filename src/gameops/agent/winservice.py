@@ -12,7 +12,8 @@ the installer runs, elevated:
   with recovery actions that restart it after 2 s on every failure, also when it stops
   with an error (``ChangeServiceConfig2``), and a pre-shutdown notification;
 - ``remove [--reason uninstall|update] [--by WHO]``: leaves the stop note next to the state
-  file (:mod:`.goodbye`), stops the service, waits for it, and deletes it;
+  file (:mod:`.goodbye`), stops the service, waits for it and for its process to exit (so
+  its files can be deleted next), and deletes it;
 - ``check --config PATH``: loads the config as the agent would; exit code 2 and the
   message when it cannot be used (the installer refuses to go on);
 - ``secure --dir PATH``: the data folder for SYSTEM and Administrators only; exit code 4
@@ -53,6 +54,7 @@ STOP_WAIT_HINT_MS = 15000  # how long the service manager is told a stop may tak
 FILE_ALL_ACCESS = 0x001F01FF
 OBJECT_INHERIT_ACE, CONTAINER_INHERIT_ACE = 0x1, 0x2
 EXIT_NOT_SECURED = 4
+SYNCHRONIZE, WAIT_OBJECT_0 = 0x00100000, 0  # waiting for the service's process to end
 
 # winsvc.h: the service's states and type, the controls it accepts, and those that stop the
 # agent (with the reason its goodbye gives).
@@ -282,16 +284,53 @@ def remove(state_path: Path | None, reason: StopReason | None, by: str | None) -
     if note is not None:  # the agent's goodbye gives this reason, and who
         note.write_text(f"{reason}\n{by or ''}\n", encoding="utf-8")
     try:
+        process_id = service_process_id()
         win32serviceutil.StopService(SERVICE_NAME)
         win32serviceutil.WaitForServiceStatus(
             SERVICE_NAME, win32service.SERVICE_STOPPED, STOP_WAIT_SECONDS
         )
+        # STOPPED is reported before the process has exited; until it has, python.exe and
+        # its DLLs are open and the uninstaller's next step cannot delete them.
+        if process_id:
+            wait_for_exit(process_id, STOP_WAIT_SECONDS)
     except pywintypes.error as err:  # not running (1062), or already gone (1060)
         print(f"stop {SERVICE_NAME}: {err.strerror}")
         if note is not None:  # no agent read it: it must not explain a later stop
             note.unlink(missing_ok=True)
     win32serviceutil.RemoveService(SERVICE_NAME)
     print(f"removed {SERVICE_NAME}")
+
+
+def service_process_id() -> int:
+    """The running service's process id (0 when it is not running)."""
+    import win32service
+
+    manager = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_CONNECT)
+    try:
+        handle = win32service.OpenService(manager, SERVICE_NAME, win32service.SERVICE_QUERY_STATUS)
+        try:
+            status: Any = win32service.QueryServiceStatusEx(handle)  # a dict, at run time
+            return int(status["ProcessId"])
+        finally:
+            win32service.CloseServiceHandle(handle)
+    finally:
+        win32service.CloseServiceHandle(manager)
+
+
+def wait_for_exit(process_id: int, seconds: float) -> bool:
+    """Wait for the process to end; False when it was still running after ``seconds``."""
+    import pywintypes
+    import win32api
+    import win32event
+
+    try:
+        process = win32api.OpenProcess(SYNCHRONIZE, False, process_id)
+    except pywintypes.error:  # gone already
+        return True
+    try:
+        return bool(win32event.WaitForSingleObject(process, int(seconds * 1000)) == WAIT_OBJECT_0)
+    finally:
+        win32api.CloseHandle(process)
 
 
 def secure_data_folder(path: Path, security: Any = None) -> None:

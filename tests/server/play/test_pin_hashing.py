@@ -4,11 +4,12 @@ check one), passwords with the password setting; both log in at the PC."""
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import select
+from pwdlib import PasswordHash
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gameops.server.db.models import User
-from tests.server.play.test_login import log_in, member, pc
+from tests.server.play.test_login import PIN, log_in, member, pc
 from tests.support.live_server import LiveServer
 from tests.support.money import API
 
@@ -48,3 +49,21 @@ async def test_a_pin_gets_the_pin_setting_and_a_password_the_password_setting(
     assert (await stored_hash(database_url, "pinny")).startswith(PIN_SETTING)
     await agent.close()
     await other.close()
+
+
+async def test_a_pin_from_before_the_pin_setting_is_hashed_again_at_its_next_login(
+    live_server: LiveServer, admin: httpx.AsyncClient, database_url: str
+) -> None:
+    await member(admin, 500, username="oldtimer")
+    engine = create_async_engine(database_url)
+    async with engine.begin() as conn:  # as stored before PINs had a setting of their own
+        old = PasswordHash.recommended().hash(PIN)
+        oldtimer = update(User).where(User.username == "oldtimer")
+        await conn.execute(oldtimer.values(password_hash=old))
+    await engine.dispose()
+    assert (await stored_hash(database_url, "oldtimer")).startswith(PASSWORD_SETTING)
+
+    agent = await pc(live_server, admin, "PC-33")
+    assert (await log_in(agent, "oldtimer")).ok
+    assert (await stored_hash(database_url, "oldtimer")).startswith(PIN_SETTING)
+    await agent.close()

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 import websockets
+from sqlalchemy.engine import make_url
 from websockets.exceptions import ConnectionClosed
 
 from gameops.protocol import CloseCode, ServerHello
 from gameops.protocol.close_codes import retry_after, retry_reason
 from gameops.server.realtime.admission import MAX_DELAY_SECONDS, Admission, retry_ceiling
 from gameops.sim.fleet import SimStation, simulated_agent
-from tests.support.live_server import LiveServer, server_settings
+from tests.support.databases import PG_HOST, PG_PORT
+from tests.support.live_server import LiveServer, production_logging, server_settings
+from tests.support.proxy import TcpProxy
 from tests.support.waiting import eventually
 
 
@@ -78,3 +81,31 @@ async def test_a_busy_server_turns_agents_away_and_they_come_back(
 
 async def _async(value: object) -> object:
     return value
+
+
+async def test_a_handshake_the_database_fails_is_told_to_come_back(
+    database_url: str, backend: str, tmp_path: Path
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the outage is a cut TCP connection: a database server's")
+    proxy = TcpProxy(PG_HOST, PG_PORT)
+    await proxy.start()
+    url = make_url(database_url).set(port=proxy.port).render_as_string(hide_password=False)
+    with production_logging():
+        server = LiveServer(server_settings(url, tmp_path / "data"))
+        await server.start()
+        try:
+            station_id, token = await server.create_pc_station()
+            await proxy.cut()  # as a pool wait that timed out: the token check fails
+            headers = {"Authorization": f"Bearer {token}"}
+            url = f"{server.ws_url}/ws/agent/{station_id}"
+            async with websockets.connect(url, additional_headers=headers) as agent:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(agent.recv(), 30)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == CloseCode.TRY_AGAIN_LATER  # not an error
+            assert 1.0 <= (retry_after(closed.value.rcvd.reason) or 0) <= MAX_DELAY_SECONDS
+        finally:
+            proxy.restore()
+            await server.close()
+            await proxy.close()

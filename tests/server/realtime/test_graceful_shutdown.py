@@ -85,6 +85,9 @@ async def test_real_agents_are_sent_away_and_come_back_after_a_restart(
         admin = await server.admin_client()
         await eventually(_async(lambda: all(link.connections == 2 for link in links)), bool, 20)
         await eventually(_online_count(admin), lambda online: online == 4, timeout=15)
+        # Sent away, not lost: no station went offline (none flickered on the dashboards).
+        left = await admin.get("/api/v1/events", params={"type": "AGENT_DISCONNECTED"})
+        assert left.json()["items"] == []
     finally:
         for link in links:
             link.stop()

@@ -162,3 +162,20 @@ async def test_cancel_rules_and_the_deposit(
     assert sum(e["amount"] for e in ledger) == 2000 - DEPOSIT
     lines = await events_of(admin, "RESERVATION_CANCELLED")
     assert sorted(line["data"]["outcome"] for line in lines) == ["KEPT", "REFUNDED"]
+
+
+async def test_a_retried_booking_takes_one_deposit(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    await pc(admin, "Z-1", zone="Z")
+    await pc(admin, "Z-2", zone="Z")
+    ada, as_ada = await member(live_server, admin, 2000)
+    body = {"starts_at": at(6).isoformat(), "minutes": 60, "zone": "Z"}
+    key = {"Idempotency-Key": "book-ada-1"}
+    first = await as_ada.post("/api/v1/reservations", json=body, headers=key)
+    again = await as_ada.post("/api/v1/reservations", json=body, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()  # the same booking, not a second PC
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert len((await as_ada.get("/api/v1/me/reservations")).json()) == 1
+    assert await balance_of(admin, ada["id"]) == 2000 - DEPOSIT

@@ -73,8 +73,8 @@ def test_no_show_after_the_deadline_and_the_deposit() -> None:
 
 def test_cancel_rules() -> None:
     def cancel(at: datetime, status: S = S.BOOKED, **who: bool) -> DepositOutcome:
-        return domain.cancel_outcome(status, START, 500, at, by_staff=who.get("staff", False),
-                                     keep_deposit=who.get("keep", False))  # fmt: skip
+        staff, keep = who.get("staff", False), who.get("keep", False)
+        return domain.cancel_outcome(status, START, 500, at, by_staff=staff, keep_deposit=keep)
 
     assert cancel(START - timedelta(seconds=1)) is DepositOutcome.REFUNDED
     with pytest.raises(Conflict, match="has started"):

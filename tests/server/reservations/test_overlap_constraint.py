@@ -21,8 +21,13 @@ from tests.support.live_server import LiveServer
 T0 = datetime(2030, 1, 1, 18, 0, tzinfo=UTC)
 
 
-def _row(station: uuid.UUID, user: uuid.UUID, start: datetime, minutes: int,
-         status: ReservationStatus = ReservationStatus.BOOKED) -> Reservation:  # fmt: skip
+def _row(
+    station: uuid.UUID,
+    user: uuid.UUID,
+    start: datetime,
+    minutes: int,
+    status: ReservationStatus = ReservationStatus.BOOKED,
+) -> Reservation:
     return Reservation(
         station_id=station,
         user_id=user,
@@ -86,3 +91,19 @@ async def test_concurrent_bookings_of_one_slot_one_wins(
     assert codes == [201] + [409] * 11, [a.text for a in answers]
     day = (await admin.get("/api/v1/reservations", params={"day": start.date().isoformat()})).json()
     assert len([r for r in day if r["station_id"] == station]) <= 1  # the others never written
+
+
+async def test_concurrent_zone_bookings_each_get_their_own_pc(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """Five members ask for any PC in a zone of three at once: three are booked, each on
+    another PC (one refused by the constraint moves on to the next free one), two get 409."""
+    zone = [await pc(admin, f"LAN-{n}", zone="LAN") for n in range(3)]
+    clients = [await member(live_server, admin, 1000, f"Player {n}") for n in range(5)]
+    start = at(7)
+    answers = await asyncio.gather(*(book(client, start, 60, zone="LAN") for _, client in clients))
+    booked = [a.json()["station_id"] for a in answers if a.status_code == 201]
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 2, [
+        a.text for a in answers
+    ]
+    assert sorted(booked) == sorted(zone)  # one each, no PC twice

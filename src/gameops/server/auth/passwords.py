@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 
 from pwdlib import PasswordHash
@@ -26,6 +27,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 # OWASP's argon2id setting for interactive logins (19 MiB, 2 passes, one lane): about a
 # fifth of the password setting's work (64 MiB, 3 passes), and one core per check.
 PIN_MEMORY_KIB, PIN_PASSES, PIN_LANES = 19 * 1024, 2, 1
+PIN = re.compile(r"[0-9]{4,12}")  # what the customer schemas accept as a PIN
 
 
 class Passwords:
@@ -50,6 +52,12 @@ class Passwords:
         """A customer's PIN, hashed with the PIN setting."""
         async with self._slots:
             return await asyncio.to_thread(self.pin_hasher.hash, pin)
+
+    def pin_outdated(self, secret: str, password_hash: str) -> bool:
+        """A PIN (it verified) stored with other parameters than the PIN setting's: a PIN
+        set before the setting existed, to hash again."""
+        hasher = self.pin_hasher.hashers[0]
+        return PIN.fullmatch(secret) is not None and hasher.check_needs_rehash(password_hash)
 
     async def verify(self, password: str, password_hash: str | None, *, pin: bool = False) -> bool:
         """Either kind (an argon2 hash carries its own parameters). ``pin``: where PINs are

@@ -117,8 +117,8 @@ async def login(
             return await _ticket_login(db, rules, station_id, attempt.ticket)
         # The PIN is checked before this transaction touches the database: argon2 takes
         # tens of milliseconds (far more on a busy machine) and no connection waits on it.
-        user_id = await _check_secret(desk, attempt)
-        return await _member_login(db, rules, user_id, station_id, attempt)
+        checked = await _check_secret(desk, attempt)
+        return await _member_login(db, rules, checked, station_id, attempt)
     except Refused as refused:
         if refused.counts and await throttle.failed(keys):
             _record_burst(db, station_id, attempt)
@@ -147,7 +147,17 @@ def _record_burst(db: AsyncSession, station_id: uuid.UUID, attempt: Login) -> No
     )
 
 
-async def _check_secret(desk: PlayDesk, attempt: Login) -> uuid.UUID:
+@dataclass(frozen=True)
+class _Checked:
+    """A member whose secret verified; ``new_hash``: their PIN hashed again with the PIN
+    setting, to store in place of ``old_hash`` (a PIN from before that setting)."""
+
+    user_id: uuid.UUID
+    old_hash: str
+    new_hash: str | None = None
+
+
+async def _check_secret(desk: PlayDesk, attempt: Login) -> _Checked:
     """The member whose PIN or password this is, read in a session of its own and checked
     with no connection held; refused (a counted guess) otherwise."""
     if not attempt.username or not attempt.secret:
@@ -155,21 +165,27 @@ async def _check_secret(desk: PlayDesk, attempt: Login) -> uuid.UUID:
     async with desk.database.sessionmaker() as db:
         user = await repository.member_by_login(db, attempt.username.strip())
     hashed = user.password_hash if user is not None else None
-    if not await desk.passwords.verify(attempt.secret, hashed, pin=True) or user is None:
+    passwords = desk.passwords
+    if not await passwords.verify(attempt.secret, hashed, pin=True) or user is None:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS, counts=True)
-    return user.id
+    assert hashed is not None  # it verified
+    if passwords.pin_outdated(attempt.secret, hashed):
+        return _Checked(user.id, hashed, await passwords.hash_pin(attempt.secret))
+    return _Checked(user.id, hashed)
 
 
 async def _member_login(
     db: AsyncSession,
     rules: PlayRules,
-    user_id: uuid.UUID,
+    checked: _Checked,
     station_id: uuid.UUID,
     attempt: Login,
 ) -> LoginResult:
-    user = await db.get(User, user_id)
+    user = await db.get(User, checked.user_id)
     if user is None:
         raise Refused("wrong_credentials", domain.WRONG_CREDENTIALS)
+    if checked.new_hash is not None and user.password_hash == checked.old_hash:
+        user.password_hash = checked.new_hash  # unless the PIN changed meanwhile
     if not user.is_active:
         raise Refused("account_disabled", domain.ACCOUNT_DISABLED)
     station = await _free_station(db, station_id)
@@ -352,6 +368,9 @@ async def _begin(
         ),
     )
     await sessions.begin(db, station, session, user.id if user else None)
+    # The PC itself asked for this session: its paid time runs from the login, as the
+    # blocks do (waiting for the agent to take it moved the start, not the blocks).
+    sessions.start_clock(db, session)
     _block_charged(db, rules, play, user, ticket)
     return LoginResult(ok=True, code="ok", message=f"Welcome, {name}!", session_id=session.id)
 

@@ -43,6 +43,11 @@ class Admission:
         if self.in_progress < self.capacity:
             self.in_progress += 1
             return None
+        return self.turn_away()
+
+    def turn_away(self) -> float:
+        """The seconds a refused agent should wait (busy, or its handshake failed), spread
+        wider the more were turned away lately."""
         now = self._clock()
         while self._refusals and self._refusals[0] < now - WINDOW_SECONDS:
             self._refusals.popleft()

@@ -53,6 +53,13 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         return
     try:
         connection = await _open(services, websocket, station_id)
+    except Exception as err:
+        # The database failed or kept it waiting too long (a reconnect storm queued on
+        # SQLite's one connection): come back later, spread out, rather than an error.
+        log.warning("agent handshake failed; told to retry", error=repr(err)[:200])
+        delay = services.admission.turn_away()
+        await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return
     finally:
         services.admission.leave()
     if connection is None:
@@ -71,13 +78,17 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
             await _dispatch(services, connection.station_id, None, report)
         connection.close(CloseCode.NORMAL, reason)
         await connection.wait_closed()
-        async with services.database.transaction() as db:
-            await presence.mark_disconnected(
-                db,
-                connection.station_id,
-                connection.connection_id,
-                connection.close_reason or reason,
-            )
+        # Told to reconnect (the server is going away): the station stays online until its
+        # agent is back (here or on another replica) or the presence sweep finds it silent.
+        # Ten thousand disconnects would not fit in a shutdown, and every station would flicker.
+        if not services.hub.sending_away:
+            async with services.database.transaction() as db:
+                await presence.mark_disconnected(
+                    db,
+                    connection.station_id,
+                    connection.connection_id,
+                    connection.close_reason or reason,
+                )
 
 
 async def _open(

@@ -70,8 +70,8 @@ Correct = Callable[[uuid.UUID, Beat], Awaitable[None]]
 
 
 class HeartbeatBatcher:
-    """Keeps the latest heartbeat per station; writes them all every ``flush_seconds``, or
-    sooner once ``flush_at`` stations are waiting."""
+    """Keeps the latest heartbeat per station (so at most one per agent connected here);
+    writes them all every ``flush_seconds``, or sooner once ``flush_at`` stations wait."""
 
     def __init__(
         self,
@@ -90,7 +90,7 @@ class HeartbeatBatcher:
         self._wake = asyncio.Event()  # flush now: enough waiting, or stopping
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self.flushes = 0  # transactions that wrote beats (for tests and the bench)
+        self.flushes = 0  # transactions that wrote beats
 
     @property
     def pending(self) -> int:

@@ -98,6 +98,7 @@ class AgentHub:
         self._origin = uuid.uuid4().hex
         self._connections: dict[uuid.UUID, AgentConnection] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.sending_away = False  # the server is going away: its agents were told to go
 
     def __len__(self) -> int:
         return len(self._connections)
@@ -126,6 +127,7 @@ class AgentHub:
         """Graceful shutdown: tell every agent here to ``reconnect`` after its own random
         delay (so they do not all come back in the same second), close each with 1012, and
         give the frames up to ``within`` seconds to leave."""
+        self.sending_away = True
         connections = tuple(self._connections.values())
         spread = reconnect_spread(len(connections))
         for connection in connections:

@@ -8,11 +8,14 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.db.models import Reservation, User
+from gameops.server.db.models import Reservation
 from gameops.server.deps import CurrentUser, DbDep, SettingsDep, StaffUser
 from gameops.server.errors import Forbidden
+from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
 from gameops.server.reservations import repository, service
 from gameops.server.reservations.repository import Row
 from gameops.server.reservations.schemas import (
@@ -45,19 +48,33 @@ async def booking_options(db: DbDep, settings: SettingsDep, _: CurrentUser) -> B
     )
 
 
-@router.post("/reservations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/reservations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Booked,
+    responses={409: {"description": "the PC (or every PC in the zone) is booked then"}},
+)
 async def book(
-    body: ReservationCreate, db: DbDep, settings: SettingsDep, user: CurrentUser
-) -> Booked:
+    body: ReservationCreate,
+    db: DbDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Book a PC, or any free PC in a zone, and take the deposit from the balance. A member
-    books for themselves; staff give ``user_id``. 409 when the slot is taken."""
-    rules = service.rules_from_settings(settings)
-    reservation, station = await service.book(db, rules, user, body, utc_now())
-    customer = await db.get_one(User, reservation.user_id)
-    public = _public((reservation, station.name, customer.username, customer.full_name))
-    picked = f" (the free PC picked in {body.zone})" if body.zone else ""
-    message = f"{station.name}{picked} is booked for {public.customer_name}"
-    return Booked(**public.model_dump(), message=message)
+    books for themselves; staff give ``user_id``. 409 when the slot is taken. A retry with
+    the same ``Idempotency-Key`` gets the first answer and takes no second deposit."""
+
+    async def run() -> Answer:
+        rules = service.rules_from_settings(settings)
+        reservation, station = await service.book(db, rules, user, body, utc_now())
+        public = await _one(db, reservation.id)
+        picked = f" (the free PC picked in {body.zone})" if body.zone else ""
+        message = f"{station.name}{picked} is booked for {public.customer_name}"
+        return 201, Booked(**public.model_dump(), message=message).model_dump(mode="json")
+
+    print_ = fingerprint("reservations.book", user.id, body.model_dump(mode="json"))
+    return await answer_once(db, idempotency_key, print_, user.id, run)
 
 
 @router.get("/reservations")
@@ -102,8 +119,13 @@ async def cancel(
     rules = service.rules_from_settings(settings)
     keep = body.keep_deposit if body else False
     reservation = await service.cancel(db, rules, user, reservation_id, keep, utc_now())
-    rows = await repository.between(db, reservation.starts_at, reservation.ends_at)
-    return _public(next(row for row in rows if row[0].id == reservation.id))
+    return await _one(db, reservation.id)
+
+
+async def _one(db: AsyncSession, reservation_id: uuid.UUID) -> ReservationPublic:
+    row = await repository.with_names(db, reservation_id)
+    assert row is not None  # written or read in this transaction
+    return _public(row)
 
 
 def _public(row: Row) -> ReservationPublic:

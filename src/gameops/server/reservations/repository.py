@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from gameops.server.db.models import Reservation, Station, User
 from gameops.server.reservations.domain import ACTIVE, ReservationStatus
@@ -116,29 +115,37 @@ async def due_no_shows(db: AsyncSession, now: datetime, no_show: timedelta) -> l
 Row = tuple[Reservation, str, str, str | None]  # the booking, station, username, full name
 
 
+def _named() -> Select[Reservation, str, str, str]:
+    return (
+        select(Reservation, Station.name, User.username, User.full_name)
+        .join(Station, Station.id == Reservation.station_id)
+        .join(User, User.id == Reservation.user_id)
+    )
+
+
+async def with_names(db: AsyncSession, reservation_id: uuid.UUID) -> Row | None:
+    row = (await db.execute(_named().where(Reservation.id == reservation_id))).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
 async def between(db: AsyncSession, start: datetime, end: datetime) -> list[Row]:
     """Every booking (any status) that overlaps ``[start, end)``, with names, by start."""
-    customer = aliased(User)
     query = (
-        select(Reservation, Station.name, customer.username, customer.full_name)
-        .join(Station, Station.id == Reservation.station_id)
-        .join(customer, customer.id == Reservation.user_id)
+        _named()
         .where(Reservation.starts_at < end, Reservation.ends_at > start)
         .order_by(Reservation.starts_at, Station.name)
     )
-    return [tuple(row) for row in (await db.execute(query)).all()]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3]) for r in (await db.execute(query)).all()]
 
 
 async def of_member(db: AsyncSession, user_id: uuid.UUID, since: datetime, limit: int) -> list[Row]:
     query = (
-        select(Reservation, Station.name, User.username, User.full_name)
-        .join(Station, Station.id == Reservation.station_id)
-        .join(User, User.id == Reservation.user_id)
+        _named()
         .where(Reservation.user_id == user_id, Reservation.ends_at > since)
         .order_by(Reservation.starts_at)
         .limit(limit)
     )
-    return [tuple(row) for row in (await db.execute(query)).all()]  # type: ignore[misc]
+    return [(r[0], r[1], r[2], r[3]) for r in (await db.execute(query)).all()]
 
 
 async def bookable(db: AsyncSession) -> Sequence[Station]:

@@ -69,27 +69,17 @@ async def book(
     domain.check_slot(rules, body.starts_at, body.minutes, now)
     starts_at = body.starts_at.astimezone(now.tzinfo)
     ends_at = starts_at + timedelta(minutes=body.minutes)
-    candidates = await _candidates(db, body, starts_at, ends_at)
-    for station in candidates:
-        reservation = Reservation(
-            id=uuid.uuid4(),
-            station_id=station.id,
-            user_id=customer.id,
-            zone=body.zone,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            status=ReservationStatus.BOOKED,
-            deposit=rules.deposit,
-            deposit_outcome=DepositOutcome.HELD if rules.deposit else DepositOutcome.NONE,
-            created_by=actor.id,
-        )
-        if await repository.insert(db, reservation):
-            break
-    else:
-        taken = (
-            f"No PC in {body.zone!r} is free" if body.zone else f"{candidates[0].name} is booked"
-        )
-        raise Conflict(f"{taken} then; choose another time", starts_at=starts_at.isoformat())
+    booking: dict[str, Any] = {
+        "user_id": customer.id,
+        "zone": body.zone,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "status": ReservationStatus.BOOKED,
+        "deposit": rules.deposit,
+        "deposit_outcome": DepositOutcome.HELD if rules.deposit else DepositOutcome.NONE,
+        "created_by": actor.id,
+    }
+    reservation, station = await _take_slot(db, booking, await _candidates(db, body))
     if rules.deposit:
         reason = f"reservation deposit, {station.name}"
         await _move_deposit(db, rules.currency, reservation, customer, reason, actor.id, take=True)
@@ -98,6 +88,20 @@ async def book(
     if _window_open(rules, reservation, now):
         announce(db, reservation, customer, now)
     return reservation, station
+
+
+async def _take_slot(
+    db: AsyncSession, booking: dict[str, Any], candidates: list[Station]
+) -> tuple[Reservation, Station]:
+    """``booking`` on the first of ``candidates`` the database takes it for; the others
+    (a zone's PCs that another booking took meanwhile) are refused by the constraint."""
+    for station in candidates:
+        reservation = Reservation(id=uuid.uuid4(), station_id=station.id, **booking)
+        if await repository.insert(db, reservation):
+            return reservation, station
+    zone, starts_at = booking["zone"], booking["starts_at"]
+    taken = f"No PC in {zone!r} is free" if zone else f"{candidates[0].name} is booked"
+    raise Conflict(f"{taken} then; choose another time", starts_at=starts_at.isoformat())
 
 
 async def _customer_for(db: AsyncSession, actor: User, user_id: uuid.UUID | None) -> User:
@@ -114,16 +118,15 @@ async def _customer_for(db: AsyncSession, actor: User, user_id: uuid.UUID | None
     return customer
 
 
-async def _candidates(
-    db: AsyncSession, body: ReservationCreate, starts_at: datetime, ends_at: datetime
-) -> list[Station]:
+async def _candidates(db: AsyncSession, body: ReservationCreate) -> list[Station]:
     if body.station_id is not None:
         station = await stations.get_station(db, body.station_id)
         if station.type is not StationType.PC:
             raise Unprocessable("Only PCs are booked ahead; consoles are sold at the desk")
         return [station]
     assert body.zone is not None
-    free = list(await repository.free_pcs_in_zone(db, body.zone, starts_at, ends_at))
+    ends_at = body.starts_at + timedelta(minutes=body.minutes)
+    free = list(await repository.free_pcs_in_zone(db, body.zone, body.starts_at, ends_at))
     if not free:
         raise Conflict(f"No PC in {body.zone!r} is free then; choose another time")
     return free
@@ -179,14 +182,13 @@ async def admit(
 ) -> Reservation | None:
     """Who may log in at the PC now. The member's own booking holding it: returned (check it
     in once the login succeeds); another's: :class:`HeldForAnother`; none: None."""
-    held = await repository.holding(db, station_id, now, rules.notice)
+    held = await notice(db, rules, station_id, now)
     if held is None:
         return None
-    if held.user_id != user_id:
-        customer = await accounts.get_customer(db, held.user_id)
-        name = domain.display_name(customer.full_name, customer.username)
-        raise HeldForAnother(domain.refusal_text(name, held.starts_at, rules.venue_timezone))
-    return held
+    name, booking = held
+    if booking.user_id != user_id:
+        raise HeldForAnother(domain.refusal_text(name, booking.starts_at, rules.venue_timezone))
+    return booking
 
 
 async def check_in(

@@ -10,9 +10,10 @@ function token() {
   return sessionStorage.getItem(KEY);
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, idempotencyKey = null) {
   const headers = { "Content-Type": "application/json" };
   if (token()) headers.Authorization = `Bearer ${token()}`;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   const response = await fetch(`/api/v1${path}`, {
     method,
     headers,
@@ -148,6 +149,18 @@ function bookingItem(booking) {
   return li;
 }
 
+let lastBooking = { body: "", key: "" };
+
+/** The same key for the same booking asked again (after a lost answer), else a new one. */
+function bookingKey(body) {
+  const text = JSON.stringify(body);
+  if (lastBooking.body !== text) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    lastBooking = { body: text, key: `me-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}` };
+  }
+  return lastBooking.key;
+}
+
 function bookResult(text, kind) {
   const result = $("me-book-result");
   result.textContent = text;
@@ -161,16 +174,23 @@ $("me-book-form").addEventListener("submit", async (event) => {
   const [kind, value] = form.elements.where.value.split(/:(.*)/s);
   const starts = new Date(form.elements.starts_at.value); // the phone's clock is the venue's
   if (Number.isNaN(starts.getTime())) return bookResult("Choose when.", "error");
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true; // one tap, one booking
   try {
-    const booked = await call("POST", "/reservations", {
+    const body = {
       [kind === "zone" ? "zone" : "station_id"]: value,
       starts_at: starts.toISOString(),
       minutes: Number(form.elements.minutes.value),
-    });
+    };
+    // A retry of the same booking sends the same key: one booking, one deposit.
+    const booked = await call("POST", "/reservations", body, bookingKey(body));
+    lastBooking = { body: "", key: "" }; // booked: the next one is a new booking
     bookResult(`Booked: ${booked.message}, ${when(booked.starts_at)}.`, "notice");
     await showAccount();
   } catch (err) {
     bookResult(err.message, "error");
+  } finally {
+    button.disabled = false;
   }
 });
 

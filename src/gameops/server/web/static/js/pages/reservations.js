@@ -2,7 +2,7 @@
 // as a table, and the desk's booking form (a customer, a PC or any PC in a zone, a time on
 // the venue's clock). Live: any RESERVATION_* event reloads the day.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, oneAction, showError } from "../api.js";
 import * as feed from "../feed.js";
 import { debounce, el, minutesText, money, timeOfDay, timeZone } from "../format.js";
 import { t, tEnum } from "../i18n.js";
@@ -45,6 +45,7 @@ function venueToday() {
 }
 
 const pickedCustomer = customerPicker(form, () => {});
+let pending = oneAction(); // the booking being made: its retries share one key
 
 async function loadOptions() {
   const options = await api("GET", "/reservations/options");
@@ -154,14 +155,15 @@ form.addEventListener("submit", async (event) => {
   const button = form.querySelector('button[type="submit"]');
   button.disabled = true;
   try {
-    const booked = await api("POST", "/reservations", {
-      body: {
-        user_id: customer.id,
-        [kind === "zone" ? "zone" : "station_id"]: value,
-        starts_at: venueMoment(day, form.elements.time.value).toISOString(),
-        minutes: Number(form.elements.minutes.value),
-      },
-    });
+    const body = {
+      user_id: customer.id,
+      [kind === "zone" ? "zone" : "station_id"]: value,
+      starts_at: venueMoment(day, form.elements.time.value).toISOString(),
+      minutes: Number(form.elements.minutes.value),
+    };
+    // It takes a deposit: a retry (double click, lost answer) must not book twice.
+    const booked = await pending.run((key) => api("POST", "/reservations", { body, idempotencyKey: key }));
+    pending = oneAction();
     result.textContent = t("bookings.booked", { what: booked.message, time: timeOfDay(booked.starts_at), length: minutesText(Number(form.elements.minutes.value)) });
     result.hidden = false;
     clearError(error);
