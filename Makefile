@@ -19,9 +19,10 @@ run: install
 	$(BIN)/gameops serve --host 127.0.0.1 --port 8000
 
 ## The whole test suite: SQLite and PostgreSQL, Redis, real uvicorn, real WebSockets.
-## On TEST_WORKERS pytest-xdist workers; tests that share an expensive set-up (the Wine
-## prefix, the built installer, the nginx cluster) carry an xdist_group mark and run on one
-## worker, the largest groups first. TEST_WORKERS=0 runs it in this one process.
+## On TEST_WORKERS pytest-xdist workers; modules that share an expensive set-up (the Wine
+## prefix, the built installer, the nginx cluster) are listed in XDIST_GROUPS in
+## tests/conftest.py and run on one worker, the largest group first. TEST_WORKERS=0 runs it
+## in this one process.
 TEST_WORKERS ?= 2
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup

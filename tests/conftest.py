@@ -27,7 +27,9 @@ from tests.support.live_server import LiveServer, server_settings
 # `xdist_group` mark does nothing with pytest 9.2: it renames `item._nodeid`, which pytest
 # no longer reads, so the groups go by module here.)
 XDIST_GROUPS = {
-    # One Wine prefix per process (tests/windows/conftest.py `wine`): booted once.
+    # One Wine prefix per process (tests/windows/conftest.py `wine`): booted once. The tier
+    # test prepares build/windows too (scripts/windows/prepare.py): not at the same time.
+    "tests/windows/test_tier.py": "wine",
     "tests/windows/test_agent_under_wine.py": "wine",
     "tests/windows/test_keyboard_hook.py": "wine",
     "tests/windows/test_win32_calls.py": "wine",
@@ -38,6 +40,7 @@ XDIST_GROUPS = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: unknown without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     if config.getoption("dist") != "loadgroup":
         return None
