@@ -83,11 +83,10 @@ async def _async(value: object) -> object:
     return value
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # the outage: a cut TCP connection
 async def test_a_handshake_the_database_fails_is_told_to_come_back(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("the outage is a cut TCP connection: a database server's")
     proxy = TcpProxy(PG_HOST, PG_PORT)
     await proxy.start()
     url = make_url(database_url).set(port=proxy.port).render_as_string(hide_password=False)

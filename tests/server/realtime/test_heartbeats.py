@@ -206,11 +206,10 @@ async def _station_json(admin: httpx.AsyncClient, station_id: str) -> dict[str, 
     return found
 
 
+@pytest.mark.parametrize("backend", ["postgres"])  # the outage: a cut TCP connection
 async def test_beats_whose_flush_failed_wait_for_the_next_one(
     live_server: LiveServer, backend: str, database_url: str
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("the outage is a cut TCP connection: a database server's")
     proxy = TcpProxy(PG_HOST, PG_PORT)
     await proxy.start()
     url = make_url(database_url).set(port=proxy.port).render_as_string(hide_password=False)
