@@ -39,7 +39,8 @@ class EventDispatcher:
         audit_rows: list[Event] = []
         locked: set[uuid.UUID] = set()
         while recorded := take_recorded(db):
-            await _lock_stations(db, {e.station_id for e in recorded} - locked - {None}, locked)
+            about = {e.station_id for e in recorded if e.station_id is not None}
+            await _lock_stations(db, about - locked, locked)
             for event in recorded:
                 row = _audit_row(event)
                 if row is not None:
@@ -56,7 +57,7 @@ class EventDispatcher:
 
 
 async def _lock_stations(
-    db: AsyncSession, station_ids: set[uuid.UUID | None], locked: set[uuid.UUID]
+    db: AsyncSession, station_ids: set[uuid.UUID], locked: set[uuid.UUID]
 ) -> None:
     """Hold the row lock of each station an event is about, until the commit, before any
     of its event and outbox rows takes an id. Two transactions about one station then take
@@ -64,7 +65,7 @@ async def _lock_stations(
     dashboards' feed, the agent's commands) in the order they happened, even when a writer
     (an agent's ack, a tamper report) did not lock the station for its own sake. In id
     order, as everywhere, so that two transactions cannot deadlock on them."""
-    ids = sorted(i for i in station_ids if i is not None)
+    ids = sorted(station_ids)
     if ids:
         query = select(Station.id).where(Station.id.in_(ids)).order_by(Station.id)
         await db.execute(query.with_for_update())
