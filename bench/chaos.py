@@ -30,7 +30,13 @@ from gameops.logging import configure_logging
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.chaos import Venue
-from tests.support.databases import PG_HOST, PG_PORT, REDIS_HOST, REDIS_PORT, PostgresDatabases
+from tests.support.databases import (
+    PG_HOST,
+    PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
+    on_fresh_postgres,
+)
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.proxy import TcpProxy
 
@@ -116,13 +122,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=6)
     args = parser.parse_args()
     configure_logging("ERROR")  # as `gameops serve` logs: plain tracebacks
-    databases = PostgresDatabases()
-    url = databases.fresh()
-    try:
-        ok = asyncio.run(run(args, url))
-    finally:
-        databases.drop(url)
-        databases.close()
+    ok = on_fresh_postgres(lambda url: run(args, url))
     console.print("[bold green]every check held[/]" if ok else "[bold red]a check failed[/]")
     sys.exit(0 if ok else 1)
 

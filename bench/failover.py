@@ -30,7 +30,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -38,11 +37,9 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.cluster import Cluster
-from tests.support.databases import PostgresDatabases
+from tests.support.databases import on_fresh_postgres
 from tests.support.failover import (
     Venue,
-    agent_end,
-    aware,
     cluster_env,
     event_ids,
     seen_once,
@@ -82,16 +79,6 @@ async def back_after(venue: Venue, started: float, within: float) -> float:
     return time.monotonic() - started
 
 
-async def ends_in_step(venue: Venue, sessions: list[dict[str, Any]]) -> bool:
-    by_station = dict(zip((s.id for s in venue.stations), venue.agents, strict=True))
-    for session in sessions:
-        now = await venue.session(session["id"])
-        end = agent_end(by_station[session["station_id"]])
-        if end is None or end.isoformat() != aware(now["scheduled_end_at"]):
-            return False
-    return True
-
-
 async def kill_one(
     venue: Venue, sessions: list[dict[str, Any]], database_url: str, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -118,7 +105,7 @@ async def kill_one(
         survivors = [venue.feeds[r.port] for r in cluster.replicas[1:]]
         return {
             "every extension answered 200": answers == Counter({200: len(extended)}),
-            "every extension on its agent": await ends_in_step(venue, extended),
+            "every extension on its agent": await venue.in_step(extended),
             "each ended session expired once": all(t.count("SESSION_EXPIRED") == 1 for t in types),
             "every surviving dashboard saw each extension once": len(wanted) == len(extended)
             and all(seen_once(feed, wanted) for feed in survivors),
@@ -141,16 +128,7 @@ async def roll(
         while not stop.is_set():
             session = live[turn % len(live)]
             turn += args.sellers
-            try:
-                response = await venue.admin.put(
-                    f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 1}
-                )
-            except httpx.HTTPError:
-                answers[0] += 1
-                continue
-            answers[response.status_code] += 1
-            if response.status_code == 200:
-                extended[session["id"]] += 1
+            await venue.extend_counted(session, answers, extended)
 
     before = {s["id"]: (await venue.session(s["id"]))["extended_minutes"] for s in live}
     sellers = [asyncio.create_task(seller(n)) for n in range(args.sellers)]
@@ -172,7 +150,7 @@ async def roll(
             )
         return {
             "every answered extension counted once": counted,
-            "every agent in step with its session": await ends_in_step(venue, live),
+            "every agent in step with its session": await venue.in_step(live),
             "each replica exited within 15 s of SIGTERM": all(s <= 15 for s in stop_seconds),
         }
 
@@ -240,13 +218,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120, help="seconds any wait may take")
     args = parser.parse_args()
     configure_logging("ERROR")
-    databases = PostgresDatabases()
-    url = databases.fresh()
-    try:
-        ok = asyncio.run(run(args, url))
-    finally:
-        databases.drop(url)
-        databases.close()
+    ok = on_fresh_postgres(lambda url: run(args, url))
     console.print("[bold green]every check held[/]" if ok else "[bold red]a check failed[/]")
     sys.exit(0 if ok else 1)
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gameops.protocol import utc_now
@@ -19,8 +18,6 @@ from tests.support.cluster import Cluster, Replica, nginx_binary
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 from tests.support.failover import (
     Venue,
-    agent_end,
-    aware,
     cluster_database,
     cluster_env,
     event_ids,
@@ -74,19 +71,7 @@ async def test_a_killed_replica_loses_nothing(cluster: Cluster) -> None:
             assert response.status_code == 200, response.text
 
         await venue.all_connected(timeout=BACK_WITHIN_SECONDS)
-        by_station = dict(zip((s.id for s in venue.stations), venue.agents, strict=True))
-
-        async def agents_have_every_extension() -> bool:
-            for session in extended:
-                now = await venue.session(session["id"])
-                agent = by_station[session["station_id"]]
-                if agent_end(agent) is None or agent_end(agent).isoformat() != (
-                    aware(now["scheduled_end_at"])
-                ):
-                    return False
-            return True
-
-        await settle(agents_have_every_extension)
+        await settle(lambda: venue.in_step(extended))
 
         async def ended_ones_expired_once() -> bool:
             types = [await venue.event_types(s["id"]) for s in ending]
@@ -121,16 +106,7 @@ async def test_rolling_restart_under_sales_loses_nothing(cluster: Cluster) -> No
             while not stop.is_set():
                 session = sessions[turn % len(sessions)]
                 turn += 1
-                try:
-                    response = await venue.admin.put(
-                        f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 1}
-                    )
-                except httpx.HTTPError:
-                    answers[0] += 1
-                    continue
-                answers[response.status_code] += 1
-                if response.status_code == 200:
-                    extended[session["id"]] += 1
+                await venue.extend_counted(session, answers, extended)
                 await asyncio.sleep(0.05)
 
         seller = asyncio.create_task(steady_sales())
@@ -151,14 +127,4 @@ async def test_rolling_restart_under_sales_loses_nothing(cluster: Cluster) -> No
             # Every answered extension counted once; an unanswered one (a replica leaving
             # mid-request) not at all.
             assert now["extended_minutes"] == extended[session["id"]], (now, dict(answers))
-        by_station = dict(zip((s.id for s in venue.stations), venue.agents, strict=True))
-
-        async def agents_in_step() -> bool:
-            for session in sessions:
-                now = await venue.session(session["id"])
-                end = agent_end(by_station[session["station_id"]])
-                if end is None or end.isoformat() != aware(now["scheduled_end_at"]):
-                    return False
-            return True
-
-        await settle(agents_in_step)
+        await settle(lambda: venue.in_step(sessions))

@@ -9,12 +9,16 @@ import os
 import shutil
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 import pytest
 
 from gameops.server.db.migrate import upgrade
+
+T = TypeVar("T")
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
@@ -88,3 +92,14 @@ class PostgresDatabases:
     @staticmethod
     def _url(name: str) -> str:
         return f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def on_fresh_postgres(run: Callable[[str], Awaitable[T]]) -> T:
+    """``asyncio.run(run(url))`` on a new, migrated database, dropped afterwards (benches)."""
+    databases = PostgresDatabases()
+    url = databases.fresh()
+    try:
+        return asyncio.run(run(url))
+    finally:
+        databases.drop(url)
+        databases.close()

@@ -94,6 +94,32 @@ class Venue:
         body: dict[str, Any] = (await self.admin.get(f"/api/v1/sessions/{session_id}")).json()
         return body
 
+    async def in_step(self, sessions: list[dict[str, Any]]) -> bool:
+        """Each session's agent shows the end the server has for it now."""
+        by_station = dict(zip((s.id for s in self.stations), self.agents, strict=True))
+        for session in sessions:
+            now = await self.session(session["id"])
+            end = agent_end(by_station[session["station_id"]])
+            if end is None or end.isoformat() != aware(now["scheduled_end_at"]):
+                return False
+        return True
+
+    async def extend_counted(
+        self, session: dict[str, Any], answers: Counter[int], extended: Counter[str]
+    ) -> None:
+        """Sell one more minute of ``session``; count the answer (0: none came) and, if
+        it was a 200, the extension."""
+        try:
+            response = await self.admin.put(
+                f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 1}
+            )
+        except httpx.HTTPError:
+            answers[0] += 1
+            return
+        answers[response.status_code] += 1
+        if response.status_code == 200:
+            extended[session["id"]] += 1
+
     async def event_types(self, session_id: str) -> list[str]:
         events = await self.admin.get("/api/v1/events", params={"session_id": session_id})
         return [event["type"] for event in events.json()["items"]]
