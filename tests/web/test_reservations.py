@@ -79,3 +79,38 @@ async def test_book_see_it_on_the_timeline_and_the_floor_then_released(
     await expect(listed.get_by_role("button", name="Cancel")).to_have_count(0)
     await expect(card_line).to_be_hidden()
     assert await balance_of(admin, customer["id"]) == 1500
+
+
+async def test_a_held_console_at_the_desk_staff_see_whose_booking_and_override_it(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    console = await admin.post(
+        "/api/v1/stations",
+        json={"name": "PS5-1", "type": "CONSOLE", "hourly_rate": 600, "zone": "Lounge"},
+    )
+    station_id = console.json()["id"]
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    start = datetime.now(UTC).replace(second=0, microsecond=0)  # held from now
+    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+
+    page = await open_page("/")
+    console_card = page.locator(f'article.card[data-station-id="{station_id}"]')
+    await console_card.get_by_role("button", name="Start").click()
+    dialog = page.locator("#start-dialog")
+    await dialog.get_by_role("button", name="Start").click()  # a walk-in: refused, and why
+    await expect(dialog.get_by_role("alert")).to_contain_text(f"Reserved for Ada at {start:%H:%M}")
+    held = dialog.locator('[data-field="held"]')
+    await expect(held).to_contain_text("PS5-1 is reserved for Ada Lovelace")
+    await expect(held).to_contain_text("releases the booking. Their deposit of $5.00:")
+    await held.get_by_label("The deposit").select_option(label="Keep it (the venue's)")
+    await page.screenshot(path=screenshot_path("floor-held-override.png"))
+    await dialog.get_by_role("button", name="Release the booking and start").click()
+    await expect(dialog).to_be_hidden()
+    await expect(console_card.locator(".status")).to_have_text("In session")
+    rows = (await admin.get("/api/v1/reservations", params={"day": start.date()})).json()
+    (row,) = [r for r in rows if r["id"] == booked.json()["id"]]
+    assert (row["status"], row["deposit_outcome"]) == ("CANCELLED", "KEPT")
+    assert await balance_of(admin, customer["id"]) == 1500

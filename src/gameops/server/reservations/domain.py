@@ -20,6 +20,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from gameops.server.errors import Conflict, Unprocessable
+from gameops.server.stations.domain import StationType
 
 # A booking "from now" made at the desk may start up to this long ago (the form's minute).
 START_SLACK = timedelta(minutes=5)
@@ -32,6 +33,10 @@ class ReservationStatus(StrEnum):
     CANCELLED = "CANCELLED"
     NO_SHOW = "NO_SHOW"  # released: nobody came
 
+
+# What may be booked ahead: a PC (held at its login view) or a console (held at the desk:
+# staff start its sessions). "Any PC in a zone" picks among the zone's PCs only.
+BOOKABLE = frozenset({StationType.PC, StationType.CONSOLE})
 
 # The statuses that hold the slot: the overlap constraint covers exactly these.
 ACTIVE = frozenset({ReservationStatus.BOOKED, ReservationStatus.CHECKED_IN})

@@ -26,6 +26,7 @@ from gameops.server.reservations.schemas import (
     ReservationCreate,
     ReservationPublic,
 )
+from gameops.server.stations.domain import StationType
 from gameops.server.users.domain import Role
 
 router = APIRouter(tags=["reservations"])
@@ -39,7 +40,7 @@ async def booking_options(db: DbDep, settings: SettingsDep, _: CurrentUser) -> B
     pcs = await repository.bookable(db)
     return BookingOptions(
         stations=[BookablePc.model_validate(pc) for pc in pcs],
-        zones=sorted({pc.zone for pc in pcs if pc.zone}),
+        zones=sorted({pc.zone for pc in pcs if pc.zone and pc.type is StationType.PC}),
         deposit=settings.reservation_deposit,
         currency=settings.currency,
         no_show_minutes=settings.reservation_no_show_minutes,

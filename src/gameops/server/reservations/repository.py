@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.db.models import Reservation, Station, User
-from gameops.server.reservations.domain import ACTIVE, ReservationStatus
+from gameops.server.reservations.domain import ACTIVE, BOOKABLE, ReservationStatus
 from gameops.server.stations.domain import StationType
 
 # The name of the PostgreSQL exclusion constraint and the text of the SQLite triggers'
@@ -149,6 +149,6 @@ async def of_member(db: AsyncSession, user_id: uuid.UUID, since: datetime, limit
 
 
 async def bookable(db: AsyncSession) -> Sequence[Station]:
-    """The PCs a member may book (consoles are sold at the desk)."""
-    query = select(Station).where(Station.type == StationType.PC, Station.archived_at.is_(None))
+    """The stations a member may book: PCs and consoles."""
+    query = select(Station).where(Station.type.in_(BOOKABLE), Station.archived_at.is_(None))
     return (await db.scalars(query.order_by(Station.zone, Station.name))).all()

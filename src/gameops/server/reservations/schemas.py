@@ -57,6 +57,7 @@ class BookablePc(Schema):
     id: uuid.UUID
     name: str
     zone: str | None
+    type: str  # PC or CONSOLE
 
 
 class BookingOptions(BaseModel):

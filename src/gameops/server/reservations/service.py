@@ -27,13 +27,13 @@ from gameops.server.reservations.events import (
     ReservationCancelled,
     ReservationCheckedIn,
     ReservationHeld,
+    ReservationOverridden,
     ReservationReleased,
 )
 from gameops.server.reservations.schemas import ReservationCreate
 from gameops.server.sessions import repository as sessions
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
-from gameops.server.stations.domain import StationType
 from gameops.server.users.domain import Role
 
 
@@ -121,8 +121,8 @@ async def _customer_for(db: AsyncSession, actor: User, user_id: uuid.UUID | None
 async def _candidates(db: AsyncSession, body: ReservationCreate) -> list[Station]:
     if body.station_id is not None:
         station = await stations.get_station(db, body.station_id)
-        if station.type is not StationType.PC:
-            raise Unprocessable("Only PCs are booked ahead; consoles are sold at the desk")
+        if station.type not in domain.BOOKABLE:
+            raise Unprocessable("This station cannot be booked ahead")
         return [station]
     assert body.zone is not None
     ends_at = body.starts_at + timedelta(minutes=body.minutes)
@@ -170,6 +170,41 @@ async def cancel(
     return reservation
 
 
+async def release_at_desk(
+    db: AsyncSession,
+    rules: ReservationRules,
+    reservation: Reservation,
+    member: User,
+    sale: tuple[str, uuid.UUID],
+    keep_deposit: bool,
+    actor_id: uuid.UUID,
+    now: datetime,
+) -> DepositOutcome:
+    """Staff sold the held station to someone else (``sale``: whom, the session) and
+    confirmed it: the booking is released, its deposit refunded unless they keep it."""
+    outcome = domain.cancel_outcome(
+        reservation.status,
+        reservation.starts_at,
+        reservation.deposit,
+        now,
+        by_staff=True,
+        keep_deposit=keep_deposit,
+    )
+    if outcome is DepositOutcome.REFUNDED:
+        reason = "reservation released at the desk: deposit refunded"
+        await _move_deposit(db, rules.currency, reservation, member, reason, actor_id)
+    _close(reservation, ReservationStatus.CANCELLED, outcome, now, actor_id)
+    sold_to, session_id = sale
+    about = {**_about(reservation, member, actor_id), "session_id": session_id}
+    record(
+        db,
+        ReservationOverridden(
+            **about, deposit=reservation.deposit, outcome=outcome, sold_to=sold_to
+        ),
+    )
+    return outcome
+
+
 # --- at the PC ----------------------------------------------------------------------------
 
 
@@ -198,17 +233,20 @@ async def check_in(
     session_id: uuid.UUID,
     now: datetime,
     currency: str,
+    actor_id: uuid.UUID | None = None,
 ) -> int:
-    """The member logged in at their booked PC: the deposit is credited to the balance (one
-    ledger entry), just before play is charged from it. Returns what was credited."""
+    """The member logged in at their booked PC (or staff sold them time there at the desk,
+    ``actor_id``): the deposit is credited to the balance (one ledger entry), just before
+    play is charged. Returns what was credited."""
+    actor_id = actor_id or customer.id
     credited = creditable(reservation)
     if credited:
         reason = "reservation deposit credited against play"
-        await _move_deposit(db, currency, reservation, customer, reason, customer.id, session_id)
+        await _move_deposit(db, currency, reservation, customer, reason, actor_id, session_id)
         reservation.deposit_outcome = DepositOutcome.CREDITED
     reservation.status = ReservationStatus.CHECKED_IN
     reservation.checked_in_at, reservation.session_id = now, session_id
-    about = _about(reservation, customer, customer.id)
+    about = _about(reservation, customer, actor_id)
     record(db, ReservationCheckedIn(**about, credited=credited))
     return credited
 

@@ -45,6 +45,7 @@ from gameops.server.pricing import service as pricing
 from gameops.server.pricing.domain import Quote
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
+from gameops.server.sessions.bookings import BookingGate, NoBookings, Override
 from gameops.server.sessions.domain import (
     CLOCK_SLACK,
     EndReason,
@@ -98,27 +99,48 @@ async def start_session(
     request: SessionStartRequest,
     actor: User,
     gateway: PaymentGateway | None = None,
+    bookings: BookingGate | None = None,
 ) -> Sale:
+    """Sell time at the desk. At a station a booking holds, only its member is sold to
+    (their booking checked in, the deposit credited first) unless staff override it."""
     check_duration(request.duration_minutes, settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
     ensure_sellable(station.status, tamper_locked=station.tamper_locked_at is not None)
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
+    bookings = bookings or NoBookings()
+    override = _override(request)
+    now = utc_now()
+    hold = await bookings.check_sale(db, station, request.user_id, override, now)
     session = _new_session(settings, station, customer, request.duration_minutes, actor)
-    quote = await _quote(settings, db, station, customer, session.duration_minutes, utc_now())
+    quote = await _quote(settings, db, station, customer, session.duration_minutes, now)
     session.amount_total = quote.amount
     charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
-    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
+    credit = hold.credit if hold is not None and hold.member_id == request.user_id else 0
+    # The member's deposit comes back to the balance first, so it counts towards the price.
+    short = replace(charge, amount=max(0, charge.amount - credit))
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, short, gateway)
     if refusal is not None:
         return refusal
     if request.payment_method is PaymentMethod.CARD:
-        return await _hold_for_card(db, card.require_gateway(gateway), session, charge)
+        pending = await _hold_for_card(db, card.require_gateway(gateway), session, charge)
+        if hold is not None:
+            await bookings.settle_sale(db, hold, customer, session.id, actor, override, now)
+        return pending
     db.add(session)
     await flush_one_active(db)
+    if hold is not None:
+        await bookings.settle_sale(db, hold, customer, session.id, actor, override, now)
     payment = await _collect(db, request.payment_method, customer, charge)
     await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
     return charged(session, payment, station, _quote_public(settings, quote))
+
+
+def _override(request: SessionStartRequest) -> Override | None:
+    if request.override_reservation_id is None:
+        return None
+    return Override(request.override_reservation_id, request.keep_deposit)
 
 
 async def extend_session(
