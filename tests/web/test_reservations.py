@@ -114,3 +114,37 @@ async def test_a_held_console_at_the_desk_staff_see_whose_booking_and_override_i
     (row,) = [r for r in rows if r["id"] == booked.json()["id"]]
     assert (row["status"], row["deposit_outcome"]) == ("CANCELLED", "KEPT")
     assert await balance_of(admin, customer["id"]) == 1500
+
+
+async def test_staff_move_a_booking_from_the_bookings_page(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    await pc_station(admin, name="PC-21", zone="Main hall")
+    other_id = await pc_station(admin, name="PC-22", zone="Main hall")
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+    body = {"zone": "Main hall", "user_id": customer["id"], "minutes": 90}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+
+    page = await open_page("/reservations")
+    await page.locator("#bookings-day").fill(day.isoformat())
+    await page.locator("#bookings-day").dispatch_event("change")
+    listed = page.locator(f'#bookings-table tr[data-reservation-id="{booked.json()["id"]}"]')
+    await listed.get_by_role("button", name="Move").click()
+    dialog = page.locator("#move-dialog")
+    await expect(dialog.locator("#move-title")).to_have_text(
+        f"Move Ada Lovelace's booking of PC-21, 6:00 PM{DASH}7:30 PM"
+    )
+    await dialog.get_by_label("Station").select_option(label="PC-22 (Main hall)")
+    await dialog.get_by_label("From").fill("19:00")
+    await dialog.get_by_role("button", name="Move the booking").click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#bookings-result")).to_contain_text(
+        "Moved: PC-22 at 19:00 for Ada Lovelace"
+    )
+    row = page.locator(f'.timeline-row[data-station-id="{other_id}"] .booking')
+    await expect(row).to_contain_text(f"Ada Lovelace · 7:00 PM{DASH}8:30 PM")  # live
+    assert await balance_of(admin, customer["id"]) == 1500  # the deposit, once

@@ -130,6 +130,18 @@ def cancel_outcome(
     return DepositOutcome.KEPT if keep_deposit else DepositOutcome.REFUNDED
 
 
+def check_move(
+    status: ReservationStatus, starts_at: datetime, now: datetime, *, by_staff: bool
+) -> None:
+    """Whether the booking may be moved: only while it waits (BOOKED); a member only until
+    it starts, as for cancelling. The new slot is checked like a new booking's."""
+    if status is not ReservationStatus.BOOKED:
+        state = status.value.lower().replace("_", " ")
+        raise Conflict(f"This booking is {state}; it cannot be moved")
+    if not by_staff and now >= starts_at:
+        raise Conflict("The booking has started; please ask at the front desk")
+
+
 def local_clock(moment: datetime, timezone: str) -> str:
     """``18:00`` on the venue's clock."""
     return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,33 @@ async def insert(db: AsyncSession, reservation: Reservation) -> bool:
         if OVERLAP not in str(err.orig):
             raise
         return False
+    return True
+
+
+async def move(
+    db: AsyncSession,
+    reservation: Reservation,
+    station_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> bool:
+    """Give ``reservation`` a new station and slot; False (and nothing changed) when the
+    database refuses it as overlapping another active booking (the same constraint as a
+    new booking: the PostgreSQL exclusion constraint, the SQLite update trigger)."""
+    try:
+        async with db.begin_nested():
+            await db.execute(
+                update(Reservation)
+                .where(Reservation.id == reservation.id)
+                .values(station_id=station_id, starts_at=starts_at, ends_at=ends_at)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as err:
+        if OVERLAP not in str(err.orig):
+            raise
+        return False
+    finally:
+        await db.refresh(reservation)
     return True
 
 

@@ -3,6 +3,7 @@
 // the venue's clock). Live: any RESERVATION_* event reloads the day.
 
 import { api, clearError, oneAction, showError } from "../api.js";
+import { openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { debounce, el, minutesText, money, timeOfDay, timeZone } from "../format.js";
 import { t, tEnum } from "../i18n.js";
@@ -117,6 +118,8 @@ function tableRow(booking) {
       showError(error, err);
     }
   });
+  const move = booking.status === "BOOKED" ? el("button", { type: "button", class: "ghost" }, t("bookings.move")) : null;
+  move?.addEventListener("click", () => moveDialog(booking));
   return el(
     "tr",
     { "data-reservation-id": booking.id, "data-status": booking.status },
@@ -126,8 +129,41 @@ function tableRow(booking) {
     el("td", {}, booking.customer_name),
     el("td", { class: "booking-status" }, tEnum("reservation_status", booking.status)),
     el("td", {}, booking.deposit ? `${money(booking.deposit)} · ${tEnum("deposit_outcome", booking.deposit_outcome)}` : "—"),
-    el("td", {}, cancel),
+    el("td", {}, move, cancel),
   );
+}
+
+/** "2026-12-01" and "18:00" of `iso` on the venue's clock. */
+function venueDayAndTime(iso) {
+  const wall = new Date(Date.parse(iso) + zoneOffsetMs(new Date(iso))).toISOString();
+  return [wall.slice(0, 10), wall.slice(11, 16)];
+}
+
+/** Move a waiting booking: the dialog names it; station (or its zone), day, time, length. */
+function moveDialog(booking) {
+  const dialog = document.getElementById("move-dialog");
+  const form = dialog.querySelector("form");
+  const times = `${timeOfDay(booking.starts_at)}–${timeOfDay(booking.ends_at)}`;
+  dialog.querySelector("#move-title").textContent = t("bookings.move_title", { name: booking.customer_name, station: booking.station_name, times });
+  form.elements.where.replaceChildren(
+    ...(booking.zone ? [el("option", { value: "" }, t("bookings.any_in_zone", { zone: booking.zone }))] : []),
+    ...stationList.map((pc) => el("option", { value: pc.id }, pc.zone ? `${pc.name} (${pc.zone})` : pc.name)),
+  );
+  form.elements.where.value = booking.zone ? "" : booking.station_id;
+  [form.elements.day.value, form.elements.time.value] = venueDayAndTime(booking.starts_at);
+  form.elements.minutes.value = String(Math.round((Date.parse(booking.ends_at) - Date.parse(booking.starts_at)) / 60_000));
+  const moving = oneAction(); // a retry of the same move is one move
+  openDialog(dialog, async () => {
+    const body = {
+      starts_at: venueMoment(form.elements.day.value, form.elements.time.value).toISOString(),
+      minutes: Number(form.elements.minutes.value),
+      ...(form.elements.where.value ? { station_id: form.elements.where.value } : {}),
+    };
+    const moved = await moving.run((key) => api("PATCH", `/reservations/${booking.id}`, { body, idempotencyKey: key }));
+    result.textContent = t("bookings.moved", { what: moved.message, length: minutesText(body.minutes) });
+    result.hidden = false;
+    return () => load();
+  });
 }
 
 let loads = 0;
