@@ -130,3 +130,38 @@ async def test_staff_override_for_a_guest_and_keep_the_deposit(
     assert await balance_of(admin, ada["id"]) == 2000 - DEPOSIT
     (line,) = await events_of(admin, "RESERVATION_OVERRIDDEN")
     assert (line["data"]["sold_to"], line["data"]["outcome"]) == ("a guest", "KEPT")
+
+
+async def test_a_waiting_sale_moved_to_a_held_pc_follows_the_same_rule(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    off, held = await pc(admin, "PC-31"), await pc(admin, "PC-32")
+    ada, as_ada = await member(live_server, admin, 2000)
+    bob, _ = await member(live_server, admin, 2000, "Bob Gamer")
+    booked = (await book(as_ada, at(0), 60, station_id=held)).json()
+    waiting = await sell(admin, off, 30, bob["id"])  # PC-31 is off: the sale waits for it
+    assert waiting.status_code == 201, waiting.text
+    path = f"/api/v1/sessions/{waiting.json()['id']}/move"
+    refused = await admin.post(path, json={"station_id": held})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == f"Reserved for Ada at {at(0):%H:%M}"
+    moved = await admin.post(
+        path, json={"station_id": held, "override_reservation_id": booked["id"]}
+    )
+    assert moved.status_code == 200, moved.text
+    found = await booking(admin, booked)
+    assert (found["status"], found["deposit_outcome"]) == ("CANCELLED", "REFUNDED")
+    assert await balance_of(admin, ada["id"]) == 2000
+
+    # Her own waiting sale moved to the PC booked for her checks her in.
+    mine = (await book(as_ada, at(0), 60, station_id=off)).json()
+    other = await pc(admin, "PC-33")
+    hers = await sell(admin, other, 5, ada["id"])
+    assert hers.status_code == 201, hers.text
+    to_hers = await admin.post(
+        f"/api/v1/sessions/{hers.json()['id']}/move", json={"station_id": off}
+    )
+    assert to_hers.status_code == 200, to_hers.text
+    found = await booking(admin, mine)
+    assert (found["status"], found["deposit_outcome"]) == ("CHECKED_IN", "CREDITED")
+    assert await balance_of(admin, ada["id"]) == 2000 - 300  # the deposit back, 5 minutes paid

@@ -71,7 +71,7 @@ class Selling:
         bookings: BookingGate | None = None,
     ) -> None:
         self._database = database
-        self._bookings = bookings or NoBookings()
+        self.bookings: BookingGate = bookings or NoBookings()
         self._settings = settings
         self._power = power
         self._gateway = gateway
@@ -82,7 +82,7 @@ class Selling:
     async def start(self, body: SessionStartRequest, staff: User, key: str | None) -> JSONResponse:
         async def sell(db: AsyncSession) -> Answer:
             sale = await service.start_session(
-                self._settings, db, body, staff, self._gateway, self._bookings
+                self._settings, db, body, staff, self._gateway, self.bookings
             )
             return _answer(sale, 201)
 

@@ -138,9 +138,11 @@ async def start_session(
 
 
 def _override(request: SessionStartRequest) -> Override | None:
-    if request.override_reservation_id is None:
-        return None
-    return Override(request.override_reservation_id, request.keep_deposit)
+    return override_of(request.override_reservation_id, request.keep_deposit)
+
+
+def override_of(reservation_id: uuid.UUID | None, keep_deposit: bool) -> Override | None:
+    return None if reservation_id is None else Override(reservation_id, keep_deposit)
 
 
 async def extend_session(
@@ -307,10 +309,15 @@ def start_clock(db: AsyncSession, session: GameSession) -> bool:
 
 
 async def move_session(
-    db: AsyncSession, session_id: uuid.UUID, station_id: uuid.UUID, actor: User
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    station_id: uuid.UUID,
+    actor: User,
+    bookings: BookingGate | None = None,
+    override: Override | None = None,
 ) -> GameSession:
     """Move a sale its PC never took to another PC, at the price paid; it waits there
-    for that PC's agent in turn."""
+    for that PC's agent in turn. A PC a booking holds takes it as a sale there would."""
     session = await _waiting(db, session_id, "moved")
     if station_id == session.station_id:
         raise BadRequest("The session is already on this station")
@@ -322,10 +329,15 @@ async def move_session(
         raise Unprocessable("A sale can be moved to another PC only")
     ensure_sellable(new.status, tamper_locked=new.tamper_locked_at is not None)
     await _ensure_not_held(db, new.id)
+    bookings = bookings or NoBookings()
+    now = utc_now()
+    hold = await bookings.check_sale(db, new, session.user_id, override, now)
     _release_station(db, old, actor.id)
     session.user = await _customer(db, session.user_id)  # the new PC greets them by name
     session.station_id = new.id
     await flush_one_active(db)
+    if hold is not None:
+        await bookings.settle_sale(db, hold, session.user, session.id, actor, override, now)
     record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
     await begin(db, new, session, actor.id)
     return session
