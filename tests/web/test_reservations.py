@@ -148,3 +148,31 @@ async def test_staff_move_a_booking_from_the_bookings_page(
     row = page.locator(f'.timeline-row[data-station-id="{other_id}"] .booking')
     await expect(row).to_contain_text(f"Ada Lovelace · 7:00 PM{DASH}8:30 PM")  # live
     assert await balance_of(admin, customer["id"]) == 1500  # the deposit, once
+
+
+async def test_staff_cancel_a_booking_and_keep_the_deposit(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    station_id = await pc_station(admin, name="PC-21", zone="Main hall")
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    day = datetime.now(UTC).date() + timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+
+    page = await open_page("/reservations")
+    await page.locator("#bookings-day").fill(day.isoformat())
+    await page.locator("#bookings-day").dispatch_event("change")
+    listed = page.locator(f'#bookings-table tr[data-reservation-id="{booked.json()["id"]}"]')
+    await listed.get_by_role("button", name="Cancel", exact=True).click()
+    dialog = page.locator("#cancel-dialog")
+    await expect(dialog.locator('[data-field="question"]')).to_have_text(
+        "Cancel Ada Lovelace's booking of PC-21 at 6:00 PM? Their deposit of $5.00:"
+    )
+    await dialog.get_by_label("The deposit").select_option(label="Keep it (the venue's)")
+    await dialog.get_by_role("button", name="Cancel the booking").click()
+    await expect(dialog).to_be_hidden()
+    await expect(listed).to_contain_text("$5.00 · kept")
+    assert await balance_of(admin, customer["id"]) == 1500

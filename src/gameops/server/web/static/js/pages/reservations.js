@@ -108,16 +108,7 @@ function drawTimeline(bookings, dayStart) {
 
 function tableRow(booking) {
   const cancel = ACTIVE.has(booking.status) ? el("button", { type: "button", class: "ghost" }, t("bookings.cancel")) : null;
-  cancel?.addEventListener("click", async () => {
-    const question = t("bookings.cancel_question", { name: booking.customer_name, time: timeOfDay(booking.starts_at) });
-    if (!confirm(question)) return;
-    try {
-      await api("POST", `/reservations/${booking.id}/cancel`, { body: {} });
-      await load();
-    } catch (err) {
-      showError(error, err);
-    }
-  });
+  cancel?.addEventListener("click", () => cancelDialog(booking));
   const move = booking.status === "BOOKED" ? el("button", { type: "button", class: "ghost" }, t("bookings.move")) : null;
   move?.addEventListener("click", () => moveDialog(booking));
   return el(
@@ -131,6 +122,23 @@ function tableRow(booking) {
     el("td", {}, booking.deposit ? `${money(booking.deposit)} · ${tEnum("deposit_outcome", booking.deposit_outcome)}` : "—"),
     el("td", {}, move, cancel),
   );
+}
+
+/** Cancel a booking: the dialog names it and, while its deposit is held, asks whether the
+ * deposit goes back to the balance (the default) or the venue keeps it. */
+function cancelDialog(booking) {
+  const dialog = document.getElementById("cancel-dialog");
+  const form = dialog.querySelector("form");
+  const held = booking.deposit_outcome === "HELD" && booking.deposit > 0;
+  const values = { name: booking.customer_name, station: booking.station_name, time: timeOfDay(booking.starts_at), deposit: money(booking.deposit) };
+  dialog.querySelector('[data-field="question"]').textContent = t(held ? "bookings.cancel_question_deposit" : "bookings.cancel_question_plain", values);
+  dialog.querySelector('[data-field="deposit-choice"]').hidden = !held;
+  form.elements.deposit.value = "refund";
+  openDialog(dialog, async () => {
+    const body = { keep_deposit: held && form.elements.deposit.value === "keep" };
+    await api("POST", `/reservations/${booking.id}/cancel`, { body });
+    return () => load();
+  });
 }
 
 /** "2026-12-01" and "18:00" of `iso` on the venue's clock. */
