@@ -66,16 +66,20 @@ def check_slot(rules: ReservationRules, starts_at: datetime, minutes: int, now: 
     """A slot one may book at ``now``; raises Unprocessable (422) saying what is wrong."""
     if starts_at.tzinfo is None:
         raise Unprocessable("starts_at needs a time zone (e.g. 2026-12-01T18:00:00Z)")
+    check_length(rules, minutes)
+    if starts_at < now - START_SLACK:
+        raise Unprocessable("That time has passed")
+    if starts_at > now + timedelta(days=rules.days_ahead):
+        raise Unprocessable(f"Bookings open {rules.days_ahead} days ahead", days=rules.days_ahead)
+
+
+def check_length(rules: ReservationRules, minutes: int) -> None:
     if not MIN_MINUTES <= minutes <= rules.max_minutes:
         raise Unprocessable(
             f"A booking is {MIN_MINUTES} to {rules.max_minutes} minutes long",
             minimum=MIN_MINUTES,
             maximum=rules.max_minutes,
         )
-    if starts_at < now - START_SLACK:
-        raise Unprocessable("That time has passed")
-    if starts_at > now + timedelta(days=rules.days_ahead):
-        raise Unprocessable(f"Bookings open {rules.days_ahead} days ahead", days=rules.days_ahead)
 
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:

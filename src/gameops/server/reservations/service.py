@@ -153,7 +153,10 @@ async def move(
     was = (reservation.station_id, reservation.starts_at, reservation.ends_at)
     minutes = body.minutes or int((was[2] - was[1]).total_seconds() // 60)
     starts_at = (body.starts_at or was[1]).astimezone(now.tzinfo)
-    domain.check_slot(rules, starts_at, minutes, now)
+    if starts_at == was[1]:  # staff may move a started booking to another PC, or shorten it
+        domain.check_length(rules, minutes)
+    else:
+        domain.check_slot(rules, starts_at, minutes, now)
     ends_at = starts_at + timedelta(minutes=minutes)
     station = await _move_to(db, reservation, body.station_id, starts_at, ends_at)
     reservation.zone = reservation.zone if station.zone == reservation.zone else None
