@@ -176,3 +176,37 @@ async def test_staff_cancel_a_booking_and_keep_the_deposit(
     await expect(dialog).to_be_hidden()
     await expect(listed).to_contain_text("$5.00 · kept")
     assert await balance_of(admin, customer["id"]) == 1500
+
+
+async def test_a_waiting_sale_moved_onto_a_held_pc_asks_and_releases_the_booking(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    dead = await pc_station(admin, name="PC-DEAD", zone="Main hall")
+    held_id = await pc_station(admin, name="PC-HELD", zone="Main hall")
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    start = datetime.now(UTC).replace(second=0, microsecond=0)  # held from now
+    body = {"station_id": held_id, "user_id": customer["id"], "minutes": 60}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+    sale = {"station_id": dead, "duration_minutes": 30, "payment_method": "CASH"}
+    assert (await admin.post("/api/v1/sessions/start", json=sale)).status_code == 201
+
+    page = await open_page("/")
+    waiting = page.locator(f'article.card[data-station-id="{dead}"]')
+    await waiting.get_by_role("button", name="Move").click()
+    dialog = page.locator("#move-dialog")
+    await dialog.get_by_label("To").select_option(held_id)
+    await dialog.get_by_role("button", name="Move").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text(f"Reserved for Ada at {start:%H:%M}")
+    await expect(dialog.locator('[data-field="held"]')).to_contain_text(
+        "PC-HELD is reserved for Ada Lovelace"
+    )
+    await dialog.get_by_role("button", name="Release the booking and start").click()
+    await expect(dialog).to_be_hidden()
+    held_card = page.locator(f'article.card[data-station-id="{held_id}"]')
+    await expect(held_card.locator(".status")).to_have_text("Waiting for the PC")
+    rows = (await admin.get("/api/v1/reservations", params={"day": start.date()})).json()
+    (row,) = [r for r in rows if r["id"] == booked.json()["id"]]
+    assert (row["status"], row["deposit_outcome"]) == ("CANCELLED", "REFUNDED")
+    assert await balance_of(admin, customer["id"]) == 2000
