@@ -85,7 +85,9 @@ async def test_a_console_no_show_is_released_and_a_sale_before_the_hold_is_fine(
     ada, as_ada = await member(live_server, admin, 2000)
     start = at(2)
     booked = (await book(as_ada, start, 60, station_id=station)).json()
-    assert (await sell(admin, station, 30, None)).status_code == 201  # not held yet
+    early = await sell(admin, station, 30, None)
+    assert early.status_code == 201, early.text  # not held yet, and over before the booking
+    assert early.json()["warnings"] == []
     watch = live_server.services.reservations
     assert await watch.tick(start - timedelta(minutes=15)) == (1, 0)  # held (no PC to tell)
     assert await watch.tick(start + timedelta(minutes=10)) == (0, 1)
@@ -165,3 +167,21 @@ async def test_a_waiting_sale_moved_to_a_held_pc_follows_the_same_rule(
     found = await booking(admin, mine)
     assert (found["status"], found["deposit_outcome"]) == ("CHECKED_IN", "CREDITED")
     assert await balance_of(admin, ada["id"]) == 2000 - 300  # the deposit back, 5 minutes paid
+
+
+async def test_a_sale_before_the_hold_that_runs_into_a_booking_is_warned(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station = await console(admin, "PS5-4")
+    ada, as_ada = await member(live_server, admin, 9000)
+    start = at(1)
+    assert (await book(as_ada, start, 60, station_id=station)).status_code == 201
+    long = await sell(admin, station, 90, None)
+    assert long.status_code == 201, long.text
+    assert long.json()["warnings"] == [
+        f"PS5-4 is booked for Ada from {start:%H:%M}: this session runs into it."
+    ]
+    await admin.delete(f"/api/v1/sessions/{long.json()['id']}")
+    hers = await sell(admin, station, 90, ada["id"])  # her own booking: nothing to warn of
+    assert hers.status_code == 201, hers.text
+    assert hers.json()["warnings"] == []

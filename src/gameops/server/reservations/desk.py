@@ -53,6 +53,22 @@ class DeskBookings:
             deposit=booking.deposit if booking.deposit_outcome is DepositOutcome.HELD else 0,
         )
 
+    async def clash(
+        self,
+        db: AsyncSession,
+        station: Station,
+        customer_id: uuid.UUID | None,
+        until: datetime,
+        now: datetime,
+    ) -> str | None:
+        booking = await repository.next_booked(db, station.id, now, until)
+        if booking is None or booking.user_id == customer_id:
+            return None
+        member = await accounts.get_customer(db, booking.user_id)
+        name = domain.display_name(member.full_name, member.username)
+        when = domain.local_clock(booking.starts_at, self._rules.venue_timezone)
+        return f"{station.name} is booked for {name} from {when}: this session runs into it."
+
     async def settle_sale(
         self,
         db: AsyncSession,

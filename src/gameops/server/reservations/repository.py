@@ -121,6 +121,22 @@ async def holding(
     return reservation
 
 
+async def next_booked(
+    db: AsyncSession, station_id: uuid.UUID, now: datetime, until: datetime
+) -> Reservation | None:
+    """The station's first waiting booking that overlaps ``[now, until)``."""
+    query = select(Reservation).where(
+        Reservation.station_id == station_id,
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.starts_at < until,
+        Reservation.ends_at > now,
+    )
+    reservation: Reservation | None = await db.scalar(
+        query.order_by(Reservation.starts_at).limit(1)
+    )
+    return reservation
+
+
 async def due_to_announce(db: AsyncSession, now: datetime, notice: timedelta) -> list[uuid.UUID]:
     query = select(Reservation.id).where(
         Reservation.status == ReservationStatus.BOOKED,

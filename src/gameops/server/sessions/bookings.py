@@ -46,6 +46,18 @@ class BookingGate(Protocol):
         customer's and ``override`` does not name it."""
         ...
 
+    async def clash(
+        self,
+        db: AsyncSession,
+        station: Station,
+        customer_id: uuid.UUID | None,
+        until: datetime,
+        now: datetime,
+    ) -> str | None:
+        """A warning for a sale not held back now whose time runs into another customer's
+        booking of the station ("PC-03 is booked for Ada from 18:00: ..."), if it does."""
+        ...
+
     async def settle_sale(
         self,
         db: AsyncSession,
@@ -72,6 +84,16 @@ class NoBookings:
         override: Override | None,
         now: datetime,
     ) -> Hold | None:
+        return None
+
+    async def clash(
+        self,
+        db: AsyncSession,
+        station: Station,
+        customer_id: uuid.UUID | None,
+        until: datetime,
+        now: datetime,
+    ) -> str | None:
         return None
 
     async def settle_sale(

@@ -111,7 +111,8 @@ async def start_session(
     bookings = bookings or NoBookings()
     override = _override(request)
     now = utc_now()
-    hold = await bookings.check_sale(db, station, request.user_id, override, now)
+    customer_id = request.user_id
+    hold = await bookings.check_sale(db, station, customer_id, override, now)
     session = _new_session(settings, station, customer, request.duration_minutes, actor)
     quote = await _quote(settings, db, station, customer, session.duration_minutes, now)
     session.amount_total = quote.amount
@@ -134,7 +135,11 @@ async def start_session(
     payment = await _collect(db, request.payment_method, customer, charge)
     await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
-    return charged(session, payment, station, _quote_public(settings, quote))
+    sale = charged(session, payment, station, _quote_public(settings, quote))
+    until = now + timedelta(minutes=session.duration_minutes)
+    if hold is None and (clash := await bookings.clash(db, station, customer_id, until, now)):
+        sale.warnings.append(clash)
+    return sale
 
 
 def _override(request: SessionStartRequest) -> Override | None:
