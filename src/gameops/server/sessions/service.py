@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +45,7 @@ from gameops.server.pricing import service as pricing
 from gameops.server.pricing.domain import Quote
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
-from gameops.server.sessions.bookings import BookingGate, NoBookings, Override
+from gameops.server.sessions.bookings import BookingGate, Hold, NoBookings, Override
 from gameops.server.sessions.domain import (
     CLOCK_SLACK,
     EndReason,
@@ -108,38 +108,67 @@ async def start_session(
     ensure_sellable(station.status, tamper_locked=station.tamper_locked_at is not None)
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
-    bookings = bookings or NoBookings()
-    override = _override(request)
-    now = utc_now()
-    customer_id = request.user_id
-    hold = await bookings.check_sale(db, station, customer_id, override, now)
+    desk = _DeskSale(bookings or NoBookings(), _override(request), actor, utc_now())
+    await desk.check(db, station, request.user_id)
     session = _new_session(settings, station, customer, request.duration_minutes, actor)
-    quote = await _quote(settings, db, station, customer, session.duration_minutes, now)
+    quote = await _quote(settings, db, station, customer, session.duration_minutes, desk.now)
     session.amount_total = quote.amount
     charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
-    credit = hold.credit if hold is not None and hold.member_id == request.user_id else 0
     # The member's deposit comes back to the balance first, so it counts towards the price.
-    short = replace(charge, amount=max(0, charge.amount - credit))
+    short = replace(charge, amount=max(0, charge.amount - desk.credit))
     refusal = await _refuse_if_unpaid(db, request.payment_method, customer, short, gateway)
     if refusal is not None:
         return refusal
     if request.payment_method is PaymentMethod.CARD:
         pending = await _hold_for_card(db, card.require_gateway(gateway), session, charge)
-        if hold is not None:
-            await bookings.settle_sale(db, hold, customer, session.id, actor, override, now)
+        await desk.settle(db, customer, session.id)
         return pending
     db.add(session)
     await flush_one_active(db)
-    if hold is not None:
-        await bookings.settle_sale(db, hold, customer, session.id, actor, override, now)
+    await desk.settle(db, customer, session.id)
     payment = await _collect(db, request.payment_method, customer, charge)
     await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
     sale = charged(session, payment, station, _quote_public(settings, quote))
-    until = now + timedelta(minutes=session.duration_minutes)
-    if hold is None and (clash := await bookings.clash(db, station, customer_id, until, now)):
-        sale.warnings.append(clash)
+    sale.warnings += await desk.clash(db, station, customer, session.duration_minutes)
     return sale
+
+
+@dataclass
+class _DeskSale:
+    """A sale's dealings with the booking that holds its station, if any."""
+
+    bookings: BookingGate
+    override: Override | None
+    actor: User
+    now: datetime
+    hold: Hold | None = None
+    credit: int = 0  # the member's deposit, credited before the sale is charged
+
+    async def check(
+        self, db: AsyncSession, station: Station, customer_id: uuid.UUID | None
+    ) -> None:
+        self.hold = await self.bookings.check_sale(
+            db, station, customer_id, self.override, self.now
+        )
+        if self.hold is not None and self.hold.member_id == customer_id:
+            self.credit = self.hold.credit
+
+    async def settle(self, db: AsyncSession, customer: User | None, session_id: uuid.UUID) -> None:
+        if self.hold is not None:
+            await self.bookings.settle_sale(
+                db, self.hold, customer, session_id, self.actor, self.override, self.now
+            )
+
+    async def clash(
+        self, db: AsyncSession, station: Station, customer: User | None, minutes: int
+    ) -> list[str]:
+        if self.hold is not None:
+            return []
+        until = self.now + timedelta(minutes=minutes)
+        customer_id = customer.id if customer else None
+        warning = await self.bookings.clash(db, station, customer_id, until, self.now)
+        return [warning] if warning else []
 
 
 def _override(request: SessionStartRequest) -> Override | None:
@@ -334,15 +363,13 @@ async def move_session(
         raise Unprocessable("A sale can be moved to another PC only")
     ensure_sellable(new.status, tamper_locked=new.tamper_locked_at is not None)
     await _ensure_not_held(db, new.id)
-    bookings = bookings or NoBookings()
-    now = utc_now()
-    hold = await bookings.check_sale(db, new, session.user_id, override, now)
+    desk = _DeskSale(bookings or NoBookings(), override, actor, utc_now())
+    await desk.check(db, new, session.user_id)
     _release_station(db, old, actor.id)
     session.user = await _customer(db, session.user_id)  # the new PC greets them by name
     session.station_id = new.id
     await flush_one_active(db)
-    if hold is not None:
-        await bookings.settle_sale(db, hold, session.user, session.id, actor, override, now)
+    await desk.settle(db, session.user, session.id)
     record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
     await begin(db, new, session, actor.id)
     return session
