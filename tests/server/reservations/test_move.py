@@ -5,6 +5,7 @@ view told when its booking moves away."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -164,3 +165,27 @@ async def test_a_held_pc_is_told_when_its_booking_moves_away(
     assert await live_server.services.reservations.tick(at(3) - timedelta(minutes=15)) == (1, 0)
     assert (await agent.expect(StationInfo)).reserved is not None  # held again, later
     await agent.close()
+
+
+async def test_concurrent_moves_onto_one_slot_one_wins(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """Eight bookings on eight PCs are moved at once onto one slot of one PC: the database
+    lets exactly one through (the move has no pre-check), the others are 409 and stay put."""
+    target = await pc(admin, "PC-GOAL")
+    booked = []
+    for n in range(8):
+        _, client = await member(live_server, admin, 1000, f"Mover {n}")
+        response = await book(client, at(2), 60, station_id=await pc(admin, f"PC-M{n}"))
+        booked.append((client, response.json()))
+    answers = await asyncio.gather(
+        *(
+            move(client, row["id"], starts_at=at(5) + timedelta(minutes=n), station_id=target)
+            for n, (client, row) in enumerate(booked)
+        )
+    )
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [200] + [409] * 7, [a.text for a in answers]
+    day = (await admin.get("/api/v1/reservations", params={"day": at(5).date()})).json()
+    assert len([r for r in day if r["station_id"] == target]) == 1
+    assert len(await events_of(admin, "RESERVATION_MOVED")) == 1
