@@ -4,6 +4,7 @@ clock) is released on both without a reload."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -114,6 +115,14 @@ async def test_a_held_console_at_the_desk_staff_see_whose_booking_and_override_i
     (row,) = [r for r in rows if r["id"] == booked.json()["id"]]
     assert (row["status"], row["deposit_outcome"]) == ("CANCELLED", "KEPT")
     assert await balance_of(admin, customer["id"]) == 1500
+    events = await open_page("/events")
+    line = events.locator('#events-table tr[data-type="RESERVATION_OVERRIDDEN"]').first
+    await expect(line.locator('[data-field="sentence"]')).to_have_text(
+        re.compile(
+            r"^Ada Lovelace's booking of PS5-1 from .+ was released at the desk: "
+            r"the station was sold to a guest\.$"
+        )
+    )
 
 
 async def test_staff_move_a_booking_from_the_bookings_page(
@@ -148,6 +157,11 @@ async def test_staff_move_a_booking_from_the_bookings_page(
     row = page.locator(f'.timeline-row[data-station-id="{other_id}"] .booking')
     await expect(row).to_contain_text(f"Ada Lovelace · 7:00 PM{DASH}8:30 PM")  # live
     assert await balance_of(admin, customer["id"]) == 1500  # the deposit, once
+    events = await open_page("/events")
+    line = events.locator('#events-table tr[data-type="RESERVATION_MOVED"]').first
+    await expect(line.locator('[data-field="sentence"]')).to_have_text(
+        re.compile(r"^Ada Lovelace's booking was moved to PC-22 from .+\.$")
+    )
 
 
 async def test_staff_cancel_a_booking_and_keep_the_deposit(
