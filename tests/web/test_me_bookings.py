@@ -78,7 +78,7 @@ async def test_move_a_booking_to_another_pc_and_time_on_a_phone(
     await expect(booking).to_contain_text("PC-1")
     await booking.get_by_role("button", name="Move").click()
     move = booking.locator("form.me-move")
-    await move.get_by_label("PC").select_option(label="PC-2")
+    await move.get_by_label("Station").select_option(label="PC-2")
     await move.get_by_label("From").fill(f"{tomorrow.isoformat()}T20:00")  # the phone is UTC
     await move.get_by_label("For").select_option(label="2 hours")
     await move.get_by_role("button", name="Save the move").click()

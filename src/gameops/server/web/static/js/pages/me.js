@@ -194,7 +194,7 @@ function moveForm(booking) {
   save.type = "submit";
   save.className = "primary";
   save.textContent = "Save the move";
-  form.append(labelled("PC", where), labelled("From", starts), labelled("For", minutes), save);
+  form.append(labelled("Station", where), labelled("From", starts), labelled("For", minutes), save);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const start = new Date(starts.value);
