@@ -181,7 +181,20 @@ async def test_a_sale_before_the_hold_that_runs_into_a_booking_is_warned(
     assert long.json()["warnings"] == [
         f"PS5-4 is booked for Ada from {start:%H:%M}: this session runs into it."
     ]
+    short = await sell(admin, await console(admin, "PS5-5"), 30, None)
+    assert short.json()["warnings"] == []
     await admin.delete(f"/api/v1/sessions/{long.json()['id']}")
+    walk_in = await sell(admin, station, 30, None)
+    assert walk_in.json()["warnings"] == []  # over before the booking
+    extended = await admin.put(
+        f"/api/v1/sessions/{walk_in.json()['id']}/extend",
+        json={"additional_minutes": 60, "payment_method": "CASH"},
+    )
+    assert extended.status_code == 200, extended.text  # now it runs into it: warned
+    assert extended.json()["warnings"] == [
+        f"PS5-4 is booked for Ada from {start:%H:%M}: this session runs into it."
+    ]
+    await admin.delete(f"/api/v1/sessions/{walk_in.json()['id']}")
     hers = await sell(admin, station, 90, ada["id"])  # her own booking: nothing to warn of
     assert hers.status_code == 201, hers.text
     assert hers.json()["warnings"] == []

@@ -100,7 +100,7 @@ class Selling:
     ) -> JSONResponse:
         async def sell(db: AsyncSession) -> Answer:
             sale = await service.extend_session(
-                self._settings, db, session_id, body, staff, self._gateway
+                self._settings, db, session_id, body, staff, self._gateway, self.bookings
             )
             return _answer(sale, 200)
 

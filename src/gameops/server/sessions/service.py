@@ -130,7 +130,8 @@ async def start_session(
     await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
     sale = charged(session, payment, station, _quote_public(settings, quote))
-    sale.warnings += await desk.clash(db, station, customer, session.duration_minutes)
+    until = desk.now + timedelta(minutes=session.duration_minutes)
+    sale.warnings += await desk.clash(db, station, customer, until)
     return sale
 
 
@@ -161,11 +162,11 @@ class _DeskSale:
             )
 
     async def clash(
-        self, db: AsyncSession, station: Station, customer: User | None, minutes: int
+        self, db: AsyncSession, station: Station, customer: User | None, until: datetime
     ) -> list[str]:
+        """A warning when time sold until ``until`` runs into another customer's booking."""
         if self.hold is not None:
             return []
-        until = self.now + timedelta(minutes=minutes)
         customer_id = customer.id if customer else None
         warning = await self.bookings.clash(db, station, customer_id, until, self.now)
         return [warning] if warning else []
@@ -186,6 +187,7 @@ async def extend_session(
     request: SessionExtendRequest,
     actor: User,
     gateway: PaymentGateway | None = None,
+    bookings: BookingGate | None = None,
 ) -> Sale:
     minutes = request.additional_minutes
     session = await get_session(db, session_id, lock=True)
@@ -207,7 +209,10 @@ async def extend_session(
     payment = await _collect(db, request.payment_method, customer, charge)
     await apply_extension(db, station, session, payment, actor.id)
     await db.flush()
-    return charged(session, payment, station, _quote_public(settings, quote))
+    sale = charged(session, payment, station, _quote_public(settings, quote))
+    desk = _DeskSale(bookings or NoBookings(), None, actor, utc_now())
+    sale.warnings += await desk.clash(db, station, customer, session.scheduled_end_at)
+    return sale
 
 
 async def apply_extension(
