@@ -224,3 +224,38 @@ async def test_a_waiting_sale_moved_onto_a_held_pc_asks_and_releases_the_booking
     (row,) = [r for r in rows if r["id"] == booked.json()["id"]]
     assert (row["status"], row["deposit_outcome"]) == ("CANCELLED", "REFUNDED")
     assert await balance_of(admin, customer["id"]) == 2000
+
+
+async def test_a_sale_and_an_extension_that_run_into_a_booking_are_warned_on_the_card(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    console = await admin.post(
+        "/api/v1/stations",
+        json={"name": "PS5-2", "type": "CONSOLE", "hourly_rate": 600, "zone": "Lounge"},
+    )
+    station_id = console.json()["id"]
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    start = (datetime.now(UTC) + timedelta(minutes=50)).replace(second=0, microsecond=0)
+    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+
+    page = await open_page("/")
+    console_card = page.locator(f'article.card[data-station-id="{station_id}"]')
+    note = console_card.locator(".note")
+    await console_card.get_by_role("button", name="Start").click()
+    dialog = page.locator("#start-dialog")
+    await dialog.get_by_label("Duration").select_option("30")
+    await dialog.get_by_role("button", name="Start").click()  # over before the hold
+    await expect(dialog).to_be_hidden()
+    await expect(console_card.locator(".status")).to_have_text("In session")
+    await expect(note).to_be_hidden()
+    await console_card.get_by_role("button", name="Extend").click()
+    extend = page.locator("#extend-dialog")
+    await extend.get_by_label("Add time").select_option("60")
+    await extend.get_by_role("button", name="Extend").click()
+    await expect(extend).to_be_hidden()
+    await expect(note).to_have_text(
+        f"PS5-2 is booked for Ada from {start:%H:%M}: this session runs into it."
+    )

@@ -529,8 +529,13 @@ const ACTIONS = {
     const extension = oneAction();
     openDialog(dialog, async () => {
       const body = { additional_minutes: minutes(), payment_method: method.value };
-      await extension.run((key) => api("PUT", `/sessions/${session.id}/extend`, { body, idempotencyKey: key }));
+      const extended = await extension.run((key) => api("PUT", `/sessions/${session.id}/extend`, { body, idempotencyKey: key }));
       cardError(card, null);
+      if (extended.warnings?.length) {
+        card.note.textContent = extended.warnings.join(" "); // it runs into a booking
+        card.note.dataset.kind = "warning";
+        card.note.hidden = false;
+      }
       return () => refresh(station.id);
     });
   },
