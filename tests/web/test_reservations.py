@@ -149,6 +149,7 @@ async def test_staff_move_a_booking_from_the_bookings_page(
     )
     await dialog.get_by_label("Station").select_option(label="PC-22 (Main hall)")
     await dialog.get_by_label("From").fill("19:00")
+    await page.screenshot(path=screenshot_path("bookings-move.png"))
     await dialog.get_by_role("button", name="Move the booking").click()
     await expect(dialog).to_be_hidden()
     await expect(page.locator("#bookings-result")).to_contain_text(

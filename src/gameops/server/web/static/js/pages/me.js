@@ -122,7 +122,7 @@ async function showBookings() {
   const deposit = options.deposit ? `A deposit of ${money(options.deposit)} comes off your balance now; ` : "";
   const noShow = options.no_show_keeps_deposit ? "kept" : "refunded";
   $("me-book-terms").textContent =
-    `${deposit}it pays for your play when you log in at the booked PC. ` +
+    `${deposit}it pays for your play when you log in at the booked PC (or start at the desk). ` +
     `Cancel before the start for it back; not there ${options.no_show_minutes} min after the start: the PC is released and the deposit ${noShow}.`;
   const list = $("me-bookings");
   list.replaceChildren(...mine.map(bookingItem));
