@@ -105,6 +105,7 @@ class AgentLink:
         self.connected = False
         self.attempts = 0
         self.connections = 0  # attempts that got as far as a conversation
+        self.last_outcome: Outcome | None = None  # how the latest attempt ended
         self._outbox: deque[str] = deque()
         self.dropped = 0  # oldest queued messages given up while offline
         self._wakeup = asyncio.Event()
@@ -165,6 +166,7 @@ class AgentLink:
                 outcome = await self._connect_once()
             finally:
                 self.connecting = False
+            self.last_outcome = outcome
             if outcome in (Outcome.REPLACED, Outcome.STOPPED) or self._stop.is_set():
                 return Outcome.STOPPED if self._stop.is_set() else outcome
             delay = self._delay_after(outcome, lived=loop.time() - started)
