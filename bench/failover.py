@@ -77,9 +77,8 @@ async def back_after(venue: Venue, started: float, within: float) -> float:
 
         try:
             await eventually(connected, lambda n: n == len(venue.agents), timeout=within)
-        except AssertionError:
-            console.print(f"agents not back: {venue.stragglers()}")
-            raise
+        except AssertionError as err:
+            raise AssertionError(f"{err}; not back: {dict(venue.stragglers())}") from None
     return time.monotonic() - started
 
 

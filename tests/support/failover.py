@@ -90,7 +90,10 @@ class Venue:
         async def connected() -> int:
             return self.connected()
 
-        await eventually(connected, lambda n: n == len(self.agents), timeout=timeout)
+        try:
+            await eventually(connected, lambda n: n == len(self.agents), timeout=timeout)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; not connected: {dict(self.stragglers())}") from None
 
     async def watch_every_replica(self) -> None:
         for replica in self.cluster.replicas:
