@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import tempfile
@@ -185,12 +184,12 @@ async def bench(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gameops-bench-"))
     pg_name, database_url = await fresh_postgres()
     base_url, ws_url = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
-    os.environ["GAMEOPS_PLAY_RENEW_POLL_SECONDS"] = "5"
-    os.environ["GAMEOPS_REQUIRE_OPEN_SHIFT"] = "false"
-    os.environ["GAMEOPS_HEARTBEAT_INTERVAL_SECONDS"] = (
-        "600"  # these agents send none  # top-ups in cash without a till shift
-    )
-    server = start_gameops(args.port, data_dir, {"GAMEOPS_DATABASE_URL": database_url})
+    settings = {
+        "GAMEOPS_DATABASE_URL": database_url,
+        "GAMEOPS_PLAY_RENEW_POLL_SECONDS": "5",
+        "GAMEOPS_HEARTBEAT_INTERVAL_SECONDS": "600",  # these agents send none
+    }
+    server = start_gameops(args.port, data_dir, settings)
     pcs: list[Pc] = []
     try:
         await wait_healthy(base_url)

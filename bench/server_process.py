@@ -30,6 +30,8 @@ def start_gameops(
         "GAMEOPS_DATA_DIR": str(data_dir),
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",
+        # Benches sell sessions to measure delivery, not the till: no counted drawer needed.
+        "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",
         **(settings or {}),
     }
     if src:
