@@ -29,7 +29,7 @@ from gameops.protocol import (
     encode,
 )
 from tests.agent.harness import captured_events
-from tests.support.waiting import eventually
+from tests.support.waiting import until
 
 Script = Callable[[ServerConnection], Awaitable[None]]
 StartServer = Callable[[Script], Awaitable[tuple["ScriptedServer", str]]]
@@ -206,17 +206,13 @@ async def test_replaced_waits_long_then_comes_back(start_server: Any) -> None:
     server, url = await start_server(script)
     link, _ = make_link(url, replaced_retry=0.5)
     running = asyncio.create_task(link.run())
-    await eventually(lambda: _value(server.connections), lambda n: n == 2, timeout=5)
+    await until(lambda: server.connections == 2)
     assert link.last_outcome is Outcome.REPLACED
     assert second_at[0] - replaced_at[0] >= 0.5  # not at once: it waited replaced_retry
-    await eventually(lambda: _value(link.connected), bool)
+    await until(lambda: link.connected)
     link.stop()
     done.set()
     assert await asyncio.wait_for(running, 5) is Outcome.STOPPED
-
-
-async def _value(value: Any) -> Any:
-    return value
 
 
 async def test_service_restart_close_reconnects_soon(start_server: Any) -> None:
