@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket
 
 from gameops.protocol import (
     AGENT_MESSAGES,
+    AgentHello,
     Auth,
     CloseCode,
     Error,
@@ -28,10 +29,9 @@ from gameops.protocol import (
 from gameops.protocol.close_codes import retry_reason
 from gameops.server.auth.security import hash_agent_token, same_hash
 from gameops.server.auth.service import throttled
-from gameops.server.errors import GameOpsError
+from gameops.server.errors import GameOpsError, NotFound
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
-from gameops.server.realtime import presence
 from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
@@ -82,13 +82,7 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         # agent is back (here or on another replica) or the presence sweep finds it silent.
         # Ten thousand disconnects would not fit in a shutdown, and every station would flicker.
         if not services.hub.sending_away:
-            async with services.database.transaction() as db:
-                await presence.mark_disconnected(
-                    db,
-                    connection.station_id,
-                    connection.connection_id,
-                    connection.close_reason or reason,
-                )
+            await _disconnected(services, connection, connection.close_reason or reason)
 
 
 async def _open(
@@ -98,16 +92,17 @@ async def _open(
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
         return None
+    # Batched with other agents' connects (``presence_writes``). If that fails, nothing is
+    # sent yet: the caller closes with "come back later".
+    connection_id = uuid.uuid4()
+    await services.presence.connected(station_uuid, connection_id)
     sent = services.metrics.messages
     connection = AgentConnection(
-        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+        websocket,
+        station_uuid,
+        lambda kind: sent.labels("agent", "out", kind).inc(),
+        connection_id=connection_id,
     )
-    try:
-        async with services.database.transaction() as db:
-            await presence.mark_connected(db, station_uuid, connection.connection_id)
-    except BaseException:
-        connection.close(CloseCode.NORMAL, "server error")
-        raise
     # The station is online before the agent hears hello (whoever reads the station after
     # the agent connected sees it connected), and the hello is queued before the connection
     # can receive commands from the bus: the agent drops a connection whose first frame is
@@ -120,6 +115,19 @@ async def _open(
     )
     await services.hub.register(connection)
     return connection
+
+
+async def _disconnected(services: AgentServices, connection: AgentConnection, reason: str) -> None:
+    try:
+        await services.presence.disconnected(
+            connection.station_id, connection.connection_id, reason
+        )
+    except NotFound:
+        pass  # the station was archived meanwhile
+    except Exception as err:
+        # The row still names this connection: the presence sweep marks it offline once
+        # its last heartbeat is old enough.
+        log.warning("agent disconnect not written", error=repr(err)[:200])
 
 
 async def _authenticate(
@@ -243,7 +251,26 @@ async def _handle(
     with structlog.contextvars.bound_contextvars(
         request_id=str(message_id), station_id=str(station_id)
     ):
+        if isinstance(payload, AgentHello):
+            return await _hello(services, connection, message_id, payload)
         return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _hello(
+    services: AgentServices, connection: AgentConnection, message_id: uuid.UUID, hello: AgentHello
+) -> list[Payload]:
+    """Recorded with other agents' hellos (``presence_writes``) and answered with the
+    login view. If the write fails, the agent is told to come back later, as a handshake
+    the database failed: it says hello again then."""
+    try:
+        return [await services.presence.hello(connection.station_id, hello)]
+    except GameOpsError as err:
+        return [Error(detail=err.detail, ref_id=message_id)]
+    except Exception as err:
+        log.warning("agent hello not written; told to retry", error=repr(err)[:200])
+        delay = services.admission.turn_away()
+        connection.close(CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return []
 
 
 async def _dispatch(

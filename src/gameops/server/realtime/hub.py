@@ -47,11 +47,12 @@ class AgentConnection:
         websocket: WebSocket,
         station_id: uuid.UUID,
         count_sent: Callable[[str], None] = lambda _: None,
+        connection_id: uuid.UUID | None = None,
     ) -> None:
         self.websocket = websocket
         self._count_sent = count_sent  # by message type, for the metrics
         self.station_id = station_id
-        self.connection_id = uuid.uuid4()
+        self.connection_id = connection_id or uuid.uuid4()
         self.connected_at = time.time()
         self.close_reason: str | None = None
         self._close_code = CloseCode.NORMAL

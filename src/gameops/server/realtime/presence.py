@@ -18,10 +18,8 @@ from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import status_after_agent_presence
 
 
-async def mark_connected(
-    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID
-) -> Station:
-    station = await stations.get_station(db, station_id, lock=True)
+def connected(db: AsyncSession, station: Station, connection_id: uuid.UUID) -> None:
+    """``station`` (locked) is now served by ``connection_id``: online, audited."""
     station.agent_connected = True
     station.agent_connection_id = connection_id
     station.last_seen_at = utc_now()
@@ -33,14 +31,11 @@ async def mark_connected(
         station_id=station.id,
         data={"connection_id": str(connection_id)},
     )
-    return station
 
 
-async def mark_disconnected(
-    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID, reason: str
-) -> bool:
-    """Offline, unless a newer connection (here or on another replica) owns the station."""
-    station = await stations.get_station(db, station_id, lock=True)
+def disconnected(db: AsyncSession, station: Station, connection_id: uuid.UUID, reason: str) -> bool:
+    """``station`` (locked) offline, unless a newer connection (here or on another replica)
+    owns it."""
     if station.agent_connection_id != connection_id:
         return False
     station.agent_connected = False
@@ -69,21 +64,18 @@ async def sweep_stale(db: AsyncSession, silent_for: timedelta) -> int:
     query = (
         select(Station)
         .where(Station.agent_connected.is_(True), Station.last_seen_at < cutoff)
+        .order_by(Station.id)  # locked in id order, as everywhere
         .with_for_update()
     )
     stale = (await db.scalars(query)).all()
     for station in stale:
         if station.agent_connection_id is not None:
-            await mark_disconnected(
-                db, station.id, station.agent_connection_id, "no heartbeat (server lost)"
-            )
+            disconnected(db, station, station.agent_connection_id, "no heartbeat (server lost)")
     return len(stale)
 
 
-async def record_hello(
-    db: AsyncSession, station_id: uuid.UUID, version: str, os_name: str, specs: dict[str, Any]
-) -> None:
-    station = await stations.get_station(db, station_id, lock=True)
+def said_hello(station: Station, version: str, os_name: str, specs: dict[str, Any]) -> None:
+    """What the agent's hello says about its PC, on ``station`` (locked)."""
     station.agent_version = version
     station.specs = {**specs, "os": os_name}
     station.last_seen_at = utc_now()
