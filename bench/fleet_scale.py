@@ -60,6 +60,7 @@ from gameops.protocol import (
     Reconnect,
     SessionExpired,
     SessionStart,
+    StationInfo,
     decode,
     encode,
 )
@@ -103,11 +104,12 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             ) as ws:
                 if token:
                     await ws.send(encode(AgentHello(agent_version="bench", os="bench", specs={})))
-                fleet.connected.add(ident)
+                else:
+                    fleet.connected.add(ident)  # the floor says no hello
                 beats = asyncio.create_task(_heartbeats(ws)) if token else None
                 try:
                     async for frame in ws:
-                        told = _on_frame(fleet, frame, ws)
+                        told = _on_frame(fleet, ident, frame, ws)
                         told_to_wait = told if told is not None else told_to_wait
                 finally:
                     fleet.connected.discard(ident)
@@ -129,14 +131,16 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
         await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
 
 
-def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> float | None:
+def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | None:
     """Records what the bench measures; the delay a ``reconnect`` asks for, if it is one."""
     received = time.monotonic()
     if isinstance(frame, str) and frame.startswith("push:"):
         fleet.pushed[frame[5:]] = received
         return None
     message_id, payload = decode(frame, SERVER_MESSAGES)
-    if isinstance(payload, Reconnect):
+    if isinstance(payload, StationInfo):  # the answer to its hello: in, and greeted
+        fleet.connected.add(ident)
+    elif isinstance(payload, Reconnect):
         return payload.after_seconds
     if isinstance(payload, SessionStart):
         fleet.started[str(payload.id)] = received
@@ -339,6 +343,7 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",
         "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",
+        "GAMEOPS_ACCESS_TOKEN_MINUTES": "600",  # a 10,000-agent run outlasts the default
     }
     gameops = [sys.executable, "-m", "gameops.cli", "serve", "--port", str(args.port)]
     base = f"http://127.0.0.1:{args.port}"
@@ -360,16 +365,20 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             load = LoadGenerator(args.procs, f"ws://127.0.0.1:{args.port}/ws/agent/{{id}}",
                                  agents, args.ramp)  # fmt: skip
 
+            seen = [0]
+
             async def online() -> int:
+                """Stations online, as the dashboards see them; the last count if the
+                server cannot answer now (its loop stalled under the storm, or a 5xx)."""
                 try:
                     page = await client.get(
                         "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
                     )
                 except httpx.TransportError:
-                    # A keep-alive connection closed under the storm (the server's loop
-                    # stalled past its keep-alive timeout): ask again next time.
-                    return 0
-                return int(page.json()["meta"]["total"])
+                    return seen[0]
+                if page.status_code == 200:
+                    seen[0] = int(page.json()["meta"]["total"])
+                return seen[0]
 
             figures.connect_s = await wait_all(
                 progress, "gameops: cold start", args.agents, online, 180
@@ -395,9 +404,17 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             figures.exit_s = time.monotonic() - signalled
             server = start_process(gameops, env, work / "server.log")
             await wait_healthy(base)
+
+            # The rows stay online over a restart (the agents were told to come back): count
+            # the agents whose hello the new process answered.
+            async def greeted() -> int:
+                return load.connected()
+
             figures.reconnect_s = await wait_all(
-                progress, "gameops: after a restart", args.agents, online, 180
+                progress, "gameops: after a restart", args.agents, greeted, 180
             )
+            console.print(f"restart: all back in {figures.reconnect_s} s (None: not in 180 s); "
+                          f"{await online()} stations online on the dashboards")  # fmt: skip
             figures.refused = load.refused()
     finally:
         if load is not None:

@@ -52,6 +52,12 @@ async def list_live(
     return await fetch_page(db, query, (Station.zone, Station.name), offset, limit)
 
 
+async def live_names(db: AsyncSession, names: Collection[str]) -> set[str]:
+    """Which of ``names`` stations in use already have."""
+    query = select(Station.name).where(Station.name.in_(names), Station.archived_at.is_(None))
+    return set(await db.scalars(query))
+
+
 async def live_token_hash(db: AsyncSession, station_id: uuid.UUID) -> str | None:
     query = select(AgentToken.token_hash).where(
         AgentToken.station_id == station_id, AgentToken.revoked_at.is_(None)
