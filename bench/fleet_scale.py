@@ -407,7 +407,9 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                           f"{load.refused()} handshakes told to come back")  # fmt: skip
             stop_profile(storm, work / "cold-start.py-spy.txt", figures, "the cold-start storm")
             figures.idle_rss_mib = idle / 2**20
-            figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
+            # Per agent connected now (all of them, unless the cold start ran out of time).
+            connected = max(load.connected(), 1)
+            figures.kb_per_connection = (rss(server.pid) - idle) / connected / 1024
             window = int(args.heartbeat_window)
             beats = start_profile(args, server.pid, work / "heartbeats.py-spy.txt", window)
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
