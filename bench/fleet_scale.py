@@ -526,8 +526,10 @@ def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
     own: dict[str, int] = {}
     under: dict[str, int] = {}
     total = 0
-    for line in raw.read_text().splitlines():
+    for line in raw.read_text(errors="replace").splitlines():
         stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():
+            continue  # a frame's text broken over lines (a string argument in its name)
         frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
         total += int(samples)
         own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
