@@ -69,6 +69,7 @@ from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import PresenceWriter
 from gameops.server.realtime.price_board import PriceBoard
+from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
@@ -311,6 +312,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.hub,
         services.heartbeats,
         services.presence,
+        TokenLookup(services.database),
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),

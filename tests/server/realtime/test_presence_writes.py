@@ -81,6 +81,8 @@ async def test_a_storm_of_agents_is_written_in_a_few_transactions(
     ids = [station_id for station_id, _ in stations]
     writer = live_server.services.presence
     flushes = writer.flushes
+    tokens = live_server.app_state.agent_services.tokens
+    queries = tokens.queries
     with _counting_commits(live_server) as commits:
         agents = await asyncio.gather(
             *(ScriptedAgent.connect(live_server.ws_url, s, t) for s, t in stations)
@@ -95,6 +97,7 @@ async def test_a_storm_of_agents_is_written_in_a_few_transactions(
     # own commits (marking what it sent) are counted too.
     assert during < AGENTS, f"{during} commits for {AGENTS} agents' connects and hellos"
     assert writer.flushes - flushes < AGENTS
+    assert tokens.queries - queries < AGENTS  # the token checks were batched too
     assert await _online(admin, ids) == set(ids)  # as the dashboards see them
     assert set((await _events(live_server, EventType.AGENT_CONNECTED, ids)).values()) == {1}
     changed = await _events(live_server, EventType.STATION_STATUS_CHANGED, ids)

@@ -41,6 +41,7 @@ from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import Describe, PresenceWriter
+from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.service import start_clock
@@ -77,6 +78,7 @@ class AgentServices:
     hub: AgentHub
     heartbeats: HeartbeatBatcher
     presence: PresenceWriter  # connects, hellos and disconnects, batched
+    tokens: TokenLookup  # the handshakes' token checks, batched
     admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits

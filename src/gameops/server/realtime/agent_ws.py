@@ -35,7 +35,6 @@ from gameops.server.events.service import record_event
 from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
-from gameops.server.stations import repository as stations
 from gameops.server.stations.coalesce import TamperCoalescer
 from gameops.server.throttle import Throttled
 
@@ -167,10 +166,8 @@ async def _check_token(
         station_uuid = uuid.UUID(station_id)
     except ValueError:
         return None, (CloseCode.UNKNOWN_STATION, "unknown station")
-    async with services.database.sessionmaker() as db:
-        station = await stations.get_live(db, station_uuid)
-        expected = await stations.live_token_hash(db, station_uuid) if station else None
-    if station is None:
+    live, expected = await services.tokens.hash_of(station_uuid)  # with others arriving
+    if not live:
         return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     if expected is None or not same_hash(expected, hash_agent_token(token)):
         return None, (CloseCode.AUTH_FAILED, "invalid agent token for this station")
