@@ -364,6 +364,8 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
         "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",
         "GAMEOPS_ACCESS_TOKEN_MINUTES": "600",  # a 10,000-agent run outlasts the default
     }
+    if args.handshakes_at_once:
+        env["GAMEOPS_AGENT_HANDSHAKES_AT_ONCE"] = str(args.handshakes_at_once)
     gameops = [sys.executable, "-m", "gameops.cli", "serve", "--port", str(args.port)]
     base = f"http://127.0.0.1:{args.port}"
     server = start_process(gameops, env, work / "server.log")
@@ -607,6 +609,8 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     backend = "PostgreSQL" if args.postgres else "SQLite"
     code = args.server_ref or "this code"
     title = f"{args.agents} agents, {args.procs} load processes, {backend}, {code}"
+    if args.handshakes_at_once:
+        title += f", {args.handshakes_at_once} handshakes at once"
     rows = _rows(floor or Figures(), ours)
     table = Table(title=title)
     for column in ("measure", "floor", "GameOps", "ratio", "target"):
@@ -679,6 +683,9 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
     parser.add_argument("--py-spy", help="py-spy's path: profile the cold start and heartbeats")
     parser.add_argument("--server-ref", help="serve the code of this git ref (a 'before' run)")
+    parser.add_argument(
+        "--handshakes-at-once", type=int, help="the server's GAMEOPS_AGENT_HANDSHAKES_AT_ONCE"
+    )
     asyncio.run(bench(parser.parse_args()))
 
 
