@@ -268,19 +268,30 @@ def rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 
 
+MILESTONES = (0.5, 0.9, 0.99)
+
+
 async def wait_all(
     progress: Progress, label: str, count: int, probe: Any, limit: float
 ) -> float | None:
-    """Seconds until ``probe()`` reaches ``count``; None if not within ``limit``."""
+    """Seconds until ``probe()`` reaches ``count``; None if not within ``limit``. Also
+    prints when half, 90 % and 99 % were reached (is it the bulk or a tail?)."""
     task = progress.add_task(label, total=count)
     started = time.monotonic()
-    while time.monotonic() - started < limit:
-        done = await probe()
-        progress.update(task, completed=done)
-        if done >= count:
-            return time.monotonic() - started
-        await asyncio.sleep(0.5)
-    return None
+    reached: list[str] = []
+    try:
+        while time.monotonic() - started < limit:
+            done = await probe()
+            progress.update(task, completed=done)
+            while len(reached) < len(MILESTONES) and done >= MILESTONES[len(reached)] * count:
+                share = MILESTONES[len(reached)]
+                reached.append(f"{share:.0%} in {time.monotonic() - started:.1f} s")
+            if done >= count:
+                return time.monotonic() - started
+            await asyncio.sleep(0.5)
+        return None
+    finally:
+        console.print(f"{label}: {', '.join(reached) or 'not half'}")
 
 
 def percentile(samples: list[float], q: int) -> float:
