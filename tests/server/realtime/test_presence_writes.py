@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import ConnectionClosed
 
-from gameops.protocol import AgentHello, CloseCode, ServerHello, StationInfo
+from gameops.protocol import AgentHello, CloseCode, ServerHello, StationInfo, utc_now
 from gameops.protocol.close_codes import retry_after
 from gameops.server.db.models import Event, Station
 from gameops.server.events.domain import EventType
@@ -124,22 +125,49 @@ async def test_writes_queued_together_share_one_transaction_in_their_order(
     writer = PresenceWriter(services.database, login_view(services.play_desk.rules), chunk=2)
     first, second = uuid.uuid4(), uuid.uuid4()
     hello = AgentHello(agent_version="v9", os="TestOS", specs={})
+    at = utc_now()
     results = await asyncio.gather(
-        writer.connected(ids[0], first),
+        writer.connected(ids[0], first, at),
         writer.disconnected(ids[0], first, "gone"),
-        writer.connected(ids[0], second),  # the reconnect after it wins
-        writer.connected(ids[1], uuid.uuid4()),
+        writer.connected(ids[0], second, at + timedelta(seconds=1)),  # the reconnect wins
+        writer.connected(ids[1], uuid.uuid4(), at),
         writer.hello(ids[1], hello),
         writer.disconnected(ids[2], uuid.uuid4(), "never connected"),
     )
     assert writer.flushes == 3 and writer.written == 6  # chunks of two, queued at once
-    assert results[1] is True and results[5] is False
+    assert results[0] is True and results[1] is True and results[5] is False
     assert isinstance(results[4], StationInfo)
     async with services.database.sessionmaker() as db:
         rows = {s.id: s for s in await db.scalars(select(Station).where(Station.id.in_(ids)))}
     assert rows[ids[0]].agent_connected and rows[ids[0]].agent_connection_id == second
     assert rows[ids[1]].agent_connected and rows[ids[1]].agent_version == "v9"
     assert not rows[ids[2]].agent_connected
+
+
+async def test_a_connect_accepted_before_the_current_connection_writes_nothing(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """A handshake that finishes after a newer connection's (in the same flush or a later
+    one) is superseded: the row keeps naming the newer connection, with no audit line."""
+    ids = [uuid.UUID(station_id) for station_id, _ in await _stations(admin, 2)]
+    writer = live_server.services.presence
+    newer, stale, at = uuid.uuid4(), uuid.uuid4(), utc_now()
+    assert await writer.connected(ids[0], newer, at) is True
+    assert await writer.connected(ids[0], stale, at - timedelta(seconds=3)) is False
+    in_one_flush = await asyncio.gather(
+        writer.connected(ids[1], newer, at), writer.connected(ids[1], stale, at - timedelta(0, 3))
+    )
+    assert in_one_flush == [True, False]
+    async with live_server.services.database.sessionmaker() as db:
+        rows = await db.scalars(select(Station).where(Station.id.in_(ids)))
+        assert {(row.agent_connection_id, row.agent_connected_since) for row in rows} == {
+            (newer, at)
+        }
+    connects = await _events(live_server, EventType.AGENT_CONNECTED, [str(i) for i in ids])
+    assert set(connects.values()) == {1}
+    # Once the newer one is gone, the station is free for whichever connects next.
+    assert await writer.disconnected(ids[0], newer, "gone") is True
+    assert await writer.connected(ids[0], stale, at - timedelta(seconds=3)) is True
 
 
 def _fail_the_next_flushes(live_server: LiveServer, times: int) -> list[int]:

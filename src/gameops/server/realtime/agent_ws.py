@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from datetime import datetime
 
 import structlog
 from fastapi import APIRouter, WebSocket
@@ -46,12 +47,13 @@ router = APIRouter()
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
+    accepted_at = utc_now()  # what orders this station's connections (hub, station row)
     delay = services.admission.enter()
     if delay is not None:
         await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
         return
     try:
-        connection = await _open(services, websocket, station_id)
+        connection = await _open(services, websocket, station_id, accepted_at)
     except Exception as err:
         # The database failed or kept it waiting too long (a reconnect storm queued on
         # SQLite's one connection): come back later, spread out, rather than an error.
@@ -63,15 +65,22 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         services.admission.leave()
     if connection is None:
         return
+    # Counted until everything its end writes is written (tests wait on this gauge).
+    services.metrics.websockets.labels("agent").inc()
+    try:
+        await _serve_until_closed(services, connection)
+    finally:
+        services.metrics.websockets.labels("agent").dec()
+
+
+async def _serve_until_closed(services: AgentServices, connection: AgentConnection) -> None:
     tampers = TamperCoalescer(
         services.settings.tamper_window_seconds, burst=services.settings.tamper_burst
     )
     reason = "connection lost"
-    services.metrics.websockets.labels("agent").inc()
     try:
         reason = await _serve(services, connection, tampers)
     finally:
-        services.metrics.websockets.labels("agent").dec()
         services.hub.unregister(connection)
         for report in tampers.drain():  # what the last window held back
             await _dispatch(services, connection.station_id, None, report)
@@ -85,22 +94,29 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
 
 
 async def _open(
-    services: AgentServices, websocket: WebSocket, station_id: str
+    services: AgentServices, websocket: WebSocket, station_id: str, accepted_at: datetime
 ) -> AgentConnection | None:
-    """The handshake: authenticate, greet, take over the station's connection."""
+    """The handshake: authenticate, greet, take over the station's connection, unless a
+    connection accepted after this one already has it (then close this one as replaced)."""
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
         return None
     # Batched with other agents' connects (``presence_writes``). If that fails, nothing is
     # sent yet: the caller closes with "come back later".
     connection_id = uuid.uuid4()
-    await services.presence.connected(station_uuid, connection_id)
+    if not await services.presence.connected(station_uuid, connection_id, accepted_at):
+        # Accepted before the station's current connection, but its handshake was slower
+        # (its agent gave up on it and came back): stale. Nothing was written; no hello.
+        log.info("stale agent connection closed", station_id=str(station_uuid))
+        await refuse(websocket, CloseCode.REPLACED, "replaced by a newer connection")
+        return None
     sent = services.metrics.messages
     connection = AgentConnection(
         websocket,
         station_uuid,
         lambda kind: sent.labels("agent", "out", kind).inc(),
         connection_id=connection_id,
+        accepted_at=accepted_at,
     )
     # The station is online before the agent hears hello (whoever reads the station after
     # the agent connected sees it connected), and the hello is queued before the connection
@@ -112,6 +128,8 @@ async def _open(
             heartbeat_interval=services.settings.heartbeat_interval_seconds,
         )
     )
+    # If the hub holds a connection accepted later (registered first, in a race with this
+    # one's write), it closes this one as replaced instead, and serving it ends at once.
     await services.hub.register(connection)
     return connection
 

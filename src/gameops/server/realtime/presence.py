@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +18,17 @@ from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import status_after_agent_presence
 
 
-def connected(db: AsyncSession, station: Station, connection_id: uuid.UUID) -> None:
-    """``station`` (locked) is now served by ``connection_id``: online, audited."""
+def connected(
+    db: AsyncSession, station: Station, connection_id: uuid.UUID, accepted_at: datetime
+) -> bool:
+    """``station`` (locked) is now served by ``connection_id``, accepted at ``accepted_at``:
+    online, audited. False, and nothing written, if the station's connection was accepted
+    later (this one's handshake was slow and its agent has moved on: it is stale)."""
+    if _owned_by_newer(station, connection_id, accepted_at):
+        return False
     station.agent_connected = True
     station.agent_connection_id = connection_id
+    station.agent_connected_since = accepted_at
     station.last_seen_at = utc_now()
     defences.agent_back(station)
     _follow_presence(db, station, "agent connected")
@@ -31,6 +38,7 @@ def connected(db: AsyncSession, station: Station, connection_id: uuid.UUID) -> N
         station_id=station.id,
         data={"connection_id": str(connection_id)},
     )
+    return True
 
 
 def disconnected(db: AsyncSession, station: Station, connection_id: uuid.UUID, reason: str) -> bool:
@@ -40,6 +48,7 @@ def disconnected(db: AsyncSession, station: Station, connection_id: uuid.UUID, r
         return False
     station.agent_connected = False
     station.agent_connection_id = None
+    station.agent_connected_since = None
     if station.agent_stop is not None:  # it said goodbye first: stopped, not lost
         reason = f"client stopped ({station.agent_stop.get('reason')})"
     _follow_presence(db, station, reason)
@@ -79,6 +88,15 @@ def said_hello(station: Station, version: str, os_name: str, specs: dict[str, An
     station.agent_version = version
     station.specs = {**specs, "os": os_name}
     station.last_seen_at = utc_now()
+
+
+def _owned_by_newer(station: Station, connection_id: uuid.UUID, accepted_at: datetime) -> bool:
+    """The station's current connection was accepted after ``accepted_at`` (the same order
+    as the hub's, ``hub.accepted_later``: equal times go by connection id)."""
+    since, current = station.agent_connected_since, station.agent_connection_id
+    if since is None or current is None:
+        return False
+    return (since, current.int) > (accepted_at, connection_id.int)
 
 
 def _follow_presence(db: AsyncSession, station: Station, reason: str) -> None:

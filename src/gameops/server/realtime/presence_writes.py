@@ -12,6 +12,9 @@ A flush locks its stations in id order (as every transaction that records statio
 does, ``events/dispatch.py``, so two replicas' flushes cannot deadlock, and a station's
 events keep their commit order), applies the writes in the order they came (a disconnect
 and the reconnect after it keep theirs), and commits; only then is each caller answered.
+A connect whose socket was accepted before the station's current connection's (its
+handshake was slow; its agent gave up on it and came back) writes nothing and is answered
+"superseded": its caller closes it as replaced.
 If the transaction fails, nothing of it is written and every caller in it gets the error:
 a connecting agent is told to come back later (1013), as for any failed handshake.
 """
@@ -22,6 +25,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -76,13 +80,17 @@ class PresenceWriter:
         self.flushes = 0  # transactions that committed
         self.written = 0  # writes they held
 
-    async def connected(self, station_id: uuid.UUID, connection_id: uuid.UUID) -> None:
-        """The station is online, served by ``connection_id`` (``presence.connected``)."""
+    async def connected(
+        self, station_id: uuid.UUID, connection_id: uuid.UUID, accepted_at: datetime
+    ) -> bool:
+        """The station is online, served by ``connection_id``; False (superseded, nothing
+        written) if its connection was accepted after ``accepted_at`` (``presence.connected``)."""
 
-        async def apply(db: AsyncSession, station: Station) -> None:
-            presence.connected(db, station, connection_id)
+        async def apply(db: AsyncSession, station: Station) -> bool:
+            return presence.connected(db, station, connection_id, accepted_at)
 
-        await self._submit(station_id, apply)
+        current: bool = await self._submit(station_id, apply)
+        return current
 
     async def hello(self, station_id: uuid.UUID, hello: AgentHello) -> Payload:
         """Records what the agent says of its PC; the answer to its hello."""
