@@ -28,7 +28,7 @@ from gameops.protocol import (
 )
 from gameops.server.bus import AGENT_COMMANDS, PRESENCE
 from tests.support.agent_client import ScriptedAgent
-from tests.support.agent_sockets import agents_served, first_answer
+from tests.support.agent_sockets import HeldAfterWrite, agents_served, first_answer
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
@@ -308,5 +308,29 @@ async def test_a_handshake_finished_after_a_newer_ones_is_the_stale_connection(
     await eventually(lambda: agents_served(live_server), lambda served: served == 1)
     assert (await _station(admin, station_id))["agent_connected"] is True
     # The station row names the live connection: its end takes the station offline.
+    await live.close()
+    await eventually(lambda: _station(admin, station_id), lambda s: not s["agent_connected"])
+
+
+async def test_a_stale_connection_that_reaches_the_hub_last_is_the_one_replaced(
+    live_server: LiveServer, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stale attempt's write committed first (the newer one then took the row over),
+    but it reaches the hub last: the hub keeps the connection accepted last."""
+    station_id, token = await live_server.create_pc_station()
+    held = HeldAfterWrite(live_server, monkeypatch)
+    url = f"{live_server.ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(url, compression=None) as stale:
+        await stale.send(encode(Auth(token=token)))
+        await asyncio.wait_for(held.written.wait(), 10)
+        live = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+        held.release()
+        assert await first_answer(stale) == ServerHello.TYPE  # it was written before
+        assert await first_answer(stale) == Replaced.TYPE
+    await eventually(lambda: agents_served(live_server), lambda served: served == 1)
+    session = await start_session(admin, station_id)
+    assert str((await live.expect(SessionStart)).id) == session["id"]
+    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert (await _station(admin, station_id))["agent_connected"] is True
     await live.close()
     await eventually(lambda: _station(admin, station_id), lambda s: not s["agent_connected"])

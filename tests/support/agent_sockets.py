@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -27,3 +29,27 @@ async def first_answer(ws: ClientConnection, timeout: float = 15) -> str | int:
         return closed.rcvd.code if closed.rcvd is not None else -1
     kind: str = json.loads(frame)["type"]
     return kind
+
+
+class HeldAfterWrite:
+    """Holds the next agent connect on ``server`` after its write committed, until
+    ``release()``: a handshake slowed between the database and the hub, so that another
+    connection's can get ahead of it there."""
+
+    def __init__(self, server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.written = asyncio.Event()
+        self._release = asyncio.Event()
+        writer = server.services.presence
+        write = writer.connected
+
+        async def connected_then_held(*args: Any) -> bool:
+            current = await write(*args)
+            if not self.written.is_set():
+                self.written.set()
+                await self._release.wait()
+            return current
+
+        monkeypatch.setattr(writer, "connected", connected_then_held)
+
+    def release(self) -> None:
+        self._release.set()
