@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import multiprocessing
 import os
 import platform
@@ -32,6 +33,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import uuid
@@ -60,10 +62,12 @@ from gameops.protocol import (
     Reconnect,
     SessionExpired,
     SessionStart,
+    StationInfo,
     decode,
     encode,
 )
 from gameops.protocol.close_codes import CloseCode, retry_after
+from gameops.server.stations.csv_import import PHASES, ImportRefused, import_rows
 
 console = Console()
 ADMIN_PASSWORD = "bench-admin-password"
@@ -103,11 +107,12 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             ) as ws:
                 if token:
                     await ws.send(encode(AgentHello(agent_version="bench", os="bench", specs={})))
-                fleet.connected.add(ident)
+                else:
+                    fleet.connected.add(ident)  # the floor says no hello
                 beats = asyncio.create_task(_heartbeats(ws)) if token else None
                 try:
                     async for frame in ws:
-                        told = _on_frame(fleet, frame, ws)
+                        told = _on_frame(fleet, ident, frame, ws)
                         told_to_wait = told if told is not None else told_to_wait
                 finally:
                     fleet.connected.discard(ident)
@@ -121,22 +126,25 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             reason = closed.rcvd.reason if closed.rcvd else None
         except (OSError, TimeoutError, websockets.InvalidHandshake):
             code, reason = None, None
-        fleet.refused += 1
-        asked = retry_after(reason) if code == CloseCode.TRY_AGAIN_LATER else None
+        busy = code == CloseCode.TRY_AGAIN_LATER  # "come back in N s" (admission control)
+        fleet.refused += busy
+        asked = retry_after(reason) if busy else None
         if told_to_wait is not None:  # as the agent: the server's delay plus its own spread
             asked = told_to_wait + random.uniform(0, 5)
         restart = code == CloseCode.SERVICE_RESTART
         await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
 
 
-def _on_frame(fleet: Fleet, frame: str | bytes, ws: Any) -> float | None:
+def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | None:
     """Records what the bench measures; the delay a ``reconnect`` asks for, if it is one."""
     received = time.monotonic()
     if isinstance(frame, str) and frame.startswith("push:"):
         fleet.pushed[frame[5:]] = received
         return None
     message_id, payload = decode(frame, SERVER_MESSAGES)
-    if isinstance(payload, Reconnect):
+    if isinstance(payload, StationInfo):  # the answer to its hello: in, and greeted
+        fleet.connected.add(ident)
+    elif isinstance(payload, Reconnect):
         return payload.after_seconds
     if isinstance(payload, SessionStart):
         fleet.started[str(payload.id)] = received
@@ -243,23 +251,47 @@ async def wait_healthy(base_url: str, path: str = "/health") -> None:
     raise SystemExit(f"{base_url} did not become healthy in 60 s")
 
 
+def source_of(ref: str, work: Path) -> Path:
+    """``src/`` of git ref ``ref``, unpacked into ``work``."""
+    archive = subprocess.run(
+        ["git", "-C", str(HERE.parent), "archive", "--format=tar", ref, "src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    target = work / f"src-{ref.replace('/', '_')}"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target / "src"
+
+
 def rss(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
+
+
+MILESTONES = (0.5, 0.9, 0.99)
 
 
 async def wait_all(
     progress: Progress, label: str, count: int, probe: Any, limit: float
 ) -> float | None:
-    """Seconds until ``probe()`` reaches ``count``; None if not within ``limit``."""
+    """Seconds until ``probe()`` reaches ``count``; None if not within ``limit``. Also
+    prints when half, 90 % and 99 % were reached (is it the bulk or a tail?)."""
     task = progress.add_task(label, total=count)
     started = time.monotonic()
-    while time.monotonic() - started < limit:
-        done = await probe()
-        progress.update(task, completed=done)
-        if done >= count:
-            return time.monotonic() - started
-        await asyncio.sleep(0.5)
-    return None
+    reached: list[str] = []
+    try:
+        while time.monotonic() - started < limit:
+            done = await probe()
+            progress.update(task, completed=done)
+            while len(reached) < len(MILESTONES) and done >= MILESTONES[len(reached)] * count:
+                share = MILESTONES[len(reached)]
+                reached.append(f"{share:.0%} in {time.monotonic() - started:.1f} s")
+            if done >= count:
+                return time.monotonic() - started
+            await asyncio.sleep(0.5)
+        return None
+    finally:
+        console.print(f"{label}: {', '.join(reached) or 'not half'}")
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -333,13 +365,18 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
         pg_name, database_url = await fresh_postgres()
     else:
         database_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+    src = source_of(args.server_ref, work) if args.server_ref else HERE.parent / "src"
     env = {
+        "PYTHONPATH": str(src),
         "GAMEOPS_DATABASE_URL": database_url,
         "GAMEOPS_DATA_DIR": str(work / "data"),
         "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "GAMEOPS_LOG_LEVEL": "WARNING",
         "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",
+        "GAMEOPS_ACCESS_TOKEN_MINUTES": "600",  # a 10,000-agent run outlasts the default
     }
+    if args.handshakes_at_once:
+        env["GAMEOPS_AGENT_HANDSHAKES_AT_ONCE"] = str(args.handshakes_at_once)
     gameops = [sys.executable, "-m", "gameops.cli", "serve", "--port", str(args.port)]
     base = f"http://127.0.0.1:{args.port}"
     server = start_process(gameops, env, work / "server.log")
@@ -357,33 +394,43 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
             agents = await create_stations(client, args.agents, progress)
             idle = rss(server.pid)
+            storm = start_profile(args, server.pid, work / "cold-start.py-spy.txt")
             load = LoadGenerator(args.procs, f"ws://127.0.0.1:{args.port}/ws/agent/{{id}}",
                                  agents, args.ramp)  # fmt: skip
 
+            seen = [0]
+
             async def online() -> int:
+                """Stations online, as the dashboards see them; the last count if the
+                server cannot answer now (its loop stalled under the storm, or a 5xx)."""
                 try:
                     page = await client.get(
                         "/api/v1/stations", params={"per_page": 1, "status": "ONLINE"}
                     )
                 except httpx.TransportError:
-                    # A keep-alive connection closed under the storm (the server's loop
-                    # stalled past its keep-alive timeout): ask again next time.
-                    return 0
-                return int(page.json()["meta"]["total"])
+                    return seen[0]
+                if page.status_code == 200:
+                    seen[0] = int(page.json()["meta"]["total"])
+                return seen[0]
 
             figures.connect_s = await wait_all(
                 progress, "gameops: cold start", args.agents, online, 180
             )
-            console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s)")
+            console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s); "
+                          f"{load.refused()} handshakes told to come back")  # fmt: skip
+            stop_profile(storm, work / "cold-start.py-spy.txt", figures, "the cold-start storm")
             figures.idle_rss_mib = idle / 2**20
-            figures.kb_per_connection = (rss(server.pid) - idle) / args.agents / 1024
-            profile = start_profile(args, server.pid, work / "heartbeats.py-spy.txt")
+            # Per agent connected now (all of them, unless the cold start ran out of time).
+            connected = max(load.connected(), 1)
+            figures.kb_per_connection = (rss(server.pid) - idle) / connected / 1024
+            window = int(args.heartbeat_window)
+            beats = start_profile(args, server.pid, work / "heartbeats.py-spy.txt", window)
             figures.heartbeat_core_pct = await cpu_share(server.pid, args.heartbeat_window)
             console.print(f"heartbeats: {figures.heartbeat_core_pct:.1f} % of a core; "
                           f"{figures.kb_per_connection:.0f} KB per connection")  # fmt: skip
-            if profile is not None:
-                profile.wait(60)
-                figures.extra["profile"] = top_functions(work / "heartbeats.py-spy.txt")
+            if beats is not None:
+                beats.wait(60)
+            stop_profile(beats, work / "heartbeats.py-spy.txt", figures, "the heartbeat window")
             figures.push_p99_ms, ends = await sell(client, load, agents, args, progress)
             figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(load, ends, progress)
             console.print(f"start -> agent p99 {figures.push_p99_ms:.1f} ms; expiry lag p99 "
@@ -395,9 +442,17 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             figures.exit_s = time.monotonic() - signalled
             server = start_process(gameops, env, work / "server.log")
             await wait_healthy(base)
+
+            # The rows stay online over a restart (the agents were told to come back): count
+            # the agents whose hello the new process answered.
+            async def greeted() -> int:
+                return load.connected()
+
             figures.reconnect_s = await wait_all(
-                progress, "gameops: after a restart", args.agents, online, 180
+                progress, "gameops: after a restart", args.agents, greeted, 180
             )
+            console.print(f"restart: all back in {figures.reconnect_s} s (None: not in 180 s); "
+                          f"{await online()} stations online on the dashboards")  # fmt: skip
             figures.refused = load.refused()
     finally:
         if load is not None:
@@ -412,30 +467,70 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
 async def create_stations(
     client: httpx.AsyncClient, count: int, progress: Progress
 ) -> list[tuple[str, str]]:
-    task = progress.add_task("creating stations", total=count)
+    """``count`` PC stations with agent tokens: through ``POST /stations/import`` (what
+    ``gameops stations import`` uses), or one request each from a server without it."""
+    rows = [{"name": f"BENCH-{n:05d}", "type": "PC", "hourly_rate": 600} for n in range(count)]
+    tasks = {phase: progress.add_task(f"stations: {phase}", total=count) for phase in PHASES}
+    try:
+        imported = await import_rows(
+            client,
+            rows,
+            agent_tokens=True,
+            progress=lambda phase, done: progress.update(tasks[phase], completed=done),
+        )
+    except ImportRefused as refused:
+        if not any("405" in p or "404" in p for p in refused.problems):
+            raise SystemExit(f"station import refused: {refused.problems[:5]}") from refused
+        return await _create_one_by_one(client, rows, progress, tasks["importing"])
+    return [(sid, token) for sid, _, _, token in imported.stations if token]
+
+
+async def _create_one_by_one(
+    client: httpx.AsyncClient, rows: list[dict[str, Any]], progress: Progress, task: Any
+) -> list[tuple[str, str]]:
     agents: list[tuple[str, str]] = []
     limit = asyncio.Semaphore(32)
 
-    async def one(index: int) -> None:
+    async def one(body: dict[str, Any]) -> None:
         async with limit:
-            body = {"name": f"BENCH-{index:05d}", "type": "PC", "hourly_rate": 600}
             station = (await client.post("/api/v1/stations", json=body)).json()
             token = (await client.post(f"/api/v1/stations/{station['id']}/agent-token")).json()
             agents.append((station["id"], token["token"]))
             progress.advance(task)
 
-    await asyncio.gather(*(one(i) for i in range(count)))
+    await asyncio.gather(*(one(row) for row in rows))
     return agents
 
 
-def start_profile(args: argparse.Namespace, pid: int, out: Path) -> subprocess.Popen[bytes] | None:
-    """py-spy sampling the server over the heartbeat window (``--py-spy PATH``): only
-    samples holding the GIL, so that waiting in the event loop is not counted."""
+def start_profile(
+    args: argparse.Namespace, pid: int, out: Path, seconds: int | None = None
+) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server (``--py-spy PATH``) for ``seconds``, or until
+    ``stop_profile``: only samples holding the GIL, so that waiting in the event loop is
+    not counted."""
     if not args.py_spy:
         return None
-    command = [args.py_spy, "record", "-p", str(pid), "-d", str(int(args.heartbeat_window)),
-               "--format", "raw", "--nonblocking", "--gil", "-o", str(out)]  # fmt: skip
+    command = [args.py_spy, "record", "-p", str(pid), "--format", "raw", "--nonblocking",
+               "--gil", "-o", str(out)]  # fmt: skip
+    if seconds is not None:
+        command += ["-d", str(seconds)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(
+    profile: subprocess.Popen[bytes] | None, out: Path, figures: Figures, what: str
+) -> None:
+    """Ends a py-spy recording (it writes its file on SIGINT) and keeps its top functions."""
+    if profile is None:
+        return
+    if profile.poll() is None:
+        profile.send_signal(signal.SIGINT)
+    try:
+        profile.wait(60)
+    except subprocess.TimeoutExpired:
+        profile.kill()
+    if out.exists() and out.stat().st_size:
+        figures.extra.setdefault("profiles", {})[what] = top_functions(out)
 
 
 def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
@@ -444,8 +539,10 @@ def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
     own: dict[str, int] = {}
     under: dict[str, int] = {}
     total = 0
-    for line in raw.read_text().splitlines():
+    for line in raw.read_text(errors="replace").splitlines():
         stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():
+            continue  # a frame's text broken over lines (a string argument in its name)
         frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
         total += int(samples)
         own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
@@ -519,20 +616,50 @@ async def expiry_lag(
 
 
 def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> None:
+    """The figures as a table on the terminal, then as markdown ready for benchmarks.md."""
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    table = Table(title=f"{args.agents} agents, {args.procs} load processes, {backend}")
+    code = args.server_ref or "this code"
+    title = f"{args.agents} agents, {args.procs} load processes, {backend}, {code}"
+    if args.handshakes_at_once:
+        title += f", {args.handshakes_at_once} handshakes at once"
+    rows = _rows(floor or Figures(), ours)
+    table = Table(title=title)
     for column in ("measure", "floor", "GameOps", "ratio", "target"):
         table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    machine = (
+        f"{platform.machine()} {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+        f"load average {args.load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
+        f"{args.started_at:%Y-%m-%d %H:%M}-{datetime.now(UTC):%H:%M} UTC"
+    )
+    # Plain print: rich would wrap the lines of the table.
+    print(f"\n#### {title}\n")
+    print("| measure | floor | GameOps | ratio | target |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"\nHandshakes told to come back (1013), all phases: {ours.refused}. Machine: {machine}.")
+    for what, functions in ours.extra.get("profiles", {}).items():
+        print(f"\nserver profile over {what} (py-spy, GIL samples), most own time first:\n")
+        print("| own % | under % | function |\n| --- | --- | --- |")
+        for function, own, under in functions:
+            print(f"| {own:.1f} | {under:.1f} | `{function}` |")
 
-    def row(name: str, f: float | None, g: float | None, fmt: str, target: str) -> None:
-        ratio = f"{g / f:.1f}x" if f and g is not None else "—"
-        shown_f = "—" if f is None else format(f, fmt)
+
+def _rows(f: Figures, ours: Figures) -> list[tuple[str, str, str, str, str]]:
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def row(name: str, floor: float | None, g: float | None, fmt: str, target: str) -> None:
+        ratio = f"{g / floor:.1f}x" if floor and g is not None else "—"
+        shown_f = "—" if floor is None else format(floor, fmt)
         shown_g = "not within 180 s" if g is None else format(g, fmt)
-        table.add_row(name, shown_f, shown_g, ratio, target)
+        rows.append((name, shown_f, shown_g, ratio, target))
 
-    f = floor or Figures()
     row("all connected, cold start (s)", f.connect_s, ours.connect_s, ".1f", "≤ 60 s")
-    row("all online again after a restart (s)", None, ours.reconnect_s, ".1f", "≤ 60 s")
+    row("all back after a restart (s)", None, ours.reconnect_s, ".1f", "≤ 60 s")
     row("SIGTERM -> server exited (s)", None, ours.exit_s, ".1f", "≤ 15 s")
     row("memory per connection (KB)", f.kb_per_connection, ours.kb_per_connection, ".0f", "≤ 2x")
     row("idle server RSS (MiB)", f.idle_rss_mib, ours.idle_rss_mib, ".0f", "")
@@ -541,20 +668,11 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     row("heartbeats: server CPU, % of a core", None, ours.heartbeat_core_pct, ".1f", "< 20 %")
     row(f"expiry lag p99, {ours.expiry_n} in a minute (ms)", None, ours.expiry_p99_ms, ".0f",
         "< 250 ms")  # fmt: skip
-    console.print(table)
-    if "profile" in ours.extra:
-        console.print("server profile over the heartbeat window (py-spy), most own time first:")
-        for function, own, under in ours.extra["profile"]:
-            console.print(f"  {own:5.1f} % own  {under:5.1f} % under  {function}")
-    console.print(
-        f"refused or failed handshakes (retried): {ours.refused}; machine: {platform.machine()} "
-        f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-        f"load average {os.getloadavg()[0]:.1f} at the end, Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    )
+    return rows
 
 
 async def bench(args: argparse.Namespace) -> None:
+    args.load_at_start, args.started_at = os.getloadavg()[0], datetime.now(UTC)
     work = Path(tempfile.mkdtemp(prefix="gameops-fleet-"))
     with Progress(console=console) as progress:
         floor = await run_floor(args, work, progress) if args.floor else None
@@ -574,7 +692,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8770)
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
     parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
-    parser.add_argument("--py-spy", help="py-spy's path: profile the heartbeat window")
+    parser.add_argument("--py-spy", help="py-spy's path: profile the cold start and heartbeats")
+    parser.add_argument("--server-ref", help="serve the code of this git ref (a 'before' run)")
+    parser.add_argument(
+        "--handshakes-at-once", type=int, help="the server's GAMEOPS_AGENT_HANDSHAKES_AT_ONCE"
+    )
     asyncio.run(bench(parser.parse_args()))
 
 

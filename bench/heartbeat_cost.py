@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import platform
 import random
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
@@ -39,7 +36,12 @@ import websockets
 
 # Run as `python bench/heartbeat_cost.py`: bench/ is on the path, its sibling scripts importable.
 from agent_latency import drop_postgres, fresh_postgres  # type: ignore[import-not-found]
-from fleet_scale import create_stations, start_process, wait_healthy  # type: ignore[import-not-found]
+from fleet_scale import (  # type: ignore[import-not-found]
+    create_stations,
+    source_of,
+    start_process,
+    wait_healthy,
+)
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -201,19 +203,6 @@ async def run_gameops(
         server.wait(30)
         if pg_name:
             await drop_postgres(pg_name)
-
-
-def source_of(ref: str, work: Path) -> Path:
-    """``src/`` of git ref ``ref``, unpacked into ``work``."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", ref, "src"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    target = work / f"src-{ref.replace('/', '_')}"
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(target, filter="data")
-    return target / "src"
 
 
 def report(args: argparse.Namespace, costs: list[Cost]) -> None:

@@ -13,7 +13,9 @@ app = typer.Typer(help="GameOps: run a gaming venue.", no_args_is_help=True)
 db_app = typer.Typer(help="Database chores.", no_args_is_help=True)
 sim_app = typer.Typer(help="Simulators (agents, devices, payment gateway).", no_args_is_help=True)
 tls_app = typer.Typer(help="Certificates for HTTPS and WSS.", no_args_is_help=True)
+stations_app = typer.Typer(help="Stations in bulk.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(stations_app, name="stations")
 app.add_typer(sim_app, name="sim")
 app.add_typer(tls_app, name="tls")
 console = Console(stderr=True)
@@ -55,6 +57,25 @@ def db_upgrade(revision: str = "head") -> None:
     settings = get_settings()
     upgrade(settings.database_url, revision)
     console.print(f"[green]database at {settings.redacted_database_url} is at {revision}[/]")
+
+
+@stations_app.command("import")
+def stations_import(
+    file: Annotated[Path, typer.Argument(help="CSV: name,type,hourly_rate[,zone]")],
+    server: Annotated[str, typer.Option(help="Server base URL.")] = "http://127.0.0.1:8000",
+    username: Annotated[str, typer.Option(help="An admin.")] = "admin",
+    password: Annotated[
+        str, typer.Option(envvar="GAMEOPS_ADMIN_PASSWORD", prompt=True, hide_input=True)
+    ] = "",
+    tokens_out: Annotated[
+        Path | None,
+        typer.Option(help="Issue each PC an agent token and write them to this file."),
+    ] = None,
+) -> None:
+    """Create many stations from a CSV file, all or none (each audited as yours)."""
+    from gameops.server.stations.csv_import import run as run_import
+
+    raise typer.Exit(run_import(file, server, username, password, tokens_out, console))
 
 
 @app.command()

@@ -28,6 +28,7 @@ from gameops.protocol import (
 )
 from gameops.server.bus import AGENT_COMMANDS, PRESENCE
 from tests.support.agent_client import ScriptedAgent
+from tests.support.agent_sockets import HeldAfterWrite, agents_served, first_answer
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
@@ -111,8 +112,9 @@ async def test_second_connection_replaces_the_first(
     with pytest.raises(ConnectionClosed) as closed:
         await first.next()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
-    await asyncio.sleep(0.3)  # time for the replaced connection's exit to be recorded...
-    # ...which must not mark the station offline.
+    # Once the replaced connection's handler is done (its exit recorded)...
+    await eventually(lambda: agents_served(live_server), lambda served: served == 1)
+    # ...the station is still online: that exit must not mark it offline.
     assert (await _station(admin, station_id))["agent_connected"] is True
     session = await start_session(admin, station_id)
     assert str((await second.expect(SessionStart)).id) == session["id"]
@@ -284,3 +286,51 @@ async def test_server_hello_comes_first_even_when_a_command_arrives_at_once(
         second = json.loads(await asyncio.wait_for(ws.recv(), 10))
     await racer
     assert [first["type"], second["type"]] == [ServerHello.TYPE, HeartbeatAck.TYPE]
+
+
+async def test_a_handshake_finished_after_a_newer_ones_is_the_stale_connection(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    """An agent whose handshake is slow (a server under load) gives up and connects again.
+    When the first attempt's handshake finishes after the second's, the first is the one
+    closed as replaced, with no hello: the live connection keeps the station, its commands,
+    and its online state (issue 14: bench/failover.py at 300 agents)."""
+    station_id, token = await live_server.create_pc_station()
+    url = f"{live_server.ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(url, compression=None) as stale:  # accepted; waits for auth
+        live = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+        await stale.send(encode(Auth(token=token)))
+        stale_answer = await first_answer(stale)  # the server is done with its handshake
+    session = await start_session(admin, station_id)
+    assert str((await live.expect(SessionStart)).id) == session["id"]
+    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert stale_answer == CloseCode.REPLACED  # closed, not greeted
+    await eventually(lambda: agents_served(live_server), lambda served: served == 1)
+    assert (await _station(admin, station_id))["agent_connected"] is True
+    # The station row names the live connection: its end takes the station offline.
+    await live.close()
+    await eventually(lambda: _station(admin, station_id), lambda s: not s["agent_connected"])
+
+
+async def test_a_stale_connection_that_reaches_the_hub_last_is_the_one_replaced(
+    live_server: LiveServer, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stale attempt's write committed first (the newer one then took the row over),
+    but it reaches the hub last: the hub keeps the connection accepted last."""
+    station_id, token = await live_server.create_pc_station()
+    held = HeldAfterWrite(live_server, monkeypatch)
+    url = f"{live_server.ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(url, compression=None) as stale:
+        await stale.send(encode(Auth(token=token)))
+        await asyncio.wait_for(held.written.wait(), 10)
+        live = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+        held.release()
+        assert await first_answer(stale) == ServerHello.TYPE  # it was written before
+        assert await first_answer(stale) == Replaced.TYPE
+    await eventually(lambda: agents_served(live_server), lambda served: served == 1)
+    session = await start_session(admin, station_id)
+    assert str((await live.expect(SessionStart)).id) == session["id"]
+    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert (await _station(admin, station_id))["agent_connected"] is True
+    await live.close()
+    await eventually(lambda: _station(admin, station_id), lambda s: not s["agent_connected"])

@@ -9,10 +9,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from websockets.exceptions import ConnectionClosed
 
-from gameops.protocol import CloseCode, Replaced, SessionExpired, SessionStart
+from gameops.protocol import (
+    Auth,
+    CloseCode,
+    Replaced,
+    ServerHello,
+    SessionExpired,
+    SessionStart,
+    encode,
+)
+from gameops.server.bus import PRESENCE
 from tests.support.agent_client import ScriptedAgent
+from tests.support.agent_sockets import HeldAfterWrite, agents_served, first_answer
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.sessions import end_soon, start_session
@@ -66,7 +77,7 @@ async def test_connection_on_another_replica_replaces_the_first(
     with pytest.raises(ConnectionClosed) as closed:
         await first.next()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == CloseCode.REPLACED
-    await asyncio.sleep(0.3)
+    await eventually(lambda: agents_served(a), lambda served: served == 0)  # its exit written
     station = (await (await a.admin_client()).get(f"/api/v1/stations/{station_id}")).json()
     assert station["agent_connected"] is True
     await second.close()
@@ -114,3 +125,64 @@ async def test_replicas_started_together_on_a_new_database_all_start(
     finally:
         for server in servers:
             await server.close()
+
+
+async def test_a_stale_handshake_on_another_replica_does_not_take_the_station(
+    replicas: list[LiveServer],
+) -> None:
+    """The first attempt, accepted by one replica, finishes its handshake after the second
+    attempt got in through another: the first is closed as replaced, the second is kept."""
+    a, b = replicas
+    station_id, token = await a.create_pc_station()
+    admin = await a.admin_client()
+    url = f"{a.ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(url, compression=None) as stale:  # accepted; waits for auth
+        live = await ScriptedAgent.connect(b.ws_url, station_id, token)
+        await stale.send(encode(Auth(token=token)))
+        stale_answer = await first_answer(stale)  # the server is done with its handshake
+    session = await start_session(admin, station_id)
+    assert str((await live.expect(SessionStart)).id) == session["id"]
+    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert stale_answer == CloseCode.REPLACED  # closed, not greeted
+    await eventually(lambda: agents_served(a), lambda served: served == 0)
+    station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
+    assert station["agent_connected"] is True
+    await live.close()
+    station_url = f"/api/v1/stations/{station_id}"
+    await eventually(
+        lambda: admin.get(station_url), lambda answer: not answer.json()["agent_connected"]
+    )
+
+
+async def test_a_stale_connection_announced_last_is_replaced_on_its_replica(
+    replicas: list[LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stale attempt's write committed first on one replica, the newer connection got
+    in through the other and was announced before the stale one reached its hub: the
+    replica holding the newer one answers the stale announcement, and the stale one goes."""
+    a, b = replicas
+    station_id, token = await a.create_pc_station()
+    admin = await a.admin_client()
+    held = HeldAfterWrite(a, monkeypatch)
+    presence_at_a = a.services.bus.subscribe(PRESENCE)
+
+    async def announced_at_a() -> None:  # ...and so queued for a's hub, which runs first
+        async for message in presence_at_a:
+            if message["station_id"] == station_id:
+                return
+
+    async with websockets.connect(f"{a.ws_url}/ws/agent/{station_id}", compression=None) as stale:
+        await stale.send(encode(Auth(token=token)))
+        await asyncio.wait_for(held.written.wait(), 10)
+        live = await ScriptedAgent.connect(b.ws_url, station_id, token)
+        await asyncio.wait_for(announced_at_a(), 10)  # a's hub hears of it before the stale
+        held.release()
+        assert await first_answer(stale) == ServerHello.TYPE  # it was written before
+        assert await first_answer(stale) == Replaced.TYPE
+    await eventually(lambda: agents_served(a), lambda served: served == 0)
+    session = await start_session(admin, station_id)
+    assert str((await live.expect(SessionStart)).id) == session["id"]
+    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
+    assert station["agent_connected"] is True
+    await live.close()

@@ -60,13 +60,16 @@ from gameops.server.realtime.agent_handlers import (
     AgentAuthLimits,
     AgentServices,
     HeartbeatCorrections,
+    login_view,
 )
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
 from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.presence_writes import PresenceWriter
 from gameops.server.realtime.price_board import PriceBoard
+from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
@@ -119,6 +122,7 @@ class Services:
     device_secrets: DeviceSecrets
     hub: AgentHub
     heartbeats: HeartbeatBatcher
+    presence: PresenceWriter
     admission: Admission
     acks: AckRecorder
     expiry: ExpiryScheduler
@@ -175,6 +179,7 @@ class Services:
             ("console watch", self.console_watch.stop),
             ("consoles", self.consoles.close),
             ("agent hub", self.hub.close),
+            ("presence writes", self.presence.stop),
             ("heartbeats", self.heartbeats.stop),
             ("acks", self.acks.stop),
             ("expiry", self.expiry.stop),
@@ -253,6 +258,7 @@ def build_services(settings: Settings) -> Services:
         device_secrets=secrets,
         hub=hub,
         heartbeats=_heartbeats(settings, database, hub),
+        presence=PresenceWriter(database, login_view(play_rules)),
         admission=Admission(settings.agent_handshakes_at_once),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
@@ -312,6 +318,8 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.database,
         services.hub,
         services.heartbeats,
+        services.presence,
+        TokenLookup(services.database),
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),

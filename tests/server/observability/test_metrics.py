@@ -108,7 +108,8 @@ async def test_traffic_shows_in_the_metrics(server: LiveServer) -> None:
     assert 0 <= lag < 5
     await feed.close()
     await agent.close()
-    assert (await _scrape(server))[("gameops_websocket_connections", (("kind", "agent"),))] == 0
+    agents = ("gameops_websocket_connections", (("kind", "agent"),))  # until its end is written
+    await eventually(lambda: _scrape(server), lambda metrics: metrics[agents] == 0)
 
 
 async def test_device_call_outcomes_and_breaker_state(tmp_path: Path) -> None:

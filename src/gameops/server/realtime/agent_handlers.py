@@ -1,6 +1,7 @@
 """What the server does with each message an agent sends. Each handler runs in its own
 transaction and returns the replies to send; it never touches the socket itself.
-Heartbeats are the exception: answered at once and written in batches (``heartbeats.py``)."""
+Heartbeats and hellos are the exceptions: written in batches (``heartbeats.py``,
+``presence_writes.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import (
     Ack,
-    AgentHello,
     Auth,
     CommandResult,
     Error,
@@ -35,12 +35,13 @@ from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand, GameSession
 from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
-from gameops.server.play.service import PlayDesk
-from gameops.server.realtime import presence
+from gameops.server.play.service import PlayDesk, PlayRules
 from gameops.server.realtime.acks import AckRecorder
 from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
+from gameops.server.realtime.presence_writes import Describe, PresenceWriter
+from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.service import start_clock
@@ -76,6 +77,8 @@ class AgentServices:
     database: Database
     hub: AgentHub
     heartbeats: HeartbeatBatcher
+    presence: PresenceWriter  # connects, hellos and disconnects, batched
+    tokens: TokenLookup  # the handshakes' token checks, batched
     admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
@@ -139,11 +142,13 @@ class HeartbeatCorrections:
         self._hub.send_to(station_id, beat.connection_id, replies)
 
 
-async def _hello(
-    services: AgentServices, db: AsyncSession, station_id: uuid.UUID, hello: AgentHello
-) -> list[Payload]:
-    await presence.record_hello(db, station_id, hello.agent_version, hello.os, hello.specs)
-    return [await play.station_info(db, services.play.rules, station_id)]  # the login view
+def login_view(rules: PlayRules) -> Describe:
+    """What an agent's hello is answered with: the login view (``PresenceWriter.hello``)."""
+
+    async def describe(db: AsyncSession, station_id: uuid.UUID) -> Payload:
+        return await play.station_info(db, rules, station_id)
+
+    return describe
 
 
 async def _status_change(
@@ -232,7 +237,6 @@ async def _logout(
 
 
 HANDLERS: dict[type[Payload], Handler] = {
-    AgentHello: _hello,
     StatusChange: _status_change,
     SyncRequest: _sync,
     Ack: _ack,

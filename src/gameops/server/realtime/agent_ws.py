@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import time
 import uuid
+from datetime import datetime
 
 import structlog
 from fastapi import APIRouter, WebSocket
 
 from gameops.protocol import (
     AGENT_MESSAGES,
+    AgentHello,
     Auth,
     CloseCode,
     Error,
@@ -28,14 +30,12 @@ from gameops.protocol import (
 from gameops.protocol.close_codes import retry_reason
 from gameops.server.auth.security import hash_agent_token, same_hash
 from gameops.server.auth.service import throttled
-from gameops.server.errors import GameOpsError
+from gameops.server.errors import GameOpsError, NotFound
 from gameops.server.events.domain import EventType
 from gameops.server.events.service import record_event
-from gameops.server.realtime import presence
 from gameops.server.realtime.agent_handlers import HANDLERS, AgentServices
 from gameops.server.realtime.hub import AgentConnection
 from gameops.server.realtime.sockets import bearer_or_query_token, refuse
-from gameops.server.stations import repository as stations
 from gameops.server.stations.coalesce import TamperCoalescer
 from gameops.server.throttle import Throttled
 
@@ -47,12 +47,13 @@ router = APIRouter()
 async def agent_socket(websocket: WebSocket, station_id: str) -> None:
     services: AgentServices = websocket.app.state.agent_services
     await websocket.accept()
+    accepted_at = utc_now()  # what orders this station's connections (hub, station row)
     delay = services.admission.enter()
     if delay is not None:
         await refuse(websocket, CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
         return
     try:
-        connection = await _open(services, websocket, station_id)
+        connection = await _open(services, websocket, station_id, accepted_at)
     except Exception as err:
         # The database failed or kept it waiting too long (a reconnect storm queued on
         # SQLite's one connection): come back later, spread out, rather than an error.
@@ -64,15 +65,22 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         services.admission.leave()
     if connection is None:
         return
+    # Counted until everything its end writes is written (tests wait on this gauge).
+    services.metrics.websockets.labels("agent").inc()
+    try:
+        await _serve_until_closed(services, connection)
+    finally:
+        services.metrics.websockets.labels("agent").dec()
+
+
+async def _serve_until_closed(services: AgentServices, connection: AgentConnection) -> None:
     tampers = TamperCoalescer(
         services.settings.tamper_window_seconds, burst=services.settings.tamper_burst
     )
     reason = "connection lost"
-    services.metrics.websockets.labels("agent").inc()
     try:
         reason = await _serve(services, connection, tampers)
     finally:
-        services.metrics.websockets.labels("agent").dec()
         services.hub.unregister(connection)
         for report in tampers.drain():  # what the last window held back
             await _dispatch(services, connection.station_id, None, report)
@@ -82,32 +90,34 @@ async def agent_socket(websocket: WebSocket, station_id: str) -> None:
         # agent is back (here or on another replica) or the presence sweep finds it silent.
         # Ten thousand disconnects would not fit in a shutdown, and every station would flicker.
         if not services.hub.sending_away:
-            async with services.database.transaction() as db:
-                await presence.mark_disconnected(
-                    db,
-                    connection.station_id,
-                    connection.connection_id,
-                    connection.close_reason or reason,
-                )
+            await _disconnected(services, connection, connection.close_reason or reason)
 
 
 async def _open(
-    services: AgentServices, websocket: WebSocket, station_id: str
+    services: AgentServices, websocket: WebSocket, station_id: str, accepted_at: datetime
 ) -> AgentConnection | None:
-    """The handshake: authenticate, greet, take over the station's connection."""
+    """The handshake: authenticate, greet, take over the station's connection, unless a
+    connection accepted after this one already has it (then close this one as replaced)."""
     station_uuid = await _authenticate(services, websocket, station_id)
     if station_uuid is None:
         return None
+    # Batched with other agents' connects (``presence_writes``). If that fails, nothing is
+    # sent yet: the caller closes with "come back later".
+    connection_id = uuid.uuid4()
+    if not await services.presence.connected(station_uuid, connection_id, accepted_at):
+        # Accepted before the station's current connection, but its handshake was slower
+        # (its agent gave up on it and came back): stale. Nothing was written; no hello.
+        log.info("stale agent connection closed", station_id=str(station_uuid))
+        await refuse(websocket, CloseCode.REPLACED, "replaced by a newer connection")
+        return None
     sent = services.metrics.messages
     connection = AgentConnection(
-        websocket, station_uuid, lambda kind: sent.labels("agent", "out", kind).inc()
+        websocket,
+        station_uuid,
+        lambda kind: sent.labels("agent", "out", kind).inc(),
+        connection_id=connection_id,
+        accepted_at=accepted_at,
     )
-    try:
-        async with services.database.transaction() as db:
-            await presence.mark_connected(db, station_uuid, connection.connection_id)
-    except BaseException:
-        connection.close(CloseCode.NORMAL, "server error")
-        raise
     # The station is online before the agent hears hello (whoever reads the station after
     # the agent connected sees it connected), and the hello is queued before the connection
     # can receive commands from the bus: the agent drops a connection whose first frame is
@@ -118,8 +128,23 @@ async def _open(
             heartbeat_interval=services.settings.heartbeat_interval_seconds,
         )
     )
+    # If the hub holds a connection accepted later (registered first, in a race with this
+    # one's write), it closes this one as replaced instead, and serving it ends at once.
     await services.hub.register(connection)
     return connection
+
+
+async def _disconnected(services: AgentServices, connection: AgentConnection, reason: str) -> None:
+    try:
+        await services.presence.disconnected(
+            connection.station_id, connection.connection_id, reason
+        )
+    except NotFound:
+        pass  # the station was archived meanwhile
+    except Exception as err:
+        # The row still names this connection: the presence sweep marks it offline once
+        # its last heartbeat is old enough.
+        log.warning("agent disconnect not written", error=repr(err)[:200])
 
 
 async def _authenticate(
@@ -159,10 +184,8 @@ async def _check_token(
         station_uuid = uuid.UUID(station_id)
     except ValueError:
         return None, (CloseCode.UNKNOWN_STATION, "unknown station")
-    async with services.database.sessionmaker() as db:
-        station = await stations.get_live(db, station_uuid)
-        expected = await stations.live_token_hash(db, station_uuid) if station else None
-    if station is None:
+    live, expected = await services.tokens.hash_of(station_uuid)  # with others arriving
+    if not live:
         return None, (CloseCode.UNKNOWN_STATION, "unknown station")
     if expected is None or not same_hash(expected, hash_agent_token(token)):
         return None, (CloseCode.AUTH_FAILED, "invalid agent token for this station")
@@ -243,7 +266,26 @@ async def _handle(
     with structlog.contextvars.bound_contextvars(
         request_id=str(message_id), station_id=str(station_id)
     ):
+        if isinstance(payload, AgentHello):
+            return await _hello(services, connection, message_id, payload)
         return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _hello(
+    services: AgentServices, connection: AgentConnection, message_id: uuid.UUID, hello: AgentHello
+) -> list[Payload]:
+    """Recorded with other agents' hellos (``presence_writes``) and answered with the
+    login view. If the write fails, the agent is told to come back later, as a handshake
+    the database failed: it says hello again then."""
+    try:
+        return [await services.presence.hello(connection.station_id, hello)]
+    except GameOpsError as err:
+        return [Error(detail=err.detail, ref_id=message_id)]
+    except Exception as err:
+        log.warning("agent hello not written; told to retry", error=repr(err)[:200])
+        delay = services.admission.turn_away()
+        connection.close(CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
+        return []
 
 
 async def _dispatch(

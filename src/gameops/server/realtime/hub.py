@@ -1,9 +1,11 @@
 """The agent connections this process holds, and delivery of commands to them.
 
 Commands arrive on the bus from the outbox (whichever replica made the change), so a
-command reaches its agent whichever replica the agent is connected to. A new connection for
-a station replaces the older one, here or on another replica (announced on the PRESENCE
-channel); an ``AgentAccessEnded`` domain event closes the station's connection wherever it is.
+command reaches its agent whichever replica the agent is connected to. Of a station's
+connections, the one whose socket was accepted last is kept, here or on another replica
+(announced on the PRESENCE channel); an older one is replaced, even one whose slow handshake
+finished later. An ``AgentAccessEnded`` domain event closes the station's connection
+wherever it is.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import time
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -47,16 +49,26 @@ class AgentConnection:
         websocket: WebSocket,
         station_id: uuid.UUID,
         count_sent: Callable[[str], None] = lambda _: None,
+        connection_id: uuid.UUID | None = None,
+        *,
+        accepted_at: datetime,
     ) -> None:
         self.websocket = websocket
         self._count_sent = count_sent  # by message type, for the metrics
         self.station_id = station_id
-        self.connection_id = uuid.uuid4()
-        self.connected_at = time.time()
+        self.connection_id = connection_id or uuid.uuid4()
+        # When the socket was accepted, not when its handshake finished: a slow handshake
+        # (its agent gave up and came back) must not make a stale connection the newest.
+        self.accepted_at = accepted_at
         self.close_reason: str | None = None
         self._close_code = CloseCode.NORMAL
         self._outgoing: asyncio.Queue[str | None] = asyncio.Queue(OUTGOING_LIMIT)
         self._writer = asyncio.create_task(self._write(), name=f"agent-writer-{station_id}")
+
+    @property
+    def order(self) -> tuple[float, int]:
+        """Orders a station's connections: accepted later is greater (ties by id)."""
+        return self.accepted_at.timestamp(), self.connection_id.int
 
     def send(self, payload: Payload, message_id: uuid.UUID | None = None) -> None:
         self.send_frame(encode(payload, message_id), payload.TYPE)
@@ -146,15 +158,27 @@ class AgentHub:
         for task in tuple(self._tasks):
             task.cancel()
 
-    async def register(self, connection: AgentConnection) -> None:
+    async def register(self, connection: AgentConnection) -> bool:
+        """Hold ``connection`` as its station's and announce it to the other replicas; the
+        connection held before is replaced. Unless the one held was accepted later: then the
+        newcomer is the stale one (its handshake was slow), closed as replaced, and not
+        announced (False)."""
         previous = self._connections.get(connection.station_id)
+        if previous is not None and previous.order > connection.order:
+            _replace(connection)
+            return False
         self._connections[connection.station_id] = connection
         if previous is not None:
             _replace(previous)
+        await self._announce(connection)
+        return True
+
+    async def _announce(self, connection: AgentConnection) -> None:
+        connected_at, _ = connection.order
         announcement = {
             "station_id": str(connection.station_id),
             "connection_id": str(connection.connection_id),
-            "connected_at": connection.connected_at,
+            "connected_at": connected_at,  # when its socket was accepted
             "origin": self._origin,
         }
         try:
@@ -199,13 +223,22 @@ class AgentHub:
         connection = self._connections.get(uuid.UUID(message["station_id"]))
         if connection is None:
             return
-        if connection.connected_at <= float(message.get("connected_at", 0)):
+        announced = (float(message.get("connected_at", 0)), _id_int(message.get("connection_id")))
+        if connection.order < announced:
             _replace(connection)
+        elif connection.order > announced:
+            # A stale connection got in over there (its handshake finished after ours had
+            # been announced): say again which one is the newest, so that it is replaced.
+            self._spawn(self._announce(connection), "hub-announce-again")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _id_int(connection_id: object) -> int:
+    return uuid.UUID(str(connection_id)).int if connection_id else 0
 
 
 def _replace(connection: AgentConnection) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,12 +18,17 @@ from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import status_after_agent_presence
 
 
-async def mark_connected(
-    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID
-) -> Station:
-    station = await stations.get_station(db, station_id, lock=True)
+def connected(
+    db: AsyncSession, station: Station, connection_id: uuid.UUID, accepted_at: datetime
+) -> bool:
+    """``station`` (locked) is now served by ``connection_id``, accepted at ``accepted_at``:
+    online, audited. False, and nothing written, if the station's connection was accepted
+    later (this one's handshake was slow and its agent has moved on: it is stale)."""
+    if _owned_by_newer(station, connection_id, accepted_at):
+        return False
     station.agent_connected = True
     station.agent_connection_id = connection_id
+    station.agent_connected_since = accepted_at
     station.last_seen_at = utc_now()
     defences.agent_back(station)
     _follow_presence(db, station, "agent connected")
@@ -33,18 +38,17 @@ async def mark_connected(
         station_id=station.id,
         data={"connection_id": str(connection_id)},
     )
-    return station
+    return True
 
 
-async def mark_disconnected(
-    db: AsyncSession, station_id: uuid.UUID, connection_id: uuid.UUID, reason: str
-) -> bool:
-    """Offline, unless a newer connection (here or on another replica) owns the station."""
-    station = await stations.get_station(db, station_id, lock=True)
+def disconnected(db: AsyncSession, station: Station, connection_id: uuid.UUID, reason: str) -> bool:
+    """``station`` (locked) offline, unless a newer connection (here or on another replica)
+    owns it."""
     if station.agent_connection_id != connection_id:
         return False
     station.agent_connected = False
     station.agent_connection_id = None
+    station.agent_connected_since = None
     if station.agent_stop is not None:  # it said goodbye first: stopped, not lost
         reason = f"client stopped ({station.agent_stop.get('reason')})"
     _follow_presence(db, station, reason)
@@ -69,24 +73,30 @@ async def sweep_stale(db: AsyncSession, silent_for: timedelta) -> int:
     query = (
         select(Station)
         .where(Station.agent_connected.is_(True), Station.last_seen_at < cutoff)
+        .order_by(Station.id)  # locked in id order, as everywhere
         .with_for_update()
     )
     stale = (await db.scalars(query)).all()
     for station in stale:
         if station.agent_connection_id is not None:
-            await mark_disconnected(
-                db, station.id, station.agent_connection_id, "no heartbeat (server lost)"
-            )
+            disconnected(db, station, station.agent_connection_id, "no heartbeat (server lost)")
     return len(stale)
 
 
-async def record_hello(
-    db: AsyncSession, station_id: uuid.UUID, version: str, os_name: str, specs: dict[str, Any]
-) -> None:
-    station = await stations.get_station(db, station_id, lock=True)
+def said_hello(station: Station, version: str, os_name: str, specs: dict[str, Any]) -> None:
+    """What the agent's hello says about its PC, on ``station`` (locked)."""
     station.agent_version = version
     station.specs = {**specs, "os": os_name}
     station.last_seen_at = utc_now()
+
+
+def _owned_by_newer(station: Station, connection_id: uuid.UUID, accepted_at: datetime) -> bool:
+    """The station's current connection was accepted after ``accepted_at`` (the same order
+    as the hub's, ``hub.accepted_later``: equal times go by connection id)."""
+    since, current = station.agent_connected_since, station.agent_connection_id
+    if since is None or current is None:
+        return False
+    return (since, current.int) > (accepted_at, connection_id.int)
 
 
 def _follow_presence(db: AsyncSession, station: Station, reason: str) -> None:

@@ -13,7 +13,10 @@ from gameops.server.stations.device_secrets import DeviceSecrets
 from gameops.server.stations.domain import StationStatus, StationType
 from gameops.server.stations.schemas import (
     AgentTokenIssued,
+    ImportedStation,
     StationCreate,
+    StationImport,
+    StationImportResult,
     StationPublic,
     StationUpdate,
 )
@@ -46,6 +49,32 @@ async def create_station(
     body: StationCreate, db: DbDep, admin: AdminUser, secrets: DeviceSecretsDep
 ) -> StationPublic:
     return StationPublic.model_validate(await service.create_station(db, body, admin.id, secrets))
+
+
+@router.post("/import", status_code=status.HTTP_201_CREATED)
+async def import_stations(
+    body: StationImport, db: DbDep, admin: AdminUser, secrets: DeviceSecretsDep
+) -> StationImportResult:
+    """Up to 1,000 stations in one request, all or none (409 with each refused row's
+    index and why); with ``agent_tokens``, each PC's token, shown once."""
+    created = await service.import_stations(
+        db,
+        body.stations,
+        admin.id,
+        agent_tokens=body.agent_tokens,
+        dry_run=body.dry_run,
+        secrets=secrets,
+    )
+    stations = [
+        ImportedStation(
+            id=None if body.dry_run else station.id,
+            name=station.name,
+            type=station.type,
+            agent_token=token,
+        )
+        for station, token in created
+    ]
+    return StationImportResult(created=0 if body.dry_run else len(stations), stations=stations)
 
 
 @router.get("/{station_id}")

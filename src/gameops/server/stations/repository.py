@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.protocol import utc_now
@@ -52,12 +52,23 @@ async def list_live(
     return await fetch_page(db, query, (Station.zone, Station.name), offset, limit)
 
 
-async def live_token_hash(db: AsyncSession, station_id: uuid.UUID) -> str | None:
-    query = select(AgentToken.token_hash).where(
-        AgentToken.station_id == station_id, AgentToken.revoked_at.is_(None)
+async def live_names(db: AsyncSession, names: Collection[str]) -> set[str]:
+    """Which of ``names`` stations in use already have."""
+    query = select(Station.name).where(Station.name.in_(names), Station.archived_at.is_(None))
+    return set(await db.scalars(query))
+
+
+async def live_token_hashes(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
+    """For each live station of ``station_ids``, its agent token's hash (None: it has none)."""
+    token = and_(AgentToken.station_id == Station.id, AgentToken.revoked_at.is_(None))
+    query = (
+        select(Station.id, AgentToken.token_hash)
+        .outerjoin(AgentToken, token)
+        .where(Station.id.in_(station_ids), Station.archived_at.is_(None))
     )
-    token_hash: str | None = await db.scalar(query)
-    return token_hash
+    return {station_id: token_hash for station_id, token_hash in (await db.execute(query)).all()}
 
 
 async def revoke_tokens(db: AsyncSession, station_id: uuid.UUID) -> int:

@@ -124,6 +124,31 @@ class StationPublic(Schema):
     updated_at: datetime
 
 
+IMPORT_ROWS_LIMIT = 1000
+
+
+class StationImport(BaseModel):
+    """Many stations at once (a venue's PCs from a spreadsheet): all of them or none."""
+
+    stations: list[StationCreate] = Field(min_length=1, max_length=IMPORT_ROWS_LIMIT)
+    agent_tokens: bool = Field(
+        default=False, description="issue each PC station an agent token (shown once)"
+    )
+    dry_run: bool = Field(default=False, description="only check the rows; create nothing")
+
+
+class ImportedStation(BaseModel):
+    id: uuid.UUID | None = Field(description="none in a dry run")
+    name: str
+    type: StationType
+    agent_token: str | None = Field(default=None, description="shown once; only its hash is kept")
+
+
+class StationImportResult(BaseModel):
+    created: int = Field(description="0 in a dry run")
+    stations: list[ImportedStation]
+
+
 class AgentTokenIssued(BaseModel):
     station_id: uuid.UUID
     token: str = Field(description="shown once; only its hash is stored")

@@ -51,15 +51,86 @@ async def create_station(
     actor_id: uuid.UUID,
     secrets: DeviceSecrets | None = None,
 ) -> Station:
+    station = _new_station(data, secrets)
+    db.add(station)
+    await _flush_unique_name(db, data.name)
+    _record_created(db, station, actor_id)
+    return station
+
+
+async def import_stations(
+    db: AsyncSession,
+    rows: list[StationCreate],
+    actor_id: uuid.UUID,
+    *,
+    agent_tokens: bool,
+    dry_run: bool = False,
+    secrets: DeviceSecrets | None = None,
+) -> list[tuple[Station, str | None]]:
+    """Creates every row, or none: a name taken (in use, or twice in the rows) or a row
+    that cannot be built is reported with its index (``Conflict`` with ``rows``). Each
+    station and each token is audited as when created alone. With ``agent_tokens``, each
+    PC station gets its agent's token (returned; only its hash is kept)."""
+    stations, problems = await _check_import(db, rows, secrets)
+    if problems:
+        raise Conflict(
+            f"{len(problems)} of {len(rows)} rows cannot be imported; none was", rows=problems
+        )
+    if dry_run:
+        return [(station, None) for station in stations]
+    db.add_all(stations)
+    await _flush_unique_name(db, "(one of the rows)")  # a name taken meanwhile
+    created: list[tuple[Station, str | None]] = []
+    for station in stations:
+        _record_created(db, station, actor_id)
+        token = None
+        if agent_tokens and station.type is StationType.PC:
+            token = new_agent_token()
+            row = AgentToken(
+                station_id=station.id, token_hash=hash_agent_token(token), created_by=actor_id
+            )
+            db.add(row)
+            granted = AgentTokenGranted(
+                station_id=station.id, actor_id=actor_id, revoked_previous=False
+            )
+            record(db, granted)
+        created.append((station, token))
+    return created
+
+
+async def _check_import(
+    db: AsyncSession, rows: list[StationCreate], secrets: DeviceSecrets | None
+) -> tuple[list[Station], list[dict[str, object]]]:
+    problems: list[dict[str, object]] = []
+    taken = await repository.live_names(db, {row.name for row in rows})
+    first: dict[str, int] = {}
+    stations: list[Station] = []
+    for index, row in enumerate(rows):
+        if row.name in taken:
+            problems.append({"row": index, "name": row.name, "error": "name already in use"})
+        elif first.setdefault(row.name, index) != index:
+            error = f"same name as row {first[row.name]}"
+            problems.append({"row": index, "name": row.name, "error": error})
+        try:
+            stations.append(_new_station(row, secrets))
+        except Unprocessable as err:
+            problems.append({"row": index, "name": row.name, "error": err.detail})
+    return stations, problems
+
+
+def _new_station(data: StationCreate, secrets: DeviceSecrets | None) -> Station:
     station = Station(
         **data.model_dump(exclude={"controller"}),
+        id=uuid.uuid4(),
         status=idle_status(data.type, agent_connected=False),
         agent_connected=False,
     )
     if data.controller is not None:
         set_controller(station, data.controller, secrets)
-    db.add(station)
-    await _flush_unique_name(db, data.name)
+    return station
+
+
+def _record_created(db: AsyncSession, station: Station, actor_id: uuid.UUID) -> None:
     record(
         db,
         StationCreated(
@@ -69,7 +140,6 @@ async def create_station(
             station_type=station.type.value,
         ),
     )
-    return station
 
 
 async def update_station(

@@ -52,6 +52,9 @@ class Station(Timestamped, Base):
     agent_connected: Mapped[bool] = mapped_column(Boolean, default=False)
     # Which connection owns the station now; a replaced connection must not mark it offline.
     agent_connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # When that connection's socket was accepted: one accepted earlier whose handshake
+    # finishes later (slow under load) is stale and must not take the station back.
+    agent_connected_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

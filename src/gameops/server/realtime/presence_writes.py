@@ -1,0 +1,161 @@
+"""Agents' connects, hellos and disconnects, written many to a transaction (group commit).
+
+A server restart at opening time has every PC reconnect at once: 10,000 handshakes, each
+a station row lock, an UPDATE and an audit event, then each agent's hello, one more write.
+One transaction each, that is 20,000 commits queued on the database (on SQLite, on its one
+connection). Here each such write is queued and its caller waits for it. Whenever no
+flush is under way one starts at once, with everything queued (up to ``chunk``): a lone
+agent waits for its own transaction only, and a storm is written a few hundred agents per
+transaction, as many as came in while the previous one was committing.
+
+A flush locks its stations in id order (as every transaction that records station events
+does, ``events/dispatch.py``, so two replicas' flushes cannot deadlock, and a station's
+events keep their commit order), applies the writes in the order they came (a disconnect
+and the reconnect after it keep theirs), and commits; only then is each caller answered.
+A connect whose socket was accepted before the station's current connection's (its
+handshake was slow; its agent gave up on it and came back) writes nothing and is answered
+"superseded": its caller closes it as replaced.
+If the transaction fails, nothing of it is written and every caller in it gets the error:
+a connecting agent is told to come back later (1013), as for any failed handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gameops.protocol import AgentHello, Payload
+from gameops.server.db.engine import Database
+from gameops.server.db.models import Station
+from gameops.server.errors import NotFound
+from gameops.server.realtime import presence
+from gameops.server.stations import repository as stations
+
+log = structlog.get_logger(__name__)
+# Writes per transaction: bounds its statements' parameters, its locks and how long it
+# holds the database (SQLite's one connection) from everyone else.
+FLUSH_CHUNK = 500
+
+# What an agent's hello is answered with (its login view), read in the flush's transaction.
+Describe = Callable[[AsyncSession, uuid.UUID], Awaitable[Payload]]
+Apply = Callable[[AsyncSession, Station], Awaitable[Any]]
+
+
+@dataclass
+class _Write:
+    station_id: uuid.UUID
+    apply: Apply
+    done: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
+        if self.done.done():  # its caller went away (cancelled): nobody to tell
+            return
+        if error is not None and not isinstance(error, Exception):
+            self.done.cancel()  # the flush itself was cancelled (the server is stopping)
+        elif error is not None:
+            self.done.set_exception(error)
+        else:
+            self.done.set_result(result)
+
+
+class PresenceWriter:
+    """Queues agents' presence writes and commits them in batches; each caller waits for
+    the commit of its own write (or its error)."""
+
+    def __init__(self, database: Database, describe: Describe, chunk: int = FLUSH_CHUNK) -> None:
+        self._database = database
+        self._describe = describe
+        self._chunk = chunk
+        self._queue: list[_Write] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.flushes = 0  # transactions that committed
+        self.written = 0  # writes they held
+
+    async def connected(
+        self, station_id: uuid.UUID, connection_id: uuid.UUID, accepted_at: datetime
+    ) -> bool:
+        """The station is online, served by ``connection_id``; False (superseded, nothing
+        written) if its connection was accepted after ``accepted_at`` (``presence.connected``)."""
+
+        async def apply(db: AsyncSession, station: Station) -> bool:
+            return presence.connected(db, station, connection_id, accepted_at)
+
+        current: bool = await self._submit(station_id, apply)
+        return current
+
+    async def hello(self, station_id: uuid.UUID, hello: AgentHello) -> Payload:
+        """Records what the agent says of its PC; the answer to its hello."""
+
+        async def apply(db: AsyncSession, station: Station) -> Payload:
+            presence.said_hello(station, hello.agent_version, hello.os, hello.specs)
+            return await self._describe(db, station_id)
+
+        answer: Payload = await self._submit(station_id, apply)
+        return answer
+
+    async def disconnected(
+        self, station_id: uuid.UUID, connection_id: uuid.UUID, reason: str
+    ) -> bool:
+        """Offline, unless a newer connection owns the station (``presence.disconnected``)."""
+
+        async def apply(db: AsyncSession, station: Station) -> bool:
+            return presence.disconnected(db, station, connection_id, reason)
+
+        went: bool = await self._submit(station_id, apply)
+        return went
+
+    async def stop(self) -> None:
+        """Waits for the writes already queued to be committed."""
+        if self._flushing is not None:
+            await asyncio.shield(self._flushing)
+
+    async def _submit(self, station_id: uuid.UUID, apply: Apply) -> Any:
+        write = _Write(station_id, apply)
+        self._queue.append(write)
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._drain(), name="presence-writes")
+        return await write.done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[: self._chunk], self._queue[self._chunk :]
+                await self._flush(batch)
+        finally:
+            self._flushing = None
+            for write in self._queue:  # left only if the flush was cancelled
+                write.answer(error=asyncio.CancelledError())
+            self._queue.clear()
+
+    async def _flush(self, batch: list[_Write]) -> None:
+        results: list[tuple[Any, BaseException | None]] = []
+        try:
+            async with self._database.transaction() as db:
+                rows = await stations.lock_many(db, {write.station_id for write in batch})
+                for write in batch:
+                    station = rows.get(write.station_id)
+                    if station is None or station.archived_at is not None:
+                        results.append((None, NotFound("Station not found")))
+                    else:
+                        results.append((await write.apply(db, station), None))
+        except BaseException as err:
+            shown = repr(err)[:200]
+            log.warning("presence writes failed; none written", writes=len(batch), error=shown)
+            for write in batch:
+                write.answer(error=err)
+            if not isinstance(err, Exception):
+                raise
+            return
+        self.flushes += 1
+        self.written += len(batch)
+        for write, (result, error) in zip(batch, results, strict=True):
+            write.answer(result, error)
