@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -131,13 +131,16 @@ async def test_agent_restart_mid_session_resumes_with_the_right_time(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     running, station_id = await connected_agent(live_server, tmp_path)
-    await start_session(admin, station_id, minutes=30)
-    started = utc_now()
+    session = await start_session(admin, station_id, minutes=30)
+    await wait_until(lambda: running.mode() == "session")
+    # The paid clock started when the agent took the session: the server's end, not the
+    # time the sale returned (a second or two apart on a loaded machine).
+    ends = (await admin.get(f"/api/v1/sessions/{session['id']}")).json()["scheduled_end_at"]
+    end = datetime.fromisoformat(ends.replace("Z", "+00:00"))
 
     def expected_left() -> float:
-        return 1800 - (utc_now() - started).total_seconds()
+        return (end - utc_now()).total_seconds()
 
-    await wait_until(lambda: running.mode() == "session")
     await running.stop()  # e.g. a crash or a reboot: the state file stays
     assert (tmp_path / "state.json").exists()
 
