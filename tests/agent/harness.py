@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -87,6 +87,12 @@ class RunningAgent:
 
     def mode(self) -> str:
         return self.agent.machine.view(self.agent.parts.clock.now()).mode
+
+
+class StartOnScreen(Protocol):
+    """The ``start_on_screen`` fixture (conftest.py): ``(agent, station_id)``."""
+
+    def __call__(self, name: str, **config: Any) -> Awaitable[tuple[RunningAgent, str]]: ...
 
 
 async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:

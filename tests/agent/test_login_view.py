@@ -5,7 +5,6 @@ button. Screenshots land in build/screenshots (docs/agent-login-view.png is one)
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.agent.screen import (
     require_display_tools,
     save,
     wait_for_colour,
+    xdotool,
 )
 from tests.support.live_server import LiveServer
 from tests.support.money import balance_of, create_customer, ledger_of, top_up
@@ -37,13 +37,6 @@ CORNER_POINT = (SCREEN[0] - 20, 20)
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"venue_name": "Pixel Lounge", "play_block_seconds": 900})
-
-
-async def keys(display: VirtualDisplay, *args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        "xdotool", *args, env={**os.environ, "DISPLAY": display.name}
-    )
-    assert await process.wait() == 0
 
 
 async def test_log_in_by_keyboard_play_and_log_out_with_the_button(
@@ -67,12 +60,12 @@ async def test_log_in_by_keyboard_play_and_log_out_with_the_button(
     shot = await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-1-view")
     assert shot.pixel(SCREEN[0] // 2, SCREEN[1] // 5) == LOCK_BACKGROUND
     await click_and_type(display, USERNAME_FIELD, customer["username"])
-    await keys(display, "key", "Tab", "type", PIN)
-    await keys(display, "key", "Return")
+    await xdotool(display, "key", "Tab", "type", PIN)
+    await xdotool(display, "key", "Return")
     await wait_until(lambda: running.mode() == "session", seconds=8)
     await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "login-2-playing")
 
-    await click_and_type(display, LOGOUT_BUTTON, "")
+    await click_and_type(display, LOGOUT_BUTTON)
     await wait_until(lambda: running.mode() == "locked", seconds=8)
     await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-3-logged-out")
     ledger = await ledger_of(admin, customer["id"])

@@ -5,7 +5,6 @@ with its "Got it" on the real Tk overlay under Xvfb, clicked through the X serve
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,8 @@ import pytest
 from gameops.agent.overlay import MESSAGE_BACKGROUND, MESSAGE_SIZE
 from gameops.protocol.wake import magic_packet
 from gameops.server.settings import Settings
-from tests.agent.harness import RunningAgent, agent_config, wait_until
-from tests.agent.screen import SCREEN, VirtualDisplay, wait_for_colour
+from tests.agent.harness import RunningAgent, StartOnScreen, agent_config, wait_until
+from tests.agent.screen import SCREEN, VirtualDisplay, click_and_type, wait_for_colour
 from tests.support.live_server import LiveServer
 from tests.support.waiting import eventually
 
@@ -151,23 +150,12 @@ async def test_wake_relayed_by_an_agent_on_the_same_subnet(
 @pytest.mark.parametrize("mode", ["separate", "in_process"])
 async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
     mode: str,
-    live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
 ) -> None:
-    monkeypatch.setenv("DISPLAY", display.name)
-    running, station_id = await running_agent(
-        live_server, tmp_path, "PC-MSG", overlay=True, grace=30, overlay_mode=mode
-    )
-    on_screen.append(running)
-    if mode == "separate":
-        await wait_until(
-            lambda: running.agent.channel is not None and running.agent.channel.connected
-        )
-    else:
+    running, station_id = await start_on_screen("PC-MSG", grace=30, overlay_mode=mode)
+    if mode == "in_process":
         await wait_until(
             lambda: running.agent.desktop is not None and running.agent.desktop.showing
         )
@@ -179,11 +167,7 @@ async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
     left, top = (SCREEN[0] - width) // 2, (SCREEN[1] - height) // 3
     await wait_for_colour(display, (left + 4, top + 4), MESSAGE_BACKGROUND, f"staff-message-{mode}")
     button = (left + width // 2, top + height - 32)
-    process = await asyncio.create_subprocess_exec(
-        "xdotool", "mousemove", str(button[0]), str(button[1]), "click", "1",
-        env={**os.environ, "DISPLAY": display.name},
-    )  # fmt: skip
-    assert await process.wait() == 0
+    await click_and_type(display, button)
     seen = await finished(admin, message["id"], seen=True)
     assert seen["seen_at"] is not None
     events = (await admin.get("/api/v1/events", params={"type": "STATION_COMMAND_SEEN"})).json()
