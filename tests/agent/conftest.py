@@ -13,6 +13,7 @@ from gameops.server.settings import Settings
 from tests.agent.harness import RunningAgent, StartOnScreen, agent_config, wait_until
 from tests.agent.screen import VirtualDisplay, require_display_tools
 from tests.support.live_server import LiveServer
+from tests.support.wake import udp_receiver  # noqa: F401 - a fixture (wake-on-LAN tests)
 
 
 @pytest.fixture
