@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from gameops.agent.link import LinkTuning
 from gameops.agent.logs import fields_of
 from gameops.agent.runtime import Agent, AgentParts
 from gameops.agent.statefile import StateFile, state_key
+from tests.support.live_server import LiveServer
 from tests.support.waiting import until
 
 
@@ -89,8 +90,33 @@ class RunningAgent:
         return self.agent.machine.view(self.agent.parts.clock.now()).mode
 
 
+class StartOnScreen(Protocol):
+    """The ``start_on_screen`` fixture (conftest.py): ``(agent, station_id)``."""
+
+    def __call__(self, name: str, **config: Any) -> Awaitable[tuple[RunningAgent, str]]: ...
+
+
 async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     await until(condition, timeout=seconds)
+
+
+async def connected_agent(
+    live_server: LiveServer,
+    tmp_path: Path,
+    name: str,
+    specs: dict[str, Any] | None = None,
+    **config: Any,
+) -> tuple[RunningAgent, str]:
+    """An agent for a new PC ``name`` (``config`` as :func:`agent_config` takes it), once its
+    link is up: ``(agent, station_id)``."""
+    station_id, token = await live_server.create_pc_station(name)
+    running = RunningAgent(
+        agent_config(live_server.base_url, station_id, token, **config),
+        tmp_path / f"{name}.json",
+        specs=specs or {"cpu_model": "test"},
+    ).start()
+    await wait_until(lambda: running.agent.link.connected)
+    return running, station_id
 
 
 async def tamper_kinds(admin: httpx.AsyncClient) -> list[str]:

@@ -178,13 +178,17 @@ async def wait_for_colour(
     return shot
 
 
-async def click_and_type(display: VirtualDisplay, point: tuple[int, int], text: str) -> None:
-    """A customer's click at ``point`` and keystrokes, through the X server (XTEST)."""
+async def xdotool(display: VirtualDisplay, *args: str) -> None:
+    """A customer's mouse and keys on ``display``, through the X server (XTEST)."""
+    process = await asyncio.create_subprocess_exec(
+        "xdotool", *args, env={**os.environ, "DISPLAY": display.name}
+    )
+    assert await process.wait() == 0
+
+
+async def click_and_type(display: VirtualDisplay, point: tuple[int, int], text: str = "") -> None:
+    """A click at ``point``, then keystrokes."""
     x, y = point
     # No "mousemove --sync": it waits 15 s when the pointer is already there. The X server
     # takes XTEST's events in order, so the click lands where the pointer was moved.
-    process = await asyncio.create_subprocess_exec(
-        "xdotool", "mousemove", str(x), str(y), "click", "1", "type", text,
-        env={**os.environ, "DISPLAY": display.name},
-    )  # fmt: skip
-    assert await process.wait() == 0
+    await xdotool(display, "mousemove", str(x), str(y), "click", "1", "type", text)

@@ -5,16 +5,14 @@ button. Screenshots land in build/screenshots (docs/agent-login-view.png is one)
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gameops.agent.overlay import BAND_COLOURS, FORM_BACKGROUND, LOCK_BACKGROUND
 from gameops.server.settings import Settings
-from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.harness import StartOnScreen, wait_until
 from tests.agent.screen import (
     SCREEN,
     Screenshot,
@@ -23,6 +21,7 @@ from tests.agent.screen import (
     require_display_tools,
     save,
     wait_for_colour,
+    xdotool,
 )
 from tests.support.live_server import LiveServer
 from tests.support.money import balance_of, create_customer, ledger_of, top_up
@@ -39,40 +38,26 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"venue_name": "Pixel Lounge", "play_block_seconds": 900})
 
 
-async def keys(display: VirtualDisplay, *args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        "xdotool", *args, env={**os.environ, "DISPLAY": display.name}
-    )
-    assert await process.wait() == 0
-
-
 async def test_log_in_by_keyboard_play_and_log_out_with_the_button(
-    live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
 ) -> None:
     require_display_tools(input_too=True)
-    monkeypatch.setenv("DISPLAY", display.name)
     customer = await create_customer(admin, pin=PIN)
     assert (await top_up(admin, customer["id"], 1000)).status_code == 201
-    station_id, token = await live_server.create_pc_station("PC-07", hourly_rate=600)
-    config = agent_config(live_server.base_url, station_id, token, overlay=True)
-    running = RunningAgent(config, tmp_path / "state.json").start()
-    on_screen.append(running)
+    running, _ = await start_on_screen("PC-07")  # 6.00 an hour
     await wait_until(lambda: running.agent.machine.station_info is not None)
 
     shot = await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-1-view")
     assert shot.pixel(SCREEN[0] // 2, SCREEN[1] // 5) == LOCK_BACKGROUND
     await click_and_type(display, USERNAME_FIELD, customer["username"])
-    await keys(display, "key", "Tab", "type", PIN)
-    await keys(display, "key", "Return")
+    await xdotool(display, "key", "Tab", "type", PIN)
+    await xdotool(display, "key", "Return")
     await wait_until(lambda: running.mode() == "session", seconds=8)
     await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "login-2-playing")
 
-    await click_and_type(display, LOGOUT_BUTTON, "")
+    await click_and_type(display, LOGOUT_BUTTON)
     await wait_until(lambda: running.mode() == "locked", seconds=8)
     await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "login-3-logged-out")
     ledger = await ledger_of(admin, customer["id"])
@@ -98,19 +83,13 @@ def amber_rows(shot: Screenshot) -> list[int]:
 async def test_a_booked_pc_says_whom_it_is_reserved_for(
     live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
 ) -> None:
     require_display_tools()
-    monkeypatch.setenv("DISPLAY", display.name)
     customer = await create_customer(admin, pin=PIN, full_name="Ada Lovelace")
     assert (await top_up(admin, customer["id"], 1000)).status_code == 201
-    station_id, token = await live_server.create_pc_station("PC-08", hourly_rate=600)
-    config = agent_config(live_server.base_url, station_id, token, overlay=True)
-    running = RunningAgent(config, tmp_path / "state.json").start()
-    on_screen.append(running)
+    running, station_id = await start_on_screen("PC-08")
     await wait_until(lambda: running.agent.machine.station_info is not None)
     shot = await wait_for_colour(display, FORM_POINT, FORM_BACKGROUND, "reserved-1-free")
     assert amber_rows(shot) == []

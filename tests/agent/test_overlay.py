@@ -17,6 +17,7 @@ import pytest
 from gameops.agent.overlay import BAND_COLOURS, CORNER_MARGIN, CORNER_SIZE, LOCK_BACKGROUND
 from tests.agent.harness import (
     RunningAgent,
+    StartOnScreen,
     agent_config,
     tamper_kinds,
     wait_for_tamper,
@@ -32,42 +33,15 @@ CORNER_POINT = (SCREEN[0] - CORNER_SIZE[0] - CORNER_MARGIN + 4, CORNER_MARGIN + 
 LOCK_POINT = (SCREEN[0] // 2, SCREEN[1] // 5)
 
 
-async def overlay_agent(
-    live_server: LiveServer,
-    tmp_path: Path,
-    display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
-    mode: str = "separate",
-) -> tuple[RunningAgent, str]:
-    monkeypatch.setenv("DISPLAY", display.name)
-    station_id, token = await live_server.create_pc_station("PC-SCREEN")
-    config = agent_config(
-        live_server.base_url, station_id, token, overlay=True, grace=30, overlay_mode=mode
-    )
-    running = RunningAgent(config, tmp_path / "state.json").start()
-    on_screen.append(running)
-    await wait_until(lambda: running.agent.link.connected)
-    if mode == "separate":
-        await wait_until(
-            lambda: running.agent.channel is not None and running.agent.channel.connected
-        )
-    return running, station_id
-
-
 @pytest.mark.parametrize("mode", ["separate", "in_process"])
 async def test_timer_colour_in_each_band_and_lock_view_after_the_grace(
     live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
     mode: str,
 ) -> None:
-    running, station_id = await overlay_agent(
-        live_server, tmp_path, display, monkeypatch, on_screen, mode
-    )
+    running, station_id = await start_on_screen("PC-SCREEN", grace=30, overlay_mode=mode)
     # In process there is no second process; in a separate one, no overlay thread.
     assert (running.agent.supervisor is None) == (mode == "in_process")
     assert ("agent-overlay" in {t.name for t in threading.enumerate()}) == (mode == "in_process")
@@ -93,16 +67,11 @@ async def test_timer_colour_in_each_band_and_lock_view_after_the_grace(
 
 
 async def test_killed_overlay_comes_back_within_five_seconds_and_is_reported(
-    live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
 ) -> None:
-    running, station_id = await overlay_agent(
-        live_server, tmp_path, display, monkeypatch, on_screen
-    )
+    running, station_id = await start_on_screen("PC-SCREEN", grace=30)
     await start_session(admin, station_id, minutes=30)
     await wait_for_colour(display, CORNER_POINT, BAND_COLOURS["green"], "4-before-kill")
     supervisor = running.agent.supervisor

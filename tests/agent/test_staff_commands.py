@@ -5,9 +5,7 @@ with its "Got it" on the real Tk overlay under Xvfb, clicked through the X serve
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +15,25 @@ import pytest
 from gameops.agent.overlay import MESSAGE_BACKGROUND, MESSAGE_SIZE
 from gameops.protocol.wake import magic_packet
 from gameops.server.settings import Settings
-from tests.agent.harness import RunningAgent, agent_config, wait_until
-from tests.agent.screen import SCREEN, VirtualDisplay, wait_for_colour
+from tests.agent.harness import (
+    RunningAgent,
+    StartOnScreen,
+    agent_config,
+    connected_agent,
+    wait_until,
+)
+from tests.agent.screen import SCREEN, VirtualDisplay, click_and_type, wait_for_colour
 from tests.support.live_server import LiveServer
 from tests.support.waiting import eventually
+from tests.support.wake import net_specs, waking_to
 
 Json = dict[str, Any]
 
 
 @pytest.fixture
-def udp_receiver() -> Iterator[socket.socket]:
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    receiver.bind(("0.0.0.0", 0))
-    receiver.settimeout(10)
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def settings(settings: Settings, udp_receiver: socket.socket) -> Settings:
     """Magic packets go to our UDP socket's port (agents relay them on the loopback net)."""
-    return settings.model_copy(update={"wake_port": udp_receiver.getsockname()[1]})
-
-
-def net_specs(mac: str, ip: str) -> Json:
-    return {"macs": [mac], "interfaces": {mac: f"{ip}/8"}}
-
-
-async def running_agent(
-    live_server: LiveServer, tmp_path: Path, name: str, specs: Json | None = None, **config: Any
-) -> tuple[RunningAgent, str]:
-    station_id, token = await live_server.create_pc_station(name)
-    running = RunningAgent(
-        agent_config(live_server.base_url, station_id, token, **config),
-        tmp_path / f"{name}.json",
-        specs=specs or {"cpu_model": "test"},
-    ).start()
-    await wait_until(lambda: running.agent.link.connected)
-    return running, station_id
+    return waking_to(settings, udp_receiver)
 
 
 async def send(admin: httpx.AsyncClient, station_id: str, **body: Any) -> Json:
@@ -78,7 +57,7 @@ async def finished(admin: httpx.AsyncClient, command_id: str, seen: bool = False
 async def test_message_lock_logoff_restart_shutdown_carried_out_and_acked(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    running, station_id = await running_agent(live_server, tmp_path, "PC-CMD")
+    running, station_id = await connected_agent(live_server, tmp_path, "PC-CMD")
     message = await send(admin, station_id, kind="message", text="Closing in 10 minutes")
     done = await finished(admin, message["id"])
     assert done["ok"] and done["detail"] == "shown as a notification (no overlay: no Got it)"
@@ -125,14 +104,14 @@ async def test_commands_queued_while_offline_are_carried_out_when_the_agent_is_b
 async def test_wake_relayed_by_an_agent_on_the_same_subnet(
     live_server: LiveServer, admin: httpx.AsyncClient, tmp_path: Path, udp_receiver: socket.socket
 ) -> None:
-    sleeper, sleeper_id = await running_agent(
+    sleeper, sleeper_id = await connected_agent(
         live_server, tmp_path, "PC-SLEEPS", net_specs("00:1a:2b:3c:4d:5e", "127.0.0.21")
     )
     await eventually(
         lambda: admin.get(f"/api/v1/stations/{sleeper_id}"), lambda r: r.json()["specs"]["macs"]
     )
     await sleeper.stop()
-    relay, relay_id = await running_agent(
+    relay, relay_id = await connected_agent(
         live_server, tmp_path, "PC-RELAY", net_specs("00:1a:2b:3c:4d:99", "127.0.0.7")
     )
     url = f"/api/v1/stations/{sleeper_id}/commands"
@@ -151,23 +130,12 @@ async def test_wake_relayed_by_an_agent_on_the_same_subnet(
 @pytest.mark.parametrize("mode", ["separate", "in_process"])
 async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
     mode: str,
-    live_server: LiveServer,
     admin: httpx.AsyncClient,
-    tmp_path: Path,
     display: VirtualDisplay,
-    monkeypatch: pytest.MonkeyPatch,
-    on_screen: list[RunningAgent],
+    start_on_screen: StartOnScreen,
 ) -> None:
-    monkeypatch.setenv("DISPLAY", display.name)
-    running, station_id = await running_agent(
-        live_server, tmp_path, "PC-MSG", overlay=True, grace=30, overlay_mode=mode
-    )
-    on_screen.append(running)
-    if mode == "separate":
-        await wait_until(
-            lambda: running.agent.channel is not None and running.agent.channel.connected
-        )
-    else:
+    running, station_id = await start_on_screen("PC-MSG", grace=30, overlay_mode=mode)
+    if mode == "in_process":
         await wait_until(
             lambda: running.agent.desktop is not None and running.agent.desktop.showing
         )
@@ -179,11 +147,7 @@ async def test_a_message_on_the_overlay_and_its_got_it_click_recorded(
     left, top = (SCREEN[0] - width) // 2, (SCREEN[1] - height) // 3
     await wait_for_colour(display, (left + 4, top + 4), MESSAGE_BACKGROUND, f"staff-message-{mode}")
     button = (left + width // 2, top + height - 32)
-    process = await asyncio.create_subprocess_exec(
-        "xdotool", "mousemove", str(button[0]), str(button[1]), "click", "1",
-        env={**os.environ, "DISPLAY": display.name},
-    )  # fmt: skip
-    assert await process.wait() == 0
+    await click_and_type(display, button)
     seen = await finished(admin, message["id"], seen=True)
     assert seen["seen_at"] is not None
     events = (await admin.get("/api/v1/events", params={"type": "STATION_COMMAND_SEEN"})).json()

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.wake import udp_receiver  # noqa: F401 - a fixture (wake-on-LAN tests)
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import update
 
-from gameops.server.db.engine import create_engine
-from gameops.server.db.models import GameSession
 from gameops.server.sessions.domain import unused_share
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.money import API, balance_of, events_of, funded_customer, ledger_of, pc_station
+from tests.support.sessions import rewrite_session
 
 T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -35,21 +32,6 @@ def test_unused_share_is_pro_rata_and_rounds_down(
     paid: int, stopped_after: timedelta, expected: int
 ) -> None:
     assert unused_share(paid, T0, T0 + timedelta(hours=1), T0 + stopped_after) == expected
-
-
-async def _move_session(
-    database_url: str, session_id: str, started_at: datetime, ends_at: datetime
-) -> None:
-    engine = create_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                update(GameSession)
-                .where(GameSession.id == uuid.UUID(session_id))
-                .values(started_at=started_at, scheduled_end_at=ends_at)
-            )
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
@@ -82,11 +64,11 @@ async def test_early_stop_refunds_the_unused_time_to_the_balance(
     session = await _started(staff, user_id, "BALANCE")
     # As if 45 of the 60 paid minutes had gone by: 15 minutes (150 of 600) are left.
     now = datetime.now(UTC)
-    await _move_session(
+    await rewrite_session(
         refunding_server.settings.database_url,
         session["id"],
-        now - timedelta(minutes=45),
-        now + timedelta(minutes=15),
+        started_at=now - timedelta(minutes=45),
+        scheduled_end_at=now + timedelta(minutes=15),
     )
     stopped = await staff.delete(f"{API}/sessions/{session['id']}")
     assert stopped.status_code == 200, stopped.text

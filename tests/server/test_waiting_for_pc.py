@@ -19,26 +19,17 @@ from gameops.server.db.models import GameSession
 from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.money import API, events_of
+from tests.support.sessions import rewrite_session
 from tests.support.waiting import eventually
 
 
 async def _sold_ago(database_url: str, session_id: str, ago: timedelta) -> None:
     """As if the sale had been made ``ago`` (and was waiting since)."""
-    engine = create_engine(database_url)
     then = utc_now() - ago
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(
-                update(GameSession)
-                .where(GameSession.id == uuid.UUID(session_id))
-                .values(
-                    started_at=then,
-                    scheduled_end_at=then + timedelta(hours=1),
-                    waiting_since=then,
-                )
-            )
-    finally:
-        await engine.dispose()
+    end = then + timedelta(hours=1)
+    await rewrite_session(
+        database_url, session_id, started_at=then, scheduled_end_at=end, waiting_since=then
+    )
 
 
 async def _sell(staff: httpx.AsyncClient, station_id: str, method: str = "CASH") -> dict[str, Any]:

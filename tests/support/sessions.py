@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import update
@@ -26,19 +27,22 @@ async def start_session(
     return body
 
 
-async def set_scheduled_end(database_url: str, session_id: str, end_at: datetime) -> None:
-    """Move a session's end in the database (as if it had been sold for less time), its
-    clock running (as if its PC had taken it)."""
+async def rewrite_session(database_url: str, session_id: str, **values: Any) -> None:
+    """Write ``values`` into a session's row behind the server's back (as if time had gone by)."""
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
             await connection.execute(
-                update(GameSession)
-                .where(GameSession.id == uuid.UUID(session_id))
-                .values(scheduled_end_at=end_at, waiting_since=None)
+                update(GameSession).where(GameSession.id == uuid.UUID(session_id)).values(**values)
             )
     finally:
         await engine.dispose()
+
+
+async def set_scheduled_end(database_url: str, session_id: str, end_at: datetime) -> None:
+    """Move a session's end in the database (as if it had been sold for less time), its
+    clock running (as if its PC had taken it)."""
+    await rewrite_session(database_url, session_id, scheduled_end_at=end_at, waiting_since=None)
 
 
 async def end_soon(server: LiveServer, session_id: str, seconds: float) -> datetime:

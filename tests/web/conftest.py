@@ -16,6 +16,7 @@ import pytest
 from gameops.server.bus import EVENTS
 from gameops.sim.demo import Demo
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
+from tests.support.wake import udp_receiver  # noqa: F401 - a fixture (wake-on-LAN tests)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -13,11 +13,10 @@ from playwright.async_api import Locator, Page, expect
 
 from gameops.protocol import SessionStart
 from gameops.server.settings import Settings
-from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.stripe import EmulatorServer
 from tests.web.conftest import OpenPage
-from tests.web.test_floor import card, make_station
+from tests.web.test_floor import card, make_station, station_agent
 
 API = "/api/v1"
 
@@ -60,8 +59,7 @@ async def test_a_card_sale_waits_for_the_payment_then_starts(
     stripe_sim: EmulatorServer,
 ) -> None:
     station_id = await make_station(admin, "PC-01", "Main hall")
-    issued = await admin.post(f"{API}/stations/{station_id}/agent-token")
-    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, issued.json()["token"])
+    agent = await station_agent(live_server, admin, station_id, hello=False)
     page = await open_page()
     pc = card(page, "PC-01")
 

@@ -6,51 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from gameops.server.settings import Settings
-from tests.agent.harness import RunningAgent, agent_config, wait_until
+from tests.agent.harness import connected_agent
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
+from tests.support.wake import net_specs, waking_to
 from tests.web.conftest import OpenPage, screenshot_path
 
 
 @pytest.fixture
-def udp_receiver() -> Iterator[socket.socket]:
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    receiver.bind(("0.0.0.0", 0))
-    receiver.settimeout(10)
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def settings(settings: Settings, udp_receiver: socket.socket) -> Settings:
-    return settings.model_copy(update={"wake_port": udp_receiver.getsockname()[1]})
-
-
-def net_specs(mac: str, ip: str) -> dict[str, Any]:
-    return {"macs": [mac], "interfaces": {mac: f"{ip}/8"}}
-
-
-async def pc_with_agent(
-    live_server: LiveServer, tmp_path: Path, name: str, mac: str, ip: str
-) -> tuple[RunningAgent, str]:
-    station_id, token = await live_server.create_pc_station(name)
-    running = RunningAgent(
-        agent_config(live_server.base_url, station_id, token),
-        tmp_path / f"{name}.json",
-        specs=net_specs(mac, ip),
-    ).start()
-    await wait_until(lambda: running.agent.link.connected)
-    return running, station_id
+    return waking_to(settings, udp_receiver)
 
 
 def card(page: Page, name: str) -> Locator:
@@ -77,12 +50,14 @@ async def test_message_lock_restart_wake_a_selection_and_see_each_acked(
     tmp_path: Path,
     udp_receiver: socket.socket,
 ) -> None:
-    one, _ = await pc_with_agent(live_server, tmp_path, "PC-01", "02:00:00:00:00:01", "127.0.0.11")
-    two, two_id = await pc_with_agent(
-        live_server, tmp_path, "PC-02", "02:00:00:00:00:02", "127.0.0.12"
+    one, _ = await connected_agent(
+        live_server, tmp_path, "PC-01", net_specs("02:00:00:00:00:01", "127.0.0.11")
     )
-    sleeper, sleeper_id = await pc_with_agent(
-        live_server, tmp_path, "PC-03", "02:00:00:00:00:03", "127.0.0.13"
+    two, two_id = await connected_agent(
+        live_server, tmp_path, "PC-02", net_specs("02:00:00:00:00:02", "127.0.0.12")
+    )
+    sleeper, sleeper_id = await connected_agent(
+        live_server, tmp_path, "PC-03", net_specs("02:00:00:00:00:03", "127.0.0.13")
     )
     await eventually(
         lambda: admin.get(f"/api/v1/stations/{sleeper_id}"), lambda r: r.json()["specs"]["macs"]

@@ -9,10 +9,9 @@ import httpx
 from playwright.async_api import expect
 
 from gameops.protocol import SessionStart
-from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer
 from tests.web.conftest import OpenPage, screenshot_path
-from tests.web.test_floor import card, make_station
+from tests.web.test_floor import card, make_station, station_agent
 
 API = "/api/v1"
 
@@ -64,8 +63,7 @@ async def test_sell_time_from_a_customers_balance_on_the_floor(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-01", "Main hall")
-    issued = await admin.post(f"{API}/stations/{station_id}/agent-token")
-    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, issued.json()["token"])
+    agent = await station_agent(live_server, admin, station_id, hello=False)
     await _customer(admin, "grace", "Grace Hopper", balance=1000)
     await _customer(admin, "linus", "Linus Short", balance=100)
     page = await open_page()

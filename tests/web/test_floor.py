@@ -35,13 +35,15 @@ async def make_station(
     return station_id
 
 
-async def _agent(
-    live_server: LiveServer, admin: httpx.AsyncClient, station_id: str
+async def station_agent(
+    live_server: LiveServer, admin: httpx.AsyncClient, station_id: str, *, hello: bool = True
 ) -> ScriptedAgent:
+    """A scripted agent on the station's own token; after its hello unless ``hello`` is off."""
     issued = await admin.post(f"{API}/stations/{station_id}/agent-token")
     assert issued.status_code == 201
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, issued.json()["token"])
-    await agent.say_hello()
+    if hello:
+        await agent.say_hello()
     return agent
 
 
@@ -63,7 +65,7 @@ async def test_floor_groups_cards_by_zone_with_status(
     pc1 = await make_station(admin, "PC-01", "Main hall")
     await make_station(admin, "PC-02", "Main hall")
     await make_station(admin, "PS5-1", "Lounge", type="CONSOLE")
-    agent = await _agent(live_server, admin, pc1)
+    agent = await station_agent(live_server, admin, pc1)
     page = await open_page()
 
     zones = page.locator(".zone h2")
@@ -79,7 +81,7 @@ async def test_start_extend_stop_reach_the_agent_and_every_screen(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-01", "Main hall")
-    agent = await _agent(live_server, admin, station_id)
+    agent = await station_agent(live_server, admin, station_id)
     page, other = await open_page(), await open_page()
     mine, theirs = card(page, "PC-01"), card(other, "PC-01")
     await expect(theirs.locator(".status")).to_have_text("Available")
@@ -146,13 +148,13 @@ async def test_agent_leaving_turns_its_card_offline(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-01", "Main hall")
-    agent = await _agent(live_server, admin, station_id)
+    agent = await station_agent(live_server, admin, station_id)
     page = await open_page()
     status = card(page, "PC-01").locator(".status")
     await expect(status).to_have_text("Available")
     await agent.close()
     await expect(status).to_have_text("Offline", timeout=2000)
-    await _agent(live_server, admin, station_id)
+    await station_agent(live_server, admin, station_id)
     await expect(status).to_have_text("Available", timeout=2000)
 
 
@@ -170,7 +172,7 @@ async def test_an_expiry_frees_the_card_without_a_reload(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-01", "Main hall")
-    agent = await _agent(live_server, admin, station_id)
+    agent = await station_agent(live_server, admin, station_id)
     session = await start_session(admin, station_id, minutes=30)
     await agent.expect(SessionStart)  # the PC takes it (acks): its time runs
     page = await open_page()
@@ -199,7 +201,7 @@ async def test_a_tamper_locked_station_shows_it_and_staff_clear_it_from_the_card
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-07", "Main hall")
-    agent = await _agent(live_server, admin, station_id)
+    agent = await station_agent(live_server, admin, station_id)
     page = await open_page()
     pc = card(page, "PC-07")
     await expect(pc.locator(".status")).to_have_text("Available")
@@ -221,7 +223,7 @@ async def test_a_stopped_client_shows_as_stopped_not_offline_and_flags_recent_in
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     station_id = await make_station(admin, "PC-08", "Main hall")
-    agent = await _agent(live_server, admin, station_id)
+    agent = await station_agent(live_server, admin, station_id)
     page = await open_page()
     pc = card(page, "PC-08")
     await start_session(admin, station_id, minutes=30)

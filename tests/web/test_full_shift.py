@@ -15,10 +15,9 @@ from playwright.async_api import Page, expect
 
 from gameops.protocol import SessionStart, SyncRequest, SyncResponse
 from gameops.server.settings import Settings
-from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, server_settings
 from tests.web.conftest import OpenPage, screenshot_path
-from tests.web.test_floor import card, make_station
+from tests.web.test_floor import card, make_station, station_agent
 
 API = "/api/v1"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -37,15 +36,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         venue_address="1 Arcade Lane, Springfield",
         venue_tax_id="DE123456789",
     )
-
-
-async def _agent(
-    live_server: LiveServer, admin: httpx.AsyncClient, station_id: str
-) -> ScriptedAgent:
-    issued = await admin.post(f"{API}/stations/{station_id}/agent-token")
-    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, issued.json()["token"])
-    await agent.say_hello()
-    return agent
 
 
 async def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
@@ -74,7 +64,7 @@ async def test_a_full_shift(
     pc1 = await make_station(admin, "PC-01", "Main hall")
     pc2 = await make_station(admin, "PC-02", "Main hall")
     pc3 = await make_station(admin, "PC-03", "Main hall")
-    agents = [await _agent(live_server, admin, pc) for pc in (pc1, pc2)]
+    agents = [await station_agent(live_server, admin, pc) for pc in (pc1, pc2)]
     cola = {"name": "Cola", "category": "drinks", "price": 250, "tax_rate_bp": 700, "stock": 24}
     assert (await admin.post(f"{API}/shop/products", json=cola)).status_code == 201
 
@@ -142,7 +132,7 @@ async def test_a_full_shift(
     await expect(pc3_card.locator(".note")).to_contain_text("the clock starts when the PC takes it")
     await expect(pc3_card.get_by_role("button", name="Move")).to_be_visible()
     await _shot(page, "till-waiting-for-pc.png")
-    late = await _agent(live_server, admin, pc3)
+    late = await station_agent(live_server, admin, pc3)
     await late.send(SyncRequest())
     synced = await late.expect(SyncResponse)
     assert synced.session is not None
@@ -212,7 +202,7 @@ async def test_a_sale_the_pc_never_takes_is_moved_or_given_back_from_the_floor(
     assert (await admin.post(f"{API}/shifts", json={"count": {"5000": 1}})).status_code == 201
     await make_station(admin, "PC-DEAD", "Main hall")
     alive = await make_station(admin, "PC-ALIVE", "Main hall")
-    agent = await _agent(live_server, admin, alive)
+    agent = await station_agent(live_server, admin, alive)
     page = await open_page()
     await _sell(page, "PC-DEAD", "60")
     waiting = card(page, "PC-DEAD")

@@ -12,7 +12,7 @@ from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import ADMIN_PASSWORD, LiveServer
 from tests.support.sessions import start_session
 from tests.web.conftest import OpenPage, screenshot_path
-from tests.web.test_floor import card, make_station
+from tests.web.test_floor import card, make_station, station_agent
 
 API = "/api/v1"
 
@@ -205,9 +205,7 @@ async def test_admin_sets_a_zones_rate_plan_and_the_start_dialog_quotes_it(
     open_page: OpenPage, live_server: LiveServer, admin: httpx.AsyncClient
 ) -> None:
     pc = await make_station(admin, "PC-01", "Main hall")
-    issued = await admin.post(f"{API}/stations/{pc}/agent-token")
-    agent = await ScriptedAgent.connect(live_server.ws_url, pc, issued.json()["token"])
-    await agent.say_hello()  # its clock starts when its agent takes the session
+    agent = await station_agent(live_server, admin, pc)  # its clock starts with its hello
     page = await open_page("/admin")
     await page.get_by_role("button", name="New rate plan").click()
     dialog = page.locator("#plan-dialog")

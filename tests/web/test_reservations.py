@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +29,24 @@ def settings(settings: Settings) -> Settings:
             "reservation_poll_seconds": 3600,  # ticked by the test
         }
     )
+
+
+async def console_booked_by_ada(
+    admin: httpx.AsyncClient, name: str, start: datetime
+) -> tuple[str, dict[str, Any], httpx.Response]:
+    """A lounge console at 6.00 an hour, booked for an hour from ``start`` by Ada (20.00 on
+    her balance, the deposit taken from it): ``(station_id, customer, booking answer)``."""
+    console = await admin.post(
+        "/api/v1/stations",
+        json={"name": name, "type": "CONSOLE", "hourly_rate": 600, "zone": "Lounge"},
+    )
+    station_id: str = console.json()["id"]
+    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
+    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
+    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
+    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
+    assert booked.status_code == 201, booked.text
+    return station_id, customer, booked
 
 
 async def test_book_see_it_on_the_timeline_and_the_floor_then_released(
@@ -85,17 +104,8 @@ async def test_book_see_it_on_the_timeline_and_the_floor_then_released(
 async def test_a_held_console_at_the_desk_staff_see_whose_booking_and_override_it(
     open_page: OpenPage, admin: httpx.AsyncClient
 ) -> None:
-    console = await admin.post(
-        "/api/v1/stations",
-        json={"name": "PS5-1", "type": "CONSOLE", "hourly_rate": 600, "zone": "Lounge"},
-    )
-    station_id = console.json()["id"]
-    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
-    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
     start = datetime.now(UTC).replace(second=0, microsecond=0)  # held from now
-    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
-    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
-    assert booked.status_code == 201, booked.text
+    station_id, customer, booked = await console_booked_by_ada(admin, "PS5-1", start)
 
     page = await open_page("/")
     console_card = page.locator(f'article.card[data-station-id="{station_id}"]')
@@ -230,17 +240,8 @@ async def test_a_waiting_sale_moved_onto_a_held_pc_asks_and_releases_the_booking
 async def test_a_sale_and_an_extension_that_run_into_a_booking_are_warned_on_the_card(
     open_page: OpenPage, admin: httpx.AsyncClient
 ) -> None:
-    console = await admin.post(
-        "/api/v1/stations",
-        json={"name": "PS5-2", "type": "CONSOLE", "hourly_rate": 600, "zone": "Lounge"},
-    )
-    station_id = console.json()["id"]
-    customer = await create_customer(admin, full_name="Ada Lovelace", pin="2468")
-    assert (await top_up(admin, customer["id"], 2000)).status_code == 201
     start = (datetime.now(UTC) + timedelta(minutes=50)).replace(second=0, microsecond=0)
-    body = {"station_id": station_id, "user_id": customer["id"], "minutes": 60}
-    booked = await admin.post("/api/v1/reservations", json={**body, "starts_at": start.isoformat()})
-    assert booked.status_code == 201, booked.text
+    station_id, _, _ = await console_booked_by_ada(admin, "PS5-2", start)
 
     page = await open_page("/")
     console_card = page.locator(f'article.card[data-station-id="{station_id}"]')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
@@ -22,53 +22,35 @@ from gameops.server.throttle import Throttle
 from gameops.server.users.domain import Role
 
 S = TypeVar("S", bound=BaseModel)
+T = TypeVar("T")
 
 
 # The parts the composition root (app.py) built, each as the type it is. Nothing here
 # builds anything: it hands requests what was built once at start-up.
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _built(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """The dependency that hands a request ``app.state.<name>``, a ``kind``."""
 
+    def part(request: Request) -> T:
+        built: T = getattr(request.app.state, name)
+        return built
 
-def get_database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-def get_token_keys(request: Request) -> TokenKeys:
-    keys: TokenKeys = request.app.state.token_keys
-    return keys
-
-
-def get_passwords(request: Request) -> Passwords:
-    passwords: Passwords = request.app.state.passwords
-    return passwords
-
-
-def get_authenticator(request: Request) -> Authenticator:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator
-
-
-def get_throttle(request: Request) -> Throttle:
-    throttle: Throttle = request.app.state.throttle
-    return throttle
+    part.__name__ = f"get_{name}"
+    return part
 
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
-TokenKeysDep = Annotated[TokenKeys, Depends(get_token_keys)]
-PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
-AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+SettingsDep = Annotated[Settings, Depends(_built("settings", Settings))]
+DatabaseDep = Annotated[Database, Depends(_built("database", Database))]
+TokenKeysDep = Annotated[TokenKeys, Depends(_built("token_keys", TokenKeys))]
+PasswordsDep = Annotated[Passwords, Depends(_built("passwords", Passwords))]
+AuthenticatorDep = Annotated[Authenticator, Depends(_built("authenticator", Authenticator))]
 # Rate limits for guesses of any secret (PC logins, ticket codes): see throttle.py.
-ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
+ThrottleDep = Annotated[Throttle, Depends(_built("throttle", Throttle))]
 
 
 async def get_db(database: DatabaseDep) -> AsyncIterator[AsyncSession]:

@@ -33,6 +33,7 @@ from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer, create_station_with_token
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
+from tests.support.wake import waking_to
 
 Json = dict[str, Any]
 
@@ -236,19 +237,9 @@ async def _any_reply(agent: ScriptedAgent, kind: type[Any] | None = None) -> Any
 
 
 @pytest.fixture
-def udp_receiver() -> Any:
-    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    receiver.bind(("0.0.0.0", 0))
-    receiver.settimeout(10)
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 async def lan_server(settings: Settings, udp_receiver: socket.socket) -> AsyncIterator[LiveServer]:
     """A server on the venue LAN: it sends the magic packet itself (to our UDP socket)."""
-    port = udp_receiver.getsockname()[1]
-    server = LiveServer(settings.model_copy(update={"wake_from_server": True, "wake_port": port}))
+    server = LiveServer(waking_to(settings, udp_receiver, wake_from_server=True))
     await server.start()
     yield server
     await server.close()

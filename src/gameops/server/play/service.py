@@ -14,7 +14,6 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -477,7 +476,7 @@ def _extend(
     record(
         db,
         session_events.SessionExtended(
-            **_timing(session), actor_id=None, additional_minutes=minutes
+            **sessions.timing(session), actor_id=None, additional_minutes=minutes
         ),
     )
 
@@ -502,7 +501,7 @@ async def logout(db: AsyncSession, station_id: uuid.UUID, session_id: uuid.UUID)
     record(
         db,
         session_events.SessionEnded(
-            **_timing(session),
+            **sessions.timing(session),
             actor_id=session.user_id,
             ended_at=now,
             reason=LOGOUT,
@@ -562,17 +561,6 @@ def _goodbye(to_ticket: int, seconds: int, currency: str) -> str:
     if to_ticket:
         return f"Logged out. {domain.money(to_ticket, currency)} went back on your ticket."
     return "Logged out. Thank you!"
-
-
-def _timing(session: GameSession) -> dict[str, Any]:
-    return {
-        "session_id": session.id,
-        "station_id": session.station_id,
-        "started_at": session.started_at,
-        "scheduled_end_at": session.scheduled_end_at,
-        "booked_minutes": session.booked_minutes,
-        "amount_total": session.amount_total,
-    }
 
 
 # --- what the login view shows ------------------------------------------------------------

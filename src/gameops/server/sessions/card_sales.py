@@ -27,7 +27,7 @@ from gameops.server.payments.idempotency import Answer
 from gameops.server.sessions import service
 from gameops.server.sessions.domain import SessionStatus, scheduled_end
 from gameops.server.sessions.events import SessionCancelled
-from gameops.server.sessions.schemas import SessionCharged, SessionPublic, SessionStopped
+from gameops.server.sessions.schemas import SessionCharged, SessionStopped
 from gameops.server.stations import service as stations
 
 
@@ -137,6 +137,4 @@ async def cancel_card_sale(
         await card.call_gateway(cancel, "the sale stays pending")
     settlement.fail(db, payment, PaymentStatus.CANCELLED, "cancelled by staff", actor_id)
     cancel_pending(db, session, "cancelled by staff")
-    return SessionStopped.model_validate(
-        {**SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})}
-    )
+    return service.stopped(session)

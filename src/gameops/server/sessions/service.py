@@ -227,7 +227,7 @@ async def apply_extension(
     session.amount_total += payment.amount
     record(
         db,
-        SessionExtended(**_timing(session), actor_id=actor_id, additional_minutes=payment.minutes),
+        SessionExtended(**timing(session), actor_id=actor_id, additional_minutes=payment.minutes),
     )
 
 
@@ -316,7 +316,7 @@ async def begin(
     record(
         db,
         SessionStarted(
-            **_timing(session),
+            **timing(session),
             actor_id=actor_id,
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
@@ -341,7 +341,7 @@ def start_clock(db: AsyncSession, session: GameSession) -> bool:
     record(
         db,
         SessionClockStarted(
-            **_timing(session), waited_seconds=int(waited.total_seconds()), restarted=moved
+            **timing(session), waited_seconds=int(waited.total_seconds()), restarted=moved
         ),
     )
     return moved
@@ -375,7 +375,7 @@ async def move_session(
     session.station_id = new.id
     await flush_one_active(db)
     await desk.settle(db, session.user, session.id)
-    record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
+    record(db, SessionMoved(**timing(session), actor_id=actor.id, from_station_id=old.id))
     await begin(db, new, session, actor.id)
     return session
 
@@ -388,30 +388,16 @@ async def void_session(
     session = await _waiting(db, session_id, "refunded")
     station = await stations.get_station(db, session.station_id, lock=True)
     refunded, methods = await _give_back_payments(db, session, actor.id)
-    session.status = SessionStatus.STOPPED
-    session.actual_end_at = utc_now()
-    session.end_reason = EndReason.VOIDED.value
+    _stop(session, EndReason.VOIDED)
     session.waiting_since = None
     _release_station(db, station, actor.id)
-    record(
-        db,
-        SessionEnded(
-            **_timing(session),
-            actor_id=actor.id,
-            ended_at=session.actual_end_at,
-            reason=EndReason.VOIDED.value,
-            refunded=refunded,
-        ),
-    )
-    public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
+    _record_stop(db, session, actor.id, EndReason.VOIDED, refunded)
     way = RefundWay.CASH if methods == {PaymentMethod.CASH} else RefundWay.BALANCE
-    return SessionStopped.model_validate(
-        {
-            **public,
-            "refunded": refunded,
-            "refund_way": way if refunded else RefundWay.NONE,
-            "refund_reason": "The PC never took the session: everything paid goes back.",
-        }
+    return stopped(
+        session,
+        refunded=refunded,
+        refund_way=way if refunded else RefundWay.NONE,
+        refund_reason="The PC never took the session: everything paid goes back.",
     )
 
 
@@ -458,26 +444,42 @@ async def stop_session(
     if session.status is not SessionStatus.ACTIVE:
         raise BadRequest("Session already ended")
     station = await stations.get_station(db, session.station_id, lock=True)
-    session.status = SessionStatus.STOPPED
-    session.actual_end_at = utc_now()
-    session.end_reason = EndReason.MANUAL_STOP.value
+    _stop(session, EndReason.MANUAL_STOP)
     _release_station(db, station, actor.id)
     refund = await _refund_unused(settings, db, session, actor.id)
-    refunded = refund.amount
+    _record_stop(db, session, actor.id, EndReason.MANUAL_STOP, refund.amount)
+    return stopped(
+        session, refunded=refund.amount, refund_way=refund.way, refund_reason=refund.reason
+    )
+
+
+def _stop(session: GameSession, reason: EndReason) -> None:
+    session.status = SessionStatus.STOPPED
+    session.actual_end_at = utc_now()
+    session.end_reason = reason.value
+
+
+def _record_stop(
+    db: AsyncSession, session: GameSession, actor_id: uuid.UUID, reason: EndReason, refunded: int
+) -> None:
+    assert session.actual_end_at is not None  # _stop() set it
     record(
         db,
         SessionEnded(
-            **_timing(session),
-            actor_id=actor.id,
+            **timing(session),
+            actor_id=actor_id,
             ended_at=session.actual_end_at,
-            reason=EndReason.MANUAL_STOP.value,
+            reason=reason.value,
             refunded=refunded,
         ),
     )
+
+
+def stopped(session: GameSession, **refund: object) -> SessionStopped:
+    """The answer to staff ending a session: it as it is now, and ``refunded``,
+    ``refund_way`` and ``refund_reason`` when something went back."""
     public = SessionPublic.model_validate(session).model_dump(exclude={"remaining_seconds"})
-    return SessionStopped.model_validate(
-        {**public, "refunded": refunded, "refund_way": refund.way, "refund_reason": refund.reason}
-    )
+    return SessionStopped.model_validate({**public, **refund})
 
 
 def refund_plan(settings: Settings, session: GameSession, at: datetime) -> StopRefund:
@@ -548,7 +550,7 @@ async def expire_due(db: AsyncSession, session_ids: Collection[uuid.UUID]) -> se
         record(
             db,
             SessionExpired(
-                **_timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
+                **timing(session), ended_at=session.actual_end_at, reason=EndReason.EXPIRED.value
             ),
         )
     return {session.id for session in expired}
@@ -620,7 +622,7 @@ async def flush_one_active(db: AsyncSession) -> None:
         raise Conflict("Station is busy") from err
 
 
-def _timing(session: GameSession) -> dict[str, Any]:
+def timing(session: GameSession) -> dict[str, Any]:
     """The fields every session event carries: where, and its time and money after the change."""
     return {
         "session_id": session.id,

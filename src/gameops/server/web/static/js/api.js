@@ -201,3 +201,16 @@ export function clearError(element) {
   element.textContent = "";
   element.hidden = true;
 }
+
+/** Run `work` with `button` disabled (one click, one request); what it throws shows in
+ * `errorBox`. */
+export async function whileBusy(button, errorBox, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (err) {
+    showError(errorBox, err);
+  } finally {
+    button.disabled = false;
+  }
+}

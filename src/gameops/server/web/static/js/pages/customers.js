@@ -1,7 +1,7 @@
 // Customers: search, create and edit, set a password, disable; for one customer the
 // balance, its ledger and top-ups.
 
-import { api, clearError, oneAction, showError } from "../api.js";
+import { api, clearError, oneAction, showError, whileBusy } from "../api.js";
 import { openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { dateTime, debounce, el, money, toMinorUnits } from "../format.js";
@@ -131,8 +131,7 @@ function moneyForm(form, errorBox, send) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector('[type="submit"]');
-    button.disabled = true;
-    try {
+    await whileBusy(button, errorBox, async () => {
       const amount = toMinorUnits(form.elements.amount.value);
       if (!Number.isFinite(amount)) throw new Error(t("error.amount_format"));
       const what = JSON.stringify([selected.id, amount, form.elements.method?.value, form.elements.reason?.value]);
@@ -143,11 +142,7 @@ function moneyForm(form, errorBox, send) {
       clearError(errorBox);
       await select(selected.id, { fresh: false });
       await loadList();
-    } catch (err) {
-      showError(errorBox, err);
-    } finally {
-      button.disabled = false;
-    }
+    });
   });
 }
 

@@ -32,9 +32,12 @@ if (document.body.dataset.card !== "yes") {
   for (const option of document.querySelectorAll('option[value="CARD"]')) option.remove();
 }
 
-/** Show what the server would charge (GET /pricing/quote) in `price`, and the plan it
- * used in `basis`. Debounced; only the newest answer is shown. */
-function quoter(price, basis) {
+/** Show what the server would charge (GET /pricing/quote) in the dialog's price line, and
+ * the plan it used in its rate line (emptied now). Debounced; only the newest answer shows. */
+function quoter(dialog) {
+  const price = dialog.querySelector('[data-field="price"]');
+  const basis = dialog.querySelector('[data-field="rate"]');
+  basis.textContent = "";
   let asked = 0;
   return debounce(async (params) => {
     const mine = ++asked;
@@ -479,9 +482,7 @@ const ACTIONS = {
     const form = dialog.querySelector("form");
     const station = card.station;
     dialog.querySelector("#start-title").textContent = t("floor.start_title", { name: station.name });
-    const basis = dialog.querySelector('[data-field="rate"]');
-    basis.textContent = "";
-    const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
+    const quote = quoter(dialog);
     const chosen = { minutes: 0, customer: null };
     const ask = () => quote({ station_id: station.id, minutes: chosen.minutes, user_id: chosen.customer?.id });
     const minutes = minutesPicker(form, (m) => {
@@ -518,9 +519,7 @@ const ACTIONS = {
     const form = dialog.querySelector("form");
     const station = card.station;
     dialog.querySelector("#extend-title").textContent = t("floor.extend_title", { name: station.name });
-    const basis = dialog.querySelector('[data-field="rate"]');
-    basis.textContent = "";
-    const quote = quoter(dialog.querySelector('[data-field="price"]'), basis);
+    const quote = quoter(dialog);
     const session = station.session;
     const minutes = minutesPicker(form, (m) => quote({ station_id: station.id, minutes: m, session_id: session.id }));
     const method = form.elements.payment_method;

@@ -2,7 +2,7 @@
 // as a table, and the desk's booking form (a customer, a PC or any PC in a zone, a time on
 // the venue's clock). Live: any RESERVATION_* event reloads the day.
 
-import { api, clearError, oneAction, showError } from "../api.js";
+import { api, clearError, oneAction, showError, whileBusy } from "../api.js";
 import { openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { debounce, el, minutesText, money, timeOfDay, timeZone } from "../format.js";
@@ -197,8 +197,7 @@ form.addEventListener("submit", async (event) => {
   const [kind, value] = form.elements.where.value.split(/:(.*)/s);
   const day = dayInput.value || venueToday();
   const button = form.querySelector('button[type="submit"]');
-  button.disabled = true;
-  try {
+  await whileBusy(button, error, async () => {
     const body = {
       user_id: customer.id,
       [kind === "zone" ? "zone" : "station_id"]: value,
@@ -212,11 +211,7 @@ form.addEventListener("submit", async (event) => {
     result.hidden = false;
     clearError(error);
     await load();
-  } catch (err) {
-    showError(error, err);
-  } finally {
-    button.disabled = false;
-  }
+  });
 });
 
 dayInput.addEventListener("change", load);

@@ -1,7 +1,7 @@
 // Guest tickets: sell one for minutes or an amount (its code shown once, with a printable 80 mm
 // ticket), list them with what is left on each, void one.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, showError, whileBusy } from "../api.js";
 import { dateTime, el, minutesText, money, toMinorUnits } from "../format.js";
 import { t } from "../i18n.js";
 import { boot } from "../shell.js";
@@ -80,19 +80,14 @@ async function load() {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const button = form.querySelector("button");
-  button.disabled = true;
-  try {
+  await whileBusy(button, error, async () => {
     const ticket = await api("POST", "/tickets", { body: saleBody() });
     document.getElementById("ticket-code").textContent = ticket.code;
     document.getElementById("ticket-print").href = `/tickets/print#${printFragment(ticket)}`;
     sold.hidden = false;
     clearError(error);
     await load();
-  } catch (err) {
-    showError(error, err);
-  } finally {
-    button.disabled = false;
-  }
+  });
 });
 
 await boot();

@@ -1,7 +1,7 @@
 // The till: the open shift's drawer, opening with a counted float, closing with a count
 // (expected against counted, the variance), the shifts' handovers and the receipts.
 
-import { api, clearError, showError } from "../api.js";
+import { api, clearError, showError, whileBusy } from "../api.js";
 import * as feed from "../feed.js";
 import { dateTime, debounce, el, money } from "../format.js";
 import { t } from "../i18n.js";
@@ -163,8 +163,7 @@ form.addEventListener("input", showCount);
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const submit = field("count-submit");
-  submit.disabled = true;
-  try {
+  await whileBusy(submit, countError, async () => {
     const body = { count: count().pieces, note: form.elements.note.value };
     if (current) {
       showResult(await api("POST", `/shifts/${current.id}/close`, { body }));
@@ -176,11 +175,7 @@ form.addEventListener("submit", async (event) => {
     countRows();
     form.elements.note.value = "";
     await load();
-  } catch (err) {
-    showError(countError, err);
-  } finally {
-    submit.disabled = false;
-  }
+  });
 });
 
 await boot();
