@@ -392,7 +392,10 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                 "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
             )
             client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            provisioning = time.monotonic()
             agents = await create_stations(client, args.agents, progress)
+            console.print(f"stations: {len(agents)} with tokens in "
+                          f"{time.monotonic() - provisioning:.1f} s")  # fmt: skip
             idle = rss(server.pid)
             storm = start_profile(args, server.pid, work / "cold-start.py-spy.txt")
             load = LoadGenerator(args.procs, f"ws://127.0.0.1:{args.port}/ws/agent/{{id}}",
