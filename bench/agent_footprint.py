@@ -41,11 +41,11 @@ import httpx
 import psutil
 from rich.console import Console
 from rich.table import Table
+from server_process import ADMIN_PASSWORD, start_gameops
 
 from gameops.server.tls import write_self_signed
 
 console = Console()
-ADMIN_PASSWORD = "bench-admin-password"
 TARGETS = {"rss_mb_no_overlay": 30.0, "cpu_pct_no_overlay": 0.5, "rss_mb_with_overlay": 45.0}
 
 
@@ -67,26 +67,12 @@ def free_port() -> int:
 
 
 def start_server(port: int, data_dir: Path, tls: Path | None) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **(
-            {
-                "GAMEOPS_TLS_CERTFILE": str(tls / "cert.pem"),
-                "GAMEOPS_TLS_KEYFILE": str(tls / "key.pem"),
-            }
-            if tls
-            else {}
-        ),
-        "GAMEOPS_DATA_DIR": str(data_dir),
-        "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "GAMEOPS_LOG_LEVEL": "WARNING",
-        "GAMEOPS_REQUIRE_OPEN_SHIFT": "false",  # sells its session without a till, as the tests
-    }
-    gameops = Path(sys.executable).with_name("gameops")
-    log = (data_dir / "server.log").open("wb")
-    return subprocess.Popen(
-        [str(gameops), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+    certificate = (
+        {"GAMEOPS_TLS_CERTFILE": str(tls / "cert.pem"), "GAMEOPS_TLS_KEYFILE": str(tls / "key.pem")}
+        if tls
+        else {}
     )
+    return start_gameops(port, data_dir, certificate)
 
 
 async def provision(base_url: str, tls: Path | None) -> tuple[httpx.AsyncClient, str, str]:

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,6 +33,7 @@ import websockets
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from server_process import ADMIN_PASSWORD, start_gameops, wait_healthy, where_measured
 
 from gameops.protocol import (
     ACKED_COMMANDS,
@@ -52,7 +49,6 @@ from gameops.protocol import (
 )
 
 console = Console()
-ADMIN_PASSWORD = "bench-admin-password"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -124,35 +120,6 @@ async def _heartbeats(ws: websockets.ClientConnection) -> None:
     while True:
         await ws.send(encode(Heartbeat(cpu=random.uniform(1, 30), ram=40)))
         await asyncio.sleep(30)
-
-
-def start_server(port: int, database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GAMEOPS_DATABASE_URL": database_url,
-        "GAMEOPS_DATA_DIR": str(data_dir),
-        "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "GAMEOPS_LOG_LEVEL": "WARNING",
-    }
-    gameops = Path(sys.executable).with_name("gameops")
-    return subprocess.Popen(
-        [str(gameops), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "wb"),
-    )
-
-
-async def wait_healthy(base_url: str) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        for _ in range(300):
-            try:
-                if (await client.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("server did not become healthy in 30 s; see server.log")
 
 
 async def create_fleet(
@@ -240,7 +207,7 @@ async def bench(args: argparse.Namespace) -> None:
     else:
         database_url = f"sqlite+aiosqlite:///{data_dir / 'bench.db'}"
     base_url, ws_url = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
-    server = start_server(args.port, database_url, data_dir)
+    server = start_gameops(args.port, data_dir, {"GAMEOPS_DATABASE_URL": database_url})
     stop = asyncio.Event()
     try:
         await wait_healthy(base_url)
@@ -326,10 +293,7 @@ def report(
     console.print(table)
     console.print(
         f"server RSS with {args.agents} agents connected: {server_rss / 2**20:.0f} MiB; "
-        f"connections retried after a failed handshake: {reconnects}; "
-        f"machine: {platform.machine()} {os.cpu_count()} cores, "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d}"
+        f"connections retried after a failed handshake: {reconnects}; {where_measured()}"
     )
 
 

@@ -75,7 +75,10 @@ async def back_after(venue: Venue, started: float, within: float) -> float:
             progress.update(task, completed=count)
             return count
 
-        await eventually(connected, lambda n: n == len(venue.agents), timeout=within)
+        try:
+            await eventually(connected, lambda n: n == len(venue.agents), timeout=within)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; not back: {dict(venue.stragglers())}") from None
     return time.monotonic() - started
 
 
@@ -179,12 +182,15 @@ async def run(args: argparse.Namespace, database_url: str) -> bool:
                 )
                 killed = await kill_one(venue, sessions, database_url, args)
                 rolled = await roll(venue, sessions, args)
+            errors = cluster.nginx_errors()
         except BaseException:
             console.print(cluster.logs())
             raise
         finally:
             await cluster.close()
     _report(args, connect_seconds, killed, rolled)
+    for message, count in errors.most_common(12):
+        console.print(f"nginx: {count} times: {message}")
     return all(killed["checks"].values()) and all(rolled["checks"].values())
 
 

@@ -25,25 +25,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from playwright.async_api import Page, async_playwright
 from rich.console import Console
 from rich.table import Table
+from server_process import ADMIN_PASSWORD, start_gameops, wait_healthy, where_measured
 
 console = Console()
-ADMIN_PASSWORD = "bench-admin-password"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -97,33 +91,6 @@ window.WebSocket = class extends NativeSocket {
   }
 };
 """
-
-
-def start_server(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GAMEOPS_DATA_DIR": str(data_dir),
-        "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "GAMEOPS_LOG_LEVEL": "WARNING",
-    }
-    gameops = Path(sys.executable).with_name("gameops")
-    return subprocess.Popen(
-        [str(gameops), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "wb"),
-    )
-
-
-async def wait_healthy(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("server did not become healthy in 30 s; see server.log")
 
 
 async def create_stations(client: httpx.AsyncClient, count: int) -> list[str]:
@@ -221,11 +188,11 @@ async def floor_reads(client: httpx.AsyncClient, one: str, rounds: int = 20) -> 
 
 async def bench(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gameops-floor-bench-"))
-    server = start_server(args.port, data_dir)
+    server = start_gameops(args.port, data_dir)
     base_url = f"http://127.0.0.1:{args.port}"
     try:
+        await wait_healthy(base_url)
         async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-            await wait_healthy(client)
             login = await client.post(
                 "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
             )
@@ -300,9 +267,7 @@ def report(
         f"long tasks: {idle['longTasks']} ({idle['longTaskMs']:.0f} ms) idle, "
         f"{busy['longTasks']} ({busy['longTaskMs']:.0f} ms) with events; "
         f"frame p95 ratio events/idle {ratio:.2f}; whole-floor read / one-station read "
-        f"{whole / one:.1f}x; machine: {platform.machine()} {os.cpu_count()} cores, "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"{whole / one:.1f}x; {where_measured()}"
     )
 
 

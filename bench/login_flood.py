@@ -20,52 +20,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
+from server_process import start_gameops, wait_healthy, where_measured
 
-ADMIN_PASSWORD = "bench-admin-password"
 NO_LIMIT = "1000000 per minute"
-
-
-def start_server(args: argparse.Namespace, data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GAMEOPS_DATA_DIR": str(data_dir),
-        "GAMEOPS_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "GAMEOPS_LOG_LEVEL": "WARNING",
-    }
-    if not args.default_limits:
-        env["GAMEOPS_LOGIN_LIMIT_PER_ACCOUNT"] = NO_LIMIT
-        env["GAMEOPS_LOGIN_LIMIT_PER_IP"] = NO_LIMIT
-    if args.server_src:
-        env["PYTHONPATH"] = f"{args.server_src}{os.pathsep}{env.get('PYTHONPATH', '')}"
-    command = [sys.executable, "-m", "gameops.cli", "serve", "--port", str(args.port)]
-    return subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "server.log", "wb"),
-    )
-
-
-async def wait_healthy(client: httpx.AsyncClient) -> None:
-    for _ in range(600):
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise SystemExit("server did not become healthy in 60 s; see server.log")
 
 
 async def probe(
@@ -116,12 +80,17 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 async def bench(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(args, Path(data))
+        no_limits = {
+            "GAMEOPS_LOGIN_LIMIT_PER_ACCOUNT": NO_LIMIT,
+            "GAMEOPS_LOGIN_LIMIT_PER_IP": NO_LIMIT,
+        }
+        settings = {} if args.default_limits else no_limits
+        server = start_gameops(args.port, Path(data), settings, src=args.server_src)
         base_url = f"http://127.0.0.1:{args.port}"
         limits = httpx.Limits(max_connections=args.concurrency + 10)
         try:
+            await wait_healthy(base_url)
             async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-                await wait_healthy(client)
                 idle = await probe(client, args.seconds, args.interval)
                 stop, statuses = asyncio.Event(), Counter[int]()
                 flooders = [
@@ -147,8 +116,7 @@ def report(
     statuses: Counter[int],
     elapsed: float,
 ) -> None:
-    python = platform.python_version()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {python}")
+    print(where_measured())
     limits = "default" if args.default_limits else "raised (every login hashed)"
     source = args.server_src or "this checkout"
     print(

@@ -19,30 +19,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import websockets
-from agent_latency import (
-    ADMIN_PASSWORD,
-    _wait_connected,
-    drop_postgres,
-    fresh_postgres,
-    start_server,
-    wait_healthy,
-)
+from agent_latency import _wait_connected, drop_postgres, fresh_postgres
 from rich.console import Console
 from rich.table import Table
+from server_process import ADMIN_PASSWORD, start_gameops, wait_healthy, where_measured
 
 from gameops.protocol import (
     SERVER_MESSAGES,
@@ -193,12 +184,12 @@ async def bench(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="gameops-bench-"))
     pg_name, database_url = await fresh_postgres()
     base_url, ws_url = f"http://127.0.0.1:{args.port}", f"ws://127.0.0.1:{args.port}"
-    os.environ["GAMEOPS_PLAY_RENEW_POLL_SECONDS"] = "5"
-    os.environ["GAMEOPS_REQUIRE_OPEN_SHIFT"] = "false"
-    os.environ["GAMEOPS_HEARTBEAT_INTERVAL_SECONDS"] = (
-        "600"  # these agents send none  # top-ups in cash without a till shift
-    )
-    server = start_server(args.port, database_url, data_dir)
+    settings = {
+        "GAMEOPS_DATABASE_URL": database_url,
+        "GAMEOPS_PLAY_RENEW_POLL_SECONDS": "5",
+        "GAMEOPS_HEARTBEAT_INTERVAL_SECONDS": "600",  # these agents send none
+    }
+    server = start_gameops(args.port, data_dir, settings)
     pcs: list[Pc] = []
     try:
         await wait_healthy(base_url)
@@ -255,11 +246,7 @@ def report(
     refused = sum(1 for _, ok in logins if not ok)
     console.print(f"refused: {refused}; p99 ratio login/baseline: {p99 / base:.1f}")
     console.print(checks)
-    console.print(
-        f"machine: {platform.machine()} {os.cpu_count()} cores, "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; load average {os.getloadavg()}"
-    )
+    console.print(where_measured())
 
 
 def main() -> None:

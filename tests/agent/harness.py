@@ -20,6 +20,7 @@ from gameops.agent.link import LinkTuning
 from gameops.agent.logs import fields_of
 from gameops.agent.runtime import Agent, AgentParts
 from gameops.agent.statefile import StateFile, state_key
+from tests.support.waiting import until
 
 
 def agent_config(
@@ -89,10 +90,7 @@ class RunningAgent:
 
 
 async def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    # Polling is the point: these conditions are plain state with no event to wait on.
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    await until(condition, timeout=seconds)
 
 
 async def tamper_kinds(admin: httpx.AsyncClient) -> list[str]:

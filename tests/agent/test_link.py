@@ -29,6 +29,7 @@ from gameops.protocol import (
     encode,
 )
 from tests.agent.harness import captured_events
+from tests.support.waiting import until
 
 Script = Callable[[ServerConnection], Awaitable[None]]
 StartServer = Callable[[Script], Awaitable[tuple["ScriptedServer", str]]]
@@ -183,18 +184,35 @@ async def test_rejected_token_logs_the_fix_and_backs_off(
     assert "agent-token" in rejected[0]["fix"]
 
 
-async def test_replaced_stops_the_link_without_reconnecting(start_server: Any) -> None:
+async def test_replaced_waits_long_then_comes_back(start_server: Any) -> None:
+    """A replaced link does not fight the other connection, nor does it give up for good:
+    a replace the server sent in error (a handshake it finished late) would otherwise leave
+    the PC unreachable until it restarts."""
+    replaced_at: list[float] = []
+    second_at: list[float] = []
+    done = asyncio.Event()
+
     async def script(ws: ServerConnection) -> None:
         await ws.send(hello())
         await server.read(ws, 2)
-        await ws.send(encode(Replaced()))
-        await asyncio.sleep(1)
+        if not replaced_at:
+            replaced_at.append(asyncio.get_running_loop().time())
+            await ws.send(encode(Replaced()))
+            await ws.wait_closed()
+            return
+        second_at.append(asyncio.get_running_loop().time())
+        await done.wait()
 
     server, url = await start_server(script)
-    link, _ = make_link(url)
-    assert await asyncio.wait_for(link.run(), 5) is Outcome.REPLACED
-    await asyncio.sleep(0.3)
-    assert server.connections == 1
+    link, _ = make_link(url, replaced_retry=0.5)
+    running = asyncio.create_task(link.run())
+    await until(lambda: server.connections == 2)
+    assert link.last_outcome is Outcome.REPLACED
+    assert second_at[0] - replaced_at[0] >= 0.5  # not at once: it waited replaced_retry
+    await until(lambda: link.connected)
+    link.stop()
+    done.set()
+    assert await asyncio.wait_for(running, 5) is Outcome.STOPPED
 
 
 async def test_service_restart_close_reconnects_soon(start_server: Any) -> None:

@@ -113,8 +113,11 @@ async def test_agent_reconnecting_after_expiry_is_told_to_enforce(
     await agent.expect(SessionStart)
     await agent.close()  # the network drops...
 
-    await end_soon(live_server, str(session["id"]), 0.2)
-    await asyncio.sleep(0.6)  # ...and the session runs out meanwhile
+    await end_soon(live_server, str(session["id"]), 0.2)  # ...and the session runs out meanwhile
+    await eventually(
+        lambda: admin.get(f"/api/v1/sessions/{session['id']}"),
+        lambda answer: answer.json()["status"] != "ACTIVE",
+    )
 
     agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
     await agent.send(SyncRequest(last_known_session_id=session["id"]))

@@ -14,6 +14,7 @@ from gameops.sim import fleet
 from tests.support.cli_process import kill_if_running, read_until, spawn_cli
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME, LiveServer
 from tests.support.sessions import start_session
+from tests.support.waiting import until
 
 
 def quiet() -> Console:
@@ -52,7 +53,7 @@ async def test_fleet_counts_agents_in_session(
             agents, server=live_server.base_url, duration=4, ramp_seconds=0.1, console=console
         )
     )
-    await asyncio.sleep(1)
+    await until(lambda: all(agent.link.connected for agent in agents))
     await start_session(admin, stations[0].id, minutes=30)
     counts = await running
     assert (counts.connected, counts.in_session) == (2, 1)

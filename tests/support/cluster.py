@@ -12,10 +12,12 @@ import signal
 import socket
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME
 
@@ -28,6 +30,14 @@ INSTALLED_GAMEOPS = "/opt/gameops/.venv/bin/gameops"
 def nginx_binary() -> str | None:
     """Debian's nginx lives in /usr/sbin, which a user's PATH may lack."""
     return shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
+
+
+def require_nginx() -> None:
+    """Skip without nginx; under CI, where .ci/run installs it, fail instead."""
+    if nginx_binary() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (.ci/run installs Debian's nginx)")
+        pytest.skip("nginx is not installed (apt-get install nginx)")
 
 
 def free_port() -> int:
@@ -52,7 +62,7 @@ def replica_command(port: int) -> list[str]:
 def nginx_site(listen_port: int, replica_ports: list[int]) -> str:
     """deploy/nginx/gameops.conf with the test's ports in place of 80 and 8001-8003."""
     site = NGINX_SITE.read_text()
-    shipped = re.findall(r"server 127\.0\.0\.1:(\d+)", site)
+    shipped = list(dict.fromkeys(re.findall(r"server 127\.0\.0\.1:(\d+)", site)))
     assert len(shipped) == len(replica_ports), shipped
     for shipped_port, port in zip(shipped, replica_ports, strict=True):
         site = site.replace(f"127.0.0.1:{shipped_port} ", f"127.0.0.1:{port} ")
@@ -121,6 +131,38 @@ async def wait_healthy(
     raise AssertionError(f"{base_url} not healthy within {seconds} s")
 
 
+def write_nginx_files(root: Path, listen_port: int, replica_ports: list[int]) -> Path:
+    """nginx.conf in ``root`` serving the shipped site for ``replica_ports``; its path."""
+    root.mkdir(exist_ok=True)
+    (root / "gameops.conf").write_text(nginx_site(listen_port, replica_ports))
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {root / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config = root / "nginx.conf"
+    config.write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1;\npid {root / 'nginx.pid'};\n"
+        f"error_log {root / 'error.log'} warn;\ndaemon off;\n"
+        "events { worker_connections 4096; }\n"
+        f"http {{\n    access_log off;\n{temp_paths}\n"
+        f"    include {root / 'gameops.conf'};\n}}\n"
+    )
+    return config
+
+
+async def start_nginx(
+    root: Path, listen_port: int, replica_ports: list[int]
+) -> asyncio.subprocess.Process:
+    """Debian's nginx with the shipped site for ``replica_ports``, its files in ``root``."""
+    nginx = nginx_binary()
+    assert nginx is not None, "nginx is not installed"
+    config = write_nginx_files(root, listen_port, replica_ports)
+    return await asyncio.create_subprocess_exec(
+        nginx, "-p", str(root), "-c", str(config), "-e", str(root / "error.log")
+    )
+
+
 @dataclass
 class Cluster:
     """``replicas`` behind nginx on ``base_url``; each replica's log in ``directory``."""
@@ -155,27 +197,8 @@ class Cluster:
         await self._start_nginx()
 
     async def _start_nginx(self) -> None:
-        nginx = nginx_binary()
-        assert nginx is not None, "nginx is not installed"
-        root = self.directory / "nginx"
-        root.mkdir(exist_ok=True)
-        (root / "gameops.conf").write_text(
-            nginx_site(self.port, [replica.port for replica in self.replicas])
-        )
-        temp_paths = "\n".join(
-            f"    {kind}_temp_path {root / kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (root / "nginx.conf").write_text(
-            ("user root;\n" if os.geteuid() == 0 else "")
-            + f"worker_processes 1;\npid {root / 'nginx.pid'};\n"
-            f"error_log {root / 'error.log'} warn;\ndaemon off;\n"
-            "events { worker_connections 4096; }\n"
-            f"http {{\n    access_log off;\n{temp_paths}\n"
-            f"    include {root / 'gameops.conf'};\n}}\n"
-        )
-        self.nginx = await asyncio.create_subprocess_exec(
-            nginx, "-p", str(root), "-c", str(root / "nginx.conf"), "-e", str(root / "error.log")
+        self.nginx = await start_nginx(
+            self.directory / "nginx", self.port, [replica.port for replica in self.replicas]
         )
         await wait_healthy(self.base_url, self.nginx, seconds=10)
 
@@ -184,6 +207,17 @@ class Cluster:
             self.nginx.terminate()
             await self.nginx.wait()
         await asyncio.gather(*(replica.reap() for replica in self.replicas))
+
+    def nginx_errors(self) -> Counter[str]:
+        """nginx's error log, each message counted once its time, pid, connection and
+        client are taken out: what a run of 502s was made of."""
+        log = self.directory / "nginx" / "error.log"
+        if not log.exists():
+            return Counter()
+        return Counter(
+            re.sub(r"^\S+ \S+ (\[\w+\]) \d+#\d+: \*\d+ ", r"\1 ", line.split(", client:")[0])
+            for line in log.read_text().splitlines()
+        )
 
     def logs(self) -> str:
         return "\n".join(

@@ -77,11 +77,23 @@ class Venue:
     def connected(self) -> int:
         return sum(agent.link.connected for agent in self.agents)
 
+    def stragglers(self) -> Counter[str]:
+        """How the agents that are not connected ended their latest attempt."""
+        return Counter(
+            f"{agent.link.last_outcome} connecting={agent.link.connecting}"
+            f" attempts={agent.link.attempts}"
+            for agent in self.agents
+            if not agent.link.connected
+        )
+
     async def all_connected(self, timeout: float) -> None:
         async def connected() -> int:
             return self.connected()
 
-        await eventually(connected, lambda n: n == len(self.agents), timeout=timeout)
+        try:
+            await eventually(connected, lambda n: n == len(self.agents), timeout=timeout)
+        except AssertionError as err:
+            raise AssertionError(f"{err}; not connected: {dict(self.stragglers())}") from None
 
     async def watch_every_replica(self) -> None:
         for replica in self.cluster.replicas:
@@ -107,11 +119,14 @@ class Venue:
     async def extend_counted(
         self, session: dict[str, Any], answers: Counter[int], extended: Counter[str]
     ) -> None:
-        """Sell one more minute of ``session``; count the answer (0: none came) and, if
-        it was a 200, the extension."""
+        """Sell one more minute of ``session`` as the dashboard does, with its own
+        Idempotency-Key (nginx may resend a PUT that a replica going away had taken); count
+        the answer (0: none came) and, if it was a 200, the extension."""
         try:
             response = await self.admin.put(
-                f"/api/v1/sessions/{session['id']}/extend", json={"additional_minutes": 1}
+                f"/api/v1/sessions/{session['id']}/extend",
+                json={"additional_minutes": 1},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
             )
         except httpx.HTTPError:
             answers[0] += 1

@@ -24,3 +24,12 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"still not accepted after {timeout} s: {answer!r}")
         await asyncio.sleep(0.05)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait for plain state (no awaiting needed to read it) to hold; fail after ``timeout``."""
+
+    async def probe() -> bool:
+        return condition()
+
+    await eventually(probe, bool, timeout=timeout)

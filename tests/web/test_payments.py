@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from playwright.async_api import expect
 
@@ -38,3 +40,35 @@ async def test_todays_revenue_by_method_and_hour_updates_live(
     await expect(page.locator('[data-field="revenue"]')).to_have_text("$9.00")
     await expect(page.locator('#station-table tr[data-key="PC-02"]')).to_contain_text("$3.00")
     await page.screenshot(path=screenshot_path("payments.png"), full_page=True)
+
+
+async def test_booking_deposits_held_and_kept_in_the_headline(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    station_id = await make_station(admin, "PC-01", "Main hall")
+    created = await admin.post(f"{API}/customers", json={"username": "ada", "full_name": "Ada"})
+    ada = created.json()["id"]
+    assert (await admin.post(f"{API}/users/{ada}/topups", json={"amount": 2000})).status_code == 201
+    starts_at = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()
+    booking = {"station_id": station_id, "user_id": ada, "starts_at": starts_at, "minutes": 60}
+    booked = await admin.post(f"{API}/reservations", json=booking)
+    assert booked.status_code == 201, booked.text  # a $5.00 deposit from her balance
+
+    page = await open_page("/payments")
+    # The deposit is still hers: owed to her, not revenue.
+    await expect(page.locator('[data-field="liability"]')).to_have_text("$20.00")
+    await expect(page.locator('[data-field="held_deposits"]')).to_have_text(
+        "of which $5.00 booking deposits held"
+    )
+    await expect(page.locator('[data-field="revenue"]')).to_have_text("$0.00")
+    # Staff cancel it and keep the deposit: now it is revenue, live.
+    cancel = await admin.post(
+        f"{API}/reservations/{booked.json()['id']}/cancel", json={"keep_deposit": True}
+    )
+    assert cancel.status_code == 200, cancel.text
+    await expect(page.locator('[data-field="revenue"]')).to_have_text("$5.00")
+    await expect(page.locator('[data-field="kept_deposits"]')).to_have_text(
+        "of which $5.00 booking deposits kept"
+    )
+    await expect(page.locator('[data-field="liability"]')).to_have_text("$15.00")
+    await expect(page.locator('[data-field="held_deposits"]')).to_have_text("")

@@ -54,7 +54,7 @@ class Outcome(Enum):
     REJECTED = "rejected"  # bad token or unknown station: log why, retry slowly
     RECONNECT = "reconnect"  # the server asked us to come back (restart, other replica)
     BUSY = "busy"  # the server is busy or limiting us: come back after the delay it gave
-    REPLACED = "replaced"  # another connection owns the station: stop, do not fight
+    REPLACED = "replaced"  # another connection owns the station: wait long, do not fight
     STOPPED = "stopped"  # we were asked to stop
 
 
@@ -76,6 +76,10 @@ class LinkTuning:
     stable_after: float = 10.0  # a connection that lived this long resets the backoff
     rejected_floor: float = 5.0  # never retry a rejected token faster than this
     restart_spread: float = 5.0  # spread reconnects the server asked for over this window
+    # After ``replaced``, come back only after this long plus as much again at random: a
+    # stray replace (a handshake the server finished late) must not orphan the PC for good,
+    # and two PCs sharing a token (a cloned disk) take turns slowly instead of fighting.
+    replaced_retry: float = 120.0
 
 
 def tls_context(ca_file: Path | None) -> ssl.SSLContext:
@@ -105,6 +109,7 @@ class AgentLink:
         self.connected = False
         self.attempts = 0
         self.connections = 0  # attempts that got as far as a conversation
+        self.last_outcome: Outcome | None = None  # how the latest attempt ended
         self._outbox: deque[str] = deque()
         self.dropped = 0  # oldest queued messages given up while offline
         self._wakeup = asyncio.Event()
@@ -154,7 +159,7 @@ class AgentLink:
             closing.add_done_callback(self._closing.discard)
 
     async def run(self) -> Outcome:
-        """Keep the link up until stopped or replaced; returns why it ended."""
+        """Keep the link up until stopped."""
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             started = loop.time()
@@ -165,8 +170,9 @@ class AgentLink:
                 outcome = await self._connect_once()
             finally:
                 self.connecting = False
-            if outcome in (Outcome.REPLACED, Outcome.STOPPED) or self._stop.is_set():
-                return Outcome.STOPPED if self._stop.is_set() else outcome
+            self.last_outcome = outcome
+            if outcome is Outcome.STOPPED or self._stop.is_set():
+                return Outcome.STOPPED
             delay = self._delay_after(outcome, lived=loop.time() - started)
             log.info("agent_reconnect_scheduled", after=outcome.value, in_seconds=round(delay, 2))
             await self._wait_before_retry(delay)
@@ -181,6 +187,8 @@ class AgentLink:
     def _delay_after(self, outcome: Outcome, lived: float) -> float:
         if outcome is Outcome.BUSY:
             return self._reconnect_after
+        if outcome is Outcome.REPLACED:
+            return self.tuning.replaced_retry + self.backoff.spread(self.tuning.replaced_retry)
         if outcome is Outcome.RECONNECT:
             self.backoff.reset()
             return self._reconnect_after + self.backoff.spread(self.tuning.restart_spread)

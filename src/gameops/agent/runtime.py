@@ -36,7 +36,7 @@ from .effects import (
     Unlock,
 )
 from .goodbye import logged_on_users, note_path, stop_reason
-from .link import AgentLink, LinkHooks, LinkTuning, Outcome
+from .link import AgentLink, LinkHooks, LinkTuning
 from .localwire import SECRET_ENV, USABLE_MODES
 from .logs import get_logger
 from .overlaywatch import OverlayWatch
@@ -145,7 +145,7 @@ class Agent:
         now = self.parts.clock.now()
         self._execute(self.machine.start(now, saved.session, saved.tamper_lock))
         self._push_view()
-        tasks = [asyncio.create_task(self._run_link()), asyncio.create_task(self._tick())]
+        tasks = [asyncio.create_task(self.link.run()), asyncio.create_task(self._tick())]
         if self.supervisor is not None:
             tasks.append(asyncio.create_task(self.supervisor.run()))
         await self._stop.wait()
@@ -250,12 +250,6 @@ class Agent:
             self.parts.launcher or default_launcher(self.config),
             liveness=self.channel,
         )
-
-    async def _run_link(self) -> None:
-        outcome = await self.link.run()
-        if outcome is Outcome.REPLACED:
-            # Do not fight the new connection; keep enforcing the session offline.
-            log.warning("agent_link_stopped", reason="replaced", enforcing="offline")
 
     async def _tick(self) -> None:
         loop = asyncio.get_running_loop()

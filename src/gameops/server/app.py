@@ -74,6 +74,7 @@ from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
 from gameops.server.reports.endpoints import router as reports_router
 from gameops.server.reservations import service as reservations
+from gameops.server.reservations.desk import DeskBookings
 from gameops.server.reservations.endpoints import router as reservations_router
 from gameops.server.reservations.watch import ReservationWatch
 from gameops.server.sessions.card_sales import CardTimeSales
@@ -265,7 +266,13 @@ def build_services(settings: Settings) -> Services:
         console_watch=ConsoleWatch(database, settings, consoles),
         payment_gateway=gateway,
         time_sales=time_sales,
-        selling=Selling(database, settings, consoles, gateway),
+        selling=Selling(
+            database,
+            settings,
+            consoles,
+            gateway,
+            DeskBookings(reservations.rules_from_settings(settings)),
+        ),
         payments_sweeper=PaymentSweeper(database, settings, gateway, time_sales),
         presence_sweeper=_presence_sweeper(settings, database),
         stopped_clients=StoppedClientWatch.from_settings(settings, database.transaction),

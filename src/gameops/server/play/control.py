@@ -4,7 +4,8 @@ in the background, blocks are renewed a little before they end."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,8 @@ from gameops.server.reservations.events import (
     ReservationCancelled,
     ReservationEvent,
     ReservationHeld,
+    ReservationMoved,
+    ReservationOverridden,
     ReservationReleased,
 )
 from gameops.server.sessions import events as session_events
@@ -38,8 +41,15 @@ class PlayControl:
     def subscribe(self, dispatcher: EventDispatcher) -> None:
         dispatcher.handle(BlockCharged, self.block_charged)
         # A booking starts or stops holding a PC: its login view hears it at once.
-        for held_or_not in (ReservationHeld, ReservationCancelled, ReservationReleased):
+        held_or_not_events = (
+            ReservationHeld,
+            ReservationCancelled,
+            ReservationReleased,
+            ReservationOverridden,
+        )
+        for held_or_not in held_or_not_events:
             dispatcher.handle(held_or_not, self.login_view_changed)
+        dispatcher.handle(ReservationMoved, self.booking_moved)
         dispatcher.handle(session_events.SessionExpired, self.expired)
         dispatcher.handle(session_events.SessionEnded, self.ended)
 
@@ -84,8 +94,19 @@ class PlayControl:
     async def login_view_changed(self, db: AsyncSession, event: ReservationEvent) -> None:
         assert event.station_id is not None
         at = event.held_at if isinstance(event, ReservationHeld) else None
-        info = await service.station_info(db, self._rules, event.station_id, at)
-        send_command(db, event.station_id, None, info)
+        await self._tell(db, event.station_id, at)
+
+    async def booking_moved(self, db: AsyncSession, event: ReservationMoved) -> None:
+        """Both PCs hear it: the one left (no longer held, or held later) and the new one."""
+        await self.login_view_changed(db, event)
+        if event.from_station_id != event.station_id:
+            await self._tell(db, event.from_station_id, None)
+
+    async def _tell(self, db: AsyncSession, station_id: uuid.UUID, at: datetime | None) -> None:
+        if not await service.has_login_view(db, station_id):
+            return  # a console: staff sell at the desk, nothing to tell
+        info = await service.station_info(db, self._rules, station_id, at)
+        send_command(db, station_id, None, info)
 
     async def expired(self, db: AsyncSession, event: session_events.SessionExpired) -> None:
         play = await repository.open_play(db, event.session_id, lock=True)

@@ -57,7 +57,7 @@ from gameops.server.sessions import service as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
-from gameops.server.stations.domain import StationStatus, status_after_session
+from gameops.server.stations.domain import StationStatus, StationType, status_after_session
 from gameops.server.stations.events import AgentTampered
 
 LOGOUT = "logout"
@@ -637,6 +637,12 @@ async def station_info(
         guest_hourly_rate=rates.guest,
         lines=lines,
     )
+
+
+async def has_login_view(db: AsyncSession, station_id: uuid.UUID) -> bool:
+    """A PC (an agent and its login view); a console has neither."""
+    station = await stations.get_station(db, station_id)
+    return station.type is StationType.PC
 
 
 async def _reserved(

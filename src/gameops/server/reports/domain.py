@@ -131,15 +131,19 @@ class MoneyFigures:
     """The three figures of docs/money.md, for one window of time."""
 
     money_in: dict[str, int]  # CASH, CARD and total: net of money paid back that way
-    revenue: int  # sales of any method (balance included) less refunds of sales
+    revenue: int  # sales of any method (balance included) less refunds, plus kept deposits
     sales_by_method: dict[str, int]
     topups: int
     refunds: int
+    kept_deposits: int  # reservation deposits the venue kept (no-shows): revenue, no payment
 
 
-def money_figures(rows: Iterable[PaymentRow]) -> MoneyFigures:
+def money_figures(rows: Iterable[PaymentRow], kept_deposits: int = 0) -> MoneyFigures:
     """Money in counts only what reached the till or the bank (cash, card); revenue counts
-    every sale once, whether paid now or from a balance topped up earlier."""
+    every sale once, whether paid now or from a balance topped up earlier, and the booking
+    deposits the venue kept (taken from a balance at booking, they become the venue's when
+    it keeps them; a deposit credited against play or refunded is never revenue: the play
+    it paid for is, once)."""
     money_in = {method.value: 0 for method in TILL_METHODS}
     by_method = {method.value: 0 for method in PaymentMethod}
     topups = refunds = 0
@@ -155,10 +159,11 @@ def money_figures(rows: Iterable[PaymentRow]) -> MoneyFigures:
             topups += row.amount
     return MoneyFigures(
         money_in={**money_in, "total": sum(money_in.values())},
-        revenue=sum(by_method.values()) - refunds,
+        revenue=sum(by_method.values()) - refunds + kept_deposits,
         sales_by_method=by_method,
         topups=topups,
         refunds=refunds,
+        kept_deposits=kept_deposits,
     )
 
 

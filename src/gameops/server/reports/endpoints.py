@@ -127,9 +127,14 @@ async def shift_report(
 
 
 class Liability(BaseModel):
+    """What the venue owes customers: their balances plus the booking deposits it holds
+    for them (taken from a balance, not yet credited, refunded or kept)."""
+
     at_start: int
     at_end: int
     change: int
+    held_deposits_at_start: int  # of ``at_start``
+    held_deposits_at_end: int  # of ``at_end``
 
 
 class MoneyReport(BaseModel):
@@ -144,6 +149,7 @@ class MoneyReport(BaseModel):
     sales_by_method: dict[str, int]
     refunds: int
     topups: int
+    kept_deposits: int  # of ``revenue``: booking deposits kept (no-shows)
     liability: Liability
     taxes: list[dict[str, int]]
 
@@ -155,9 +161,12 @@ async def money_report(
     """Money in (cash and card), revenue (what was sold, balance spending once) and the
     balance liability (what customers hold)."""
     _check_window(since, until)
-    figures = money_figures(await repository.completed_payments(db, since, until))
-    start = await repository.liability_at(db, since)
-    end = await repository.liability_at(db, until)
+    payments = await repository.completed_payments(db, since, until)
+    figures = money_figures(payments, await repository.kept_deposits(db, since, until))
+    held_start = await repository.held_deposits_at(db, since)
+    held_end = await repository.held_deposits_at(db, until)
+    start = await repository.liability_at(db, since) + held_start
+    end = await repository.liability_at(db, until) + held_end
     return MoneyReport(
         currency=settings.currency,
         since=since,
@@ -167,7 +176,14 @@ async def money_report(
         sales_by_method=figures.sales_by_method,
         refunds=figures.refunds,
         topups=figures.topups,
-        liability=Liability(at_start=start, at_end=end, change=end - start),
+        kept_deposits=figures.kept_deposits,
+        liability=Liability(
+            at_start=start,
+            at_end=end,
+            change=end - start,
+            held_deposits_at_start=held_start,
+            held_deposits_at_end=held_end,
+        ),
         taxes=tax_totals(await repository.receipt_taxes(db, since, until)),
     )
 

@@ -3,12 +3,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.db.models import GameSession, LedgerEntry, Payment, Receipt, Station, User
+from gameops.server.db.models import (
+    GameSession,
+    LedgerEntry,
+    Payment,
+    Receipt,
+    Reservation,
+    Station,
+    User,
+)
 from gameops.server.payments.domain import PaymentStatus
 from gameops.server.reports.domain import PaymentRow
+from gameops.server.reservations.domain import DepositOutcome
 
 
 async def completed_payments(
@@ -69,3 +78,40 @@ async def receipt_taxes(db: AsyncSession, since: datetime, until: datetime) -> l
     """The tax lines of every receipt issued in ``[since, until)``."""
     query = select(Receipt.taxes).where(Receipt.issued_at >= since, Receipt.issued_at < until)
     return [line for taxes in await db.scalars(query) for line in taxes]
+
+
+def _deposit_settled_at() -> ColumnElement[datetime | None]:
+    """When a booking's deposit stopped being held: at check-in (credited to the balance),
+    or when the booking was closed (refunded or kept); NULL while it is held."""
+    return case(
+        (Reservation.deposit_outcome == DepositOutcome.CREDITED, Reservation.checked_in_at),
+        else_=Reservation.closed_at,
+    )
+
+
+async def held_deposits_at(db: AsyncSession, moment: datetime) -> int:
+    """Booking deposits taken from balances before ``moment`` and not yet settled then:
+    still the customers' money, outside their balances."""
+    settled = _deposit_settled_at()
+    total = await db.scalar(
+        select(func.coalesce(func.sum(Reservation.deposit), 0)).where(
+            Reservation.deposit > 0,
+            Reservation.deposit_outcome != DepositOutcome.NONE,
+            Reservation.created_at < moment,
+            (settled.is_(None)) | (settled >= moment),
+        )
+    )
+    return int(total or 0)
+
+
+async def kept_deposits(db: AsyncSession, since: datetime, until: datetime) -> int:
+    """Deposits the venue kept (no-shows, or staff keeping one) with the booking closed in
+    ``[since, until)``."""
+    total = await db.scalar(
+        select(func.coalesce(func.sum(Reservation.deposit), 0)).where(
+            Reservation.deposit_outcome == DepositOutcome.KEPT,
+            Reservation.closed_at >= since,
+            Reservation.closed_at < until,
+        )
+    )
+    return int(total or 0)

@@ -20,6 +20,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from gameops.server.errors import Conflict, Unprocessable
+from gameops.server.stations.domain import StationType
 
 # A booking "from now" made at the desk may start up to this long ago (the form's minute).
 START_SLACK = timedelta(minutes=5)
@@ -32,6 +33,10 @@ class ReservationStatus(StrEnum):
     CANCELLED = "CANCELLED"
     NO_SHOW = "NO_SHOW"  # released: nobody came
 
+
+# What may be booked ahead: a PC (held at its login view) or a console (held at the desk:
+# staff start its sessions). "Any PC in a zone" picks among the zone's PCs only.
+BOOKABLE = frozenset({StationType.PC, StationType.CONSOLE})
 
 # The statuses that hold the slot: the overlap constraint covers exactly these.
 ACTIVE = frozenset({ReservationStatus.BOOKED, ReservationStatus.CHECKED_IN})
@@ -61,16 +66,20 @@ def check_slot(rules: ReservationRules, starts_at: datetime, minutes: int, now: 
     """A slot one may book at ``now``; raises Unprocessable (422) saying what is wrong."""
     if starts_at.tzinfo is None:
         raise Unprocessable("starts_at needs a time zone (e.g. 2026-12-01T18:00:00Z)")
+    check_length(rules, minutes)
+    if starts_at < now - START_SLACK:
+        raise Unprocessable("That time has passed")
+    if starts_at > now + timedelta(days=rules.days_ahead):
+        raise Unprocessable(f"Bookings open {rules.days_ahead} days ahead", days=rules.days_ahead)
+
+
+def check_length(rules: ReservationRules, minutes: int) -> None:
     if not MIN_MINUTES <= minutes <= rules.max_minutes:
         raise Unprocessable(
             f"A booking is {MIN_MINUTES} to {rules.max_minutes} minutes long",
             minimum=MIN_MINUTES,
             maximum=rules.max_minutes,
         )
-    if starts_at < now - START_SLACK:
-        raise Unprocessable("That time has passed")
-    if starts_at > now + timedelta(days=rules.days_ahead):
-        raise Unprocessable(f"Bookings open {rules.days_ahead} days ahead", days=rules.days_ahead)
 
 
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
@@ -123,6 +132,18 @@ def cancel_outcome(
     if deposit == 0:
         return DepositOutcome.NONE
     return DepositOutcome.KEPT if keep_deposit else DepositOutcome.REFUNDED
+
+
+def check_move(
+    status: ReservationStatus, starts_at: datetime, now: datetime, *, by_staff: bool
+) -> None:
+    """Whether the booking may be moved: only while it waits (BOOKED); a member only until
+    it starts, as for cancelling. The new slot is checked like a new booking's."""
+    if status is not ReservationStatus.BOOKED:
+        state = status.value.lower().replace("_", " ")
+        raise Conflict(f"This booking is {state}; it cannot be moved")
+    if not by_staff and now >= starts_at:
+        raise Conflict("The booking has started; please ask at the front desk")
 
 
 def local_clock(moment: datetime, timezone: str) -> str:

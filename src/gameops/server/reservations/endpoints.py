@@ -16,7 +16,7 @@ from gameops.server.db.models import Reservation
 from gameops.server.deps import CurrentUser, DbDep, SettingsDep, StaffUser
 from gameops.server.errors import Forbidden
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
-from gameops.server.reservations import repository, service
+from gameops.server.reservations import domain, repository, service
 from gameops.server.reservations.repository import Row
 from gameops.server.reservations.schemas import (
     BookablePc,
@@ -24,8 +24,10 @@ from gameops.server.reservations.schemas import (
     BookingOptions,
     ReservationCancel,
     ReservationCreate,
+    ReservationMove,
     ReservationPublic,
 )
+from gameops.server.stations.domain import StationType
 from gameops.server.users.domain import Role
 
 router = APIRouter(tags=["reservations"])
@@ -39,7 +41,7 @@ async def booking_options(db: DbDep, settings: SettingsDep, _: CurrentUser) -> B
     pcs = await repository.bookable(db)
     return BookingOptions(
         stations=[BookablePc.model_validate(pc) for pc in pcs],
-        zones=sorted({pc.zone for pc in pcs if pc.zone}),
+        zones=sorted({pc.zone for pc in pcs if pc.zone and pc.type is StationType.PC}),
         deposit=settings.reservation_deposit,
         currency=settings.currency,
         no_show_minutes=settings.reservation_no_show_minutes,
@@ -104,6 +106,36 @@ async def my_reservations(
         raise Forbidden("This page is for customers; staff use the dashboard")
     rows = await repository.of_member(db, user.id, utc_now() - timedelta(hours=1), limit)
     return [_public(row) for row in rows]
+
+
+@router.patch(
+    "/reservations/{reservation_id}",
+    response_model=Booked,
+    responses={409: {"description": "the new slot is taken, or the booking cannot move"}},
+)
+async def move(
+    reservation_id: uuid.UUID,
+    body: ReservationMove,
+    db: DbDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Move a waiting booking to another time and/or station: a member their own until it
+    starts, staff any. The deposit stays as it is. 409 when the new slot is taken. A retry
+    with the same ``Idempotency-Key`` gets the first answer."""
+
+    async def run() -> Answer:
+        rules = service.rules_from_settings(settings)
+        reservation, station = await service.move(db, rules, user, reservation_id, body, utc_now())
+        public = await _one(db, reservation.id)
+        when = domain.local_clock(reservation.starts_at, rules.venue_timezone)
+        message = f"Moved: {station.name} at {when} for {public.customer_name}"
+        return 200, Booked(**public.model_dump(), message=message).model_dump(mode="json")
+
+    request = {"id": str(reservation_id), **body.model_dump(mode="json")}
+    print_ = fingerprint("reservations.move", user.id, request)
+    return await answer_once(db, idempotency_key, print_, user.id, run)
 
 
 @router.post("/reservations/{reservation_id}/cancel")

@@ -67,6 +67,38 @@ class ReservationReleased(ReservationEvent, frozen=True, kw_only=True):
         return AuditLine(EventType.RESERVATION_NO_SHOW, data)
 
 
+class ReservationOverridden(ReservationEvent, frozen=True, kw_only=True):
+    """Staff sold the held station to someone else at the desk (``session_id``): the
+    booking is released, its deposit refunded or kept (``outcome``)."""
+
+    deposit: int
+    outcome: DepositOutcome
+    sold_to: str  # the customer sold to, or "a guest"
+
+    def audit(self) -> AuditLine:
+        data = self._data(deposit=self.deposit, outcome=self.outcome.value, sold_to=self.sold_to)
+        return AuditLine(EventType.RESERVATION_OVERRIDDEN, data)
+
+
+class ReservationMoved(ReservationEvent, frozen=True, kw_only=True):
+    """The booking moved to another time and/or station (``station_id``, ``starts_at``,
+    ``ends_at`` are the new ones); the deposit stays as it was."""
+
+    from_station_id: uuid.UUID
+    from_starts_at: datetime
+    from_ends_at: datetime
+    by_staff: bool
+
+    def audit(self) -> AuditLine:
+        data = self._data(
+            from_station_id=str(self.from_station_id),
+            from_starts_at=self.from_starts_at.isoformat(),
+            from_ends_at=self.from_ends_at.isoformat(),
+            by_staff=self.by_staff,
+        )
+        return AuditLine(EventType.RESERVATION_MOVED, data)
+
+
 class ReservationHeld(ReservationEvent, frozen=True, kw_only=True):
     """The notice window opened: the PC is held for the member from now (no audit line)."""
 

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.db.models import Reservation, Station, User
-from gameops.server.reservations.domain import ACTIVE, ReservationStatus
+from gameops.server.reservations.domain import ACTIVE, BOOKABLE, ReservationStatus
 from gameops.server.stations.domain import StationType
 
 # The name of the PostgreSQL exclusion constraint and the text of the SQLite triggers'
@@ -32,6 +32,33 @@ async def insert(db: AsyncSession, reservation: Reservation) -> bool:
         if OVERLAP not in str(err.orig):
             raise
         return False
+    return True
+
+
+async def move(
+    db: AsyncSession,
+    reservation: Reservation,
+    station_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> bool:
+    """Give ``reservation`` a new station and slot; False (and nothing changed) when the
+    database refuses it as overlapping another active booking (the same constraint as a
+    new booking: the PostgreSQL exclusion constraint, the SQLite update trigger)."""
+    try:
+        async with db.begin_nested():
+            await db.execute(
+                update(Reservation)
+                .where(Reservation.id == reservation.id)
+                .values(station_id=station_id, starts_at=starts_at, ends_at=ends_at)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as err:
+        if OVERLAP not in str(err.orig):
+            raise
+        return False
+    finally:
+        await db.refresh(reservation)
     return True
 
 
@@ -94,6 +121,22 @@ async def holding(
     return reservation
 
 
+async def next_booked(
+    db: AsyncSession, station_id: uuid.UUID, now: datetime, until: datetime
+) -> Reservation | None:
+    """The station's first waiting booking that overlaps ``[now, until)``."""
+    query = select(Reservation).where(
+        Reservation.station_id == station_id,
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.starts_at < until,
+        Reservation.ends_at > now,
+    )
+    reservation: Reservation | None = await db.scalar(
+        query.order_by(Reservation.starts_at).limit(1)
+    )
+    return reservation
+
+
 async def due_to_announce(db: AsyncSession, now: datetime, notice: timedelta) -> list[uuid.UUID]:
     query = select(Reservation.id).where(
         Reservation.status == ReservationStatus.BOOKED,
@@ -149,6 +192,6 @@ async def of_member(db: AsyncSession, user_id: uuid.UUID, since: datetime, limit
 
 
 async def bookable(db: AsyncSession) -> Sequence[Station]:
-    """The PCs a member may book (consoles are sold at the desk)."""
-    query = select(Station).where(Station.type == StationType.PC, Station.archived_at.is_(None))
+    """The stations a member may book: PCs and consoles."""
+    query = select(Station).where(Station.type.in_(BOOKABLE), Station.archived_at.is_(None))
     return (await db.scalars(query.order_by(Station.zone, Station.name))).all()

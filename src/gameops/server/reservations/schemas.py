@@ -26,6 +26,22 @@ class ReservationCreate(BaseModel):
         return self
 
 
+class ReservationMove(BaseModel):
+    """Move a booking: a new start and/or length and/or station (at least one). Unset fields
+    keep their value; a zone booking moved in time may change to another free PC of its
+    zone when its own is taken then."""
+
+    starts_at: AwareDatetime | None = None
+    minutes: StrictInt | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    station_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ReservationMove:
+        if self.starts_at is None and self.minutes is None and self.station_id is None:
+            raise ValueError("give starts_at, minutes or station_id")
+        return self
+
+
 class ReservationCancel(BaseModel):
     keep_deposit: StrictBool = Field(
         default=False, description="staff only: the venue keeps the deposit"
@@ -57,6 +73,7 @@ class BookablePc(Schema):
     id: uuid.UUID
     name: str
     zone: str | None
+    type: str  # PC or CONSOLE
 
 
 class BookingOptions(BaseModel):

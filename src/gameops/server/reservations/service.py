@@ -27,13 +27,14 @@ from gameops.server.reservations.events import (
     ReservationCancelled,
     ReservationCheckedIn,
     ReservationHeld,
+    ReservationMoved,
+    ReservationOverridden,
     ReservationReleased,
 )
-from gameops.server.reservations.schemas import ReservationCreate
+from gameops.server.reservations.schemas import ReservationCreate, ReservationMove
 from gameops.server.sessions import repository as sessions
 from gameops.server.settings import Settings
 from gameops.server.stations import service as stations
-from gameops.server.stations.domain import StationType
 from gameops.server.users.domain import Role
 
 
@@ -121,8 +122,8 @@ async def _customer_for(db: AsyncSession, actor: User, user_id: uuid.UUID | None
 async def _candidates(db: AsyncSession, body: ReservationCreate) -> list[Station]:
     if body.station_id is not None:
         station = await stations.get_station(db, body.station_id)
-        if station.type is not StationType.PC:
-            raise Unprocessable("Only PCs are booked ahead; consoles are sold at the desk")
+        if station.type not in domain.BOOKABLE:
+            raise Unprocessable("This station cannot be booked ahead")
         return [station]
     assert body.zone is not None
     ends_at = body.starts_at + timedelta(minutes=body.minutes)
@@ -130,6 +131,75 @@ async def _candidates(db: AsyncSession, body: ReservationCreate) -> list[Station
     if not free:
         raise Conflict(f"No PC in {body.zone!r} is free then; choose another time")
     return free
+
+
+# --- moving -------------------------------------------------------------------------------
+
+
+async def move(
+    db: AsyncSession,
+    rules: ReservationRules,
+    actor: User,
+    reservation_id: uuid.UUID,
+    body: ReservationMove,
+    now: datetime,
+) -> tuple[Reservation, Station]:
+    """Move a waiting booking to another time and/or station; the deposit stays as it is."""
+    reservation = await repository.lock(db, reservation_id)
+    by_staff = actor.role is not Role.CUSTOMER
+    if reservation is None or (not by_staff and reservation.user_id != actor.id):
+        raise NotFound("Reservation not found")
+    domain.check_move(reservation.status, reservation.starts_at, now, by_staff=by_staff)
+    was = (reservation.station_id, reservation.starts_at, reservation.ends_at)
+    minutes = body.minutes or int((was[2] - was[1]).total_seconds() // 60)
+    starts_at = (body.starts_at or was[1]).astimezone(now.tzinfo)
+    if starts_at == was[1]:  # staff may move a started booking to another PC, or shorten it
+        domain.check_length(rules, minutes)
+    else:
+        domain.check_slot(rules, starts_at, minutes, now)
+    ends_at = starts_at + timedelta(minutes=minutes)
+    station = await _move_to(db, reservation, body.station_id, starts_at, ends_at)
+    reservation.zone = reservation.zone if station.zone == reservation.zone else None
+    reservation.announced_at = now if _window_open(rules, reservation, now) else None
+    customer = await accounts.get_customer(db, reservation.user_id)
+    about = _about(reservation, customer, actor.id)
+    record(
+        db,
+        ReservationMoved(
+            **about,
+            from_station_id=was[0],
+            from_starts_at=was[1],
+            from_ends_at=was[2],
+            by_staff=by_staff,
+        ),
+    )
+    return reservation, station
+
+
+async def _move_to(
+    db: AsyncSession,
+    reservation: Reservation,
+    station_id: uuid.UUID | None,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> Station:
+    """The booking on the station asked for, or its own; a zone booking moved in time tries
+    its zone's other free PCs (by name) when its own is taken then."""
+    if station_id is not None:
+        candidates = [await stations.get_station(db, station_id)]
+        if candidates[0].type not in domain.BOOKABLE:
+            raise Unprocessable("This station cannot be booked ahead")
+    else:
+        candidates = [await stations.get_station(db, reservation.station_id)]
+        if reservation.zone is not None:
+            free = await repository.free_pcs_in_zone(db, reservation.zone, starts_at, ends_at)
+            candidates += [pc for pc in free if pc.id != reservation.station_id]
+    for station in candidates:
+        if await repository.move(db, reservation, station.id, starts_at, ends_at):
+            return station
+    zone = reservation.zone if station_id is None else None
+    taken = f"No PC in {zone!r} is free" if zone else f"{candidates[0].name} is booked"
+    raise Conflict(f"{taken} then; choose another time", starts_at=starts_at.isoformat())
 
 
 # --- cancelling ---------------------------------------------------------------------------
@@ -170,6 +240,41 @@ async def cancel(
     return reservation
 
 
+async def release_at_desk(
+    db: AsyncSession,
+    rules: ReservationRules,
+    reservation: Reservation,
+    member: User,
+    sale: tuple[str, uuid.UUID],
+    keep_deposit: bool,
+    actor_id: uuid.UUID,
+    now: datetime,
+) -> DepositOutcome:
+    """Staff sold the held station to someone else (``sale``: whom, the session) and
+    confirmed it: the booking is released, its deposit refunded unless they keep it."""
+    outcome = domain.cancel_outcome(
+        reservation.status,
+        reservation.starts_at,
+        reservation.deposit,
+        now,
+        by_staff=True,
+        keep_deposit=keep_deposit,
+    )
+    if outcome is DepositOutcome.REFUNDED:
+        reason = "reservation released at the desk: deposit refunded"
+        await _move_deposit(db, rules.currency, reservation, member, reason, actor_id)
+    _close(reservation, ReservationStatus.CANCELLED, outcome, now, actor_id)
+    sold_to, session_id = sale
+    about = {**_about(reservation, member, actor_id), "session_id": session_id}
+    record(
+        db,
+        ReservationOverridden(
+            **about, deposit=reservation.deposit, outcome=outcome, sold_to=sold_to
+        ),
+    )
+    return outcome
+
+
 # --- at the PC ----------------------------------------------------------------------------
 
 
@@ -198,17 +303,20 @@ async def check_in(
     session_id: uuid.UUID,
     now: datetime,
     currency: str,
+    actor_id: uuid.UUID | None = None,
 ) -> int:
-    """The member logged in at their booked PC: the deposit is credited to the balance (one
-    ledger entry), just before play is charged from it. Returns what was credited."""
+    """The member logged in at their booked PC (or staff sold them time there at the desk,
+    ``actor_id``): the deposit is credited to the balance (one ledger entry), just before
+    play is charged. Returns what was credited."""
+    actor_id = actor_id or customer.id
     credited = creditable(reservation)
     if credited:
         reason = "reservation deposit credited against play"
-        await _move_deposit(db, currency, reservation, customer, reason, customer.id, session_id)
+        await _move_deposit(db, currency, reservation, customer, reason, actor_id, session_id)
         reservation.deposit_outcome = DepositOutcome.CREDITED
     reservation.status = ReservationStatus.CHECKED_IN
     reservation.checked_in_at, reservation.session_id = now, session_id
-    about = _about(reservation, customer, customer.id)
+    about = _about(reservation, customer, actor_id)
     record(db, ReservationCheckedIn(**about, credited=credited))
     return credited
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gameops.server.deps import DbDep, PageDep, SettingsDep, StaffUser
 from gameops.server.payments.idempotency import Answer, IdempotencyKey, answer_once, fingerprint
@@ -81,16 +81,23 @@ async def stop_session(
 
 class MoveRequest(BaseModel):
     station_id: uuid.UUID
+    override_reservation_id: uuid.UUID | None = Field(
+        default=None, description="as for a sale: release the booking holding the new PC"
+    )
+    keep_deposit: bool = False
 
 
 @router.post("/{session_id}/move")
 async def move_session(
-    session_id: uuid.UUID, body: MoveRequest, db: DbDep, staff: StaffUser
+    session_id: uuid.UUID, body: MoveRequest, db: DbDep, staff: StaffUser, selling: SellingDep
 ) -> SessionPublic:
-    """Move a sale its PC has not taken (offline, broken) to another PC, at the price paid."""
-    return SessionPublic.model_validate(
-        await service.move_session(db, session_id, body.station_id, staff)
+    """Move a sale its PC has not taken (offline, broken) to another PC, at the price paid.
+    A PC a booking holds: 409 naming it, as for a sale, unless ``override_reservation_id``."""
+    override = service.override_of(body.override_reservation_id, body.keep_deposit)
+    moved = await service.move_session(
+        db, session_id, body.station_id, staff, selling.bookings, override
     )
+    return SessionPublic.model_validate(moved)
 
 
 @router.post("/{session_id}/void", response_model=SessionStopped)

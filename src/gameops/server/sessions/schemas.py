@@ -22,6 +22,14 @@ class SessionStartRequest(BaseModel):
     duration_minutes: Count = Field(description="paid minutes, 1 up to the configured maximum")
     user_id: uuid.UUID | None = None
     payment_method: PaymentMethod = PaymentMethod.CASH
+    override_reservation_id: uuid.UUID | None = Field(
+        default=None,
+        description="staff confirm selling at a station held for another customer's booking "
+        "(the id the 409 named): that booking is released",
+    )
+    keep_deposit: bool = Field(
+        default=False, description="with override_reservation_id: the venue keeps its deposit"
+    )
 
 
 class SessionExtendRequest(BaseModel):

@@ -23,6 +23,7 @@ from gameops.server.payments.domain import PaymentMethod, Refusal
 from gameops.server.payments.gateway import PaymentGateway
 from gameops.server.payments.idempotency import Answer, answer_once, fingerprint, stored_answer
 from gameops.server.sessions import repository, service
+from gameops.server.sessions.bookings import BookingGate, NoBookings
 from gameops.server.sessions.domain import SessionStatus, check_duration
 from gameops.server.sessions.schemas import (
     SessionCardPending,
@@ -67,8 +68,10 @@ class Selling:
         settings: Settings,
         power: StationPower,
         gateway: PaymentGateway | None,
+        bookings: BookingGate | None = None,
     ) -> None:
         self._database = database
+        self.bookings: BookingGate = bookings or NoBookings()
         self._settings = settings
         self._power = power
         self._gateway = gateway
@@ -78,7 +81,9 @@ class Selling:
 
     async def start(self, body: SessionStartRequest, staff: User, key: str | None) -> JSONResponse:
         async def sell(db: AsyncSession) -> Answer:
-            sale = await service.start_session(self._settings, db, body, staff, self._gateway)
+            sale = await service.start_session(
+                self._settings, db, body, staff, self._gateway, self.bookings
+            )
             return _answer(sale, 201)
 
         # Before any arithmetic on it: -2**31 minutes is no date (a 500 schemathesis found).
@@ -95,7 +100,7 @@ class Selling:
     ) -> JSONResponse:
         async def sell(db: AsyncSession) -> Answer:
             sale = await service.extend_session(
-                self._settings, db, session_id, body, staff, self._gateway
+                self._settings, db, session_id, body, staff, self._gateway, self.bookings
             )
             return _answer(sale, 200)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,7 @@ from gameops.server.pricing import service as pricing
 from gameops.server.pricing.domain import Quote
 from gameops.server.pricing.schemas import QuotePublic
 from gameops.server.sessions import repository
+from gameops.server.sessions.bookings import BookingGate, Hold, NoBookings, Override
 from gameops.server.sessions.domain import (
     CLOCK_SLACK,
     EndReason,
@@ -98,27 +99,85 @@ async def start_session(
     request: SessionStartRequest,
     actor: User,
     gateway: PaymentGateway | None = None,
+    bookings: BookingGate | None = None,
 ) -> Sale:
+    """Sell time at the desk. At a station a booking holds, only its member is sold to
+    (their booking checked in, the deposit credited first) unless staff override it."""
     check_duration(request.duration_minutes, settings.max_session_minutes)
     station = await stations.get_station(db, request.station_id, lock=True)
     ensure_sellable(station.status, tamper_locked=station.tamper_locked_at is not None)
     await _ensure_not_held(db, station.id)
     customer = await _customer(db, request.user_id)
+    desk = _DeskSale(bookings or NoBookings(), _override(request), actor, utc_now())
+    await desk.check(db, station, request.user_id)
     session = _new_session(settings, station, customer, request.duration_minutes, actor)
-    quote = await _quote(settings, db, station, customer, session.duration_minutes, utc_now())
+    quote = await _quote(settings, db, station, customer, session.duration_minutes, desk.now)
     session.amount_total = quote.amount
     charge = Charge.for_session(session, quote.amount, session.duration_minutes, START, actor.id)
-    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, charge, gateway)
+    # The member's deposit comes back to the balance first, so it counts towards the price.
+    short = replace(charge, amount=max(0, charge.amount - desk.credit))
+    refusal = await _refuse_if_unpaid(db, request.payment_method, customer, short, gateway)
     if refusal is not None:
         return refusal
     if request.payment_method is PaymentMethod.CARD:
-        return await _hold_for_card(db, card.require_gateway(gateway), session, charge)
+        pending = await _hold_for_card(db, card.require_gateway(gateway), session, charge)
+        await desk.settle(db, customer, session.id)
+        return pending
     db.add(session)
     await flush_one_active(db)
+    await desk.settle(db, customer, session.id)
     payment = await _collect(db, request.payment_method, customer, charge)
     await begin(db, station, session, actor.id)
     await db.flush()  # fills server-side defaults the response shows
-    return charged(session, payment, station, _quote_public(settings, quote))
+    sale = charged(session, payment, station, _quote_public(settings, quote))
+    until = desk.now + timedelta(minutes=session.duration_minutes)
+    sale.warnings += await desk.clash(db, station, customer, until)
+    return sale
+
+
+@dataclass
+class _DeskSale:
+    """A sale's dealings with the booking that holds its station, if any."""
+
+    bookings: BookingGate
+    override: Override | None
+    actor: User
+    now: datetime
+    hold: Hold | None = None
+    credit: int = 0  # the member's deposit, credited before the sale is charged
+
+    async def check(
+        self, db: AsyncSession, station: Station, customer_id: uuid.UUID | None
+    ) -> None:
+        self.hold = await self.bookings.check_sale(
+            db, station, customer_id, self.override, self.now
+        )
+        if self.hold is not None and self.hold.member_id == customer_id:
+            self.credit = self.hold.credit
+
+    async def settle(self, db: AsyncSession, customer: User | None, session_id: uuid.UUID) -> None:
+        if self.hold is not None:
+            await self.bookings.settle_sale(
+                db, self.hold, customer, session_id, self.actor, self.override, self.now
+            )
+
+    async def clash(
+        self, db: AsyncSession, station: Station, customer: User | None, until: datetime
+    ) -> list[str]:
+        """A warning when time sold until ``until`` runs into another customer's booking."""
+        if self.hold is not None:
+            return []
+        customer_id = customer.id if customer else None
+        warning = await self.bookings.clash(db, station, customer_id, until, self.now)
+        return [warning] if warning else []
+
+
+def _override(request: SessionStartRequest) -> Override | None:
+    return override_of(request.override_reservation_id, request.keep_deposit)
+
+
+def override_of(reservation_id: uuid.UUID | None, keep_deposit: bool) -> Override | None:
+    return None if reservation_id is None else Override(reservation_id, keep_deposit)
 
 
 async def extend_session(
@@ -128,6 +187,7 @@ async def extend_session(
     request: SessionExtendRequest,
     actor: User,
     gateway: PaymentGateway | None = None,
+    bookings: BookingGate | None = None,
 ) -> Sale:
     minutes = request.additional_minutes
     session = await get_session(db, session_id, lock=True)
@@ -149,7 +209,10 @@ async def extend_session(
     payment = await _collect(db, request.payment_method, customer, charge)
     await apply_extension(db, station, session, payment, actor.id)
     await db.flush()
-    return charged(session, payment, station, _quote_public(settings, quote))
+    sale = charged(session, payment, station, _quote_public(settings, quote))
+    desk = _DeskSale(bookings or NoBookings(), None, actor, utc_now())
+    sale.warnings += await desk.clash(db, station, customer, session.scheduled_end_at)
+    return sale
 
 
 async def apply_extension(
@@ -285,10 +348,15 @@ def start_clock(db: AsyncSession, session: GameSession) -> bool:
 
 
 async def move_session(
-    db: AsyncSession, session_id: uuid.UUID, station_id: uuid.UUID, actor: User
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    station_id: uuid.UUID,
+    actor: User,
+    bookings: BookingGate | None = None,
+    override: Override | None = None,
 ) -> GameSession:
     """Move a sale its PC never took to another PC, at the price paid; it waits there
-    for that PC's agent in turn."""
+    for that PC's agent in turn. A PC a booking holds takes it as a sale there would."""
     session = await _waiting(db, session_id, "moved")
     if station_id == session.station_id:
         raise BadRequest("The session is already on this station")
@@ -300,10 +368,13 @@ async def move_session(
         raise Unprocessable("A sale can be moved to another PC only")
     ensure_sellable(new.status, tamper_locked=new.tamper_locked_at is not None)
     await _ensure_not_held(db, new.id)
+    desk = _DeskSale(bookings or NoBookings(), override, actor, utc_now())
+    await desk.check(db, new, session.user_id)
     _release_station(db, old, actor.id)
     session.user = await _customer(db, session.user_id)  # the new PC greets them by name
     session.station_id = new.id
     await flush_one_active(db)
+    await desk.settle(db, session.user, session.id)
     record(db, SessionMoved(**_timing(session), actor_id=actor.id, from_station_id=old.id))
     await begin(db, new, session, actor.id)
     return session

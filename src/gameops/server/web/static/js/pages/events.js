@@ -139,7 +139,7 @@ function sentence(event) {
     to: tEnum("station_status", d.to),
     from: tEnum("station_status", d.from),
     type: tEnum("station_type", d.type),
-    name: d.name ?? d.username ?? "",
+    name: d.name ?? d.username ?? d.sold_to ?? "",
     role: tEnum("role", d.role ?? "OPERATOR"),
     at: d.power_off_at ? timeWithSeconds(d.power_off_at) : "",
     changes: Object.keys(d).filter((k) => k !== "user_id").map((k) => tEnum("change", k)).join(", "),

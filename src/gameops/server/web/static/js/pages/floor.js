@@ -2,12 +2,12 @@
 // live events are applied to the cards they touch (the stations they name are re-read, in
 // one batched request), never the whole floor per event. The countdown ticks locally.
 
-import { api, clearError, oneAction, showError } from "../api.js";
+import { api, ApiError, clearError, oneAction, showError } from "../api.js";
 import { minutesPicker, openDialog } from "../dialogs.js";
 import "./floor-bookings.js";
 import { moveTargets, stopQuestion, waitingText } from "./floor-till.js";
 import * as feed from "../feed.js";
-import { clock, debounce, el, money, timeBand, timeWithSeconds } from "../format.js";
+import { clock, debounce, el, money, timeBand, timeOfDay, timeWithSeconds } from "../format.js";
 import { t, tEnum } from "../i18n.js";
 import { customerPicker } from "../picker.js";
 import { boot } from "../shell.js";
@@ -438,6 +438,39 @@ async function cardAction(card, name, call) {
   }
 }
 
+/** The start dialog's confirmation when a booking holds the station (409 naming it): it
+ * says whose booking, when, and its deposit; the next submit overrides that booking only,
+ * releasing it with the deposit refunded or kept as chosen. */
+function heldPanel(dialog, label) {
+  const panel = dialog.querySelector('[data-field="held"]');
+  const submit = dialog.querySelector('button[type="submit"]');
+  const choice = dialog.querySelector('[name="held_deposit"]');
+  let booking = null;
+  const reset = () => {
+    booking = null;
+    panel.hidden = true;
+    choice.value = "refund";
+    submit.textContent = label;
+  };
+  reset();
+  return {
+    reset,
+    override: () => (booking ? { override_reservation_id: booking.reservation_id, keep_deposit: choice.value === "keep" } : {}),
+    refused(err) {
+      if (err instanceof ApiError && err.status === 409 && err.body?.reservation_id) {
+        booking = err.body;
+        const times = `${timeOfDay(booking.starts_at)}–${timeOfDay(booking.ends_at)}`;
+        const values = { station: booking.station_name, customer: booking.customer_name, times, deposit: money(booking.deposit) };
+        panel.querySelector('[data-field="held-text"]').textContent = t(booking.deposit ? "floor.held_text" : "floor.held_text_no_deposit", values);
+        panel.querySelector('[data-field="held-choice"]').hidden = !booking.deposit;
+        panel.hidden = false;
+        submit.textContent = t("floor.held_confirm");
+      }
+      throw err;
+    },
+  };
+}
+
 const confirmations = new Map(); // payment id -> its one action (the same key on a retry)
 
 const ACTIONS = {
@@ -463,14 +496,16 @@ const ACTIONS = {
       ask();
     });
     const sale = oneAction(); // a double click or a retry is the same sale
+    const held = heldPanel(dialog, t("floor.start"));
     openDialog(dialog, async () => {
       const body = {
         station_id: station.id,
         duration_minutes: minutes(),
         payment_method: method.value,
         user_id: customer()?.id ?? null,
+        ...held.override(),
       };
-      const started = await sale.run((key) => api("POST", "/sessions/start", { body, idempotencyKey: key }));
+      const started = await sale.run((key) => api("POST", "/sessions/start", { body, idempotencyKey: key })).catch(held.refused);
       cardError(card, null);
       card.note.textContent = (started.warnings ?? []).join(" ");
       card.note.dataset.kind = "warning";
@@ -494,8 +529,13 @@ const ACTIONS = {
     const extension = oneAction();
     openDialog(dialog, async () => {
       const body = { additional_minutes: minutes(), payment_method: method.value };
-      await extension.run((key) => api("PUT", `/sessions/${session.id}/extend`, { body, idempotencyKey: key }));
+      const extended = await extension.run((key) => api("PUT", `/sessions/${session.id}/extend`, { body, idempotencyKey: key }));
       cardError(card, null);
+      if (extended.warnings?.length) {
+        card.note.textContent = extended.warnings.join(" "); // it runs into a booking
+        card.note.dataset.kind = "warning";
+        card.note.hidden = false;
+      }
       return () => refresh(station.id);
     });
   },
@@ -526,9 +566,12 @@ const ACTIONS = {
     dialog.querySelector('[data-field="question"]').textContent = free
       ? t("floor.move_question", { name: station.name, amount: money(station.session.amount_total) })
       : t("floor.move_none_free");
+    const held = heldPanel(dialog, t("floor.move_confirm"));
+    select.onchange = held.reset; // another PC: another booking, if any
     openDialog(dialog, async () => {
       const target = select.value;
-      await api("POST", `/sessions/${station.session.id}/move`, { body: { station_id: target } });
+      const body = { station_id: target, ...held.override() };
+      await api("POST", `/sessions/${station.session.id}/move`, { body }).catch(held.refused);
       cardError(card, null);
       return () => refresh(station.id, target);
     });

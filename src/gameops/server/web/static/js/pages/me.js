@@ -113,6 +113,7 @@ $("me-pin-form").addEventListener("submit", async (event) => {
 
 async function showBookings() {
   const [options, mine] = await Promise.all([call("GET", "/reservations/options"), call("GET", "/me/reservations")]);
+  bookable = options;
   const select = $("me-book-form").elements.where;
   if (!select.options.length) {
     for (const zone of options.zones) select.append(new Option(`Any PC in ${zone}`, `zone:${zone}`));
@@ -121,7 +122,7 @@ async function showBookings() {
   const deposit = options.deposit ? `A deposit of ${money(options.deposit)} comes off your balance now; ` : "";
   const noShow = options.no_show_keeps_deposit ? "kept" : "refunded";
   $("me-book-terms").textContent =
-    `${deposit}it pays for your play when you log in at the booked PC. ` +
+    `${deposit}it pays for your play when you log in at the booked PC (or start at the desk). ` +
     `Cancel before the start for it back; not there ${options.no_show_minutes} min after the start: the PC is released and the deposit ${noShow}.`;
   const list = $("me-bookings");
   list.replaceChildren(...mine.map(bookingItem));
@@ -144,9 +145,75 @@ function bookingItem(booking) {
         bookResult(err.message, "error");
       }
     });
-    li.append(cancel);
+    const move = document.createElement("button");
+    move.type = "button";
+    move.className = "ghost";
+    move.textContent = "Move";
+    move.addEventListener("click", () => {
+      if (!li.querySelector("form")) li.append(moveForm(booking));
+    });
+    li.append(move, cancel);
   }
   return li;
+}
+
+let bookable = { stations: [], zones: [] };
+
+/** The phone's wall clock of `iso`, as a datetime-local input wants it. */
+function localInput(iso) {
+  const date = new Date(iso);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** Move a booking before it starts: another PC, time or length; the deposit stays. */
+function moveForm(booking) {
+  const form = document.createElement("form");
+  form.className = "me-move";
+  form.noValidate = true;
+  const where = document.createElement("select");
+  where.name = "where";
+  if (booking.zone) where.append(new Option(`Any PC in ${booking.zone}`, ""));
+  for (const pc of bookable.stations) where.append(new Option(pc.zone ? `${pc.name} (${pc.zone})` : pc.name, pc.id));
+  where.value = booking.zone ? "" : booking.station_id;
+  const starts = document.createElement("input");
+  starts.type = "datetime-local";
+  starts.name = "starts_at";
+  starts.step = "900";
+  starts.value = localInput(booking.starts_at);
+  const minutes = document.createElement("select");
+  minutes.name = "minutes";
+  const length = Math.round((Date.parse(booking.ends_at) - Date.parse(booking.starts_at)) / 60_000);
+  for (const m of new Set([length, 60, 120, 180, 240])) minutes.append(new Option(m % 60 ? `${m} min` : `${m / 60} hour${m > 60 ? "s" : ""}`, String(m)));
+  minutes.value = String(length);
+  const labelled = (text, field) => {
+    const label = document.createElement("label");
+    label.append(`${text} `, field);
+    return label;
+  };
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.className = "primary";
+  save.textContent = "Save the move";
+  form.append(labelled("Station", where), labelled("From", starts), labelled("For", minutes), save);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const start = new Date(starts.value);
+    if (Number.isNaN(start.getTime())) return bookResult("Choose when.", "error");
+    save.disabled = true;
+    try {
+      const body = { starts_at: start.toISOString(), minutes: Number(minutes.value), ...(where.value ? { station_id: where.value } : {}) };
+      // A retry of the same move sends the same key: it moves once.
+      const moved = await call("PATCH", `/reservations/${booking.id}`, body, bookingKey({ move: booking.id, ...body }));
+      lastBooking = { body: "", key: "" };
+      bookResult(`${moved.message}, ${when(moved.starts_at)}. The deposit stays as it is.`, "notice");
+      await showAccount();
+    } catch (err) {
+      bookResult(err.message, "error");
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
 }
 
 let lastBooking = { body: "", key: "" };

@@ -51,7 +51,10 @@ function renderTotals(figures, total) {
   set("money_in_split", t("payments.money_in_split", { cash: money(figures.money_in.CASH), card: money(figures.money_in.CARD) }));
   set("revenue", money(figures.revenue));
   set("revenue_note", figures.refunds ? t("payments.revenue_note", { amount: money(figures.refunds) }) : "");
+  set("kept_deposits", figures.kept_deposits ? t("payments.kept_deposits", { amount: money(figures.kept_deposits) }) : "");
   set("liability", money(figures.liability.at_end));
+  const held = figures.liability.held_deposits_at_end;
+  set("held_deposits", held ? t("payments.held_deposits", { amount: money(held) }) : "");
   const change = figures.liability.change;
   const signed = `${change > 0 ? "+" : "−"}${money(Math.abs(change))}`;
   set("liability_change", change ? t("payments.liability_change", { amount: signed }) : "");
@@ -151,7 +154,7 @@ document.getElementById("csv-button").addEventListener("click", downloadCsv);
 await boot();
 const reload = debounce(load, 500);
 feed.on("event", (event) => {
-  if (event.type.startsWith("PAYMENT_") || event.type.startsWith("BALANCE_") || event.type.startsWith("SESSION_")) reload();
+  if (event.type.startsWith("PAYMENT_") || event.type.startsWith("BALANCE_") || event.type.startsWith("SESSION_") || event.type.startsWith("RESERVATION_")) reload();
 });
 feed.on("sync", () => reload());
 await load();

@@ -3,6 +3,7 @@
 // the venue's clock). Live: any RESERVATION_* event reloads the day.
 
 import { api, clearError, oneAction, showError } from "../api.js";
+import { openDialog } from "../dialogs.js";
 import * as feed from "../feed.js";
 import { debounce, el, minutesText, money, timeOfDay, timeZone } from "../format.js";
 import { t, tEnum } from "../i18n.js";
@@ -107,16 +108,9 @@ function drawTimeline(bookings, dayStart) {
 
 function tableRow(booking) {
   const cancel = ACTIVE.has(booking.status) ? el("button", { type: "button", class: "ghost" }, t("bookings.cancel")) : null;
-  cancel?.addEventListener("click", async () => {
-    const question = t("bookings.cancel_question", { name: booking.customer_name, time: timeOfDay(booking.starts_at) });
-    if (!confirm(question)) return;
-    try {
-      await api("POST", `/reservations/${booking.id}/cancel`, { body: {} });
-      await load();
-    } catch (err) {
-      showError(error, err);
-    }
-  });
+  cancel?.addEventListener("click", () => cancelDialog(booking));
+  const move = booking.status === "BOOKED" ? el("button", { type: "button", class: "ghost" }, t("bookings.move")) : null;
+  move?.addEventListener("click", () => moveDialog(booking));
   return el(
     "tr",
     { "data-reservation-id": booking.id, "data-status": booking.status },
@@ -126,8 +120,58 @@ function tableRow(booking) {
     el("td", {}, booking.customer_name),
     el("td", { class: "booking-status" }, tEnum("reservation_status", booking.status)),
     el("td", {}, booking.deposit ? `${money(booking.deposit)} · ${tEnum("deposit_outcome", booking.deposit_outcome)}` : "—"),
-    el("td", {}, cancel),
+    el("td", {}, move, cancel),
   );
+}
+
+/** Cancel a booking: the dialog names it and, while its deposit is held, asks whether the
+ * deposit goes back to the balance (the default) or the venue keeps it. */
+function cancelDialog(booking) {
+  const dialog = document.getElementById("cancel-dialog");
+  const form = dialog.querySelector("form");
+  const held = booking.deposit_outcome === "HELD" && booking.deposit > 0;
+  const values = { name: booking.customer_name, station: booking.station_name, time: timeOfDay(booking.starts_at), deposit: money(booking.deposit) };
+  dialog.querySelector('[data-field="question"]').textContent = t(held ? "bookings.cancel_question_deposit" : "bookings.cancel_question_plain", values);
+  dialog.querySelector('[data-field="deposit-choice"]').hidden = !held;
+  form.elements.deposit.value = "refund";
+  openDialog(dialog, async () => {
+    const body = { keep_deposit: held && form.elements.deposit.value === "keep" };
+    await api("POST", `/reservations/${booking.id}/cancel`, { body });
+    return () => load();
+  });
+}
+
+/** "2026-12-01" and "18:00" of `iso` on the venue's clock. */
+function venueDayAndTime(iso) {
+  const wall = new Date(Date.parse(iso) + zoneOffsetMs(new Date(iso))).toISOString();
+  return [wall.slice(0, 10), wall.slice(11, 16)];
+}
+
+/** Move a waiting booking: the dialog names it; station (or its zone), day, time, length. */
+function moveDialog(booking) {
+  const dialog = document.getElementById("move-dialog");
+  const form = dialog.querySelector("form");
+  const times = `${timeOfDay(booking.starts_at)}–${timeOfDay(booking.ends_at)}`;
+  dialog.querySelector("#move-title").textContent = t("bookings.move_title", { name: booking.customer_name, station: booking.station_name, times });
+  form.elements.where.replaceChildren(
+    ...(booking.zone ? [el("option", { value: "" }, t("bookings.any_in_zone", { zone: booking.zone }))] : []),
+    ...stationList.map((pc) => el("option", { value: pc.id }, pc.zone ? `${pc.name} (${pc.zone})` : pc.name)),
+  );
+  form.elements.where.value = booking.zone ? "" : booking.station_id;
+  [form.elements.day.value, form.elements.time.value] = venueDayAndTime(booking.starts_at);
+  form.elements.minutes.value = String(Math.round((Date.parse(booking.ends_at) - Date.parse(booking.starts_at)) / 60_000));
+  const moving = oneAction(); // a retry of the same move is one move
+  openDialog(dialog, async () => {
+    const body = {
+      starts_at: venueMoment(form.elements.day.value, form.elements.time.value).toISOString(),
+      minutes: Number(form.elements.minutes.value),
+      ...(form.elements.where.value ? { station_id: form.elements.where.value } : {}),
+    };
+    const moved = await moving.run((key) => api("PATCH", `/reservations/${booking.id}`, { body, idempotencyKey: key }));
+    result.textContent = t("bookings.moved", { what: moved.message, length: minutesText(body.minutes) });
+    result.hidden = false;
+    return () => load();
+  });
 }
 
 let loads = 0;
