@@ -674,7 +674,7 @@ def _rows(f: Figures, ours: Figures) -> list[tuple[str, str, str, str, str]]:
 
     def row(name: str, floor: float | None, g: float | None, fmt: str, target: str) -> None:
         ratio = f"{g / floor:.1f}x" if floor and g is not None else "—"
-        shown_f = "—" if floor is None else format(floor, fmt)
+        shown_f = "—" if not floor else format(floor, fmt)  # 0: no --floor in this run
         shown_g = "not within 180 s" if g is None else format(g, fmt)
         rows.append((name, shown_f, shown_g, ratio, target))
 
