@@ -63,6 +63,7 @@ from gameops.protocol import (
     SessionExpired,
     SessionStart,
     StationInfo,
+    SyncRequest,
     decode,
     encode,
 )
@@ -83,6 +84,10 @@ class Fleet:
 
     url: str  # ws base; "{id}" is replaced by the agent's station id (or floor index)
     agents: list[tuple[str, str]]  # (id, token)
+    sync: bool = False  # after hello, a sync_request, as a real agent sends
+    # The session each agent runs, as its heartbeats say (a heartbeat that disagrees with
+    # the server costs a correction transaction, as it would for a real agent).
+    running: dict[str, uuid.UUID] = field(default_factory=dict)
     connected: set[str] = field(default_factory=set)
     refused: int = 0
     started: dict[str, float] = field(default_factory=dict)  # session id -> monotonic
@@ -107,9 +112,11 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
             ) as ws:
                 if token:
                     await ws.send(encode(AgentHello(agent_version="bench", os="bench", specs={})))
+                    if fleet.sync:
+                        await ws.send(encode(SyncRequest(last_known_session_id=None)))
                 else:
                     fleet.connected.add(ident)  # the floor says no hello
-                beats = asyncio.create_task(_heartbeats(ws)) if token else None
+                beats = asyncio.create_task(_heartbeats(fleet, ident, ws)) if token else None
                 try:
                     async for frame in ws:
                         told = _on_frame(fleet, ident, frame, ws)
@@ -148,8 +155,10 @@ def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | 
         return payload.after_seconds
     if isinstance(payload, SessionStart):
         fleet.started[str(payload.id)] = received
+        fleet.running[ident] = payload.id
     elif isinstance(payload, SessionExpired):
         fleet.expired[str(payload.id)] = time.time()
+        fleet.running.pop(ident, None)
     if payload.TYPE in ACKED_COMMANDS:
         ack = asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
         fleet.sending.add(ack)  # a reference until it is sent
@@ -157,15 +166,19 @@ def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | 
     return None
 
 
-async def _heartbeats(ws: Any) -> None:
+async def _heartbeats(fleet: Fleet, ident: str, ws: Any) -> None:
     await asyncio.sleep(random.uniform(0, 30))
     while True:
-        await ws.send(encode(Heartbeat(cpu=random.uniform(1, 30), ram=40)))
+        running = fleet.running.get(ident)
+        await ws.send(encode(Heartbeat(cpu=random.uniform(1, 30), ram=40,
+                                       active_session_id=running)))  # fmt: skip
         await asyncio.sleep(30)
 
 
-def child_main(pipe: Connection, url: str, agents: list[tuple[str, str]], ramp: float) -> None:
-    asyncio.run(_child(pipe, Fleet(url, agents), ramp))
+def child_main(
+    pipe: Connection, url: str, agents: list[tuple[str, str]], ramp: float, sync: bool
+) -> None:
+    asyncio.run(_child(pipe, Fleet(url, agents, sync), ramp))
 
 
 async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
@@ -192,14 +205,16 @@ async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
 
 
 class LoadGenerator:
-    def __init__(self, procs: int, url: str, agents: list[tuple[str, str]], ramp: float) -> None:
+    def __init__(
+        self, procs: int, url: str, agents: list[tuple[str, str]], ramp: float, sync: bool = False
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipes: list[Connection] = []
         self.procs = []
         for share in range(procs):
             mine, theirs = context.Pipe()
             chunk = agents[share::procs]
-            process = context.Process(target=child_main, args=(theirs, url, chunk, ramp))
+            process = context.Process(target=child_main, args=(theirs, url, chunk, ramp, sync))
             process.start()
             self.pipes.append(mine)
             self.procs.append(process)
@@ -392,11 +407,14 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                 "/api/v1/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
             )
             client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            provisioning = time.monotonic()
             agents = await create_stations(client, args.agents, progress)
+            console.print(f"stations: {len(agents)} with tokens in "
+                          f"{time.monotonic() - provisioning:.1f} s")  # fmt: skip
             idle = rss(server.pid)
             storm = start_profile(args, server.pid, work / "cold-start.py-spy.txt")
             load = LoadGenerator(args.procs, f"ws://127.0.0.1:{args.port}/ws/agent/{{id}}",
-                                 agents, args.ramp)  # fmt: skip
+                                 agents, args.ramp, args.sync)  # fmt: skip
 
             seen = [0]
 
@@ -622,6 +640,8 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     title = f"{args.agents} agents, {args.procs} load processes, {backend}, {code}"
     if args.handshakes_at_once:
         title += f", {args.handshakes_at_once} handshakes at once"
+    if args.sync:
+        title += ", agents send sync_request"
     rows = _rows(floor or Figures(), ours)
     table = Table(title=title)
     for column in ("measure", "floor", "GameOps", "ratio", "target"):
@@ -654,7 +674,7 @@ def _rows(f: Figures, ours: Figures) -> list[tuple[str, str, str, str, str]]:
 
     def row(name: str, floor: float | None, g: float | None, fmt: str, target: str) -> None:
         ratio = f"{g / floor:.1f}x" if floor and g is not None else "—"
-        shown_f = "—" if floor is None else format(floor, fmt)
+        shown_f = "—" if not floor else format(floor, fmt)  # 0: no --floor in this run
         shown_g = "not within 180 s" if g is None else format(g, fmt)
         rows.append((name, shown_f, shown_g, ratio, target))
 
@@ -694,6 +714,11 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="measure the bare floor first")
     parser.add_argument("--py-spy", help="py-spy's path: profile the cold start and heartbeats")
     parser.add_argument("--server-ref", help="serve the code of this git ref (a 'before' run)")
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        help="agents send sync_request after hello, as real agents do (one transaction each)",
+    )
     parser.add_argument(
         "--handshakes-at-once", type=int, help="the server's GAMEOPS_AGENT_HANDSHAKES_AT_ONCE"
     )
