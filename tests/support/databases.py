@@ -4,9 +4,13 @@ PostgreSQL).
 
 Two templates each: ``bare`` (migrated, nothing else) and the default, which also holds
 the admin every test server is configured with (``tests/support/live_server``), written
-as the server's first start writes it. A test server's start then finds its admin and
-skips the argon2 hash (about 0.15 s of CPU, on each of a thousand starts). Tests about
-that first start ask for a bare copy (``first_start``).
+as the server's first start writes it, except that its password is hashed at argon2's
+lowest cost (a hash carries its parameters: the server checks it as it is). A test
+server's start then finds its admin, and the admin's logins check in a millisecond: the
+password setting costs about 0.15 s of CPU per hash, on each of a thousand starts and
+more logins. Every other account is hashed by the server under test, at its settings
+(tests/server/play/test_pin_hashing.py checks them). Tests of the first start, or of the
+admin's own hash, ask for a bare copy (``first_start``).
 
 On PostgreSQL, making and dropping a database waits on the server's disk (0.3-1 s each on
 the 2-core CI machine): the next database is made, and the last one dropped, on a thread
@@ -27,6 +31,8 @@ from typing import TypeVar
 
 import asyncpg
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.engine import Database, create_engine
@@ -61,15 +67,21 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(f"{message}; start it to run this test")
 
 
+# argon2id's lowest cost (1 pass, 8 KiB, one lane): for the test servers' admin only.
+CHEAP = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+
+
 def add_admin(database_url: str) -> None:
     """The test servers' admin, as a server's first start creates it (``_bootstrap_admin``
-    in gameops.server.app): its user row and its audit event, in one transaction."""
+    in gameops.server.app): its user row and its audit event, in one transaction; its
+    password hashed at the lowest cost."""
 
     async def run() -> None:
         database = Database(create_engine(database_url), before_commit=EventDispatcher().settle)
         try:
             async with database.transaction() as db:
-                await ensure_admin(db, Passwords(), ADMIN_USERNAME, ADMIN_PASSWORD)
+                passwords = Passwords(hasher=CHEAP)
+                await ensure_admin(db, passwords, ADMIN_USERNAME, ADMIN_PASSWORD)
         finally:
             await database.dispose()
 
