@@ -33,10 +33,12 @@ import asyncpg
 import pytest
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import delete
 
 from gameops.server.auth.passwords import Passwords
 from gameops.server.db.engine import Database, create_engine
 from gameops.server.db.migrate import upgrade
+from gameops.server.db.models import OutboxMessage
 from gameops.server.events.dispatch import EventDispatcher
 from gameops.server.users.service import ensure_admin
 from tests.support.live_server import ADMIN_PASSWORD, ADMIN_USERNAME
@@ -72,9 +74,10 @@ CHEAP = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
 
 
 def add_admin(database_url: str) -> None:
-    """The test servers' admin, as a server's first start creates it (``_bootstrap_admin``
-    in gameops.server.app): its user row and its audit event, in one transaction; its
-    password hashed at the lowest cost."""
+    """The test servers' admin, as a server's first start leaves it (``_bootstrap_admin``
+    in gameops.server.app): its user row and its audit event; its password hashed at the
+    lowest cost. The event's outbox message is gone, as the start's relay sends it to no
+    one and prunes it: a test's outbox and dashboard feed begin empty."""
 
     async def run() -> None:
         database = Database(create_engine(database_url), before_commit=EventDispatcher().settle)
@@ -82,6 +85,8 @@ def add_admin(database_url: str) -> None:
             async with database.transaction() as db:
                 passwords = Passwords(hasher=CHEAP)
                 await ensure_admin(db, passwords, ADMIN_USERNAME, ADMIN_PASSWORD)
+            async with database.transaction() as db:
+                await db.execute(delete(OutboxMessage))
         finally:
             await database.dispose()
 
