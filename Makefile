@@ -24,7 +24,11 @@ run: install
 ## tests/conftest.py and run on one worker, the largest group first. TEST_WORKERS=0 runs it
 ## in this one process. Three on two cores: much of the suite waits on servers, browsers and
 ## Wine rather than computing (whole suite, CI=true, quiet 2-core machine, 2026-11-30:
-## 18 min 54 s on two workers, 16 min 02 s on three).
+## 18 min 54 s on two workers, 16 min 02 s on three). Since then the per-test set-up is
+## cheaper (tests/support/databases.py: the admin in the template, PostgreSQL copies made on
+## a thread) and the longest tests start first (SLOW_FIRST): the CPU the test processes use
+## fell to 0.57 of before for tests/server and 0.79 for agent+web (same machine, ratios);
+## the whole run is yet to be timed again on a quiet machine.
 TEST_WORKERS ?= 3
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup

@@ -40,6 +40,38 @@ XDIST_GROUPS = {
 }
 
 
+# The longest tests, longest first (seconds on the quiet 2-core machine, --durations): handed
+# out right after the groups above. A parallel run ends when the last long test to start
+# does; in file order these came near the end (tests/web/test_screens finished the run).
+SLOW_FIRST = [
+    "tests/server/test_schemathesis.py",  # 57
+    "tests/deploy/test_play_replicas.py",  # 22, a cluster of replicas
+    "tests/web/test_screens.py",  # 2 x 21
+    "tests/server/outbox/test_chaos.py",  # 3 x 18
+    "tests/server/sessions/test_expiry_burst.py",
+    "tests/server/realtime/test_heartbeats.py"
+    "::test_a_beating_agent_is_never_swept_offline_while_its_beats_wait",
+    "tests/agent/test_attacks.py"
+    "::test_an_outage_across_the_end_does_not_log_off_a_customer_who_paid_for_more",
+    "tests/sim/test_demo.py::test_the_temporary_data_directory_is_removed_on_exit",
+    "tests/web/test_full_shift.py",
+    "tests/server/reservations/test_overlap_constraint.py",
+]
+
+
+def slow_rank(nodeid: str) -> int:
+    """The place of the test in SLOW_FIRST; after them all when it is not there."""
+    for rank, slow in enumerate(SLOW_FIRST):
+        if nodeid == slow or nodeid.startswith((f"{slow}::", f"{slow}[")):
+            return rank
+    return len(SLOW_FIRST)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker; each one sorts alike
+        items.sort(key=lambda item: slow_rank(item.nodeid))  # stable: file order otherwise
+
+
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: unknown without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     if config.getoption("dist") != "loadgroup":
@@ -73,12 +105,22 @@ def backend() -> str:
 
 
 @pytest.fixture
-def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def first_start() -> bool:
+    """False: the test's database already holds the admin its server is configured with
+    (see tests/support/databases.py). A test of a server's first start on an empty database
+    parametrizes this to True."""
+    return False
+
+
+@pytest.fixture
+def database_url(
+    backend: str, first_start: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
     if backend == "sqlite":
-        yield request.getfixturevalue("sqlite_templates").fresh(tmp_path)
+        yield request.getfixturevalue("sqlite_templates").fresh(tmp_path, first_start)
         return
     databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
-    url = databases.fresh()
+    url = databases.fresh(first_start)
     yield url
     databases.drop(url)
 

@@ -108,6 +108,7 @@ async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveSe
     await agent.close()
 
 
+@pytest.mark.parametrize("first_start", [pytest.param(True, id="empty-database")])
 async def test_replicas_started_together_on_a_new_database_all_start(
     database_url: str, tmp_path: Path
 ) -> None:
