@@ -91,10 +91,14 @@ async def test_requests_during_a_redis_outage_succeed_once_and_are_announced_aft
     balance = (await admin.get(f"{API}/customers/{customer}")).json()["balance"]
     assert balance == 1000  # credited once: the operator had no reason to retry
 
-    recorded = (
-        await admin.get(f"{API}/events", params={"after_id": feed.last_event_id, "order": "asc"})
-    ).json()["items"]
-    await eventually(lambda: _ids(feed), lambda ids: ids == [e["id"] for e in recorded], 15)
+    # Every event recorded since the feed connected reaches it, in order (read again on each
+    # look: the agent's ack of the session records one more meanwhile).
+    async def seen_and_recorded() -> tuple[list[int], list[int]]:
+        since = {"after_id": feed.last_event_id, "order": "asc"}
+        recorded = (await admin.get(f"{API}/events", params=since)).json()["items"]
+        return await _ids(feed), [event["id"] for event in recorded]
+
+    await eventually(seen_and_recorded, lambda both: both[0] == both[1], 15)
     assert "BALANCE_TOPUP" in {e["type"] for e in feed.events}
     drained = await eventually(
         lambda: _health(server.client()),
