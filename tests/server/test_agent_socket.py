@@ -28,7 +28,13 @@ from gameops.protocol import (
 )
 from gameops.server.bus import AGENT_COMMANDS, PRESENCE
 from tests.support.agent_client import ScriptedAgent
-from tests.support.agent_sockets import HeldAfterWrite, agents_served, first_answer
+from tests.support.agent_sockets import (
+    HeldAfterWrite,
+    agents_served,
+    first_answer,
+    never_replaced,
+    overtaken_handshake,
+)
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
 from tests.support.waiting import eventually
@@ -296,14 +302,11 @@ async def test_a_handshake_finished_after_a_newer_ones_is_the_stale_connection(
     closed as replaced, with no hello: the live connection keeps the station, its commands,
     and its online state (issue 14: bench/failover.py at 300 agents)."""
     station_id, token = await live_server.create_pc_station()
-    url = f"{live_server.ws_url}/ws/agent/{station_id}"
-    async with websockets.connect(url, compression=None) as stale:  # accepted; waits for auth
-        live = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
-        await stale.send(encode(Auth(token=token)))
-        stale_answer = await first_answer(stale)  # the server is done with its handshake
+    ws_url = live_server.ws_url
+    live, stale_answer = await overtaken_handshake(ws_url, ws_url, station_id, token)
     session = await start_session(admin, station_id)
     assert str((await live.expect(SessionStart)).id) == session["id"]
-    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert never_replaced(live)
     assert stale_answer == CloseCode.REPLACED  # closed, not greeted
     await eventually(lambda: agents_served(live_server), lambda served: served == 1)
     assert (await _station(admin, station_id))["agent_connected"] is True

@@ -23,7 +23,13 @@ from gameops.protocol import (
 )
 from gameops.server.bus import PRESENCE
 from tests.support.agent_client import ScriptedAgent
-from tests.support.agent_sockets import HeldAfterWrite, agents_served, first_answer
+from tests.support.agent_sockets import (
+    HeldAfterWrite,
+    agents_served,
+    first_answer,
+    never_replaced,
+    overtaken_handshake,
+)
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 from tests.support.live_server import LiveServer, server_settings
 from tests.support.sessions import end_soon, start_session
@@ -136,14 +142,10 @@ async def test_a_stale_handshake_on_another_replica_does_not_take_the_station(
     a, b = replicas
     station_id, token = await a.create_pc_station()
     admin = await a.admin_client()
-    url = f"{a.ws_url}/ws/agent/{station_id}"
-    async with websockets.connect(url, compression=None) as stale:  # accepted; waits for auth
-        live = await ScriptedAgent.connect(b.ws_url, station_id, token)
-        await stale.send(encode(Auth(token=token)))
-        stale_answer = await first_answer(stale)  # the server is done with its handshake
+    live, stale_answer = await overtaken_handshake(a.ws_url, b.ws_url, station_id, token)
     session = await start_session(admin, station_id)
     assert str((await live.expect(SessionStart)).id) == session["id"]
-    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert never_replaced(live)
     assert stale_answer == CloseCode.REPLACED  # closed, not greeted
     await eventually(lambda: agents_served(a), lambda served: served == 0)
     station = (await admin.get(f"/api/v1/stations/{station_id}")).json()

@@ -7,9 +7,12 @@ import json
 from typing import Any
 
 import pytest
+import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from gameops.protocol import Auth, Replaced, encode
+from tests.support.agent_client import ScriptedAgent
 from tests.support.live_server import LiveServer
 
 
@@ -29,6 +32,23 @@ async def first_answer(ws: ClientConnection, timeout: float = 15) -> str | int:
         return closed.rcvd.code if closed.rcvd is not None else -1
     kind: str = json.loads(frame)["type"]
     return kind
+
+
+async def overtaken_handshake(
+    stale_ws_url: str, live_ws_url: str, station_id: str, token: str
+) -> tuple[ScriptedAgent, str | int]:
+    """An agent's first attempt, accepted by the server at ``stale_ws_url``, sends its token
+    only after its second attempt (to ``live_ws_url``) got in: a handshake the server finished
+    late. The live agent, and what the first attempt was answered."""
+    url = f"{stale_ws_url}/ws/agent/{station_id}"
+    async with websockets.connect(url, compression=None) as stale:  # accepted; waits for auth
+        live = await ScriptedAgent.connect(live_ws_url, station_id, token)
+        await stale.send(encode(Auth(token=token)))
+        return live, await first_answer(stale)  # the server is done with its handshake
+
+
+def never_replaced(agent: ScriptedAgent) -> bool:
+    return not [payload for _, payload in agent.received if isinstance(payload, Replaced)]
 
 
 class HeldAfterWrite:
