@@ -333,7 +333,7 @@ async def test_a_stale_connection_that_reaches_the_hub_last_is_the_one_replaced(
     await eventually(lambda: agents_served(live_server), lambda served: served == 1)
     session = await start_session(admin, station_id)
     assert str((await live.expect(SessionStart)).id) == session["id"]
-    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert never_replaced(live)
     assert (await _station(admin, station_id))["agent_connected"] is True
     await live.close()
     await eventually(lambda: _station(admin, station_id), lambda s: not s["agent_connected"])

@@ -185,7 +185,7 @@ async def test_a_stale_connection_announced_last_is_replaced_on_its_replica(
     await eventually(lambda: agents_served(a), lambda served: served == 0)
     session = await start_session(admin, station_id)
     assert str((await live.expect(SessionStart)).id) == session["id"]
-    assert not [payload for _, payload in live.received if isinstance(payload, Replaced)]
+    assert never_replaced(live)
     station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
     assert station["agent_connected"] is True
     await live.close()

@@ -21,10 +21,8 @@ a connecting agent is told to come back later (1013), as for any failed handshak
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +34,7 @@ from gameops.server.db.engine import Database
 from gameops.server.db.models import Station
 from gameops.server.errors import NotFound
 from gameops.server.realtime import presence
+from gameops.server.realtime.grouped import Grouped
 from gameops.server.stations import repository as stations
 
 log = structlog.get_logger(__name__)
@@ -48,25 +47,6 @@ Describe = Callable[[AsyncSession, uuid.UUID], Awaitable[Payload]]
 Apply = Callable[[AsyncSession, Station], Awaitable[Any]]
 
 
-@dataclass
-class _Write:
-    station_id: uuid.UUID
-    apply: Apply
-    done: asyncio.Future[Any] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
-        if self.done.done():  # its caller went away (cancelled): nobody to tell
-            return
-        if error is not None and not isinstance(error, Exception):
-            self.done.cancel()  # the flush itself was cancelled (the server is stopping)
-        elif error is not None:
-            self.done.set_exception(error)
-        else:
-            self.done.set_result(result)
-
-
 class PresenceWriter:
     """Queues agents' presence writes and commits them in batches; each caller waits for
     the commit of its own write (or its error)."""
@@ -74,9 +54,7 @@ class PresenceWriter:
     def __init__(self, database: Database, describe: Describe, chunk: int = FLUSH_CHUNK) -> None:
         self._database = database
         self._describe = describe
-        self._chunk = chunk
-        self._queue: list[_Write] = []
-        self._flushing: asyncio.Task[None] | None = None
+        self._writes = Grouped(self._flush, chunk, "presence-writes")
         self.flushes = 0  # transactions that committed
         self.written = 0  # writes they held
 
@@ -115,47 +93,26 @@ class PresenceWriter:
 
     async def stop(self) -> None:
         """Waits for the writes already queued to be committed."""
-        if self._flushing is not None:
-            await asyncio.shield(self._flushing)
+        await self._writes.idle()
 
     async def _submit(self, station_id: uuid.UUID, apply: Apply) -> Any:
-        write = _Write(station_id, apply)
-        self._queue.append(write)
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._drain(), name="presence-writes")
-        return await write.done
+        return await self._writes.submit((station_id, apply))
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue[: self._chunk], self._queue[self._chunk :]
-                await self._flush(batch)
-        finally:
-            self._flushing = None
-            for write in self._queue:  # left only if the flush was cancelled
-                write.answer(error=asyncio.CancelledError())
-            self._queue.clear()
-
-    async def _flush(self, batch: list[_Write]) -> None:
-        results: list[tuple[Any, BaseException | None]] = []
+    async def _flush(self, batch: list[tuple[uuid.UUID, Apply]]) -> list[Any]:
+        outcomes: list[Any] = []
         try:
             async with self._database.transaction() as db:
-                rows = await stations.lock_many(db, {write.station_id for write in batch})
-                for write in batch:
-                    station = rows.get(write.station_id)
+                rows = await stations.lock_many(db, {station_id for station_id, _ in batch})
+                for station_id, apply in batch:
+                    station = rows.get(station_id)
                     if station is None or station.archived_at is not None:
-                        results.append((None, NotFound("Station not found")))
+                        outcomes.append(NotFound("Station not found"))
                     else:
-                        results.append((await write.apply(db, station), None))
+                        outcomes.append(await apply(db, station))
         except BaseException as err:
             shown = repr(err)[:200]
             log.warning("presence writes failed; none written", writes=len(batch), error=shown)
-            for write in batch:
-                write.answer(error=err)
-            if not isinstance(err, Exception):
-                raise
-            return
+            raise
         self.flushes += 1
         self.written += len(batch)
-        for write, (result, error) in zip(batch, results, strict=True):
-            write.answer(result, error)
+        return outcomes

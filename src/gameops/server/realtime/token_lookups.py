@@ -8,10 +8,10 @@ everything queued (up to ``chunk``): a lone agent waits for its own query only.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from gameops.server.db.engine import Database
+from gameops.server.realtime.grouped import Grouped
 from gameops.server.stations import repository as stations
 
 LOOKUP_CHUNK = 500
@@ -22,46 +22,16 @@ class TokenLookup:
 
     def __init__(self, database: Database, chunk: int = LOOKUP_CHUNK) -> None:
         self._database = database
-        self._chunk = chunk
-        self._queue: list[tuple[uuid.UUID, asyncio.Future[tuple[bool, str | None]]]] = []
-        self._running: asyncio.Task[None] | None = None
+        self._lookups = Grouped(self._look_up, chunk, "token-lookups")
         self.queries = 0
 
     async def hash_of(self, station_id: uuid.UUID) -> tuple[bool, str | None]:
         """(False, None): no such live station; (True, None): it has no token."""
-        answer: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
-        self._queue.append((station_id, answer))
-        if self._running is None:
-            self._running = asyncio.create_task(self._drain(), name="token-lookups")
-        return await answer
+        answer: tuple[bool, str | None] = await self._lookups.submit(station_id)
+        return answer
 
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue[: self._chunk], self._queue[self._chunk :]
-                await self._look_up(batch)
-        finally:
-            self._running = None
-            for _, answer in self._queue:  # left only if the lookup was cancelled
-                answer.cancel()
-            self._queue.clear()
-
-    async def _look_up(
-        self, batch: list[tuple[uuid.UUID, asyncio.Future[tuple[bool, str | None]]]]
-    ) -> None:
-        try:
-            async with self._database.sessionmaker() as db:
-                hashes = await stations.live_token_hashes(db, {sid for sid, _ in batch})
-        except Exception as err:
-            for _, answer in batch:
-                if not answer.done():
-                    answer.set_exception(err)
-            return
-        except BaseException:
-            for _, answer in batch:
-                answer.cancel()
-            raise
+    async def _look_up(self, batch: list[uuid.UUID]) -> list[tuple[bool, str | None]]:
+        async with self._database.sessionmaker() as db:
+            hashes = await stations.live_token_hashes(db, set(batch))
         self.queries += 1
-        for station_id, answer in batch:
-            if not answer.done():
-                answer.set_result((station_id in hashes, hashes.get(station_id)))
+        return [(station_id in hashes, hashes.get(station_id)) for station_id in batch]
