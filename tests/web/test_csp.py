@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from tests.support.live_server import LiveServer
+from tests.support.waiting import eventually
 from tests.web.conftest import OpenPage
 
 
@@ -23,6 +24,12 @@ async def test_every_page_runs_under_the_csp_without_a_violation(
         if path == "/payments":  # the legend's colour squares are set from script
             swatch = page.locator("#legend li span").first
             await expect(swatch).to_be_visible()
-            colour = await swatch.evaluate("node => getComputedStyle(node).backgroundColor")
+            # Painted by the page's script once its data is in (the legend may be redrawn).
+            colour = await eventually(
+                lambda swatch=swatch: swatch.evaluate(
+                    "node => getComputedStyle(node).backgroundColor"
+                ),
+                lambda painted: painted not in ("", "rgba(0, 0, 0, 0)"),
+            )
             assert colour not in ("", "rgba(0, 0, 0, 0)")
     assert violations == []
