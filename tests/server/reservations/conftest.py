@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,10 +33,26 @@ def settings(settings: Settings) -> Settings:
     )
 
 
+_test_started: datetime | None = None
+
+
+@pytest.fixture(autouse=True)
+def _one_now_per_test() -> Iterator[None]:
+    """Every ``at`` of a test counts from the same minute.
+
+    Read afresh at each call, ``at(2)`` and a later ``at(1)`` could straddle a minute and
+    make a back-to-back booking overlap by one (it failed so once in CI).
+    """
+    global _test_started
+    _test_started = datetime.now(UTC).replace(second=0, microsecond=0)
+    yield
+    _test_started = None
+
+
 def at(hours: float) -> datetime:
-    """A moment ``hours`` from now, on a whole minute."""
-    moment = datetime.now(UTC) + timedelta(hours=hours)
-    return moment.replace(second=0, microsecond=0)
+    """A moment ``hours`` from the test's start, on a whole minute."""
+    assert _test_started is not None, "at() is for the reservations tests, inside a test"
+    return _test_started + timedelta(hours=hours)
 
 
 async def member(
