@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, or_, select, update
@@ -12,6 +13,8 @@ from gameops.protocol import utc_now
 from gameops.server.db.models import AgentToken, Station
 from gameops.server.db.pages import fetch_page
 from gameops.server.stations.domain import StationStatus, StationType
+
+_id_order = attrgetter("int")  # how the database orders uuids
 
 
 async def get_live(
@@ -106,9 +109,15 @@ async def record_heartbeats(
         )
         .values(last_seen_at=bindparam("seen_at"), metrics=bindparam("beat_metrics"))
     )
+    # Sorted by the ids' integers (the order of the stored ids): comparing UUIDs or tuples
+    # calls Python code per comparison, a third of a 10,000-agent flush's time.
     rows = [
-        {"station_id": station_id, "seen_at": at, "beat_metrics": metrics}
-        for station_id, (at, metrics) in sorted(seen.items())
+        {
+            "station_id": station_id,
+            "seen_at": seen[station_id][0],
+            "beat_metrics": seen[station_id][1],
+        }
+        for station_id in sorted(seen, key=_id_order)
     ]
     await db.execute(statement, rows)
 
