@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -593,9 +594,33 @@ async def station_info(
     """What the login view shows: where this is, the prices in force ``at`` (now) and whom
     the PC is held for then (the worker's clock for a booking's notice)."""
     station = await stations.get_station(db, station_id)
+    return (await station_infos(db, rules, [station], at))[station.id]
+
+
+async def station_infos(
+    db: AsyncSession, rules: PlayRules, rows: Sequence[Station], at: datetime | None = None
+) -> dict[uuid.UUID, StationInfo]:
+    """``station_info`` of many stations (the hellos of a reconnect storm), with a query
+    for their plans and one for their bookings rather than a few each."""
     now = at or utc_now()
-    plan = await pricing.plan_for(db, station)
+    plans = await pricing.plans_for(db, rows)
+    held = await reservations.notices(db, rules.reservations, [row.id for row in rows], now)
     local = now.astimezone(ZoneInfo(rules.venue_timezone))
+    return {
+        row.id: _login_view(
+            rules, row.name, plans[row.id], local, _reserved(rules, held.get(row.id))
+        )
+        for row in rows
+    }
+
+
+def _login_view(
+    rules: PlayRules,
+    name: str,
+    plan: pricing_domain.PricePlan,
+    local: datetime,
+    reserved: ReservedNotice | None,
+) -> StationInfo:
     rule = pricing_domain.rule_at(plan.rules, local)
     rates = rule.rates if rule else plan.rates
     per_hour = "{}/h".format
@@ -616,9 +641,9 @@ async def station_info(
         for p in plan.packages
     ]
     return StationInfo(
-        reserved=await _reserved(db, rules, station_id, now),
+        reserved=reserved,
         packages=offers,
-        station_name=station.name,
+        station_name=name,
         venue_name=rules.venue_name,
         currency=rules.currency,
         member_hourly_rate=rates.member,
@@ -633,10 +658,7 @@ async def has_login_view(db: AsyncSession, station_id: uuid.UUID) -> bool:
     return station.type is StationType.PC
 
 
-async def _reserved(
-    db: AsyncSession, rules: PlayRules, station_id: uuid.UUID, now: datetime
-) -> ReservedNotice | None:
-    held = await reservations.notice(db, rules.reservations, station_id, now)
+def _reserved(rules: PlayRules, held: tuple[str, Reservation] | None) -> ReservedNotice | None:
     if held is None:
         return None
     name, booking = held

@@ -7,6 +7,7 @@ quote endpoint uses, so the price shown is the price taken.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
@@ -48,6 +49,15 @@ async def plan_for(db: AsyncSession, station: Station) -> domain.PricePlan:
     """The station's zone's plan, or the station's own hourly rate when its zone has none."""
     row = await repository.by_zone(db, station.zone) if station.zone else None
     return plan_from_row(row) if row else _station_rate(station)
+
+
+async def plans_for(
+    db: AsyncSession, stations: Sequence[Station]
+) -> dict[uuid.UUID, domain.PricePlan]:
+    """``plan_for`` of many stations, with one query (each zone's plan read once)."""
+    rows = await repository.by_zones(db, {s.zone for s in stations if s.zone})
+    plans = {zone: plan_from_row(row) for zone, row in rows.items()}
+    return {s.id: plans.get(s.zone or "") or _station_rate(s) for s in stations}
 
 
 async def all_plans(db: AsyncSession) -> list[domain.PricePlan]:

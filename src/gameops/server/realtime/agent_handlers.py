@@ -6,7 +6,7 @@ Heartbeats and hellos are the exceptions: written in batches (``heartbeats.py``,
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ from gameops.protocol import (
 from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
-from gameops.server.db.models import AgentCommand, GameSession
+from gameops.server.db.models import AgentCommand, GameSession, Station
 from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
 from gameops.server.play.service import PlayDesk, PlayRules
@@ -145,8 +145,8 @@ class HeartbeatCorrections:
 def login_view(rules: PlayRules) -> Describe:
     """What an agent's hello is answered with: the login view (``PresenceWriter.hello``)."""
 
-    async def describe(db: AsyncSession, station_id: uuid.UUID) -> Payload:
-        return await play.station_info(db, rules, station_id)
+    async def describe(db: AsyncSession, rows: Sequence[Station]) -> dict[uuid.UUID, Payload]:
+        return dict(await play.station_infos(db, rules, rows))
 
     return describe
 

@@ -22,7 +22,7 @@ a connecting agent is told to come back later (1013), as for any failed handshak
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,9 +42,17 @@ log = structlog.get_logger(__name__)
 # holds the database (SQLite's one connection) from everyone else.
 FLUSH_CHUNK = 500
 
-# What an agent's hello is answered with (its login view), read in the flush's transaction.
-Describe = Callable[[AsyncSession, uuid.UUID], Awaitable[Payload]]
+# What agents' hellos are answered with (their login views), read in the flush's
+# transaction for all the hellos in it at once, after the writes.
+Describe = Callable[[AsyncSession, Sequence[Station]], Awaitable[dict[uuid.UUID, Payload]]]
 Apply = Callable[[AsyncSession, Station], Awaitable[Any]]
+
+
+class _Describe:
+    """A hello's outcome until the flush has described all the stations that said hello."""
+
+
+_DESCRIBE = _Describe()
 
 
 class PresenceWriter:
@@ -73,9 +81,9 @@ class PresenceWriter:
     async def hello(self, station_id: uuid.UUID, hello: AgentHello) -> Payload:
         """Records what the agent says of its PC; the answer to its hello."""
 
-        async def apply(db: AsyncSession, station: Station) -> Payload:
+        async def apply(db: AsyncSession, station: Station) -> _Describe:
             presence.said_hello(station, hello.agent_version, hello.os, hello.specs)
-            return await self._describe(db, station_id)
+            return _DESCRIBE
 
         answer: Payload = await self._submit(station_id, apply)
         return answer
@@ -109,6 +117,7 @@ class PresenceWriter:
                         outcomes.append(NotFound("Station not found"))
                     else:
                         outcomes.append(await apply(db, station))
+                await self._describe_hellos(db, batch, rows, outcomes)
         except BaseException as err:
             shown = repr(err)[:200]
             log.warning("presence writes failed; none written", writes=len(batch), error=shown)
@@ -116,3 +125,19 @@ class PresenceWriter:
         self.flushes += 1
         self.written += len(batch)
         return outcomes
+
+    async def _describe_hellos(
+        self,
+        db: AsyncSession,
+        batch: list[tuple[uuid.UUID, Apply]],
+        rows: dict[uuid.UUID, Station],
+        outcomes: list[Any],
+    ) -> None:
+        """Each hello's outcome replaced by its station's login view."""
+        hellos = [i for i, outcome in enumerate(outcomes) if outcome is _DESCRIBE]
+        if not hellos:
+            return
+        said = {batch[i][0] for i in hellos}
+        views = await self._describe(db, [rows[station_id] for station_id in sorted(said)])
+        for i in hellos:
+            outcomes[i] = views[batch[i][0]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, select, update
@@ -119,6 +119,24 @@ async def holding(
     )
     reservation: Reservation | None = await db.scalar(query.order_by(Reservation.starts_at))
     return reservation
+
+
+async def holding_many(
+    db: AsyncSession, station_ids: Collection[uuid.UUID], now: datetime, notice: timedelta
+) -> dict[uuid.UUID, Reservation]:
+    """``holding`` of many stations at once (those held, each by its first booking)."""
+    if not station_ids:
+        return {}
+    query = select(Reservation).where(
+        Reservation.station_id.in_(station_ids),
+        Reservation.status == ReservationStatus.BOOKED,
+        Reservation.starts_at <= now + notice,
+        Reservation.ends_at > now,
+    )
+    held: dict[uuid.UUID, Reservation] = {}
+    for reservation in await db.scalars(query.order_by(Reservation.starts_at)):
+        held.setdefault(reservation.station_id, reservation)
+    return held
 
 
 async def next_booked(

@@ -5,7 +5,7 @@ worker passes its clock's time; tests pass any)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -336,6 +336,18 @@ async def notice(
     customer = await accounts.get_customer(db, held.user_id)
     name = domain.display_name(customer.full_name, customer.username)
     return name, held
+
+
+async def notices(
+    db: AsyncSession, rules: ReservationRules, station_ids: Collection[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, tuple[str, Reservation]]:
+    """``notice`` of many stations at once: one query (and one per station held)."""
+    held = await repository.holding_many(db, station_ids, now, rules.notice)
+    found: dict[uuid.UUID, tuple[str, Reservation]] = {}
+    for station_id, reservation in held.items():
+        customer = await accounts.get_customer(db, reservation.user_id)
+        found[station_id] = domain.display_name(customer.full_name, customer.username), reservation
+    return found
 
 
 # --- the worker's steps -------------------------------------------------------------------
