@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from gameops.protocol import CloseCode, ServerHello
 from gameops.protocol.close_codes import retry_after, retry_reason
-from gameops.server.realtime.admission import MAX_DELAY_SECONDS, Admission, retry_ceiling
+from gameops.server.realtime.admission import JITTER_SECONDS, MAX_DELAY_SECONDS, Admission
 from gameops.sim.fleet import SimStation, simulated_agent
 from tests.support.databases import PG_HOST, PG_PORT
 from tests.support.live_server import LiveServer, production_logging, server_settings
@@ -29,19 +29,46 @@ def test_the_close_reason_carries_the_delay_both_ways() -> None:
     assert retry_after("closed") is None and retry_after(None) is None
 
 
-def test_handshakes_beyond_capacity_are_refused_with_a_spread_delay() -> None:
+def test_refused_handshakes_get_return_times_one_handshake_apart() -> None:
     now = [0.0]
     gate = Admission(2, rng=random.Random(7), clock=lambda: now[0])
     assert gate.enter() is None and gate.enter() is None
-    delays = [gate.enter() for _ in range(400)]
+    delays = [gate.enter() for _ in range(40)]
+    assert gate.refused == 40 and gate.in_progress == 2
+    # Two at once, a second each (before any has finished): one back every half second.
     assert all(d is not None and 1.0 <= d <= MAX_DELAY_SECONDS for d in delays)
-    assert max(d for d in delays if d is not None) > 20  # a storm is spread over tens of s
-    assert gate.refused == 400 and gate.in_progress == 2
+    slots = [d - JITTER_SECONDS for d in delays if d is not None]
+    assert min(delays) < 1.0 + JITTER_SECONDS and max(slots) <= 1.0 + 39 * 0.5
+    assert max(delays) >= 1.0 + 39 * 0.5  # the last was booked twenty seconds out
     gate.leave()
     assert gate.enter() is None  # a finished handshake makes room at once
-    now[0] = 60.0  # the storm is over: a lone refusal gets a short delay
-    lone = gate.enter()
-    assert lone is not None and lone <= retry_ceiling(1, 2) <= 2.5
+
+
+def test_the_appointments_follow_how_fast_handshakes_finish() -> None:
+    now = [0.0]
+    gate = Admission(10, rng=random.Random(7), clock=lambda: now[0])
+    for _ in range(200):  # handshakes that take 0.1 s: a hundred a second when full
+        assert gate.enter() is None
+        now[0] += 0.1
+        gate.leave()
+    assert gate.latency == pytest.approx(0.1, rel=0.01) and gate.rate == pytest.approx(100, 0.01)
+    while gate.enter() is None:
+        pass
+    delays = [gate.enter() or 0.0 for _ in range(1000)]  # ten seconds of the server's work
+    assert max(delays) <= 1.0 + 10 + JITTER_SECONDS
+    assert sum(d < 6.0 for d in delays) == pytest.approx(500, abs=30)  # evenly spread
+
+
+def test_more_waiting_than_fits_is_spread_over_the_whole_range() -> None:
+    now = [0.0]
+    gate = Admission(1, rng=random.Random(7), clock=lambda: now[0])
+    assert gate.enter() is None
+    delays = [gate.enter() or 0.0 for _ in range(200)]  # one a second: 30 fit
+    assert all(1.0 <= d <= MAX_DELAY_SECONDS for d in delays)
+    late = delays[40:]
+    assert min(late) < 10 and max(late) > 20  # not all at the limit
+    now[0] = 120.0  # the storm is over: a lone refusal comes back soon
+    assert (gate.enter() or 0.0) <= 1.0 + JITTER_SECONDS
 
 
 async def test_a_busy_server_turns_agents_away_and_they_come_back(

@@ -1,6 +1,14 @@
 """Admission control for agent handshakes: when more are in progress than the server can
 finish promptly (every PC of a venue reconnecting after a restart), a new one is told at
-once to come back after a jittered delay, instead of queueing until it times out."""
+once to come back after a delay, instead of queueing until it times out.
+
+Every refusal costs the server a whole HTTP upgrade, and a refused agent that comes back
+while the server is still full is refused again. So the delays are appointments: the
+server knows how fast it finishes handshakes (``capacity`` in progress, each taking about
+``latency``: Little's law), and hands out return times that far apart, one after the
+other, so that the agents it turned away come back about when there is room for them,
+not all at once and not long after the storm is over.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +20,12 @@ from collections.abc import Callable
 MIN_DELAY_SECONDS = 1.0
 # Agents give up on nothing and wait at most a minute; leave room for their own spread.
 MAX_DELAY_SECONDS = 30.0
-WINDOW_SECONDS = 10.0
-
-
-def retry_ceiling(refused_recently: int, capacity: int) -> float:
-    """The longest delay to hand out: grows with how many were turned away lately, so that a
-    storm of ten thousand is spread over tens of seconds and a brief rush over a few."""
-    spread = MIN_DELAY_SECONDS + refused_recently / max(capacity, 1)
-    return min(MAX_DELAY_SECONDS, max(2 * MIN_DELAY_SECONDS, spread))
+# Before the first handshake has finished, assume one takes this long.
+FIRST_LATENCY_SECONDS = 1.0
+# How much a newly finished handshake moves the latency estimate.
+LATENCY_WEIGHT = 0.05
+# Returns spread over this much more than their slot (no two agents meet by the second).
+JITTER_SECONDS = 0.5
 
 
 class Admission:
@@ -35,26 +41,40 @@ class Admission:
         self.capacity = capacity
         self.in_progress = 0
         self.refused = 0
+        self.latency = FIRST_LATENCY_SECONDS  # a handshake's, smoothed
         self._rng = rng or random.Random()
         self._clock = clock
-        self._refusals: deque[float] = deque()
+        self._entered: deque[float] = deque()  # when the handshakes in progress began
+        self._booked_until = 0.0  # the last return time handed out
 
     def enter(self) -> float | None:
         if self.in_progress < self.capacity:
             self.in_progress += 1
+            self._entered.append(self._clock())
             return None
         return self.turn_away()
 
-    def turn_away(self) -> float:
-        """The seconds a refused agent should wait (busy, or its handshake failed), spread
-        wider the more were turned away lately."""
-        now = self._clock()
-        while self._refusals and self._refusals[0] < now - WINDOW_SECONDS:
-            self._refusals.popleft()
-        self._refusals.append(now)
-        self.refused += 1
-        ceiling = retry_ceiling(len(self._refusals), self.capacity)
-        return self._rng.uniform(MIN_DELAY_SECONDS, ceiling)
-
     def leave(self) -> None:
+        """A handshake ended: its room is free, and its time updates the estimate."""
         self.in_progress -= 1
+        # Which handshake ended is not known; any began about a latency ago, under load.
+        began = self._entered.popleft() if self._entered else self._clock()
+        took = max(self._clock() - began, 0.001)
+        self.latency += LATENCY_WEIGHT * (took - self.latency)
+
+    @property
+    def rate(self) -> float:
+        """Handshakes the server finishes a second when full (Little's law)."""
+        return self.capacity / self.latency
+
+    def turn_away(self) -> float:
+        """The seconds a refused agent should wait (busy, or its handshake failed): the next
+        free return time, each one a handshake's share of a second after the last."""
+        now = self._clock()
+        self.refused += 1
+        slot = max(now + MIN_DELAY_SECONDS, self._booked_until)
+        if slot - now > MAX_DELAY_SECONDS - JITTER_SECONDS:
+            # Booked out: more waiting than fits. Spread the rest over the whole range.
+            return self._rng.uniform(MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)
+        self._booked_until = slot + 1 / self.rate
+        return slot - now + self._rng.uniform(0, JITTER_SECONDS)
