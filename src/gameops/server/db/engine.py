@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
 from gameops.server.errors import CommitUnknown, connection_lost
 
@@ -44,6 +45,15 @@ def create_engine(database_url: str) -> AsyncEngine:
         url, pool_size=1, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
     )
     _tune_sqlite(engine)
+    # Rows added together (a storm's audit events and outbox messages: hundreds a flush)
+    # are inserted many to a statement, their ids read back with RETURNING, instead of one
+    # statement each. SQLAlchemy does so only where it can match each returned id to its
+    # row: SQLite numbers the rows of one INSERT in the order of its VALUES (each takes
+    # the largest id so far plus one; BEGIN IMMEDIATE: no other writer in between), so
+    # sorting the returned ids puts them in the rows' order, as on PostgreSQL.
+    engine.sync_engine.dialect.insertmanyvalues_implicit_sentinel = (
+        InsertmanyvaluesSentinelOpts.ANY_AUTOINCREMENT
+    )
     return engine
 
 
