@@ -61,6 +61,7 @@ from gameops.server.realtime.agent_handlers import (
     AgentServices,
     HeartbeatCorrections,
     login_view,
+    sync_answers,
 )
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
@@ -69,6 +70,7 @@ from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import PresenceWriter
 from gameops.server.realtime.price_board import PriceBoard
+from gameops.server.realtime.sync_requests import SyncAnswers
 from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.receipts.endpoints import router as receipts_router
 from gameops.server.receipts.service import Receipts
@@ -320,6 +322,7 @@ def _expose(app: FastAPI, services: Services) -> None:
         services.heartbeats,
         services.presence,
         TokenLookup(services.database),
+        SyncAnswers(services.database, sync_answers(services.settings)),
         services.admission,
         services.acks,
         AgentAuthLimits.from_settings(services.settings, services.throttle),

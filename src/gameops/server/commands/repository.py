@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,25 +39,44 @@ async def for_result(
     return record
 
 
+# Queued, or sent earlier (a message, a lock) and never answered: the agent may have missed it.
+_due_on_sync = or_(
+    Record.status == CommandStatus.QUEUED,
+    and_(Record.status == CommandStatus.SENT, Record.kind.in_(list(QUEUES_OFFLINE))),
+)
+
+
 async def due_on_sync(db: AsyncSession, station_id: uuid.UUID) -> list[tuple[Record, str]]:
     """Commands to (re)send to an agent that syncs, with who sent them: queued ones, and
     messages or locks sent earlier that never got a result (the agent may have missed
     them), oldest first."""
-    unanswered_kinds = [kind for kind in QUEUES_OFFLINE]
     query = (
         select(Record, User.username)
         .join(User, User.id == Record.requested_by)
-        .where(
-            Record.station_id == station_id,
-            or_(
-                Record.status == CommandStatus.QUEUED,
-                and_(Record.status == CommandStatus.SENT, Record.kind.in_(unanswered_kinds)),
-            ),
-        )
+        .where(Record.station_id == station_id, _due_on_sync)
         .order_by(Record.created_at)
         .with_for_update(of=Record)
     )
     return [(row[0], row[1]) for row in (await db.execute(query)).all()]
+
+
+async def due_on_sync_many(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Record, str]]]:
+    """``due_on_sync`` of many stations in one query (those with any), each oldest first."""
+    if not station_ids:
+        return {}
+    query = (
+        select(Record, User.username)
+        .join(User, User.id == Record.requested_by)
+        .where(Record.station_id.in_(station_ids), _due_on_sync)
+        .order_by(Record.station_id, Record.created_at)
+        .with_for_update(of=Record)
+    )
+    due: dict[uuid.UUID, list[tuple[Record, str]]] = {}
+    for command, by in (await db.execute(query)).all():
+        due.setdefault(command.station_id, []).append((command, by))
+    return due
 
 
 async def unanswered(db: AsyncSession, sent_before: datetime) -> Sequence[Record]:

@@ -9,6 +9,7 @@ its ``sync_request``. Every step is a domain event: an audit line on the live fe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -232,9 +233,23 @@ async def finish(db: AsyncSession, command_id: uuid.UUID, ok: bool, detail: str)
 async def due_on_sync(db: AsyncSession, station_id: uuid.UUID, queue_minutes: int) -> list[Payload]:
     """The commands to give an agent that (re)connects, marked sent; those left waiting
     longer than ``queue_minutes`` fail as expired instead."""
+    return _send_on_sync(db, await repository.due_on_sync(db, station_id), queue_minutes)
+
+
+async def due_on_sync_many(
+    db: AsyncSession, station_ids: Collection[uuid.UUID], queue_minutes: int
+) -> dict[uuid.UUID, list[Payload]]:
+    """``due_on_sync`` of many stations at once (those with any commands to give)."""
+    due = await repository.due_on_sync_many(db, station_ids)
+    return {sid: _send_on_sync(db, commands, queue_minutes) for sid, commands in due.items()}
+
+
+def _send_on_sync(
+    db: AsyncSession, due: list[tuple[StationCommandRecord, str]], queue_minutes: int
+) -> list[Payload]:
     now = utc_now()
     wire: list[Payload] = []
-    for command, by in await repository.due_on_sync(db, station_id):
+    for command, by in due:
         if expired(command.created_at, now, queue_minutes):
             detail = f"expired: the PC was offline for more than {queue_minutes} minutes"
             _finish(db, command, False, detail)

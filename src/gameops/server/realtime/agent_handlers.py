@@ -6,6 +6,7 @@ Heartbeats and hellos are the exceptions: written in batches (``heartbeats.py``,
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from gameops.server.commands import service as commands
 from gameops.server.control.pc_agent import ended_message, expired_message, session_info
 from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand, GameSession, Station
+from gameops.server.errors import NotFound
 from gameops.server.metrics import Metrics
 from gameops.server.play import service as play
 from gameops.server.play.service import PlayDesk, PlayRules
@@ -41,11 +43,13 @@ from gameops.server.realtime.admission import Admission
 from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import Describe, PresenceWriter
+from gameops.server.realtime.sync_requests import AnswerMany, SyncAnswers
 from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.sessions import repository as sessions
 from gameops.server.sessions.domain import SessionStatus
 from gameops.server.sessions.service import start_clock
 from gameops.server.settings import Settings
+from gameops.server.stations import repository as stations_repository
 from gameops.server.stations import service as stations
 from gameops.server.stations import tamper as defences
 from gameops.server.stations.domain import StationStatus, status_after_request
@@ -79,6 +83,7 @@ class AgentServices:
     heartbeats: HeartbeatBatcher
     presence: PresenceWriter  # connects, hellos and disconnects, batched
     tokens: TokenLookup  # the handshakes' token checks, batched
+    syncs: SyncAnswers  # sync_requests, batched
     admission: Admission
     acks: AckRecorder
     auth_limits: AgentAuthLimits
@@ -93,20 +98,78 @@ async def sync_reply(
     settings: Settings, db: AsyncSession, station_id: uuid.UUID, last_known: uuid.UUID | None
 ) -> Payload:
     """Flow 10: tell a (re)connecting agent what it should be doing now."""
-    now = utc_now()
     active = await sessions.active_on_station(db, station_id)
     if active is not None and (waiting := await _still_waiting(db, active)) is not None:
         start_clock(db, waiting)  # the PC is here and takes it with this answer
     if active is not None and active.status is SessionStatus.ACTIVE:  # (read again if it waited)
+        return _sync_answer(settings, station_id, active, None)
+    previous = await sessions.get(db, last_known) if last_known is not None else None
+    return _sync_answer(settings, station_id, None, previous)
+
+
+def _sync_answer(
+    settings: Settings,
+    station_id: uuid.UUID,
+    active: GameSession | None,
+    previous: GameSession | None,
+) -> Payload:
+    """The station's running session, else how the session the agent knew ended."""
+    now = utc_now()
+    if active is not None:
         return SyncResponse(session=session_info(active), server_time=now)
-    if last_known is not None:
-        previous = await sessions.get(db, last_known)
-        if previous is not None and previous.station_id == station_id:
-            if previous.status is SessionStatus.EXPIRED:
-                return expired_message(previous, settings.logoff_grace_seconds)
-            if previous.status is SessionStatus.STOPPED:
-                return ended_message(previous)
+    if previous is not None and previous.station_id == station_id:
+        if previous.status is SessionStatus.EXPIRED:
+            return expired_message(previous, settings.logoff_grace_seconds)
+        if previous.status is SessionStatus.STOPPED:
+            return ended_message(previous)
     return NoSession(server_time=now)
+
+
+async def sync_replies(
+    settings: Settings, db: AsyncSession, requests: Sequence[tuple[uuid.UUID, SyncRequest]]
+) -> list[list[Payload] | Exception]:
+    """``_sync`` of many agents in one transaction (a reconnect storm's sync_requests): the
+    stations, their sessions and their due commands read for all at once. A station whose
+    session waits for its PC (its clock starts now, under a lock), or that asks twice in
+    the batch, is answered by ``_sync`` itself afterwards, in order."""
+    ids = {station_id for station_id, _ in requests}
+    rows = await stations_repository.live_many(db, ids)
+    active = await sessions.active_on_stations(db, ids)
+    asked = Counter(station_id for station_id, _ in requests)
+    quick = {sid for sid in rows if asked[sid] == 1 and _not_waiting(active.get(sid))}
+    known = {r.last_known_session_id for sid, r in requests if sid in quick and sid not in active}
+    previous = await sessions.get_many(db, {known_id for known_id in known if known_id})
+    due = await commands.due_on_sync_many(db, quick, settings.command_queue_minutes)
+    replies: list[list[Payload] | Exception] = []
+    for station_id, request in requests:
+        if station_id not in rows:
+            replies.append(NotFound("Station not found"))
+        elif station_id in quick:
+            last_known = request.last_known_session_id
+            known_session = previous.get(last_known) if last_known is not None else None
+            answer = _sync_answer(settings, station_id, active.get(station_id), known_session)
+            correction = defences.tamper_correction(rows[station_id], request.tamper_locked)
+            replies.append(
+                [answer, *([correction] if correction else []), *due.get(station_id, [])]
+            )
+        else:
+            replies.append(await _sync_one(settings, db, station_id, request))
+    return replies
+
+
+def sync_answers(settings: Settings) -> AnswerMany:
+    """How ``SyncAnswers`` answers a batch of sync_requests (``sync_replies``)."""
+
+    async def answer_many(
+        db: AsyncSession, requests: Sequence[tuple[uuid.UUID, SyncRequest]]
+    ) -> list[list[Payload] | Exception]:
+        return await sync_replies(settings, db, requests)
+
+    return answer_many
+
+
+def _not_waiting(active: GameSession | None) -> bool:
+    return active is None or active.waiting_since is None
 
 
 async def _still_waiting(db: AsyncSession, active: GameSession) -> GameSession | None:
@@ -164,11 +227,17 @@ async def _status_change(
 async def _sync(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    replies = [await sync_reply(services.settings, db, station_id, request.last_known_session_id)]
+    return await _sync_one(services.settings, db, station_id, request)
+
+
+async def _sync_one(
+    settings: Settings, db: AsyncSession, station_id: uuid.UUID, request: SyncRequest
+) -> list[Payload]:
+    replies = [await sync_reply(settings, db, station_id, request.last_known_session_id)]
     station = await stations.get_station(db, station_id)
     if (correction := defences.tamper_correction(station, request.tamper_locked)) is not None:
         replies.append(correction)
-    queue_minutes = services.settings.command_queue_minutes
+    queue_minutes = settings.command_queue_minutes
     replies += await commands.due_on_sync(db, station_id, queue_minutes)  # staff commands
     return replies
 

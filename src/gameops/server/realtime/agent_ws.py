@@ -23,6 +23,7 @@ from gameops.protocol import (
     Payload,
     ProtocolError,
     ServerHello,
+    SyncRequest,
     Tamper,
     decode,
     utc_now,
@@ -268,6 +269,8 @@ async def _handle(
     ):
         if isinstance(payload, AgentHello):
             return await _hello(services, connection, message_id, payload)
+        if isinstance(payload, SyncRequest):
+            return await _sync(services, station_id, message_id, payload)
         return await _dispatch(services, station_id, message_id, payload)
 
 
@@ -286,6 +289,21 @@ async def _hello(
         delay = services.admission.turn_away()
         connection.close(CloseCode.TRY_AGAIN_LATER, retry_reason("server busy", delay))
         return []
+
+
+async def _sync(
+    services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID, request: SyncRequest
+) -> list[Payload]:
+    """Answered with other agents' sync_requests (``sync_requests``), else as ``_dispatch``
+    answers a handler that failed."""
+    try:
+        return await services.syncs.answer(station_id, request)
+    except GameOpsError as err:
+        return [Error(detail=err.detail, ref_id=message_id)]
+    except Exception as err:
+        log.exception("agent message failed", station_id=str(station_id), type=request.TYPE)
+        await _record_agent_error(services, station_id, request.TYPE, err)
+        return [Error(detail=f"server error handling {request.TYPE}", ref_id=message_id)]
 
 
 async def _dispatch(

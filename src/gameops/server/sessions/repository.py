@@ -38,6 +38,31 @@ async def active_on_station(
     return session
 
 
+async def active_on_stations(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, GameSession]:
+    """``active_on_station`` of many stations at once (those that have one)."""
+    if not station_ids:
+        return {}
+    query = (
+        select(GameSession)
+        .where(GameSession.station_id.in_(station_ids), GameSession.status == SessionStatus.ACTIVE)
+        .options(selectinload(GameSession.user))
+    )
+    return {session.station_id: session for session in await db.scalars(query)}
+
+
+async def get_many(
+    db: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, GameSession]:
+    """The sessions of ``session_ids`` that exist, read afresh."""
+    if not session_ids:
+        return {}
+    query = select(GameSession).where(GameSession.id.in_(session_ids))
+    rows = await db.scalars(query.execution_options(populate_existing=True))
+    return {session.id: session for session in rows}
+
+
 async def active_ids_on(
     db: AsyncSession, station_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, uuid.UUID]:

@@ -40,6 +40,14 @@ async def lock_many(
     return {station.id: station for station in await db.scalars(query)}
 
 
+async def live_many(
+    db: AsyncSession, station_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Station]:
+    """The live stations of ``station_ids``, not locked."""
+    query = select(Station).where(Station.id.in_(station_ids), Station.archived_at.is_(None))
+    return {station.id: station for station in await db.scalars(query)}
+
+
 async def list_live(
     db: AsyncSession,
     offset: int,
