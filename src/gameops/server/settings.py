@@ -70,8 +70,9 @@ class Settings(BaseSettings):
     # each; the database's last_seen_at lags by this much. At most half an interval.
     heartbeat_flush_seconds: float = Field(default=2.0, gt=0)
     agent_auth_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Agent handshakes in progress at once; beyond, an agent is told to come back later
-    # (close 1013 with a jittered delay) rather than wait in a queue until it times out.
+    # Agent handshakes in progress at once, at least (more, as many as the server finishes
+    # in a few seconds: realtime/admission.py); beyond, an agent is told to come back
+    # later (close 1013 with a delay) rather than wait in a queue until it times out.
     agent_handshakes_at_once: int = Field(default=200, gt=0)
     # Repeated tamper reports of one kind from one station within this window are recorded
     # as one event with their count (an agent flooding them cannot flood the audit log).

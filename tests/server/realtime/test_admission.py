@@ -15,7 +15,12 @@ from websockets.exceptions import ConnectionClosed
 
 from gameops.protocol import CloseCode, ServerHello
 from gameops.protocol.close_codes import retry_after, retry_reason
-from gameops.server.realtime.admission import JITTER_SECONDS, MAX_DELAY_SECONDS, Admission
+from gameops.server.realtime.admission import (
+    JITTER_SECONDS,
+    MAX_DELAY_SECONDS,
+    TARGET_SECONDS,
+    Admission,
+)
 from gameops.sim.fleet import SimStation, simulated_agent
 from tests.support.databases import PG_HOST, PG_PORT
 from tests.support.live_server import LiveServer, production_logging, server_settings
@@ -44,16 +49,19 @@ def test_refused_handshakes_get_return_times_one_handshake_apart() -> None:
     assert gate.enter() is None  # a finished handshake makes room at once
 
 
-def test_the_appointments_follow_how_fast_handshakes_finish() -> None:
+def test_as_many_are_let_in_as_finish_in_a_few_seconds_and_appointments_keep_pace() -> None:
     now = [0.0]
     gate = Admission(10, rng=random.Random(7), clock=lambda: now[0])
-    for _ in range(200):  # handshakes that take 0.1 s: a hundred a second when full
+    assert gate.capacity == 10  # nothing measured yet: the configured minimum
+    for _ in range(500):  # five seconds of handshakes finishing at a hundred a second
         assert gate.enter() is None
-        now[0] += 0.1
+        now[0] += 0.01
         gate.leave()
-    assert gate.latency == pytest.approx(0.1, rel=0.01) and gate.rate == pytest.approx(100, 0.01)
+    assert gate.measured_rate == pytest.approx(100, abs=1)
+    assert gate.capacity == pytest.approx(100 * TARGET_SECONDS, abs=3)
     while gate.enter() is None:
         pass
+    assert gate.in_progress == gate.capacity
     delays = [gate.enter() or 0.0 for _ in range(1000)]  # ten seconds of the server's work
     assert max(delays) <= 1.0 + 10 + JITTER_SECONDS
     assert sum(d < 6.0 for d in delays) == pytest.approx(500, abs=30)  # evenly spread

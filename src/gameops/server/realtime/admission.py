@@ -2,12 +2,16 @@
 finish promptly (every PC of a venue reconnecting after a restart), a new one is told at
 once to come back after a delay, instead of queueing until it times out.
 
-Every refusal costs the server a whole HTTP upgrade, and a refused agent that comes back
-while the server is still full is refused again. So the delays are appointments: the
-server knows how fast it finishes handshakes (``capacity`` in progress, each taking about
-``latency``: Little's law), and hands out return times that far apart, one after the
-other, so that the agents it turned away come back about when there is room for them,
-not all at once and not long after the storm is over.
+A handshake waiting for its batched database work costs the server nothing but memory;
+a refusal costs it a whole HTTP upgrade, accept and close, and a refused agent that comes
+back while the server is still full is refused again. So:
+
+* As many handshakes are let in as the server finishes in ``TARGET_SECONDS`` (its measured
+  rate), and never fewer than the configured ``minimum``: well within an agent's patience,
+  and the database batches grow with the storm.
+* A refused agent is given an appointment: return times one handshake's share of a second
+  apart (at the measured rate), one after the other, so that the agents turned away come
+  back about when there is room for them, not all at once and not long after the storm.
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ from collections.abc import Callable
 MIN_DELAY_SECONDS = 1.0
 # Agents give up on nothing and wait at most a minute; leave room for their own spread.
 MAX_DELAY_SECONDS = 30.0
-# Before the first handshake has finished, assume one takes this long.
+# Returns spread over this much more than their slot (no two agents meet by the second).
+JITTER_SECONDS = 0.5
+# Handshakes let in: as many as finish in this long (an agent waits 10 s for its hello).
+TARGET_SECONDS = 3.0
+MAX_CAPACITY = 5000
+# The rate is measured over the handshakes finished this long before.
+RATE_WINDOW_SECONDS = 5.0
+# Before any has finished, a handshake is assumed to take this long.
 FIRST_LATENCY_SECONDS = 1.0
 # How much a newly finished handshake moves the latency estimate.
 LATENCY_WEIGHT = 0.05
-# Returns spread over this much more than their slot (no two agents meet by the second).
-JITTER_SECONDS = 0.5
 
 
 class Admission:
@@ -34,17 +43,18 @@ class Admission:
 
     def __init__(
         self,
-        capacity: int,
+        minimum: int,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.capacity = capacity
+        self.minimum = minimum
         self.in_progress = 0
         self.refused = 0
         self.latency = FIRST_LATENCY_SECONDS  # a handshake's, smoothed
         self._rng = rng or random.Random()
         self._clock = clock
         self._entered: deque[float] = deque()  # when the handshakes in progress began
+        self._finished: deque[float] = deque()  # when handshakes finished, lately
         self._booked_until = 0.0  # the last return time handed out
 
     def enter(self) -> float | None:
@@ -55,17 +65,33 @@ class Admission:
         return self.turn_away()
 
     def leave(self) -> None:
-        """A handshake ended: its room is free, and its time updates the estimate."""
+        """A handshake ended: its room is free, and it counts for the rate."""
+        now = self._clock()
         self.in_progress -= 1
+        self._finished.append(now)
         # Which handshake ended is not known; any began about a latency ago, under load.
-        began = self._entered.popleft() if self._entered else self._clock()
-        took = max(self._clock() - began, 0.001)
-        self.latency += LATENCY_WEIGHT * (took - self.latency)
+        began = self._entered.popleft() if self._entered else now
+        self.latency += LATENCY_WEIGHT * (max(now - began, 0.001) - self.latency)
+
+    @property
+    def measured_rate(self) -> float:
+        """Handshakes finished a second, over the last few seconds."""
+        horizon = self._clock() - RATE_WINDOW_SECONDS
+        while self._finished and self._finished[0] < horizon:
+            self._finished.popleft()
+        return len(self._finished) / RATE_WINDOW_SECONDS
 
     @property
     def rate(self) -> float:
-        """Handshakes the server finishes a second when full (Little's law)."""
-        return self.capacity / self.latency
+        """Handshakes the server finishes a second: as measured, or, early in a storm (few
+        finished yet), ``minimum`` at once, each taking its latency (at least a second)."""
+        early = self.minimum / max(self.latency, FIRST_LATENCY_SECONDS)
+        return max(self.measured_rate, early)
+
+    @property
+    def capacity(self) -> int:
+        """As many as finish in ``TARGET_SECONDS`` at the measured rate, at least ``minimum``."""
+        return min(MAX_CAPACITY, max(self.minimum, int(self.measured_rate * TARGET_SECONDS)))
 
     def turn_away(self) -> float:
         """The seconds a refused agent should wait (busy, or its handshake failed): the next
