@@ -97,11 +97,16 @@ class Fleet:
     expired: dict[str, float] = field(default_factory=dict)  # session id -> wall clock
     pushed: dict[str, float] = field(default_factory=dict)  # floor push id -> monotonic
     sending: set[asyncio.Future[None]] = field(default_factory=set)
+    # When each agent not greeted now began trying (its first attempt, or the loss of its
+    # connection), and how long each greeted one had tried: no agent may wait over 60 s.
+    trying_since: dict[str, float] = field(default_factory=dict)
+    waited: list[float] = field(default_factory=list)
 
 
 async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     while not stop.is_set():
+        fleet.trying_since.setdefault(ident, time.monotonic())
         told_to_wait: float | None = (
             None  # a server going away says when to come back (``reconnect``)
         )
@@ -142,6 +147,7 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
         if told_to_wait is not None:  # as the agent: the server's delay plus its own spread
             asked = told_to_wait + random.uniform(0, 5)
         restart = code == CloseCode.SERVICE_RESTART
+        fleet.trying_since.setdefault(ident, time.monotonic())  # lost it: trying again from now
         await asyncio.sleep(asked if asked is not None else random.uniform(0 if restart else 1, 5))
 
 
@@ -154,6 +160,8 @@ def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | 
     message_id, payload = decode(frame, SERVER_MESSAGES)
     if isinstance(payload, StationInfo):  # the answer to its hello: in, and greeted
         fleet.connected.add(ident)
+        if (since := fleet.trying_since.pop(ident, None)) is not None:
+            fleet.waited.append(received - since)
     elif isinstance(payload, Reconnect):
         return payload.after_seconds
     if isinstance(payload, SessionStart):
@@ -197,6 +205,9 @@ async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
         command = await loop.run_in_executor(None, pipe.recv)
         if command == "status":
             pipe.send((len(fleet.connected), fleet.refused))
+        elif command == "waits":  # the longest an agent waited since last asked, and how many
+            waited, fleet.waited = fleet.waited, []
+            pipe.send((max(waited, default=0.0), len(waited)))
         elif command == "results":
             pipe.send((fleet.started, fleet.expired, fleet.pushed))
         elif command == "stop":
@@ -229,6 +240,10 @@ class LoadGenerator:
 
     def connected(self) -> int:
         return sum(count for count, _ in self.ask("status"))
+
+    def longest_wait(self) -> float:
+        """The longest any agent waited for its hello's answer since last asked."""
+        return max(longest for longest, _ in self.ask("waits"))
 
     def refused(self) -> int:
         return sum(refused for _, refused in self.ask("status"))
@@ -338,6 +353,10 @@ class Figures:
     # clock, hardly moved by whatever else the machine runs meanwhile.
     connect_cpu_s: float | None = None
     reconnect_cpu_s: float | None = None
+    # The longest any one agent tried, from its first attempt (or the loss of its
+    # connection) to its hello answered.
+    connect_wait_s: float | None = None
+    reconnect_wait_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -446,6 +465,7 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                 progress, "gameops: cold start", args.agents, online, 180
             )
             figures.connect_cpu_s = cpu_seconds(server.pid) - before
+            figures.connect_wait_s = load.longest_wait()
             console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s); "
                           f"{load.refused()} handshakes told to come back")  # fmt: skip
             stop_profile(storm, work / "cold-start.py-spy.txt", figures, "the cold-start storm")
@@ -490,6 +510,7 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                 progress, "gameops: after a restart", args.agents, greeted, 180
             )
             figures.reconnect_cpu_s = cpu_seconds(server.pid) - before
+            figures.reconnect_wait_s = load.longest_wait()
             stop_profile(again, work / "restart.py-spy.txt", figures, "the restart storm")
             console.print(f"restart: all back in {figures.reconnect_s} s (None: not in 180 s); "
                           f"{await online()} stations online on the dashboards")  # fmt: skip
@@ -756,6 +777,8 @@ def _rows(f: Figures, ours: Figures) -> list[tuple[str, str, str, str, str]]:
         ".1f", "")  # fmt: skip
     row("server CPU while all came back after a restart (s)", f.connect_cpu_s,
         ours.reconnect_cpu_s, ".1f", "")  # fmt: skip
+    row("longest one agent waited, cold start (s)", None, ours.connect_wait_s, ".1f", "≤ 60 s")
+    row("longest one agent waited, restart (s)", None, ours.reconnect_wait_s, ".1f", "≤ 60 s")
     row("SIGTERM -> server exited (s)", None, ours.exit_s, ".1f", "≤ 15 s")
     row("memory per connection (KB)", f.kb_per_connection, ours.kb_per_connection, ".0f", "≤ 2x")
     row("idle server RSS (MiB)", f.idle_rss_mib, ours.idle_rss_mib, ".0f", "")

@@ -22,8 +22,12 @@ from collections import deque
 from collections.abc import Callable
 
 MIN_DELAY_SECONDS = 1.0
-# Agents give up on nothing and wait at most a minute; leave room for their own spread.
-MAX_DELAY_SECONDS = 30.0
+# The longest an agent waits because the server said so (``agent.link.BUSY_WAIT_LIMIT``).
+MAX_DELAY_SECONDS = 55.0
+# Booked out (more waiting than the server can take within the longest delay): the rest
+# come back in the last this many seconds of it, to be booked then. Spread over the whole
+# range instead, they came back again and again meanwhile, each time a whole upgrade.
+OVERFLOW_SECONDS = 10.0
 # Returns spread over this much more than their slot (no two agents meet by the second).
 JITTER_SECONDS = 0.5
 # Handshakes let in: as many as finish in this long (an agent waits 10 s for its hello).
@@ -100,7 +104,6 @@ class Admission:
         self.refused += 1
         slot = max(now + MIN_DELAY_SECONDS, self._booked_until)
         if slot - now > MAX_DELAY_SECONDS - JITTER_SECONDS:
-            # Booked out: more waiting than fits. Spread the rest over the whole range.
-            return self._rng.uniform(MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)
+            return self._rng.uniform(MAX_DELAY_SECONDS - OVERFLOW_SECONDS, MAX_DELAY_SECONDS)
         self._booked_until = slot + 1 / self.rate
         return slot - now + self._rng.uniform(0, JITTER_SECONDS)
