@@ -63,6 +63,7 @@ from gameops.server.realtime.agent_handlers import (
     login_view,
     sync_answers,
 )
+from gameops.server.realtime.agent_ws import AgentSockets
 from gameops.server.realtime.agent_ws import router as agent_ws_router
 from gameops.server.realtime.dashboard_ws import FeedServices
 from gameops.server.realtime.dashboard_ws import router as dashboard_ws_router
@@ -412,6 +413,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GameOps", version=__version__, lifespan=lifespan)
     app.state.settings = settings or get_settings()
     install_handlers(app)
+    app.add_middleware(AgentSockets)  # innermost: under the request id and the hardening
     app.add_middleware(RequestContext)
     if app.state.settings.cors_origins:
         app.add_middleware(
