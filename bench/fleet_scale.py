@@ -477,8 +477,10 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             )
             figures.connect_cpu_s = cpu_seconds(server.pid) - before
             figures.connect_wait_s = load.longest_wait()
+            figures.extra["connected_cold"] = load.connected()
             console.print(f"cold start: all online in {figures.connect_s} s (None: not in 180 s); "
-                          f"{load.refused()} handshakes told to come back")  # fmt: skip
+                          f"{load.refused()} handshakes told to come back; "
+                          f"{figures.extra['connected_cold']} greeted")  # fmt: skip
             stop_profile(storm, work / "cold-start.py-spy.txt", figures, "the cold-start storm")
             figures.idle_rss_mib = idle / 2**20
             # Per agent connected now (all of them, unless the cold start ran out of time).
@@ -522,6 +524,7 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
             )
             figures.reconnect_cpu_s = cpu_seconds(server.pid) - before
             figures.reconnect_wait_s = load.longest_wait()
+            figures.extra["connected_restart"] = load.connected()
             stop_profile(again, work / "restart.py-spy.txt", figures, "the restart storm")
             console.print(f"restart: all back in {figures.reconnect_s} s (None: not in 180 s); "
                           f"{await online()} stations online on the dashboards")  # fmt: skip
@@ -773,7 +776,9 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
     print("| --- | --- | --- | --- | --- |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
-    print(f"\nHandshakes told to come back (1013), all phases: {ours.refused}. Machine: {machine}.")
+    print(f"\nHandshakes told to come back (1013), all phases: {ours.refused}. Greeted at the end "
+          f"of the cold start: {ours.extra.get('connected_cold')}, of the restart: "
+          f"{ours.extra.get('connected_restart')}. Machine: {machine}.")  # fmt: skip
     for what, functions in ours.extra.get("profiles", {}).items():
         print(f"\nserver profile over {what} (py-spy, GIL samples), most own time first:\n")
         print("| own % | under % | function |\n| --- | --- | --- |")
