@@ -48,6 +48,16 @@ async def active_ids_on(
     return {station_id: session_id for station_id, session_id in (await db.execute(query)).all()}
 
 
+async def clock_waiting_on(db: AsyncSession, station_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``station_ids`` whose active session waits for its PC to take it."""
+    query = select(GameSession.station_id).where(
+        GameSession.station_id.in_(station_ids),
+        GameSession.status == SessionStatus.ACTIVE,
+        GameSession.waiting_since.is_not(None),
+    )
+    return set((await db.scalars(query)).all())
+
+
 async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
     query = select(GameSession).where(
         GameSession.station_id == station_id,
