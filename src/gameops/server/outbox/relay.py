@@ -6,6 +6,14 @@ published but not yet marked sent may go out twice, and the bus drops the repeat
 
 With several replicas on PostgreSQL one relay publishes at a time (the holder of an
 advisory lock), so the stream has one order and no double traffic.
+
+A server that is the only process (the in-process bus) does not make its agents wait for
+the relay: :class:`Committed` hands the agent commands of each of its transactions to the
+agents' sockets right after the commit, and the relay's publish of the same rows later is
+dropped as a repeat. The row stays the durable record (a crash between the commit and the
+hand-over loses nothing; the relay sends it after the restart) and the order is kept: with
+one process, transactions hand over in the order they commit, and two about one station
+commit in turn (``events/dispatch.py`` locks the station).
 """
 
 from __future__ import annotations
@@ -18,10 +26,10 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.bus import Envelope, EventBus
+from gameops.server.bus import AGENT_COMMANDS, Envelope, EventBus
 from gameops.server.db.engine import Database
 from gameops.server.db.models import OutboxMessage
 from gameops.server.jobs import finish_within
@@ -33,6 +41,32 @@ BATCH = 500
 RELAY_LOCK_KEY = 0x6A6D_0B0C
 # How long ``OutboxRelay.stop`` gives the advisory lock's connection to close.
 RELEASE_SECONDS = 1.0
+
+
+class Committed:
+    """Told after each commit in this process (``Database(committed=...)``): wakes the
+    relay if the transaction staged messages and, if ``deliver_here``, hands its agent
+    commands to this process's subscribers at once. Only for a server that is the only
+    process: with several replicas a command sent here at once could overtake an earlier
+    one for the same agent still on its way from another replica."""
+
+    def __init__(self, bus: EventBus, wake: asyncio.Event, *, deliver_here: bool) -> None:
+        self._bus = bus
+        self._wake = wake
+        self._deliver_here = deliver_here
+
+    def __call__(self, db: AsyncSession) -> None:
+        messages = store.staged(db)
+        if not messages:
+            return
+        if self._deliver_here:
+            commands = [
+                Envelope(m.channel, m.payload, m.id)
+                for m in messages
+                if m.channel == AGENT_COMMANDS
+            ]
+            self._bus.deliver_here(commands)
+        self._wake.set()
 
 
 class RelayLeader:
