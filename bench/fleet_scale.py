@@ -198,16 +198,22 @@ async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
     loop = asyncio.get_running_loop()
     while True:
         command = await loop.run_in_executor(None, pipe.recv)
+        # Sent from a thread: pickling thousands of entries and a pipe that fills until the
+        # parent reads would stall this loop, and the frames waiting meanwhile would be
+        # timed late.
         if command == "status":
-            pipe.send((len(fleet.connected), fleet.refused))
+            answer: Any = (len(fleet.connected), fleet.refused)
+        elif command == "counts":
+            answer = (len(fleet.started), len(fleet.expired), len(fleet.pushed))
         elif command == "results":
-            pipe.send((fleet.started, fleet.expired, fleet.pushed))
+            answer = (dict(fleet.started), dict(fleet.expired), dict(fleet.pushed))
         elif command == "stop":
             stop.set()
             for task in tasks:
                 task.cancel()
             pipe.send("stopped")
             return
+        await loop.run_in_executor(None, pipe.send, answer)
 
 
 class LoadGenerator:
@@ -235,6 +241,11 @@ class LoadGenerator:
 
     def refused(self) -> int:
         return sum(refused for _, refused in self.ask("status"))
+
+    def counts(self) -> tuple[int, int, int]:
+        """How many sessions have started and expired, and pushes arrived, in all children."""
+        started, expired, pushed = zip(*self.ask("counts"), strict=True)
+        return sum(started), sum(expired), sum(pushed)
 
     def results(self) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         started: dict[str, float] = {}
@@ -608,6 +619,7 @@ async def start_latency(
     task = progress.add_task("start -> agent, one sale at a time", total=len(sample))
     sent: dict[str, float] = {}
     returned: dict[str, float] = {}
+    awaited = load.counts()[0] + len(sample)
     for station_id, _ in sample:
         sent_at = time.monotonic()
         response = await client.post(
@@ -616,7 +628,7 @@ async def start_latency(
         session_id = response.json()["id"]
         returned[session_id], sent[session_id] = time.monotonic(), sent_at
         progress.advance(task)
-    started = await received_all(load, set(sent))
+    started = await received_all(load, awaited)
     for session_id in sent:
         assert (await client.delete(f"/api/v1/sessions/{session_id}")).status_code == 200
     answered = [(started[s] - t) * 1000 for s, t in returned.items() if s in started]
@@ -626,14 +638,18 @@ async def start_latency(
     return percentile(answered, 99), percentile(requested, 99)
 
 
-async def received_all(load: LoadGenerator, sessions: set[str]) -> dict[str, float]:
-    """When each of ``sessions`` reached its agent, waiting up to 30 s for the last ones."""
-    deadline = time.monotonic() + 30
-    while True:
-        started, _, _ = load.results()
-        if sessions <= started.keys() or time.monotonic() > deadline:
-            return started
+async def received_all(load: LoadGenerator, awaited: int) -> dict[str, float]:
+    """When each session reached its agent, once ``awaited`` have (or after 30 s). Polls
+    the counts only: the children pause to hand over their whole results."""
+    for _ in range(60):
+        if load.counts()[0] >= awaited:
+            break
         await asyncio.sleep(0.5)
+    started, _, _ = load.results()
+    return started
+
+
+EARLY = 1.0  # s: see sell_burst
 
 
 async def sell_burst(
@@ -654,7 +670,9 @@ async def sell_burst(
 
     async def one(station_id: str) -> None:
         async with limit:
-            minutes = max(1, math.ceil((minute - time.time()) / 60))
+            # A second early: the server's clock starts a little after ours, and a sale
+            # just after a whole minute before ``minute`` would otherwise end past its end.
+            minutes = max(1, math.ceil((minute - EARLY - time.time()) / 60))
             response = await client.post(
                 "/api/v1/sessions/start",
                 json={"station_id": station_id, "duration_minutes": minutes},
@@ -666,11 +684,12 @@ async def sell_burst(
     began = time.time()
     await asyncio.gather(*(one(station_id) for station_id, _ in random.sample(agents, count)))
     took = time.time() - began
-    inside = sum(minute <= end.timestamp() < minute + 60 for end in ends.values())
+    window = minute - EARLY
+    inside = sum(window <= end.timestamp() < window + 60 for end in ends.values())
     late = "" if inside == len(ends) else ": sold too slowly, lower --sale-rate"
     console.print(f"sold {len(ends)} in {took:.0f} s ({len(ends) / took:.1f} a second); "
                   f"{inside} end within the minute from "
-                  f"{datetime.fromtimestamp(minute, UTC):%H:%M:%S} UTC{late}")  # fmt: skip
+                  f"{datetime.fromtimestamp(window, UTC):%H:%M:%S} UTC{late}")  # fmt: skip
     return ends
 
 
@@ -686,13 +705,13 @@ async def expiry_lag(
     Also where the lag went (``expiry_stages``), kept in ``expiry-moments.json``."""
     task = progress.add_task("waiting for the expiries", total=len(ends))
     deadline = max(ends.values()).timestamp() + 30
-    expired: dict[str, float] = {}
     while time.time() < deadline:
-        _, expired, _ = load.results()
-        progress.update(task, completed=len(expired))
-        if len(expired) >= len(ends):
+        _, expired_count, _ = load.counts()
+        progress.update(task, completed=expired_count)
+        if expired_count >= len(ends):
             break
         await asyncio.sleep(1)
+    _, expired, _ = load.results()
     moments = await read_moments(database_url, expired)
     (work / "expiry-moments.json").write_text(json.dumps(moments))
     for line in stages_report(moments):
