@@ -7,10 +7,12 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Literal
+from types import SimpleNamespace
+from typing import Literal, cast
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.bus import (
     AGENT_COMMANDS,
@@ -231,3 +233,21 @@ async def test_replicas_hand_nothing_over_at_the_commit(database_url: str) -> No
         assert await _received(commands, 1) == [{"n": 1}]
     finally:
         await database.dispose()
+
+
+def _committed_with(n: int) -> AsyncSession:
+    """A finished transaction that staged one agent command, ``{"n": n}``, with id ``n``."""
+    message = OutboxMessage(id=n, channel=AGENT_COMMANDS, payload={"n": n})
+    return cast(AsyncSession, SimpleNamespace(info={"gameops_outbox_staged": [message]}))
+
+
+async def test_hand_overs_keep_the_commit_order_whichever_session_closes_first() -> None:
+    bus = InProcessBus()
+    commands = bus.subscribe(AGENT_COMMANDS)
+    committed = Committed(bus, asyncio.Event(), deliver_here=True)
+    first_closed, second_closed = committed(_committed_with(1)), committed(_committed_with(2))
+    assert first_closed is not None and second_closed is not None
+    second_closed()
+    assert commands._queue.empty()  # waits for the transaction committed before it
+    first_closed()
+    assert [m["n"] for m in await _received(commands, 2)] == [1, 2]

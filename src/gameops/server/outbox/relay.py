@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -44,29 +46,48 @@ RELEASE_SECONDS = 1.0
 
 
 class Committed:
-    """Told after each commit in this process (``Database(committed=...)``): wakes the
-    relay if the transaction staged messages and, if ``deliver_here``, hands its agent
-    commands to this process's subscribers at once. Only for a server that is the only
-    process: with several replicas a command sent here at once could overtake an earlier
-    one for the same agent still on its way from another replica."""
+    """Told at each commit in this process (``Database(committed=...)``): wakes the relay
+    if the transaction staged messages and, if ``deliver_here``, hands its agent commands
+    to this process's subscribers once its session is closed. Only for a server that is the
+    only process: with several replicas a command sent here at once could overtake an
+    earlier one for the same agent still on its way from another replica.
+
+    Hand-overs keep the order of the commits even when one session takes longer to close
+    than the next (each waits for those committed before it). Handed over once closed, not
+    at the commit: an agent hears the answer to its own message (sent when its transaction
+    is done) before the commands that transaction caused, as it did through the relay.
+    """
 
     def __init__(self, bus: EventBus, wake: asyncio.Event, *, deliver_here: bool) -> None:
         self._bus = bus
         self._wake = wake
         self._deliver_here = deliver_here
+        self._handovers: deque[_Handover] = deque()  # in commit order
 
-    def __call__(self, db: AsyncSession) -> None:
+    def __call__(self, db: AsyncSession) -> Callable[[], None] | None:
         messages = store.staged(db)
         if not messages:
-            return
-        if self._deliver_here:
-            commands = [
-                Envelope(m.channel, m.payload, m.id)
-                for m in messages
-                if m.channel == AGENT_COMMANDS
-            ]
-            self._bus.deliver_here(commands)
+            return None
         self._wake.set()
+        commands = [
+            Envelope(m.channel, m.payload, m.id) for m in messages if m.channel == AGENT_COMMANDS
+        ]
+        if not self._deliver_here or not commands:
+            return None
+        handover = _Handover(commands)
+        self._handovers.append(handover)
+        return lambda: self._ready(handover)
+
+    def _ready(self, handover: _Handover) -> None:
+        handover.ready = True
+        while self._handovers and self._handovers[0].ready:
+            self._bus.deliver_here(self._handovers.popleft().commands)
+
+
+@dataclass
+class _Handover:
+    commands: list[Envelope]
+    ready: bool = False
 
 
 class RelayLeader:
