@@ -99,7 +99,7 @@ async def test_expiry_happens_once_with_two_replicas_armed(replicas: list[LiveSe
     session_id = uuid.UUID(str(session["id"]))
 
     async def armed() -> bool:  # both replicas arm a timer from the bus
-        return all(session_id in r.services.expiry._timers for r in (a, b))
+        return all(r.services.expiry.is_armed(session_id) for r in (a, b))
 
     await eventually(armed, bool)
 

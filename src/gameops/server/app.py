@@ -41,8 +41,8 @@ from gameops.server.jobs import Periodic, finish_within
 from gameops.server.metrics import Metrics
 from gameops.server.observability import RequestContext, count_domain_events
 from gameops.server.observability import router as metrics_router
-from gameops.server.outbox.relay import OutboxRelay
-from gameops.server.outbox.store import OutboxCommitCheck, staged_any
+from gameops.server.outbox.relay import Committed, OutboxRelay
+from gameops.server.outbox.store import OutboxCommitCheck
 from gameops.server.payments.endpoints import router as payments_router
 from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
@@ -203,10 +203,12 @@ def build_services(settings: Settings) -> Services:
     bus = create_bus(settings.redis_url, settings.redis_prefix)
     dispatcher = EventDispatcher()
     committed = asyncio.Event()
+    # One process (no Redis bus): its agents get their commands at the commit.
+    single_process = settings.redis_url is None
     database = Database(
         create_engine(settings.database_url),
         before_commit=dispatcher.settle,
-        committed=lambda db: committed.set() if staged_any(db) else None,
+        committed=Committed(bus, committed, deliver_here=single_process),
         commit_check=OutboxCommitCheck(),
     )
     relay = OutboxRelay(

@@ -78,6 +78,11 @@ class EventBus(Protocol):
         ...
 
     def subscribe(self, channel: str, maxsize: int = 10_000) -> Subscription: ...
+    def deliver_here(self, batch: Sequence[Envelope]) -> None:
+        """Hand ``batch`` to this process's subscribers only, now; a later publish of the
+        same ids is dropped here."""
+        ...
+
     def unsubscribe(self, subscription: Subscription) -> None: ...
     async def ping(self) -> None: ...
 
@@ -117,6 +122,10 @@ class _LocalFanout:
         self._subscriptions[subscription.channel].discard(subscription)
         subscription.end()
 
+    def deliver_here(self, batch: Sequence[Envelope]) -> None:
+        for envelope in batch:
+            self.dispatch(envelope.channel, envelope.message, envelope.id)
+
     def dispatch(self, channel: str, message: Message, message_id: int | None = None) -> None:
         if message_id is not None and not self._seen.first_time(message_id):
             return
@@ -141,8 +150,7 @@ class InProcessBus(_LocalFanout):
         self.dispatch(channel, message)
 
     async def publish_batch(self, batch: Sequence[Envelope]) -> None:
-        for envelope in batch:
-            self.dispatch(envelope.channel, envelope.message, envelope.id)
+        self.deliver_here(batch)
 
     async def ping(self) -> None:
         return None

@@ -7,15 +7,25 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
-from typing import Literal
+from types import SimpleNamespace
+from typing import Literal, cast
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from gameops.server.bus import Envelope, EventBus, InProcessBus, RedisBus, Subscription
+from gameops.server.bus import (
+    AGENT_COMMANDS,
+    EVENTS,
+    Envelope,
+    EventBus,
+    InProcessBus,
+    RedisBus,
+    Subscription,
+)
 from gameops.server.db.engine import Database, create_engine
 from gameops.server.db.models import OutboxMessage
-from gameops.server.outbox.relay import OutboxRelay
+from gameops.server.outbox.relay import Committed, OutboxRelay
 from gameops.server.outbox.store import stage
 from tests.support.databases import REDIS_HOST, REDIS_PORT, require_service
 
@@ -169,3 +179,75 @@ async def test_stop_returns_in_its_bound_when_the_bus_never_answers(database: Da
             if (await asyncio.wait({relay._task}, timeout=0.1))[0]:
                 break
         await relay._leader.release()  # PostgreSQL: the lock the relay took again meanwhile
+
+
+async def _committed_database(database_url: str, bus: EventBus, deliver_here: bool) -> Database:
+    return Database(
+        create_engine(database_url),
+        committed=Committed(bus, asyncio.Event(), deliver_here=deliver_here),
+    )
+
+
+async def test_one_process_hands_agent_commands_over_at_the_commit(database_url: str) -> None:
+    """The agent's command is on its way before the relay looks (here: never, it is stuck);
+    the relay's publish of the same rows later is dropped; other channels wait for it, and a
+    rolled back transaction hands nothing over."""
+    bus = InProcessBus()
+    commands, feed = bus.subscribe(AGENT_COMMANDS), bus.subscribe(EVENTS)
+    database = await _committed_database(database_url, bus, deliver_here=True)
+    try:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as db:
+                stage(db, AGENT_COMMANDS, {"n": "rolled back"})
+                raise RuntimeError("the change failed")
+        async with database.transaction() as db:
+            stage(db, AGENT_COMMANDS, {"n": 1})
+            stage(db, EVENTS, {"n": "feed"})
+        async with database.transaction() as db:
+            stage(db, AGENT_COMMANDS, {"n": 2})
+        assert [m["n"] for m in await _received(commands, 2)] == [1, 2]
+        assert feed._queue.empty()  # the feed's row goes with the relay
+        relay = OutboxRelay(database, bus, asyncio.Event(), poll_seconds=1, keep_sent=timedelta(1))
+        await relay.drain()
+        assert relay.published == 3
+        assert await _received(feed, 1) == [{"n": "feed"}]
+        async with database.transaction() as db:
+            stage(db, AGENT_COMMANDS, {"n": 3})
+        assert await _received(commands, 1) == [{"n": 3}]  # not 1 and 2 again
+    finally:
+        await database.dispose()
+
+
+async def test_replicas_hand_nothing_over_at_the_commit(database_url: str) -> None:
+    """With several replicas a command handed over at once could overtake an earlier one
+    for the same agent still on its way from another replica: the relay sends it."""
+    bus = InProcessBus()
+    commands = bus.subscribe(AGENT_COMMANDS)
+    database = await _committed_database(database_url, bus, deliver_here=False)
+    try:
+        async with database.transaction() as db:
+            stage(db, AGENT_COMMANDS, {"n": 1})
+        assert commands._queue.empty()
+        relay = OutboxRelay(database, bus, asyncio.Event(), poll_seconds=1, keep_sent=timedelta(1))
+        await relay.drain()
+        assert await _received(commands, 1) == [{"n": 1}]
+    finally:
+        await database.dispose()
+
+
+def _committed_with(n: int) -> AsyncSession:
+    """A finished transaction that staged one agent command, ``{"n": n}``, with id ``n``."""
+    message = OutboxMessage(id=n, channel=AGENT_COMMANDS, payload={"n": n})
+    return cast(AsyncSession, SimpleNamespace(info={"gameops_outbox_staged": [message]}))
+
+
+async def test_hand_overs_keep_the_commit_order_whichever_session_closes_first() -> None:
+    bus = InProcessBus()
+    commands = bus.subscribe(AGENT_COMMANDS)
+    committed = Committed(bus, asyncio.Event(), deliver_here=True)
+    first_closed, second_closed = committed(_committed_with(1)), committed(_committed_with(2))
+    assert first_closed is not None and second_closed is not None
+    second_closed()
+    assert commands._queue.empty()  # waits for the transaction committed before it
+    first_closed()
+    assert [m["n"] for m in await _received(commands, 2)] == [1, 2]

@@ -13,7 +13,14 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from gameops.protocol import Heartbeat, HeartbeatAck, SessionStart, SyncResponse, utc_now
+from gameops.protocol import (
+    Heartbeat,
+    HeartbeatAck,
+    SessionEnd,
+    SessionStart,
+    SyncResponse,
+    utc_now,
+)
 from gameops.server.db.engine import Database, create_engine
 from gameops.server.db.models import Station
 from gameops.server.realtime.heartbeats import Beat, HeartbeatBatcher, StationView, disagrees
@@ -51,6 +58,15 @@ def test_a_heartbeat_disagrees_when_the_session_or_the_lock_differ() -> None:
     assert disagrees(beat, StationView(None, tamper_locked=False))  # it missed the stop
     assert disagrees(beat, StationView(uuid.uuid4(), tamper_locked=False))
     assert disagrees(beat, StationView(session, tamper_locked=True))  # it forgot the lock
+
+
+def test_a_session_changed_after_the_beat_is_news_on_its_way_not_a_lost_command() -> None:
+    session, at = uuid.uuid4(), utc_now()
+    beat = Beat(uuid.uuid4(), at, {}, session, tamper_locked=False)
+    after, before = at + timedelta(seconds=1), at - timedelta(seconds=1)
+    assert not disagrees(beat, StationView(None, False, session_changed_at=after))
+    assert disagrees(beat, StationView(None, False, session_changed_at=before))
+    assert disagrees(beat, StationView(session, True, session_changed_at=after))  # the lock
 
 
 async def test_many_agents_heartbeats_are_written_in_one_transaction(
@@ -134,6 +150,23 @@ async def test_an_agent_that_missed_its_session_is_corrected_after_the_flush(
         await in_step.next(timeout=0.5)
     await missed.close()
     await in_step.close()
+
+
+async def test_an_agent_whose_session_ended_after_its_beat_is_not_corrected(
+    live_server: LiveServer, admin: httpx.AsyncClient
+) -> None:
+    station_id, token = await live_server.create_pc_station()
+    agent = await ScriptedAgent.connect(live_server.ws_url, station_id, token)
+    session = await start_session(admin, station_id)
+    await agent.expect(SessionStart)
+    await agent.send(Heartbeat(cpu=1, ram=1, active_session_id=session["id"]))
+    await agent.expect(HeartbeatAck)
+    assert (await admin.delete(f"/api/v1/sessions/{session['id']}")).status_code == 200
+    await agent.expect(SessionEnd)  # the stop's own command
+    await live_server.services.heartbeats.flush()
+    with pytest.raises(TimeoutError):  # no correction: the beat was older than the stop
+        await agent.next(timeout=0.5)
+    await agent.close()
 
 
 async def test_the_last_beats_are_written_when_the_server_stops(live_server: LiveServer) -> None:

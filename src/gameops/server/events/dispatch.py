@@ -18,6 +18,7 @@ from gameops.server.outbox.store import stage
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 
 class EventDispatcher:
@@ -27,6 +28,7 @@ class EventDispatcher:
 
     def __init__(self) -> None:
         self._handlers: defaultdict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._batch_handlers: defaultdict[type[DomainEvent], list[BatchHandler]] = defaultdict(list)
 
     def handle(
         self, event_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]
@@ -35,12 +37,23 @@ class EventDispatcher:
         writes commits with the change, and if it raises, the change does not happen."""
         self._handlers[event_type].append(handler)
 
+    def handle_batch(
+        self, event_type: type[E], handler: Callable[[AsyncSession, list[E]], Awaitable[None]]
+    ) -> None:
+        """As :meth:`handle`, but ``handler`` is called once with every ``event_type`` the
+        transaction recorded together (in order), after their per-event handlers: for work
+        that takes a query, one query for a batch (a burst of expiries)."""
+        self._batch_handlers[event_type].append(handler)
+
     async def settle(self, db: AsyncSession) -> None:
         audit_rows: list[Event] = []
-        locked: set[uuid.UUID] = set()
+        # Held here until the commit: the session's identity map keeps an object only while
+        # something refers to it, and the handlers' ``db.get(Station, ...)`` then finds it
+        # without a query (a batch of expiries: one query, not two per session).
+        locked: dict[uuid.UUID, Station] = {}
         while recorded := take_recorded(db):
             about = {e.station_id for e in recorded if e.station_id is not None}
-            await _lock_stations(db, about - locked, locked)
+            await _lock_stations(db, about - locked.keys(), locked)
             for event in recorded:
                 row = _audit_row(event)
                 if row is not None:
@@ -50,14 +63,24 @@ class EventDispatcher:
                     stage(db, DOMAIN, event.to_message())
                 for handler in self._handlers[type(event)]:
                     await handler(db, event)
+            await self._handle_batches(db, recorded)
         if audit_rows:
             await db.flush()  # the feed shows each row with its id
             for row in audit_rows:
                 stage(db, EVENTS, EventPublic.model_validate(row).model_dump(mode="json"))
 
+    async def _handle_batches(self, db: AsyncSession, recorded: list[DomainEvent]) -> None:
+        by_type: defaultdict[type[DomainEvent], list[DomainEvent]] = defaultdict(list)
+        for event in recorded:
+            if type(event) in self._batch_handlers:
+                by_type[type(event)].append(event)
+        for event_type, events in by_type.items():
+            for batch_handler in self._batch_handlers[event_type]:
+                await batch_handler(db, events)
+
 
 async def _lock_stations(
-    db: AsyncSession, station_ids: set[uuid.UUID], locked: set[uuid.UUID]
+    db: AsyncSession, station_ids: set[uuid.UUID], locked: dict[uuid.UUID, Station]
 ) -> None:
     """Hold the row lock of each station an event is about, until the commit, before any
     of its event and outbox rows takes an id. Two transactions about one station then take
@@ -67,9 +90,10 @@ async def _lock_stations(
     order, as everywhere, so that two transactions cannot deadlock on them."""
     ids = sorted(station_ids)
     if ids:
-        query = select(Station.id).where(Station.id.in_(ids)).order_by(Station.id)
-        await db.execute(query.with_for_update())
-        locked.update(ids)
+        query = select(Station).where(Station.id.in_(ids)).order_by(Station.id)
+        locked.update(
+            (station.id, station) for station in await db.scalars(query.with_for_update())
+        )
 
 
 def _audit_row(event: DomainEvent) -> Event | None:

@@ -6,6 +6,14 @@ published but not yet marked sent may go out twice, and the bus drops the repeat
 
 With several replicas on PostgreSQL one relay publishes at a time (the holder of an
 advisory lock), so the stream has one order and no double traffic.
+
+A server that is the only process (the in-process bus) does not make its agents wait for
+the relay: :class:`Committed` hands the agent commands of each of its transactions to the
+agents' sockets right after the commit, and the relay's publish of the same rows later is
+dropped as a repeat. The row stays the durable record (a crash between the commit and the
+hand-over loses nothing; the relay sends it after the restart) and the order is kept: with
+one process, transactions hand over in the order they commit, and two about one station
+commit in turn (``events/dispatch.py`` locks the station).
 """
 
 from __future__ import annotations
@@ -13,15 +21,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.bus import Envelope, EventBus
+from gameops.server.bus import AGENT_COMMANDS, Envelope, EventBus
 from gameops.server.db.engine import Database
 from gameops.server.db.models import OutboxMessage
 from gameops.server.jobs import finish_within
@@ -33,6 +43,51 @@ BATCH = 500
 RELAY_LOCK_KEY = 0x6A6D_0B0C
 # How long ``OutboxRelay.stop`` gives the advisory lock's connection to close.
 RELEASE_SECONDS = 1.0
+
+
+class Committed:
+    """Told at each commit in this process (``Database(committed=...)``): wakes the relay
+    if the transaction staged messages and, if ``deliver_here``, hands its agent commands
+    to this process's subscribers once its session is closed. Only for a server that is the
+    only process: with several replicas a command sent here at once could overtake an
+    earlier one for the same agent still on its way from another replica.
+
+    Hand-overs keep the order of the commits even when one session takes longer to close
+    than the next (each waits for those committed before it). Handed over once closed, not
+    at the commit: an agent hears the answer to its own message (sent when its transaction
+    is done) before the commands that transaction caused, as it did through the relay.
+    """
+
+    def __init__(self, bus: EventBus, wake: asyncio.Event, *, deliver_here: bool) -> None:
+        self._bus = bus
+        self._wake = wake
+        self._deliver_here = deliver_here
+        self._handovers: deque[_Handover] = deque()  # in commit order
+
+    def __call__(self, db: AsyncSession) -> Callable[[], None] | None:
+        messages = store.staged(db)
+        if not messages:
+            return None
+        self._wake.set()
+        commands = [
+            Envelope(m.channel, m.payload, m.id) for m in messages if m.channel == AGENT_COMMANDS
+        ]
+        if not self._deliver_here or not commands:
+            return None
+        handover = _Handover(commands)
+        self._handovers.append(handover)
+        return lambda: self._ready(handover)
+
+    def _ready(self, handover: _Handover) -> None:
+        handover.ready = True
+        while self._handovers and self._handovers[0].ready:
+            self._bus.deliver_here(self._handovers.popleft().commands)
+
+
+@dataclass
+class _Handover:
+    commands: list[Envelope]
+    ready: bool = False
 
 
 class RelayLeader:

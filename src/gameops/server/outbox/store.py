@@ -22,8 +22,9 @@ def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     db.info.setdefault(_STAGED, []).append(message)
 
 
-def staged_any(db: AsyncSession) -> bool:
-    return bool(db.info.get(_STAGED))
+def staged(db: AsyncSession) -> list[OutboxMessage]:
+    """The messages this transaction staged, in order (with their ids once flushed)."""
+    return list(db.info.get(_STAGED, []))
 
 
 class OutboxCommitCheck:

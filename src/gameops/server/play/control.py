@@ -50,7 +50,7 @@ class PlayControl:
         for held_or_not in held_or_not_events:
             dispatcher.handle(held_or_not, self.login_view_changed)
         dispatcher.handle(ReservationMoved, self.booking_moved)
-        dispatcher.handle(session_events.SessionExpired, self.expired)
+        dispatcher.handle_batch(session_events.SessionExpired, self.expired)
         dispatcher.handle(session_events.SessionEnded, self.ended)
 
     def start(self) -> None:
@@ -108,11 +108,12 @@ class PlayControl:
         info = await service.station_info(db, self._rules, station_id, at)
         send_command(db, station_id, None, info)
 
-    async def expired(self, db: AsyncSession, event: session_events.SessionExpired) -> None:
-        play = await repository.open_play(db, event.session_id, lock=True)
-        if play is not None:
-            session = await sessions.get_session(db, event.session_id)
-            await service.close(db, play, session, event.ended_at, "expired")
+    async def expired(self, db: AsyncSession, expired: list[session_events.SessionExpired]) -> None:
+        """Close the logins of expired sessions: one query for a burst of expiries."""
+        ended_at = {event.session_id: event.ended_at for event in expired}
+        for play in await repository.open_plays(db, list(ended_at), lock=True):
+            session = await sessions.get_session(db, play.session_id)
+            await service.close(db, play, session, ended_at[play.session_id], "expired")
 
     async def ended(self, db: AsyncSession, event: session_events.SessionEnded) -> None:
         """Stopped by staff (a logout closed its login already): refund the block's unused

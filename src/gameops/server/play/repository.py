@@ -36,6 +36,20 @@ async def open_play(
     return play
 
 
+async def open_plays(
+    db: AsyncSession, session_ids: Sequence[uuid.UUID], *, lock: bool = False
+) -> list[PlaySession]:
+    """The open logins of those of ``session_ids`` that have one, in session id order."""
+    query = (
+        select(PlaySession)
+        .where(PlaySession.session_id.in_(sorted(session_ids)), PlaySession.ended_at.is_(None))
+        .order_by(PlaySession.session_id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return list(await db.scalars(query))
+
+
 async def open_login_station(
     db: AsyncSession, *, user_id: uuid.UUID | None = None, ticket_id: uuid.UUID | None = None
 ) -> str | None:

@@ -1,5 +1,8 @@
-"""Recording agents' acks. They come in bursts (every agent acks its expiry at the same
-moment), so they are written once a second in one statement, not one transaction each."""
+"""Agents' acks. They come in bursts (every agent acks its expiry at the same moment), so
+they are written once a second in one statement, not one transaction each. An ack matters
+at once only to a session whose paid time waits for its PC to take it (the ack of its
+``session_start`` starts the clock); whether one waits is looked up for many acks in one
+query, and only those acks are handled in a transaction of their own."""
 
 from __future__ import annotations
 
@@ -12,6 +15,11 @@ from gameops.protocol import utc_now
 from gameops.server.db.engine import Database
 from gameops.server.db.models import AgentCommand
 from gameops.server.jobs import Periodic
+from gameops.server.realtime.grouped import Grouped
+from gameops.server.sessions import repository as sessions
+
+# Acks answered by one lookup: bounds the query's parameters.
+LOOKUP_CHUNK = 500
 
 _RECORD_ACK = (
     update(AgentCommand.__table__)  # type: ignore[arg-type]
@@ -25,10 +33,14 @@ _RECORD_ACK = (
 
 
 class AckRecorder:
-    def __init__(self, database: Database, every_seconds: float = 1.0) -> None:
+    def __init__(
+        self, database: Database, every_seconds: float = 1.0, chunk: int = LOOKUP_CHUNK
+    ) -> None:
         self._database = database
         self._pending: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
         self._flusher = Periodic("ack-flush", every_seconds, self.flush)
+        self._waiting = Grouped(self._look_up, chunk, "ack-clock-lookups")
+        self.lookups = 0  # queries that answered clock_waits
 
     def start(self) -> None:
         self._flusher.start()
@@ -41,6 +53,12 @@ class AckRecorder:
         """An ack from ``station_id``; only that station's own commands can be acked."""
         self._pending.setdefault(command_id, (station_id, utc_now()))
 
+    async def clock_waits(self, station_id: uuid.UUID) -> bool:
+        """Whether the station's session waits for its PC (its ack may start the clock).
+        A session waits from its sale, which committed before its agent could ack it."""
+        waits: bool = await self._waiting.submit(station_id)
+        return waits
+
     async def flush(self) -> None:
         if not self._pending:
             return
@@ -51,3 +69,9 @@ class AckRecorder:
         ]
         async with self._database.transaction() as db:
             await db.execute(_RECORD_ACK, rows)
+
+    async def _look_up(self, batch: list[uuid.UUID]) -> list[bool]:
+        async with self._database.sessionmaker() as db:
+            waiting = await sessions.clock_waiting_on(db, set(batch))
+        self.lookups += 1
+        return [station_id in waiting for station_id in batch]

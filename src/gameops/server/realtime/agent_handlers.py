@@ -245,7 +245,7 @@ async def _sync_one(
 async def _ack(
     services: AgentServices, db: AsyncSession, station_id: uuid.UUID, ack: Ack
 ) -> list[Payload]:
-    services.acks.add(station_id, ack.id)
+    """The ack of a station whose session waits for its PC (``agent_ws`` recorded it)."""
     active = await sessions.active_on_station(db, station_id)
     if active is None or (active := await _still_waiting(db, active)) is None:
         return []

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gameops.protocol import (
     AGENT_MESSAGES,
+    Ack,
     AgentHello,
     Auth,
     CloseCode,
@@ -287,6 +288,8 @@ async def _handle(
     if isinstance(payload, Heartbeat):  # no transaction: kept for the next batched write
         services.heartbeats.note(station_id, connection.connection_id, payload)
         return [HeartbeatAck(server_time=utc_now())]
+    if isinstance(payload, Ack) and not await _clock_may_wait(services, station_id, payload):
+        return []  # recorded with the others in the next batch; nothing else hangs on it
     if isinstance(payload, Tamper):
         report = tampers.offer(payload, time.monotonic())
         if report is None:
@@ -301,6 +304,17 @@ async def _handle(
         if isinstance(payload, SyncRequest):
             return await _sync(services, station_id, message_id, payload)
         return await _dispatch(services, station_id, message_id, payload)
+
+
+async def _clock_may_wait(services: AgentServices, station_id: uuid.UUID, ack: Ack) -> bool:
+    """Records ``ack``; whether it may start a waiting session's clock (then it is handled
+    in a transaction). If the lookup fails, the transaction finds out for itself."""
+    services.acks.add(station_id, ack.id)
+    try:
+        return await services.acks.clock_waits(station_id)
+    except Exception as err:
+        log.warning("ack lookup failed; handled on its own", error=repr(err)[:200])
+        return True
 
 
 async def _hello(

@@ -6,6 +6,10 @@ kept in memory (the latest per station); every ``flush_seconds`` one transaction
 last-seen times and metrics of all of them and reads back, for all at once, what each
 agent should agree with (its active session, the tamper lock). Only an agent that
 disagrees (a command was lost) gets the corrections, each in a transaction of its own.
+A session sold or ended after the beat was taken is news on its way to the agent, not a
+lost command: the agent's next beat tells (a burst of expiries made a correction of every
+agent that beat in the second before its session ended, each a transaction, each sending
+the expiry a second time).
 
 ``last_seen_at`` in the database lags the agent by at most ``flush_seconds`` (plus the
 flush itself): the stale-presence sweep allows a whole heartbeat interval more than a
@@ -58,11 +62,19 @@ class StationView:
 
     session_id: uuid.UUID | None
     tamper_locked: bool
+    # When the session the agent should know of changed last (sold; or the one the agent
+    # believes in, ended), if known.
+    session_changed_at: datetime | None = None
 
 
 def disagrees(beat: Beat, view: StationView) -> bool:
-    """The agent's heartbeat contradicts the server: it missed a command, or lost state."""
-    return beat.session_id != view.session_id or beat.tamper_locked != view.tamper_locked
+    """The agent's heartbeat contradicts the server: it missed a command, or lost state.
+    Not if the session changed after the beat: that command may still be on its way."""
+    if beat.tamper_locked != view.tamper_locked:
+        return True
+    if beat.session_id == view.session_id:
+        return False
+    return view.session_changed_at is None or view.session_changed_at <= beat.at
 
 
 # Sends an agent whose heartbeat disagreed what it missed (in a transaction of its own).
@@ -143,9 +155,14 @@ class HeartbeatBatcher:
             seen = {station_id: (beat.at, beat.metrics) for station_id, beat in beats.items()}
             await stations.record_heartbeats(db, seen)
             locked = await stations.tamper_locked(db, beats.keys())
-            active = await sessions.active_ids_on(db, locked.keys())
+            active = await sessions.sold_on(db, locked.keys())
+            believed = {beat.session_id for beat in beats.values() if beat.session_id is not None}
+            ended = await sessions.ended_at(db, believed - {sid for sid, _ in active.values()})
         self.flushes += 1
-        return {sid: StationView(active.get(sid), is_locked) for sid, is_locked in locked.items()}
+        return {
+            station_id: _view(beats[station_id], active.get(station_id), ended, is_locked)
+            for station_id, is_locked in locked.items()
+        }
 
     async def _correct_disagreeing(
         self, beats: dict[uuid.UUID, Beat], views: dict[uuid.UUID, StationView]
@@ -158,6 +175,18 @@ class HeartbeatBatcher:
                 await self._correct(station_id, beat)
             except Exception:
                 log.exception("heartbeat correction failed", station_id=str(station_id))
+
+
+def _view(
+    beat: Beat,
+    active: tuple[uuid.UUID, datetime] | None,
+    ended: dict[uuid.UUID, datetime | None],
+    tamper_locked: bool,
+) -> StationView:
+    session_id, sold_at = active if active is not None else (None, None)
+    ended_at = ended.get(beat.session_id) if beat.session_id is not None else None
+    changes = [at for at in (sold_at, ended_at) if at is not None]
+    return StationView(session_id, tamper_locked, max(changes) if changes else None)
 
 
 def _chunks(beats: dict[uuid.UUID, Beat], size: int) -> Iterator[dict[uuid.UUID, Beat]]:

@@ -63,14 +63,32 @@ async def get_many(
     return {session.id: session for session in rows}
 
 
-async def active_ids_on(
+async def sold_on(
     db: AsyncSession, station_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, uuid.UUID]:
-    """station id -> its active session's id, for those of ``station_ids`` that have one."""
-    query = select(GameSession.station_id, GameSession.id).where(
+) -> dict[uuid.UUID, tuple[uuid.UUID, datetime]]:
+    """station id -> its active session's id and when it was sold, for those that have one."""
+    query = select(GameSession.station_id, GameSession.id, GameSession.created_at).where(
         GameSession.station_id.in_(station_ids), GameSession.status == SessionStatus.ACTIVE
     )
-    return {station_id: session_id for station_id, session_id in (await db.execute(query)).all()}
+    return {row.station_id: (row.id, row.created_at) for row in await db.execute(query)}
+
+
+async def ended_at(
+    db: AsyncSession, session_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, datetime | None]:
+    """When each of ``session_ids`` ended (None: it has not, or did without an end time)."""
+    query = select(GameSession.id, GameSession.actual_end_at).where(GameSession.id.in_(session_ids))
+    return {row.id: row.actual_end_at for row in await db.execute(query)}
+
+
+async def clock_waiting_on(db: AsyncSession, station_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``station_ids`` whose active session waits for its PC to take it."""
+    query = select(GameSession.station_id).where(
+        GameSession.station_id.in_(station_ids),
+        GameSession.status == SessionStatus.ACTIVE,
+        GameSession.waiting_since.is_not(None),
+    )
+    return set((await db.scalars(query)).all())
 
 
 async def pending_on_station(db: AsyncSession, station_id: uuid.UUID) -> GameSession | None:
