@@ -7,7 +7,7 @@ a refusal costs it a whole HTTP upgrade, accept and close, and a refused agent t
 back while the server is still full is refused again. So:
 
 * As many handshakes are let in as the server finishes in ``TARGET_SECONDS`` (its measured
-  rate), and never fewer than the configured ``minimum``: well within an agent's patience,
+  rate), and never fewer than the configured ``minimum``: within an agent's patience,
   and the database batches grow with the storm.
 * A refused agent is given an appointment: return times one handshake's share of a second
   apart (at the measured rate), one after the other, so that the agents turned away come
@@ -30,8 +30,9 @@ MAX_DELAY_SECONDS = 55.0
 OVERFLOW_SECONDS = 10.0
 # Returns spread over this much more than their slot (no two agents meet by the second).
 JITTER_SECONDS = 0.5
-# Handshakes let in: as many as finish in this long (an agent waits 10 s for its hello).
-TARGET_SECONDS = 3.0
+# Handshakes let in: as many as finish in this long. An agent waits 10 s for its hello;
+# every one refused instead costs the server a whole upgrade and comes back to cost another.
+TARGET_SECONDS = 5.0
 MAX_CAPACITY = 5000
 # The rate is measured over the handshakes finished this long before.
 RATE_WINDOW_SECONDS = 5.0
