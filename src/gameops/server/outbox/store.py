@@ -69,5 +69,11 @@ async def oldest_unsent(db: AsyncSession) -> tuple[int, datetime | None]:
 
 
 async def prune_sent_before(db: AsyncSession, cutoff: datetime) -> int:
-    result = await db.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff))
+    """Delete what was sent before ``cutoff``, but never the newest row: SQLite numbers a
+    new row one past the largest id left, and an emptied table would hand out ids again
+    that the bus has seen (and drops as repeats, ``bus.SeenIds``)."""
+    newest = select(func.max(OutboxMessage.id)).scalar_subquery()
+    result = await db.execute(
+        delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff, OutboxMessage.id < newest)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
