@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.server.db.models import OutboxMessage
 
 _STAGED = "gameops_outbox_staged"
+# PostgreSQL: notified by each commit that staged messages; the relay listens.
+COMMITTED_CHANNEL = "gameops_outbox"
 
 
 def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
@@ -20,6 +22,13 @@ def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     message = OutboxMessage(channel=channel, payload=payload)
     db.add(message)
     db.info.setdefault(_STAGED, []).append(message)
+
+
+async def announce(db: AsyncSession) -> None:
+    """PostgreSQL: if this transaction staged messages, NOTIFY the relay with its commit
+    (delivered only if it commits)."""
+    if db.info.get(_STAGED) and db.get_bind().dialect.name == "postgresql":
+        await db.execute(select(func.pg_notify(COMMITTED_CHANNEL, "")))
 
 
 def staged(db: AsyncSession) -> list[OutboxMessage]:
