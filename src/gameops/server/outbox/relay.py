@@ -12,11 +12,11 @@ poll (the poll stays, for a notification lost with a connection).
 
 A server that is the only process (the in-process bus) does not make its agents wait for
 the relay: :class:`Committed` hands the agent commands of each of its transactions to the
-agents' sockets right after the commit, and the relay's publish of the same rows later is
-dropped as a repeat. The row stays the durable record (a crash between the commit and the
-hand-over loses nothing; the relay sends it after the restart) and the order is kept: with
-one process, transactions hand over in the order they commit, and two about one station
-commit in turn (``events/dispatch.py`` locks the station).
+agents' sockets as soon as the transaction is done, and the relay's publish of the same rows
+later is dropped as a repeat. The row stays the durable record (a crash between the commit
+and the hand-over loses nothing; the relay sends it after the restart) and the order is
+kept: with one process, transactions hand over in the order they commit, and two about one
+station commit in turn (``events/dispatch.py`` locks the station).
 """
 
 from __future__ import annotations
