@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import Table, event, func, inspect, select
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 
 from gameops.server.errors import CommitUnknown, connection_lost
 
@@ -70,45 +68,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit: responses and bus messages are built from them.
-    if engine.dialect.name == "sqlite":
-        return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_SqliteSession)
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-class _SqliteSession(Session):
-    """SQLite cannot return the ids of a many-row INSERT in order, so the ORM would insert
-    each new row with an autoincrement key in a statement of its own (a batch of 200
-    expiries: 1,400 INSERTs). These sessions number such rows in the flush instead, as
-    SQLite would (one past the table's largest id), and the ORM inserts them many to a
-    statement. Safe because a transaction here holds SQLite's one write lock from its
-    BEGIN IMMEDIATE: no other writer can take an id in between."""
-
-
-def _first(row: tuple[int, Any, str]) -> int:
-    return row[0]
-
-
-@event.listens_for(_SqliteSession, "before_flush")
-def _number_new_rows(session: Session, *_flush: Any) -> None:
-    waiting: defaultdict[Table, list[tuple[int, Any, str]]] = defaultdict(list)
-    for instance in session.new:
-        state = inspect(instance)
-        table, key_column = state.mapper.local_table, None
-        if isinstance(table, Table) and len(state.mapper.primary_key) == 1:
-            key_column = table.autoincrement_column
-        if key_column is None:
-            continue
-        attribute = state.mapper.get_property_by_column(key_column).key
-        if getattr(instance, attribute) is None:
-            waiting[table].append((state.insert_order, instance, attribute))
-    for table, rows in waiting.items():
-        key_column = table.autoincrement_column
-        assert key_column is not None
-        last = session.execute(select(func.max(key_column))).scalar() or 0
-        for number, (_order, instance, attribute) in enumerate(
-            sorted(rows, key=_first), start=last + 1
-        ):
-            setattr(instance, attribute, number)
 
 
 def after_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
@@ -143,16 +103,15 @@ class Database:
     """The engine and the transaction boundary every change goes through.
 
     ``before_commit`` runs last inside each transaction (the domain events' dispatcher);
-    ``committed`` is told right after each commit, with the finished session (the outbox
-    relay is woken if the transaction staged messages), and may return what to do once the
-    session is closed, before the after-commit hooks (hand the messages over).
+    ``committed`` is told after each commit, with the finished session (the outbox relay is
+    woken if the transaction staged messages).
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
-        committed: Callable[[AsyncSession], Callable[[], None] | None] | None = None,
+        committed: Callable[[AsyncSession], None] | None = None,
         commit_check: CommitCheck | None = None,
         commit_check_seconds: float = 30.0,
     ) -> None:
@@ -166,25 +125,20 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commit on success, roll back on error, then the local hooks."""
-        once_closed: Callable[[], None] | None = None
-        try:
-            async with self.sessionmaker() as db:
-                try:
-                    yield db
-                    if self._before_commit is not None:
-                        await self._before_commit(db)
-                    await self._commit(db)
-                except BaseException:
-                    # On a lost connection the rollback fails too; the first error is the one.
-                    with contextlib.suppress(Exception):
-                        await db.rollback()
-                    raise
-                hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
-                if self._committed is not None:
-                    once_closed = self._committed(db)
-        finally:  # committed: whatever closing the session does
-            if once_closed is not None:
-                once_closed()
+        async with self.sessionmaker() as db:
+            try:
+                yield db
+                if self._before_commit is not None:
+                    await self._before_commit(db)
+                await self._commit(db)
+            except BaseException:
+                # On a lost connection the rollback fails too; the first error is the one.
+                with contextlib.suppress(Exception):
+                    await db.rollback()
+                raise
+            hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
+            if self._committed is not None:
+                self._committed(db)
         for hook in hooks:
             try:
                 await hook()
