@@ -189,3 +189,39 @@ async def test_a_stale_connection_announced_last_is_replaced_on_its_replica(
     station = (await admin.get(f"/api/v1/stations/{station_id}")).json()
     assert station["agent_connected"] is True
     await live.close()
+
+
+@pytest.fixture
+async def replicas_polling_rarely(
+    database_url: str, tmp_path: Path
+) -> AsyncIterator[list[LiveServer]]:
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    shared = {
+        "secret_key": uuid.uuid4().hex,
+        "device_key": uuid.uuid4().hex,
+        "redis_url": f"redis://{REDIS_HOST}:{REDIS_PORT}/0",
+        "redis_prefix": f"test-{uuid.uuid4().hex[:8]}:",
+        "outbox_poll_seconds": 60,
+    }
+    servers = [
+        LiveServer(server_settings(database_url, tmp_path / f"data{i}", **shared)) for i in range(2)
+    ]
+    for server in servers:
+        await server.start()
+    yield servers
+    for server in servers:
+        await server.close()
+
+
+async def test_a_command_made_on_either_replica_is_relayed_at_its_commit(
+    replicas_polling_rarely: list[LiveServer],
+) -> None:
+    """One replica relays (the advisory lock's holder); the other's commits wake it by
+    NOTIFY, not its poll (a minute here)."""
+    servers = replicas_polling_rarely
+    for seller in servers:
+        station_id, token = await seller.create_pc_station()
+        agent = await ScriptedAgent.connect(servers[0].ws_url, station_id, token)
+        await start_session(await seller.admin_client(), station_id)
+        await agent.expect(SessionStart, timeout=10)
+        await agent.close()

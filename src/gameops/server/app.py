@@ -13,6 +13,7 @@ from datetime import timedelta
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops import __version__
 from gameops.server.accounts.endpoints import router as accounts_router
@@ -42,7 +43,7 @@ from gameops.server.metrics import Metrics
 from gameops.server.observability import RequestContext, count_domain_events
 from gameops.server.observability import router as metrics_router
 from gameops.server.outbox.relay import Committed, OutboxRelay
-from gameops.server.outbox.store import OutboxCommitCheck
+from gameops.server.outbox.store import OutboxCommitCheck, announce
 from gameops.server.payments.endpoints import router as payments_router
 from gameops.server.payments.endpoints import topups_router
 from gameops.server.payments.gateway import PaymentGateway
@@ -205,9 +206,14 @@ def build_services(settings: Settings) -> Services:
     committed = asyncio.Event()
     # One process (no Redis bus): its agents get their commands at the commit.
     single_process = settings.redis_url is None
+
+    async def settle(db: AsyncSession) -> None:
+        await dispatcher.settle(db)
+        await announce(db)  # PostgreSQL: the relay hears of it at the commit
+
     database = Database(
         create_engine(settings.database_url),
-        before_commit=dispatcher.settle,
+        before_commit=settle,
         committed=Committed(bus, committed, deliver_here=single_process),
         commit_check=OutboxCommitCheck(),
     )

@@ -1,7 +1,6 @@
 """Expiring a batch of sessions costs the same statements whether it holds two or ten: the
 work per session is done for the whole batch at once, not a query per session, and new
-rows are inserted many to a statement (on SQLite too, which cannot return the ids of a
-many-row INSERT: ``db.engine`` numbers them)."""
+rows are inserted many to a statement (on SQLite too: see ``db.engine.create_engine``)."""
 
 from __future__ import annotations
 

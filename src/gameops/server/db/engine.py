@@ -113,15 +113,16 @@ class Database:
     """The engine and the transaction boundary every change goes through.
 
     ``before_commit`` runs last inside each transaction (the domain events' dispatcher);
-    ``committed`` is told after each commit, with the finished session (the outbox relay is
-    woken if the transaction staged messages).
+    ``committed`` is told right after each commit, with the finished session (the outbox
+    relay is woken if the transaction staged messages), and may return what to do once the
+    session is closed, before the after-commit hooks (hand the messages over).
     """
 
     def __init__(
         self,
         engine: AsyncEngine,
         before_commit: Callable[[AsyncSession], Awaitable[None]] | None = None,
-        committed: Callable[[AsyncSession], None] | None = None,
+        committed: Callable[[AsyncSession], Callable[[], None] | None] | None = None,
         commit_check: CommitCheck | None = None,
         commit_check_seconds: float = 30.0,
     ) -> None:
@@ -135,20 +136,25 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commit on success, roll back on error, then the local hooks."""
-        async with self.sessionmaker() as db:
-            try:
-                yield db
-                if self._before_commit is not None:
-                    await self._before_commit(db)
-                await self._commit(db)
-            except BaseException:
-                # On a lost connection the rollback fails too; the first error is the one.
-                with contextlib.suppress(Exception):
-                    await db.rollback()
-                raise
-            hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
-            if self._committed is not None:
-                self._committed(db)
+        once_closed: Callable[[], None] | None = None
+        try:
+            async with self.sessionmaker() as db:
+                try:
+                    yield db
+                    if self._before_commit is not None:
+                        await self._before_commit(db)
+                    await self._commit(db)
+                except BaseException:
+                    # On a lost connection the rollback fails too; the first error is the one.
+                    with contextlib.suppress(Exception):
+                        await db.rollback()
+                    raise
+                hooks: list[Callable[[], Awaitable[None]]] = db.info.pop(_AFTER_COMMIT, [])
+                if self._committed is not None:
+                    once_closed = self._committed(db)
+        finally:  # committed: whatever closing the session does
+            if once_closed is not None:
+                once_closed()
         for hook in hooks:
             try:
                 await hook()

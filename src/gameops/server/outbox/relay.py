@@ -5,15 +5,18 @@ retries from the first unsent row, so after an outage it catches up in order; a 
 published but not yet marked sent may go out twice, and the bus drops the repeat by its id.
 
 With several replicas on PostgreSQL one relay publishes at a time (the holder of an
-advisory lock), so the stream has one order and no double traffic.
+advisory lock), so the stream has one order and no double traffic. Every transaction that
+staged messages sends a NOTIFY with its commit (``store.announce``) and the holder LISTENs
+on its lock's connection: it is woken by another replica's commit at once, not at its next
+poll (the poll stays, for a notification lost with a connection).
 
 A server that is the only process (the in-process bus) does not make its agents wait for
 the relay: :class:`Committed` hands the agent commands of each of its transactions to the
-agents' sockets right after the commit, and the relay's publish of the same rows later is
-dropped as a repeat. The row stays the durable record (a crash between the commit and the
-hand-over loses nothing; the relay sends it after the restart) and the order is kept: with
-one process, transactions hand over in the order they commit, and two about one station
-commit in turn (``events/dispatch.py`` locks the station).
+agents' sockets as soon as the transaction is done, and the relay's publish of the same rows
+later is dropped as a repeat. The row stays the durable record (a crash between the commit
+and the hand-over loses nothing; the relay sends it after the restart) and the order is
+kept: with one process, transactions hand over in the order they commit, and two about one
+station commit in turn (``events/dispatch.py`` locks the station).
 """
 
 from __future__ import annotations
@@ -93,10 +96,11 @@ class _Handover:
 class RelayLeader:
     """Only the holder of a PostgreSQL advisory lock relays. The lock lives on one held
     connection: if that connection dies (the database restarted) the lock is freed and a
-    relay takes it again."""
+    relay takes it again. That connection also listens for the commits' notifications."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, wake: asyncio.Event) -> None:
         self._engine = engine
+        self._wake = wake
         self._connection: AsyncConnection | None = None
         self._held = False
 
@@ -110,7 +114,17 @@ class RelayLeader:
             text("SELECT pg_try_advisory_lock(:key)"), {"key": RELAY_LOCK_KEY}
         )
         self._held = bool(got)
+        if self._held:
+            await self._listen(self._connection)
         return self._held
+
+    async def _listen(self, connection: AsyncConnection) -> None:
+        raw = (await connection.get_raw_connection()).driver_connection
+        if raw is not None:
+            await raw.add_listener(store.COMMITTED_CHANNEL, self._notified)
+
+    def _notified(self, *_notification: object) -> None:
+        self._wake.set()
 
     async def release(self) -> None:
         """Drop the connection, and with it the lock (after an error it may be dead). It is
@@ -154,7 +168,7 @@ class OutboxRelay:
         self._leader: RelayLeader | SoleRelay = (
             SoleRelay()
             if database.engine.dialect.name == "sqlite"
-            else RelayLeader(database.engine)
+            else RelayLeader(database.engine, wake)
         )
         # Set by the database after every commit in this process.
         self._wake = wake

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.server.db.models import OutboxMessage
 
 _STAGED = "gameops_outbox_staged"
+# PostgreSQL: notified by each commit that staged messages; the relay listens.
+COMMITTED_CHANNEL = "gameops_outbox"
 
 
 def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
@@ -20,6 +22,13 @@ def stage(db: AsyncSession, channel: str, payload: dict[str, Any]) -> None:
     message = OutboxMessage(channel=channel, payload=payload)
     db.add(message)
     db.info.setdefault(_STAGED, []).append(message)
+
+
+async def announce(db: AsyncSession) -> None:
+    """PostgreSQL: if this transaction staged messages, NOTIFY the relay with its commit
+    (delivered only if it commits)."""
+    if db.info.get(_STAGED) and db.get_bind().dialect.name == "postgresql":
+        await db.execute(select(func.pg_notify(COMMITTED_CHANNEL, "")))
 
 
 def staged(db: AsyncSession) -> list[OutboxMessage]:
@@ -69,5 +78,11 @@ async def oldest_unsent(db: AsyncSession) -> tuple[int, datetime | None]:
 
 
 async def prune_sent_before(db: AsyncSession, cutoff: datetime) -> int:
-    result = await db.execute(delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff))
+    """Delete what was sent before ``cutoff``, but never the newest row: SQLite numbers a
+    new row one past the largest id left, and an emptied table would hand out ids again
+    that the bus has seen (and drops as repeats, ``bus.SeenIds``)."""
+    newest = select(func.max(OutboxMessage.id)).scalar_subquery()
+    result = await db.execute(
+        delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff, OutboxMessage.id < newest)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
