@@ -120,8 +120,15 @@ class LiveServer:
         # A TLS test server's certificate is self-signed: it is its own authority.
         certificate = self.settings.tls_certfile
         verify = ssl.create_default_context(cafile=certificate) if certificate else _system_cas()
+        # Idle connections dropped before uvicorn's 5 s keep-alive closes them: a request
+        # sent on one just as the server closed it failed with ReadError (a slow test step
+        # between two requests, such as starting the browser).
         client = httpx.AsyncClient(
-            base_url=self.base_url, headers=headers, timeout=30, verify=verify
+            base_url=self.base_url,
+            headers=headers,
+            timeout=30,
+            verify=verify,
+            limits=httpx.Limits(keepalive_expiry=2.0),
         )
         self._clients.append(client)
         return client
