@@ -7,6 +7,7 @@ import contextlib
 import re
 import time
 import uuid
+from collections.abc import Awaitable
 from datetime import datetime
 
 import structlog
@@ -337,16 +338,10 @@ async def _hello(
 async def _sync(
     services: AgentServices, station_id: uuid.UUID, message_id: uuid.UUID, request: SyncRequest
 ) -> list[Payload]:
-    """Answered with other agents' sync_requests (``sync_requests``), else as ``_dispatch``
-    answers a handler that failed."""
-    try:
-        return await services.syncs.answer(station_id, request)
-    except GameOpsError as err:
-        return [Error(detail=err.detail, ref_id=message_id)]
-    except Exception as err:
-        log.exception("agent message failed", station_id=str(station_id), type=request.TYPE)
-        await _record_agent_error(services, station_id, request.TYPE, err)
-        return [Error(detail=f"server error handling {request.TYPE}", ref_id=message_id)]
+    """Answered with other agents' sync_requests (``sync_requests``)."""
+    return await _replies_or_error(
+        services, station_id, message_id, request, services.syncs.answer(station_id, request)
+    )
 
 
 async def _dispatch(
@@ -354,10 +349,26 @@ async def _dispatch(
 ) -> list[Payload]:
     """``payload``'s handler in a transaction of its own; its replies, or an error. A
     login waits for its turn first (``PlayDesk.turns``)."""
-    turn = services.play.turns if isinstance(payload, Login) else contextlib.nullcontext()
-    try:
+
+    async def handled() -> list[Payload]:
+        turn = services.play.turns if isinstance(payload, Login) else contextlib.nullcontext()
         async with turn, services.database.transaction() as db:
             return await HANDLERS[type(payload)](services, db, station_id, payload)
+
+    return await _replies_or_error(services, station_id, message_id, payload, handled())
+
+
+async def _replies_or_error(
+    services: AgentServices,
+    station_id: uuid.UUID,
+    message_id: uuid.UUID | None,
+    payload: Payload,
+    replies: Awaitable[list[Payload]],
+) -> list[Payload]:
+    """What ``replies`` answers; a refusal as an ``error`` with its detail; any other
+    failure logged, recorded and answered as a server error."""
+    try:
+        return await replies
     except GameOpsError as err:
         return [Error(detail=err.detail, ref_id=message_id)]
     except Exception as err:
