@@ -74,14 +74,17 @@ async def test_expiry_reaches_agent_on_time(
 
     end_at = await end_soon(live_server, str(session["id"]), 0.5)
     expired = await agent.expect(SessionExpired, timeout=5)
-    lag = (utc_now() - end_at).total_seconds()
-    assert 0 <= lag < 0.5, f"expired {lag:.3f} s after its end"
+    # Delivery is bounded loosely: CI runs three test workers on two cores, and the
+    # scheduler alone can hold this process for longer than the timer's own error.
+    delivered_after = (utc_now() - end_at).total_seconds()
+    assert 0 <= delivered_after < 2, f"reached the agent {delivered_after:.3f} s after its end"
     assert expired.action == "logoff"
     assert expired.grace_seconds == live_server.settings.logoff_grace_seconds
 
     row = (await admin.get(f"/api/v1/sessions/{session['id']}")).json()
     assert row["status"] == "EXPIRED" and row["end_reason"] == "expired"
-    assert datetime.fromisoformat(row["actual_end_at"]) >= end_at
+    decided_after = (datetime.fromisoformat(row["actual_end_at"]) - end_at).total_seconds()
+    assert 0 <= decided_after < 0.5, f"the server expired it {decided_after:.3f} s after its end"
     events = (await admin.get("/api/v1/events", params={"session_id": session["id"]})).json()
     assert [e["type"] for e in events["items"]].count("SESSION_EXPIRED") == 1
     await agent.close()
