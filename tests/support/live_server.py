@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-password-123"
+# How long a task the server left running may take to unwind once cancelled.
+LEFT_BEHIND_SECONDS = 10.0
 
 
 def server_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -68,6 +70,7 @@ class LiveServer:
         self._server: GameOpsServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._clients: list[httpx.AsyncClient] = []
+        self._tasks_before: set[asyncio.Task[Any]] | None = None
 
     @property
     def services(self) -> Services:
@@ -85,6 +88,8 @@ class LiveServer:
     async def start(self) -> None:
         if self._socket.fileno() == -1:  # uvicorn closes its socket on shutdown: same port again
             self._socket = _bound_socket(self.port)
+        if self._tasks_before is None:
+            self._tasks_before = asyncio.all_tasks()
         config = uvicorn_config(self.settings, "127.0.0.1", self.port)
         self._server = GameOpsServer(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -114,6 +119,21 @@ class LiveServer:
             await client.aclose()
         await self.stop()
         self._socket.close()
+        await self._end_left_behind_tasks()
+
+    async def _end_left_behind_tasks(self) -> None:
+        """Cancel what the server left running, and name what will not end. The event loop
+        cancels leftovers when the test ends anyway, but a task that ignores its cancellation
+        would hang it silently until pytest-timeout, with no word of which task it was."""
+        left = asyncio.all_tasks() - (self._tasks_before or set()) - {asyncio.current_task()}
+        for task in left:
+            task.cancel()
+        _, stuck = await asyncio.wait(left, timeout=LEFT_BEHIND_SECONDS) if left else (set(), set())
+        if stuck:
+            for task in stuck:
+                task.print_stack()
+            names = sorted(task.get_name() for task in stuck)
+            raise AssertionError(f"tasks that did not end when cancelled: {names}")
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
