@@ -245,9 +245,10 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
-    hub = AgentHub(bus)
+    # A server going away sends its agents back as fast as it measured it could take them.
+    admission = Admission(settings.agent_handshakes_at_once)
+    hub = AgentHub(bus, admission.reconnect_rate)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
-    hub = AgentHub(bus)
     throttle = build_throttle(
         settings.redis_url,
         settings.redis_prefix,
@@ -270,7 +271,7 @@ def build_services(settings: Settings) -> Services:
         hub=hub,
         heartbeats=_heartbeats(settings, database, hub),
         presence=PresenceWriter(database, login_view(play_rules)),
-        admission=Admission(settings.agent_handshakes_at_once),
+        admission=admission,
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,
