@@ -147,7 +147,9 @@ class AgentHub:
         give the frames up to ``within`` seconds to leave."""
         self.sending_away = True
         connections = tuple(self._connections.values())
-        spread = reconnect_spread(len(connections), self._reconnect_rate())
+        rate = self._reconnect_rate()
+        spread = reconnect_spread(len(connections), rate)
+        log.info("agents told to reconnect", agents=len(connections), spread=spread, rate=rate)
         for connection in connections:
             delay = round(self._rng.uniform(0, spread), 2)
             connection.send(Reconnect(after_seconds=delay))
