@@ -13,8 +13,8 @@ back while the server is still full is refused again. So:
   apart (at the measured rate), one after the other, so that the agents turned away come
   back about when there is room for them, not all at once and not long after the storm.
 * What it measured tells a server going away how fast to send its agents back
-  (``reconnect_rate``): the rate it kept up while it had to refuse, which is what its
-  successor on this machine can take (at least).
+  (``reconnect_rate``): the most it finished a second, which its successor on this machine
+  can take too (a reconnect writes less than a first connect).
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ RATE_WINDOW_SECONDS = 5.0
 FIRST_LATENCY_SECONDS = 1.0
 # How much a newly finished handshake moves the latency estimate.
 LATENCY_WEIGHT = 0.05
-# A server that never had to refuse knows only that it can take at least what came: its
-# agents are sent back at no fewer than this many a second.
+# Agents are sent back at no fewer than this many a second, whatever was measured: a
+# server that never saw a storm knows only that it took what came.
 UNMEASURED_RECONNECTS_PER_SECOND = 250.0
 
 
@@ -67,25 +67,20 @@ class Admission:
         self._entered: deque[float] = deque()  # when the handshakes in progress began
         self._finished: deque[float] = deque()  # when handshakes finished, lately
         self._booked_until = 0.0  # the last return time handed out
-        self._busiest = 0.0  # the highest rate measured, by the window's end
-        self._busiest_refusing = 0.0  # ...at a moment it had to refuse (it was the limit)
+        self._busiest = 0.0  # the highest rate measured
 
     def enter(self) -> float | None:
         if self.in_progress < self.capacity:
             self.in_progress += 1
             self._entered.append(self._clock())
             return None
-        if self._measured_throughout():
-            self._busiest_refusing = max(self._busiest_refusing, self.measured_rate)
         return self.turn_away()
 
     def reconnect_rate(self) -> float:
         """Handshakes a second this server's agents should come back at when it goes away:
-        the most it finished while it was turning agents away (it was the bottleneck, and
-        a restarted server on this machine finishes as many); if it never was, at least
-        what it finished, and no fewer than ``UNMEASURED_RECONNECTS_PER_SECOND``."""
-        if self._busiest_refusing > 0:
-            return self._busiest_refusing
+        the most it finished a second (it took that many; so does a successor on this
+        machine), and no fewer than ``UNMEASURED_RECONNECTS_PER_SECOND``: never spread
+        out longer than before the rate was measured."""
         return max(UNMEASURED_RECONNECTS_PER_SECOND, self._busiest)
 
     def leave(self) -> None:
@@ -105,12 +100,6 @@ class Admission:
         while self._finished and self._finished[0] < horizon:
             self._finished.popleft()
         return len(self._finished) / RATE_WINDOW_SECONDS
-
-    def _measured_throughout(self) -> bool:
-        """Handshakes finished all through the rate's window (not a storm's first seconds,
-        which would count as a low rate)."""
-        window = self._clock() - RATE_WINDOW_SECONDS * 0.8
-        return bool(self._finished) and self._finished[0] <= window
 
     @property
     def rate(self) -> float:
