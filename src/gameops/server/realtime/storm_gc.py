@@ -9,7 +9,8 @@ finds nothing.
 So while handshakes pour in, what has survived so far is moved out of the collector's sight
 every tick (``gc.freeze``, which only moves a list). Once the storm has passed it is handed
 back (``gc.unfreeze``) and collected as usual: what died meanwhile in a reference cycle
-(about 40 objects per connection that ended) is freed then, not kept for good.
+(about 40 objects per connection that ended) is freed then, not kept for good. (Handed back
+with it: what ``runner.serve`` froze at start-up.)
 """
 
 from __future__ import annotations
