@@ -72,6 +72,7 @@ from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import PresenceWriter
 from gameops.server.realtime.price_board import PriceBoard
+from gameops.server.realtime.storm_gc import StormCollector
 from gameops.server.realtime.sync_requests import SyncAnswers
 from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.receipts.endpoints import router as receipts_router
@@ -100,7 +101,7 @@ from gameops.server.web.router import mount_web
 
 log = structlog.get_logger(__name__)
 # Services.stop: the whole (under the 15 s a replica has after SIGTERM), and the least any
-# one part gets when earlier ones used it up (16 parts: 10 + 16 * 0.2 = 13.2 s at worst).
+# one part gets when earlier ones used it up (20 parts: 10 + 20 * 0.2 = 14 s at worst).
 STOP_SECONDS = 10.0
 # The agents' reconnect messages leave within this at shutdown (before the steps above).
 SEND_AWAY_SECONDS = 2.0
@@ -128,6 +129,7 @@ class Services:
     heartbeats: HeartbeatBatcher
     presence: PresenceWriter
     admission: Admission
+    storm_gc: StormCollector
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -156,6 +158,7 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
+        self.storm_gc.start()
         self.command_sweeper.start()
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
@@ -179,6 +182,7 @@ class Services:
             ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
+            ("storm collector", self.storm_gc.stop),
             ("command sweeper", self.command_sweeper.stop),
             ("console watch", self.console_watch.stop),
             ("consoles", self.consoles.close),
@@ -245,9 +249,10 @@ def build_services(settings: Settings) -> Services:
     gateway = gateway_from_settings(settings)
     time_sales = CardTimeSales()
     keys, passwords = TokenKeys(settings.jwt_secret(), settings), Passwords()
-    hub = AgentHub(bus)
+    # A server going away sends its agents back as fast as it measured it could take them.
+    admission = Admission(settings.agent_handshakes_at_once)
+    hub = AgentHub(bus, admission.reconnect_rate)
     # Guesses (logins, agent tokens) are limited in Redis when replicas share one.
-    hub = AgentHub(bus)
     throttle = build_throttle(
         settings.redis_url,
         settings.redis_prefix,
@@ -270,7 +275,8 @@ def build_services(settings: Settings) -> Services:
         hub=hub,
         heartbeats=_heartbeats(settings, database, hub),
         presence=PresenceWriter(database, login_view(play_rules)),
-        admission=Admission(settings.agent_handshakes_at_once),
+        admission=admission,
+        storm_gc=StormCollector(lambda: admission.measured_rate),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,

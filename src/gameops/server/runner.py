@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
@@ -36,6 +37,10 @@ def uvicorn_config(settings: Settings, host: str, port: int, **extra: Any) -> uv
         create_app(settings),
         host=host,
         port=port,
+        # websockets' Sans-I/O protocol, named so that no other install (wsproto) or
+        # default changes it: server CPU per handshake (accept and close, 400 in a row):
+        # 0.63-0.70 ms, wsproto 0.78-0.88 ms, websockets' legacy protocol 0.73-1.15 ms.
+        ws="websockets-sansio",
         # permessage-deflate keeps a compression context per socket: tens of KiB each,
         # for frames of a few hundred bytes. Off.
         ws_per_message_deflate=False,
@@ -77,4 +82,9 @@ def serve(host: str, port: int, migrate: bool, console: Console) -> None:
         f"log in as [bold]{settings.admin_username}[/] with GAMEOPS_ADMIN_PASSWORD, or the "
         "password printed below on the very first start."
     )
-    GameOpsServer(uvicorn_config(settings, host, port)).run()
+    config = uvicorn_config(settings, host, port)
+    # Everything imported and built so far (a quarter of a million objects) lives as long
+    # as the process: out of the collector's sight, full collections stop walking it
+    # (in-process, 1,000 agents' connects, hellos and disconnects: 1.2 s of them, 0.1 s).
+    gc.freeze()
+    GameOpsServer(config).run()

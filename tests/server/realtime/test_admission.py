@@ -20,6 +20,7 @@ from gameops.server.realtime.admission import (
     MAX_DELAY_SECONDS,
     OVERFLOW_SECONDS,
     TARGET_SECONDS,
+    UNMEASURED_RECONNECTS_PER_SECOND,
     Admission,
 )
 from gameops.sim.fleet import SimStation, simulated_agent
@@ -66,6 +67,28 @@ def test_as_many_are_let_in_as_finish_in_a_few_seconds_and_appointments_keep_pac
     delays = [gate.enter() or 0.0 for _ in range(1000)]  # ten seconds of the server's work
     assert max(delays) <= 1.0 + 10 + JITTER_SECONDS
     assert sum(d < 6.0 for d in delays) == pytest.approx(500, abs=30)  # evenly spread
+
+
+def test_agents_are_sent_back_at_the_most_the_server_finished_a_second() -> None:
+    now = [0.0]
+    gate = Admission(10, rng=random.Random(7), clock=lambda: now[0])
+    assert gate.reconnect_rate() == UNMEASURED_RECONNECTS_PER_SECOND  # nothing measured
+    for _ in range(4000):  # ten seconds at 400 a second
+        assert gate.enter() is None
+        now[0] += 1 / 400
+        gate.leave()
+    for _ in range(600):  # then slower (a heavier load): the most it took still counts
+        gate.enter()
+        now[0] += 1 / 120
+        gate.leave()
+    assert gate.measured_rate == pytest.approx(120, abs=2)
+    assert gate.reconnect_rate() == pytest.approx(400, abs=2)
+    slow = Admission(10, rng=random.Random(7), clock=lambda: now[0])
+    for _ in range(1000):  # a slow server: never spread out longer than unmeasured
+        slow.enter()
+        now[0] += 1 / 50
+        slow.leave()
+    assert slow.reconnect_rate() == UNMEASURED_RECONNECTS_PER_SECOND
 
 
 def test_more_waiting_than_fits_comes_back_at_the_end_of_the_longest_delay() -> None:

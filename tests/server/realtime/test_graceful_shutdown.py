@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from gameops.agent.backoff import Backoff
 from gameops.agent.link import AgentLink, LinkHooks, LinkTuning
 from gameops.protocol import AgentHello, CloseCode, Heartbeat, Reconnect, SyncRequest
+from gameops.server.realtime.admission import UNMEASURED_RECONNECTS_PER_SECOND as UNMEASURED
 from gameops.server.realtime.hub import RECONNECT_SPREAD_LIMIT, reconnect_spread
 from tests.agent.harness import captured_events
 from tests.support.agent_client import ScriptedAgent
@@ -25,9 +26,10 @@ from tests.support.waiting import eventually
 
 
 def test_the_reconnect_spread_grows_with_the_agents_within_limits() -> None:
-    assert reconnect_spread(1) == 1.0  # a few agents: still not all in the same second
-    assert reconnect_spread(2500) == 10.0
-    assert reconnect_spread(100_000) == RECONNECT_SPREAD_LIMIT  # nobody waits a minute
+    assert reconnect_spread(1, 250) == 1.0  # a few agents: still not all in the same second
+    assert reconnect_spread(2500, 250) == 10.0
+    assert reconnect_spread(2500, 1000) == 2.5  # a server that measured it takes more
+    assert reconnect_spread(100_000, 250) == RECONNECT_SPREAD_LIMIT  # nobody waits a minute
 
 
 async def test_stopping_stops_accepting_then_tells_each_agent_its_own_delay(
@@ -50,7 +52,7 @@ async def test_stopping_stops_accepting_then_tells_each_agent_its_own_delay(
     with pytest.raises(ConnectionRefusedError):
         await websockets.connect(f"{live_server.ws_url}/ws/agent/{uuid.uuid4()}")
     await stopping
-    assert all(0 <= delay <= reconnect_spread(5) for delay in delays)
+    assert all(0 <= delay <= reconnect_spread(5, UNMEASURED) for delay in delays)
     assert len(set(delays)) > 1  # jittered, not one second for all
 
 
@@ -79,7 +81,8 @@ async def test_real_agents_are_sent_away_and_come_back_after_a_restart(
         told = [e for e in scheduled if e["after"] == "reconnect"]
         assert len(told) == 4
         waits = [e["in_seconds"] for e in told]
-        assert all(0 <= wait <= reconnect_spread(4) for wait in waits) and len(set(waits)) > 1
+        assert all(0 <= wait <= reconnect_spread(4, UNMEASURED) for wait in waits)
+        assert len(set(waits)) > 1
 
         await server.start()
         admin = await server.admin_client()

@@ -12,6 +12,9 @@ back while the server is still full is refused again. So:
 * A refused agent is given an appointment: return times one handshake's share of a second
   apart (at the measured rate), one after the other, so that the agents turned away come
   back about when there is room for them, not all at once and not long after the storm.
+* What it measured tells a server going away how fast to send its agents back
+  (``reconnect_rate``): the most it finished a second, which its successor on this machine
+  can take too (a reconnect writes less than a first connect).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ RATE_WINDOW_SECONDS = 5.0
 FIRST_LATENCY_SECONDS = 1.0
 # How much a newly finished handshake moves the latency estimate.
 LATENCY_WEIGHT = 0.05
+# Agents are sent back at no fewer than this many a second, whatever was measured: a
+# server that never saw a storm knows only that it took what came.
+UNMEASURED_RECONNECTS_PER_SECOND = 250.0
 
 
 class Admission:
@@ -61,6 +67,7 @@ class Admission:
         self._entered: deque[float] = deque()  # when the handshakes in progress began
         self._finished: deque[float] = deque()  # when handshakes finished, lately
         self._booked_until = 0.0  # the last return time handed out
+        self._busiest = 0.0  # the highest rate measured
 
     def enter(self) -> float | None:
         if self.in_progress < self.capacity:
@@ -69,11 +76,19 @@ class Admission:
             return None
         return self.turn_away()
 
+    def reconnect_rate(self) -> float:
+        """Handshakes a second this server's agents should come back at when it goes away:
+        the most it finished a second (it took that many; so does a successor on this
+        machine), and no fewer than ``UNMEASURED_RECONNECTS_PER_SECOND``: never spread
+        out longer than before the rate was measured."""
+        return max(UNMEASURED_RECONNECTS_PER_SECOND, self._busiest)
+
     def leave(self) -> None:
         """A handshake ended: its room is free, and it counts for the rate."""
         now = self._clock()
         self.in_progress -= 1
         self._finished.append(now)
+        self._busiest = max(self._busiest, self.measured_rate)
         # Which handshake ended is not known; any began about a latency ago, under load.
         began = self._entered.popleft() if self._entered else now
         self.latency += LATENCY_WEIGHT * (max(now - began, 0.001) - self.latency)

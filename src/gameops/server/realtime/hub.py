@@ -29,15 +29,15 @@ from gameops.server.stations.events import AgentAccessEnded
 log = structlog.get_logger(__name__)
 OUTGOING_LIMIT = 256
 # A server going away spreads its agents' reconnects so that whoever takes them (the other
-# replicas, or this one restarted) sees about this many handshakes a second...
-RECONNECTS_PER_SECOND = 250
-# ...over at least a second and at most this long (agents wait at most a minute in all).
+# replicas, or this one restarted) sees as many handshakes a second as it can finish
+# (``Admission.reconnect_rate``), over at least a second and at most this long (agents
+# wait at most a minute in all).
 RECONNECT_SPREAD_LIMIT = 30.0
 
 
-def reconnect_spread(agents: int) -> float:
+def reconnect_spread(agents: int, per_second: float) -> float:
     """The window over which ``agents`` told to reconnect are spread, in seconds."""
-    return min(RECONNECT_SPREAD_LIMIT, max(1.0, agents / RECONNECTS_PER_SECOND))
+    return min(RECONNECT_SPREAD_LIMIT, max(1.0, agents / per_second))
 
 
 class AgentConnection:
@@ -104,8 +104,14 @@ class AgentConnection:
 
 
 class AgentHub:
-    def __init__(self, bus: EventBus, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        reconnect_rate: Callable[[], float],
+        rng: random.Random | None = None,
+    ) -> None:
         self._bus = bus
+        self._reconnect_rate = reconnect_rate  # handshakes a second a successor can take
         self._rng = rng or random.Random()
         self._origin = uuid.uuid4().hex
         self._connections: dict[uuid.UUID, AgentConnection] = {}
@@ -141,7 +147,9 @@ class AgentHub:
         give the frames up to ``within`` seconds to leave."""
         self.sending_away = True
         connections = tuple(self._connections.values())
-        spread = reconnect_spread(len(connections))
+        rate = self._reconnect_rate()
+        spread = reconnect_spread(len(connections), rate)
+        log.info("agents told to reconnect", agents=len(connections), spread=spread, rate=rate)
         for connection in connections:
             delay = round(self._rng.uniform(0, spread), 2)
             connection.send(Reconnect(after_seconds=delay))
