@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from gameops.server.events.schemas import EventPublic
 from gameops.server.outbox.store import stage
 
 E = TypeVar("E", bound=DomainEvent)
+_LOCKED = "gameops_locked_stations"
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
@@ -50,20 +51,25 @@ class EventDispatcher:
         # Held here until the commit: the session's identity map keeps an object only while
         # something refers to it, and the handlers' ``db.get(Station, ...)`` then finds it
         # without a query (a batch of expiries: one query, not two per session).
-        locked: dict[uuid.UUID, Station] = {}
+        locked = _locked(db)
         while recorded := take_recorded(db):
-            about = {e.station_id for e in recorded if e.station_id is not None}
-            await _lock_stations(db, about - locked.keys(), locked)
-            for event in recorded:
-                row = _audit_row(event)
-                if row is not None:
-                    db.add(row)
-                    audit_rows.append(row)
-                if event.broadcast:
-                    stage(db, DOMAIN, event.to_message())
-                for handler in self._handlers[type(event)]:
-                    await handler(db, event)
-            await self._handle_batches(db, recorded)
+            # What the change wrote is in the database (the handlers read it, as their
+            # queries' autoflush would have); what the handlers add, with the audit and
+            # outbox rows, goes in later, a statement per table, not piecemeal at each query.
+            await db.flush()
+            with db.no_autoflush:
+                about = {e.station_id for e in recorded if e.station_id is not None}
+                await _lock_stations(db, about - locked.keys(), locked)
+                for event in recorded:
+                    row = _audit_row(event)
+                    if row is not None:
+                        db.add(row)
+                        audit_rows.append(row)
+                    if event.broadcast:
+                        stage(db, DOMAIN, event.to_message())
+                    for handler in self._handlers[type(event)]:
+                        await handler(db, event)
+                await self._handle_batches(db, recorded)
         if audit_rows:
             await db.flush()  # the feed shows each row with its id
             for row in audit_rows:
@@ -77,6 +83,22 @@ class EventDispatcher:
         for event_type, events in by_type.items():
             for batch_handler in self._batch_handlers[event_type]:
                 await batch_handler(db, events)
+
+
+def hold_locked(db: AsyncSession, stations: Iterable[Station]) -> None:
+    """The transaction has read ``stations`` FOR UPDATE: it holds their row locks until it
+    ends, and the dispatcher need not take them again."""
+    _locked(db).update((station.id, station) for station in stations)
+
+
+def _locked(db: AsyncSession) -> dict[uuid.UUID, Station]:
+    """The stations this transaction holds locked (a session may outlive a transaction)."""
+    transaction = db.sync_session.get_transaction()
+    held = db.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = db.info[_LOCKED] = (transaction, {})
+    stations: dict[uuid.UUID, Station] = held[1]
+    return stations
 
 
 async def _lock_stations(

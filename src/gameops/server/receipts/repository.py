@@ -34,8 +34,9 @@ async def next_number(db: AsyncSession) -> int:
 async def station_name(db: AsyncSession, station_id: uuid.UUID | None) -> str | None:
     if station_id is None:
         return None
-    name: str | None = await db.scalar(select(Station.name).where(Station.id == station_id))
-    return name
+    # The sale's transaction has its station already (locked): no query then.
+    station = await db.get(Station, station_id)
+    return station.name if station is not None else None
 
 
 async def person(db: AsyncSession, user_id: uuid.UUID | None) -> str | None:
