@@ -786,8 +786,9 @@ async def sell_burst(
         rate = await measure_sale_rate(client, probe, args.concurrency, progress)
         console.print(f"sale rate: {rate:.1f} a second over {len(probe)} sales, "
                       f"{args.concurrency} at a time")  # fmt: skip
-    selling_until = time.time() + RATE_MARGIN * count / rate + LEAD
-    minute = selling_until - selling_until % 60 + 60  # the burst's minute starts here
+    # The burst's minute starts here: any second will do (a sale made t seconds before it,
+    # for ceil(t / 60) minutes, ends within it), not the next whole minute on the clock.
+    minute = time.time() + RATE_MARGIN * count / rate + LEAD
     window = minute - EARLY
     task = progress.add_task("selling the burst", total=count)
     ends: dict[str, datetime] = {}
