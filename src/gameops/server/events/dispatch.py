@@ -5,18 +5,21 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gameops.protocol import utc_now
 from gameops.server.bus import DOMAIN, EVENTS
 from gameops.server.db.models import Event, Station
 from gameops.server.events.base import DomainEvent, take_recorded
 from gameops.server.events.schemas import EventPublic
-from gameops.server.outbox.store import stage
+from gameops.server.outbox.store import stage, write_staged
 
 E = TypeVar("E", bound=DomainEvent)
+_EVENTS = cast(Table, Event.__table__)
+_INSERT_AUDIT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 _LOCKED = "gameops_locked_stations"
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
@@ -47,7 +50,7 @@ class EventDispatcher:
         self._batch_handlers[event_type].append(handler)
 
     async def settle(self, db: AsyncSession) -> None:
-        audit_rows: list[Event] = []
+        audit_rows: list[dict[str, Any]] = []
         # Held here until the commit: the session's identity map keeps an object only while
         # something refers to it, and the handlers' ``db.get(Station, ...)`` then finds it
         # without a query (a batch of expiries: one query, not two per session).
@@ -63,7 +66,6 @@ class EventDispatcher:
                 for event in recorded:
                     row = _audit_row(event)
                     if row is not None:
-                        db.add(row)
                         audit_rows.append(row)
                     if event.broadcast:
                         stage(db, DOMAIN, event.to_message())
@@ -71,9 +73,13 @@ class EventDispatcher:
                         await handler(db, event)
                 await self._handle_batches(db, recorded)
         if audit_rows:
-            await db.flush()  # the feed shows each row with its id
-            for row in audit_rows:
-                stage(db, EVENTS, EventPublic.model_validate(row).model_dump(mode="json"))
+            # One Core INSERT for the rows of every round, not an ORM object each: the
+            # feed shows each row with its id.
+            ids = (await db.execute(_INSERT_AUDIT, audit_rows)).scalars().all()
+            for row, row_id in zip(audit_rows, ids, strict=True):
+                public = EventPublic.model_validate({**row, "id": row_id})
+                stage(db, EVENTS, public.model_dump(mode="json"))
+        await write_staged(db)
 
     async def _handle_batches(self, db: AsyncSession, recorded: list[DomainEvent]) -> None:
         by_type: defaultdict[type[DomainEvent], list[DomainEvent]] = defaultdict(list)
@@ -118,14 +124,15 @@ async def _lock_stations(
         )
 
 
-def _audit_row(event: DomainEvent) -> Event | None:
+def _audit_row(event: DomainEvent) -> dict[str, Any] | None:
     line = event.audit()
     if line is None:
         return None
-    return Event(
-        type=line.type,
-        station_id=event.station_id,
-        session_id=event.session_id,
-        actor_id=event.actor_id,
-        data=line.data,
-    )
+    return {
+        "type": line.type,
+        "created_at": utc_now(),
+        "station_id": event.station_id,
+        "session_id": event.session_id,
+        "actor_id": event.actor_id,
+        "data": line.data,
+    }
