@@ -66,6 +66,7 @@ from gameops.protocol import (
     AgentHello,
     Heartbeat,
     Reconnect,
+    SessionEnd,
     SessionExpired,
     SessionStart,
     StationInfo,
@@ -172,6 +173,8 @@ def _on_frame(fleet: Fleet, ident: str, frame: str | bytes, ws: Any) -> float | 
         fleet.running[ident] = payload.id
     elif isinstance(payload, SessionExpired):
         fleet.expired[str(payload.id)] = time.time()
+        fleet.running.pop(ident, None)
+    elif isinstance(payload, SessionEnd):  # stopped by the bench (start -> agent, sale rate)
         fleet.running.pop(ident, None)
     if payload.TYPE in ACKED_COMMANDS:
         ack = asyncio.ensure_future(ws.send(encode(Ack(id=message_id))))
@@ -503,12 +506,15 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                     client, load, sample, progress
                 )
             if args.sessions:
-                ends = await sell_burst(client, agents, args, progress)
-                burst = start_profile(args, server.pid, work / "expiry-burst.py-spy.txt")
+                busy = {station_id for station_id, _ in sample}
+                burst = await sell_burst(client, agents, args, progress, busy)
+                figures.extra["burst_sale_rate"] = burst.rate
+                figures.extra["burst_failed"] = burst.failed
+                profile = start_profile(args, server.pid, work / "expiry-burst.py-spy.txt")
                 figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(
-                    load, ends, progress, database_url, work
+                    load, burst, progress, database_url, work
                 )
-                stop_profile(burst, work / "expiry-burst.py-spy.txt", figures, "the expiry burst")
+                stop_profile(profile, work / "expiry-burst.py-spy.txt", figures, "the expiry burst")
             console.print(f"start -> agent p99 {figures.push_p99_ms:.1f} ms; expiry lag p99 "
                           f"{figures.expiry_p99_ms:.0f} ms ({figures.expiry_n})")  # fmt: skip
             # The reconnect storm: SIGTERM (agents told 1012), start again on the same data.
@@ -693,6 +699,96 @@ async def received_all(load: LoadGenerator, awaited: int) -> dict[str, float]:
 
 
 EARLY = 1.0  # s: see sell_burst
+# The burst's minute is planned from the sale rate measured first, this much slower (the
+# database grows as it sells, and the machine is shared), plus LEAD seconds.
+RATE_MARGIN = 1.3
+LEAD = 10.0
+
+
+@dataclass
+class Burst:
+    """The burst as sold: each session's end as the sale answered it, the minute they
+    should end in (from ``window``), and what the selling measured."""
+
+    ends: dict[str, datetime]
+    window: float  # epoch seconds: the minute [window, window + 60)
+    planned_rate: float  # sales a second the minute was planned for
+    rate: float  # sales a second the burst's sales ran at
+    last_sold: float  # epoch seconds: the last sale's answer
+    failed: int = 0  # sales refused or failed
+
+    def inside(self, ends: list[float]) -> int:
+        """How many of ``ends`` fall within one minute: the planned one, or any other 60 s
+        that holds more (the server's clock reads a sale's start a little after ours)."""
+        ordered = sorted(ends)
+        most, first = sum(self.window <= end < self.window + 60 for end in ends), 0
+        for last, end in enumerate(ordered):
+            while end - ordered[first] >= 60:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+
+async def _sell_at_once(
+    client: httpx.AsyncClient,
+    station_ids: list[str],
+    concurrency: int,
+    minutes: Any,
+    on_sold: Any,
+) -> list[str]:
+    """Sell at ``station_ids``, ``concurrency`` at a time, each for ``minutes()``. A sale
+    refused or failed does not end the run: what went wrong with each is returned."""
+    limit = asyncio.Semaphore(concurrency)
+    failed: list[str] = []
+
+    async def one(station_id: str) -> None:
+        async with limit:
+            try:
+                response = await client.post(
+                    "/api/v1/sessions/start",
+                    json={"station_id": station_id, "duration_minutes": minutes()},
+                )
+            except httpx.HTTPError as err:
+                failed.append(repr(err)[:200])
+                return
+            if response.status_code != 201:
+                failed.append(f"{response.status_code} {response.text[:200]}")
+                return
+            on_sold(response.json())
+
+    await asyncio.gather(*(one(station_id) for station_id in station_ids))
+    if failed:
+        console.print(f"[red]{len(failed)} of {len(station_ids)} sales failed[/red]; the first: "
+                      + " | ".join(failed[:3]))  # fmt: skip
+    return failed
+
+
+async def measure_sale_rate(
+    client: httpx.AsyncClient, station_ids: list[str], concurrency: int, progress: Progress
+) -> float:
+    """Sales a second, ``concurrency`` at a time, over a first share of the burst's stations;
+    those sessions are stopped again, so the burst sells there too."""
+    task = progress.add_task("measuring the sale rate", total=len(station_ids))
+    sold: list[str] = []
+
+    def on_sold(body: dict[str, Any]) -> None:
+        sold.append(body["id"])
+        progress.advance(task)
+
+    began = time.monotonic()
+    await _sell_at_once(client, station_ids, concurrency, lambda: 60, on_sold)
+    rate = max(len(sold), 1) / (time.monotonic() - began)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def stop(session_id: str) -> None:
+        async with limit:
+            response = await client.delete(f"/api/v1/sessions/{session_id}")
+            if response.status_code != 200:
+                console.print(f"stopping a sale-rate session: {response.status_code} "
+                              f"{response.text[:200]}")  # fmt: skip
+
+    await asyncio.gather(*(stop(session_id) for session_id in sold))
+    return rate
 
 
 async def sell_burst(
@@ -700,45 +796,67 @@ async def sell_burst(
     agents: list[tuple[str, str]],
     args: argparse.Namespace,
     progress: Progress,
-) -> dict[str, datetime]:
+    busy_before: set[str],
+) -> Burst:
     """``--sessions`` sales, ``--concurrency`` at a time, each as long as it takes to end in
-    the same minute: the first whole minute after the sales should be over at
-    ``--sale-rate``. Returns each session's scheduled end."""
+    one common minute. Every sale must have committed before that minute begins (else the
+    burst's expiries queue behind sales): the minute is planned from the sale rate measured
+    over a first share of the stations (``--sale-rate``: the rate to plan for instead),
+    ``RATE_MARGIN`` slower, and the bench says whether the sales were done in time."""
     count = min(args.sessions, len(agents))
+    # Stations the start -> agent sample sold at last, only if the burst needs them all.
+    fresh = [station_id for station_id, _ in agents if station_id not in busy_before]
+    used = [station_id for station_id, _ in agents if station_id in busy_before]
+    random.shuffle(fresh)
+    stations = (fresh + used)[:count]
+    rate = args.sale_rate
+    if rate is None:
+        probe = stations[: min(count, max(2 * args.concurrency, count // 20))]
+        rate = await measure_sale_rate(client, probe, args.concurrency, progress)
+        console.print(f"sale rate: {rate:.1f} a second over {len(probe)} sales, "
+                      f"{args.concurrency} at a time")  # fmt: skip
+    # The burst's minute starts here: any second will do (a sale made t seconds before it,
+    # for ceil(t / 60) minutes, ends within it), not the next whole minute on the clock.
+    minute = time.time() + RATE_MARGIN * count / rate + LEAD
+    window = minute - EARLY
     task = progress.add_task("selling the burst", total=count)
-    selling_until = time.time() + count / args.sale_rate + 60
-    minute = selling_until - selling_until % 60 + 60  # the burst's minute starts here
     ends: dict[str, datetime] = {}
-    limit = asyncio.Semaphore(args.concurrency)
+    answered: list[float] = []
 
-    async def one(station_id: str) -> None:
-        async with limit:
-            # A second early: the server's clock starts a little after ours, and a sale
-            # just after a whole minute before ``minute`` would otherwise end past its end.
-            minutes = max(1, math.ceil((minute - EARLY - time.time()) / 60))
-            response = await client.post(
-                "/api/v1/sessions/start",
-                json={"station_id": station_id, "duration_minutes": minutes},
-            )
-            body = response.json()
-            ends[body["id"]] = datetime.fromisoformat(body["scheduled_end_at"])
-            progress.advance(task)
+    def minutes() -> int:
+        # A second early: the server's clock starts a little after ours, and a sale
+        # just after a whole minute before ``minute`` would otherwise end past its end.
+        return max(1, math.ceil((window - time.time()) / 60))
+
+    def on_sold(body: dict[str, Any]) -> None:
+        ends[body["id"]] = datetime.fromisoformat(body["scheduled_end_at"])
+        answered.append(time.time())
+        progress.advance(task)
 
     began = time.time()
-    await asyncio.gather(*(one(station_id) for station_id, _ in random.sample(agents, count)))
+    failed = await _sell_at_once(client, stations, args.concurrency, minutes, on_sold)
     took = time.time() - began
-    window = minute - EARLY
-    inside = sum(window <= end.timestamp() < window + 60 for end in ends.values())
-    late = "" if inside == len(ends) else ": sold too slowly, lower --sale-rate"
-    console.print(f"sold {len(ends)} in {took:.0f} s ({len(ends) / took:.1f} a second); "
-                  f"{inside} end within the minute from "
-                  f"{datetime.fromtimestamp(window, UTC):%H:%M:%S} UTC{late}")  # fmt: skip
-    return ends
+    if not ends:
+        raise SystemExit("no burst sale went through")
+    burst = Burst(ends, window, rate, len(ends) / took, max(answered), len(failed))
+    inside = burst.inside([end.timestamp() for end in ends.values()])
+    before = window - burst.last_sold
+    clean = (
+        f"the last sale answered {before:.0f} s before the minute began"
+        if before > 0
+        else f"NOT CLEAN: the last sale answered {-before:.0f} s into the minute"
+    )
+    console.print(f"burst sales: {len(ends)} in {took:.0f} s = {burst.rate:.1f} a second "
+                  f"({len(failed)} failed; planned for {rate:.1f}); {clean}; {inside} of "
+                  f"{len(ends)} end within one "
+                  f"minute (planned from {datetime.fromtimestamp(window, UTC):%H:%M:%S} UTC), "
+                  f"as sold")  # fmt: skip
+    return burst
 
 
 async def expiry_lag(
     load: LoadGenerator,
-    ends: dict[str, datetime],
+    burst: Burst,
     progress: Progress,
     database_url: str,
     work: Path,
@@ -746,6 +864,7 @@ async def expiry_lag(
     """Lag from each session's scheduled end as the database has it: a PC's paid time
     starts when its agent takes the session, so its end can be later than the sale said.
     Also where the lag went (``expiry_stages``), kept in ``expiry-moments.json``."""
+    ends = burst.ends
     task = progress.add_task("waiting for the expiries", total=len(ends))
     deadline = max(ends.values()).timestamp() + 30
     while time.time() < deadline:
@@ -759,12 +878,17 @@ async def expiry_lag(
     (work / "expiry-moments.json").write_text(json.dumps(moments))
     for line in stages_report(moments):
         console.print(line)
-    lags = [(m["received"] - m["end"]) * 1000 for s, m in moments.items() if s in ends]
-    moved = [m["end"] - ends[s].timestamp() for s, m in moments.items() if s in ends]
+    mine = {s: m for s, m in moments.items() if s in ends}
+    lags = [(m["received"] - m["end"]) * 1000 for m in mine.values()]
+    moved = [m["end"] - ends[s].timestamp() for s, m in mine.items()]
     if moved:
         console.print(f"ends later than the sale said (a PC's clock starts when it takes "
                       f"its session): p50 {percentile(moved, 50):.2f} s, "
                       f"max {max(moved):.2f} s")  # fmt: skip
+    inside = burst.inside([m["end"] for m in mine.values()])
+    console.print(f"expired and seen by their agents: {len(mine)} of {len(ends)}; {inside} "
+                  f"ended within one minute, as the database has their ends; sold at "
+                  f"{burst.rate:.1f} a second")  # fmt: skip
     if lags:
         console.print(f"expiry lag: p50 {percentile(lags, 50):.0f} ms, p90 "
                       f"{percentile(lags, 90):.0f} ms, max {max(lags):.0f} ms")  # fmt: skip
@@ -801,7 +925,9 @@ def report(args: argparse.Namespace, floor: Figures | None, ours: Figures) -> No
         print("| " + " | ".join(row) + " |")
     print(f"\nHandshakes told to come back (1013), all phases: {ours.refused}. Greeted at the end "
           f"of the cold start: {ours.extra.get('connected_cold')}, of the restart: "
-          f"{ours.extra.get('connected_restart')}. Machine: {machine}.")  # fmt: skip
+          f"{ours.extra.get('connected_restart')}. Burst sales a second: "
+          f"{ours.extra.get('burst_sale_rate', 0):.1f} "
+          f"({ours.extra.get('burst_failed', 0)} failed). Machine: {machine}.")  # fmt: skip
     for what, functions in ours.extra.get("profiles", {}).items():
         print(f"\nserver profile over {what} (py-spy, GIL samples), most own time first:\n")
         print("| own % | under % | function |\n| --- | --- | --- |")
@@ -860,8 +986,8 @@ def main() -> None:
     parser.add_argument(
         "--sale-rate",
         type=float,
-        default=15.0,
-        help="burst sales a second to plan for: the burst's minute is set from it",
+        help="burst sales a second to plan the burst's minute for (default: measured first, "
+        "over a twentieth of the burst's sales, which are stopped again)",
     )
     parser.add_argument(
         "--latency-sample",

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import InsertmanyvaluesSentinelOpts
 
 from gameops.server.errors import CommitUnknown, connection_lost
@@ -30,6 +31,7 @@ from gameops.server.errors import CommitUnknown, connection_lost
 log = structlog.get_logger(__name__)
 _AFTER_COMMIT = "gameops_after_commit"
 _LAST = "gameops_last_before_commit"
+_HELD = "gameops_held"
 
 
 def create_engine(database_url: str) -> AsyncEngine:
@@ -76,9 +78,27 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _HoldingSession(Session):
+    """Holds every object it inserted until its transaction ends. The identity map keeps an
+    object only while something refers to it, so a row a service wrote and let go (a
+    sale's payment) was read back by the handlers that get it (the till, the receipt) in
+    the same transaction: now ``db.get`` finds it without a query."""
+
+
+@event.listens_for(_HoldingSession, "pending_to_persistent")
+def _hold(session: Session, instance: object) -> None:
+    session.info.setdefault(_HELD, []).append(instance)
+
+
+@event.listens_for(_HoldingSession, "after_transaction_end")
+def _let_go(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost: a savepoint's end keeps them
+        session.info.pop(_HELD, None)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit: responses and bus messages are built from them.
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_HoldingSession)
 
 
 def after_commit(db: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gameops.protocol import utc_now
 from gameops.server.bus import DOMAIN, EVENTS
 from gameops.server.db.models import Event, Station
 from gameops.server.events.base import DomainEvent, take_recorded
 from gameops.server.events.schemas import EventPublic
-from gameops.server.outbox.store import stage
+from gameops.server.outbox.store import stage, write_staged
 
 E = TypeVar("E", bound=DomainEvent)
+_EVENTS = cast(Table, Event.__table__)
+_INSERT_AUDIT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_LOCKED = "gameops_locked_stations"
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
@@ -46,28 +50,36 @@ class EventDispatcher:
         self._batch_handlers[event_type].append(handler)
 
     async def settle(self, db: AsyncSession) -> None:
-        audit_rows: list[Event] = []
+        audit_rows: list[dict[str, Any]] = []
         # Held here until the commit: the session's identity map keeps an object only while
         # something refers to it, and the handlers' ``db.get(Station, ...)`` then finds it
         # without a query (a batch of expiries: one query, not two per session).
-        locked: dict[uuid.UUID, Station] = {}
+        locked = _locked(db)
         while recorded := take_recorded(db):
-            about = {e.station_id for e in recorded if e.station_id is not None}
-            await _lock_stations(db, about - locked.keys(), locked)
-            for event in recorded:
-                row = _audit_row(event)
-                if row is not None:
-                    db.add(row)
-                    audit_rows.append(row)
-                if event.broadcast:
-                    stage(db, DOMAIN, event.to_message())
-                for handler in self._handlers[type(event)]:
-                    await handler(db, event)
-            await self._handle_batches(db, recorded)
+            # What the change wrote is in the database (the handlers read it, as their
+            # queries' autoflush would have); what the handlers add, with the audit and
+            # outbox rows, goes in later, a statement per table, not piecemeal at each query.
+            await db.flush()
+            with db.no_autoflush:
+                about = {e.station_id for e in recorded if e.station_id is not None}
+                await _lock_stations(db, about - locked.keys(), locked)
+                for event in recorded:
+                    row = _audit_row(event)
+                    if row is not None:
+                        audit_rows.append(row)
+                    if event.broadcast:
+                        stage(db, DOMAIN, event.to_message())
+                    for handler in self._handlers[type(event)]:
+                        await handler(db, event)
+                await self._handle_batches(db, recorded)
         if audit_rows:
-            await db.flush()  # the feed shows each row with its id
-            for row in audit_rows:
-                stage(db, EVENTS, EventPublic.model_validate(row).model_dump(mode="json"))
+            # One Core INSERT for the rows of every round, not an ORM object each: the
+            # feed shows each row with its id.
+            ids = (await db.execute(_INSERT_AUDIT, audit_rows)).scalars().all()
+            for row, row_id in zip(audit_rows, ids, strict=True):
+                public = EventPublic.model_validate({**row, "id": row_id})
+                stage(db, EVENTS, public.model_dump(mode="json"))
+        await write_staged(db)
 
     async def _handle_batches(self, db: AsyncSession, recorded: list[DomainEvent]) -> None:
         by_type: defaultdict[type[DomainEvent], list[DomainEvent]] = defaultdict(list)
@@ -77,6 +89,22 @@ class EventDispatcher:
         for event_type, events in by_type.items():
             for batch_handler in self._batch_handlers[event_type]:
                 await batch_handler(db, events)
+
+
+def hold_locked(db: AsyncSession, stations: Iterable[Station]) -> None:
+    """The transaction has read ``stations`` FOR UPDATE: it holds their row locks until it
+    ends, and the dispatcher need not take them again."""
+    _locked(db).update((station.id, station) for station in stations)
+
+
+def _locked(db: AsyncSession) -> dict[uuid.UUID, Station]:
+    """The stations this transaction holds locked (a session may outlive a transaction)."""
+    transaction = db.sync_session.get_transaction()
+    held = db.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = db.info[_LOCKED] = (transaction, {})
+    stations: dict[uuid.UUID, Station] = held[1]
+    return stations
 
 
 async def _lock_stations(
@@ -96,14 +124,15 @@ async def _lock_stations(
         )
 
 
-def _audit_row(event: DomainEvent) -> Event | None:
+def _audit_row(event: DomainEvent) -> dict[str, Any] | None:
     line = event.audit()
     if line is None:
         return None
-    return Event(
-        type=line.type,
-        station_id=event.station_id,
-        session_id=event.session_id,
-        actor_id=event.actor_id,
-        data=line.data,
-    )
+    return {
+        "type": line.type,
+        "created_at": utc_now(),
+        "station_id": event.station_id,
+        "session_id": event.session_id,
+        "actor_id": event.actor_id,
+        "data": line.data,
+    }

@@ -77,5 +77,4 @@ async def _number(db: AsyncSession, receipt: Receipt) -> None:
     """Number and store ``receipt`` just before the COMMIT: the counter's row lock, which
     every sale waits for, is then held for the COMMIT only (taken any earlier, 500 logins at
     once queued on it for the rest of each transaction)."""
-    receipt.number = await repository.next_number(db)
-    db.add(receipt)
+    await repository.insert_numbered(db, receipt)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import cast
 
 from sqlalchemy import func, select, update
@@ -137,6 +138,8 @@ async def active_ends(
     db: AsyncSession, session_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, datetime]:
     """The scheduled end of each of ``session_ids`` that is still ACTIVE."""
+    if not session_ids:  # a tick's batch all expired: no query
+        return {}
     query = select(GameSession.id, GameSession.scheduled_end_at).where(
         GameSession.id.in_(session_ids),
         GameSession.status == SessionStatus.ACTIVE,
@@ -160,19 +163,10 @@ async def claim_expiries(
             GameSession.waiting_since.is_(None),  # a PC's clock runs once its agent has it
         )
         .values(status=SessionStatus.EXPIRED, actual_end_at=now, end_reason=EndReason.EXPIRED.value)
-        .returning(GameSession.id)
-        .execution_options(synchronize_session=False)
+        .returning(GameSession)  # the claimed rows as they are now: no second query
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    claimed = sorted(result.scalars())
-    if not claimed:
-        return []
-    query = (
-        select(GameSession)
-        .where(GameSession.id.in_(claimed))
-        .order_by(GameSession.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(await db.scalars(query))
+    return sorted(result.scalars(), key=attrgetter("id"))
 
 
 async def list_sessions(

@@ -123,11 +123,13 @@ async def start_session(
         pending = await _hold_for_card(db, card.require_gateway(gateway), session, charge)
         await desk.settle(db, customer, session.id)
         return pending
+    # What ``begin`` sets, set before the INSERT (not an UPDATE after it).
+    _wait_for_agent(station, session, session.started_at)
     db.add(session)
     await flush_one_active(db)
     await desk.settle(db, customer, session.id)
     payment = await _collect(db, request.payment_method, customer, charge)
-    await begin(db, station, session, actor.id)
+    await begin(db, station, session, actor.id, now=session.started_at)
     await db.flush()  # fills server-side defaults the response shows
     sale = charged(session, payment, station, _quote_public(settings, quote))
     until = desk.now + timedelta(minutes=session.duration_minutes)
@@ -306,13 +308,13 @@ async def begin(
     station: Station,
     session: GameSession,
     actor_id: uuid.UUID | None,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """The session is paid: the station is taken and told to start. A PC's clock waits
     for its agent to take the session (:func:`start_clock`); a console's runs at once."""
     stations.set_status(db, station, StationStatus.IN_SESSION, actor_id=actor_id, reason="session")
-    waits = station.type is StationType.PC
-    session.waiting_since = utc_now() if waits else None
-    session.start_overdue_at = None
+    _wait_for_agent(station, session, now or utc_now())
     record(
         db,
         SessionStarted(
@@ -320,10 +322,15 @@ async def begin(
             actor_id=actor_id,
             duration_minutes=session.duration_minutes,
             customer_name=customer_name(session),
-            waiting_for_agent=waits,
+            waiting_for_agent=session.waiting_since is not None,
             customer_id=session.user_id,
         ),
     )
+
+
+def _wait_for_agent(station: Station, session: GameSession, now: datetime) -> None:
+    session.waiting_since = now if station.type is StationType.PC else None
+    session.start_overdue_at = None
 
 
 def start_clock(db: AsyncSession, session: GameSession) -> bool:

@@ -12,12 +12,14 @@ from gameops.server.payments.domain import PaymentPurpose, PaymentStatus
 from gameops.server.shifts.domain import ShiftPayment, ShiftStatus
 
 
-async def open_shift(db: AsyncSession, *, lock: bool = False) -> Shift | None:
-    """The open shift. Locked (FOR UPDATE), a payment joining it waits for a close in
-    progress and then finds no open shift, so no payment lands in a closed shift."""
+async def open_shift(db: AsyncSession, *, lock: bool = False, shared: bool = False) -> Shift | None:
+    """The open shift. Locked, a payment joining it waits for a close in progress and then
+    finds no open shift, so no payment lands in a closed shift. ``shared`` (FOR SHARE): a
+    payment's lock, which waits for a close (FOR UPDATE) but not for other payments, so
+    that sales do not queue on the shift's row for the rest of their transactions."""
     query = select(Shift).where(Shift.status == ShiftStatus.OPEN)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(read=shared)
     shift: Shift | None = await db.scalar(query.execution_options(populate_existing=True))
     return shift
 

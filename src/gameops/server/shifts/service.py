@@ -45,7 +45,7 @@ class ShiftTill:
     async def on_payment(self, db: AsyncSession, event: PaymentChanged) -> None:
         if event.status is not PaymentStatus.COMPLETED:
             return
-        shift = await repository.open_shift(db, lock=True)
+        shift = await repository.open_shift(db, lock=True, shared=True)
         if shift is None:
             if event.method is PaymentMethod.CASH and self._required:
                 raise Conflict(NO_SHIFT)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gameops.protocol import utc_now
 from gameops.server.db.models import AgentToken, Station
 from gameops.server.db.pages import fetch_page
+from gameops.server.events.dispatch import hold_locked
 from gameops.server.stations.domain import StationStatus, StationType
 
 _id_order = attrgetter("int")  # how the database orders uuids
@@ -24,6 +25,8 @@ async def get_live(
     if lock:
         query = query.with_for_update()
     station: Station | None = await db.scalar(query)
+    if lock and station is not None:
+        hold_locked(db, [station])
     return station
 
 
@@ -37,7 +40,9 @@ async def lock_many(
         .order_by(Station.id)
         .with_for_update()
     )
-    return {station.id: station for station in await db.scalars(query)}
+    stations = {station.id: station for station in await db.scalars(query)}
+    hold_locked(db, stations.values())
+    return stations
 
 
 async def live_many(
