@@ -215,11 +215,10 @@ def build_services(settings: Settings) -> Services:
         await dispatcher.settle(db)
         await announce(db)  # PostgreSQL: the relay hears of it at the commit
 
-    handed_over = Committed(bus, committed, deliver_here=single_process)
     database = Database(
         create_engine(settings.database_url),
         before_commit=settle,
-        committed=handed_over,
+        committed=Committed(bus, committed, deliver_here=single_process),
         commit_check=OutboxCommitCheck(),
     )
     relay = OutboxRelay(
@@ -228,7 +227,6 @@ def build_services(settings: Settings) -> Services:
         committed,
         poll_seconds=settings.outbox_poll_seconds,
         keep_sent=timedelta(minutes=settings.outbox_keep_sent_minutes),
-        handed_over=handed_over,
     )
     # Console plug and router passwords are stored encrypted with this key.
     secrets = DeviceSecrets(settings.device_secret())

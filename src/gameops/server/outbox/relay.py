@@ -10,12 +10,10 @@ staged messages sends a NOTIFY with its commit (``store.announce``) and the hold
 on its lock's connection: it is woken by another replica's commit at once, not at its next
 poll (the poll stays, for a notification lost with a connection).
 
-A server that is the only process (the in-process bus) does not make its subscribers wait
-for the relay: :class:`Committed` hands the messages of each of its transactions (agent
-commands, domain events, the feed) to this process's subscribers as soon as the transaction
-is done, and the relay then only marks those rows sent, without reading them back; a row it
-does read and publish (another process wrote it, or it was committed but not yet handed
-over) is dropped as a repeat. The row stays the durable record (a crash between the commit
+A server that is the only process (the in-process bus) does not make its agents wait for
+the relay: :class:`Committed` hands the agent commands of each of its transactions to the
+agents' sockets as soon as the transaction is done, and the relay's publish of the same rows
+later is dropped as a repeat. The row stays the durable record (a crash between the commit
 and the hand-over loses nothing; the relay sends it after the restart) and the order is
 kept: with one process, transactions hand over in the order they commit, and two about one
 station commit in turn (``events/dispatch.py`` locks the station).
@@ -36,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from gameops.protocol import utc_now
-from gameops.server.bus import Envelope, EventBus
+from gameops.server.bus import AGENT_COMMANDS, Envelope, EventBus
 from gameops.server.db.engine import Database
 from gameops.server.db.models import OutboxMessage
 from gameops.server.jobs import finish_within
@@ -52,11 +50,10 @@ RELEASE_SECONDS = 1.0
 
 class Committed:
     """Told at each commit in this process (``Database(committed=...)``): wakes the relay
-    if the transaction staged messages and, if ``deliver_here``, hands them to this
-    process's subscribers once its session is closed (the relay marks them sent:
-    :meth:`take_handed_over`). Only for a server that is the only process: with several
-    replicas a command sent here at once could overtake an earlier one for the same agent
-    still on its way from another replica.
+    if the transaction staged messages and, if ``deliver_here``, hands its agent commands
+    to this process's subscribers once its session is closed. Only for a server that is the
+    only process: with several replicas a command sent here at once could overtake an
+    earlier one for the same agent still on its way from another replica.
 
     Hand-overs keep the order of the commits even when one session takes longer to close
     than the next (each waits for those committed before it). Handed over once closed, not
@@ -69,36 +66,30 @@ class Committed:
         self._wake = wake
         self._deliver_here = deliver_here
         self._handovers: deque[_Handover] = deque()  # in commit order
-        self._handed_over: list[int] = []  # ids delivered here, not yet marked sent
 
     def __call__(self, db: AsyncSession) -> Callable[[], None] | None:
         messages = store.staged(db)
         if not messages:
             return None
-        if not self._deliver_here:
-            self._wake.set()
+        self._wake.set()
+        commands = [
+            Envelope(m.channel, m.payload, m.id) for m in messages if m.channel == AGENT_COMMANDS
+        ]
+        if not self._deliver_here or not commands:
             return None
-        handover = _Handover([Envelope(m.channel, m.payload, m.id) for m in messages])
+        handover = _Handover(commands)
         self._handovers.append(handover)
         return lambda: self._ready(handover)
-
-    def take_handed_over(self) -> list[int]:
-        """The ids of the messages delivered here since last asked: sent, for the relay."""
-        handed, self._handed_over = self._handed_over, []
-        return handed
 
     def _ready(self, handover: _Handover) -> None:
         handover.ready = True
         while self._handovers and self._handovers[0].ready:
-            messages = self._handovers.popleft().messages
-            self._bus.deliver_here(messages)
-            self._handed_over += [m.id for m in messages if m.id is not None]
-        self._wake.set()  # the relay marks them sent
+            self._bus.deliver_here(self._handovers.popleft().commands)
 
 
 @dataclass
 class _Handover:
-    messages: list[Envelope]
+    commands: list[Envelope]
     ready: bool = False
 
 
@@ -167,10 +158,8 @@ class OutboxRelay:
         keep_sent: timedelta,
         prune_every_seconds: float = 60.0,
         stop_seconds: float = 5.0,
-        handed_over: Committed | None = None,
     ) -> None:
         self._database = database
-        self._handed_over = handed_over
         self._bus = bus
         self._poll = poll_seconds
         self._keep_sent = keep_sent
@@ -239,16 +228,9 @@ class OutboxRelay:
         """Publish every committed unsent message, oldest first."""
         if not await self._leader.holds():
             return
-        handed = self._handed_over.take_handed_over() if self._handed_over else []
         while True:
             async with self._database.sessionmaker() as db:
-                if handed:  # delivered at their commit: marked sent, not read back
-                    async with db.begin():
-                        await store.mark_sent(db, handed, utc_now())
-                        rows = await store.unsent(db, BATCH)
-                    handed = []
-                else:
-                    rows = await store.unsent(db, BATCH)
+                rows = await store.unsent(db, BATCH)
             self.waiting_since = rows[0].created_at if rows else None
             if rows:
                 await self._publish(rows)
