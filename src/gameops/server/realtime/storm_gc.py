@@ -15,12 +15,12 @@ with it: what ``runner.serve`` froze at start-up.)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import time
 from collections.abc import Callable
 from typing import Protocol
+
+from gameops.server.jobs import Periodic
 
 # Handshakes finished a second above which agents are storming in.
 STORM_RATE = 50.0
@@ -49,26 +49,20 @@ class StormCollector:
         self._clock = clock
         self.frozen = False
         self._storm_seen_at = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._ticks = Periodic("storm-gc", TICK_SECONDS, self._tick_async)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="storm-gc")
+        self._ticks.start()
 
     async def stop(self) -> None:
         """No more ticks; what is frozen is handed back to the collector."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._ticks.stop()
         if self.frozen:
             self._gc.unfreeze()
             self.frozen = False
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            self.tick()
+    async def _tick_async(self) -> None:
+        self.tick()
 
     def tick(self) -> None:
         now = self._clock()
