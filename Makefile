@@ -29,7 +29,8 @@ run: install
 ## a thread) and the longest tests start first (SLOW_FIRST): the CPU the test processes use
 ## fell to 0.57 of before for tests/server and 0.79 for agent+web (same machine, ratios);
 ## the whole run, timed again on the quiet machine the same day: 10 min 34 s and 9 min 48 s
-## (1,153 tests).
+## (1,153 tests). On the slower VM of the afternoon (the bench's bare floor 2.6x slower to
+## connect): 18 min 17 s and 18 min 01 s for 1,178 tests, nothing else running.
 TEST_WORKERS ?= 3
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
