@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gameops.server.db.models import Reservation, Station, User
@@ -17,22 +17,36 @@ from gameops.server.stations.domain import StationType
 # The name of the PostgreSQL exclusion constraint and the text of the SQLite triggers'
 # abort (0100 migration): how an overlap is told from any other integrity error.
 OVERLAP = "reservations_no_overlap"
+# PostgreSQL's SQLSTATE for "deadlock detected", and how often an insert it ended is tried.
+DEADLOCK = "40P01"
+DEADLOCK_ATTEMPTS = 5
 
 
 async def insert(db: AsyncSession, reservation: Reservation) -> bool:
     """Add ``reservation``; False when the database refuses it as overlapping an active
     booking of its station. Concurrent bookings cannot both pass: on PostgreSQL the second
     insert waits on the first's transaction and fails once it commits; SQLite has one
-    writer at a time, and its trigger checks under that lock."""
-    try:
-        async with db.begin_nested():
-            db.add(reservation)
-            await db.flush()
-    except IntegrityError as err:
-        if OVERLAP not in str(err.orig):
-            raise
-        return False
-    return True
+    writer at a time, and its trigger checks under that lock.
+
+    Several inserts of one slot at once can wait on each other through the exclusion
+    constraint, and PostgreSQL then aborts all but one with "deadlock detected" (seen with
+    twelve at once). Only the insert's savepoint is lost: it is tried again, and then waits
+    for the booking that went through like any other."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            async with db.begin_nested():
+                db.add(reservation)
+                await db.flush()
+        except IntegrityError as err:
+            if OVERLAP not in str(err.orig):
+                raise
+            return False
+        except DBAPIError as err:
+            if getattr(err.orig, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_ATTEMPTS:
+                raise
+            continue
+        return True
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def move(
