@@ -126,9 +126,11 @@ class LiveServer:
         cancels leftovers when the test ends anyway, but a task that ignores its cancellation
         would hang it silently until pytest-timeout, with no word of which task it was."""
         left = asyncio.all_tasks() - (self._tasks_before or set()) - {asyncio.current_task()}
+        if not left:
+            return
         for task in left:
             task.cancel()
-        _, stuck = await asyncio.wait(left, timeout=LEFT_BEHIND_SECONDS) if left else (set(), set())
+        _, stuck = await asyncio.wait(left, timeout=LEFT_BEHIND_SECONDS)
         if stuck:
             for task in stuck:
                 task.print_stack()

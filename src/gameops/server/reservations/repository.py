@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, select, update
@@ -26,27 +26,13 @@ async def insert(db: AsyncSession, reservation: Reservation) -> bool:
     """Add ``reservation``; False when the database refuses it as overlapping an active
     booking of its station. Concurrent bookings cannot both pass: on PostgreSQL the second
     insert waits on the first's transaction and fails once it commits; SQLite has one
-    writer at a time, and its trigger checks under that lock.
+    writer at a time, and its trigger checks under that lock."""
 
-    Several inserts of one slot at once can wait on each other through the exclusion
-    constraint, and PostgreSQL then aborts all but one with "deadlock detected" (seen with
-    twelve at once). Only the insert's savepoint is lost: it is tried again, and then waits
-    for the booking that went through like any other."""
-    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-        try:
-            async with db.begin_nested():
-                db.add(reservation)
-                await db.flush()
-        except IntegrityError as err:
-            if OVERLAP not in str(err.orig):
-                raise
-            return False
-        except DBAPIError as err:
-            if getattr(err.orig, "sqlstate", None) != DEADLOCK or attempt == DEADLOCK_ATTEMPTS:
-                raise
-            continue
-        return True
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    async def add() -> None:
+        db.add(reservation)
+        await db.flush()
+
+    return await _unless_overlapping(db, add)
 
 
 async def move(
@@ -59,21 +45,43 @@ async def move(
     """Give ``reservation`` a new station and slot; False (and nothing changed) when the
     database refuses it as overlapping another active booking (the same constraint as a
     new booking: the PostgreSQL exclusion constraint, the SQLite update trigger)."""
+
+    async def moved() -> None:
+        await db.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation.id)
+            .values(station_id=station_id, starts_at=starts_at, ends_at=ends_at)
+            .execution_options(synchronize_session=False)
+        )
+
     try:
-        async with db.begin_nested():
-            await db.execute(
-                update(Reservation)
-                .where(Reservation.id == reservation.id)
-                .values(station_id=station_id, starts_at=starts_at, ends_at=ends_at)
-                .execution_options(synchronize_session=False)
-            )
-    except IntegrityError as err:
-        if OVERLAP not in str(err.orig):
-            raise
-        return False
+        return await _unless_overlapping(db, moved)
     finally:
         await db.refresh(reservation)
-    return True
+
+
+async def _unless_overlapping(db: AsyncSession, write: Callable[[], Awaitable[None]]) -> bool:
+    """``write`` in a savepoint; False when the database refuses it as overlapping.
+
+    Several writes of one slot at once can wait on each other through the exclusion
+    constraint, and PostgreSQL then aborts all but one with "deadlock detected" (seen with
+    twelve bookings at once). Only the savepoint is lost: the write is tried again, and then
+    waits for the one that went through like any other."""
+    attempts_left = DEADLOCK_ATTEMPTS
+    while True:
+        try:
+            async with db.begin_nested():
+                await write()
+        except IntegrityError as err:
+            if OVERLAP not in str(err.orig):
+                raise
+            return False
+        except DBAPIError as err:
+            attempts_left -= 1
+            if getattr(err.orig, "sqlstate", None) != DEADLOCK or attempts_left == 0:
+                raise
+        else:
+            return True
 
 
 def _overlapping(starts_at: datetime, ends_at: datetime) -> list[ColumnElement[bool]]:
