@@ -97,10 +97,12 @@ class AgentProcess:
 
     def _all_log(self) -> list[dict[str, Any]]:
         try:
-            lines = self.log_path.read_text().splitlines()
+            text = self.log_path.read_text()
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in lines if line.startswith("{")]
+        # The agent may be halfway through writing its last line: read only finished lines.
+        finished = text[: text.rfind("\n") + 1].splitlines()
+        return [json.loads(line) for line in finished if line.startswith("{")]
 
     def logged(self, event: str, **fields: object) -> list[dict[str, Any]]:
         return [

@@ -66,13 +66,13 @@ async def test_play_from_the_balance_across_blocks_until_it_runs_out(
     assert (wallet.balance, wallet.balance_text, wallet.buys_seconds) == (3, "$0.03", 3)
     assert (wallet.block_ends_at - start.started_at).total_seconds() == BLOCK_SECONDS
 
-    extended = await agent.expect(SessionExtended, timeout=4)
+    extended = await agent.expect(SessionExtended, timeout=8)
     assert (extended.new_end_time - start.scheduled_end_at).total_seconds() == 2
     assert (await agent.expect(WalletUpdate)).balance == 1
-    last = await agent.expect(SessionExtended, timeout=4)
+    last = await agent.expect(SessionExtended, timeout=8)
     assert (last.new_end_time - start.started_at).total_seconds() == 5  # the short block
     assert (await agent.expect(WalletUpdate)).balance == 0
-    expired = await agent.expect(SessionExpired, timeout=5)
+    expired = await agent.expect(SessionExpired, timeout=8)
     assert expired.id == result.session_id
 
     assert await balance_of(admin, customer["id"]) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,7 +45,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     # on the pool is fair and instant where waiting on SQLite's busy handler sleeps and
     # backs off (it gave a p99 near a second with a hundred agents acking at once).
     engine = create_async_engine(
-        url, pool_size=1, max_overflow=0, pool_timeout=60, connect_args={"timeout": 30}
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"timeout": 30, "factory": _ReleasingConnection},
     )
     _tune_sqlite(engine)
     # Rows added together (a storm's audit events and outbox messages: hundreds a flush)
@@ -57,6 +62,20 @@ def create_engine(database_url: str) -> AsyncEngine:
         InsertmanyvaluesSentinelOpts.ANY_AUTOINCREMENT
     )
     return engine
+
+
+class _ReleasingConnection(sqlite3.Connection):
+    """Rolls back before it closes. A connection dropped mid-transaction (its task was
+    cancelled between a query and its fetch: SQLAlchemy then closes it without a rollback)
+    with a query left unfinished does not close: SQLite keeps it, and its write lock, until
+    that query is freed, which can be never. The next connection's BEGIN IMMEDIATE then
+    waited out the busy timeout (a server stop hung 30 s on its outbox drain)."""
+
+    def close(self) -> None:
+        if self.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.rollback()
+        super().close()
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
