@@ -38,6 +38,7 @@ from gameops.server.events.endpoints import router as events_router
 from gameops.server.floor.endpoints import router as floor_router
 from gameops.server.hardening import install as install_hardening
 from gameops.server.health import router as health_router
+from gameops.server.heap import FrozenHeap
 from gameops.server.jobs import Periodic, finish_within
 from gameops.server.metrics import Metrics
 from gameops.server.observability import RequestContext, count_domain_events
@@ -72,7 +73,6 @@ from gameops.server.realtime.heartbeats import HeartbeatBatcher
 from gameops.server.realtime.hub import AgentHub
 from gameops.server.realtime.presence_writes import PresenceWriter
 from gameops.server.realtime.price_board import PriceBoard
-from gameops.server.realtime.storm_gc import StormCollector
 from gameops.server.realtime.sync_requests import SyncAnswers
 from gameops.server.realtime.token_lookups import TokenLookup
 from gameops.server.receipts.endpoints import router as receipts_router
@@ -129,7 +129,7 @@ class Services:
     heartbeats: HeartbeatBatcher
     presence: PresenceWriter
     admission: Admission
-    storm_gc: StormCollector
+    heap: FrozenHeap
     acks: AckRecorder
     expiry: ExpiryScheduler
     consoles: ConsoleController
@@ -158,7 +158,7 @@ class Services:
         await self.expiry.start()
         self.console_watch.start()
         self.presence_sweeper.start()
-        self.storm_gc.start()
+        self.heap.start()
         self.command_sweeper.start()
         self.payments_sweeper.start()
         self.waiting_for_pcs.start()
@@ -182,7 +182,7 @@ class Services:
             ("price board", self.price_board.stop),
             ("payments sweeper", self.payments_sweeper.stop),
             ("presence sweeper", self.presence_sweeper.stop),
-            ("storm collector", self.storm_gc.stop),
+            ("frozen heap", self.heap.stop),
             ("command sweeper", self.command_sweeper.stop),
             ("console watch", self.console_watch.stop),
             ("consoles", self.consoles.close),
@@ -276,7 +276,10 @@ def build_services(settings: Settings) -> Services:
         heartbeats=_heartbeats(settings, database, hub),
         presence=PresenceWriter(database, login_view(play_rules)),
         admission=admission,
-        storm_gc=StormCollector(lambda: admission.measured_rate),
+        heap=FrozenHeap(
+            lambda: admission.measured_rate,
+            lambda generation, seconds: metrics.gc_pauses.labels(str(generation)).observe(seconds),
+        ),
         acks=AckRecorder(database),
         expiry=ExpiryScheduler(database, bus, settings.expiry_sweep_seconds),
         consoles=consoles,

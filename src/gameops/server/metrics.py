@@ -56,6 +56,13 @@ class Metrics:
             buckets=_LAG,
             registry=r,
         )
+        self.gc_pauses = Histogram(
+            "gameops_gc_pause_seconds",
+            "The garbage collector's pauses, by generation (2: a full collection).",
+            ["generation"],
+            buckets=_LATENCY,
+            registry=r,
+        )
         self.device_calls = Counter(
             "gameops_device_calls_total",
             "Calls to console plugs and routers: ok, refused (it answered no), unreachable "
