@@ -121,6 +121,7 @@ async def _agent(fleet: Fleet, ident: str, token: str, stop: asyncio.Event) -> N
                 compression=None,
                 max_queue=16,
                 open_timeout=60,
+                ping_interval=None,  # as the real agent: its heartbeats are the keepalive
             ) as ws:
                 if token:
                     await ws.send(encode(AgentHello(agent_version="bench", os="bench", specs={})))

@@ -19,6 +19,7 @@ from gameops.protocol import (
     AgentHello,
     CloseCode,
     Heartbeat,
+    HeartbeatAck,
     Payload,
     Reconnect,
     Replaced,
@@ -159,6 +160,35 @@ async def test_heartbeats_follow_the_servers_interval(start_server: Any) -> None
     await wait_until(lambda: len(server.frames) == 3, seconds=3)
     assert server.frames[2]["type"] == "heartbeat"
     assert server.frames[2]["data"]["cpu"] == 1.0
+    link.stop()
+    await asyncio.wait_for(task, 5)
+
+
+async def test_a_silent_server_is_dropped_and_one_that_answers_kept(
+    start_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No WebSocket pings: the heartbeats' answers are the keepalive. Two intervals without
+    a word (a link that died without a close) and the agent connects again."""
+
+    async def script(ws: ServerConnection) -> None:
+        await ws.send(hello(interval=1))
+        if server.connections == 1:
+            await ws.wait_closed()  # hears everything, says nothing
+            return
+        async for frame in ws:
+            if json.loads(frame)["type"] == "heartbeat":
+                server.frames.append(json.loads(frame))
+                await ws.send(encode(HeartbeatAck(server_time=datetime.now(UTC))))
+
+    server, url = await start_server(script)
+    link, _ = make_link(url)
+    with captured_events(caplog) as events:
+        task = asyncio.create_task(link.run())
+        await wait_until(lambda: server.connections == 2 and link.connected, seconds=6)
+        # Five heartbeats answered, five intervals: more than twice the limit, still linked.
+        await wait_until(lambda: len(server.frames) >= 5, seconds=8)
+    assert server.connections == 2 and link.connected
+    assert [e["seconds"] for e in events if e["event"] == "agent_server_silent"] == [2.0]
     link.stop()
     await asyncio.wait_for(task, 5)
 

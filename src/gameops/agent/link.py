@@ -45,6 +45,9 @@ log = get_logger(__name__)
 
 REJECTED_HTTP_STATUSES = {401, 403, 404}
 BUSY_WAIT_LIMIT = 55.0  # seconds: the longest an agent waits because the server said so
+# Heard nothing (not even a heartbeat's answer) for this many heartbeat intervals: the link
+# is dead.
+SILENT_HEARTBEATS = 2.0
 # (busy, or going away: then it adds its own spread of up to ``restart_spread``)
 REJECTED_CLOSE_CODES = {CloseCode.AUTH_FAILED, CloseCode.UNKNOWN_STATION, CloseCode.FORBIDDEN}
 
@@ -203,6 +206,9 @@ class AgentLink:
         headers = {"Authorization": f"Bearer {self._token}"}
         try:
             # Frames are a few hundred bytes: compression would only cost memory per link.
+            # No WebSocket pings: every heartbeat is answered, and a server silent for
+            # ``SILENT_HEARTBEATS`` intervals is taken as gone (``_receive``). Pings every
+            # 20 s from 10,000 PCs were 500 frames a second more for the server.
             async with connect(
                 self.url,
                 additional_headers=headers,
@@ -211,6 +217,7 @@ class AgentLink:
                 open_timeout=10,
                 max_size=2**20,
                 compression=None,
+                ping_interval=None,
             ) as ws:
                 return await self._converse(ws)
         except InvalidStatus as err:
@@ -260,8 +267,17 @@ class AgentLink:
         await ws.send(encode(self.hooks.sync_request()))
 
     async def _receive(self, ws: ClientConnection) -> Outcome:
+        silence_limit = self._heartbeat_interval * SILENT_HEARTBEATS
         try:
-            async for frame in ws:
+            while True:
+                try:
+                    frame = await asyncio.wait_for(ws.recv(), silence_limit)
+                except TimeoutError:
+                    # A link that died without a close (a pulled cable, a NAT that forgot
+                    # it): drop it and connect again.
+                    log.warning("agent_server_silent", seconds=silence_limit)
+                    await ws.close()
+                    return Outcome.LOST
                 outcome = self._dispatch(frame)
                 if outcome is not None:
                     await ws.close()
