@@ -7,6 +7,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+import pytest
+from structlog.testing import capture_logs
+
+from gameops.server import heap as heap_module
 from gameops.server.heap import QUIET_SECONDS, STORM_RATE, SWEEP_SECONDS, FrozenHeap
 
 
@@ -112,3 +116,17 @@ async def test_a_real_full_collection_freezes_its_survivors() -> None:
     finally:
         await heap.stop()
     assert not heap.frozen and gc.get_freeze_count() == 0
+
+
+async def test_a_long_pause_is_logged_at_the_next_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap_module, "LOGGED_PAUSE_SECONDS", 0.0)  # every pause is long
+    heap, collector, _ = keeper([0.0], Clock())
+    heap.start()
+    with capture_logs() as logs:
+        collector.collect(2)
+        assert logs == []  # not inside the collection: it has no context of its own
+        heap.tick()
+        heap.tick()
+    await heap.stop()
+    paused = [entry for entry in logs if entry["event"] == "garbage collection paused the server"]
+    assert [entry["generation"] for entry in paused] == [2]

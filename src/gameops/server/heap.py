@@ -71,6 +71,7 @@ class FrozenHeap:
         self._storm_seen_at = -QUIET_SECONDS
         self._swept_at = clock()
         self._collecting_since = 0.0
+        self._long_pauses: list[tuple[int, float]] = []
         self._ticks = Periodic("frozen-heap", TICK_SECONDS, self._tick_async)
 
     def start(self) -> None:
@@ -90,6 +91,13 @@ class FrozenHeap:
         self.tick()
 
     def tick(self) -> None:
+        long_pauses, self._long_pauses = self._long_pauses, []
+        for generation, pause in long_pauses:
+            log.warning(
+                "garbage collection paused the server",
+                generation=generation,
+                seconds=round(pause, 3),
+            )
         now = self._clock()
         if self._rate() >= STORM_RATE:
             self._freeze()
@@ -111,12 +119,9 @@ class FrozenHeap:
         generation = int(info["generation"])
         self._on_pause(generation, pause)
         if pause >= LOGGED_PAUSE_SECONDS:
-            log.warning(
-                "garbage collection paused the server",
-                generation=generation,
-                seconds=round(pause, 3),
-                frozen=self.frozen,
-            )
+            # Logged at the next tick: here it would carry the context (request, station)
+            # of whatever happened to allocate when the collection started.
+            self._long_pauses.append((generation, pause))
         if generation == OLDEST:
             # The younger generations were collected with it: empty now. What is left has
             # survived a full walk.

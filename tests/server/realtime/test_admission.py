@@ -69,6 +69,17 @@ def test_as_many_are_let_in_as_finish_in_a_few_seconds_and_appointments_keep_pac
     assert sum(d < 6.0 for d in delays) == pytest.approx(500, abs=30)  # evenly spread
 
 
+def test_a_storms_first_second_is_measured_as_a_second() -> None:
+    now = [100.0]  # a quiet server: nothing finished in the last window
+    gate = Admission(10, rng=random.Random(7), clock=lambda: now[0])
+    for _ in range(300):  # the storm's first second: three hundred a second
+        gate.enter()
+        now[0] += 1 / 300
+        gate.leave()
+    assert gate.measured_rate == pytest.approx(300, rel=0.02)  # not 60: a fifth of the window
+    assert gate.capacity == pytest.approx(300 * TARGET_SECONDS, rel=0.02)
+
+
 def test_agents_are_sent_back_at_the_most_the_server_finished_a_second() -> None:
     now = [0.0]
     gate = Admission(10, rng=random.Random(7), clock=lambda: now[0])

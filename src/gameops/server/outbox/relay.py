@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from gameops.protocol import utc_now
 from gameops.server.bus import AGENT_COMMANDS, Envelope, EventBus
 from gameops.server.db.engine import Database
-from gameops.server.db.models import OutboxMessage
 from gameops.server.jobs import finish_within
 from gameops.server.outbox import store
 
@@ -239,7 +238,7 @@ class OutboxRelay:
         self.waiting_since = None
         await self._prune_now_and_then()
 
-    async def _publish(self, rows: Sequence[OutboxMessage]) -> None:
+    async def _publish(self, rows: Sequence[store.Unsent]) -> None:
         batch = [Envelope(row.channel, row.payload, row.id) for row in rows]
         try:
             await self._bus.publish_batch(batch)

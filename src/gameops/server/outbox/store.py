@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -96,14 +96,25 @@ class OutboxCommitCheck:
         return found is not None
 
 
-async def unsent(db: AsyncSession, limit: int) -> Sequence[OutboxMessage]:
+class Unsent(NamedTuple):
+    id: int
+    channel: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+async def unsent(db: AsyncSession, limit: int) -> list[Unsent]:
+    """The oldest committed messages not sent yet: plain rows, not ORM objects (a burst's
+    thousands of messages went through the ORM's identity map only to be read once)."""
     query = (
-        select(OutboxMessage)
+        select(
+            OutboxMessage.id, OutboxMessage.channel, OutboxMessage.payload, OutboxMessage.created_at
+        )
         .where(OutboxMessage.sent_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return (await db.scalars(query)).all()
+    return [Unsent(*row) for row in (await db.execute(query)).all()]
 
 
 async def mark_sent(db: AsyncSession, ids: Sequence[int], at: datetime) -> None:

@@ -39,6 +39,8 @@ TARGET_SECONDS = 5.0
 MAX_CAPACITY = 5000
 # The rate is measured over the handshakes finished this long before.
 RATE_WINDOW_SECONDS = 5.0
+# A rate is never measured over less than this (a burst of a few in a millisecond).
+MIN_RATE_SPAN_SECONDS = 1.0
 # Before any has finished, a handshake is assumed to take this long.
 FIRST_LATENCY_SECONDS = 1.0
 # How much a newly finished handshake moves the latency estimate.
@@ -95,11 +97,17 @@ class Admission:
 
     @property
     def measured_rate(self) -> float:
-        """Handshakes finished a second, over the last few seconds."""
-        horizon = self._clock() - RATE_WINDOW_SECONDS
+        """Handshakes finished a second, over the last few seconds: over the time since
+        the first of them, so that a storm's first second counts as a second, not as a fifth
+        of the window (10,000 agents at a cold start were booked at a fifth of the rate the
+        server took, and half of them came back after 50 s)."""
+        now = self._clock()
+        horizon = now - RATE_WINDOW_SECONDS
         while self._finished and self._finished[0] < horizon:
             self._finished.popleft()
-        return len(self._finished) / RATE_WINDOW_SECONDS
+        if not self._finished:
+            return 0.0
+        return len(self._finished) / max(now - self._finished[0], MIN_RATE_SPAN_SECONDS)
 
     @property
     def rate(self) -> float:
