@@ -42,11 +42,9 @@ TICK_SECONDS = 1.0
 LOGGED_PAUSE_SECONDS = 0.25
 OLDEST = 2
 
-GcCallback = Callable[[str, dict[str, Any]], None]
-
 
 class Collector(Protocol):
-    callbacks: list[Any]  # of GcCallback
+    callbacks: list[Any]  # called with ("start" | "stop", {"generation": ..., ...})
 
     def freeze(self) -> None: ...
     def unfreeze(self) -> None: ...
