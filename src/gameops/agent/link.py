@@ -271,7 +271,10 @@ class AgentLink:
         try:
             while True:
                 try:
-                    frame = await asyncio.wait_for(ws.recv(), silence_limit)
+                    # Not ``asyncio.wait_for``: on Python 3.11 it can swallow a cancellation
+                    # (CPython gh-86296), and the agent's stop would go unheard.
+                    async with asyncio.timeout(silence_limit):
+                        frame = await ws.recv()
                 except TimeoutError:
                     # A link that died without a close (a pulled cable, a NAT that forgot
                     # it): drop it and connect again.

@@ -71,10 +71,12 @@ class Committed:
         if not messages:
             return None
         self._wake.set()
+        if not self._deliver_here:  # several replicas: the relay sends them all
+            return None
         commands = [
             Envelope(m.channel, m.payload, m.id) for m in messages if m.channel == AGENT_COMMANDS
         ]
-        if not self._deliver_here or not commands:
+        if not commands:
             return None
         handover = _Handover(commands)
         self._handovers.append(handover)
