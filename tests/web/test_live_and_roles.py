@@ -105,7 +105,16 @@ async def test_expired_access_token_is_refreshed_and_a_dead_login_asks_again(
 ) -> None:
     page = await open_page()
     auth = await _stored_auth(page)
-    # The access token is no longer accepted: the page refreshes it and carries on.
+    # A refresh whose answer never got stored (the page was left while it was on its way)...
+    await page.evaluate(
+        """refresh => fetch('/api/v1/auth/refresh', {
+            method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({refresh_token: refresh}),
+        }).then(response => { if (!response.ok) throw new Error(response.status); })""",
+        auth["refresh"],
+    )
+    # ...and the access token is no longer accepted: the page refreshes it and carries on.
     await page.evaluate(
         "auth => localStorage.setItem('gameops.auth', JSON.stringify(auth))",
         {**auth, "access": "expired-token"},

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=30, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
     # A refresh token is used once. Presented again within this grace (two tabs refreshing
-    # at once) it is only refused; later, its whole family (that login) is revoked.
+    # at once, a page left before its refresh's answer came) it gets another pair; later,
+    # its whole family (that login) is revoked.
     refresh_reuse_grace_seconds: float = Field(default=10, ge=0)
     # Rate limits on guesses, in the `limits` notation ("10 per 15 minutes"): login
     # attempts per account since its last success, failed logins per client address, and

@@ -90,8 +90,9 @@ class Authenticator:
             return await issue_pair(db, self._keys, user, family_id=uuid.uuid4())
 
     async def refresh(self, refresh_token: str) -> TokenPair:
-        """A new pair for a refresh token, which is then used up (rotation). A used one
-        presented again was copied: its whole family (every token since that login) is
+        """A new pair for a refresh token, which is then used up (rotation). Within a few
+        seconds of its use it still gets a pair (its first answer may have been lost). Later, a
+        used one presented again was copied: its whole family (every token since that login) is
         revoked, the thief's and the owner's alike, and the owner logs in again."""
         claims = read_token(self._keys.secret, refresh_token, "refresh")
         token_id = _token_row_id(claims.token_id)
@@ -99,8 +100,8 @@ class Authenticator:
         async with self._database.transaction() as db:
             family_id = await repository.claim(db, token_id, now)
             if family_id is None:
-                refusal = await self._unclaimable(db, token_id, now)
-            else:
+                family_id, refusal = await self._reclaim(db, token_id, now)
+            if family_id is not None:
                 user = await db.get(User, claims.user_id)
                 refusal = _stale(user, claims.version)
                 if user is not None and refusal is None:
@@ -116,16 +117,18 @@ class Authenticator:
         async with self._database.transaction() as db:
             await repository.revoke_family(db, claims.family_id, utc_now())
 
-    async def _unclaimable(
+    async def _reclaim(
         self, db: AsyncSession, token_id: uuid.UUID, now: datetime
-    ) -> str | None:
+    ) -> tuple[uuid.UUID | None, str | None]:
+        """A used token's family when it was used within the grace, else why not."""
         row = await repository.get(db, token_id)
         if row is None or row.revoked_at is not None or row.used_at is None:
-            return "Refresh token revoked or expired; log in again"
+            return None, "Refresh token revoked or expired; log in again"
         grace = timedelta(seconds=self._keys.settings.refresh_reuse_grace_seconds)
         if now - row.used_at <= grace:
-            # Two tabs refreshing at once: refuse the second, revoke nothing.
-            return "Refresh token already used"
+            # Two tabs refreshing at once, or a page that left before its refresh's answer
+            # came: the first answer may never have been stored, so this one gets a pair too.
+            return row.family_id, None
         revoked = await repository.revoke_family(db, row.family_id, now)
         record_event(
             db,
@@ -134,7 +137,7 @@ class Authenticator:
             data={"user_id": str(row.user_id), "family_id": str(row.family_id), "revoked": revoked},
         )
         log.warning("refresh token reused; its family is revoked", user_id=str(row.user_id))
-        return "Refresh token reused; log in again"
+        return None, "Refresh token reused; log in again"
 
 
 def _token_row_id(token_id: str) -> uuid.UUID:
