@@ -3,11 +3,12 @@ maintenance, and logins that expire."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import httpx
-from playwright.async_api import Browser, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
 
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
@@ -91,6 +92,44 @@ async def test_admin_puts_a_station_in_maintenance_and_back(
     await card(other, "PC-01").get_by_role("button", name="Back in service").click()
     for screen in (other, page):  # the one that asked first: a refused request shows there
         await expect(card(screen, "PC-01").locator(".status")).to_have_text("Offline")
+
+
+async def test_a_late_re_read_does_not_undo_another_screens_change(
+    open_page: OpenPage, admin: httpx.AsyncClient
+) -> None:
+    """The re-read after a click answers late, after another screen's change reached this one
+    over the feed: that older answer is not drawn, the station is read again."""
+    await make_station(admin, "PC-01", "Main hall")
+    page, other = await open_page(), await open_page()
+    read, release = asyncio.Event(), asyncio.Event()
+
+    async def answer_the_first_late(route: Route) -> None:
+        if read.is_set():
+            await route.continue_()
+            return
+        read.set()
+        answer = await route.fetch()  # read now: in maintenance
+        await release.wait()
+        await route.fulfill(response=answer)
+
+    await page.route("**/api/v1/floor?*", answer_the_first_late)
+    await card(page, "PC-01").get_by_role("button", name="Maintenance").click()
+    await asyncio.wait_for(read.wait(), 15)
+    await expect(card(other, "PC-01").locator(".status")).to_have_text("Maintenance")
+    await card(other, "PC-01").get_by_role("button", name="Back in service").click()
+    status = card(page, "PC-01").locator(".status")
+    await expect(status).to_have_text("Offline")
+    await page.evaluate("""() => {
+        window.shown = [];
+        const card = document.querySelector('.card[data-name="PC-01"]');
+        new MutationObserver(() => window.shown.push(card.querySelector('.status').textContent))
+            .observe(card, {subtree: true, childList: true, characterData: true});
+    }""")
+    async with page.expect_response(lambda r: "/api/v1/floor?" in r.url) as read_again:
+        release.set()
+    assert (await read_again.value).ok
+    await expect(status).to_have_text("Offline")
+    assert "Maintenance" not in await page.evaluate("window.shown")
 
 
 async def _stored_auth(page: Page) -> dict[str, object]:

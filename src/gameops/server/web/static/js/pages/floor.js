@@ -79,6 +79,11 @@ async function loadAll() {
 
 const wanted = new Set(); // stations to re-read
 let batch = null;
+// A re-read's answer can be older than what came since: a newer re-read of the station, or an
+// event applied while it was on its way (another screen's change). Such an answer is not drawn.
+let reads = 0;
+const newestRead = new Map(); // station id -> the newest re-read asking for it
+const eventsSeen = new Map(); // station id -> events about it so far
 
 /** Re-read these stations soon, together with any others named meanwhile. */
 function refresh(...ids) {
@@ -92,6 +97,9 @@ async function readWanted() {
   for (const id of ids) wanted.delete(id);
   if (wanted.size) refresh();
   if (!ids.length) return;
+  const mine = ++reads;
+  const eventsBefore = new Map(ids.map((id) => [id, eventsSeen.get(id) ?? 0]));
+  for (const id of ids) newestRead.set(id, mine);
   try {
     const floor = await api("GET", "/floor", { params: new URLSearchParams(ids.map((id) => ["station_id", id])) });
     skewMs = Date.parse(floor.server_time) - Date.now();
@@ -99,6 +107,11 @@ async function readWanted() {
     let moved = false;
     for (const station of floor.stations) {
       seen.add(station.id);
+      if (newestRead.get(station.id) !== mine) continue; // the newer re-read draws it
+      if ((eventsSeen.get(station.id) ?? 0) !== eventsBefore.get(station.id)) {
+        refresh(station.id); // may predate the event: read it again
+        continue;
+      }
       const before = stations.get(station.id);
       moved ||= !before || before.zone !== station.zone || before.name !== station.name;
       stations.set(station.id, station);
@@ -132,6 +145,7 @@ const COMPLETE = new Set(["STATION_STATUS_CHANGED", "AGENT_CONNECTED", "SESSION_
 function onEvent(event) {
   const id = event.station_id;
   if (!id) return;
+  eventsSeen.set(id, (eventsSeen.get(id) ?? 0) + 1);
   const station = stations.get(id);
   if (event.type === "STATION_DELETED") {
     if (stations.delete(id)) render();
