@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import io
 import json
 import math
@@ -207,6 +208,7 @@ async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
         await _agent(fleet, ident, token, stop)
 
     tasks = [asyncio.create_task(later(i, t)) for i, t in fleet.agents]
+    tasks.append(asyncio.create_task(_keep_heap_frozen()))
     loop = asyncio.get_running_loop()
     while True:
         command = await loop.run_in_executor(None, pipe.recv)
@@ -229,6 +231,16 @@ async def _child(pipe: Connection, fleet: Fleet, ramp: float) -> None:
             pipe.send("stopped")
             return
         await loop.run_in_executor(None, pipe.send, answer)
+
+
+async def _keep_heap_frozen() -> None:
+    """The load generator must not stall: a full collection over its 2,500 connections
+    would hold frames for a few hundred ms, timed late as if the server had sent them late.
+    Frozen every second, a collection walks only the last second's objects (the reference
+    cycles of a run's closed connections are never freed: a bench's leak, not the server's)."""
+    while True:
+        gc.freeze()
+        await asyncio.sleep(1)
 
 
 class LoadGenerator:
