@@ -524,9 +524,12 @@ async def run_gameops(args: argparse.Namespace, work: Path, progress: Progress) 
                 figures.extra["burst_sale_rate"] = burst.rate
                 figures.extra["burst_failed"] = burst.failed
                 profile = start_profile(args, server.pid, work / "expiry-burst.py-spy.txt")
+                before = tcp_losses()
                 figures.expiry_p99_ms, figures.expiry_n = await expiry_lag(
                     load, burst, progress, database_url, work
                 )
+                lost = {name: count - before[name] for name, count in tcp_losses().items()}
+                console.print(f"TCP on this machine over the expiry burst: {lost}")
                 stop_profile(profile, work / "expiry-burst.py-spy.txt", figures, "the expiry burst")
             console.print(f"start -> agent p99 {figures.push_p99_ms:.1f} ms; expiry lag p99 "
                           f"{figures.expiry_p99_ms:.0f} ms ({figures.expiry_n})")  # fmt: skip
@@ -653,6 +656,20 @@ def top_functions(raw: Path, count: int = 15) -> list[tuple[str, float, float]]:
             under[frame] = under.get(frame, 0) + int(samples)
     ranked = sorted(own, key=own.__getitem__, reverse=True)[:count]
     return [(f, 100 * own[f] / total, 100 * under[f] / total) for f in ranked]
+
+
+# Counters of /proc/net/{snmp,netstat} that say a segment was lost and sent again (on
+# loopback: a queue that overflowed); a frame waiting for its retransmission is 0.2-3 s late.
+TCP_LOSSES = ("RetransSegs", "TCPTimeouts", "TCPLossProbes", "TCPSynRetrans", "ListenDrops")
+
+
+def tcp_losses() -> dict[str, int]:
+    counters: dict[str, int] = {}
+    for table in ("/proc/net/snmp", "/proc/net/netstat"):
+        lines = Path(table).read_text().splitlines()
+        for names, values in zip(lines[::2], lines[1::2], strict=False):
+            counters.update(zip(names.split()[1:], map(int, values.split()[1:]), strict=False))
+    return {name: counters.get(name, 0) for name in TCP_LOSSES}
 
 
 def cpu_seconds(pid: int) -> float:
