@@ -45,6 +45,7 @@ class Metrics:
             ["kind", "direction", "type"],
             registry=r,
         )
+        self._message_counters: dict[tuple[str, str, str], Counter] = {}
         self.active_sessions = Gauge(
             "gameops_active_sessions",
             "Sessions running now, on every replica (counted in the database at scrape time).",
@@ -89,6 +90,15 @@ class Metrics:
             ["limit"],
             registry=r,
         )
+
+    def count_message(self, kind: str, direction: str, message_type: str) -> None:
+        """One WebSocket message. Per frame of 10,000 agents: the labelled counter is looked
+        up once per label set, not on every call (``labels`` was 4 % of a heartbeat's work)."""
+        key = (kind, direction, message_type)
+        counter = self._message_counters.get(key)
+        if counter is None:
+            counter = self._message_counters[key] = self.messages.labels(*key)
+        counter.inc()
 
     def watch(
         self,

@@ -64,13 +64,13 @@ async def dashboard_socket(websocket: WebSocket) -> None:
     revoked = asyncio.create_task(_revoked(revocations, user_id))
     revoked.add_done_callback(lambda _: subscription.end())
     services.metrics.websockets.labels("dashboard").inc()
-    sent = services.metrics.messages
+    count = services.metrics.count_message
     try:
         async with services.database.sessionmaker() as db:
             last_id = await db.scalar(select(func.max(Event.id)))
         await websocket.send_json({"type": "hello", "last_event_id": last_id or 0})
-        sent.labels("dashboard", "out", "hello").inc()
-        await _pump(websocket, subscription, lambda: sent.labels("dashboard", "out", "event").inc())
+        count("dashboard", "out", "hello")
+        await _pump(websocket, subscription, lambda: count("dashboard", "out", "event"))
         if revoked.done() and not revoked.cancelled():
             await refuse(websocket, CloseCode.AUTH_FAILED, "login revoked; log in again")
     finally:
