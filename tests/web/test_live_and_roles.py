@@ -8,7 +8,7 @@ import json
 import re
 
 import httpx
-from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
+from playwright.async_api import Browser, Page, Response, Route, WebSocketRoute, expect
 
 from tests.support.live_server import LiveServer
 from tests.support.sessions import start_session
@@ -125,7 +125,14 @@ async def test_a_late_re_read_does_not_undo_another_screens_change(
         new MutationObserver(() => window.shown.push(card.querySelector('.status').textContent))
             .observe(card, {subtree: true, childList: true, characterData: true});
     }""")
-    async with page.expect_response(lambda r: "/api/v1/floor?" in r.url) as read_again:
+    answers = 0
+
+    def the_second_answer(response: Response) -> bool:  # the held one, then the new re-read
+        nonlocal answers
+        answers += "/api/v1/floor?" in response.url
+        return answers == 2
+
+    async with page.expect_response(the_second_answer) as read_again:
         release.set()
     assert (await read_again.value).ok
     await expect(status).to_have_text("Offline")
