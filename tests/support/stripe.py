@@ -25,7 +25,9 @@ class EmulatorServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        config = uvicorn.Config(create_app(self.emulator), log_level="warning", lifespan="off")
+        # log_config=None, as the server's own: uvicorn's default dictConfig makes its loggers
+        # stop propagating for the rest of the process (a later test's logs lost their lines).
+        config = uvicorn.Config(create_app(self.emulator), log_config=None, lifespan="off")
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task = asyncio.create_task(self._server.serve(sockets=[self._socket]))
