@@ -64,14 +64,18 @@ function customerRow(customer) {
 }
 
 let selecting = 0; // only the newest selection's answer is shown
+let selectionsUnderWay = 0;
 
 async function select(id, { fresh = true } = {}) {
   const mine = ++selecting;
   let customer;
+  selectionsUnderWay += 1;
   try {
     customer = await api("GET", `/customers/${id}`);
   } catch (err) {
     return showError(listError, err);
+  } finally {
+    selectionsUnderWay -= 1;
   }
   if (mine !== selecting) return;
   const another = selected?.id !== customer.id;
@@ -247,7 +251,9 @@ for (const [pager, state, load] of [[listPager, list, loadList], [ledgerPager, l
 await boot();
 const refresh = debounce(async () => {
   await loadList();
-  if (selected) await select(selected.id, { fresh: false });
+  // A selection under way (a customer just saved, another clicked) reads its customer anyway;
+  // re-reading the one shown until then would replace it with the old one.
+  if (selected && !selectionsUnderWay) await select(selected.id, { fresh: false });
 }, 200);
 feed.on("event", (event) => {
   if (event.type.startsWith("BALANCE_") || event.type.startsWith("USER_") || event.type.startsWith("CUSTOMER_")) refresh();
